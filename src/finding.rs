@@ -1,0 +1,96 @@
+//! Findings: the unit of diagnosis. Every check turns evidence into findings with a stable id,
+//! a severity, the evidence measured, the clients the problem breaks (with the exact text each
+//! prints) and a fix split by side.
+
+use serde::Serialize;
+
+/// How bad a finding is. Ordered so that sorting descending puts the worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational: worth knowing, breaks nothing.
+    Info,
+    /// Works today for most clients but is weak or will break some.
+    Warning,
+    /// Breaks connections for the clients named in `breaks`.
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One client that a finding breaks, and what that client prints when it fails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientBreak {
+    /// A client family or profile name, e.g. "OpenSSL 3 (Python ssl, curl)".
+    pub client: String,
+    /// The error text that client prints, verbatim as far as it is stable.
+    pub error: String,
+}
+
+/// A diagnosis: cause, evidence, fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable identifier, kebab-case, e.g. `cert-expired`. Never renamed once released.
+    pub id: String,
+    pub severity: Severity,
+    /// One line, plain words.
+    pub title: String,
+    /// What was measured that supports this finding, one fact per line.
+    pub evidence: Vec<String>,
+    /// Which clients fail because of this, and how.
+    pub breaks: Vec<ClientBreak>,
+    /// What to change on the server side.
+    pub fix_server: Vec<String>,
+    /// What a client can do (possibly as a stop-gap).
+    pub fix_client: Vec<String>,
+}
+
+impl Finding {
+    pub fn new(id: impl Into<String>, severity: Severity, title: impl Into<String>) -> Self {
+        Finding {
+            id: id.into(),
+            severity,
+            title: title.into(),
+            evidence: Vec::new(),
+            breaks: Vec::new(),
+            fix_server: Vec::new(),
+            fix_client: Vec::new(),
+        }
+    }
+
+    pub fn evidence(mut self, line: impl Into<String>) -> Self {
+        self.evidence.push(line.into());
+        self
+    }
+
+    pub fn breaks(mut self, client: impl Into<String>, error: impl Into<String>) -> Self {
+        self.breaks.push(ClientBreak {
+            client: client.into(),
+            error: error.into(),
+        });
+        self
+    }
+
+    pub fn fix_server(mut self, line: impl Into<String>) -> Self {
+        self.fix_server.push(line.into());
+        self
+    }
+
+    pub fn fix_client(mut self, line: impl Into<String>) -> Self {
+        self.fix_client.push(line.into());
+        self
+    }
+}
+
+/// Sort findings most severe first, keeping the original order among equals.
+pub fn sort_by_severity(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+}

@@ -1,0 +1,5 @@
+//! Shared fixtures for integration tests: real TLS servers on 127.0.0.1 and test certificates.
+//! Every process started here is killed when its guard drops.
+#![allow(dead_code)]
+
+pub mod servers;

@@ -1,0 +1,204 @@
+//! Real peer servers for tests, each on a random free loopback port, killed on drop.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1 (bound, then released; the small race is acceptable in tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind 127.0.0.1:0")
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running server process; killed (and reaped) on drop.
+pub struct ServerProcess {
+    pub port: u16,
+    pub name: String,
+    child: Child,
+    log: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl ServerProcess {
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    pub fn target(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// What the server printed so far (stdout and stderr), for assertion messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawn `cmd` with output to a log file and wait until `port` accepts TCP connections.
+pub fn spawn_listening(
+    name: &str,
+    mut cmd: Command,
+    port: u16,
+    dir: Option<tempfile::TempDir>,
+) -> ServerProcess {
+    let log = std::env::temp_dir().join(format!("tlsdoctor-test-{name}-{port}.log"));
+    let out = std::fs::File::create(&log).expect("create log");
+    let err = out.try_clone().unwrap();
+    let child = cmd
+        .stdin(Stdio::piped()) // s_server exits on stdin EOF; keep the pipe open
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+    let mut proc = ServerProcess {
+        port,
+        name: name.to_string(),
+        child,
+        log,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(Some(status)) = proc.child.try_wait() {
+            panic!("{name} exited early ({status}): {}", proc.log());
+        }
+        if TcpStream::connect_timeout(&proc.addr(), Duration::from_millis(200)).is_ok() {
+            return proc;
+        }
+        if Instant::now() > deadline {
+            panic!("{name} did not listen on {} in 10s: {}", port, proc.log());
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+/// A self-signed RSA-2048 certificate for `localhost` made with the openssl CLI, in `dir`.
+/// Returns (cert, key).
+pub fn self_signed(dir: &Path, name: &str, key_spec: &str) -> (PathBuf, PathBuf) {
+    let cert = dir.join(format!("{name}.crt"));
+    let key = dir.join(format!("{name}.key"));
+    let status = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", key_spec, "-nodes", "-days", "30", "-subj"])
+        .arg("/CN=localhost")
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run openssl req");
+    assert!(status.success(), "openssl req failed");
+    (cert, key)
+}
+
+/// `openssl s_server` with the given extra arguments, serving a fresh self-signed RSA certificate.
+pub fn openssl_s_server(extra: &[&str]) -> ServerProcess {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path(), "server", "rsa:2048");
+    openssl_s_server_with(extra, &cert, &key, Some(dir))
+}
+
+/// `openssl s_server` with the given certificate and key.
+pub fn openssl_s_server_with(
+    extra: &[&str],
+    cert: &Path,
+    key: &Path,
+    dir: Option<tempfile::TempDir>,
+) -> ServerProcess {
+    let port = free_port();
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_server", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(cert)
+        .arg("-key")
+        .arg(key)
+        .args(["-quiet", "-naccept", "100000"])
+        .args(extra);
+    spawn_listening("openssl-s_server", cmd, port, dir)
+}
+
+/// `gnutls-serv` with a priority string, serving a fresh self-signed RSA certificate.
+pub fn gnutls_serv(priority: &str, extra: &[&str]) -> ServerProcess {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path(), "server", "rsa:2048");
+    let port = free_port();
+    let mut cmd = Command::new("gnutls-serv");
+    cmd.arg("--port")
+        .arg(port.to_string())
+        .arg("--x509certfile")
+        .arg(&cert)
+        .arg("--x509keyfile")
+        .arg(&key)
+        .arg("--priority")
+        .arg(priority)
+        .args(extra);
+    spawn_listening("gnutls-serv", cmd, port, Some(dir))
+}
+
+/// nginx (several workers) with `server_block` placed inside `http {}`; the block must use
+/// `listen 127.0.0.1:{port} ssl;` — `{port}`, `{cert}` and `{key}` are substituted.
+pub fn nginx(http_block: &str) -> ServerProcess {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path(), "server", "rsa:2048");
+    nginx_with(http_block, &cert, &key, dir)
+}
+
+pub fn nginx_with(http_block: &str, cert: &Path, key: &Path, dir: tempfile::TempDir) -> ServerProcess {
+    let port = free_port();
+    let d = dir.path();
+    let body = http_block
+        .replace("{port}", &port.to_string())
+        .replace("{cert}", &cert.display().to_string())
+        .replace("{key}", &key.display().to_string());
+    let conf = format!(
+        "daemon off;\nmaster_process on;\nworker_processes 4;\nerror_log {d}/error.log warn;\npid {d}/nginx.pid;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+         fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n{body}\n}}\n",
+        d = d.display()
+    );
+    let conf_path = d.join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let mut cmd = Command::new("nginx");
+    cmd.arg("-c").arg(&conf_path).arg("-p").arg(d);
+    spawn_listening("nginx", cmd, port, Some(dir))
+}
+
+/// A plain TCP server that writes `banner` on connect and then reads (and ignores) input,
+/// like an SMTP or HTTP server on a port a user thinks speaks TLS. Thread-based; lives until
+/// the process ends, which is fine for tests.
+pub fn banner_server(banner: &'static [u8], reply: &'static [u8]) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let _ = s.write_all(banner);
+                let mut buf = [0u8; 4096];
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                if let Ok(n) = s.read(&mut buf) {
+                    if n > 0 {
+                        let _ = s.write_all(reply);
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
