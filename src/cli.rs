@@ -1,4 +1,208 @@
-//! Command-line front end (filled in by the foundation issue).
+//! Command-line front end: parse arguments, run the library, render, pick the exit code.
+//! Exit codes: 0 ran (and, for `check`, healthy), 1 findings of severity error, 2 could not run.
+
+use crate::probe::{DEFAULT_MAX_CONNECTIONS, ProbeConfig, Prober};
+use crate::report::scan::{ScanDocument, ScanFailure, render_human, render_json};
+use crate::report::style::Style;
+use crate::scan::{ScanContext, scan_server};
+use crate::target::{self, ResolveOptions, ResolvedTarget, TargetSpec};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Exit code: the command could not run (bad input, unreachable, not TLS).
+pub const EXIT_CANNOT_RUN: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tlsdoctor",
+    version,
+    about = "Why does this TLS connection fail, and what exactly do I change?",
+    long_about = "tlsdoctor probes TLS servers, explains why clients fail to connect, and says what to change."
+)]
+struct Cli {
+    /// When to use colour in human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Scan a TLS server: which protocol versions it accepts, with the evidence.
+    Scan(ScanArgs),
+}
+
+/// How to reach the target: shared by every command that connects.
+#[derive(Args, Debug, Clone)]
+pub struct ConnectArgs {
+    /// host, host:port, [v6]:port, https://host[:port], mongodb://…, mongodb+srv://…
+    pub target: String,
+    /// SNI name to send instead of the host name.
+    #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
+    pub sni: Option<String>,
+    /// Send no SNI at all.
+    #[arg(long)]
+    pub no_sni: bool,
+    /// DNS server for name, SRV and TXT look-ups (e.g. 127.0.0.1:5353).
+    #[arg(long, value_name = "ADDR", value_parser = parse_dns_addr)]
+    pub dns: Option<SocketAddr>,
+    /// Probe every resolved address, not only the first.
+    #[arg(long)]
+    pub all_addresses: bool,
+    /// Deadline in seconds for each connection (connect, each read, whole probe).
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// Maximum simultaneous connections to one server.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u16).range(1..=256).map(|v| v as usize))]
+    pub max_connections: usize,
+}
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    #[command(flatten)]
+    connect: ConnectArgs,
+    /// Print JSON (schema: docs/json.md) instead of human output.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_dns_addr(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    s.parse::<std::net::IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| format!("'{s}' is not an IP address or IP:port"))
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 600.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds between 0 and 600")),
+    }
+}
+
 pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_CANNOT_RUN } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let style = match cli.color {
+        ColorChoice::Auto => Style::auto(),
+        ColorChoice::Always => Style { color: true },
+        ColorChoice::Never => Style::plain(),
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    rt.block_on(async move {
+        match cli.command {
+            Command::Scan(args) => run_scan(args, style).await,
+        }
+    })
+}
+
+/// Print a one-line error and return the "could not run" exit code.
+pub fn fail(msg: &str) -> i32 {
+    eprintln!("tlsdoctor: error: {msg}");
+    EXIT_CANNOT_RUN
+}
+
+impl ConnectArgs {
+    pub fn probe_config(&self) -> ProbeConfig {
+        let mut cfg = ProbeConfig::with_timeout(Duration::from_secs_f64(self.timeout));
+        cfg.max_connections = self.max_connections;
+        cfg
+    }
+
+    pub fn resolve_options(&self) -> ResolveOptions {
+        ResolveOptions {
+            dns: self.dns,
+            sni: self.sni.clone(),
+            no_sni: self.no_sni,
+            all_addresses: self.all_addresses,
+            timeout: Duration::from_secs_f64(self.timeout),
+        }
+    }
+
+    /// Parse and resolve the target; a one-line error message on failure.
+    pub async fn resolve(&self) -> Result<(TargetSpec, Vec<ResolvedTarget>), String> {
+        let spec = target::parse(&self.target).map_err(|e| e.to_string())?;
+        let resolved = target::resolve(&spec, &self.resolve_options())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((spec, resolved))
+    }
+}
+
+async fn run_scan(args: ScanArgs, style: Style) -> i32 {
+    let (spec, targets) = match args.connect.resolve().await {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    let mut doc = ScanDocument::new(&args.connect.target);
+    doc.notes = spec.notes.clone();
+    let cfg = args.connect.probe_config();
+    let mut jobs = Vec::new();
+    for t in &targets {
+        let resolved: Vec<String> = t.addresses.iter().map(|a| a.to_string()).collect();
+        for addr in &t.probe {
+            let ctx = ScanContext {
+                prober: Prober::new(*addr, cfg.clone()),
+                sni: t.sni.clone(),
+            };
+            let label = t.label();
+            let resolved = resolved.clone();
+            jobs.push(async move {
+                let res = scan_server(&ctx, label.clone(), resolved).await;
+                (label, ctx.prober.addr(), res)
+            });
+        }
+    }
+    for (label, addr, res) in futures::future::join_all(jobs).await {
+        match res {
+            Ok(s) => doc.servers.push(s),
+            Err(e) => doc.errors.push(ScanFailure {
+                target: label,
+                address: Some(addr.to_string()),
+                error: e.to_string(),
+            }),
+        }
+    }
+    if args.json {
+        println!("{}", render_json(&doc));
+    } else {
+        print!("{}", render_human(&doc, style));
+    }
+    if doc.servers.is_empty() {
+        if !args.json {
+            // The human renderer already printed the reasons; repeat the first as the
+            // one-line error on stderr so scripts and users see it either way.
+            if let Some(e) = doc.errors.first() {
+                eprintln!("tlsdoctor: error: {}", e.error);
+            }
+        } else if let Some(e) = doc.errors.first() {
+            eprintln!("tlsdoctor: error: {}", e.error);
+        }
+        return EXIT_CANNOT_RUN;
+    }
     0
 }

@@ -1,0 +1,7 @@
+//! Rendering only: human (terminal) and JSON output of results computed elsewhere.
+
+pub mod scan;
+pub mod style;
+
+/// Version stamp of every JSON document tlsdoctor prints; bumped on incompatible changes.
+pub const JSON_SCHEMA_VERSION: u32 = 1;

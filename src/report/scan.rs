@@ -1,0 +1,220 @@
+//! Rendering of `tlsdoctor scan` results.
+
+use super::style::{Style, pad};
+use crate::scan::ServerScan;
+use crate::wire::suites::StrengthLevel;
+use serde::Serialize;
+
+/// A target that could not be scanned, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanFailure {
+    pub target: String,
+    pub address: Option<String>,
+    pub error: String,
+}
+
+/// The whole `scan` output document.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanDocument {
+    pub schema_version: u32,
+    pub tool: String,
+    pub input: String,
+    pub notes: Vec<String>,
+    pub servers: Vec<ServerScan>,
+    pub errors: Vec<ScanFailure>,
+}
+
+impl ScanDocument {
+    pub fn new(input: &str) -> Self {
+        ScanDocument {
+            schema_version: super::JSON_SCHEMA_VERSION,
+            tool: format!("tlsdoctor {}", env!("CARGO_PKG_VERSION")),
+            input: input.to_string(),
+            notes: Vec::new(),
+            servers: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+pub fn render_json(doc: &ScanDocument) -> String {
+    serde_json::to_string_pretty(doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+pub fn render_human(doc: &ScanDocument, st: Style) -> String {
+    let mut out = String::new();
+    for note in &doc.notes {
+        out.push_str(&format!("{} {note}\n", st.yellow("note:")));
+    }
+    for s in &doc.servers {
+        out.push_str(&render_server(s, st));
+        out.push('\n');
+    }
+    for e in &doc.errors {
+        out.push_str(&format!(
+            "{} {}: {}\n",
+            st.red("error:"),
+            e.address.as_deref().unwrap_or(&e.target),
+            e.error
+        ));
+    }
+    out
+}
+
+fn render_server(s: &ServerScan, st: Style) -> String {
+    let mut out = String::new();
+    out.push_str(&st.bold(&format!("Scan of {} ({})", s.target, s.address)));
+    out.push('\n');
+    if s.resolved.len() > 1 {
+        out.push_str(&format!("  resolved to: {}\n", s.resolved.join(", ")));
+    }
+    out.push_str(&format!(
+        "  SNI: {}\n",
+        s.sni.as_deref().unwrap_or("(none sent)")
+    ));
+    out.push_str(&format!("\n{}\n", st.bold("Protocol versions")));
+    for r in &s.protocols.results {
+        let verdict = if r.accepted {
+            st.green("accepted")
+        } else {
+            st.dim("refused ")
+        };
+        out.push_str(&format!(
+            "  {}  {}  {}\n",
+            pad(&r.name, 8),
+            verdict,
+            st.dim(&r.evidence)
+        ));
+    }
+    out.push_str(&render_suites(s, st));
+    out.push_str(&render_kx(s, st));
+    out.push_str(&render_properties(s, st));
+    out.push_str(&st.dim(&format!(
+        "\n  {} connections, {} ms\n",
+        s.connections, s.elapsed_ms
+    )));
+    out
+}
+
+fn render_suites(s: &ServerScan, st: Style) -> String {
+    let mut out = String::new();
+    for vs in &s.cipher_suites {
+        let order = match vs.server_preference {
+            Some(true) => "server's order",
+            Some(false) => "client's order (server has no preference)",
+            None => "single suite",
+        };
+        out.push_str(&format!(
+            "\n{} {}\n",
+            st.bold(&format!("Cipher suites, {}", vs.version)),
+            st.dim(&format!("({} accepted; {order})", vs.suites.len()))
+        ));
+        for suite in &vs.suites {
+            let name = suite.openssl.clone().unwrap_or_else(|| suite.iana.clone());
+            let (label, reasons) = match &suite.strength {
+                Some(sg) => (
+                    match sg.level {
+                        StrengthLevel::Secure => "secure",
+                        StrengthLevel::Weak => "weak",
+                        StrengthLevel::Insecure => "insecure",
+                    },
+                    sg.reasons.join(", "),
+                ),
+                None => ("unknown", String::new()),
+            };
+            let verdict = match label {
+                "secure" => st.green(&pad(label, 8)),
+                "weak" => st.yellow(&pad(label, 8)),
+                _ => st.red(&pad(label, 8)),
+            };
+            out.push_str(&format!(
+                "  {} {} {} {}\n",
+                pad(&suite.id, 8),
+                pad(&name, 38),
+                verdict,
+                st.dim(&format!("{}/{} {} {}b {}", suite.kx, suite.auth, suite.enc, suite.bits, reasons))
+            ));
+        }
+    }
+    out
+}
+
+fn render_kx(s: &ServerScan, st: Style) -> String {
+    let kx = &s.key_exchange;
+    let names = |g: &[crate::scan::groups::Group]| {
+        g.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(", ")
+    };
+    let mut out = format!("\n{}\n", st.bold("Key exchange"));
+    if !kx.tls13_groups.is_empty() {
+        out.push_str(&format!("  TLS 1.3 groups: {}\n", names(&kx.tls13_groups)));
+    }
+    if !kx.ecdhe_curves.is_empty() {
+        out.push_str(&format!("  ECDHE curves:   {}\n", names(&kx.ecdhe_curves)));
+    }
+    if let Some(bits) = kx.dh_bits {
+        let line = format!("  DHE prime:      {bits} bits");
+        out.push_str(&if bits < 2048 { st.yellow(&line) } else { line });
+        out.push('\n');
+    }
+    out
+}
+
+fn yes_no(p: &crate::scan::properties::Property, good_when: bool, st: Style) -> String {
+    match p.supported {
+        Some(v) if v == good_when => st.green(&pad(if v { "yes" } else { "no" }, 4)),
+        Some(v) => st.yellow(&pad(if v { "yes" } else { "no" }, 4)),
+        None => st.dim(&pad("?", 4)),
+    }
+}
+
+fn render_properties(s: &ServerScan, st: Style) -> String {
+    use crate::scan::properties::NoSniBehaviour;
+    let p = &s.properties;
+    let mut out = format!("\n{}\n", st.bold("Handshake properties"));
+    let rows = [
+        ("Secure renegotiation (RFC 5746)", &p.secure_renegotiation, true),
+        ("TLS compression", &p.compression, false),
+        ("Extended master secret", &p.extended_master_secret, true),
+        ("Session tickets", &p.session_ticket, true),
+        ("TLS_FALLBACK_SCSV honoured", &p.fallback_scsv, true),
+        ("OCSP stapling", &p.ocsp_stapling, true),
+    ];
+    for (label, prop, good) in rows {
+        out.push_str(&format!(
+            "  {} {} {}\n",
+            pad(label, 33),
+            yes_no(prop, good, st),
+            st.dim(&prop.evidence)
+        ));
+    }
+    let alpn = if p.alpn.is_empty() { "none".to_string() } else { p.alpn.join(", ") };
+    out.push_str(&format!("  {} {alpn}\n", pad("ALPN", 33)));
+    if let Some(b) = &p.without_sni {
+        let text = match b {
+            NoSniBehaviour::SameCertificate => "answers with the same certificate".to_string(),
+            NoSniBehaviour::DifferentCertificate { leaf_sha256 } => {
+                format!("answers with a different certificate (sha256 {})", &leaf_sha256[..16])
+            }
+            NoSniBehaviour::Alert { alert } => format!("refuses with alert {alert}"),
+            NoSniBehaviour::Closed => "closes the connection".to_string(),
+            NoSniBehaviour::Answers => "answers".to_string(),
+        };
+        out.push_str(&format!("  {} {text}\n", pad("Without SNI", 33)));
+    }
+    let cc = &p.client_certificate;
+    out.push_str(&format!(
+        "  {} {} {}\n",
+        pad("Client certificate requested", 33),
+        if cc.requested { st.yellow("yes ") } else { pad("no", 4) },
+        st.dim(&cc.evidence)
+    ));
+    for c in &p.certificates {
+        out.push_str(&format!(
+            "  {} chain of {}, leaf sha256 {}\n",
+            pad(&format!("Certificate for {} suites", c.key_type), 33),
+            c.chain_length,
+            &c.leaf_sha256[..16]
+        ));
+    }
+    out
+}

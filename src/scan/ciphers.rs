@@ -1,0 +1,215 @@
+//! Cipher-suite enumeration and the server's preference.
+//!
+//! Enumeration is by elimination: offer a set, note the suite the server picks, remove it,
+//! offer the rest again, until the server refuses. That needs one handshake per accepted
+//! suite plus one per group of candidates, instead of one per registry entry. The candidate
+//! list is split into groups enumerated in parallel.
+
+use super::ScanContext;
+use crate::probe::ProbeOutcome;
+use crate::wire::suites::{self, CipherSuite, Strength};
+use crate::wire::{ClientHello, ProtocolVersion, Sslv2ClientHello};
+use serde::Serialize;
+
+/// How many parallel elimination chains one version's candidates are split into.
+const CHAINS: usize = 4;
+
+/// One accepted cipher suite, described.
+#[derive(Debug, Clone, Serialize)]
+pub struct AcceptedSuite {
+    pub id: String,
+    pub iana: String,
+    pub openssl: Option<String>,
+    pub kx: String,
+    pub auth: String,
+    pub enc: String,
+    pub bits: u16,
+    pub mac: String,
+    /// None for ids the registry does not know.
+    pub strength: Option<Strength>,
+}
+
+impl AcceptedSuite {
+    fn from_registry(id: u32) -> AcceptedSuite {
+        match suites::by_id(id) {
+            Some(s) => AcceptedSuite::from(s),
+            None => AcceptedSuite {
+                id: format!("0x{id:04x}"),
+                iana: format!("unassigned 0x{id:04x}"),
+                openssl: None,
+                kx: "?".into(),
+                auth: "?".into(),
+                enc: "?".into(),
+                bits: 0,
+                mac: "?".into(),
+                strength: None,
+            },
+        }
+    }
+}
+
+impl From<&CipherSuite> for AcceptedSuite {
+    fn from(s: &CipherSuite) -> Self {
+        AcceptedSuite {
+            id: if s.id > 0xffff {
+                format!("0x{:06x}", s.id)
+            } else {
+                format!("0x{:04x}", s.id)
+            },
+            iana: s.iana.to_string(),
+            openssl: s.openssl.map(str::to_string),
+            kx: s.kx.to_string(),
+            auth: s.auth.to_string(),
+            enc: s.enc.to_string(),
+            bits: s.bits,
+            mac: s.mac.to_string(),
+            strength: Some(s.strength()),
+        }
+    }
+}
+
+/// The suites one protocol version accepts, and whose order wins.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionSuites {
+    pub version: ProtocolVersion,
+    /// Whether the server picks by its own order (true), the client's (false), or unknown
+    /// (fewer than two suites).
+    pub server_preference: Option<bool>,
+    /// Accepted suites: in the server's order when it enforces one, else in registry order.
+    pub suites: Vec<AcceptedSuite>,
+}
+
+/// Enumerate the suites of every accepted version.
+pub async fn enumerate(ctx: &ScanContext, versions: &[ProtocolVersion]) -> Vec<VersionSuites> {
+    let jobs = versions.iter().map(|&v| enumerate_version(ctx, v));
+    futures::future::join_all(jobs).await
+}
+
+/// Candidates for `v`: TLS 1.3 suites for TLS 1.3, else every registry suite allowed in `v`.
+pub fn candidates(v: ProtocolVersion) -> Vec<u16> {
+    candidates_where(v, |_| true)
+}
+
+/// The candidates for `v` that satisfy `keep` (e.g. only ECDHE key exchange).
+pub fn candidates_where(v: ProtocolVersion, keep: impl Fn(&CipherSuite) -> bool) -> Vec<u16> {
+    match v {
+        ProtocolVersion::Tls13 => suites::tls13_suites()
+            .filter(|s| keep(s))
+            .map(|s| s.id as u16)
+            .collect(),
+        _ => suites::tls_suites()
+            .filter(|s| {
+                let (lo, hi) = s.versions();
+                lo <= v && v <= hi && keep(s)
+            })
+            .map(|s| s.id as u16)
+            .collect(),
+    }
+}
+
+async fn enumerate_version(ctx: &ScanContext, v: ProtocolVersion) -> VersionSuites {
+    if v == ProtocolVersion::Ssl2 {
+        return sslv2_kinds(ctx).await;
+    }
+    let all = candidates(v);
+    let chains = if v == ProtocolVersion::Tls13 { 1 } else { CHAINS };
+    let chunk = all.len().div_ceil(chains).max(1);
+    let jobs = all
+        .chunks(chunk)
+        .map(|c| eliminate(ctx, v, c.to_vec()))
+        .collect::<Vec<_>>();
+    let mut accepted: Vec<u16> = futures::future::join_all(jobs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    // Registry order until we know better.
+    accepted.sort_by_key(|id| all.iter().position(|x| x == id));
+
+    let mut server_preference = None;
+    if accepted.len() >= 2 {
+        let forward = pick(ctx, v, &accepted).await;
+        let mut reversed = accepted.clone();
+        reversed.reverse();
+        let backward = pick(ctx, v, &reversed).await;
+        if let (Some(f), Some(b)) = (forward, backward) {
+            server_preference = Some(f == b);
+            if f == b {
+                accepted = server_order(ctx, v, accepted).await;
+            }
+        }
+    }
+    VersionSuites {
+        version: v,
+        server_preference,
+        suites: accepted
+            .iter()
+            .map(|&id| AcceptedSuite::from_registry(id as u32))
+            .collect(),
+    }
+}
+
+/// The suite the server picks from `offer` in version `v`, if it accepts any.
+pub async fn pick(ctx: &ScanContext, v: ProtocolVersion, offer: &[u16]) -> Option<u16> {
+    let mut ids = offer.to_vec();
+    if v != ProtocolVersion::Tls13 {
+        ids.push(suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+    }
+    let hello = ClientHello::for_probe(v, ctx.sni.as_deref(), &ids)
+        .encode_records(ClientHello::probe_record_version(v));
+    match ctx.prober.send_hello(&hello).await.outcome {
+        ProbeOutcome::Accepted(flight) => flight.server_hello.as_ref().and_then(|sh| {
+            // A server that answers another version, or a suite we did not offer, has not
+            // accepted anything from this offer.
+            (sh.negotiated_version() == v && offer.contains(&sh.cipher_suite))
+                .then_some(sh.cipher_suite)
+        }),
+        _ => None,
+    }
+}
+
+/// Offer, take the pick away, offer again, until the server refuses.
+async fn eliminate(ctx: &ScanContext, v: ProtocolVersion, mut offer: Vec<u16>) -> Vec<u16> {
+    let mut found = Vec::new();
+    while !offer.is_empty() {
+        match pick(ctx, v, &offer).await {
+            Some(id) => {
+                offer.retain(|&x| x != id);
+                found.push(id);
+            }
+            None => break,
+        }
+    }
+    found
+}
+
+/// The server's own order over `accepted`: repeated picks, most preferred first.
+async fn server_order(ctx: &ScanContext, v: ProtocolVersion, mut rest: Vec<u16>) -> Vec<u16> {
+    let mut order = Vec::with_capacity(rest.len());
+    while rest.len() > 1 {
+        match pick(ctx, v, &rest).await {
+            Some(id) => {
+                rest.retain(|&x| x != id);
+                order.push(id);
+            }
+            // The server stopped answering consistently; keep what is left in the old order.
+            None => break,
+        }
+    }
+    order.extend(rest);
+    order
+}
+
+/// SSLv2 lists every cipher kind both sides share in its ServerHello: one probe suffices.
+async fn sslv2_kinds(ctx: &ScanContext) -> VersionSuites {
+    let hello = Sslv2ClientHello::for_probe().encode();
+    let kinds = match ctx.prober.send_hello(&hello).await.outcome {
+        ProbeOutcome::Accepted(f) => f.sslv2.map(|s| s.cipher_specs).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    VersionSuites {
+        version: ProtocolVersion::Ssl2,
+        server_preference: None,
+        suites: kinds.into_iter().map(AcceptedSuite::from_registry).collect(),
+    }
+}

@@ -1,0 +1,166 @@
+//! Key exchange: the groups a server supports for TLS 1.3 and for ECDHE in TLS 1.2 and
+//! below, and the size of its finite-field DH parameters for DHE suites.
+
+use super::ScanContext;
+use crate::probe::ProbeOutcome;
+use crate::wire::groups;
+use crate::wire::handshake::ServerKeyExchange;
+use crate::wire::suites;
+use crate::wire::{ClientExtension, ClientHello, ProtocolVersion, ServerFlight};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub id: u16,
+    pub name: String,
+}
+
+impl Group {
+    fn new(id: u16) -> Group {
+        Group {
+            id,
+            name: groups::group_name(id)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("0x{id:04x}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct KeyExchange {
+    /// Groups accepted in TLS 1.3, in the order the server chose them.
+    pub tls13_groups: Vec<Group>,
+    /// Curves accepted for ECDHE in TLS 1.2 and below, in the order the server chose them.
+    pub ecdhe_curves: Vec<Group>,
+    /// Bit size of the DH prime for DHE suites, when the server has any.
+    pub dh_bits: Option<usize>,
+}
+
+/// Replace (or add) the extension of the same kind in `hello`.
+pub fn set_extension(hello: &mut ClientHello, ext: ClientExtension) {
+    let same = |e: &ClientExtension| std::mem::discriminant(e) == std::mem::discriminant(&ext);
+    if let Some(slot) = hello.extensions.iter_mut().find(|e| same(e)) {
+        *slot = ext;
+    } else {
+        hello.extensions.push(ext);
+    }
+}
+
+/// Measure key exchange: TLS 1.3 groups when `tls13`, and ECDHE curves and DH size in
+/// `legacy`, the highest accepted version below TLS 1.3.
+pub async fn probe(ctx: &ScanContext, tls13: bool, legacy: Option<ProtocolVersion>) -> KeyExchange {
+    let of_kx = |kx: &'static str| {
+        legacy
+            .map(|v| super::ciphers::candidates_where(v, |s| s.kx == kx))
+            .unwrap_or_default()
+    };
+    let (ecdhe_suites, dhe_suites) = (of_kx("ECDHE"), of_kx("DHE"));
+    let t13 = async {
+        if tls13 {
+            tls13_groups(ctx).await
+        } else {
+            Vec::new()
+        }
+    };
+    let ec = async {
+        match legacy {
+            Some(v) if !ecdhe_suites.is_empty() => ecdhe_curves(ctx, v, &ecdhe_suites).await,
+            _ => Vec::new(),
+        }
+    };
+    let dh = async {
+        match legacy {
+            Some(v) if !dhe_suites.is_empty() => dh_bits(ctx, v, &dhe_suites).await,
+            _ => None,
+        }
+    };
+    let (tls13_groups, ecdhe_curves, dh_bits) = futures::join!(t13, ec, dh);
+    KeyExchange {
+        tls13_groups,
+        ecdhe_curves,
+        dh_bits,
+    }
+}
+
+/// TLS 1.3: offer every group with an empty key_share list, so the server must name its
+/// choice in a HelloRetryRequest; take it away and ask again.
+async fn tls13_groups(ctx: &ScanContext) -> Vec<Group> {
+    let suites13: Vec<u16> = suites::tls13_suites().map(|s| s.id as u16).collect();
+    let mut offer: Vec<u16> = groups::all_groups().iter().map(|(id, _)| *id).collect();
+    let mut found = Vec::new();
+    while !offer.is_empty() {
+        let mut hello = ClientHello::for_probe(ProtocolVersion::Tls13, ctx.sni.as_deref(), &suites13);
+        set_extension(&mut hello, ClientExtension::SupportedGroups(offer.clone()));
+        set_extension(&mut hello, ClientExtension::KeyShare(Vec::new()));
+        let bytes = hello.encode_records(ClientHello::probe_record_version(ProtocolVersion::Tls13));
+        let chosen = match ctx.prober.send_hello(&bytes).await.outcome {
+            ProbeOutcome::Accepted(f) => f
+                .server_hello
+                .as_ref()
+                .filter(|sh| sh.negotiated_version() == ProtocolVersion::Tls13)
+                .and_then(|sh| sh.selected_group()),
+            _ => None,
+        };
+        match chosen {
+            Some(g) if offer.contains(&g) => {
+                offer.retain(|&x| x != g);
+                found.push(Group::new(g));
+            }
+            _ => break,
+        }
+    }
+    found
+}
+
+/// TLS ≤1.2 ECDHE: offer only ECDHE suites; the curve is in the ServerKeyExchange.
+async fn ecdhe_curves(ctx: &ScanContext, v: ProtocolVersion, ecdhe: &[u16]) -> Vec<Group> {
+    let mut offer: Vec<u16> = groups::all_groups()
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| is_elliptic_curve(*id))
+        .collect();
+    let mut found = Vec::new();
+    while !offer.is_empty() {
+        let mut hello = ClientHello::for_probe(v, ctx.sni.as_deref(), ecdhe);
+        set_extension(&mut hello, ClientExtension::SupportedGroups(offer.clone()));
+        let bytes = hello.encode_records(ClientHello::probe_record_version(v));
+        let curve = match ctx.prober.send_hello(&bytes).await.outcome {
+            ProbeOutcome::Accepted(f) => ske_curve(&f),
+            _ => None,
+        };
+        match curve {
+            Some(c) if offer.contains(&c) => {
+                offer.retain(|&x| x != c);
+                found.push(Group::new(c));
+            }
+            _ => break,
+        }
+    }
+    found
+}
+
+/// Named elliptic curves occupy the ids below 256 (RFC 8422); 256-511 are FFDHE groups and
+/// higher values are hybrids or private use, which TLS 1.2 ECDHE cannot negotiate.
+fn is_elliptic_curve(id: u16) -> bool {
+    (1..0x0100).contains(&id)
+}
+
+fn ske_curve(f: &ServerFlight) -> Option<u16> {
+    match f.server_key_exchange.as_ref()? {
+        ServerKeyExchange::Ecdhe { curve, .. } => Some(*curve),
+        _ => None,
+    }
+}
+
+/// DHE: offer only DHE suites and read the prime's size from the ServerKeyExchange.
+async fn dh_bits(ctx: &ScanContext, v: ProtocolVersion, dhe: &[u16]) -> Option<usize> {
+    let bytes = ClientHello::for_probe(v, ctx.sni.as_deref(), dhe)
+        .encode_records(ClientHello::probe_record_version(v));
+    match ctx.prober.send_hello(&bytes).await.outcome {
+        ProbeOutcome::Accepted(f) => match f.server_key_exchange.as_ref()? {
+            ServerKeyExchange::Dhe { p_bits, .. } => Some(*p_bits),
+            _ => None,
+        },
+        _ => None,
+    }
+}

@@ -1,0 +1,103 @@
+//! Checks built on probes. Each check is its own module: it declares independent probe jobs,
+//! runs them concurrently through the shared [`Prober`] (which enforces the per-server
+//! connection cap), and folds the answers into a typed result. Rendering is elsewhere.
+
+pub mod ciphers;
+pub mod groups;
+pub mod plaintext;
+pub mod properties;
+pub mod versions;
+
+use crate::probe::Prober;
+use crate::wire::ProtocolVersion;
+use serde::Serialize;
+use std::time::Instant;
+
+/// What every check of one server needs: where to connect and what name to send.
+#[derive(Clone)]
+pub struct ScanContext {
+    pub prober: Prober,
+    /// The SNI host name to send, if any.
+    pub sni: Option<String>,
+}
+
+/// Everything `tlsdoctor scan` measured on one server address.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerScan {
+    /// "host:port" as the user named it.
+    pub target: String,
+    /// The address probed.
+    pub address: String,
+    /// Every address the name resolved to.
+    pub resolved: Vec<String>,
+    pub sni: Option<String>,
+    pub protocols: versions::ProtocolSupport,
+    /// Accepted cipher suites per version, with the server's preference.
+    pub cipher_suites: Vec<ciphers::VersionSuites>,
+    pub key_exchange: groups::KeyExchange,
+    pub properties: properties::HandshakeProperties,
+    /// TCP connections opened for this scan.
+    pub connections: usize,
+    pub elapsed_ms: u64,
+}
+
+impl ServerScan {
+    pub fn accepted_versions(&self) -> Vec<ProtocolVersion> {
+        self.protocols.accepted()
+    }
+}
+
+/// Why a scan could not produce results.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScanError {
+    #[error("cannot connect to {address}: {reason}")]
+    Unreachable { address: String, reason: String },
+    #[error("{address} does not speak TLS: it sent \"{first_bytes}\"{hint}")]
+    NotTls {
+        address: String,
+        first_bytes: String,
+        hint: String,
+    },
+    #[error("{address} accepted no SSL/TLS version: {reason}")]
+    NoTls { address: String, reason: String },
+}
+
+/// Run the scan of one server address.
+pub async fn scan_server(
+    ctx: &ScanContext,
+    target: String,
+    resolved: Vec<String>,
+) -> Result<ServerScan, ScanError> {
+    let start = Instant::now();
+    let protocols = versions::probe_versions(ctx).await;
+    protocols.ensure_usable(&ctx.prober.addr().to_string())?;
+    let accepted = protocols.accepted();
+    let legacy = accepted
+        .iter()
+        .copied()
+        .filter(|v| *v >= ProtocolVersion::Ssl3 && *v <= ProtocolVersion::Tls12)
+        .max();
+    let base = legacy
+        .and_then(|v| protocols.get(v))
+        .and_then(|r| r.raw.flight());
+    let tls13 = accepted.contains(&ProtocolVersion::Tls13);
+    // Every check below needs only the accepted versions: run them all at once; the
+    // prober's connection cap keeps the load on the server bounded.
+    let (cipher_suites, key_exchange, properties) = futures::join!(
+        ciphers::enumerate(ctx, &accepted),
+        groups::probe(ctx, tls13, legacy),
+        properties::probe(ctx, &accepted, legacy, base),
+    );
+    Ok(ServerScan {
+        target,
+        address: ctx.prober.addr().to_string(),
+        resolved,
+        sni: ctx.sni.clone(),
+        protocols,
+        cipher_suites,
+        key_exchange,
+        properties,
+        connections: ctx.prober.connections_opened(),
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    })
+}

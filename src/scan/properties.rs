@@ -1,0 +1,364 @@
+//! Handshake properties a client can trip over, each with its evidence: secure
+//! renegotiation, compression, extended master secret, session tickets, fallback SCSV,
+//! ALPN, OCSP stapling, behaviour without SNI, client-certificate requests, and the
+//! certificate sent for each key type.
+
+use super::ScanContext;
+use super::groups::set_extension;
+use crate::probe::ProbeOutcome;
+use crate::wire::suites;
+use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion, ServerFlight};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// A yes/no property with the evidence it rests on; `None` when it could not be measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Property {
+    pub supported: Option<bool>,
+    pub evidence: String,
+}
+
+impl Property {
+    fn yes(evidence: impl Into<String>) -> Self {
+        Property {
+            supported: Some(true),
+            evidence: evidence.into(),
+        }
+    }
+    fn no(evidence: impl Into<String>) -> Self {
+        Property {
+            supported: Some(false),
+            evidence: evidence.into(),
+        }
+    }
+    fn unknown(evidence: impl Into<String>) -> Self {
+        Property {
+            supported: None,
+            evidence: evidence.into(),
+        }
+    }
+}
+
+/// What the server does when the ClientHello carries no SNI.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoSniBehaviour {
+    /// Same handshake, same certificate.
+    SameCertificate,
+    /// Completes the handshake but with a different certificate (a default virtual host).
+    DifferentCertificate { leaf_sha256: String },
+    /// Refuses with an alert (unrecognized_name, handshake_failure, ...).
+    Alert { alert: String },
+    /// Closes or resets the connection.
+    Closed,
+    /// Answers, but the certificate is not visible (TLS 1.3 encrypts it).
+    Answers,
+}
+
+/// The client-certificate request a server makes, if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientCertRequest {
+    pub requested: bool,
+    /// Acceptable CA distinguished names the server lists, as DER hex (rendered by the
+    /// certificate module when available).
+    pub ca_names_der: Vec<String>,
+    pub evidence: String,
+}
+
+/// The certificate chain sent when only suites of one authentication kind are offered.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyTypeCertificate {
+    /// "RSA" or "ECDSA".
+    pub key_type: String,
+    pub leaf_sha256: String,
+    pub chain_length: usize,
+    #[serde(skip)]
+    pub chain: Vec<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HandshakeProperties {
+    pub secure_renegotiation: Property,
+    pub compression: Property,
+    pub extended_master_secret: Property,
+    pub session_ticket: Property,
+    pub fallback_scsv: Property,
+    pub alpn: Vec<String>,
+    pub alpn_evidence: String,
+    pub ocsp_stapling: Property,
+    pub without_sni: Option<NoSniBehaviour>,
+    pub client_certificate: ClientCertRequest,
+    pub certificates: Vec<KeyTypeCertificate>,
+}
+
+/// ALPN protocols worth asking for over TLS on TCP.
+const ALPN_CANDIDATES: &[&str] = &["h2", "http/1.1", "http/1.0", "spdy/3.1", "acme-tls/1"];
+
+pub fn sha256_hex(der: &[u8]) -> String {
+    hex::encode(Sha256::digest(der))
+}
+
+/// `legacy` is the highest accepted version ≤ TLS 1.2 (whose flight shows the certificate
+/// and the pre-1.3 extensions); `base` is the flight of its version probe.
+pub async fn probe(
+    ctx: &ScanContext,
+    accepted: &[ProtocolVersion],
+    legacy: Option<ProtocolVersion>,
+    base: Option<&ServerFlight>,
+) -> HandshakeProperties {
+    let best = accepted.iter().copied().max();
+    let of_auth = |auth: &'static str| {
+        legacy
+            .map(|v| super::ciphers::candidates_where(v, |s| s.auth == auth))
+            .unwrap_or_default()
+    };
+    let (rsa_suites, ecdsa_suites) = (of_auth("RSA"), of_auth("ECDSA"));
+    let (compression, fallback, (alpn, alpn_evidence), without_sni, certificates) = futures::join!(
+        compression(ctx, legacy),
+        fallback_scsv(ctx, accepted),
+        alpn(ctx, best),
+        without_sni(ctx, best, base),
+        certificates(ctx, legacy, rsa_suites, ecdsa_suites),
+    );
+    let from_base = |f: &dyn Fn(&ServerFlight) -> Property, what: &str| match base {
+        Some(flight) => f(flight),
+        None => Property::unknown(format!("no TLS 1.2 or older handshake to observe {what} in")),
+    };
+    HandshakeProperties {
+        secure_renegotiation: from_base(
+            &|f| {
+                let sh = f.server_hello.as_ref();
+                if sh.is_some_and(|s| s.secure_renegotiation()) {
+                    Property::yes("ServerHello carries the renegotiation_info extension (RFC 5746)")
+                } else {
+                    Property::no("ServerHello has no renegotiation_info extension although the client offered it: the server does not support RFC 5746 secure renegotiation")
+                }
+            },
+            "renegotiation_info",
+        ),
+        compression,
+        extended_master_secret: from_base(
+            &|f| {
+                if f.server_hello.as_ref().is_some_and(|s| s.extended_master_secret()) {
+                    Property::yes("ServerHello carries extended_master_secret (RFC 7627)")
+                } else {
+                    Property::no("ServerHello has no extended_master_secret extension")
+                }
+            },
+            "extended_master_secret",
+        ),
+        session_ticket: from_base(
+            &|f| {
+                if f.server_hello.as_ref().is_some_and(|s| s.has_extension(0x0023)) {
+                    Property::yes("ServerHello acknowledges session_ticket (RFC 5077)")
+                } else {
+                    Property::no("ServerHello does not acknowledge session_ticket")
+                }
+            },
+            "session_ticket",
+        ),
+        fallback_scsv: fallback,
+        alpn,
+        alpn_evidence,
+        ocsp_stapling: from_base(
+            &|f| match &f.certificate_status {
+                Some(ocsp) => Property::yes(format!(
+                    "CertificateStatus message with a {}-byte OCSP response",
+                    ocsp.len()
+                )),
+                None => Property::no("no CertificateStatus message although status_request was sent"),
+            },
+            "a stapled OCSP response",
+        ),
+        without_sni,
+        client_certificate: match base {
+            Some(f) => match &f.certificate_request {
+                Some(cr) => ClientCertRequest {
+                    requested: true,
+                    ca_names_der: cr.ca_names.iter().map(hex::encode).collect(),
+                    evidence: format!(
+                        "CertificateRequest in the server's flight, {} acceptable CA name(s)",
+                        cr.ca_names.len()
+                    ),
+                },
+                None => ClientCertRequest {
+                    requested: false,
+                    ca_names_der: Vec::new(),
+                    evidence: "no CertificateRequest in the server's flight".into(),
+                },
+            },
+            None => ClientCertRequest {
+                requested: false,
+                ca_names_der: Vec::new(),
+                evidence: "not observable without a TLS 1.2 or older handshake".into(),
+            },
+        },
+        certificates,
+    }
+}
+
+/// Offer DEFLATE before null compression: a server that picks DEFLATE supports compression
+/// (and is exposed to CRIME).
+async fn compression(ctx: &ScanContext, legacy: Option<ProtocolVersion>) -> Property {
+    let Some(v) = legacy else {
+        return Property::no("TLS 1.3 only: TLS 1.3 has no compression");
+    };
+    let mut hello = ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
+    hello.compression_methods = vec![1, 0];
+    let bytes = hello.encode_records(ClientHello::probe_record_version(v));
+    match ctx.prober.send_hello(&bytes).await.outcome {
+        ProbeOutcome::Accepted(f) => match f.server_hello.as_ref().map(|s| s.compression) {
+            Some(1) => Property::yes("server chose DEFLATE compression (CRIME risk)"),
+            Some(m) => Property::no(format!("offered DEFLATE and null; server chose method {m}")),
+            None => Property::unknown("no ServerHello"),
+        },
+        other => Property::unknown(format!(
+            "hello offering compression was refused: {}",
+            other.describe()
+        )),
+    }
+}
+
+/// RFC 7507: a client retrying with a lower version than the server's best signals it
+/// with TLS_FALLBACK_SCSV; a server that supports the signal refuses with
+/// inappropriate_fallback.
+async fn fallback_scsv(ctx: &ScanContext, accepted: &[ProtocolVersion]) -> Property {
+    let mut tls: Vec<ProtocolVersion> = accepted
+        .iter()
+        .copied()
+        .filter(|v| *v >= ProtocolVersion::Tls10)
+        .collect();
+    tls.sort();
+    if tls.len() < 2 {
+        return Property::unknown("only one TLS version accepted: there is nothing to fall back to");
+    }
+    let lower = tls[tls.len() - 2];
+    let mut ids = super::ciphers::candidates(lower);
+    ids.push(suites::TLS_FALLBACK_SCSV);
+    let bytes = ClientHello::for_probe(lower, ctx.sni.as_deref(), &ids)
+        .encode_records(ClientHello::probe_record_version(lower));
+    match ctx.prober.send_hello(&bytes).await.outcome {
+        ProbeOutcome::Alert(a) if a.description == AlertDescription::InappropriateFallback => {
+            Property::yes(format!(
+                "a {lower} hello with TLS_FALLBACK_SCSV was refused with inappropriate_fallback"
+            ))
+        }
+        ProbeOutcome::Accepted(_) => Property::no(format!(
+            "a {lower} hello with TLS_FALLBACK_SCSV was accepted: downgrade is not detected"
+        )),
+        other => Property::unknown(format!(
+            "a {lower} hello with TLS_FALLBACK_SCSV got: {}",
+            other.describe()
+        )),
+    }
+}
+
+/// Offer the candidates, note the server's choice, take it away, repeat.
+async fn alpn(ctx: &ScanContext, best: Option<ProtocolVersion>) -> (Vec<String>, String) {
+    let Some(v) = best else {
+        return (Vec::new(), "no accepted version".into());
+    };
+    let mut offer: Vec<String> = ALPN_CANDIDATES.iter().map(|s| s.to_string()).collect();
+    let mut found = Vec::new();
+    let mut evidence = String::new();
+    while !offer.is_empty() {
+        let mut hello = ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
+        set_extension(&mut hello, ClientExtension::Alpn(offer.clone()));
+        let bytes = hello.encode_records(ClientHello::probe_record_version(v));
+        match ctx.prober.send_hello(&bytes).await.outcome {
+            ProbeOutcome::Accepted(f) => {
+                match f.server_hello.as_ref().and_then(|s| s.alpn()).map(str::to_string) {
+                    Some(p) if offer.contains(&p) => {
+                        offer.retain(|x| *x != p);
+                        found.push(p);
+                    }
+                    _ => {
+                        if found.is_empty() {
+                            evidence = "ServerHello carries no ALPN extension".into();
+                        }
+                        break;
+                    }
+                }
+            }
+            ProbeOutcome::Alert(a) if a.description == AlertDescription::NoApplicationProtocol => {
+                break;
+            }
+            other => {
+                if found.is_empty() {
+                    evidence = format!("ALPN probe got: {}", other.describe());
+                }
+                break;
+            }
+        }
+    }
+    if !found.is_empty() {
+        evidence = format!("server selected {} when offered in turn", found.join(", then "));
+    }
+    (found, evidence)
+}
+
+async fn without_sni(
+    ctx: &ScanContext,
+    best: Option<ProtocolVersion>,
+    base: Option<&ServerFlight>,
+) -> Option<NoSniBehaviour> {
+    ctx.sni.as_ref()?;
+    let v = best?;
+    let bytes = ClientHello::for_probe(v, None, &super::ciphers::candidates(v))
+        .encode_records(ClientHello::probe_record_version(v));
+    let base_leaf = base
+        .and_then(|f| f.certificates.as_ref())
+        .and_then(|c| c.first())
+        .map(|d| sha256_hex(d));
+    Some(match ctx.prober.send_hello(&bytes).await.outcome {
+        ProbeOutcome::Accepted(f) => {
+            let leaf = f
+                .certificates
+                .as_ref()
+                .and_then(|c| c.first())
+                .map(|d| sha256_hex(d));
+            match (leaf, base_leaf) {
+                (Some(a), Some(b)) if a == b => NoSniBehaviour::SameCertificate,
+                (Some(a), Some(_)) => NoSniBehaviour::DifferentCertificate { leaf_sha256: a },
+                _ => NoSniBehaviour::Answers,
+            }
+        }
+        ProbeOutcome::Alert(a) => NoSniBehaviour::Alert {
+            alert: a.description.name().to_string(),
+        },
+        _ => NoSniBehaviour::Closed,
+    })
+}
+
+/// The chain sent when only RSA-authenticated, then only ECDSA-authenticated, suites are
+/// offered (TLS ≤1.2, where the certificate is visible in the flight).
+async fn certificates(
+    ctx: &ScanContext,
+    legacy: Option<ProtocolVersion>,
+    rsa: Vec<u16>,
+    ecdsa: Vec<u16>,
+) -> Vec<KeyTypeCertificate> {
+    let Some(v) = legacy else { return Vec::new() };
+    let fetch = |label: &'static str, ids: Vec<u16>| async move {
+        if ids.is_empty() {
+            return None;
+        }
+        let bytes = ClientHello::for_probe(v, ctx.sni.as_deref(), &ids)
+            .encode_records(ClientHello::probe_record_version(v));
+        match ctx.prober.send_hello(&bytes).await.outcome {
+            ProbeOutcome::Accepted(f) => {
+                let chain = f.certificates.clone()?;
+                let leaf = chain.first()?;
+                Some(KeyTypeCertificate {
+                    key_type: label.to_string(),
+                    leaf_sha256: sha256_hex(leaf),
+                    chain_length: chain.len(),
+                    chain,
+                })
+            }
+            _ => None,
+        }
+    };
+    let (r, e) = futures::join!(fetch("RSA", rsa), fetch("ECDSA", ecdsa));
+    r.into_iter().chain(e).collect()
+}

@@ -1,0 +1,173 @@
+//! Protocol-version support: one probe per version, SSL 2.0 to TLS 1.3, all concurrent.
+//! A version is accepted only when the server answers with exactly that version.
+
+use super::{ScanContext, ScanError, plaintext};
+use crate::probe::{OutcomeSummary, ProbeOutcome};
+use crate::wire::{ClientHello, ProtocolVersion, Sslv2ClientHello, suites};
+use serde::Serialize;
+
+/// The verdict for one protocol version.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionResult {
+    pub version: ProtocolVersion,
+    /// Human name (`TLSv1.2`).
+    pub name: String,
+    pub accepted: bool,
+    /// One line saying why: the ServerHello seen, the alert, or how the connection ended.
+    pub evidence: String,
+    /// The negotiated cipher suite when accepted (display name).
+    pub cipher_suite: Option<String>,
+    pub outcome: OutcomeSummary,
+    #[serde(skip)]
+    pub raw: ProbeOutcome,
+}
+
+/// Results for every version, oldest first.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct ProtocolSupport {
+    pub results: Vec<VersionResult>,
+}
+
+impl ProtocolSupport {
+    pub fn accepted(&self) -> Vec<ProtocolVersion> {
+        self.results
+            .iter()
+            .filter(|r| r.accepted)
+            .map(|r| r.version)
+            .collect()
+    }
+
+    pub fn get(&self, v: ProtocolVersion) -> Option<&VersionResult> {
+        self.results.iter().find(|r| r.version == v)
+    }
+
+    /// Turn "nothing usable" into the error the user should see: unreachable, not TLS, or
+    /// TLS that accepted no version we offer.
+    pub fn ensure_usable(&self, address: &str) -> Result<(), ScanError> {
+        if self.results.iter().any(|r| r.accepted) {
+            return Ok(());
+        }
+        if let Some(r) = self.results.iter().find(|r| r.raw.is_unreachable()) {
+            let reason = match &r.raw {
+                ProbeOutcome::ConnectFailed { message, .. } => message.clone(),
+                _ => "connect timed out".to_string(),
+            };
+            return Err(ScanError::Unreachable {
+                address: address.to_string(),
+                reason,
+            });
+        }
+        if let Some(first_bytes) = self.results.iter().find_map(|r| match &r.raw {
+            ProbeOutcome::NotTls { first_bytes } => Some(first_bytes.clone()),
+            _ => None,
+        }) {
+            let hint = plaintext::identify(&first_bytes)
+                .map(|p| format!(" — looks like {}: {}", p.name, p.hint))
+                .unwrap_or_default();
+            return Err(ScanError::NotTls {
+                address: address.to_string(),
+                first_bytes: crate::wire::printable_prefix(&first_bytes),
+                hint,
+            });
+        }
+        let reason = self
+            .results
+            .iter()
+            .map(|r| format!("{}: {}", r.name, r.evidence))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(ScanError::NoTls {
+            address: address.to_string(),
+            reason,
+        })
+    }
+}
+
+/// The bytes of the probe for `version`: every suite the registry allows in that version
+/// (so any server configuration finds one it likes), plus the modern extensions.
+pub fn probe_hello(version: ProtocolVersion, sni: Option<&str>) -> Vec<u8> {
+    match version {
+        ProtocolVersion::Ssl2 => Sslv2ClientHello::for_probe().encode(),
+        ProtocolVersion::Tls13 => {
+            let ids: Vec<u16> = suites::tls13_suites().map(|s| s.id as u16).collect();
+            ClientHello::for_probe(version, sni, &ids)
+                .encode_records(ClientHello::probe_record_version(version))
+        }
+        v => {
+            let mut ids: Vec<u16> = suites::tls_suites()
+                .filter(|s| {
+                    let (lo, hi) = s.versions();
+                    lo <= v && v <= hi
+                })
+                .map(|s| s.id as u16)
+                .collect();
+            ids.push(suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+            ClientHello::for_probe(v, sni, &ids).encode_records(ClientHello::probe_record_version(v))
+        }
+    }
+}
+
+/// Probe every version concurrently.
+pub async fn probe_versions(ctx: &ScanContext) -> ProtocolSupport {
+    let jobs = ProtocolVersion::ALL.map(|v| {
+        let prober = ctx.prober.clone();
+        let hello = probe_hello(v, ctx.sni.as_deref());
+        async move { (v, prober.send_hello(&hello).await.outcome) }
+    });
+    let answers = futures::future::join_all(jobs).await;
+    ProtocolSupport {
+        results: answers
+            .into_iter()
+            .map(|(v, outcome)| judge(v, outcome))
+            .collect(),
+    }
+}
+
+/// Decide whether `version` was accepted from the server's answer to its probe.
+pub fn judge(version: ProtocolVersion, outcome: ProbeOutcome) -> VersionResult {
+    let (accepted, evidence, cipher_suite) = match &outcome {
+        ProbeOutcome::Accepted(flight) => match (&flight.server_hello, &flight.sslv2) {
+            (_, Some(v2)) if version == ProtocolVersion::Ssl2 => (
+                true,
+                format!(
+                    "SSLv2 ServerHello with {} cipher kind(s)",
+                    v2.cipher_specs.len()
+                ),
+                v2.cipher_specs
+                    .first()
+                    .map(|id| suites::by_id(*id).map(|s| s.display_name().to_string()))
+                    .unwrap_or(None),
+            ),
+            (Some(sh), _) => {
+                let got = sh.negotiated_version();
+                let suite = suites::name_of(sh.cipher_suite);
+                if got == version {
+                    let what = if sh.is_hello_retry_request {
+                        "HelloRetryRequest"
+                    } else {
+                        "ServerHello"
+                    };
+                    (true, format!("{what} {got} with {suite}"), Some(suite))
+                } else {
+                    (
+                        false,
+                        format!("server answered with {got} instead (ServerHello with {suite})"),
+                        None,
+                    )
+                }
+            }
+            _ => (false, outcome.describe(), None),
+        },
+        other => (false, other.describe(), None),
+    };
+    VersionResult {
+        version,
+        name: version.name(),
+        accepted,
+        evidence,
+        cipher_suite,
+        outcome: OutcomeSummary::from(&outcome),
+        raw: outcome,
+    }
+}

@@ -1,0 +1,76 @@
+//! `tlsdoctor scan` reports exactly the protocol versions real servers were configured for.
+
+mod common;
+
+use common::cli::tlsdoctor;
+use common::servers::{gnutls_serv, openssl_s_server};
+
+fn accepted(target: &str) -> Vec<String> {
+    let run = tlsdoctor(&["scan", target, "--json", "--timeout", "5"]);
+    assert_eq!(run.code, 0, "scan failed: {}\n{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let servers = doc["servers"].as_array().expect("servers array");
+    assert_eq!(servers.len(), 1);
+    servers[0]["protocols"]
+        .as_array()
+        .expect("protocols")
+        .iter()
+        .filter(|p| p["accepted"].as_bool() == Some(true))
+        .map(|p| p["version"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn openssl_single_versions() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"], &["tls1_0"]),
+        (&["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"], &["tls1_1"]),
+        (&["-tls1_2"], &["tls1_2"]),
+        (&["-tls1_3"], &["tls1_3"]),
+        (&["-min_protocol", "TLSv1.2"], &["tls1_2", "tls1_3"]),
+        (
+            &["-min_protocol", "TLSv1", "-cipher", "DEFAULT@SECLEVEL=0"],
+            &["tls1_0", "tls1_1", "tls1_2", "tls1_3"],
+        ),
+    ];
+    // s_server handles one connection at a time; start all servers first, scan concurrently.
+    let servers: Vec<_> = cases.iter().map(|(args, _)| openssl_s_server(args)).collect();
+    std::thread::scope(|s| {
+        for ((args, want), server) in cases.iter().zip(&servers) {
+            s.spawn(move || {
+                let got = accepted(&server.target());
+                assert_eq!(got, *want, "openssl s_server {args:?}");
+            });
+        }
+    });
+}
+
+#[test]
+fn gnutls_priority_strings() {
+    let cases: &[(&str, &[&str])] = &[
+        ("NORMAL:-VERS-ALL:+VERS-TLS1.2", &["tls1_2"]),
+        ("NORMAL:-VERS-ALL:+VERS-TLS1.3", &["tls1_3"]),
+        ("NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.2", &["tls1_1", "tls1_2"]),
+        ("NORMAL", &["tls1_2", "tls1_3"]),
+    ];
+    let servers: Vec<_> = cases.iter().map(|(p, _)| gnutls_serv(p, &[])).collect();
+    std::thread::scope(|s| {
+        for ((prio, want), server) in cases.iter().zip(&servers) {
+            s.spawn(move || {
+                let got = accepted(&server.target());
+                assert_eq!(got, *want, "gnutls-serv --priority {prio}");
+            });
+        }
+    });
+}
+
+#[test]
+fn human_output_names_versions_and_evidence() {
+    let server = openssl_s_server(&["-tls1_2"]);
+    let run = tlsdoctor(&["scan", &server.target()]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("TLSv1.2   accepted"), "{}", run.stdout);
+    assert!(run.stdout.contains("ServerHello TLSv1.2"), "{}", run.stdout);
+    assert!(run.stdout.contains("TLSv1.3   refused"), "{}", run.stdout);
+    assert!(!run.stdout.contains('\x1b'), "no colour when not a terminal");
+}
