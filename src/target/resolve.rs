@@ -73,6 +73,8 @@ pub async fn resolve(
     let service = uri_opts.srv_service_name.as_deref().unwrap_or("mongodb");
     let srv_name = format!("_{service}._tcp.{seed}");
     let mut targets = srv_dns.srv(&srv_name).await?;
+    // Target "." means "no service here" (RFC 2782); port 0 cannot be connected to.
+    targets.retain(|t| !t.name.is_empty() && t.port != 0);
     if targets.is_empty() {
         return Err(TargetError::SrvNoRecords { name: srv_name });
     }
