@@ -290,3 +290,73 @@ async fn silent_dns_server_times_out_within_the_limit() {
         "{err}"
     );
 }
+
+/// Cross-check with a real MongoDB driver: pymongo resolves the same seeds against the same
+/// dnsmasq and must accept or refuse exactly where tlsdoctor does. Skipped (with a message)
+/// when pymongo/dnspython are not installed: `pip install pymongo dnspython`.
+#[tokio::test]
+async fn pymongo_agrees_on_srv_acceptance() {
+    let have = Command::new("python3")
+        .args(["-c", "import pymongo, dns.resolver"])
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !have {
+        eprintln!("SKIPPED: python3 with pymongo and dnspython not available");
+        return;
+    }
+    let dns = start_dnsmasq();
+    let seeds = [
+        "mongodb+srv://cluster.example.test/?replicaSet=mine",
+        "mongodb+srv://evil.example.test/",
+        "mongodb+srv://twotxt.example.test/",
+        "mongodb+srv://badtxt.example.test/",
+        "mongodb+srv://nosrv.example.test/",
+    ];
+    let script = r#"
+import sys, dns.resolver
+r = dns.resolver.Resolver(configure=False)
+r.nameservers = ["127.0.0.1"]; r.port = int(sys.argv[1]); r.lifetime = 3
+dns.resolver.default_resolver = r
+from pymongo.uri_parser import parse_uri
+for uri in sys.argv[2:]:
+    try:
+        res = parse_uri(uri)
+        hosts = ",".join(f"{h}:{p}" for h, p in sorted(res["nodelist"]))
+        print("OK", hosts, res["options"].get("replicaSet"), res["options"].get("authSource"))
+    except Exception as e:
+        print("ERR", type(e).__name__, str(e).replace("\n", " "))
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dns.addr.port().to_string())
+        .args(seeds)
+        .output()
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), seeds.len(), "pymongo output: {stdout}");
+    for (seed, line) in seeds.iter().zip(lines) {
+        let ours = resolve(&parse(seed).unwrap(), &dns.opts()).await;
+        match ours {
+            Ok(targets) => {
+                let mut hosts: Vec<String> = targets.iter().map(|t| t.label()).collect();
+                hosts.sort();
+                let m = targets[0].mongo.as_ref().unwrap();
+                let want = format!(
+                    "OK {} {} {}",
+                    hosts.join(","),
+                    m.replica_set.as_deref().unwrap_or("None"),
+                    m.auth_source.as_deref().unwrap_or("None")
+                );
+                assert_eq!(line, want, "{seed}");
+            }
+            Err(e) => assert!(
+                line.starts_with("ERR"),
+                "{seed}: tlsdoctor refused ({e}) but pymongo accepted: {line}"
+            ),
+        }
+    }
+}

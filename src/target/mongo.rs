@@ -79,16 +79,13 @@ pub(super) fn parse_uri(rest: &str, scheme: Scheme) -> Result<TargetSpec, Target
     // hosts [/ [db] [? options]]
     let slash = after_user.find('/');
     let question = after_user.find('?');
-    if let Some(q) = question
-        && slash.is_none_or(|s| q < s)
-    {
-        return Err(malformed(
-            "a '/' is required between the host list and the options (e.g. host/?tls=true)",
-        ));
-    }
-    let (host_list, tail) = match slash {
-        Some(s) => (&after_user[..s], &after_user[s + 1..]),
-        None => (after_user, ""),
+    // The connection-string spec wants "host/?opts", but drivers such as pymongo 4 also
+    // accept "host?opts"; accept both.
+    let (host_list, tail) = match (slash, question) {
+        (Some(s), Some(q)) if q < s => (&after_user[..q], &after_user[q..]),
+        (None, Some(q)) => (&after_user[..q], &after_user[q..]),
+        (Some(s), _) => (&after_user[..s], &after_user[s + 1..]),
+        (None, None) => (after_user, ""),
     };
     let query = tail.split_once('?').map(|(_, q)| q).unwrap_or("");
     if host_list.is_empty() {
@@ -465,6 +462,7 @@ mod tests {
             ("mongodb://h1.test", &["h1.test:27017"]),
             ("mongodb://h1.test/", &["h1.test:27017"]),
             ("mongodb://h1.test/db", &["h1.test:27017"]),
+            ("mongodb://h1.test?tls=true", &["h1.test:27017"]),
             (
                 "mongodb://u:p@h1:27017,h2,h3:27018/db?replicaSet=rs0&tls=true",
                 &["h1:27017", "h2:27017", "h3:27018"],
@@ -556,6 +554,13 @@ mod tests {
         );
         let spec = parse("mongodb://h.test/?tls=true").unwrap();
         assert!(spec.notes.is_empty());
+        let spec = parse("mongodb://h.test?tls=true").unwrap();
+        assert_eq!(
+            spec.mongo.as_ref().unwrap().tls,
+            Some(true),
+            "{:?}",
+            spec.notes
+        );
         assert!(spec.mongo.unwrap().tls_enabled(Scheme::Mongodb));
         let spec = parse("mongodb+srv://c.example.test/").unwrap();
         assert!(spec.mongo.unwrap().tls_enabled(Scheme::MongodbSrv));
@@ -583,7 +588,6 @@ mod tests {
             ("mongodb://h1:x/", "invalid port 'x'"),
             ("mongodb://h1:/", "invalid port ''"),
             ("mongodb://::1/", "must be bracketed"),
-            ("mongodb://h?tls=true", "a '/' is required"),
             ("mongodb://h/?tls=yes", "'yes' is not true or false"),
             ("mongodb://h/?tls", "expected key=value"),
             ("mongodb://h/?tls=true&ssl=false", "contradict"),
