@@ -92,5 +92,5 @@ impl Finding {
 
 /// Sort findings most severe first, keeping the original order among equals.
 pub fn sort_by_severity(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
 }
