@@ -1,0 +1,264 @@
+//! Client simulation: send a client's real ClientHello, then apply that client's policy to
+//! the server's real answer, in the order the client's TLS library checks things, and say
+//! whether it connects or which error it prints.
+
+use crate::clients::{ClientProfile, TrustStoreKind, render_failure, render_verify_failure};
+use crate::probe::ProbeOutcome;
+use crate::scan::ScanContext;
+use crate::wire::handshake::ServerKeyExchange;
+use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion, suites};
+use serde::Serialize;
+
+/// A certificate problem found by chain analysis, as a client verifying against `store`
+/// would see it (OpenSSL verify error number and text, Node.js code).
+#[derive(Debug, Clone, Serialize)]
+pub struct CertProblem {
+    pub store: TrustStoreKind,
+    pub finding_id: String,
+    pub verify_num: u32,
+    pub detail: String,
+    pub node_code: String,
+    /// Only clients that check the host name fail on this one.
+    pub hostname_only: bool,
+}
+
+/// Facts about the server that a ClientHello replay alone cannot show (they need a full
+/// handshake): gathered by the doctor and passed in.
+#[derive(Debug, Clone, Default)]
+pub struct ServerFacts {
+    /// Certificate problems, most fundamental first.
+    pub cert_problems: Vec<CertProblem>,
+    /// The alert the server sends when the client has no certificate, per version, when the
+    /// server requires one (measured by completing a handshake without a certificate).
+    pub client_cert_alert_tls12: Option<AlertDescription>,
+    pub client_cert_alert_tls13: Option<AlertDescription>,
+}
+
+/// Why a simulated client fails.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimFailure {
+    /// Failure key in data/client-errors.toml (e.g. `dh_key_too_small`).
+    pub key: String,
+    /// The text this client prints.
+    pub error: String,
+    /// Plain words.
+    pub reason: String,
+    /// The doctor finding that explains it, when one does.
+    pub finding: Option<String>,
+}
+
+/// One client's predicted result against one server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Simulation {
+    pub client: String,
+    pub client_name: String,
+    pub connects: bool,
+    pub version: Option<ProtocolVersion>,
+    pub cipher_suite: Option<String>,
+    pub group: Option<String>,
+    pub failure: Option<SimFailure>,
+}
+
+/// The client's hello with SNI set for this server (or removed), as bytes on the wire.
+pub fn replay_hello(profile: &ClientProfile, sni: Option<&str>) -> Option<Vec<u8>> {
+    let bytes = profile.hello_bytes();
+    let record_version = u16::from_be_bytes([*bytes.get(1)?, *bytes.get(2)?]);
+    let mut hello = ClientHello::parse_record(&bytes).ok()?;
+    let pos = hello
+        .extensions
+        .iter()
+        .position(|e| matches!(e, ClientExtension::ServerName(_)));
+    match (pos, sni.filter(|_| profile.sends_sni)) {
+        (Some(i), Some(name)) => hello.extensions[i] = ClientExtension::ServerName(name.to_string()),
+        (Some(i), None) => {
+            hello.extensions.remove(i);
+        }
+        (None, Some(name)) => hello
+            .extensions
+            .insert(0, ClientExtension::ServerName(name.to_string())),
+        (None, None) => {}
+    }
+    Some(hello.encode_records(record_version))
+}
+
+/// Simulate `profile` against the server behind `ctx`.
+pub async fn simulate(ctx: &ScanContext, profile: &ClientProfile, facts: &ServerFacts) -> Simulation {
+    let mut sim = Simulation {
+        client: profile.id.clone(),
+        client_name: profile.name.clone(),
+        connects: false,
+        version: None,
+        cipher_suite: None,
+        group: None,
+        failure: None,
+    };
+    let Some(hello) = replay_hello(profile, ctx.sni.as_deref()) else {
+        sim.failure = Some(fail(profile, "internal", "the profile's ClientHello could not be replayed", None));
+        return sim;
+    };
+    let outcome = ctx.prober.send_hello(&hello).await.outcome;
+    sim.failure = judge(profile, facts, &outcome, &mut sim);
+    sim.connects = sim.failure.is_none();
+    sim
+}
+
+fn fail(profile: &ClientProfile, key: &str, reason: impl Into<String>, finding: Option<&str>) -> SimFailure {
+    SimFailure {
+        key: key.to_string(),
+        error: render_failure(&profile.style, key, None),
+        reason: reason.into(),
+        finding: finding.map(str::to_string),
+    }
+}
+
+fn alert_failure(profile: &ClientProfile, a: AlertDescription) -> SimFailure {
+    let (key, reason, finding) = match a {
+        AlertDescription::ProtocolVersion => (
+            "protocol_version_alert",
+            "the server accepts none of the protocol versions this client offers",
+            "proto-mismatch",
+        ),
+        AlertDescription::HandshakeFailure => (
+            "handshake_failure_alert",
+            "the server found nothing acceptable in this client's offer (usually no shared cipher suite)",
+            "no-shared-cipher",
+        ),
+        AlertDescription::UnrecognizedName => (
+            "unrecognized_name_alert",
+            "the server does not serve the name this client sent (or requires SNI)",
+            "sni-required",
+        ),
+        AlertDescription::InsufficientSecurity => (
+            "insufficient_security_alert",
+            "the server considers this client's offer too weak",
+            "no-shared-cipher",
+        ),
+        AlertDescription::InternalError => (
+            "internal_error_alert",
+            "the server failed internally on this client's hello",
+            "server-internal-error",
+        ),
+        AlertDescription::DecodeError => (
+            "decode_error_alert",
+            "the server could not decode this client's hello",
+            "server-decode-error",
+        ),
+        _ => ("other_alert", "the server aborted the handshake with an alert", "server-alert"),
+    };
+    let mut f = fail(profile, key, reason, Some(finding));
+    if key == "other_alert" {
+        f.error = render_failure(&profile.style, key, Some(a.name()));
+        f.reason = format!("the server aborted the handshake with alert {}", a.name());
+    }
+    f
+}
+
+/// Apply the client's checks to the server's answer, in the order OpenSSL's client state
+/// machine runs them: ServerHello (version, renegotiation_info), Certificate (verification),
+/// ServerKeyExchange (DH size, then signature algorithm), then client authentication.
+fn judge(profile: &ClientProfile, facts: &ServerFacts, outcome: &ProbeOutcome, sim: &mut Simulation) -> Option<SimFailure> {
+    let p = &profile.policy;
+    let flight = match outcome {
+        ProbeOutcome::Accepted(f) => f,
+        ProbeOutcome::Alert(a) => return Some(alert_failure(profile, a.description)),
+        ProbeOutcome::NotTls { .. } => {
+            return Some(fail(profile, "wrong_version_number", "the port answered with something that is not TLS", Some("not-tls")));
+        }
+        ProbeOutcome::Closed { .. } | ProbeOutcome::Reset { .. } => {
+            return Some(fail(profile, "unexpected_eof", "the server closed the connection instead of answering this client's hello", Some("server-closed")));
+        }
+        other => {
+            let mut f = fail(profile, "unexpected_eof", other.describe(), Some("connect-failed"));
+            f.key = other.kind().to_string();
+            f.error = other.describe();
+            return Some(f);
+        }
+    };
+    let sh = flight.server_hello.as_ref()?;
+    let v = sh.negotiated_version();
+    sim.version = Some(v);
+    sim.cipher_suite = Some(suites::name_of(sh.cipher_suite));
+    sim.group = sh
+        .selected_group()
+        .map(|g| crate::wire::groups::group_name(g).map(str::to_string).unwrap_or_else(|| format!("0x{g:04x}")));
+    if sh.is_hello_retry_request {
+        // The client would answer the retry with a key share for the named group; every
+        // profile here supports the groups it lists, so the handshake goes on.
+    }
+    if v < p.min() || v > p.max() {
+        return Some(fail(
+            profile,
+            "unsupported_protocol",
+            format!("the server chose {v}, outside this client's range {}–{}", p.min(), p.max()),
+            Some("proto-mismatch"),
+        ));
+    }
+    if v <= ProtocolVersion::Tls12 && !sh.secure_renegotiation() && p.requires_secure_renegotiation {
+        return Some(fail(
+            profile,
+            "unsafe_legacy_renegotiation",
+            "the server's ServerHello lacks RFC 5746 renegotiation_info, which this client requires",
+            Some("no-secure-renegotiation"),
+        ));
+    }
+    if p.verifies_certificate {
+        let store = p.trust_store;
+        if let Some(cp) = facts
+            .cert_problems
+            .iter()
+            .find(|c| c.store == store && (p.verifies_hostname || !c.hostname_only))
+        {
+            return Some(SimFailure {
+                key: "certificate_verify_failed".into(),
+                error: render_verify_failure(&profile.style, cp.verify_num, &cp.detail, &cp.node_code),
+                reason: format!("certificate verification fails: {}", cp.detail),
+                finding: Some(cp.finding_id.clone()),
+            });
+        }
+    }
+    if v <= ProtocolVersion::Tls12 {
+        match &flight.server_key_exchange {
+            Some(ServerKeyExchange::Dhe { p_bits, .. }) if *p_bits < p.min_dh_bits => {
+                return Some(fail(
+                    profile,
+                    "dh_key_too_small",
+                    format!("the server's DHE prime has {p_bits} bits; this client requires at least {}", p.min_dh_bits),
+                    Some("dh-too-small"),
+                ));
+            }
+            _ => {}
+        }
+        let signed_kx = matches!(
+            flight.server_key_exchange,
+            Some(ServerKeyExchange::Dhe { .. }) | Some(ServerKeyExchange::Ecdhe { .. })
+        );
+        if v < ProtocolVersion::Tls12 && signed_kx && !p.accepts_legacy_sigalgs {
+            return Some(fail(
+                profile,
+                "legacy_sigalg",
+                format!("{v} signs the key exchange with MD5+SHA-1, which this client refuses at its security level"),
+                Some("proto-mismatch"),
+            ));
+        }
+    }
+    let cc_alert = if v == ProtocolVersion::Tls13 {
+        facts.client_cert_alert_tls13
+    } else {
+        facts.client_cert_alert_tls12
+    };
+    if let Some(a) = cc_alert {
+        let mut f = match a {
+            AlertDescription::CertificateRequired => fail(
+                profile,
+                "certificate_required_alert",
+                "the server requires a client certificate and this client sends none",
+                None,
+            ),
+            other => alert_failure(profile, other),
+        };
+        f.reason = "the server requires a client certificate and this client sends none".into();
+        f.finding = Some("client-cert-required".into());
+        return Some(f);
+    }
+    None
+}
