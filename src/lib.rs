@@ -1,6 +1,26 @@
 //! tlsdoctor: why does this TLS connection fail, and what exactly do I change?
+//!
+//! The data path is kept visible in the module layout:
+//! *target → probes → evidence → findings → report*.
+//!
+//! - [`target`]: what to connect to (host, port, URIs, SNI, resolution).
+//! - [`wire`]: sans-IO TLS codec — ClientHellos out, server flights in. No sockets.
+//! - [`probe`]: one connection = one probe, with timeouts and a per-server connection cap.
+//! - [`scan`]: checks built on probes, each folding probe results into typed evidence.
+//! - [`clients`]: client profiles (real ClientHellos + policies) and their error wording.
+//! - [`simulate`]: replay a client's hello and apply its policy to the server's answer.
+//! - [`finding`]: the diagnosis vocabulary shared by every check.
+//! - [`report`]: human and JSON rendering; nothing else.
+//! - [`cli`]: the command-line front end.
+
 pub mod cli;
+pub mod clients;
 pub mod finding;
+pub mod probe;
+pub mod report;
+pub mod scan;
+pub mod simulate;
 pub mod target;
-// pub mod wire;  (being written)
+pub mod wire;
+
 mod deps_warm;

@@ -30,7 +30,10 @@ pub use version::ProtocolVersion;
 pub enum WireError {
     /// The peer's first bytes are not a TLS (or SSLv2) record at all. Carries up to 64 of them,
     /// so the caller can say what the port speaks instead (HTTP, SMTP banner, ...).
-    #[error("peer does not speak TLS (first bytes: {})", crate::wire::printable_prefix(first_bytes))]
+    #[error(
+        "peer does not speak TLS (first bytes: {})",
+        crate::wire::printable_prefix(first_bytes)
+    )]
     NotTls { first_bytes: Vec<u8> },
     /// A TLS record or message that breaks the format; the string says what and where.
     #[error("malformed {0}")]

@@ -1,0 +1,436 @@
+//! ClientHello construction (for probes) and parsing (to read back captured hellos), plus the
+//! SSLv2-format CLIENT-HELLO used to detect SSLv2 servers.
+
+use super::WireError;
+use super::codec::{Codec, Reader, put_u16, put_vec, with_len};
+use super::extension::ClientExtension;
+use super::handshake::{HandshakeJoiner, encode_handshake, msg};
+use super::record::{ContentType, Deframer, encode_fragmented};
+use super::version::ProtocolVersion;
+use super::{groups, keyshare, sigalgs, sslv2};
+
+/// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746).
+pub const EMPTY_RENEGOTIATION_INFO_SCSV: u16 = 0x00ff;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientHello {
+    pub legacy_version: u16,
+    pub random: [u8; 32],
+    pub session_id: Vec<u8>,
+    pub cipher_suites: Vec<u16>,
+    pub compression_methods: Vec<u8>,
+    pub extensions: Vec<ClientExtension>,
+}
+
+impl ClientHello {
+    /// The body (after the handshake header). The extensions block is left out entirely when
+    /// there are no extensions, as SSLv3 clients do.
+    pub fn encode_body(&self) -> Vec<u8> {
+        let mut b = Vec::new();
+        put_u16(&mut b, self.legacy_version);
+        b.extend_from_slice(&self.random);
+        put_vec(&mut b, 1, &self.session_id);
+        with_len(&mut b, 2, |o| {
+            self.cipher_suites.iter().for_each(|&s| put_u16(o, s))
+        });
+        put_vec(&mut b, 1, &self.compression_methods);
+        if !self.extensions.is_empty() {
+            with_len(&mut b, 2, |o| {
+                self.extensions.iter().for_each(|e| e.encode(o))
+            });
+        }
+        b
+    }
+
+    pub fn decode_body(body: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(body);
+        let legacy_version = r.u16()?;
+        let mut random = [0u8; 32];
+        random.copy_from_slice(r.take(32)?);
+        let session_id = r.sub_u8()?.rest().to_vec();
+        if session_id.len() > 32 {
+            return Err(WireError::Malformed(
+                "ClientHello: session id longer than 32".into(),
+            ));
+        }
+        let mut s = r.sub_u16()?;
+        if s.remaining() % 2 != 0 {
+            return Err(WireError::Malformed(
+                "ClientHello: odd cipher suite list length".into(),
+            ));
+        }
+        let mut cipher_suites = Vec::with_capacity(s.remaining() / 2);
+        while !s.is_empty() {
+            cipher_suites.push(s.u16()?);
+        }
+        let compression_methods = r.sub_u8()?.rest().to_vec();
+        let mut extensions = Vec::new();
+        if !r.is_empty() {
+            let mut list = r.sub_u16()?;
+            while !list.is_empty() {
+                extensions.push(ClientExtension::decode(&mut list)?);
+            }
+        }
+        r.expect_end("ClientHello")?;
+        Ok(ClientHello {
+            legacy_version,
+            random,
+            session_id,
+            cipher_suites,
+            compression_methods,
+            extensions,
+        })
+    }
+
+    /// Handshake header + body.
+    pub fn encode_handshake(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_handshake(msg::CLIENT_HELLO, &self.encode_body(), &mut out);
+        out
+    }
+
+    /// The hello wrapped in handshake record(s) of `record_version`, split at 2^14 bytes.
+    pub fn encode_records(&self, record_version: u16) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_fragmented(
+            ContentType::Handshake,
+            record_version,
+            &self.encode_handshake(),
+            &mut out,
+        );
+        out
+    }
+
+    /// Read back a captured hello: one or more handshake records holding exactly one
+    /// ClientHello and nothing else.
+    pub fn parse_record(bytes: &[u8]) -> Result<ClientHello, WireError> {
+        let mut d = Deframer::new();
+        let mut j = HandshakeJoiner::new();
+        let mut found = None;
+        for chunk in bytes.chunks(8192) {
+            d.push(chunk)?;
+            while let Some(rec) = d.pop()? {
+                if rec.typ != ContentType::Handshake {
+                    return Err(WireError::Malformed(format!(
+                        "ClientHello: record of type {}",
+                        rec.typ.to_u8()
+                    )));
+                }
+                if found.is_some() {
+                    return Err(WireError::Malformed(
+                        "ClientHello: data after the hello".into(),
+                    ));
+                }
+                j.push(&rec.payload)?;
+                if let Some((t, body)) = j.pop()? {
+                    if t != msg::CLIENT_HELLO {
+                        return Err(WireError::Malformed(format!(
+                            "handshake type {t} is not ClientHello"
+                        )));
+                    }
+                    found = Some(ClientHello::decode_body(&body)?);
+                    if j.is_partial() {
+                        return Err(WireError::Malformed(
+                            "ClientHello: data after the hello".into(),
+                        ));
+                    }
+                }
+            }
+        }
+        if !d.buffered().is_empty() {
+            return Err(WireError::Malformed("ClientHello: truncated record".into()));
+        }
+        found.ok_or_else(|| WireError::Malformed("ClientHello: truncated or missing".into()))
+    }
+
+    /// A hello for probing whether `version` is accepted and what the server answers.
+    ///
+    /// `suites` go out as given. SSLv3 (and SSLv2, which has its own hello format — see
+    /// [`Sslv2ClientHello`]) hellos carry no extensions. From TLS 1.0 on we send what a modern
+    /// client sends (SNI when given, every probe group and signature scheme, ec_point_formats,
+    /// empty renegotiation_info unless the SCSV is among `suites`, status_request,
+    /// extended_master_secret, an empty session_ticket); for TLS 1.3 also supported_versions,
+    /// real x25519 and secp256r1 key shares, psk_key_exchange_modes and a 32-byte session id
+    /// (middlebox compatibility). Hellos that would land between 256 and 511 bytes get an RFC
+    /// 7685 padding extension, as OpenSSL, NSS and Chrome add it, because some load balancers
+    /// hang on that size.
+    pub fn for_probe(version: ProtocolVersion, sni: Option<&str>, suites: &[u16]) -> ClientHello {
+        use ClientExtension as E;
+        let wire = version.to_wire();
+        let tls13 = version == ProtocolVersion::Tls13;
+        let old = matches!(version, ProtocolVersion::Ssl2 | ProtocolVersion::Ssl3) || wire < 0x0301;
+        let legacy_version = match version {
+            ProtocolVersion::Ssl2 => 0x0300,
+            _ if tls13 => 0x0303,
+            _ => wire,
+        };
+        let mut random = [0u8; 32];
+        keyshare::random_bytes(&mut random);
+        let mut session_id = Vec::new();
+        if tls13 {
+            session_id = vec![0u8; 32];
+            keyshare::random_bytes(&mut session_id);
+        }
+        let mut extensions = Vec::new();
+        if !old {
+            if let Some(name) =
+                sni.filter(|n| !n.is_empty() && n.parse::<std::net::IpAddr>().is_err())
+            {
+                extensions.push(E::ServerName(name.trim_end_matches('.').to_string()));
+            }
+            if !suites.contains(&EMPTY_RENEGOTIATION_INFO_SCSV) {
+                extensions.push(E::RenegotiationInfo(Vec::new()));
+            }
+            extensions.push(E::SupportedGroups(groups::probe_groups().to_vec()));
+            extensions.push(E::EcPointFormats(vec![0]));
+            extensions.push(E::SessionTicket(Vec::new()));
+            extensions.push(E::StatusRequest);
+            extensions.push(E::ExtendedMasterSecret);
+            extensions.push(E::SignatureAlgorithms(sigalgs::probe_sigalgs().to_vec()));
+            if tls13 {
+                extensions.push(E::SupportedVersions(vec![0x0304]));
+                extensions.push(E::PskKeyExchangeModes(vec![1]));
+                let shares = [groups::X25519, groups::SECP256R1]
+                    .into_iter()
+                    .filter_map(|g| keyshare::ephemeral_public_key(g).map(|k| (g, k)))
+                    .collect();
+                extensions.push(E::KeyShare(shares));
+            }
+        }
+        let mut hello = ClientHello {
+            legacy_version,
+            random,
+            session_id,
+            cipher_suites: suites.to_vec(),
+            compression_methods: vec![0],
+            extensions,
+        };
+        if !old {
+            let len = hello.encode_handshake().len();
+            if (256..512).contains(&len) {
+                // 4 bytes of extension header plus at least one byte of padding
+                let pad = (512 - len).saturating_sub(4).max(1);
+                hello.extensions.push(E::Padding(pad));
+            }
+        }
+        hello
+    }
+
+    /// Record-layer version for a `for_probe` hello: 0x0300 for SSLv3, 0x0301 otherwise, as
+    /// real clients send (some servers reject a higher record version in the first flight).
+    pub fn probe_record_version(version: ProtocolVersion) -> u16 {
+        match version {
+            ProtocolVersion::Ssl2 | ProtocolVersion::Ssl3 => 0x0300,
+            _ => 0x0301,
+        }
+    }
+}
+
+/// Run `ClientHello::parse_record` on arbitrary bytes and check that anything it accepts
+/// re-encodes into something that parses back identically. Body of the `client_hello` fuzz
+/// target; panics only if that invariant breaks.
+pub fn fuzz_parse(data: &[u8]) {
+    if let Ok(h) = ClientHello::parse_record(data) {
+        let again = ClientHello::parse_record(&h.encode_records(0x0301));
+        assert_eq!(
+            again.as_ref(),
+            Ok(&h),
+            "re-encoded ClientHello parses differently"
+        );
+    }
+}
+
+/// SSLv2 CLIENT-HELLO (2-byte record header form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sslv2ClientHello {
+    pub version: u16,
+    /// 3-byte cipher kinds.
+    pub cipher_specs: Vec<u32>,
+    pub session_id: Vec<u8>,
+    pub challenge: Vec<u8>,
+}
+
+impl Sslv2ClientHello {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = vec![sslv2::MSG_CLIENT_HELLO];
+        put_u16(&mut b, self.version);
+        for n in [
+            self.cipher_specs.len() * 3,
+            self.session_id.len(),
+            self.challenge.len(),
+        ] {
+            put_u16(&mut b, n as u16);
+        }
+        for s in &self.cipher_specs {
+            b.extend_from_slice(&s.to_be_bytes()[1..]);
+        }
+        b.extend_from_slice(&self.session_id);
+        b.extend_from_slice(&self.challenge);
+        let n = b.len().min(0x7fff);
+        let mut out = vec![0x80 | (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&b[..n]);
+        out
+    }
+
+    /// Version 2, all seven SSLv2 cipher kinds, no session id, a random 16-byte challenge.
+    pub fn for_probe() -> Sslv2ClientHello {
+        let mut challenge = vec![0u8; 16];
+        keyshare::random_bytes(&mut challenge);
+        Sslv2ClientHello {
+            version: 0x0002,
+            cipher_specs: sslv2::CIPHER_KINDS.to_vec(),
+            session_id: Vec::new(),
+            challenge,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ClientExtension as E;
+
+    #[test]
+    fn round_trip_through_records() {
+        let h = ClientHello::for_probe(
+            ProtocolVersion::Tls13,
+            Some("example.test"),
+            &[0x1301, 0x1302, 0xc02f],
+        );
+        let bytes = h.encode_records(0x0301);
+        assert_eq!(&bytes[..3], &[0x16, 3, 1]);
+        assert_eq!(ClientHello::parse_record(&bytes).unwrap(), h);
+    }
+
+    #[test]
+    fn probe_contents_by_version() {
+        let ssl3 = ClientHello::for_probe(ProtocolVersion::Ssl3, Some("a.test"), &[0x000a]);
+        assert_eq!(ssl3.legacy_version, 0x0300);
+        assert!(ssl3.extensions.is_empty());
+        assert_eq!(
+            ClientHello::probe_record_version(ProtocolVersion::Ssl3),
+            0x0300
+        );
+
+        let t10 = ClientHello::for_probe(ProtocolVersion::Tls10, Some("a.test"), &[0xc013, 0x00ff]);
+        assert_eq!(t10.legacy_version, 0x0301);
+        assert!(t10.extensions.contains(&E::ServerName("a.test".into())));
+        assert!(
+            !t10.extensions
+                .iter()
+                .any(|e| matches!(e, E::RenegotiationInfo(_))),
+            "SCSV given"
+        );
+        assert!(t10.extensions.contains(&E::ExtendedMasterSecret));
+        assert!(
+            !t10.extensions
+                .iter()
+                .any(|e| matches!(e, E::SupportedVersions(_) | E::KeyShare(_)))
+        );
+        assert_eq!(
+            ClientHello::probe_record_version(ProtocolVersion::Tls12),
+            0x0301
+        );
+
+        let t12 = ClientHello::for_probe(ProtocolVersion::Tls12, None, &[0xc02f]);
+        assert!(!t12.extensions.iter().any(|e| matches!(e, E::ServerName(_))));
+        assert!(t12.extensions.contains(&E::RenegotiationInfo(vec![])));
+        assert!(t12.session_id.is_empty());
+
+        let t13 = ClientHello::for_probe(ProtocolVersion::Tls13, Some("127.0.0.1"), &[0x1301]);
+        assert_eq!(t13.legacy_version, 0x0303);
+        assert_eq!(t13.session_id.len(), 32);
+        assert!(
+            !t13.extensions.iter().any(|e| matches!(e, E::ServerName(_))),
+            "no SNI for IP literals"
+        );
+        assert!(t13.extensions.contains(&E::SupportedVersions(vec![0x0304])));
+        let shares = t13.extensions.iter().find_map(|e| match e {
+            E::KeyShare(s) => Some(s.clone()),
+            _ => None,
+        });
+        let shares = shares.unwrap();
+        assert_eq!(
+            shares.iter().map(|s| (s.0, s.1.len())).collect::<Vec<_>>(),
+            vec![(0x1d, 32), (0x17, 65)]
+        );
+        let len = t13.encode_handshake().len();
+        assert!(
+            !(256..512).contains(&len),
+            "padding keeps hello out of 256..511 ({len})"
+        );
+    }
+
+    #[test]
+    fn randoms_are_fresh() {
+        let a = ClientHello::for_probe(ProtocolVersion::Tls12, None, &[1]);
+        let b = ClientHello::for_probe(ProtocolVersion::Tls12, None, &[1]);
+        assert_ne!(a.random, b.random);
+    }
+
+    #[test]
+    fn large_hello_splits_into_records() {
+        let mut h = ClientHello::for_probe(ProtocolVersion::Tls12, None, &[1]);
+        h.extensions.push(E::Padding(20_000));
+        let bytes = h.encode_records(0x0301);
+        let second = 5 + (1 << 14);
+        assert_eq!(&bytes[second..second + 3], &[0x16, 3, 1]);
+        assert_eq!(ClientHello::parse_record(&bytes).unwrap(), h);
+    }
+
+    #[test]
+    fn hostile_hellos() {
+        let good =
+            ClientHello::for_probe(ProtocolVersion::Tls12, Some("x.test"), &[0xc02f, 0x009c])
+                .encode_records(0x0301);
+        for n in 0..good.len() {
+            assert!(ClientHello::parse_record(&good[..n]).is_err(), "prefix {n}");
+        }
+        let mut trailing = good.clone();
+        trailing.extend_from_slice(&[0x16, 3, 1, 0, 1, 0]);
+        assert!(ClientHello::parse_record(&trailing).is_err());
+        let mut wrong_type = good.clone();
+        wrong_type[5] = 2;
+        assert!(ClientHello::parse_record(&wrong_type).is_err());
+        assert!(ClientHello::parse_record(&[0x16, 3, 1, 0, 4, 1, 0xff, 0xff, 0xff]).is_err());
+        assert!(ClientHello::parse_record(b"GET / HTTP/1.1\r\n").is_err());
+        assert!(ClientHello::parse_record(&[]).is_err());
+        // odd suite list
+        let mut body = Vec::new();
+        put_u16(&mut body, 0x0303);
+        body.extend_from_slice(&[0; 32]);
+        body.extend_from_slice(&[0, 0, 3, 0, 1, 2, 1, 0]);
+        assert!(ClientHello::decode_body(&body).is_err());
+    }
+
+    #[test]
+    fn sslv2_client_hello_layout() {
+        let h = Sslv2ClientHello::for_probe();
+        let b = h.encode();
+        assert_eq!(b[0], 0x80);
+        assert_eq!(b[1] as usize, b.len() - 2);
+        assert_eq!(b[2], 1);
+        assert_eq!(&b[3..5], &[0, 2]);
+        assert_eq!(&b[5..11], &[0, 21, 0, 0, 0, 16]);
+        assert_eq!(&b[11..14], &[1, 0, 0x80]);
+        assert_eq!(b.len(), 2 + 9 + 21 + 16);
+    }
+
+    #[test]
+    fn fuzz_parse_holds_on_mutations() {
+        let good = ClientHello::for_probe(ProtocolVersion::Tls13, Some("x.test"), &[0x1301])
+            .encode_records(0x0301);
+        let mut state = 0x1234_5678_u32;
+        for _ in 0..2000 {
+            let mut m = good.clone();
+            for _ in 0..3 {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                let i = state as usize % m.len();
+                m[i] = (state >> 8) as u8;
+            }
+            fuzz_parse(&m);
+        }
+    }
+}

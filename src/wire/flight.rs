@@ -1,0 +1,407 @@
+//! The server's first flight, parsed incrementally: the prober's main entry point.
+//!
+//! Feed whatever bytes arrive; the parser tells when it has seen enough to stop reading
+//! (`Complete`). Records and handshake messages may be split or coalesced arbitrarily; the
+//! result only depends on the byte stream, never on how it was chunked.
+
+use super::WireError;
+use super::alert::{Alert, AlertDescription, AlertLevel};
+use super::codec::Codec;
+use super::handshake::{
+    CertificateRequest, HandshakeJoiner, KxHint, ServerHello, ServerKeyExchange,
+    decode_certificate_list, decode_certificate_status, msg,
+};
+use super::record::{ContentType, Deframer, Record, is_tls_content_type};
+use super::sslv2::{self, Sslv2Message};
+use super::version::ProtocolVersion;
+
+/// Everything the server said before we stop listening.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerFlight {
+    pub server_hello: Option<ServerHello>,
+    pub certificates: Option<Vec<Vec<u8>>>,
+    pub certificate_status: Option<Vec<u8>>,
+    pub server_key_exchange: Option<ServerKeyExchange>,
+    pub certificate_request: Option<CertificateRequest>,
+    pub server_hello_done: bool,
+    /// The decisive alert: the first fatal one, else the latest warning.
+    pub alert: Option<Alert>,
+    pub change_cipher_spec: bool,
+    /// Records after the point where the server started encrypting (TLS 1.3 ServerHello, or
+    /// a TLS <= 1.2 ChangeCipherSpec).
+    pub encrypted_records: usize,
+    pub sslv2: Option<sslv2::Sslv2ServerHello>,
+    /// SSLv2 ERROR code, when the server answered an SSLv2 hello with an error.
+    pub sslv2_error: Option<u16>,
+    /// Types of cleartext handshake messages we do not interpret (e.g. HelloRequest,
+    /// NewSessionTicket), in arrival order.
+    pub other_handshake: Vec<u8>,
+}
+
+impl ServerFlight {
+    /// The negotiated version, if a (non-HRR or HRR) ServerHello or SSLv2 hello arrived.
+    pub fn version(&self) -> Option<ProtocolVersion> {
+        if self.sslv2.is_some() {
+            return Some(ProtocolVersion::Ssl2);
+        }
+        self.server_hello.as_ref().map(|h| h.negotiated_version())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlightProgress {
+    NeedMore,
+    Complete,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    /// Nothing decided yet: holds the first bytes until we know TLS vs SSLv2 vs other.
+    Start(Vec<u8>),
+    Tls,
+    Sslv2(Vec<u8>),
+}
+
+/// Incremental parser for a server's answer to one ClientHello.
+#[derive(Debug, Clone)]
+pub struct ServerFlightParser {
+    mode: Mode,
+    deframer: Deframer,
+    joiner: HandshakeJoiner,
+    flight: ServerFlight,
+    complete: bool,
+    /// Set once the server switched to encrypted records.
+    encrypted: bool,
+    failed: Option<WireError>,
+    kx_hint: Option<fn(u16) -> KxHint>,
+}
+
+impl Default for ServerFlightParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const FEED_CHUNK: usize = 16 * 1024;
+
+impl ServerFlightParser {
+    /// Expects TLS records; also recognises an SSLv2 SERVER-HELLO or ERROR.
+    pub fn new() -> Self {
+        ServerFlightParser {
+            mode: Mode::Start(Vec::new()),
+            deframer: Deframer::new(),
+            joiner: HandshakeJoiner::new(),
+            flight: ServerFlight::default(),
+            complete: false,
+            encrypted: false,
+            failed: None,
+            kx_hint: None,
+        }
+    }
+
+    /// Tell the parser how to map the negotiated suite to its key exchange, so the
+    /// ServerKeyExchange is decoded without guessing (the suite registry lives elsewhere).
+    pub fn with_kx_hint(mut self, f: fn(u16) -> KxHint) -> Self {
+        self.kx_hint = Some(f);
+        self
+    }
+
+    pub fn flight(&self) -> &ServerFlight {
+        &self.flight
+    }
+
+    pub fn into_flight(self) -> ServerFlight {
+        self.flight
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// Feed the next bytes from the peer. After an error every later call returns the same
+    /// error — except `NotTls`, whose evidence keeps growing (up to 64 bytes) as bytes arrive.
+    /// Bytes fed after `Complete` are still parsed (to count encrypted records).
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<FlightProgress, WireError> {
+        if let Some(e) = &mut self.failed {
+            if let WireError::NotTls { first_bytes } = e {
+                let room = 64usize.saturating_sub(first_bytes.len());
+                first_bytes.extend_from_slice(&bytes[..bytes.len().min(room)]);
+            }
+            return Err(e.clone());
+        }
+        match self.feed_inner(bytes) {
+            Ok(()) => Ok(if self.complete {
+                FlightProgress::Complete
+            } else {
+                FlightProgress::NeedMore
+            }),
+            Err(e) => {
+                self.failed = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    fn feed_inner(&mut self, bytes: &[u8]) -> Result<(), WireError> {
+        match &mut self.mode {
+            Mode::Start(head) => {
+                head.extend_from_slice(bytes);
+                let head = std::mem::take(head);
+                let Some(&first) = head.first() else {
+                    self.mode = Mode::Start(head);
+                    return Ok(());
+                };
+                if is_tls_content_type(first) {
+                    self.mode = Mode::Tls;
+                    self.feed_tls(&head)
+                } else if first & 0x80 != 0 {
+                    match sslv2::is_sslv2_record_start(&head) {
+                        None => {
+                            self.mode = Mode::Start(head);
+                            Ok(())
+                        }
+                        Some(true) => {
+                            self.mode = Mode::Sslv2(Vec::new());
+                            self.feed_sslv2(&head)
+                        }
+                        Some(false) => Err(not_tls(&head)),
+                    }
+                } else {
+                    Err(not_tls(&head))
+                }
+            }
+            Mode::Tls => self.feed_tls(bytes),
+            Mode::Sslv2(_) => self.feed_sslv2(bytes),
+        }
+    }
+
+    fn feed_sslv2(&mut self, bytes: &[u8]) -> Result<(), WireError> {
+        let Mode::Sslv2(buf) = &mut self.mode else {
+            return Ok(());
+        };
+        if self.complete {
+            return Ok(());
+        }
+        let need = sslv2::record_len(buf).or_else(|| {
+            let mut t = buf.clone();
+            t.extend_from_slice(&bytes[..bytes.len().min(2)]);
+            sslv2::record_len(&t)
+        });
+        let want = need.unwrap_or(2).saturating_sub(buf.len());
+        buf.extend_from_slice(&bytes[..bytes.len().min(want)]);
+        if let Some(n) = sslv2::record_len(buf)
+            && buf.len() >= n
+        {
+            match sslv2::decode_server_record(&buf[..n])? {
+                Sslv2Message::ServerHello(h) => self.flight.sslv2 = Some(h),
+                Sslv2Message::Error(code) => self.flight.sslv2_error = Some(code),
+            }
+            self.complete = true;
+        }
+        Ok(())
+    }
+
+    fn feed_tls(&mut self, bytes: &[u8]) -> Result<(), WireError> {
+        for chunk in bytes.chunks(FEED_CHUNK) {
+            self.deframer.push(chunk)?;
+            while let Some(rec) = self.deframer.pop()? {
+                self.on_record(rec)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn on_record(&mut self, rec: Record) -> Result<(), WireError> {
+        if self.encrypted {
+            match rec.typ {
+                ContentType::ChangeCipherSpec => self.flight.change_cipher_spec = true,
+                _ => self.flight.encrypted_records += 1,
+            }
+            return Ok(());
+        }
+        if rec.typ != ContentType::Handshake && self.joiner.is_partial() {
+            return Err(WireError::Malformed(format!(
+                "record of type {} inside a fragmented handshake message",
+                rec.typ.to_u8()
+            )));
+        }
+        match rec.typ {
+            ContentType::Handshake => {
+                self.joiner.push(&rec.payload)?;
+                while let Some((t, body)) = self.joiner.pop()? {
+                    self.on_handshake(t, &body)?;
+                    if self.encrypted {
+                        // TLS 1.3: whatever follows the ServerHello in this record is not ours
+                        // to read in clear; the server never coalesces it, so stop here.
+                        break;
+                    }
+                }
+            }
+            ContentType::Alert => {
+                if rec.payload.is_empty() || rec.payload.len() % 2 != 0 {
+                    return Err(WireError::Malformed(format!(
+                        "alert record of {} bytes",
+                        rec.payload.len()
+                    )));
+                }
+                for pair in rec.payload.chunks(2) {
+                    let a = Alert::from_bytes(pair)?;
+                    let decisive = !matches!(
+                        self.flight.alert,
+                        Some(Alert {
+                            level: AlertLevel::Fatal,
+                            ..
+                        })
+                    );
+                    if decisive {
+                        self.flight.alert = Some(a);
+                    }
+                    let final_alert = a.level != AlertLevel::Warning
+                        || a.description == AlertDescription::CloseNotify;
+                    if final_alert {
+                        self.complete = true;
+                    }
+                }
+            }
+            ContentType::ChangeCipherSpec => {
+                if rec.payload != [1] {
+                    return Err(WireError::Malformed(
+                        "ChangeCipherSpec payload is not [1]".into(),
+                    ));
+                }
+                self.flight.change_cipher_spec = true;
+                if self.flight.server_hello.is_some() {
+                    // abbreviated (resumed) handshake, or the TLS 1.3 compatibility CCS after
+                    // a HelloRetryRequest: either way the rest is encrypted or not for us.
+                    self.encrypted = true;
+                    self.complete = true;
+                }
+            }
+            ContentType::ApplicationData => {
+                return Err(WireError::Malformed(
+                    "application data before the handshake finished".into(),
+                ));
+            }
+            ContentType::Heartbeat => {}
+            ContentType::Unknown(t) => {
+                return Err(WireError::Malformed(format!(
+                    "record of unknown content type {t}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn on_handshake(&mut self, t: u8, body: &[u8]) -> Result<(), WireError> {
+        let need_hello = |f: &ServerFlight, name: &str| -> Result<(), WireError> {
+            if f.server_hello.is_none() {
+                return Err(WireError::Malformed(format!("{name} before ServerHello")));
+            }
+            Ok(())
+        };
+        match t {
+            msg::SERVER_HELLO => {
+                if self.flight.server_hello.is_some() {
+                    return Err(WireError::Malformed("second ServerHello".into()));
+                }
+                let sh = ServerHello::decode_body(body)?;
+                let tls13 = sh.negotiated_version() == ProtocolVersion::Tls13;
+                if sh.is_hello_retry_request {
+                    self.complete = true;
+                } else if tls13 {
+                    self.complete = true;
+                    self.encrypted = true;
+                }
+                self.flight.server_hello = Some(sh);
+            }
+            msg::CERTIFICATE => {
+                need_hello(&self.flight, "Certificate")?;
+                self.flight.certificates = Some(decode_certificate_list(body)?);
+            }
+            msg::CERTIFICATE_STATUS => {
+                need_hello(&self.flight, "CertificateStatus")?;
+                self.flight.certificate_status = Some(decode_certificate_status(body)?);
+            }
+            msg::SERVER_KEY_EXCHANGE => {
+                need_hello(&self.flight, "ServerKeyExchange")?;
+                let suite = self
+                    .flight
+                    .server_hello
+                    .as_ref()
+                    .map(|h| h.cipher_suite)
+                    .unwrap_or(0);
+                let hint = self.kx_hint.map(|f| f(suite)).unwrap_or(KxHint::Unknown);
+                self.flight.server_key_exchange = Some(ServerKeyExchange::decode_body(body, hint));
+            }
+            msg::CERTIFICATE_REQUEST => {
+                need_hello(&self.flight, "CertificateRequest")?;
+                let tls12 = self.flight.version() == Some(ProtocolVersion::Tls12);
+                self.flight.certificate_request =
+                    Some(CertificateRequest::decode_body(body, tls12)?);
+            }
+            msg::SERVER_HELLO_DONE => {
+                need_hello(&self.flight, "ServerHelloDone")?;
+                if !body.is_empty() {
+                    return Err(WireError::Malformed("ServerHelloDone with a body".into()));
+                }
+                self.flight.server_hello_done = true;
+                self.complete = true;
+            }
+            other => {
+                if self.flight.other_handshake.len() < 64 {
+                    self.flight.other_handshake.push(other);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn not_tls(head: &[u8]) -> WireError {
+    WireError::NotTls {
+        first_bytes: head.iter().take(64).copied().collect(),
+    }
+}
+
+/// Parse `data` completely in one call; convenience for tests and offline analysis.
+pub fn parse_all(data: &[u8]) -> (Result<FlightProgress, WireError>, ServerFlight) {
+    let mut p = ServerFlightParser::new();
+    let r = p.feed(data);
+    (r, p.into_flight())
+}
+
+/// Body of the `server_flight` fuzz target. The first two bytes choose a chunking; the rest
+/// is fed in those chunks, and the outcome must equal feeding everything at once. Panics only
+/// if the parser's result depends on chunking (or if parsing itself panics).
+pub fn fuzz_one(data: &[u8]) {
+    let (seed, stream) = match data {
+        [a, b, rest @ ..] => (u16::from_be_bytes([*a, *b]) as u32 | 1, rest),
+        _ => (1, data),
+    };
+    let whole = parse_all(stream);
+    let mut p = ServerFlightParser::new();
+    let mut state = seed.wrapping_mul(2_654_435_761) | 1;
+    let mut i = 0;
+    let mut last = Ok(FlightProgress::NeedMore);
+    while i < stream.len() {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let n = 1 + (state as usize % 97);
+        let end = (i + n).min(stream.len());
+        last = p.feed(&stream[i..end]);
+        i = end;
+    }
+    if stream.is_empty() {
+        last = p.feed(&[]);
+    }
+    assert_eq!(
+        last, whole.0,
+        "chunked result differs from whole-buffer result"
+    );
+    assert_eq!(
+        p.flight(),
+        &whole.1,
+        "chunked flight differs from whole-buffer flight"
+    );
+}

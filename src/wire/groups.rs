@@ -1,0 +1,149 @@
+//! The IANA supported-groups registry, loaded from `data/groups.tsv`.
+
+use std::sync::OnceLock;
+
+/// One row of a `id<TAB>name<TAB>yes|no` registry file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistryEntry {
+    pub id: u16,
+    pub name: &'static str,
+    /// Offered by `ClientHello::for_probe`.
+    pub probe: bool,
+}
+
+/// Parse a registry file. Lines starting with `#` and blank lines are skipped. The files are
+/// compiled in, so a malformed line is a build-time data bug: the unit tests check both files
+/// parse completely, and a bad line here is skipped rather than panicking at runtime.
+pub(crate) fn parse_registry(text: &'static str) -> Vec<RegistryEntry> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut cols = line.split('\t');
+        let (Some(id), Some(name), Some(probe)) = (cols.next(), cols.next(), cols.next()) else {
+            continue;
+        };
+        let Ok(id) = u16::from_str_radix(id.trim_start_matches("0x"), 16) else {
+            continue;
+        };
+        out.push(RegistryEntry {
+            id,
+            name,
+            probe: probe == "yes",
+        });
+    }
+    out
+}
+
+struct Registry {
+    entries: Vec<RegistryEntry>,
+    pairs: Vec<(u16, &'static str)>,
+    probe: Vec<u16>,
+}
+
+fn registry() -> &'static Registry {
+    static R: OnceLock<Registry> = OnceLock::new();
+    R.get_or_init(|| {
+        let entries = parse_registry(include_str!("../../data/groups.tsv"));
+        let pairs = entries.iter().map(|e| (e.id, e.name)).collect();
+        let probe = entries.iter().filter(|e| e.probe).map(|e| e.id).collect();
+        Registry {
+            entries,
+            pairs,
+            probe,
+        }
+    })
+}
+
+pub const X25519: u16 = 0x001d;
+pub const SECP256R1: u16 = 0x0017;
+pub const SECP384R1: u16 = 0x0018;
+
+/// IANA name of a group, e.g. `x25519`.
+pub fn group_name(id: u16) -> Option<&'static str> {
+    registry()
+        .entries
+        .iter()
+        .find(|e| e.id == id)
+        .map(|e| e.name)
+}
+
+/// Group id by name, case-insensitive (`X25519`, `secp256r1`). Also accepts the OpenSSL/NIST
+/// aliases `P-256`, `P-384`, `P-521`, `prime256v1`.
+pub fn group_by_name(name: &str) -> Option<u16> {
+    let n = name.trim();
+    let n = match n.to_ascii_lowercase().as_str() {
+        "p-256" | "prime256v1" => "secp256r1".to_string(),
+        "p-384" => "secp384r1".to_string(),
+        "p-521" => "secp521r1".to_string(),
+        _ => n.to_string(),
+    };
+    registry()
+        .entries
+        .iter()
+        .find(|e| e.name.eq_ignore_ascii_case(&n))
+        .map(|e| e.id)
+}
+
+/// Every registered group, ordered by id.
+pub fn all_groups() -> &'static [(u16, &'static str)] {
+    &registry().pairs
+}
+
+/// Groups a probing ClientHello offers: the ones deployed servers actually pick.
+pub fn probe_groups() -> &'static [u16] {
+    &registry().probe
+}
+
+/// Is this a finite-field (RFC 7919) group rather than an elliptic curve / KEM?
+pub fn is_ffdhe(id: u16) -> bool {
+    (0x0100..=0x01ff).contains(&id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_file_parses_completely() {
+        let text = include_str!("../../data/groups.tsv");
+        let data_lines = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .count();
+        assert_eq!(
+            all_groups().len(),
+            data_lines,
+            "a line of groups.tsv failed to parse"
+        );
+        let mut ids: Vec<u16> = all_groups().iter().map(|p| p.0).collect();
+        let sorted = {
+            let mut s = ids.clone();
+            s.sort();
+            s.dedup();
+            s
+        };
+        assert_eq!(
+            ids, sorted,
+            "groups.tsv must be sorted by id without duplicates"
+        );
+        ids.clear();
+    }
+
+    #[test]
+    fn lookups() {
+        assert_eq!(group_name(0x001d), Some("x25519"));
+        assert_eq!(group_name(0x11ec), Some("X25519MLKEM768"));
+        assert_eq!(group_name(0x1234), None);
+        assert_eq!(group_by_name("X25519"), Some(X25519));
+        assert_eq!(group_by_name("prime256v1"), Some(SECP256R1));
+        assert_eq!(group_by_name("P-384"), Some(SECP384R1));
+        assert_eq!(group_by_name("nope"), None);
+        assert!(probe_groups().contains(&X25519));
+        assert!(probe_groups().contains(&0x0100));
+        assert!(!probe_groups().contains(&0x11ec));
+        assert!(is_ffdhe(0x0101) && !is_ffdhe(X25519));
+    }
+}
