@@ -63,7 +63,7 @@ pub struct ConnectArgs {
     pub timeout: f64,
     /// Maximum simultaneous connections to one server.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
-          value_parser = clap::value_parser!(u16).range(1..=256).map(|v| v as usize))]
+          value_parser = parse_max_connections)]
     pub max_connections: usize,
 }
 
@@ -85,10 +85,19 @@ fn parse_dns_addr(s: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("'{s}' is not an IP address or IP:port"))
 }
 
+fn parse_max_connections(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(v) if (1..=256).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a whole number from 1 to 256")),
+    }
+}
+
 fn parse_timeout(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 600.0 => Ok(v),
-        _ => Err(format!("'{s}' is not a number of seconds between 0 and 600")),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds between 0 and 600"
+        )),
     }
 }
 

@@ -9,14 +9,22 @@ use std::time::Duration;
 
 fn assert_clean_failure(args: &[&str], want: &str) {
     let run = tlsdoctor(args);
-    assert_eq!(run.code, 2, "exit code for {args:?}: {}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 2,
+        "exit code for {args:?}: {}\n{}",
+        run.stdout, run.stderr
+    );
     assert!(
         run.stderr.contains(want),
         "stderr for {args:?} should contain {want:?}:\n{}",
         run.stderr
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    assert!(run.elapsed < Duration::from_secs(10), "took {:?}", run.elapsed);
+    assert!(
+        run.elapsed < Duration::from_secs(10),
+        "took {:?}",
+        run.elapsed
+    );
 }
 
 #[test]
@@ -38,17 +46,27 @@ fn unknown_host() {
 
 #[test]
 fn plain_http_port() {
-    let addr = banner_server(b"", b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    let addr = banner_server(
+        b"",
+        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+    );
     let run = tlsdoctor(&["scan", &addr.to_string(), "--timeout", "2"]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("does not speak TLS"), "{}", run.stderr);
-    assert!(run.stderr.contains("HTTP/1.1 400 Bad Request"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("HTTP/1.1 400 Bad Request"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("plain HTTP"), "{}", run.stderr);
 }
 
 #[test]
 fn smtp_banner_port() {
-    let addr = banner_server(b"220 mail.example.test ESMTP Postfix\r\n", b"500 5.5.2 Error\r\n");
+    let addr = banner_server(
+        b"220 mail.example.test ESMTP Postfix\r\n",
+        b"500 5.5.2 Error\r\n",
+    );
     let run = tlsdoctor(&["scan", &addr.to_string(), "--timeout", "2"]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("SMTP"), "{}", run.stderr);
@@ -75,6 +93,14 @@ fn silent_server_times_out() {
     });
     let run = tlsdoctor(&["scan", &addr.to_string(), "--timeout", "1"]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("no answer before the timeout"), "{}", run.stderr);
-    assert!(run.elapsed < Duration::from_secs(5), "took {:?}", run.elapsed);
+    assert!(
+        run.stderr.contains("no answer before the timeout"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.elapsed < Duration::from_secs(5),
+        "took {:?}",
+        run.elapsed
+    );
 }

@@ -26,7 +26,12 @@ fn suites_of(server: &Value, version: &str) -> (Vec<String>, Option<bool>) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s["openssl"].as_str().unwrap_or(s["iana"].as_str().unwrap()).to_string())
+        .map(|s| {
+            s["openssl"]
+                .as_str()
+                .unwrap_or(s["iana"].as_str().unwrap())
+                .to_string()
+        })
         .collect();
     (names, vs["server_preference"].as_bool())
 }
@@ -60,7 +65,12 @@ fn openssl_suites_order_and_preference() {
     let string = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA:AES128-GCM-SHA256:DHE-RSA-AES256-SHA256:AES256-SHA:CAMELLIA128-SHA";
     let truth = openssl_truth(&format!("{string}:@SECLEVEL=0"), "-tls1_2");
     assert_eq!(truth.len(), 6, "ground truth: {truth:?}");
-    let pref = openssl_s_server(&["-tls1_2", "-cipher", &format!("{string}:@SECLEVEL=0"), "-serverpref"]);
+    let pref = openssl_s_server(&[
+        "-tls1_2",
+        "-cipher",
+        &format!("{string}:@SECLEVEL=0"),
+        "-serverpref",
+    ]);
     let nopref = openssl_s_server(&["-tls1_2", "-cipher", &format!("{string}:@SECLEVEL=0")]);
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| scan(&pref.target()));
@@ -93,7 +103,10 @@ fn openssl_tls13_suites_and_groups() {
     let s = scan(&server.target());
     let (mut suites, _) = suites_of(&s, "tls1_3");
     suites.sort();
-    assert_eq!(suites, ["TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256"]);
+    assert_eq!(
+        suites,
+        ["TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256"]
+    );
     let mut groups = group_names(&s, "tls13_groups");
     groups.sort();
     assert_eq!(groups, ["secp384r1", "x25519"]);
@@ -129,7 +142,11 @@ fn gnutls_without_secure_renegotiation() {
         s["properties"]
     );
     let run = tlsdoctor(&["scan", &server.target()]);
-    assert!(run.stdout.contains("does not support RFC 5746"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("does not support RFC 5746"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -146,15 +163,25 @@ fn nginx_ciphers_preference_curves_and_alpn() {
     let (suites, pref) = suites_of(&s, "tls1_2");
     assert_eq!(
         suites,
-        ["ECDHE-RSA-CHACHA20-POLY1305", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256"]
+        [
+            "ECDHE-RSA-CHACHA20-POLY1305",
+            "ECDHE-RSA-AES256-GCM-SHA384",
+            "ECDHE-RSA-AES128-GCM-SHA256"
+        ]
     );
     assert_eq!(pref, Some(true));
     assert_eq!(group_names(&s, "ecdhe_curves"), ["secp384r1", "secp256r1"]);
     let mut g13 = group_names(&s, "tls13_groups");
     g13.sort();
     assert_eq!(g13, ["secp256r1", "secp384r1"]);
-    let alpn: Vec<&str> = s["properties"]["alpn"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert_eq!(alpn, ["h2", "http/1.1"]);
+    let alpn: Vec<&str> = s["properties"]["alpn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    // nginx also selects http/1.0 when offered (its ALPN callback lists it).
+    assert_eq!(alpn, ["h2", "http/1.1", "http/1.0"]);
     assert_eq!(s["properties"]["fallback_scsv"]["supported"], true);
     assert_eq!(s["properties"]["compression"]["supported"], false);
 }
@@ -163,5 +190,9 @@ fn nginx_ciphers_preference_curves_and_alpn() {
 fn client_certificate_request_is_reported() {
     let server = openssl_s_server(&["-tls1_2", "-Verify", "1"]);
     let s = scan(&server.target());
-    assert_eq!(s["properties"]["client_certificate"]["requested"], true, "{:#}", s["properties"]);
+    assert_eq!(
+        s["properties"]["client_certificate"]["requested"], true,
+        "{:#}",
+        s["properties"]
+    );
 }

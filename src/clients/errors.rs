@@ -80,7 +80,10 @@ mod tests {
 
     #[test]
     fn catalogue_parses() {
-        assert!(catalogue().failure.len() >= 15, "data/client-errors.toml did not parse");
+        assert!(
+            catalogue().failure.len() >= 15,
+            "data/client-errors.toml did not parse"
+        );
         assert!(catalogue().style.contains_key("generic"));
     }
 

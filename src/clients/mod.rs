@@ -6,4 +6,6 @@ mod errors;
 mod profile;
 
 pub use errors::{Failure, render_failure, render_verify_failure};
-pub use profile::{ClientPolicy, ClientProfile, OcspBehaviour, TrustStoreKind, all_profiles, find_profile};
+pub use profile::{
+    ClientPolicy, ClientProfile, OcspBehaviour, TrustStoreKind, all_profiles, find_profile,
+};

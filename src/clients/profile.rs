@@ -90,8 +90,14 @@ impl ClientProfile {
 }
 
 const PROFILE_FILES: &[(&str, &str)] = &[
-    ("python.toml", include_str!("../../data/clients/python.toml")),
-    ("openssl.toml", include_str!("../../data/clients/openssl.toml")),
+    (
+        "python.toml",
+        include_str!("../../data/clients/python.toml"),
+    ),
+    (
+        "openssl.toml",
+        include_str!("../../data/clients/openssl.toml"),
+    ),
     ("curl.toml", include_str!("../../data/clients/curl.toml")),
 ];
 

@@ -154,15 +154,23 @@ pub async fn read_flight(stream: &mut TcpStream, read_timeout: Duration) -> Prob
     loop {
         let n = match tokio::time::timeout(read_timeout, stream.read(&mut buf)).await {
             Err(_) => {
-                return partial_or(parser, total, ProbeOutcome::Timeout {
-                    bytes_received: total,
-                });
+                return partial_or(
+                    parser,
+                    total,
+                    ProbeOutcome::Timeout {
+                        bytes_received: total,
+                    },
+                );
             }
             Ok(Err(e)) => return partial_or(parser, total, io_outcome(&e, total)),
             Ok(Ok(0)) => {
-                return partial_or(parser, total, ProbeOutcome::Closed {
-                    bytes_received: total,
-                });
+                return partial_or(
+                    parser,
+                    total,
+                    ProbeOutcome::Closed {
+                        bytes_received: total,
+                    },
+                );
             }
             Ok(Ok(n)) => n,
         };
@@ -185,7 +193,8 @@ pub async fn read_flight(stream: &mut TcpStream, read_timeout: Duration) -> Prob
 /// is still the answer; otherwise report how it ended.
 fn partial_or(parser: ServerFlightParser, total: usize, ended: ProbeOutcome) -> ProbeOutcome {
     let flight = parser.into_flight();
-    if total > 0 && (flight.server_hello.is_some() || flight.alert.is_some() || flight.sslv2.is_some())
+    if total > 0
+        && (flight.server_hello.is_some() || flight.alert.is_some() || flight.sslv2.is_some())
     {
         ProbeOutcome::from_flight(flight)
     } else {

@@ -132,7 +132,10 @@ fn render_suites(s: &ServerScan, st: Style) -> String {
                 pad(&suite.id, 8),
                 pad(&name, 38),
                 verdict,
-                st.dim(&format!("{}/{} {} {}b {}", suite.kx, suite.auth, suite.enc, suite.bits, reasons))
+                st.dim(&format!(
+                    "{}/{} {} {}b {}",
+                    suite.kx, suite.auth, suite.enc, suite.bits, reasons
+                ))
             ));
         }
     }
@@ -142,7 +145,10 @@ fn render_suites(s: &ServerScan, st: Style) -> String {
 fn render_kx(s: &ServerScan, st: Style) -> String {
     let kx = &s.key_exchange;
     let names = |g: &[crate::scan::groups::Group]| {
-        g.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(", ")
+        g.iter()
+            .map(|g| g.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let mut out = format!("\n{}\n", st.bold("Key exchange"));
     if !kx.tls13_groups.is_empty() {
@@ -172,7 +178,11 @@ fn render_properties(s: &ServerScan, st: Style) -> String {
     let p = &s.properties;
     let mut out = format!("\n{}\n", st.bold("Handshake properties"));
     let rows = [
-        ("Secure renegotiation (RFC 5746)", &p.secure_renegotiation, true),
+        (
+            "Secure renegotiation (RFC 5746)",
+            &p.secure_renegotiation,
+            true,
+        ),
         ("TLS compression", &p.compression, false),
         ("Extended master secret", &p.extended_master_secret, true),
         ("Session tickets", &p.session_ticket, true),
@@ -187,13 +197,20 @@ fn render_properties(s: &ServerScan, st: Style) -> String {
             st.dim(&prop.evidence)
         ));
     }
-    let alpn = if p.alpn.is_empty() { "none".to_string() } else { p.alpn.join(", ") };
+    let alpn = if p.alpn.is_empty() {
+        "none".to_string()
+    } else {
+        p.alpn.join(", ")
+    };
     out.push_str(&format!("  {} {alpn}\n", pad("ALPN", 33)));
     if let Some(b) = &p.without_sni {
         let text = match b {
             NoSniBehaviour::SameCertificate => "answers with the same certificate".to_string(),
             NoSniBehaviour::DifferentCertificate { leaf_sha256 } => {
-                format!("answers with a different certificate (sha256 {})", &leaf_sha256[..16])
+                format!(
+                    "answers with a different certificate (sha256 {})",
+                    &leaf_sha256[..16]
+                )
             }
             NoSniBehaviour::Alert { alert } => format!("refuses with alert {alert}"),
             NoSniBehaviour::Closed => "closes the connection".to_string(),
@@ -205,7 +222,11 @@ fn render_properties(s: &ServerScan, st: Style) -> String {
     out.push_str(&format!(
         "  {} {} {}\n",
         pad("Client certificate requested", 33),
-        if cc.requested { st.yellow("yes ") } else { pad("no", 4) },
+        if cc.requested {
+            st.yellow("yes ")
+        } else {
+            pad("no", 4)
+        },
         st.dim(&cc.evidence)
     ));
     for c in &p.certificates {

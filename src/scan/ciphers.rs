@@ -112,7 +112,11 @@ async fn enumerate_version(ctx: &ScanContext, v: ProtocolVersion) -> VersionSuit
         return sslv2_kinds(ctx).await;
     }
     let all = candidates(v);
-    let chains = if v == ProtocolVersion::Tls13 { 1 } else { CHAINS };
+    let chains = if v == ProtocolVersion::Tls13 {
+        1
+    } else {
+        CHAINS
+    };
     let chunk = all.len().div_ceil(chains).max(1);
     let jobs = all
         .chunks(chunk)
@@ -210,6 +214,9 @@ async fn sslv2_kinds(ctx: &ScanContext) -> VersionSuites {
     VersionSuites {
         version: ProtocolVersion::Ssl2,
         server_preference: None,
-        suites: kinds.into_iter().map(AcceptedSuite::from_registry).collect(),
+        suites: kinds
+            .into_iter()
+            .map(AcceptedSuite::from_registry)
+            .collect(),
     }
 }

@@ -89,7 +89,8 @@ async fn tls13_groups(ctx: &ScanContext) -> Vec<Group> {
     let mut offer: Vec<u16> = groups::all_groups().iter().map(|(id, _)| *id).collect();
     let mut found = Vec::new();
     while !offer.is_empty() {
-        let mut hello = ClientHello::for_probe(ProtocolVersion::Tls13, ctx.sni.as_deref(), &suites13);
+        let mut hello =
+            ClientHello::for_probe(ProtocolVersion::Tls13, ctx.sni.as_deref(), &suites13);
         set_extension(&mut hello, ClientExtension::SupportedGroups(offer.clone()));
         set_extension(&mut hello, ClientExtension::KeyShare(Vec::new()));
         let bytes = hello.encode_records(ClientHello::probe_record_version(ProtocolVersion::Tls13));

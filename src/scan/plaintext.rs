@@ -29,13 +29,14 @@ impl Entry {
             .starts_with
             .as_ref()
             .is_none_or(|p| bytes.starts_with(p.as_bytes()));
-        let contains = self.contains.as_ref().is_none_or(|p| {
-            bytes
-                .windows(p.len().max(1))
-                .any(|w| w == p.as_bytes())
-        });
+        let contains = self
+            .contains
+            .as_ref()
+            .is_none_or(|p| bytes.windows(p.len().max(1)).any(|w| w == p.as_bytes()));
         let first = self.first_byte.is_none_or(|b| bytes.first() == Some(&b));
-        let at4 = self.first_byte_at_4.is_none_or(|b| bytes.get(4) == Some(&b));
+        let at4 = self
+            .first_byte_at_4
+            .is_none_or(|b| bytes.get(4) == Some(&b));
         starts && contains && first && at4
     }
 }
@@ -60,7 +61,10 @@ mod tests {
 
     #[test]
     fn table_loads() {
-        assert!(table().len() >= 8, "data/plaintext-protocols.toml failed to parse");
+        assert!(
+            table().len() >= 8,
+            "data/plaintext-protocols.toml failed to parse"
+        );
     }
 
     #[test]
@@ -76,7 +80,11 @@ mod tests {
         ];
         for (bytes, want) in cases {
             let got = identify(bytes).map(|e| e.name.as_str()).unwrap_or("none");
-            assert!(got.contains(want), "{:?}: got {got}, want {want}", String::from_utf8_lossy(bytes));
+            assert!(
+                got.contains(want),
+                "{:?}: got {got}, want {want}",
+                String::from_utf8_lossy(bytes)
+            );
         }
         assert!(identify(b"\x16\x03\x01").is_none());
     }

@@ -116,13 +116,16 @@ pub async fn probe(
     let (compression, fallback, (alpn, alpn_evidence), without_sni, certificates) = futures::join!(
         compression(ctx, legacy),
         fallback_scsv(ctx, accepted),
-        alpn(ctx, best),
+        // In TLS 1.3 the ALPN answer travels encrypted; TLS 1.2 shows it in the ServerHello.
+        alpn(ctx, legacy),
         without_sni(ctx, best, base),
         certificates(ctx, legacy, rsa_suites, ecdsa_suites),
     );
     let from_base = |f: &dyn Fn(&ServerFlight) -> Property, what: &str| match base {
         Some(flight) => f(flight),
-        None => Property::unknown(format!("no TLS 1.2 or older handshake to observe {what} in")),
+        None => Property::unknown(format!(
+            "no TLS 1.2 or older handshake to observe {what} in"
+        )),
     };
     HandshakeProperties {
         secure_renegotiation: from_base(
@@ -131,7 +134,9 @@ pub async fn probe(
                 if sh.is_some_and(|s| s.secure_renegotiation()) {
                     Property::yes("ServerHello carries the renegotiation_info extension (RFC 5746)")
                 } else {
-                    Property::no("ServerHello has no renegotiation_info extension although the client offered it: the server does not support RFC 5746 secure renegotiation")
+                    Property::no(
+                        "ServerHello has no renegotiation_info extension although the client offered it: the server does not support RFC 5746 secure renegotiation",
+                    )
                 }
             },
             "renegotiation_info",
@@ -139,7 +144,10 @@ pub async fn probe(
         compression,
         extended_master_secret: from_base(
             &|f| {
-                if f.server_hello.as_ref().is_some_and(|s| s.extended_master_secret()) {
+                if f.server_hello
+                    .as_ref()
+                    .is_some_and(|s| s.extended_master_secret())
+                {
                     Property::yes("ServerHello carries extended_master_secret (RFC 7627)")
                 } else {
                     Property::no("ServerHello has no extended_master_secret extension")
@@ -149,7 +157,10 @@ pub async fn probe(
         ),
         session_ticket: from_base(
             &|f| {
-                if f.server_hello.as_ref().is_some_and(|s| s.has_extension(0x0023)) {
+                if f.server_hello
+                    .as_ref()
+                    .is_some_and(|s| s.has_extension(0x0023))
+                {
                     Property::yes("ServerHello acknowledges session_ticket (RFC 5077)")
                 } else {
                     Property::no("ServerHello does not acknowledge session_ticket")
@@ -166,7 +177,9 @@ pub async fn probe(
                     "CertificateStatus message with a {}-byte OCSP response",
                     ocsp.len()
                 )),
-                None => Property::no("no CertificateStatus message although status_request was sent"),
+                None => {
+                    Property::no("no CertificateStatus message although status_request was sent")
+                }
             },
             "a stapled OCSP response",
         ),
@@ -230,7 +243,9 @@ async fn fallback_scsv(ctx: &ScanContext, accepted: &[ProtocolVersion]) -> Prope
         .collect();
     tls.sort();
     if tls.len() < 2 {
-        return Property::unknown("only one TLS version accepted: there is nothing to fall back to");
+        return Property::unknown(
+            "only one TLS version accepted: there is nothing to fall back to",
+        );
     }
     let lower = tls[tls.len() - 2];
     let mut ids = super::ciphers::candidates(lower);
@@ -256,18 +271,27 @@ async fn fallback_scsv(ctx: &ScanContext, accepted: &[ProtocolVersion]) -> Prope
 /// Offer the candidates, note the server's choice, take it away, repeat.
 async fn alpn(ctx: &ScanContext, best: Option<ProtocolVersion>) -> (Vec<String>, String) {
     let Some(v) = best else {
-        return (Vec::new(), "no accepted version".into());
+        return (
+            Vec::new(),
+            "TLS 1.3 only: the ALPN answer is encrypted and not visible to a hello probe".into(),
+        );
     };
     let mut offer: Vec<String> = ALPN_CANDIDATES.iter().map(|s| s.to_string()).collect();
     let mut found = Vec::new();
     let mut evidence = String::new();
     while !offer.is_empty() {
-        let mut hello = ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
+        let mut hello =
+            ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
         set_extension(&mut hello, ClientExtension::Alpn(offer.clone()));
         let bytes = hello.encode_records(ClientHello::probe_record_version(v));
         match ctx.prober.send_hello(&bytes).await.outcome {
             ProbeOutcome::Accepted(f) => {
-                match f.server_hello.as_ref().and_then(|s| s.alpn()).map(str::to_string) {
+                match f
+                    .server_hello
+                    .as_ref()
+                    .and_then(|s| s.alpn())
+                    .map(str::to_string)
+                {
                     Some(p) if offer.contains(&p) => {
                         offer.retain(|x| *x != p);
                         found.push(p);
@@ -292,7 +316,10 @@ async fn alpn(ctx: &ScanContext, best: Option<ProtocolVersion>) -> (Vec<String>,
         }
     }
     if !found.is_empty() {
-        evidence = format!("server selected {} when offered in turn", found.join(", then "));
+        evidence = format!(
+            "server selected {} when offered in turn",
+            found.join(", then ")
+        );
     }
     (found, evidence)
 }

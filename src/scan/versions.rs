@@ -103,7 +103,8 @@ pub fn probe_hello(version: ProtocolVersion, sni: Option<&str>) -> Vec<u8> {
                 .map(|s| s.id as u16)
                 .collect();
             ids.push(suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
-            ClientHello::for_probe(v, sni, &ids).encode_records(ClientHello::probe_record_version(v))
+            ClientHello::for_probe(v, sni, &ids)
+                .encode_records(ClientHello::probe_record_version(v))
         }
     }
 }

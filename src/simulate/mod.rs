@@ -69,7 +69,9 @@ pub fn replay_hello(profile: &ClientProfile, sni: Option<&str>) -> Option<Vec<u8
         .iter()
         .position(|e| matches!(e, ClientExtension::ServerName(_)));
     match (pos, sni.filter(|_| profile.sends_sni)) {
-        (Some(i), Some(name)) => hello.extensions[i] = ClientExtension::ServerName(name.to_string()),
+        (Some(i), Some(name)) => {
+            hello.extensions[i] = ClientExtension::ServerName(name.to_string())
+        }
         (Some(i), None) => {
             hello.extensions.remove(i);
         }
@@ -82,7 +84,11 @@ pub fn replay_hello(profile: &ClientProfile, sni: Option<&str>) -> Option<Vec<u8
 }
 
 /// Simulate `profile` against the server behind `ctx`.
-pub async fn simulate(ctx: &ScanContext, profile: &ClientProfile, facts: &ServerFacts) -> Simulation {
+pub async fn simulate(
+    ctx: &ScanContext,
+    profile: &ClientProfile,
+    facts: &ServerFacts,
+) -> Simulation {
     let mut sim = Simulation {
         client: profile.id.clone(),
         client_name: profile.name.clone(),
@@ -93,7 +99,12 @@ pub async fn simulate(ctx: &ScanContext, profile: &ClientProfile, facts: &Server
         failure: None,
     };
     let Some(hello) = replay_hello(profile, ctx.sni.as_deref()) else {
-        sim.failure = Some(fail(profile, "internal", "the profile's ClientHello could not be replayed", None));
+        sim.failure = Some(fail(
+            profile,
+            "internal",
+            "the profile's ClientHello could not be replayed",
+            None,
+        ));
         return sim;
     };
     let outcome = ctx.prober.send_hello(&hello).await.outcome;
@@ -102,7 +113,12 @@ pub async fn simulate(ctx: &ScanContext, profile: &ClientProfile, facts: &Server
     sim
 }
 
-fn fail(profile: &ClientProfile, key: &str, reason: impl Into<String>, finding: Option<&str>) -> SimFailure {
+fn fail(
+    profile: &ClientProfile,
+    key: &str,
+    reason: impl Into<String>,
+    finding: Option<&str>,
+) -> SimFailure {
     SimFailure {
         key: key.to_string(),
         error: render_failure(&profile.style, key, None),
@@ -143,7 +159,11 @@ fn alert_failure(profile: &ClientProfile, a: AlertDescription) -> SimFailure {
             "the server could not decode this client's hello",
             "server-decode-error",
         ),
-        _ => ("other_alert", "the server aborted the handshake with an alert", "server-alert"),
+        _ => (
+            "other_alert",
+            "the server aborted the handshake with an alert",
+            "server-alert",
+        ),
     };
     let mut f = fail(profile, key, reason, Some(finding));
     if key == "other_alert" {
@@ -156,19 +176,39 @@ fn alert_failure(profile: &ClientProfile, a: AlertDescription) -> SimFailure {
 /// Apply the client's checks to the server's answer, in the order OpenSSL's client state
 /// machine runs them: ServerHello (version, renegotiation_info), Certificate (verification),
 /// ServerKeyExchange (DH size, then signature algorithm), then client authentication.
-fn judge(profile: &ClientProfile, facts: &ServerFacts, outcome: &ProbeOutcome, sim: &mut Simulation) -> Option<SimFailure> {
+fn judge(
+    profile: &ClientProfile,
+    facts: &ServerFacts,
+    outcome: &ProbeOutcome,
+    sim: &mut Simulation,
+) -> Option<SimFailure> {
     let p = &profile.policy;
     let flight = match outcome {
         ProbeOutcome::Accepted(f) => f,
         ProbeOutcome::Alert(a) => return Some(alert_failure(profile, a.description)),
         ProbeOutcome::NotTls { .. } => {
-            return Some(fail(profile, "wrong_version_number", "the port answered with something that is not TLS", Some("not-tls")));
+            return Some(fail(
+                profile,
+                "wrong_version_number",
+                "the port answered with something that is not TLS",
+                Some("not-tls"),
+            ));
         }
         ProbeOutcome::Closed { .. } | ProbeOutcome::Reset { .. } => {
-            return Some(fail(profile, "unexpected_eof", "the server closed the connection instead of answering this client's hello", Some("server-closed")));
+            return Some(fail(
+                profile,
+                "unexpected_eof",
+                "the server closed the connection instead of answering this client's hello",
+                Some("server-closed"),
+            ));
         }
         other => {
-            let mut f = fail(profile, "unexpected_eof", other.describe(), Some("connect-failed"));
+            let mut f = fail(
+                profile,
+                "unexpected_eof",
+                other.describe(),
+                Some("connect-failed"),
+            );
             f.key = other.kind().to_string();
             f.error = other.describe();
             return Some(f);
@@ -178,9 +218,11 @@ fn judge(profile: &ClientProfile, facts: &ServerFacts, outcome: &ProbeOutcome, s
     let v = sh.negotiated_version();
     sim.version = Some(v);
     sim.cipher_suite = Some(suites::name_of(sh.cipher_suite));
-    sim.group = sh
-        .selected_group()
-        .map(|g| crate::wire::groups::group_name(g).map(str::to_string).unwrap_or_else(|| format!("0x{g:04x}")));
+    sim.group = sh.selected_group().map(|g| {
+        crate::wire::groups::group_name(g)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("0x{g:04x}"))
+    });
     if sh.is_hello_retry_request {
         // The client would answer the retry with a key share for the named group; every
         // profile here supports the groups it lists, so the handshake goes on.
@@ -189,11 +231,16 @@ fn judge(profile: &ClientProfile, facts: &ServerFacts, outcome: &ProbeOutcome, s
         return Some(fail(
             profile,
             "unsupported_protocol",
-            format!("the server chose {v}, outside this client's range {}–{}", p.min(), p.max()),
+            format!(
+                "the server chose {v}, outside this client's range {}–{}",
+                p.min(),
+                p.max()
+            ),
             Some("proto-mismatch"),
         ));
     }
-    if v <= ProtocolVersion::Tls12 && !sh.secure_renegotiation() && p.requires_secure_renegotiation {
+    if v <= ProtocolVersion::Tls12 && !sh.secure_renegotiation() && p.requires_secure_renegotiation
+    {
         return Some(fail(
             profile,
             "unsafe_legacy_renegotiation",
@@ -210,7 +257,12 @@ fn judge(profile: &ClientProfile, facts: &ServerFacts, outcome: &ProbeOutcome, s
         {
             return Some(SimFailure {
                 key: "certificate_verify_failed".into(),
-                error: render_verify_failure(&profile.style, cp.verify_num, &cp.detail, &cp.node_code),
+                error: render_verify_failure(
+                    &profile.style,
+                    cp.verify_num,
+                    &cp.detail,
+                    &cp.node_code,
+                ),
                 reason: format!("certificate verification fails: {}", cp.detail),
                 finding: Some(cp.finding_id.clone()),
             });
@@ -222,7 +274,10 @@ fn judge(profile: &ClientProfile, facts: &ServerFacts, outcome: &ProbeOutcome, s
                 return Some(fail(
                     profile,
                     "dh_key_too_small",
-                    format!("the server's DHE prime has {p_bits} bits; this client requires at least {}", p.min_dh_bits),
+                    format!(
+                        "the server's DHE prime has {p_bits} bits; this client requires at least {}",
+                        p.min_dh_bits
+                    ),
                     Some("dh-too-small"),
                 ));
             }
@@ -236,7 +291,9 @@ fn judge(profile: &ClientProfile, facts: &ServerFacts, outcome: &ProbeOutcome, s
             return Some(fail(
                 profile,
                 "legacy_sigalg",
-                format!("{v} signs the key exchange with MD5+SHA-1, which this client refuses at its security level"),
+                format!(
+                    "{v} signs the key exchange with MD5+SHA-1, which this client refuses at its security level"
+                ),
                 Some("proto-mismatch"),
             ));
         }
