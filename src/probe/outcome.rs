@@ -33,7 +33,7 @@ impl ProbeOutcome {
     pub(crate) fn from_flight(flight: ServerFlight) -> ProbeOutcome {
         if flight.server_hello.is_some() || flight.sslv2.is_some() {
             ProbeOutcome::Accepted(Box::new(flight))
-        } else if let Some(alert) = flight.alert.clone() {
+        } else if let Some(alert) = flight.alert {
             ProbeOutcome::Alert(alert)
         } else {
             ProbeOutcome::Malformed("server flight ended without a ServerHello or alert".into())
