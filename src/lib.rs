@@ -1,5 +1,7 @@
 //! tlsdoctor: why does this TLS connection fail, and what exactly do I change?
 pub mod cli;
+pub mod explain;
 pub mod finding;
+pub mod report;
 // pub mod wire;  (being written)
 mod deps_warm;
