@@ -7,16 +7,37 @@ use serde::{Deserialize, Serialize};
 
 /// The knowledge-base files, compiled into the binary.
 const FILES: &[(&str, &str)] = &[
-    ("cert-verify.toml", include_str!("../../data/errors/cert-verify.toml")),
-    ("protocol-version.toml", include_str!("../../data/errors/protocol-version.toml")),
-    ("handshake-failure.toml", include_str!("../../data/errors/handshake-failure.toml")),
-    ("renegotiation.toml", include_str!("../../data/errors/renegotiation.toml")),
+    (
+        "cert-verify.toml",
+        include_str!("../../data/errors/cert-verify.toml"),
+    ),
+    (
+        "protocol-version.toml",
+        include_str!("../../data/errors/protocol-version.toml"),
+    ),
+    (
+        "handshake-failure.toml",
+        include_str!("../../data/errors/handshake-failure.toml"),
+    ),
+    (
+        "renegotiation.toml",
+        include_str!("../../data/errors/renegotiation.toml"),
+    ),
     ("dh.toml", include_str!("../../data/errors/dh.toml")),
     ("ocsp.toml", include_str!("../../data/errors/ocsp.toml")),
-    ("not-tls.toml", include_str!("../../data/errors/not-tls.toml")),
+    (
+        "not-tls.toml",
+        include_str!("../../data/errors/not-tls.toml"),
+    ),
     ("sni.toml", include_str!("../../data/errors/sni.toml")),
-    ("client-cert.toml", include_str!("../../data/errors/client-cert.toml")),
-    ("connection.toml", include_str!("../../data/errors/connection.toml")),
+    (
+        "client-cert.toml",
+        include_str!("../../data/errors/client-cert.toml"),
+    ),
+    (
+        "connection.toml",
+        include_str!("../../data/errors/connection.toml"),
+    ),
 ];
 
 const ECOSYSTEMS: &str = include_str!("../../data/errors/ecosystems.toml");
@@ -152,10 +173,16 @@ fn parse_file(name: &str, text: &str) -> Result<Vec<Entry>, String> {
         }
         for c in &e.causes {
             if !is_kebab(&c.finding) {
-                return Err(ctx(&format!("finding id {:?} is not kebab-case", c.finding)));
+                return Err(ctx(&format!(
+                    "finding id {:?} is not kebab-case",
+                    c.finding
+                )));
             }
             if !c.command.starts_with("tlsdoctor check") {
-                return Err(ctx(&format!("command {:?} is not a tlsdoctor check run", c.command)));
+                return Err(ctx(&format!(
+                    "command {:?} is not a tlsdoctor check run",
+                    c.command
+                )));
             }
         }
         let compiled = e
@@ -293,12 +320,30 @@ mod tests {
     fn malformed_files_are_rejected() {
         let cases = [
             ("not toml", "[[entry]\nid="),
-            ("unknown field", "[[entry]]\nid='a'\ntitle='t'\npriority=10\necosystems=[]\npatterns=['x']\nmeaning='m'\nbogus=1\n[[entry.causes]]\nfinding='not-tls'\nlikelihood='l'\ntell_apart='t'\ncommand='tlsdoctor check {target}'\n"),
-            ("bad regex", "[[entry]]\nid='a'\ntitle='t'\npriority=10\necosystems=[]\npatterns=['(']\nmeaning='m'\n[[entry.causes]]\nfinding='not-tls'\nlikelihood='l'\ntell_apart='t'\ncommand='tlsdoctor check {target}'\n"),
-            ("empty-matching regex", "[[entry]]\nid='a'\ntitle='t'\npriority=10\necosystems=[]\npatterns=['x*']\nmeaning='m'\n[[entry.causes]]\nfinding='not-tls'\nlikelihood='l'\ntell_apart='t'\ncommand='tlsdoctor check {target}'\n"),
-            ("no causes", "[[entry]]\nid='a'\ntitle='t'\npriority=10\necosystems=[]\npatterns=['x']\nmeaning='m'\ncauses=[]\n"),
-            ("bad command", "[[entry]]\nid='a'\ntitle='t'\npriority=10\necosystems=[]\npatterns=['x']\nmeaning='m'\n[[entry.causes]]\nfinding='not-tls'\nlikelihood='l'\ntell_apart='t'\ncommand='rm -rf /'\n"),
-            ("bad id", "[[entry]]\nid='A B'\ntitle='t'\npriority=10\necosystems=[]\npatterns=['x']\nmeaning='m'\n[[entry.causes]]\nfinding='not-tls'\nlikelihood='l'\ntell_apart='t'\ncommand='tlsdoctor check {target}'\n"),
+            (
+                "unknown field",
+                "[[entry]]\nid='a'\ntitle='t'\npriority=10\necosystems=[]\npatterns=['x']\nmeaning='m'\nbogus=1\n[[entry.causes]]\nfinding='not-tls'\nlikelihood='l'\ntell_apart='t'\ncommand='tlsdoctor check {target}'\n",
+            ),
+            (
+                "bad regex",
+                "[[entry]]\nid='a'\ntitle='t'\npriority=10\necosystems=[]\npatterns=['(']\nmeaning='m'\n[[entry.causes]]\nfinding='not-tls'\nlikelihood='l'\ntell_apart='t'\ncommand='tlsdoctor check {target}'\n",
+            ),
+            (
+                "empty-matching regex",
+                "[[entry]]\nid='a'\ntitle='t'\npriority=10\necosystems=[]\npatterns=['x*']\nmeaning='m'\n[[entry.causes]]\nfinding='not-tls'\nlikelihood='l'\ntell_apart='t'\ncommand='tlsdoctor check {target}'\n",
+            ),
+            (
+                "no causes",
+                "[[entry]]\nid='a'\ntitle='t'\npriority=10\necosystems=[]\npatterns=['x']\nmeaning='m'\ncauses=[]\n",
+            ),
+            (
+                "bad command",
+                "[[entry]]\nid='a'\ntitle='t'\npriority=10\necosystems=[]\npatterns=['x']\nmeaning='m'\n[[entry.causes]]\nfinding='not-tls'\nlikelihood='l'\ntell_apart='t'\ncommand='rm -rf /'\n",
+            ),
+            (
+                "bad id",
+                "[[entry]]\nid='A B'\ntitle='t'\npriority=10\necosystems=[]\npatterns=['x']\nmeaning='m'\n[[entry.causes]]\nfinding='not-tls'\nlikelihood='l'\ntell_apart='t'\ncommand='tlsdoctor check {target}'\n",
+            ),
         ];
         for (what, text) in cases {
             assert!(parse_file("t.toml", text).is_err(), "{what} was accepted");

@@ -158,7 +158,10 @@ mod tests {
         assert_eq!(e.matches[0].id, "cert-expired");
         assert!(e.matches.iter().any(|m| m.id == "cert-verify-failed"));
         assert_eq!(e.ecosystem.as_deref(), Some("python"));
-        assert_eq!(e.specifics.verify_reason.as_deref(), Some("certificate has expired"));
+        assert_eq!(
+            e.specifics.verify_reason.as_deref(),
+            Some("certificate has expired")
+        );
         assert_eq!(e.specifics.source_location.as_deref(), Some("_ssl.c:1006"));
     }
 
@@ -181,7 +184,10 @@ mod tests {
         );
         assert_eq!(e.ecosystem.as_deref(), Some("pymongo"));
         assert_eq!(e.matches[0].id, "self-signed-leaf");
-        assert_eq!(e.matches[0].causes[0].command, "tlsdoctor check db.example.net:27017");
+        assert_eq!(
+            e.matches[0].causes[0].command,
+            "tlsdoctor check db.example.net:27017"
+        );
     }
 
     #[test]

@@ -124,7 +124,11 @@ pub fn extract(text: &str) -> Specifics {
         s.openssl_generation = Some(
             if code.starts_with("0A") {
                 "3.x"
-            } else if text.contains("SSL23_") || text.contains("SSL3_GET_") || text.contains("s23_clnt") || text.contains("s3_pkt") {
+            } else if text.contains("SSL23_")
+                || text.contains("SSL3_GET_")
+                || text.contains("s23_clnt")
+                || text.contains("s3_pkt")
+            {
                 "1.0.x"
             } else {
                 "1.1.x"
@@ -136,8 +140,7 @@ pub fn extract(text: &str) -> Specifics {
         s.openssl_generation = Some("1.0.x".to_string());
     }
     s.openssl_function = first_group(&r.openssl_func, text);
-    s.source_location =
-        first_group(&r.py_loc, text).or_else(|| first_group(&r.c_loc, text));
+    s.source_location = first_group(&r.py_loc, text).or_else(|| first_group(&r.c_loc, text));
     s.alert_number = first_group(&r.alert, text).and_then(|a| a.parse().ok());
     s.curl_exit_code = first_group(&r.curl_code, text).and_then(|a| a.parse().ok());
     s.node_code = first_group(&r.node_code, text);
@@ -177,25 +180,37 @@ mod tests {
 
     #[test]
     fn python_verify_reason_and_location() {
-        let s = extract("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)");
-        assert_eq!(s.verify_reason.as_deref(), Some("unable to get local issuer certificate"));
+        let s = extract(
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)",
+        );
+        assert_eq!(
+            s.verify_reason.as_deref(),
+            Some("unable to get local issuer certificate")
+        );
         assert_eq!(s.source_location.as_deref(), Some("_ssl.c:1006"));
         assert_eq!(s.openssl_error_code, None);
     }
 
     #[test]
     fn openssl3_code_function_alert() {
-        let s = extract("40571684037F0000:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../ssl/record/rec_layer_s3.c:1601:SSL alert number 40");
+        let s = extract(
+            "40571684037F0000:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../ssl/record/rec_layer_s3.c:1601:SSL alert number 40",
+        );
         assert_eq!(s.openssl_error_code.as_deref(), Some("0A000410"));
         assert_eq!(s.openssl_generation.as_deref(), Some("3.x"));
         assert_eq!(s.openssl_function.as_deref(), Some("ssl3_read_bytes"));
         assert_eq!(s.alert_number, Some(40));
-        assert_eq!(s.source_location.as_deref(), Some("../ssl/record/rec_layer_s3.c:1601"));
+        assert_eq!(
+            s.source_location.as_deref(),
+            Some("../ssl/record/rec_layer_s3.c:1601")
+        );
     }
 
     #[test]
     fn openssl_generations() {
-        let s = extract("error:14077410:SSL routines:SSL23_GET_SERVER_HELLO:sslv3 alert handshake failure");
+        let s = extract(
+            "error:14077410:SSL routines:SSL23_GET_SERVER_HELLO:sslv3 alert handshake failure",
+        );
         assert_eq!(s.openssl_generation.as_deref(), Some("1.0.x"));
         let s = extract("error:1408F10B:SSL routines:ssl3_get_record:wrong version number");
         assert_eq!(s.openssl_generation.as_deref(), Some("1.1.x"));
@@ -203,7 +218,9 @@ mod tests {
 
     #[test]
     fn hosts_ports_and_codes() {
-        let s = extract("curl: (60) SSL: no alternative certificate subject name matches target host name 'api.example.com'");
+        let s = extract(
+            "curl: (60) SSL: no alternative certificate subject name matches target host name 'api.example.com'",
+        );
         assert_eq!(s.curl_exit_code, Some(60));
         assert_eq!(s.hosts, vec!["api.example.com".to_string()]);
 
@@ -212,11 +229,15 @@ mod tests {
         assert_eq!(s.hosts, vec!["127.0.0.1".to_string()]);
         assert_eq!(s.port, Some(8443));
 
-        let s = extract("pymongo.errors.ServerSelectionTimeoutError: localhost:27017: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)");
+        let s = extract(
+            "pymongo.errors.ServerSelectionTimeoutError: localhost:27017: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)",
+        );
         assert_eq!(s.hosts, vec!["localhost".to_string()]);
         assert_eq!(s.port, Some(27017));
 
-        let s = extract("javax.net.ssl.SSLHandshakeException: No subject alternative DNS name matching db.internal found.");
+        let s = extract(
+            "javax.net.ssl.SSLHandshakeException: No subject alternative DNS name matching db.internal found.",
+        );
         assert_eq!(s.hosts, vec!["db.internal".to_string()]);
 
         let s = extract("hello");

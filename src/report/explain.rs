@@ -77,10 +77,17 @@ pub fn render_explanation(e: &Explanation, color: bool) -> String {
     }
 
     out.push('\n');
-    out.push_str(&format!("{}\n  {}\n", st.bold("What it means"), best.meaning));
+    out.push_str(&format!(
+        "{}\n  {}\n",
+        st.bold("What it means"),
+        best.meaning
+    ));
 
     out.push('\n');
-    out.push_str(&format!("{}\n", st.bold("Likely causes, most likely first")));
+    out.push_str(&format!(
+        "{}\n",
+        st.bold("Likely causes, most likely first")
+    ));
     for (i, c) in best.causes.iter().enumerate() {
         out.push_str(&format!(
             "  {}. {} {}\n",
@@ -134,7 +141,8 @@ mod tests {
 
     #[test]
     fn renders_meaning_causes_and_commands() {
-        let e = explain("curl: (60) SSL certificate problem: unable to get local issuer certificate");
+        let e =
+            explain("curl: (60) SSL certificate problem: unable to get local issuer certificate");
         let s = render_explanation(&e, false);
         assert!(s.contains("What it means"), "{s}");
         assert!(s.contains("1. cert-missing-intermediate"), "{s}");
