@@ -9,12 +9,14 @@
 //! - [`scan`]: checks built on probes, each folding probe results into typed evidence.
 //! - [`clients`]: client profiles (real ClientHellos + policies) and their error wording.
 //! - [`simulate`]: replay a client's hello and apply its policy to the server's answer.
+//! - [`explain`]: offline knowledge base of TLS error messages.
 //! - [`finding`]: the diagnosis vocabulary shared by every check.
 //! - [`report`]: human and JSON rendering; nothing else.
 //! - [`cli`]: the command-line front end.
 
 pub mod cli;
 pub mod clients;
+pub mod explain;
 pub mod finding;
 pub mod probe;
 pub mod report;

@@ -1,5 +1,6 @@
 //! Rendering only: human (terminal) and JSON output of results computed elsewhere.
 
+pub mod explain;
 pub mod scan;
 pub mod style;
 
