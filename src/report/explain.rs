@@ -1,32 +1,7 @@
 //! Terminal rendering of an [`Explanation`].
 
+use super::style::Style;
 use crate::explain::Explanation;
-
-struct Style {
-    color: bool,
-}
-
-impl Style {
-    fn wrap(&self, code: &str, s: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
-    fn bold(&self, s: &str) -> String {
-        self.wrap("1", s)
-    }
-    fn red(&self, s: &str) -> String {
-        self.wrap("31", s)
-    }
-    fn yellow(&self, s: &str) -> String {
-        self.wrap("33", s)
-    }
-    fn dim(&self, s: &str) -> String {
-        self.wrap("2", s)
-    }
-}
 
 /// How many other matching entries to mention after the best one.
 const MAX_ALSO: usize = 3;
