@@ -3,3 +3,5 @@ pub mod cli;
 pub mod finding;
 // pub mod wire;  (being written)
 mod deps_warm;
+pub mod env;
+pub mod report;
