@@ -443,3 +443,113 @@ fn libraries(r: &EnvReport, out: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn python(version: &str, banner: &str, platform: &str, exe: &str, cafile: &str) -> PythonInfo {
+        PythonInfo {
+            path: PathBuf::from(exe),
+            found_via: "PATH".into(),
+            executable: Some(exe.into()),
+            version: Some(version.into()),
+            prefix: Some("/p".into()),
+            is_venv: false,
+            platform: Some(platform.into()),
+            openssl_version: Some(banner.into()),
+            max_tls: None,
+            protocols: BTreeMap::new(),
+            verify_paths: Some(VerifyPaths {
+                openssl_cafile: Some(cafile.into()),
+                ..Default::default()
+            }),
+            default_context: None,
+            certifi: None,
+            macos_cert_installer: String::new(),
+            error: None,
+        }
+    }
+
+    fn report(pythons: Vec<PythonInfo>) -> EnvReport {
+        EnvReport {
+            os: "test".into(),
+            libraries: vec![],
+            openssl_cli: None,
+            pythons,
+            node: None,
+            curl: None,
+            java: None,
+            trust_stores: vec![],
+            variables: vec![],
+            openssl_conf: OpensslConfReport::default(),
+            findings: vec![],
+            clients: vec![],
+            missing_tools: vec![],
+        }
+    }
+
+    #[test]
+    fn old_openssl_and_macos_installer() {
+        let mut mac = python(
+            "3.12.1",
+            "OpenSSL 3.0.13 30 Jan 2024",
+            "darwin",
+            "/Library/Frameworks/Python.framework/Versions/3.12/bin/python3",
+            "/nonexistent/cert.pem",
+        );
+        mac.macos_cert_installer = super::super::probes::macos_installer_state(&mac);
+        assert_eq!(mac.macos_cert_installer, "not run");
+        let mut linux = python(
+            "3.12.1",
+            "OpenSSL 3.0.13 30 Jan 2024",
+            "linux",
+            "/usr/bin/python3",
+            "/nonexistent",
+        );
+        linux.macos_cert_installer = super::super::probes::macos_installer_state(&linux);
+        assert!(linux.macos_cert_installer.starts_with("not applicable"));
+        let r = report(vec![
+            python(
+                "2.7.5",
+                "OpenSSL 1.0.0-fips 29 Mar 2010",
+                "linux2",
+                "/usr/bin/python2",
+                "/x",
+            ),
+            python(
+                "3.6.8",
+                "OpenSSL 1.0.2k-fips  26 Jan 2017",
+                "linux",
+                "/usr/bin/python3.6",
+                "/x",
+            ),
+            mac,
+            linux,
+        ]);
+        let f = all(&r, &HashMap::new());
+        let ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).collect();
+        assert!(
+            f.iter()
+                .any(|f| f.id == "env-openssl-too-old" && f.title.contains("1.0.0")),
+            "{ids:?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.id == "env-openssl-no-tls13" && f.title.contains("1.0.2k")),
+            "{ids:?}"
+        );
+        let m = f
+            .iter()
+            .find(|f| f.id == "env-macos-python-certs-not-installed")
+            .expect("mac finding");
+        assert!(m.fix_client[0].contains("/Applications/Python 3.12/Install Certificates.command"));
+        assert_eq!(
+            ids.iter()
+                .filter(|i| **i == "env-macos-python-certs-not-installed")
+                .count(),
+            1
+        );
+        assert!(ids.contains(&"env-trust-store-empty"));
+    }
+}

@@ -257,7 +257,12 @@ pub async fn inspect(opts: &EnvOptions) -> EnvReport {
 
     let mut clients = Vec::new();
     for p in &pythons {
-        if let Some(c) = stack::from_python(p, &env) {
+        // The CLI's compiled-in security level applies to a Python linked to the same build.
+        let default_sec = openssl_cli
+            .as_ref()
+            .filter(|t| same_build(t, p.openssl_version.as_deref()))
+            .and_then(|t| t.default_security_level);
+        if let Some(c) = stack::from_python(p, &env, default_sec) {
             clients.push(c);
         }
     }
@@ -265,7 +270,8 @@ pub async fn inspect(opts: &EnvOptions) -> EnvReport {
         clients.push(stack::from_openssl_tool(o, "openssl", &openssl_conf, &env));
     }
     if let Some(c) = &curl {
-        clients.push(stack::from_openssl_tool(c, "curl", &openssl_conf, &env));
+        let c = with_cli_defaults(c, openssl_cli.as_ref());
+        clients.push(stack::from_openssl_tool(&c, "curl", &openssl_conf, &env));
     }
     if let Some(n) = &node {
         clients.push(stack::from_node(n, &env));
@@ -303,8 +309,14 @@ pub async fn local_client(name_or_path: &str, opts: &EnvOptions) -> Option<Clien
     let base = path.file_name()?.to_str()?.to_string();
     let t = opts.timeout;
     if probes::is_python_name(&base) {
-        let info = probes::python(&path, "argument", &env, t).await;
-        return stack::from_python(&info, &env);
+        let (info, cli) = tokio::join!(
+            probes::python(&path, "argument", &env, t),
+            probes::openssl_cli(&env, t)
+        );
+        let default_sec = cli
+            .filter(|c| same_build(c, info.openssl_version.as_deref()))
+            .and_then(|c| c.default_security_level);
+        return stack::from_python(&info, &env, default_sec);
     }
     match base.as_str() {
         "openssl" => {
@@ -313,12 +325,12 @@ pub async fn local_client(name_or_path: &str, opts: &EnvOptions) -> Option<Clien
             Some(stack::from_openssl_tool(&tool, "openssl", &conf, &env))
         }
         "curl" => {
-            let tool = probes::curl_at(&path, &env, t).await;
-            let dir = match exec::which("openssl", &env) {
-                Some(o) => probes::openssl_at(&o, &env, t).await.openssl_dir,
-                None => None,
-            };
-            let conf = conf::analyze(dir.as_deref(), &env);
+            let (tool, cli) = tokio::join!(
+                probes::curl_at(&path, &env, t),
+                probes::openssl_cli(&env, t)
+            );
+            let tool = with_cli_defaults(&tool, cli.as_ref());
+            let conf = conf::analyze(tool.openssl_dir.as_deref(), &env);
             Some(stack::from_openssl_tool(&tool, "curl", &conf, &env))
         }
         "node" | "nodejs" => Some(stack::from_node(
@@ -328,4 +340,25 @@ pub async fn local_client(name_or_path: &str, opts: &EnvOptions) -> Option<Clien
         "java" => Some(stack::from_java(&probes::java_at(&path, &env, t).await)),
         _ => None,
     }
+}
+
+/// Whether the openssl CLI reports the same OpenSSL build as an interpreter's banner.
+fn same_build(cli: &Tool, banner: Option<&str>) -> bool {
+    match (cli.version.as_deref(), banner) {
+        (Some(v), Some(b)) => v.starts_with(b),
+        _ => false,
+    }
+}
+
+/// curl linked to the same OpenSSL as the CLI shares its OPENSSLDIR and compiled-in security
+/// level; `curl -V` does not print them.
+fn with_cli_defaults(curl: &Tool, cli: Option<&Tool>) -> Tool {
+    let mut c = curl.clone();
+    if let Some(cli) = cli.filter(|cli| {
+        cli.tls_library_version.is_some() && cli.tls_library_version == curl.tls_library_version
+    }) {
+        c.openssl_dir = cli.openssl_dir.clone();
+        c.default_security_level = cli.default_security_level;
+    }
+    c
 }

@@ -370,6 +370,9 @@ pub(crate) async fn pythons(
     results
         .into_iter()
         .map(|(_, info)| info)
+        // A pyenv shim for a version that is not selected only prints "command not found":
+        // it is not an interpreter the user can run, so it is not reported.
+        .filter(|info| !is_inactive_shim(info))
         .filter(|info| {
             let key = match (&info.executable, &info.prefix) {
                 (Some(e), Some(p)) => (
@@ -381,6 +384,15 @@ pub(crate) async fn pythons(
             seen.insert(key)
         })
         .collect()
+}
+
+fn is_inactive_shim(info: &PythonInfo) -> bool {
+    info.openssl_version.is_none()
+        && info.path.parent().is_some_and(|d| d.ends_with("shims"))
+        && info
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("pyenv:") && e.contains("command not found"))
 }
 
 #[derive(Deserialize, Default)]
@@ -441,7 +453,7 @@ pub(crate) async fn python(
         verify_paths: None,
         default_context: None,
         certifi: None,
-        macos_cert_installer: String::new(),
+        macos_cert_installer: "unknown (interpreter not asked)".into(),
         error: None,
     };
     let out = match exec::run(path, &["-c", PYTHON_PROBE], env, t).await {
@@ -460,13 +472,13 @@ pub(crate) async fn python(
     let probe: ProbeOut = match serde_json::from_str(line) {
         Ok(p) => p,
         Err(_) => {
-            let why = out
-                .stderr
-                .lines()
-                .last()
-                .unwrap_or("no output")
-                .trim()
-                .to_string();
+            let mut why = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+            if why.is_empty() {
+                why = "no output".into();
+            }
+            if let Some((cut, _)) = why.char_indices().nth(300) {
+                why.truncate(cut);
+            }
             info.error = Some(format!("interpreter did not answer the probe: {why}"));
             return info;
         }
@@ -528,7 +540,7 @@ pub(crate) fn certifi_age_days(v: &str) -> Option<i64> {
 
 /// python.org's macOS installers ship their own OpenSSL with an empty trust store until the
 /// user runs "Install Certificates.command", which links certifi's bundle to `openssl_cafile`.
-fn macos_installer_state(info: &PythonInfo) -> String {
+pub(crate) fn macos_installer_state(info: &PythonInfo) -> String {
     let platform = info.platform.as_deref().unwrap_or("unknown");
     if platform != "darwin" {
         return format!("not applicable ({platform}: only python.org builds for macOS need it)");

@@ -148,7 +148,13 @@ fn env_path(env: &HashMap<String, String>, name: &str) -> Option<PathBuf> {
 }
 
 /// From a measured Python interpreter. `None` when it could not be asked at all.
-pub fn from_python(p: &PythonInfo, env: &HashMap<String, String>) -> Option<ClientStack> {
+/// `default_seclevel` is the library's compiled-in security level when known (from the
+/// openssl CLI, if it reports the same OpenSSL build).
+pub fn from_python(
+    p: &PythonInfo,
+    env: &HashMap<String, String>,
+    default_seclevel: Option<u8>,
+) -> Option<ClientStack> {
     let banner = p.openssl_version.as_deref()?;
     let parsed = parse_banner(banner);
     let lib = parsed.as_ref().map(|(_, v, _)| *v);
@@ -158,7 +164,7 @@ pub fn from_python(p: &PythonInfo, env: &HashMap<String, String>) -> Option<Clie
         .as_deref()
         .and_then(|f| Path::new(f).parent().map(Path::to_path_buf));
     let conf = super::conf::analyze(openssl_dir.as_deref(), env);
-    let derived = derive(lib, p.max_tls.as_deref(), &conf, None);
+    let derived = derive(lib, p.max_tls.as_deref(), &conf, default_seclevel);
     let mut basis = vec![format!(
         "{banner} reported by the interpreter (ssl.OPENSSL_VERSION)"
     )];
