@@ -9,6 +9,7 @@
 //! - [`scan`]: checks built on probes, each folding probe results into typed evidence.
 //! - [`clients`]: client profiles (real ClientHellos + policies) and their error wording.
 //! - [`simulate`]: replay a client's hello and apply its policy to the server's answer.
+//! - [`env`]: the client side — local TLS libraries, interpreters, trust stores, OpenSSL config.
 //! - [`explain`]: offline knowledge base of TLS error messages.
 //! - [`finding`]: the diagnosis vocabulary shared by every check.
 //! - [`report`]: human and JSON rendering; nothing else.
@@ -16,6 +17,7 @@
 
 pub mod cli;
 pub mod clients;
+pub mod env;
 pub mod explain;
 pub mod finding;
 pub mod probe;

@@ -46,6 +46,17 @@ impl Style {
     pub fn cyan(&self, s: &str) -> String {
         self.wrap("36", s)
     }
+
+    /// `[error]`, `[warning]`, `[info]` in the severity's colour.
+    pub fn severity(&self, sev: crate::finding::Severity) -> String {
+        use crate::finding::Severity;
+        let code = match sev {
+            Severity::Error => "31;1",
+            Severity::Warning => "33;1",
+            Severity::Info => "36",
+        };
+        self.wrap(code, &format!("[{}]", sev.as_str()))
+    }
 }
 
 /// Pad `s` to `width` display columns (ASCII content assumed for alignment).

@@ -1,0 +1,70 @@
+# tlsdoctor env: describe this interpreter's TLS stack as one JSON object on stdout.
+# Must run unchanged on Python 2.7 and every Python 3; it only reads, never connects.
+from __future__ import print_function
+import json
+import sys
+
+out = {
+    "version": sys.version.split()[0],
+    "executable": sys.executable,
+    "prefix": sys.prefix,
+    "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+    "platform": sys.platform,
+}
+
+
+def describe(e):
+    return "%s: %s" % (type(e).__name__, e)
+
+
+try:
+    import ssl
+except Exception as e:  # a Python built without the ssl module
+    out["ssl_error"] = describe(e)
+    print(json.dumps(out))
+    sys.exit(0)
+
+out["openssl_version"] = ssl.OPENSSL_VERSION
+out["openssl_version_info"] = list(ssl.OPENSSL_VERSION_INFO)
+has = {}
+for name, attr in (("SSLv3", "HAS_SSLv3"), ("TLSv1", "HAS_TLSv1"), ("TLSv1.1", "HAS_TLSv1_1"),
+                   ("TLSv1.2", "HAS_TLSv1_2"), ("TLSv1.3", "HAS_TLSv1_3")):
+    if hasattr(ssl, attr):
+        has[name] = bool(getattr(ssl, attr))
+out["has_protocols"] = has
+
+try:
+    p = ssl.get_default_verify_paths()
+    out["verify_paths"] = {
+        "cafile": p.cafile, "capath": p.capath,
+        "openssl_cafile_env": p.openssl_cafile_env, "openssl_cafile": p.openssl_cafile,
+        "openssl_capath_env": p.openssl_capath_env, "openssl_capath": p.openssl_capath,
+    }
+except Exception as e:
+    out["verify_paths_error"] = describe(e)
+
+try:
+    c = ssl.create_default_context()
+    d = {"options": int(c.options)}
+    if hasattr(c, "minimum_version"):
+        d["minimum_version"] = int(c.minimum_version)
+        d["maximum_version"] = int(c.maximum_version)
+    if hasattr(c, "security_level"):
+        d["security_level"] = int(c.security_level)
+    try:
+        d["ca_certs_loaded"] = int(c.cert_store_stats().get("x509_ca", 0))
+    except Exception:
+        pass
+    out["context"] = d
+except Exception as e:
+    out["context_error"] = describe(e)
+
+try:
+    import certifi
+    out["certifi"] = {"where": certifi.where(), "version": getattr(certifi, "__version__", None)}
+except ImportError:
+    out["certifi"] = None
+except Exception as e:
+    out["certifi_error"] = describe(e)
+
+print(json.dumps(out))
