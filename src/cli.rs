@@ -37,8 +37,32 @@ enum ColorChoice {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Scan a TLS server: which protocol versions it accepts, with the evidence.
+    /// Scan a TLS server: versions, cipher suites and order, groups, handshake properties.
     Scan(ScanArgs),
+    /// Explain a TLS error message (offline): what it means, likely causes, how to tell them apart.
+    Explain(ExplainArgs),
+    /// Inspect this machine's TLS clients: libraries, interpreters, trust stores, OpenSSL config.
+    Env(EnvArgs),
+}
+
+#[derive(Args, Debug)]
+struct ExplainArgs {
+    /// The error text, as the client printed it (quote it).
+    #[arg(required = true, num_args = 1..)]
+    text: Vec<String>,
+    /// Print JSON instead of human output.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct EnvArgs {
+    /// Also inspect this Python interpreter (e.g. a virtualenv's bin/python); repeatable.
+    #[arg(long = "python", value_name = "PATH")]
+    pythons: Vec<std::path::PathBuf>,
+    /// Print JSON instead of human output.
+    #[arg(long)]
+    json: bool,
 }
 
 /// How to reach the target: shared by every command that connects.
@@ -125,6 +149,8 @@ pub fn main() -> i32 {
     rt.block_on(async move {
         match cli.command {
             Command::Scan(args) => run_scan(args, style).await,
+            Command::Explain(args) => run_explain(args, style),
+            Command::Env(args) => run_env(args, style).await,
         }
     })
 }
@@ -214,4 +240,46 @@ async fn run_scan(args: ScanArgs, style: Style) -> i32 {
         return EXIT_CANNOT_RUN;
     }
     0
+}
+
+fn run_explain(args: ExplainArgs, style: Style) -> i32 {
+    let text = args.text.join(" ");
+    let e = crate::explain::explain(&text);
+    if args.json {
+        println!("{}", to_json(&e));
+    } else {
+        print!(
+            "{}",
+            crate::report::explain::render_explanation(&e, style.color)
+        );
+    }
+    0
+}
+
+async fn run_env(args: EnvArgs, style: Style) -> i32 {
+    let opts = crate::env::EnvOptions {
+        pythons: args.pythons,
+        ..Default::default()
+    };
+    let report = crate::env::inspect(&opts).await;
+    if args.json {
+        println!("{}", to_json(&report));
+    } else {
+        print!("{}", crate::report::env::render_env(&report, style.color));
+    }
+    0
+}
+
+/// Pretty JSON with the schema stamp merged in at the top level.
+pub fn to_json<T: serde::Serialize>(value: &T) -> String {
+    let mut v = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+    if let serde_json::Value::Object(map) = &mut v {
+        if !map.contains_key("schema_version") {
+            map.insert(
+                "schema_version".into(),
+                crate::report::JSON_SCHEMA_VERSION.into(),
+            );
+        }
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_default()
 }
