@@ -124,10 +124,22 @@ mod tests {
 
     #[test]
     fn parses_user_spellings() {
-        assert_eq!(ProtocolVersion::parse_name("TLSv1.2"), Some(ProtocolVersion::Tls12));
-        assert_eq!(ProtocolVersion::parse_name("tls1_3"), Some(ProtocolVersion::Tls13));
-        assert_eq!(ProtocolVersion::parse_name("1.0"), Some(ProtocolVersion::Tls10));
-        assert_eq!(ProtocolVersion::parse_name("SSLv3"), Some(ProtocolVersion::Ssl3));
+        assert_eq!(
+            ProtocolVersion::parse_name("TLSv1.2"),
+            Some(ProtocolVersion::Tls12)
+        );
+        assert_eq!(
+            ProtocolVersion::parse_name("tls1_3"),
+            Some(ProtocolVersion::Tls13)
+        );
+        assert_eq!(
+            ProtocolVersion::parse_name("1.0"),
+            Some(ProtocolVersion::Tls10)
+        );
+        assert_eq!(
+            ProtocolVersion::parse_name("SSLv3"),
+            Some(ProtocolVersion::Ssl3)
+        );
         assert_eq!(ProtocolVersion::parse_name("tls9"), None);
     }
 }
