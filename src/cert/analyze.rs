@@ -14,7 +14,7 @@ use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
 
 use super::data;
-use super::describe::{CertInfo, describe_at, parse, signature_verifies, unix_now};
+use super::describe::{CertInfo, SigCheck, check_signature, describe_at, parse, unix_now};
 use super::stores::{Anchor, TrustStore};
 use crate::finding::{Finding, Severity};
 
@@ -62,12 +62,19 @@ fn issued_by(child: &X509Certificate<'_>, parent: &X509Certificate<'_>) -> bool 
     if child.issuer().as_raw() != parent.subject().as_raw() {
         return false;
     }
-    if let (Some(aki), Some(ski)) = (key_id(child, true), key_id(parent, false))
+    let ids = (key_id(child, true), key_id(parent, false));
+    if let (Some(aki), Some(ski)) = &ids
         && aki != ski
     {
         return false;
     }
-    signature_verifies(child, parent.public_key())
+    match check_signature(child, parent.public_key()) {
+        SigCheck::Valid => true,
+        SigCheck::Invalid => false,
+        // Algorithms ring cannot check (ecdsa-with-SHA1, DSA): trust matching names, and key ids
+        // when both certificates carry them.
+        SigCheck::Unsupported => true,
+    }
 }
 
 fn key_id(c: &X509Certificate<'_>, authority: bool) -> Option<Vec<u8>> {
@@ -86,7 +93,7 @@ fn anchor_issued(child: &X509Certificate<'_>, a: &Anchor) -> bool {
         return false;
     }
     match SubjectPublicKeyInfo::from_der(&a.spki_der) {
-        Ok((_, spki)) => signature_verifies(child, &spki),
+        Ok((_, spki)) => check_signature(child, &spki) != SigCheck::Invalid,
         Err(_) => false,
     }
 }

@@ -180,13 +180,29 @@ fn pss_hash(cert: &X509Certificate<'_>) -> Option<String> {
     })
 }
 
-/// Does `signer_spki` (raw SubjectPublicKeyInfo DER) verify the signature on `cert`?
-/// Legacy variants are used so that SHA-1 and 1024-bit RSA still verify: we judge those
-/// separately and must still be able to tell who issued what.
+/// Result of checking a certificate's signature with a candidate issuer key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SigCheck {
+    Valid,
+    Invalid,
+    /// ring cannot check this algorithm (e.g. ecdsa-with-SHA1, DSA): decide by names and key ids.
+    Unsupported,
+}
+
+/// Does `signer` verify the signature on `cert`?
 pub(crate) fn signature_verifies(
     cert: &X509Certificate<'_>,
     signer: &SubjectPublicKeyInfo<'_>,
 ) -> bool {
+    check_signature(cert, signer) == SigCheck::Valid
+}
+
+/// Check the signature on `cert` with `signer`'s key. Legacy variants are used so that SHA-1
+/// and 1024-bit RSA still verify: we judge those separately and must still tell who issued what.
+pub(crate) fn check_signature(
+    cert: &X509Certificate<'_>,
+    signer: &SubjectPublicKeyInfo<'_>,
+) -> SigCheck {
     use ring::signature as s;
     let oid = cert.signature_algorithm.algorithm.to_id_string();
     let curve = signer
@@ -209,18 +225,20 @@ pub(crate) fn signature_verifies(
             Some("sha256") => &s::RSA_PSS_2048_8192_SHA256,
             Some("sha384") => &s::RSA_PSS_2048_8192_SHA384,
             Some("sha512") => &s::RSA_PSS_2048_8192_SHA512,
-            _ => return false,
+            _ => return SigCheck::Unsupported,
         },
         "1.2.840.10045.4.3.2" if p256 => &s::ECDSA_P256_SHA256_ASN1,
         "1.2.840.10045.4.3.2" if p384 => &s::ECDSA_P384_SHA256_ASN1,
         "1.2.840.10045.4.3.3" if p256 => &s::ECDSA_P256_SHA384_ASN1,
         "1.2.840.10045.4.3.3" if p384 => &s::ECDSA_P384_SHA384_ASN1,
         "1.3.101.112" => &s::ED25519,
-        _ => return false,
+        _ => return SigCheck::Unsupported,
     };
     let key = s::UnparsedPublicKey::new(alg, &signer.subject_public_key.data);
-    key.verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)
-        .is_ok()
+    match key.verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data) {
+        Ok(()) => SigCheck::Valid,
+        Err(_) => SigCheck::Invalid,
+    }
 }
 
 /// Describe one certificate. `now_unix` sets `days_left`.

@@ -2,4 +2,5 @@
 //! Every process started here is killed when its guard drops.
 #![allow(dead_code)]
 
+pub mod pki;
 pub mod servers;
