@@ -22,12 +22,35 @@ fn pki() -> &'static Pki {
 /// What a real client said: Ok, or the stable error text.
 type ClientResult = Result<(), String>;
 
-fn s_client(port: u16, cafile: &Path, name: &str) -> ClientResult {
-    let out = Command::new("timeout")
-        .args(["10", "openssl", "s_client", "-connect"])
+/// How a real client is told what to trust.
+#[derive(Clone)]
+enum Trust {
+    /// `-CAfile` / `cafile=`.
+    CaFile(PathBuf),
+    /// The client's default store, pointed at this bundle with SSL_CERT_FILE (and an empty
+    /// SSL_CERT_DIR), the way an outdated or minimal system store looks.
+    SystemFile(PathBuf),
+}
+
+impl Trust {
+    fn apply(&self, cmd: &mut Command) {
+        if let Trust::SystemFile(f) = self {
+            cmd.env("SSL_CERT_FILE", f)
+                .env("SSL_CERT_DIR", f.with_extension("nodir"));
+        }
+    }
+}
+
+fn s_client(port: u16, trust: &Trust, name: &str) -> ClientResult {
+    let mut cmd = Command::new("timeout");
+    cmd.args(["10", "openssl", "s_client", "-connect"])
         .arg(format!("127.0.0.1:{port}"))
-        .args(["-verify_return_error", "-CAfile"])
-        .arg(cafile)
+        .arg("-verify_return_error");
+    if let Trust::CaFile(f) = trust {
+        cmd.arg("-CAfile").arg(f);
+    }
+    trust.apply(&mut cmd);
+    let out = cmd
         .args(["-servername", name, "-verify_hostname", name])
         .stdin(Stdio::null())
         .output()
@@ -49,7 +72,7 @@ fn s_client(port: u16, cafile: &Path, name: &str) -> ClientResult {
 
 const PY: &str = r#"
 import ssl, socket, sys
-ctx = ssl.create_default_context(cafile=sys.argv[1])
+ctx = ssl.create_default_context(cafile=sys.argv[1] or None)
 try:
     s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=10), server_hostname=sys.argv[3])
     print("OK")
@@ -58,10 +81,15 @@ except ssl.SSLError as e:
     print("ERR " + str(e))
 "#;
 
-fn python(port: u16, cafile: &Path, name: &str) -> ClientResult {
-    let out = Command::new("timeout")
-        .args(["20", "python3", "-c", PY])
-        .arg(cafile)
+fn python(port: u16, trust: &Trust, name: &str) -> ClientResult {
+    let mut cmd = Command::new("timeout");
+    cmd.args(["20", "python3", "-c", PY]);
+    match trust {
+        Trust::CaFile(f) => cmd.arg(f),
+        Trust::SystemFile(_) => cmd.arg(""),
+    };
+    trust.apply(&mut cmd);
+    let out = cmd
         .arg(port.to_string())
         .arg(name)
         .stdin(Stdio::null())
@@ -94,9 +122,18 @@ struct Run {
 /// Fetch the chain over TLS 1.3 with tlsdoctor, analyse it, and run both real clients at the
 /// same time against the same server.
 async fn run(server: &ServerProcess, cafile: &Path, name: &str, stores: Vec<TrustStore>) -> Run {
+    run_with(server, Trust::CaFile(cafile.to_path_buf()), name, stores).await
+}
+
+async fn run_with(
+    server: &ServerProcess,
+    trust: Trust,
+    name: &str,
+    stores: Vec<TrustStore>,
+) -> Run {
     let port = server.port;
-    let (ca1, n1) = (cafile.to_path_buf(), name.to_string());
-    let (ca2, n2) = (cafile.to_path_buf(), name.to_string());
+    let (ca1, n1) = (trust.clone(), name.to_string());
+    let (ca2, n2) = (trust, name.to_string());
     let o = std::thread::spawn(move || s_client(port, &ca1, &n1));
     let p = std::thread::spawn(move || python(port, &ca2, &n2));
     let fetched = fetch_chain(
@@ -518,4 +555,41 @@ async fn fetch_errors_are_clear() {
         .await
         .unwrap_err();
     assert!(!e.to_string().is_empty());
+}
+
+#[tokio::test]
+async fn root_trusted_by_mozilla_but_missing_from_system_store() {
+    // We cannot get a real Mozilla root to sign for us, so the "mozilla" store here holds the
+    // test root (standing for an up-to-date root set), while the system store — what OpenSSL
+    // and Python load by default — is pointed (SSL_CERT_FILE) at a bundle without it.
+    let p = pki();
+    let moz = TrustStore {
+        name: "mozilla".to_string(),
+        ..stores::from_file(&p.path("root.pem")).unwrap()
+    };
+    let outdated = p.path("other-root.pem");
+    let system = stores::from_paths("system", Some(&outdated), None);
+    assert_eq!(system.roots.len(), 1);
+    let srv = s_server("good", Some("int.pem"), &[]);
+    let r = run_with(
+        &srv,
+        Trust::SystemFile(outdated.clone()),
+        "localhost",
+        vec![moz, system],
+    )
+    .await;
+    assert_single_cause(&r, "cert-root-missing-locally");
+    let f = r
+        .analysis
+        .findings
+        .iter()
+        .find(|f| f.id == "cert-root-missing-locally")
+        .unwrap();
+    assert!(f.title.contains("tlsdoctor Test Root"), "{}", f.title);
+    assert!(
+        f.fix_client
+            .iter()
+            .any(|l| l.contains("update-ca-certificates"))
+    );
+    assert!(r.analysis.verdicts[0].trusted && !r.analysis.verdicts[1].trusted);
 }
