@@ -593,3 +593,85 @@ async fn root_trusted_by_mozilla_but_missing_from_system_store() {
     );
     assert!(r.analysis.verdicts[0].trusted && !r.analysis.verdicts[1].trusted);
 }
+
+/// An OCSP response for good.pem signed by the intermediate, made with `openssl ocsp`.
+fn ocsp_response(p: &Pki) -> PathBuf {
+    let d = p.dir.path();
+    let serial = Command::new("openssl")
+        .args(["x509", "-serial", "-noout", "-in", "good.pem"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let serial = String::from_utf8_lossy(&serial.stdout);
+    let serial = serial.trim().trim_start_matches("serial=").to_string();
+    std::fs::write(
+        d.join("index.txt"),
+        format!("V\t301231000000Z\t\t{serial}\tunknown\t/CN=good.test\n"),
+    )
+    .unwrap();
+    for args in [
+        &[
+            "ocsp",
+            "-issuer",
+            "int.pem",
+            "-cert",
+            "good.pem",
+            "-no_nonce",
+            "-reqout",
+            "ocsp-req.der",
+        ][..],
+        &[
+            "ocsp",
+            "-index",
+            "index.txt",
+            "-rsigner",
+            "int.pem",
+            "-rkey",
+            "int.key",
+            "-CA",
+            "int.pem",
+            "-reqin",
+            "ocsp-req.der",
+            "-respout",
+            "ocsp-resp.der",
+            "-ndays",
+            "1",
+        ][..],
+    ] {
+        let st = Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "openssl {args:?}");
+    }
+    d.join("ocsp-resp.der")
+}
+
+#[tokio::test]
+async fn stapled_ocsp_response_is_recorded() {
+    let p = pki();
+    let resp = ocsp_response(p);
+    let resp_s = resp.display().to_string();
+    let srv = s_server("good", Some("int.pem"), &["-status_file", &resp_s]);
+    let want = std::fs::read(&resp).unwrap();
+    for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
+        let c = fetch_chain(srv.addr(), Some("localhost"), v, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|e| panic!("{v}: {e}: {}", srv.log()));
+        assert_eq!(c.ocsp_staple.as_deref(), Some(&want[..]), "{v}");
+    }
+    // And a server without a staple gives none.
+    let plain = s_server("good", Some("int.pem"), &[]);
+    let c = fetch_chain(
+        plain.addr(),
+        Some("localhost"),
+        ProtocolVersion::Tls13,
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.ocsp_staple, None);
+}
