@@ -113,10 +113,46 @@ fn python(port: u16, trust: &Trust, name: &str) -> ClientResult {
     Err(stable.to_string())
 }
 
+const NODE: &str = r#"
+const tls = require('tls'), fs = require('fs');
+const [ca, port, name] = process.argv.slice(1);
+const opts = { host: '127.0.0.1', port: +port, servername: name };
+if (ca) opts.ca = fs.readFileSync(ca);
+const s = tls.connect(opts, () => { console.log('OK'); s.destroy(); });
+s.setTimeout(10000, () => { console.log('TIMEOUT'); s.destroy(); });
+s.on('error', e => { console.log('ERR ' + e.code + ': ' + e.message); });
+"#;
+
+/// Node's own TLS client (OpenSSL 3 inside, its own Mozilla root copy). Only with a CA file:
+/// Node ignores SSL_CERT_FILE unless started with --use-openssl-ca.
+fn node(port: u16, trust: &Trust, name: &str) -> Option<ClientResult> {
+    let Trust::CaFile(f) = trust else { return None };
+    let out = Command::new("timeout")
+        .args(["20", "node", "-e", NODE])
+        .arg(f)
+        .arg(port.to_string())
+        .arg(name)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node");
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if text == "OK" {
+        return Some(Ok(()));
+    }
+    match text.strip_prefix("ERR ") {
+        Some(e) => Some(Err(e.to_string())),
+        None => panic!(
+            "node printed {text:?}; stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
 struct Run {
     analysis: ChainAnalysis,
     openssl: ClientResult,
     python: ClientResult,
+    node: Option<ClientResult>,
 }
 
 /// Fetch the chain over TLS 1.3 with tlsdoctor, analyse it, and run both real clients at the
@@ -133,9 +169,11 @@ async fn run_with(
 ) -> Run {
     let port = server.port;
     let (ca1, n1) = (trust.clone(), name.to_string());
-    let (ca2, n2) = (trust, name.to_string());
+    let (ca2, n2) = (trust.clone(), name.to_string());
+    let (ca3, n3) = (trust, name.to_string());
     let o = std::thread::spawn(move || s_client(port, &ca1, &n1));
     let p = std::thread::spawn(move || python(port, &ca2, &n2));
+    let n = std::thread::spawn(move || node(port, &ca3, &n3));
     let fetched = fetch_chain(
         server.addr(),
         Some(name),
@@ -155,6 +193,7 @@ async fn run_with(
         analysis,
         openssl: o.join().unwrap(),
         python: p.join().unwrap(),
+        node: n.join().unwrap(),
     }
 }
 
@@ -232,6 +271,7 @@ async fn valid_chain_is_trusted_with_full_path() {
     .await;
     assert_eq!(r.openssl, Ok(()));
     assert_eq!(r.python, Ok(()));
+    assert_eq!(r.node, Some(Ok(())));
     let shown = tlsdoctor::report::cert::render_chain(&r.analysis, false);
     assert!(error_ids(&r.analysis).is_empty(), "{shown}");
     let moz = &r.analysis.verdicts[0];
@@ -395,6 +435,7 @@ async fn expires_soon_is_a_warning_only() {
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
     assert_eq!(r.openssl, Ok(()));
     assert_eq!(r.python, Ok(()));
+    assert_eq!(r.node, Some(Ok(())));
     assert!(error_ids(&r.analysis).is_empty());
     assert!(
         r.analysis
@@ -440,6 +481,7 @@ async fn nginx_wrong_order_and_extra_certs_are_warnings() {
     // OpenSSL and Python reorder and ignore the stray certificate.
     assert_eq!(r.openssl, Ok(()));
     assert_eq!(r.python, Ok(()));
+    assert_eq!(r.node, Some(Ok(())));
     let shown = tlsdoctor::report::cert::render_chain(&r.analysis, false);
     assert!(error_ids(&r.analysis).is_empty(), "{shown}");
     let ids: Vec<&str> = r.analysis.findings.iter().map(|f| f.id.as_str()).collect();

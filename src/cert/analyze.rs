@@ -21,6 +21,7 @@ use crate::finding::{Finding, Severity};
 /// Client names used in `breaks`.
 pub const OPENSSL_CLIENT: &str = "OpenSSL 3 (openssl s_client, curl)";
 pub const PYTHON_CLIENT: &str = "Python ssl (OpenSSL 3)";
+pub const NODE_CLIENT: &str = "Node.js 20 (tls)";
 
 /// Days before expiry at which `cert-expires-soon` is raised.
 pub const EXPIRES_SOON_DAYS: i64 = 30;
@@ -121,11 +122,37 @@ fn anchor_in<'s>(
     None
 }
 
-fn cause_breaks(mut f: Finding, key: &str, host: &str) -> Finding {
+fn cause_breaks(f: Finding, key: &str, host: &str) -> Finding {
+    cause_breaks_full(f, key, host, "", true)
+}
+
+/// Add the texts each client prints for `key` (from data/cert-errors.toml). `altnames` fills
+/// Node's hostname message; `with_node` is false where Node is not affected or its text is
+/// unknown for this variant.
+fn cause_breaks_full(
+    mut f: Finding,
+    key: &str,
+    host: &str,
+    altnames: &str,
+    with_node: bool,
+) -> Finding {
     if let Some(c) = data::cause(key) {
         f = f
             .breaks(OPENSSL_CLIENT, c.openssl.clone())
             .breaks(PYTHON_CLIENT, c.python.replace("{host}", host));
+        if with_node {
+            if let Some(node) = &c.node {
+                f = f.breaks(
+                    NODE_CLIENT,
+                    node.replace("{host}", host).replace("{altnames}", altnames),
+                );
+            }
+            if c.node_accepts {
+                f = f.evidence(
+                    "Node.js 20 (tls) accepts this (measured): only OpenSSL-default clients fail",
+                );
+            }
+        }
         if let Some(note) = &c.note {
             f = f.evidence(format!("note: {note}"));
         }
@@ -363,6 +390,8 @@ fn trust_findings(
             let root = m.path.last().cloned().unwrap_or_default();
             let key = if top_self_signed {
                 "self_signed_in_chain"
+            } else if path.len() == 1 {
+                "no_local_issuer_leaf_only"
             } else {
                 "no_local_issuer"
             };
@@ -373,7 +402,9 @@ fn trust_findings(
             )
             .evidence(format!("path with the Mozilla set: {}", m.path.join(" -> ")))
             .evidence(format!("system store {} holds {} roots, none of them \"{root}\"", sys_store.source, sys_store.roots.len()));
-            x = cause_breaks(x, key, host);
+            x = cause_breaks_full(x, key, host, "", false).evidence(
+                "Node.js uses its own bundled copy of the Mozilla roots, so it is not affected by the system store",
+            );
             x = x
                 .fix_server("Nothing to change on the server if this is the only store failing: the chain is fine for up-to-date clients.")
                 .fix_client("Update the system CA bundle (Debian/Ubuntu: apt-get install --reinstall ca-certificates && update-ca-certificates; RHEL: update-ca-trust).")
@@ -465,7 +496,12 @@ fn trust_findings(
     x = x
         .evidence("browsers may fetch the intermediate from the AIA URL and succeed; OpenSSL, curl, Python ssl and PyMongo never do, so they fail")
         .evidence(format!("checked: {}", checked.join("; ")));
-    x = cause_breaks(x, "no_local_issuer", host)
+    let key = if path.len() == 1 {
+        "no_local_issuer_leaf_only"
+    } else {
+        "no_local_issuer"
+    };
+    x = cause_breaks(x, key, host)
         .fix_server(format!(
             "Configure the full chain: the server certificate followed by \"{}\" (nginx: ssl_certificate fullchain.pem; Apache 2.4.8+: SSLCertificateFile with the chain appended; openssl s_server: -cert_chain).",
             top.issuer
@@ -634,7 +670,18 @@ fn hostname_finding(f: &mut Vec<Finding>, cert: &X509Certificate<'_>, info: &Cer
             x = x.evidence("a wildcard *.example.com matches exactly one label: a.example.com, not example.com nor a.b.example.com");
         }
     }
-    x = cause_breaks(x, key, host)
+    let node_altnames = info
+        .sans
+        .iter()
+        .map(|n| match n.strip_prefix("IP:") {
+            Some(ip) => format!("IP Address:{ip}"),
+            None => n.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Node's text is measured for DNS names checked against subjectAltName only.
+    let node_known = host_ip.is_none() && !info.sans.is_empty();
+    x = cause_breaks_full(x, key, host, &node_altnames, node_known)
         .fix_server(format!("Reissue the certificate with subjectAltName including {}:{host}, or serve the right certificate for this name (check SNI / server_name configuration).", if host_ip.is_some() { "IP" } else { "DNS" }))
         .fix_client("Connect with a name the certificate holds (from the list above); do not disable hostname checking.");
     f.push(x);

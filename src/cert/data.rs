@@ -12,6 +12,10 @@ pub(crate) struct Cause {
     pub python: String,
     #[serde(default)]
     pub note: Option<String>,
+    #[serde(default)]
+    pub node: Option<String>,
+    #[serde(default)]
+    pub node_accepts: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,8 +54,9 @@ pub(crate) fn signature_algorithm(oid: &str) -> Option<(String, String)> {
 
 /// Every cause key the analysis code uses; the test checks that each is in the data file.
 #[cfg(test)]
-pub(crate) const USED_CAUSES: [&str; 15] = [
+pub(crate) const USED_CAUSES: [&str; 16] = [
     "expired",
+    "no_local_issuer_leaf_only",
     "not_yet_valid",
     "hostname_mismatch",
     "ip_mismatch",
