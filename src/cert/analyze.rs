@@ -1053,6 +1053,38 @@ mod tests {
     }
 
     #[test]
+    fn revocation_hook_findings_are_appended() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p = rcgen::CertificateParams::new(vec!["r.example".to_string()]).unwrap();
+        p.distinguished_name
+            .push(rcgen::DnType::CommonName, "r.example");
+        let der = p.self_signed(&key).unwrap().der().to_vec();
+        let hook = |chain: &[Vec<u8>]| {
+            vec![Finding::new(
+                "cert-revoked",
+                Severity::Error,
+                format!("{} certs", chain.len()),
+            )]
+        };
+        let a = analyze_with(
+            std::slice::from_ref(&der),
+            Some("r.example"),
+            &[],
+            SystemTime::now(),
+            Some(&hook),
+        );
+        assert!(
+            a.findings
+                .iter()
+                .any(|f| f.id == "cert-revoked" && f.title == "1 certs")
+        );
+        // Without the hook, a self-signed leaf trusted nowhere is exactly cert-self-signed.
+        let a = analyze(&[der], Some("r.example"), &[], SystemTime::now());
+        let ids: Vec<&str> = a.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, vec!["cert-self-signed"]);
+    }
+
+    #[test]
     fn empty_chain_is_a_verdict_not_a_panic() {
         let a = analyze(
             &[],

@@ -13,7 +13,7 @@ pub mod stores;
 pub use analyze::{ChainAnalysis, StoreVerdict, analyze, analyze_with};
 pub use describe::{CertInfo, describe};
 pub use fetch::{ClientCertRequest, FetchError, FetchedChain, fetch_chain};
-pub use stores::TrustStore;
+pub use stores::{TrustStore, cafile_from_mongodb_uri};
 
 /// Problems reading certificates or trust stores.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

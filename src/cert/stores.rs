@@ -234,9 +234,46 @@ pub fn from_file(path: &Path) -> Result<TrustStore, CertError> {
     })
 }
 
+/// The CA file named in a `mongodb://` or `mongodb+srv://` URI (`tlsCAFile`, or the legacy
+/// `sslCA`; option names are case-insensitive as in the MongoDB URI spec), percent-decoded.
+pub fn cafile_from_mongodb_uri(uri: &str) -> Option<std::path::PathBuf> {
+    let lower = uri.to_ascii_lowercase();
+    if !(lower.starts_with("mongodb://") || lower.starts_with("mongodb+srv://")) {
+        return None;
+    }
+    let query = uri.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or(query);
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        let k = k.to_ascii_lowercase();
+        if k == "tlscafile" || k == "sslca" {
+            let v = percent_encoding::percent_decode_str(v).decode_utf8().ok()?;
+            (!v.is_empty()).then(|| std::path::PathBuf::from(v.into_owned()))
+        } else {
+            None
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mongodb_uri_cafile() {
+        assert_eq!(
+            cafile_from_mongodb_uri(
+                "mongodb://u:p@db1:27017,db2/app?replicaSet=rs0&tls=true&tlsCAFile=%2Fetc%2Fssl%2Fmy%20ca.pem"
+            ),
+            Some(std::path::PathBuf::from("/etc/ssl/my ca.pem"))
+        );
+        assert_eq!(
+            cafile_from_mongodb_uri("mongodb+srv://h/?TLSCAFILE=/a.pem"),
+            Some(std::path::PathBuf::from("/a.pem"))
+        );
+        assert_eq!(cafile_from_mongodb_uri("mongodb://h/?tls=true"), None);
+        assert_eq!(cafile_from_mongodb_uri("https://h/?tlsCAFile=/a.pem"), None);
+    }
 
     #[test]
     fn mozilla_roots_parse() {
