@@ -148,7 +148,34 @@ fn node(port: u16, trust: &Trust, name: &str) -> Option<ClientResult> {
     }
 }
 
+/// curl (built on OpenSSL 3 here). The servers speak no HTTP, so a finished handshake shows up
+/// as a timeout waiting for the response, which counts as success.
+fn curl(port: u16, trust: &Trust, name: &str) -> ClientResult {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "-o", "/dev/null", "--max-time", "3", "--resolve"])
+        .arg(format!("{name}:{port}:127.0.0.1"));
+    if let Trust::CaFile(f) = trust {
+        cmd.arg("--cacert").arg(f);
+    }
+    trust.apply(&mut cmd);
+    let out = cmd
+        .arg(format!("https://{name}:{port}/"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run curl");
+    let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    match out.status.code() {
+        Some(0) | Some(28) | Some(52) | Some(56) => Ok(()),
+        _ => {
+            // "curl: (60) SSL certificate problem: ..." -> the stable part after the code.
+            let stable = err.split_once(") ").map(|(_, t)| t).unwrap_or(&err);
+            Err(stable.lines().next().unwrap_or("").to_string())
+        }
+    }
+}
+
 struct Run {
+    curl: ClientResult,
     analysis: ChainAnalysis,
     openssl: ClientResult,
     python: ClientResult,
@@ -170,10 +197,12 @@ async fn run_with(
     let port = server.port;
     let (ca1, n1) = (trust.clone(), name.to_string());
     let (ca2, n2) = (trust.clone(), name.to_string());
-    let (ca3, n3) = (trust, name.to_string());
+    let (ca3, n3) = (trust.clone(), name.to_string());
+    let (ca4, n4) = (trust, name.to_string());
     let o = std::thread::spawn(move || s_client(port, &ca1, &n1));
     let p = std::thread::spawn(move || python(port, &ca2, &n2));
     let n = std::thread::spawn(move || node(port, &ca3, &n3));
+    let c = std::thread::spawn(move || curl(port, &ca4, &n4));
     let fetched = fetch_chain(
         server.addr(),
         Some(name),
@@ -194,6 +223,7 @@ async fn run_with(
         openssl: o.join().unwrap(),
         python: p.join().unwrap(),
         node: n.join().unwrap(),
+        curl: c.join().unwrap(),
     }
 }
 
@@ -272,6 +302,7 @@ async fn valid_chain_is_trusted_with_full_path() {
     assert_eq!(r.openssl, Ok(()));
     assert_eq!(r.python, Ok(()));
     assert_eq!(r.node, Some(Ok(())));
+    assert_eq!(r.curl, Ok(()));
     let shown = tlsdoctor::report::cert::render_chain(&r.analysis, false);
     assert!(error_ids(&r.analysis).is_empty(), "{shown}");
     let moz = &r.analysis.verdicts[0];
@@ -436,6 +467,7 @@ async fn expires_soon_is_a_warning_only() {
     assert_eq!(r.openssl, Ok(()));
     assert_eq!(r.python, Ok(()));
     assert_eq!(r.node, Some(Ok(())));
+    assert_eq!(r.curl, Ok(()));
     assert!(error_ids(&r.analysis).is_empty());
     assert!(
         r.analysis
@@ -482,6 +514,7 @@ async fn nginx_wrong_order_and_extra_certs_are_warnings() {
     assert_eq!(r.openssl, Ok(()));
     assert_eq!(r.python, Ok(()));
     assert_eq!(r.node, Some(Ok(())));
+    assert_eq!(r.curl, Ok(()));
     let shown = tlsdoctor::report::cert::render_chain(&r.analysis, false);
     assert!(error_ids(&r.analysis).is_empty(), "{shown}");
     let ids: Vec<&str> = r.analysis.findings.iter().map(|f| f.id.as_str()).collect();

@@ -22,6 +22,7 @@ use crate::finding::{Finding, Severity};
 pub const OPENSSL_CLIENT: &str = "OpenSSL 3 (openssl s_client, curl)";
 pub const PYTHON_CLIENT: &str = "Python ssl (OpenSSL 3)";
 pub const NODE_CLIENT: &str = "Node.js 20 (tls)";
+pub const CURL_CLIENT: &str = "curl 7.88 (OpenSSL 3)";
 
 /// Days before expiry at which `cert-expires-soon` is raised.
 pub const EXPIRES_SOON_DAYS: i64 = 30;
@@ -140,6 +141,9 @@ fn cause_breaks_full(
         f = f
             .breaks(OPENSSL_CLIENT, c.openssl.clone())
             .breaks(PYTHON_CLIENT, c.python.replace("{host}", host));
+        if let Some(curl) = &c.curl {
+            f = f.breaks(CURL_CLIENT, curl.replace("{host}", host));
+        }
         if with_node {
             if let Some(node) = &c.node {
                 f = f.breaks(

@@ -16,6 +16,8 @@ pub(crate) struct Cause {
     pub node: Option<String>,
     #[serde(default)]
     pub node_accepts: bool,
+    #[serde(default)]
+    pub curl: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
