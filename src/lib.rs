@@ -7,6 +7,7 @@
 //! - [`wire`]: sans-IO TLS codec — ClientHellos out, server flights in. No sockets.
 //! - [`probe`]: one connection = one probe, with timeouts and a per-server connection cap.
 //! - [`scan`]: checks built on probes, each folding probe results into typed evidence.
+//! - [`cert`]: certificate chain description, validation per trust store, diagnosis.
 //! - [`clients`]: client profiles (real ClientHellos + policies) and their error wording.
 //! - [`simulate`]: replay a client's hello and apply its policy to the server's answer.
 //! - [`env`]: the client side — local TLS libraries, interpreters, trust stores, OpenSSL config.
@@ -15,6 +16,7 @@
 //! - [`report`]: human and JSON rendering; nothing else.
 //! - [`cli`]: the command-line front end.
 
+pub mod cert;
 pub mod cli;
 pub mod clients;
 pub mod env;

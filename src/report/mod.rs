@@ -1,5 +1,6 @@
 //! Rendering only: human (terminal) and JSON output of results computed elsewhere.
 
+pub mod cert;
 pub mod env;
 pub mod explain;
 pub mod scan;

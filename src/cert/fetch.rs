@@ -1,0 +1,303 @@
+//! Get the certificate chain a server actually sends, by completing a TLS 1.2 or 1.3 handshake
+//! with rustls and a verifier that records the chain and the stapled OCSP response and accepts
+//! anything. We never send application data: the handshake is only a way to see the evidence.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::client::ResolvesClientCert;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use serde::Serialize;
+use tokio::net::TcpStream;
+use x509_parser::prelude::FromDer;
+
+use crate::wire::version::ProtocolVersion;
+
+/// The server asked for a client certificate; these are the CA names it said it accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientCertRequest {
+    /// Distinguished names as printed (`CN=..., O=...`); undecodable ones as hex.
+    pub ca_names: Vec<String>,
+}
+
+/// What one handshake showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FetchedChain {
+    pub version: ProtocolVersion,
+    /// IANA name, e.g. `TLS13_AES_256_GCM_SHA384` (rustls spelling).
+    pub cipher_suite: String,
+    /// DER certificates as sent, leaf first.
+    pub chain: Vec<Vec<u8>>,
+    pub ocsp_staple: Option<Vec<u8>>,
+    pub client_cert_request: Option<ClientCertRequest>,
+    pub alpn: Option<String>,
+    /// Set when the server sent its certificates but the handshake failed after that (for
+    /// example a server that requires a client certificate); the chain is still valid evidence.
+    pub handshake_error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(
+        "tlsdoctor fetches chains with TLS 1.2 or 1.3 only; {0} chains come from the raw prober"
+    )]
+    UnsupportedVersion(ProtocolVersion),
+    #[error("invalid server name {0:?} for SNI")]
+    BadServerName(String),
+    #[error("cannot connect to {addr}: {source}")]
+    Connect {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{what} to {addr} timed out after {secs:.1}s")]
+    Timeout {
+        addr: SocketAddr,
+        what: &'static str,
+        secs: f64,
+    },
+    #[error("the server sent the TLS alert {alert} during the {version} handshake")]
+    Alert {
+        alert: String,
+        version: ProtocolVersion,
+    },
+    #[error("{version} handshake with {addr} failed: {reason}")]
+    Handshake {
+        addr: SocketAddr,
+        version: ProtocolVersion,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Default)]
+struct Recorded {
+    chain: Vec<Vec<u8>>,
+    ocsp: Option<Vec<u8>>,
+    ca_names: Option<Vec<String>>,
+}
+
+/// A verifier that keeps what the server sent and judges nothing.
+#[derive(Debug)]
+struct Recorder {
+    seen: Arc<Mutex<Recorded>>,
+    schemes: Vec<SignatureScheme>,
+}
+
+impl ServerCertVerifier for Recorder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.as_ref().to_vec())
+                .collect();
+            seen.ocsp = (!ocsp_response.is_empty()).then(|| ocsp_response.to_vec());
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    // Accept every handshake signature: a 1024-bit RSA server key would otherwise surface as a
+    // misleading BadSignature, and the certificate checks are done by `analyze`.
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.schemes.clone()
+    }
+}
+
+/// Records the CA names of a CertificateRequest and sends no client certificate.
+#[derive(Debug)]
+struct NoClientCert {
+    seen: Arc<Mutex<Recorded>>,
+}
+
+impl ResolvesClientCert for NoClientCert {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let names = root_hint_subjects
+            .iter()
+            .map(|dn| match x509_parser::x509::X509Name::from_der(dn) {
+                Ok((_, n)) => n.to_string(),
+                Err(_) => hex::encode(dn),
+            })
+            .collect();
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.ca_names = Some(names);
+        }
+        None
+    }
+
+    fn has_certs(&self) -> bool {
+        false
+    }
+}
+
+fn alert_name(e: &std::io::Error) -> Option<String> {
+    let inner = e.get_ref()?.downcast_ref::<rustls::Error>()?;
+    match inner {
+        rustls::Error::AlertReceived(a) => Some(format!("{a:?}")),
+        _ => None,
+    }
+}
+
+/// Connect to `addr`, handshake with exactly `version` (TLS 1.2 or 1.3), and return what the
+/// server sent. `sni` is sent as server_name unless it is an IP address or `None`. `timeout`
+/// bounds the connect and the handshake separately.
+pub async fn fetch_chain(
+    addr: SocketAddr,
+    sni: Option<&str>,
+    version: ProtocolVersion,
+    timeout: Duration,
+) -> Result<FetchedChain, FetchError> {
+    let versions: &[&'static rustls::SupportedProtocolVersion] = match version {
+        ProtocolVersion::Tls12 => &[&rustls::version::TLS12],
+        ProtocolVersion::Tls13 => &[&rustls::version::TLS13],
+        other => return Err(FetchError::UnsupportedVersion(other)),
+    };
+    let server_name: ServerName<'static> = match sni {
+        Some(name) => ServerName::try_from(name.trim_end_matches('.').to_string())
+            .map_err(|_| FetchError::BadServerName(name.to_string()))?,
+        None => ServerName::IpAddress(addr.ip().into()),
+    };
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let schemes = provider
+        .signature_verification_algorithms
+        .supported_schemes();
+    let mut schemes = schemes;
+    for extra in [
+        SignatureScheme::RSA_PKCS1_SHA1,
+        SignatureScheme::ECDSA_SHA1_Legacy,
+    ] {
+        if !schemes.contains(&extra) {
+            schemes.push(extra);
+        }
+    }
+    let seen = Arc::new(Mutex::new(Recorded::default()));
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .map_err(|e| FetchError::Handshake {
+            addr,
+            version,
+            reason: e.to_string(),
+        })?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Recorder {
+            seen: seen.clone(),
+            schemes,
+        }))
+        .with_client_cert_resolver(Arc::new(NoClientCert { seen: seen.clone() }));
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+
+    let secs = timeout.as_secs_f64();
+    let tcp = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+        Err(_) => {
+            return Err(FetchError::Timeout {
+                addr,
+                what: "TCP connect",
+                secs,
+            });
+        }
+        Ok(Err(source)) => return Err(FetchError::Connect { addr, source }),
+        Ok(Ok(s)) => s,
+    };
+    let result = tokio::time::timeout(timeout, connector.connect(server_name, tcp)).await;
+    let take = |handshake_error: Option<String>| -> Option<FetchedChain> {
+        let mut s = seen.lock().ok()?;
+        if s.chain.is_empty() {
+            return None;
+        }
+        Some(FetchedChain {
+            version,
+            cipher_suite: String::new(),
+            chain: std::mem::take(&mut s.chain),
+            ocsp_staple: s.ocsp.take(),
+            client_cert_request: s
+                .ca_names
+                .take()
+                .map(|ca_names| ClientCertRequest { ca_names }),
+            alpn: None,
+            handshake_error,
+        })
+    };
+    match result {
+        Err(_) => match take(Some(format!("handshake timed out after {secs:.1}s"))) {
+            Some(c) => Ok(c),
+            None => Err(FetchError::Timeout {
+                addr,
+                what: "TLS handshake",
+                secs,
+            }),
+        },
+        Ok(Err(e)) => {
+            let alert = alert_name(&e);
+            let reason = match &alert {
+                Some(a) => format!("the server sent the TLS alert {a}"),
+                None => e.to_string(),
+            };
+            match take(Some(reason.clone())) {
+                Some(c) => Ok(c),
+                None => Err(match alert {
+                    Some(alert) => FetchError::Alert { alert, version },
+                    None => FetchError::Handshake {
+                        addr,
+                        version,
+                        reason,
+                    },
+                }),
+            }
+        }
+        Ok(Ok(stream)) => {
+            let (_, conn) = stream.get_ref();
+            let cipher_suite = conn
+                .negotiated_cipher_suite()
+                .map(|s| format!("{:?}", s.suite()))
+                .unwrap_or_default();
+            let negotiated = match conn.protocol_version() {
+                Some(rustls::ProtocolVersion::TLSv1_3) => ProtocolVersion::Tls13,
+                Some(rustls::ProtocolVersion::TLSv1_2) => ProtocolVersion::Tls12,
+                Some(v) => ProtocolVersion::from_wire(u16::from(v)),
+                None => version,
+            };
+            let alpn = conn
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned());
+            let mut out = take(None).ok_or(FetchError::Handshake {
+                addr,
+                version,
+                reason: "the handshake finished without a server certificate".to_string(),
+            })?;
+            out.version = negotiated;
+            out.cipher_suite = cipher_suite;
+            out.alpn = alpn;
+            Ok(out)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Human rendering of a chain analysis.
+
+use crate::cert::ChainAnalysis;
+use crate::finding::Severity;
+
+fn paint(s: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+/// The chain, per-store verdicts and findings as plain text (ANSI colours when `color`).
+pub fn render_chain(a: &ChainAnalysis, color: bool) -> String {
+    let mut o = String::new();
+    let host = a.host.as_deref().unwrap_or("(no name given)");
+    o.push_str(&format!(
+        "Certificate chain for {host}: {} certificate(s) sent\n",
+        a.certificates.len()
+    ));
+    for (i, c) in a.certificates.iter().enumerate() {
+        o.push_str(&format!("  #{} {}\n", i + 1, paint(&c.subject, "1", color)));
+        o.push_str(&format!("     issuer     {}\n", c.issuer));
+        if !c.sans.is_empty() {
+            o.push_str(&format!("     names      {}\n", c.sans.join(", ")));
+        }
+        let days = if c.days_left < 0 {
+            paint(&format!("expired {} days ago", -c.days_left), "31", color)
+        } else {
+            format!("{} days left", c.days_left)
+        };
+        o.push_str(&format!(
+            "     valid      {} .. {} ({days})\n",
+            c.not_before, c.not_after
+        ));
+        o.push_str(&format!(
+            "     key        {} {} bits; signature {}\n",
+            c.key_type, c.key_bits, c.signature_algorithm
+        ));
+        let mut flags = Vec::new();
+        if c.is_ca {
+            flags.push(match c.path_len {
+                Some(n) => format!("CA (pathlen {n})"),
+                None => "CA".to_string(),
+            });
+        }
+        if !c.key_usage.is_empty() {
+            flags.push(format!("KU {}", c.key_usage.join(",")));
+        }
+        if !c.ext_key_usage.is_empty() {
+            flags.push(format!("EKU {}", c.ext_key_usage.join(",")));
+        }
+        if c.must_staple {
+            flags.push("must-staple".to_string());
+        }
+        if c.sct_count > 0 {
+            flags.push(format!("{} SCTs", c.sct_count));
+        }
+        if c.self_signed_verified {
+            flags.push("self-signed".to_string());
+        }
+        if !flags.is_empty() {
+            o.push_str(&format!("     usage      {}\n", flags.join("; ")));
+        }
+        if !c.aia_ca_issuers.is_empty() {
+            o.push_str(&format!(
+                "     CA issuers {}\n",
+                c.aia_ca_issuers.join(", ")
+            ));
+        }
+        if !c.aia_ocsp.is_empty() {
+            o.push_str(&format!("     OCSP       {}\n", c.aia_ocsp.join(", ")));
+        }
+        if !c.crl_dps.is_empty() {
+            o.push_str(&format!("     CRL        {}\n", c.crl_dps.join(", ")));
+        }
+        o.push_str(&format!("     serial     {}\n", c.serial));
+        o.push_str(&format!("     sha256     {}\n", c.sha256_fingerprint));
+    }
+    o.push_str("Trust:\n");
+    for v in &a.verdicts {
+        let mark = if v.trusted {
+            paint("trusted", "32", color)
+        } else {
+            paint("NOT trusted", "31", color)
+        };
+        o.push_str(&format!("  {:<8} {mark}  ({})\n", v.store, v.source));
+        if !v.path.is_empty() {
+            o.push_str(&format!("           path: {}\n", v.path.join(" -> ")));
+        }
+        if let Some(p) = &v.problem {
+            o.push_str(&format!("           {p}\n"));
+        }
+    }
+    if a.findings.is_empty() {
+        o.push_str("No certificate problems found.\n");
+        return o;
+    }
+    o.push_str("Findings:\n");
+    for f in &a.findings {
+        let sev = match f.severity {
+            Severity::Error => paint("ERROR", "31;1", color),
+            Severity::Warning => paint("WARN", "33;1", color),
+            Severity::Info => paint("INFO", "36", color),
+        };
+        o.push_str(&format!("  {sev} [{}] {}\n", f.id, f.title));
+        for e in &f.evidence {
+            o.push_str(&format!("      - {e}\n"));
+        }
+        for b in &f.breaks {
+            o.push_str(&format!("      {} prints: {}\n", b.client, b.error));
+        }
+        for s in &f.fix_server {
+            o.push_str(&format!("      fix (server): {s}\n"));
+        }
+        for c in &f.fix_client {
+            o.push_str(&format!("      fix (client): {c}\n"));
+        }
+    }
+    o
+}
