@@ -274,7 +274,23 @@ pub async fn fetch_chain(
                 }),
             }
         }
-        Ok(Ok(stream)) => {
+        Ok(Ok(mut stream)) => {
+            // A TLS 1.3 server that insists on a client certificate learns that none came
+            // only from the client's last flight, so its alert arrives after the client's
+            // side of the handshake is done: read briefly to catch it.
+            let asked_for_cert = seen.lock().map(|s| s.ca_names.is_some()).unwrap_or(false);
+            let mut late_error = None;
+            if asked_for_cert {
+                use tokio::io::AsyncReadExt;
+                let mut buf = [0u8; 64];
+                let wait = timeout.min(Duration::from_secs(1));
+                if let Ok(Err(e)) = tokio::time::timeout(wait, stream.read(&mut buf)).await {
+                    late_error = Some(match alert_name(&e) {
+                        Some(a) => format!("the server sent the TLS alert {a}"),
+                        None => e.to_string(),
+                    });
+                }
+            }
             let (_, conn) = stream.get_ref();
             let cipher_suite = conn
                 .negotiated_cipher_suite()
@@ -297,6 +313,7 @@ pub async fn fetch_chain(
             out.version = negotiated;
             out.cipher_suite = cipher_suite;
             out.alpn = alpn;
+            out.handshake_error = late_error;
             Ok(out)
         }
     }
