@@ -37,12 +37,39 @@ enum ColorChoice {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Diagnose why clients fail to connect: cause, evidence, fix (the main job).
+    Check(CheckArgs),
     /// Scan a TLS server: versions, cipher suites and order, groups, handshake properties.
     Scan(ScanArgs),
     /// Explain a TLS error message (offline): what it means, likely causes, how to tell them apart.
     Explain(ExplainArgs),
     /// Inspect this machine's TLS clients: libraries, interpreters, trust stores, OpenSSL config.
     Env(EnvArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    connect: ConnectArgs,
+    /// The client that fails: a profile (python, openssl, curl, …) or a path to a local
+    /// interpreter/tool, whose real settings on this machine then drive the diagnosis.
+    #[arg(long, value_name = "NAME|PATH")]
+    client: Option<String>,
+    /// The error message you saw; the report leads with the finding that explains it.
+    #[arg(long, value_name = "TEXT")]
+    error: Option<String>,
+    /// CA bundle your client trusts (default: the system store; mongodb:// tlsCAFile is used too).
+    #[arg(long, value_name = "FILE")]
+    cafile: Option<std::path::PathBuf>,
+    /// Client certificate to present (PEM).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<std::path::PathBuf>,
+    /// Private key of --cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<std::path::PathBuf>,
+    /// Print JSON (schema: docs/json.md) instead of human output.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -148,6 +175,7 @@ pub fn main() -> i32 {
     };
     rt.block_on(async move {
         match cli.command {
+            Command::Check(args) => run_check(args, style).await,
             Command::Scan(args) => run_scan(args, style).await,
             Command::Explain(args) => run_explain(args, style),
             Command::Env(args) => run_env(args, style).await,
@@ -282,4 +310,116 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> String {
         }
     }
     serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+/// Exit code: the check ran and found problems of severity error.
+pub const EXIT_FINDINGS: i32 = 1;
+
+/// The profile a local client path or name corresponds to.
+fn profile_kind_for_local(stack: &crate::env::ClientStack) -> &'static str {
+    match stack.kind.as_str() {
+        "python" => "python",
+        "curl" => "curl",
+        _ => "openssl",
+    }
+}
+
+async fn run_check(args: CheckArgs, style: Style) -> i32 {
+    let (spec, targets) = match args.connect.resolve().await {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    let mut opts = crate::doctor::CheckOptions {
+        client: args.client.clone(),
+        error: args.error.clone(),
+        cafile: args.cafile.clone(),
+        cert: args.cert.clone(),
+        key: args.key.clone(),
+    };
+    if opts.cafile.is_none() {
+        opts.cafile = spec.mongo.as_ref().and_then(|m| m.ca_file.clone());
+    }
+    if let Some(path) = &opts.cafile {
+        if let Err(e) = crate::cert::stores::from_file(path) {
+            return fail(&e.to_string());
+        }
+    }
+    // A client named by path, or a profile that also lives on this machine, is measured
+    // here so its real configuration drives the diagnosis.
+    let mut local = None;
+    let mut profile_name = args.client.clone();
+    if let Some(name) = &args.client {
+        let is_path = name.contains('/');
+        if is_path || crate::clients::find_profile(name).is_some() {
+            let env_opts = crate::env::EnvOptions::default();
+            local = crate::env::local_client(name, &env_opts).await;
+            if is_path {
+                match &local {
+                    Some(stack) => profile_name = Some(profile_kind_for_local(stack).to_string()),
+                    None => return fail(&format!("no TLS client found at '{name}'")),
+                }
+            }
+        }
+    }
+    let profiles = match crate::doctor::profiles_for(profile_name.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let mut doc =
+        crate::report::check::CheckDocument::new(&args.connect.target, args.client.clone());
+    doc.notes = spec.notes.clone();
+    let cfg = args.connect.probe_config();
+    let mut jobs = Vec::new();
+    for t in &targets {
+        let resolved: Vec<String> = t.addresses.iter().map(|a| a.to_string()).collect();
+        for addr in &t.probe {
+            let ctx = ScanContext {
+                prober: Prober::new(*addr, cfg.clone()),
+                sni: t.sni.clone(),
+            };
+            let (label, resolved, opts, profiles, local) = (
+                t.label(),
+                resolved.clone(),
+                opts.clone(),
+                profiles.clone(),
+                local.clone(),
+            );
+            jobs.push(async move {
+                let ev =
+                    crate::doctor::gather(&ctx, label.clone(), resolved, &opts, profiles, local)
+                        .await;
+                (
+                    label,
+                    ctx.prober.addr(),
+                    ev.map(|e| crate::doctor::diagnose(e, &opts)),
+                )
+            });
+        }
+    }
+    for (label, addr, res) in futures::future::join_all(jobs).await {
+        match res {
+            Ok(d) => doc.diagnoses.push(d),
+            Err(e) => doc.errors.push(ScanFailure {
+                target: label,
+                address: Some(addr.to_string()),
+                error: e,
+            }),
+        }
+    }
+    if args.json {
+        println!("{}", to_json(&doc));
+    } else {
+        print!("{}", crate::report::check::render_human(&doc, style));
+    }
+    if doc.diagnoses.is_empty() {
+        if let Some(e) = doc.errors.first() {
+            eprintln!("tlsdoctor: error: {}", e.error);
+        }
+        return EXIT_CANNOT_RUN;
+    }
+    if doc.diagnoses.iter().any(|d| d.has_errors()) {
+        EXIT_FINDINGS
+    } else {
+        0
+    }
 }

@@ -11,6 +11,7 @@
 //! - [`clients`]: client profiles (real ClientHellos + policies) and their error wording.
 //! - [`simulate`]: replay a client's hello and apply its policy to the server's answer.
 //! - [`env`]: the client side — local TLS libraries, interpreters, trust stores, OpenSSL config.
+//! - [`doctor`]: evidence → findings: the diagnosis behind `tlsdoctor check`.
 //! - [`explain`]: offline knowledge base of TLS error messages.
 //! - [`finding`]: the diagnosis vocabulary shared by every check.
 //! - [`report`]: human and JSON rendering; nothing else.
@@ -19,6 +20,7 @@
 pub mod cert;
 pub mod cli;
 pub mod clients;
+pub mod doctor;
 pub mod env;
 pub mod explain;
 pub mod finding;

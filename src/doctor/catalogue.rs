@@ -30,8 +30,9 @@ fn catalogue() -> &'static BTreeMap<String, Entry> {
 }
 
 fn fill(text: &str, vars: &[(&str, String)]) -> String {
-    vars.iter()
-        .fold(text.to_string(), |t, (k, v)| t.replace(&format!("{{{k}}}"), v))
+    vars.iter().fold(text.to_string(), |t, (k, v)| {
+        t.replace(&format!("{{{k}}}"), v)
+    })
 }
 
 /// A finding with the catalogue's title, severity and fixes; `{name}` placeholders in the
@@ -71,7 +72,10 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled() {
-        let f = finding("proto-server-too-old", &[("server_versions", "TLSv1.0".into())]);
+        let f = finding(
+            "proto-server-too-old",
+            &[("server_versions", "TLSv1.0".into())],
+        );
         assert!(f.fix_server[0].contains("TLSv1.0 today"));
         assert_eq!(f.severity, Severity::Error);
     }

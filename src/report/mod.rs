@@ -1,6 +1,7 @@
 //! Rendering only: human (terminal) and JSON output of results computed elsewhere.
 
 pub mod cert;
+pub mod check;
 pub mod env;
 pub mod explain;
 pub mod scan;

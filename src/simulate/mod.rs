@@ -2,24 +2,38 @@
 //! the server's real answer, in the order the client's TLS library checks things, and say
 //! whether it connects or which error it prints.
 
-use crate::clients::{ClientProfile, TrustStoreKind, render_failure, render_verify_failure};
+use crate::clients::{ClientProfile, TrustStoreKind, render_failure};
 use crate::probe::ProbeOutcome;
 use crate::scan::ScanContext;
 use crate::wire::handshake::ServerKeyExchange;
 use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion, suites};
 use serde::Serialize;
 
-/// A certificate problem found by chain analysis, as a client verifying against `store`
-/// would see it (OpenSSL verify error number and text, Node.js code).
+/// A certificate problem found by chain analysis, with the text each client prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct CertProblem {
-    pub store: TrustStoreKind,
     pub finding_id: String,
-    pub verify_num: u32,
-    pub detail: String,
-    pub node_code: String,
+    pub title: String,
+    /// Only clients that use this kind of trust store are affected (None: all).
+    pub only_store: Option<TrustStoreKind>,
     /// Only clients that check the host name fail on this one.
     pub hostname_only: bool,
+    /// Client label → the exact text it prints (from the chain analysis). A client whose
+    /// label is absent accepts the certificate despite the problem (measured, e.g. Node.js
+    /// and RSA-1024 leaves).
+    pub texts: Vec<crate::finding::ClientBreak>,
+}
+
+/// The label the chain analysis uses for clients of an error style.
+fn cert_label(style: &str) -> &'static str {
+    use crate::cert::analyze as a;
+    match style {
+        "curl" => a::CURL_CLIENT,
+        "node" => a::NODE_CLIENT,
+        "openssl-cli" => a::OPENSSL_CLIENT,
+        // PyMongo and generic OpenSSL clients verify exactly as Python's ssl does.
+        _ => a::PYTHON_CLIENT,
+    }
 }
 
 /// Facts about the server that a ClientHello replay alone cannot show (they need a full
@@ -249,21 +263,23 @@ fn judge(
         ));
     }
     if p.verifies_certificate {
-        let store = p.trust_store;
-        if let Some(cp) = facts
-            .cert_problems
-            .iter()
-            .find(|c| c.store == store && (p.verifies_hostname || !c.hostname_only))
-        {
+        let label = cert_label(&profile.style);
+        let hit = facts.cert_problems.iter().find_map(|c| {
+            let store_ok = c.only_store.is_none_or(|s| s == p.trust_store);
+            let host_ok = p.verifies_hostname || !c.hostname_only;
+            let text = c.texts.iter().find(|b| b.client == label)?;
+            (store_ok && host_ok).then_some((c, text))
+        });
+        if let Some((cp, text)) = hit {
+            let error = if profile.style == "pymongo" {
+                format!("SSL handshake failed: {}", text.error)
+            } else {
+                text.error.clone()
+            };
             return Some(SimFailure {
                 key: "certificate_verify_failed".into(),
-                error: render_verify_failure(
-                    &profile.style,
-                    cp.verify_num,
-                    &cp.detail,
-                    &cp.node_code,
-                ),
-                reason: format!("certificate verification fails: {}", cp.detail),
+                error,
+                reason: format!("certificate verification fails: {}", cp.title),
                 finding: Some(cp.finding_id.clone()),
             });
         }

@@ -1,0 +1,334 @@
+//! Evidence → findings. Each rule reads measured facts and, when they show a problem,
+//! produces a finding with those facts as evidence and the simulated clients it breaks.
+
+use super::catalogue::finding;
+use super::evidence::Evidence;
+use crate::finding::{Finding, Severity};
+use crate::scan::properties::NoSniBehaviour;
+use crate::scan::{ScanError, ServerScan, plaintext};
+use crate::simulate::Simulation;
+use crate::wire::ProtocolVersion;
+use crate::wire::suites::StrengthLevel;
+
+pub fn findings(ev: &Evidence) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    if let Some(chain) = &ev.chain {
+        out.extend(chain.findings.iter().cloned());
+    }
+    match &ev.scan {
+        Ok(scan) => {
+            simulation_findings(ev, scan, &mut out);
+            scan_findings(ev, scan, &mut out);
+        }
+        Err(ScanError::NotTls { first_bytes, .. }) => out.push(not_tls(ev, first_bytes)),
+        Err(e) => {
+            let mut f = finding("server-closed", &[]);
+            f.title =
+                "The server accepts none of the hellos tlsdoctor and the simulated clients send"
+                    .into();
+            f = f.evidence(e.to_string());
+            add_breaks(&mut f, ev.simulations.iter().filter(|s| !s.connects));
+            out.push(f);
+        }
+    }
+    dedupe(&mut out);
+    out
+}
+
+fn add_breaks<'a>(f: &mut Finding, sims: impl Iterator<Item = &'a Simulation>) {
+    for s in sims {
+        if let Some(fail) = &s.failure {
+            if !f.breaks.iter().any(|b| b.client == s.client_name) {
+                f.breaks.push(crate::finding::ClientBreak {
+                    client: s.client_name.clone(),
+                    error: fail.error.clone(),
+                });
+            }
+        }
+    }
+}
+
+fn failing<'a>(ev: &'a Evidence, finding_id: &'a str) -> impl Iterator<Item = &'a Simulation> + 'a {
+    ev.simulations.iter().filter(move |s| {
+        s.failure
+            .as_ref()
+            .is_some_and(|f| f.finding.as_deref() == Some(finding_id))
+    })
+}
+
+fn names(vs: &[ProtocolVersion]) -> String {
+    vs.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
+}
+
+fn not_tls(ev: &Evidence, first_bytes: &str) -> Finding {
+    // `first_bytes` is already printable; identify the protocol from the raw answer when
+    // the scan kept it, else from the printable form.
+    let raw = match &ev.scan {
+        Err(ScanError::NotTls { first_bytes, .. }) => first_bytes.as_bytes().to_vec(),
+        _ => Vec::new(),
+    };
+    let proto = plaintext::identify(&raw);
+    let hint = proto
+        .map(|p| format!("it speaks {}: {}", p.name, p.hint))
+        .unwrap_or_else(|| "it answers, but not with TLS".to_string());
+    let mut f = finding("not-tls", &[("hint", hint.clone())]);
+    if let Some(p) = proto {
+        f.title = format!("This port does not speak TLS: it speaks {}", p.name);
+    }
+    f = f
+        .evidence(format!(
+            "the answer to a TLS ClientHello began with \"{first_bytes}\""
+        ))
+        .evidence(hint);
+    add_breaks(&mut f, failing(ev, "not-tls"));
+    f
+}
+
+/// Findings explained by simulated clients failing.
+fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>) {
+    let accepted = scan.accepted_versions();
+    let tls: Vec<ProtocolVersion> = accepted
+        .iter()
+        .copied()
+        .filter(|v| *v >= ProtocolVersion::Tls10)
+        .collect();
+    let server_min = tls.first().copied();
+    let server_max = tls.last().copied();
+
+    // Protocol version mismatch, in either direction.
+    let proto_fails: Vec<&Simulation> = failing(ev, "proto-mismatch").collect();
+    if !proto_fails.is_empty() {
+        let mut too_old_server: Vec<&Simulation> = Vec::new();
+        let mut too_old_client: Vec<&Simulation> = Vec::new();
+        for s in &proto_fails {
+            let p = ev.profiles.iter().find(|p| p.id == s.client);
+            let client_min = p.map(|p| p.policy.min()).unwrap_or(ProtocolVersion::Tls12);
+            match server_min {
+                // The server's best is below what the client accepts (or the client accepts
+                // it on paper but refuses its handshake signatures).
+                Some(smin)
+                    if server_max.is_some_and(|m| m < client_min)
+                        || smin < ProtocolVersion::Tls12
+                            && server_max < Some(ProtocolVersion::Tls12) =>
+                {
+                    too_old_server.push(s)
+                }
+                _ => too_old_client.push(s),
+            }
+        }
+        let vars = [("server_versions", names(&tls))];
+        if !too_old_server.is_empty() {
+            let mut f = finding("proto-server-too-old", &vars)
+                .evidence(format!("the server accepts only {}", names(&accepted)));
+            for s in &too_old_server {
+                if let Some(fl) = &s.failure {
+                    f = f.evidence(format!("{}: {}", s.client_name, fl.reason));
+                }
+            }
+            add_breaks(&mut f, too_old_server.into_iter());
+            out.push(f);
+        }
+        if !too_old_client.is_empty() {
+            let mut f = finding("proto-client-too-old", &vars)
+                .evidence(format!("the server accepts {}", names(&accepted)));
+            for s in &too_old_client {
+                if let (Some(p), Some(fl)) =
+                    (ev.profiles.iter().find(|p| p.id == s.client), &s.failure)
+                {
+                    f = f.evidence(format!(
+                        "{} offers {} to {}: {}",
+                        s.client_name,
+                        p.policy.min(),
+                        p.policy.max(),
+                        fl.reason
+                    ));
+                }
+            }
+            add_breaks(&mut f, too_old_client.into_iter());
+            out.push(f);
+        }
+    }
+
+    // No shared cipher suite.
+    let cipher_fails: Vec<&Simulation> = failing(ev, "no-shared-cipher").collect();
+    if !cipher_fails.is_empty() {
+        let server_suites: Vec<String> = scan
+            .cipher_suites
+            .iter()
+            .flat_map(|vs| {
+                vs.suites.iter().map(move |s| {
+                    format!(
+                        "{} ({})",
+                        s.openssl.clone().unwrap_or_else(|| s.iana.clone()),
+                        vs.version
+                    )
+                })
+            })
+            .collect();
+        let mut f = finding("no-shared-cipher", &[]).evidence(format!(
+            "the server accepts only: {}",
+            if server_suites.is_empty() {
+                "nothing tlsdoctor offered".to_string()
+            } else {
+                server_suites.join(", ")
+            }
+        ));
+        let only_static_rsa = scan
+            .cipher_suites
+            .iter()
+            .flat_map(|vs| vs.suites.iter())
+            .all(|s| s.kx == "RSA");
+        if only_static_rsa && !server_suites.is_empty() {
+            f = f.evidence("every suite the server accepts uses static RSA key exchange, which Python 3.10+ and other modern defaults no longer offer");
+        }
+        for s in &cipher_fails {
+            f = f.evidence(format!(
+                "{} answered with: {}",
+                s.client_name,
+                s.failure.as_ref().map(|x| x.reason.as_str()).unwrap_or("")
+            ));
+        }
+        add_breaks(&mut f, cipher_fails.into_iter());
+        out.push(f);
+    }
+
+    // Client certificate required.
+    if ev.facts.client_cert_alert_tls12.is_some() || ev.facts.client_cert_alert_tls13.is_some() {
+        let mut f = finding("client-cert-required", &[]);
+        for (v, a) in [
+            ("TLS 1.2", ev.facts.client_cert_alert_tls12),
+            ("TLS 1.3", ev.facts.client_cert_alert_tls13),
+        ] {
+            if let Some(a) = a {
+                f = f.evidence(format!("{v}: the server asked for a certificate and, when none came, aborted with alert {}", a.name()));
+            }
+        }
+        if let Some(names) = ev
+            .handshakes
+            .iter()
+            .find_map(|(_, r)| r.as_ref().ok()?.client_cert_request.as_ref())
+        {
+            if !names.ca_names.is_empty() {
+                f = f.evidence(format!(
+                    "acceptable CAs the server lists: {}",
+                    names.ca_names.join("; ")
+                ));
+            }
+        }
+        add_breaks(&mut f, failing(ev, "client-cert-required"));
+        out.push(f);
+    }
+
+    // Missing RFC 5746.
+    let reneg_fails: Vec<&Simulation> = failing(ev, "no-secure-renegotiation").collect();
+    if scan.properties.secure_renegotiation.supported == Some(false) {
+        let mut f = finding("no-secure-renegotiation", &[])
+            .evidence(scan.properties.secure_renegotiation.evidence.clone());
+        if accepted.contains(&ProtocolVersion::Tls13) {
+            f = f.evidence("the server also speaks TLS 1.3, where renegotiation does not exist: only clients limited to TLS 1.2 fail");
+        }
+        if reneg_fails.is_empty() {
+            f.severity = Severity::Warning;
+        }
+        add_breaks(&mut f, reneg_fails.into_iter());
+        out.push(f);
+    }
+
+    // SNI required.
+    if let Some(NoSniBehaviour::Alert { alert }) = &scan.properties.without_sni {
+        let mut f = finding("sni-required", &[]).evidence(format!(
+            "a hello without SNI is refused with alert {alert}; with SNI {} it is accepted",
+            ev.sni.as_deref().unwrap_or("")
+        ));
+        let sni_fails: Vec<&Simulation> = failing(ev, "sni-required").collect();
+        if !sni_fails.is_empty() {
+            f.severity = Severity::Error;
+        }
+        add_breaks(&mut f, sni_fails.into_iter());
+        out.push(f);
+    } else if !failing(ev, "sni-required").next().is_none() {
+        let mut f = finding("sni-required", &[])
+            .evidence("the server refused a client's hello with unrecognized_name");
+        f.severity = Severity::Error;
+        add_breaks(&mut f, failing(ev, "sni-required"));
+        out.push(f);
+    }
+
+    // DH parameters.
+    if let Some(bits) = scan.key_exchange.dh_bits.filter(|b| *b < 2048) {
+        let dh_fails: Vec<&Simulation> = failing(ev, "dh-too-small").collect();
+        let mut f = finding("dh-too-small", &[]).evidence(format!("the server's DHE prime has {bits} bits; OpenSSL 3 at its default security level requires 2048"));
+        if dh_fails.is_empty() {
+            f.severity = Severity::Warning;
+            f = f.evidence("the simulated clients negotiate another key exchange today, so they are not affected; clients that prefer DHE are");
+        }
+        add_breaks(&mut f, dh_fails.into_iter());
+        out.push(f);
+    }
+
+    // A server that hangs up on a client's hello.
+    let closed: Vec<&Simulation> = failing(ev, "server-closed").collect();
+    if !closed.is_empty() {
+        let mut f = finding("server-closed", &[]);
+        add_breaks(&mut f, closed.into_iter());
+        out.push(f);
+    }
+}
+
+/// Findings from the scan alone (weak configuration that breaks nobody today).
+fn scan_findings(_ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>) {
+    let accepted = scan.accepted_versions();
+    let legacy: Vec<ProtocolVersion> = accepted
+        .iter()
+        .copied()
+        .filter(|v| *v < ProtocolVersion::Tls12)
+        .collect();
+    if !legacy.is_empty() && accepted.iter().any(|v| *v >= ProtocolVersion::Tls12) {
+        out.push(
+            finding(
+                "legacy-protocols-enabled",
+                &[("legacy_versions", names(&legacy))],
+            )
+            .evidence(format!("accepted: {}", names(&accepted))),
+        );
+    }
+    let insecure: Vec<String> = scan
+        .cipher_suites
+        .iter()
+        .flat_map(|vs| vs.suites.iter())
+        .filter(|s| {
+            s.strength
+                .as_ref()
+                .is_some_and(|st| st.level == StrengthLevel::Insecure)
+        })
+        .map(|s| {
+            let reasons = s
+                .strength
+                .as_ref()
+                .map(|st| st.reasons.join(", "))
+                .unwrap_or_default();
+            format!(
+                "{} ({reasons})",
+                s.openssl.clone().unwrap_or_else(|| s.iana.clone())
+            )
+        })
+        .collect();
+    if !insecure.is_empty() {
+        let list = insecure.join(", ");
+        out.push(
+            finding("insecure-cipher-suites", &[("suites", list.clone())])
+                .evidence(format!("accepted: {list}")),
+        );
+    }
+    if scan.properties.compression.supported == Some(true) {
+        out.push(
+            finding("tls-compression", &[]).evidence(scan.properties.compression.evidence.clone()),
+        );
+    }
+}
+
+/// Keep the first finding of each id.
+fn dedupe(out: &mut Vec<Finding>) {
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|f| seen.insert(f.id.clone()));
+}

@@ -1,0 +1,298 @@
+//! Evidence gathering for the doctor: everything is measured here, nothing is judged.
+
+use super::CheckOptions;
+use crate::cert::analyze::{ChainAnalysis, analyze};
+use crate::cert::fetch::{FetchedChain, fetch_chain};
+use crate::cert::stores::{self, TrustStore};
+use crate::clients::{ClientProfile, TrustStoreKind};
+use crate::env::ClientStack;
+use crate::finding::Severity;
+use crate::scan::{ScanContext, ScanError, ServerScan, scan_server};
+use crate::simulate::{CertProblem, ServerFacts, Simulation, simulate};
+use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion};
+use std::time::SystemTime;
+
+/// Everything the diagnosis rests on.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub target: String,
+    pub address: String,
+    pub sni: Option<String>,
+    /// The full scan, or why it produced nothing (not TLS, no version accepted).
+    pub scan: Result<ServerScan, ScanError>,
+    /// Full TLS 1.2 / 1.3 handshakes (rustls), for the chain, the stapled OCSP response
+    /// and the server's reaction to a missing client certificate.
+    pub handshakes: Vec<(ProtocolVersion, Result<FetchedChain, String>)>,
+    /// Where the analysed chain came from.
+    pub chain_source: Option<String>,
+    pub chain: Option<ChainAnalysis>,
+    pub facts: ServerFacts,
+    pub profiles: Vec<ClientProfile>,
+    pub simulations: Vec<Simulation>,
+    /// The user's own client on this machine, when `--client` named one.
+    pub local_client: Option<ClientStack>,
+}
+
+impl Evidence {
+    /// One line per thing checked, for the report.
+    pub fn checked(&self) -> Vec<String> {
+        let mut c = Vec::new();
+        match &self.scan {
+            Ok(s) => {
+                c.push(format!(
+                    "protocol versions SSLv2–TLSv1.3 (accepted: {})",
+                    s.accepted_versions()
+                        .iter()
+                        .map(|v| v.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                let n: usize = s.cipher_suites.iter().map(|v| v.suites.len()).sum();
+                c.push(format!("cipher suites and server order ({n} accepted)"));
+                c.push("key exchange groups and DH parameter size".into());
+                c.push("secure renegotiation, compression, fallback SCSV, ALPN, SNI behaviour, client-certificate request".into());
+                c.push(format!(
+                    "{} connections in {} ms for the scan",
+                    s.connections, s.elapsed_ms
+                ));
+            }
+            Err(e) => c.push(format!("scan: {e}")),
+        }
+        if let Some(chain) = &self.chain {
+            let stores: Vec<String> = chain
+                .verdicts
+                .iter()
+                .map(|v| {
+                    format!(
+                        "{} ({})",
+                        v.store,
+                        if v.trusted { "trusted" } else { "not trusted" }
+                    )
+                })
+                .collect();
+            c.push(format!(
+                "certificate chain of {} from {} against {}",
+                chain.certificates.len(),
+                self.chain_source.as_deref().unwrap_or("the server"),
+                stores.join(", ")
+            ));
+        }
+        c.push(format!(
+            "client simulations: {}",
+            self.simulations
+                .iter()
+                .map(|s| s.client.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        if let Some(l) = &self.local_client {
+            c.push(format!("local client {} ({})", l.name, l.path.display()));
+        }
+        c
+    }
+}
+
+/// The profile adjusted to what the local client really does (its OpenSSL configuration,
+/// security level and trust store), so the simulation answers for this machine.
+pub fn adjust_profile(base: &ClientProfile, local: &ClientStack) -> ClientProfile {
+    let mut p = base.clone();
+    p.name = format!("{} (this machine: {})", base.name, local.path.display());
+    if let Some(min) = local
+        .min_protocol
+        .as_deref()
+        .and_then(ProtocolVersion::parse_name)
+    {
+        p.policy.min_version = min.key();
+    }
+    if let Some(max) = local
+        .max_protocol
+        .as_deref()
+        .and_then(ProtocolVersion::parse_name)
+    {
+        p.policy.max_version = max.key();
+    }
+    if let Some(level) = local.security_level {
+        let (dh, rsa, ecc, sha1) = match level {
+            0 => (0, 0, 0, true),
+            1 => (1024, 1024, 160, true),
+            2 => (2048, 2048, 224, false),
+            3 => (3072, 3072, 256, false),
+            _ => (7680, 7680, 384, false),
+        };
+        p.policy.min_dh_bits = dh;
+        p.policy.min_rsa_bits = rsa;
+        p.policy.min_ecc_bits = ecc;
+        p.policy.accepts_sha1_certificates = sha1;
+        p.policy.accepts_legacy_sigalgs = level == 0;
+    }
+    if let Some(unsafe_ok) = local.unsafe_legacy_server_connect {
+        p.policy.requires_secure_renegotiation = !unsafe_ok;
+    }
+    // The hello offers only the versions the client's settings allow.
+    let bytes = p.hello_bytes();
+    if let (Ok(mut hello), Some(rv)) = (
+        ClientHello::parse_record(&bytes),
+        bytes.get(1..3).map(|b| u16::from_be_bytes([b[0], b[1]])),
+    ) {
+        let (lo, hi) = (p.policy.min(), p.policy.max());
+        for ext in hello.extensions.iter_mut() {
+            if let ClientExtension::SupportedVersions(list) = ext {
+                list.retain(|v| {
+                    let pv = ProtocolVersion::from_wire(*v);
+                    matches!(pv, ProtocolVersion::Unknown(_)) || (lo <= pv && pv <= hi)
+                });
+            }
+        }
+        p.hello = hex::encode(hello.encode_records(rv));
+    }
+    p
+}
+
+/// The trust stores to judge the chain against: Mozilla's, and the one the user's client
+/// reads (the system store, a local client's configured bundle, or `--cafile`).
+fn trust_stores(
+    opts: &CheckOptions,
+    local: Option<&ClientStack>,
+) -> Result<Vec<TrustStore>, String> {
+    let mut out = vec![stores::mozilla()];
+    if let Some(path) = &opts.cafile {
+        let mut s = stores::from_file(path).map_err(|e| e.to_string())?;
+        // The client in question reads this file instead of the system store.
+        s.name = "system".into();
+        s.source = format!("--cafile {}", path.display());
+        out.push(s);
+    } else if let Some(l) = local.filter(|l| l.cafile.is_some() || l.capath.is_some()) {
+        out.push(stores::from_paths(
+            "system",
+            l.cafile.as_deref(),
+            l.capath.as_deref(),
+        ));
+    } else {
+        out.push(stores::system());
+    }
+    Ok(out)
+}
+
+/// The alert a server sent, from the handshake's error text.
+fn alert_in(text: &str) -> Option<AlertDescription> {
+    let name = text.rsplit(' ').next()?;
+    Some(match name {
+        "CertificateRequired" => AlertDescription::CertificateRequired,
+        "HandshakeFailure" => AlertDescription::HandshakeFailure,
+        "DecodeError" => AlertDescription::DecodeError,
+        "BadCertificate" => AlertDescription::BadCertificate,
+        "UnknownCA" => AlertDescription::UnknownCa,
+        "AccessDenied" => AlertDescription::AccessDenied,
+        _ => return None,
+    })
+}
+
+/// Gather the evidence for one server. Errors only when the server cannot be reached.
+pub async fn gather(
+    ctx: &ScanContext,
+    target: String,
+    resolved: Vec<String>,
+    opts: &CheckOptions,
+    mut profiles: Vec<ClientProfile>,
+    local_client: Option<ClientStack>,
+) -> Result<Evidence, String> {
+    let stores = trust_stores(opts, local_client.as_ref())?;
+    if let Some(local) = &local_client {
+        profiles = profiles.iter().map(|p| adjust_profile(p, local)).collect();
+    }
+    let timeout = ctx.prober.config().probe_timeout;
+    let addr = ctx.prober.addr();
+    let sni = ctx.sni.clone();
+    let handshake = |v: ProtocolVersion| {
+        let sni = sni.clone();
+        let prober = ctx.prober.clone();
+        async move {
+            let _slot = prober.slot().await;
+            (
+                v,
+                fetch_chain(addr, sni.as_deref(), v, timeout)
+                    .await
+                    .map_err(|e| e.to_string()),
+            )
+        }
+    };
+    let (scan, h12, h13) = futures::join!(
+        scan_server(ctx, target.clone(), resolved),
+        handshake(ProtocolVersion::Tls12),
+        handshake(ProtocolVersion::Tls13),
+    );
+    if let Err(e @ ScanError::Unreachable { .. }) = &scan {
+        return Err(e.to_string());
+    }
+    let handshakes = vec![h12, h13];
+
+    // The chain: as sent in a TLS ≤1.2 flight when there is one, else from a full handshake.
+    let raw_chain = scan.as_ref().ok().and_then(|s| {
+        let legacy = s
+            .accepted_versions()
+            .into_iter()
+            .filter(|v| *v <= ProtocolVersion::Tls12 && *v >= ProtocolVersion::Ssl3)
+            .max()?;
+        let flight = s.protocols.get(legacy)?.raw.flight()?;
+        Some((
+            format!("the {legacy} handshake"),
+            flight.certificates.clone()?,
+        ))
+    });
+    let chain_pick = raw_chain.or_else(|| {
+        handshakes.iter().rev().find_map(|(v, r)| {
+            r.as_ref()
+                .ok()
+                .map(|c| (format!("a full {v} handshake"), c.chain.clone()))
+        })
+    });
+    let host = sni.clone().unwrap_or_else(|| addr.ip().to_string());
+    let (chain_source, chain) = match chain_pick {
+        Some((src, der)) if !der.is_empty() => (
+            Some(src),
+            Some(analyze(&der, Some(&host), &stores, SystemTime::now())),
+        ),
+        _ => (None, None),
+    };
+
+    let mut facts = ServerFacts::default();
+    if let Some(ch) = &chain {
+        for f in ch.findings.iter().filter(|f| f.severity == Severity::Error) {
+            facts.cert_problems.push(CertProblem {
+                finding_id: f.id.clone(),
+                title: f.title.clone(),
+                only_store: (f.id == "cert-root-missing-locally").then_some(TrustStoreKind::System),
+                hostname_only: f.id == "cert-hostname-mismatch",
+                texts: f.breaks.clone(),
+            });
+        }
+    }
+    for (v, r) in &handshakes {
+        if let Ok(c) = r {
+            if c.client_cert_request.is_some() {
+                let alert = c.handshake_error.as_deref().and_then(alert_in);
+                match v {
+                    ProtocolVersion::Tls13 => facts.client_cert_alert_tls13 = alert,
+                    _ => facts.client_cert_alert_tls12 = alert,
+                }
+            }
+        }
+    }
+
+    let sims = profiles.iter().map(|p| simulate(ctx, p, &facts));
+    let simulations = futures::future::join_all(sims).await;
+
+    Ok(Evidence {
+        target,
+        address: addr.to_string(),
+        sni,
+        scan,
+        handshakes,
+        chain_source,
+        chain,
+        facts,
+        profiles,
+        simulations,
+        local_client,
+    })
+}

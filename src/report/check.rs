@@ -1,0 +1,179 @@
+//! Rendering of `tlsdoctor check`: findings first, most severe first, then the clients, then
+//! what was checked.
+
+use super::style::{Style, pad};
+use crate::doctor::Diagnosis;
+use crate::finding::{Finding, Severity};
+use serde::Serialize;
+
+/// The whole `check --json` document.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckDocument {
+    pub schema_version: u32,
+    pub tool: String,
+    pub input: String,
+    pub client: Option<String>,
+    pub notes: Vec<String>,
+    pub diagnoses: Vec<Diagnosis>,
+    pub errors: Vec<super::scan::ScanFailure>,
+}
+
+impl CheckDocument {
+    pub fn new(input: &str, client: Option<String>) -> Self {
+        CheckDocument {
+            schema_version: super::JSON_SCHEMA_VERSION,
+            tool: format!("tlsdoctor {}", env!("CARGO_PKG_VERSION")),
+            input: input.to_string(),
+            client,
+            notes: Vec::new(),
+            diagnoses: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+pub fn render_human(doc: &CheckDocument, st: Style) -> String {
+    let mut out = String::new();
+    for n in &doc.notes {
+        out.push_str(&format!("{} {n}\n", st.yellow("note:")));
+    }
+    for d in &doc.diagnoses {
+        out.push_str(&render_diagnosis(d, st));
+    }
+    for e in &doc.errors {
+        out.push_str(&format!(
+            "{} {}: {}\n",
+            st.red("error:"),
+            e.address.as_deref().unwrap_or(&e.target),
+            e.error
+        ));
+    }
+    out
+}
+
+pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {
+    let mut out = String::new();
+    let sni = d
+        .sni
+        .as_deref()
+        .map(|s| format!(", SNI {s}"))
+        .unwrap_or_default();
+    out.push_str(&st.bold(&format!(
+        "tlsdoctor check {} ({}{sni})",
+        d.target, d.address
+    )));
+    out.push_str("\n\n");
+
+    if let Some(m) = &d.error_match {
+        match (&m.explained_by, &m.entry) {
+            (Some(id), _) => out.push_str(&format!(
+                "Your error \"{}\" is explained by {} below.\n\n",
+                short(&m.text, 90),
+                st.bold(id)
+            )),
+            (None, Some(entry)) => out.push_str(&format!(
+                "Your error \"{}\" usually means one of: {} ({}). None of these shows on this server from here; \
+                 the findings below are what this server does show. Run 'tlsdoctor explain' on the message for the other causes.\n\n",
+                short(&m.text, 90),
+                m.candidates.join(", "),
+                entry
+            )),
+            (None, None) => out.push_str(&format!(
+                "Your error \"{}\" is not one tlsdoctor recognises; the findings below are what this server shows.\n\n",
+                short(&m.text, 90)
+            )),
+        }
+    }
+
+    let errors = d
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = d
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    if errors == 0 {
+        out.push_str(&st.green("No problem found that stops a client from connecting."));
+        if warnings > 0 {
+            out.push_str(&format!(" {warnings} warning(s) below."));
+        }
+        out.push('\n');
+    } else {
+        out.push_str(&st.red(&format!(
+            "{errors} problem(s) stop clients from connecting."
+        )));
+        if warnings > 0 {
+            out.push_str(&format!(" {warnings} warning(s)."));
+        }
+        out.push('\n');
+    }
+    for f in &d.findings {
+        out.push('\n');
+        out.push_str(&render_finding(f, st));
+    }
+
+    if !d.simulations.is_empty() {
+        out.push_str(&format!("\n{}\n", st.bold("Clients")));
+        for s in &d.simulations {
+            let line = if s.connects {
+                let detail = [
+                    s.version.map(|v| v.name()),
+                    s.cipher_suite.clone(),
+                    s.group.clone(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+                format!("{} {}", st.green("connects"), st.dim(&detail))
+            } else {
+                let err = s.failure.as_ref().map(|f| f.error.as_str()).unwrap_or("");
+                format!("{}    {}", st.red("fails"), err)
+            };
+            out.push_str(&format!("  {} {line}\n", pad(&s.client_name, 44)));
+        }
+    }
+    out.push_str(&format!("\n{}\n", st.bold("Checked")));
+    for c in &d.checked {
+        out.push_str(&format!("  {}\n", st.dim(c)));
+    }
+    out
+}
+
+pub fn render_finding(f: &Finding, st: Style) -> String {
+    let mut out = format!(
+        "{} {}  {}\n",
+        st.severity(f.severity),
+        st.bold(&f.id),
+        f.title
+    );
+    let section = |out: &mut String, head: &str, lines: &[String]| {
+        if !lines.is_empty() {
+            out.push_str(&format!("  {}\n", st.cyan(head)));
+            for l in lines {
+                out.push_str(&format!("    - {l}\n"));
+            }
+        }
+    };
+    section(&mut out, "Evidence", &f.evidence);
+    let breaks: Vec<String> = f
+        .breaks
+        .iter()
+        .map(|b| format!("{}: {}", b.client, b.error))
+        .collect();
+    section(&mut out, "Breaks", &breaks);
+    section(&mut out, "Fix on the server", &f.fix_server);
+    section(&mut out, "Fix on the client", &f.fix_client);
+    out
+}
+
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
