@@ -255,16 +255,8 @@ async fn run_scan(args: ScanArgs, style: Style) -> i32 {
     } else {
         print!("{}", render_human(&doc, style));
     }
+    report_errors(&doc.errors);
     if doc.servers.is_empty() {
-        if !args.json {
-            // The human renderer already printed the reasons; repeat the first as the
-            // one-line error on stderr so scripts and users see it either way.
-            if let Some(e) = doc.errors.first() {
-                eprintln!("tlsdoctor: error: {}", e.error);
-            }
-        } else if let Some(e) = doc.errors.first() {
-            eprintln!("tlsdoctor: error: {}", e.error);
-        }
         return EXIT_CANNOT_RUN;
     }
     0
@@ -411,15 +403,20 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
     } else {
         print!("{}", crate::report::check::render_human(&doc, style));
     }
+    report_errors(&doc.errors);
     if doc.diagnoses.is_empty() {
-        if let Some(e) = doc.errors.first() {
-            eprintln!("tlsdoctor: error: {}", e.error);
-        }
         return EXIT_CANNOT_RUN;
     }
     if doc.diagnoses.iter().any(|d| d.has_errors()) {
         EXIT_FINDINGS
     } else {
         0
+    }
+}
+
+/// One line on stderr per target that could not be examined.
+fn report_errors(errors: &[ScanFailure]) {
+    for e in errors {
+        eprintln!("tlsdoctor: error: {}", e.error);
     }
 }

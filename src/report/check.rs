@@ -40,14 +40,6 @@ pub fn render_human(doc: &CheckDocument, st: Style) -> String {
     for d in &doc.diagnoses {
         out.push_str(&render_diagnosis(d, st));
     }
-    for e in &doc.errors {
-        out.push_str(&format!(
-            "{} {}: {}\n",
-            st.red("error:"),
-            e.address.as_deref().unwrap_or(&e.target),
-            e.error
-        ));
-    }
     out
 }
 

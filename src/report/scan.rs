@@ -50,14 +50,6 @@ pub fn render_human(doc: &ScanDocument, st: Style) -> String {
         out.push_str(&render_server(s, st));
         out.push('\n');
     }
-    for e in &doc.errors {
-        out.push_str(&format!(
-            "{} {}: {}\n",
-            st.red("error:"),
-            e.address.as_deref().unwrap_or(&e.target),
-            e.error
-        ));
-    }
     out
 }
 

@@ -3,5 +3,6 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod clients;
 pub mod pki;
 pub mod servers;

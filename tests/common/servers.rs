@@ -22,6 +22,9 @@ pub struct ServerProcess {
     child: Child,
     log: PathBuf,
     _dir: Option<tempfile::TempDir>,
+    /// The self-signed certificate the fixture made for this server, if it made one
+    /// (clients can trust it as their CA file).
+    pub cert: Option<PathBuf>,
 }
 
 impl ServerProcess {
@@ -82,6 +85,7 @@ pub fn spawn_listening(
         child,
         log,
         _dir: dir,
+        cert: None,
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -128,7 +132,9 @@ pub fn self_signed(dir: &Path, name: &str, key_spec: &str) -> (PathBuf, PathBuf)
 pub fn openssl_s_server(extra: &[&str]) -> ServerProcess {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = self_signed(dir.path(), "server", "rsa:2048");
-    openssl_s_server_with(extra, &cert, &key, Some(dir))
+    let mut p = openssl_s_server_with(extra, &cert, &key, Some(dir));
+    p.cert = Some(cert);
+    p
 }
 
 /// `openssl s_server` with the given certificate and key.
