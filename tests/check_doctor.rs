@@ -307,3 +307,27 @@ fn healthy_servers_raise_no_error() {
         }
     }
 }
+
+#[test]
+fn sni_required() {
+    let pki = Pki::build();
+    let root = pki.path("root.pem");
+    let root = root.to_str().unwrap();
+    let chain = pki.bundle("good-chain-sni.pem", &["good.pem", "int.pem"]);
+    let server = nginx_with(
+        "ssl_protocols TLSv1.2 TLSv1.3;\n\
+         server { listen 127.0.0.1:{port} ssl default_server; ssl_reject_handshake on; }\n\
+         server { listen 127.0.0.1:{port} ssl; server_name localhost;\n\
+           ssl_certificate {cert}; ssl_certificate_key {key}; location / { return 200 'ok'; } }",
+        &chain,
+        &pki.path("good.key"),
+        tempfile::tempdir().unwrap(),
+    );
+    let no_sni = openssl_reason(&s_client(server.port, &["-noservername"])).expect("s_client error");
+    assert!(python(server.port, "localhost", Some(root)).is_ok());
+    let (code, doc) = check(&[&format!("localhost:{}", server.port), "--cafile", root]);
+    assert_eq!(code, 0, "clients that send SNI connect");
+    let f = finding(&doc, "sni-required");
+    assert_eq!(f["severity"], "warning");
+    assert_names_error(&f, &no_sni);
+}
