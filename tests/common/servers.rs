@@ -90,9 +90,15 @@ pub fn self_signed(dir: &Path, name: &str, key_spec: &str) -> (PathBuf, PathBuf)
     let cert = dir.join(format!("{name}.crt"));
     let key = dir.join(format!("{name}.key"));
     let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", key_spec, "-nodes", "-days", "30", "-subj"])
+        .args([
+            "req", "-x509", "-newkey", key_spec, "-nodes", "-days", "30", "-subj",
+        ])
         .arg("/CN=localhost")
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout"])
+        .args([
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+        ])
         .arg(&key)
         .arg("-out")
         .arg(&cert)
@@ -157,7 +163,12 @@ pub fn nginx(http_block: &str) -> ServerProcess {
     nginx_with(http_block, &cert, &key, dir)
 }
 
-pub fn nginx_with(http_block: &str, cert: &Path, key: &Path, dir: tempfile::TempDir) -> ServerProcess {
+pub fn nginx_with(
+    http_block: &str,
+    cert: &Path,
+    key: &Path,
+    dir: tempfile::TempDir,
+) -> ServerProcess {
     let port = free_port();
     let d = dir.path();
     let body = http_block
