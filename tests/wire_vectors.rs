@@ -719,3 +719,29 @@ fn openssl_reason_strings_match_installed_openssl() {
         }
     }
 }
+
+/// for_probe hellos for every TLS version are accepted by real servers of two implementations
+/// and answered with the version asked for.
+#[test]
+fn probe_hellos_accepted_for_each_version() {
+    for (flag, version, suites) in [
+        ("-tls1", ProtocolVersion::Tls10, &[0xc013u16, 0x002f][..]),
+        ("-tls1_1", ProtocolVersion::Tls11, &[0xc013, 0x002f][..]),
+        ("-tls1_2", ProtocolVersion::Tls12, TLS12_RSA_SUITES),
+        ("-tls1_3", ProtocolVersion::Tls13, TLS13_SUITES),
+    ] {
+        let s = servers::openssl_s_server(&[flag, "-cipher", "ALL:@SECLEVEL=0"]);
+        let (r, f) = parse_all(&exchange(s.addr(), &probe_bytes(version, suites)));
+        assert_eq!(r, Ok(FlightProgress::Complete), "{flag}: {}", s.log());
+        assert_eq!(f.version(), Some(version), "{flag}: {f:?}");
+        assert!(f.alert.is_none(), "{flag}: {:?}", f.alert);
+    }
+    let s = servers::gnutls_serv("NORMAL:+VERS-TLS1.3", &[]);
+    let (r, f) = parse_all(&exchange(
+        s.addr(),
+        &probe_bytes(ProtocolVersion::Tls13, TLS13_SUITES),
+    ));
+    assert_eq!(r, Ok(FlightProgress::Complete), "{}", s.log());
+    assert_eq!(f.version(), Some(ProtocolVersion::Tls13));
+    assert_eq!(f.server_hello.unwrap().selected_group(), Some(0x1d));
+}
