@@ -405,3 +405,289 @@ pub fn fuzz_one(data: &[u8]) {
         "chunked flight differs from whole-buffer flight"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::alert::AlertDescription as D;
+    use crate::wire::extension::ServerExtension;
+    use crate::wire::handshake::{HRR_RANDOM, encode_certificate_list, encode_handshake};
+    use crate::wire::record::encode_fragmented;
+    use crate::wire::sslv2::{Sslv2ServerHello, encode_server_hello};
+
+    fn sh(version: u16, exts: Vec<ServerExtension>, random: [u8; 32]) -> Vec<u8> {
+        let h = ServerHello {
+            legacy_version: version,
+            random,
+            session_id: vec![1; 32],
+            cipher_suite: 0xc02f,
+            compression: 0,
+            extensions: exts,
+            is_hello_retry_request: random == HRR_RANDOM,
+        };
+        let mut m = Vec::new();
+        encode_handshake(msg::SERVER_HELLO, &h.encode_body(), &mut m);
+        m
+    }
+
+    fn records(typ: ContentType, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_fragmented(typ, 0x0303, payload, &mut out);
+        out
+    }
+
+    fn tls12_flight() -> Vec<u8> {
+        let mut hs = sh(
+            0x0303,
+            vec![ServerExtension::RenegotiationInfo(vec![])],
+            [5; 32],
+        );
+        encode_handshake(
+            msg::CERTIFICATE,
+            &encode_certificate_list(&[vec![0x30, 0, 1]]),
+            &mut hs,
+        );
+        encode_handshake(msg::SERVER_HELLO_DONE, &[], &mut hs);
+        records(ContentType::Handshake, &hs)
+    }
+
+    #[test]
+    fn synthetic_tls12_flight() {
+        let (r, f) = parse_all(&tls12_flight());
+        assert_eq!(r, Ok(FlightProgress::Complete));
+        assert_eq!(f.version(), Some(ProtocolVersion::Tls12));
+        assert_eq!(f.certificates, Some(vec![vec![0x30, 0, 1]]));
+        assert!(f.server_hello_done);
+        // anything short of the last byte is not complete and not an error
+        let b = tls12_flight();
+        assert_eq!(parse_all(&b[..b.len() - 1]).0, Ok(FlightProgress::NeedMore));
+    }
+
+    #[test]
+    fn warning_alert_before_hello_is_not_final() {
+        let mut b = records(ContentType::Alert, &[1, 112]);
+        let (r, f) = parse_all(&b);
+        assert_eq!(r, Ok(FlightProgress::NeedMore));
+        assert_eq!(f.alert.unwrap().description, D::UnrecognizedName);
+        b.extend_from_slice(&tls12_flight());
+        let (r, f) = parse_all(&b);
+        assert_eq!(r, Ok(FlightProgress::Complete));
+        assert!(f.server_hello_done);
+        // a fatal alert ends it, and stays the decisive alert over later warnings
+        let mut b = records(ContentType::Alert, &[2, 40]);
+        b.extend_from_slice(&records(ContentType::Alert, &[1, 0]));
+        let (r, f) = parse_all(&b);
+        assert_eq!(r, Ok(FlightProgress::Complete));
+        assert_eq!(f.alert, Some(Alert::fatal(D::HandshakeFailure)));
+        // close_notify warning is final too
+        assert_eq!(
+            parse_all(&records(ContentType::Alert, &[1, 0])).0,
+            Ok(FlightProgress::Complete)
+        );
+    }
+
+    #[test]
+    fn resumption_ccs_and_tls13_count_encrypted_records() {
+        let mut b = records(ContentType::Handshake, &sh(0x0303, vec![], [5; 32]));
+        b.extend_from_slice(&records(ContentType::ChangeCipherSpec, &[1]));
+        b.extend_from_slice(&records(ContentType::Handshake, &[0xaa; 40]));
+        let (r, f) = parse_all(&b);
+        assert_eq!(r, Ok(FlightProgress::Complete));
+        assert!(f.change_cipher_spec);
+        assert_eq!(f.encrypted_records, 1);
+
+        let mut b = records(
+            ContentType::Handshake,
+            &sh(
+                0x0303,
+                vec![
+                    ServerExtension::SupportedVersions(0x0304),
+                    ServerExtension::KeyShare {
+                        group: 0x1d,
+                        key_exchange: vec![2; 32],
+                    },
+                ],
+                [5; 32],
+            ),
+        );
+        b.extend_from_slice(&records(ContentType::ChangeCipherSpec, &[1]));
+        for _ in 0..3 {
+            b.extend_from_slice(&records(ContentType::ApplicationData, &[9; 50]));
+        }
+        let (r, f) = parse_all(&b);
+        assert_eq!(r, Ok(FlightProgress::Complete));
+        assert_eq!(f.version(), Some(ProtocolVersion::Tls13));
+        assert_eq!(f.encrypted_records, 3);
+    }
+
+    #[test]
+    fn hello_retry_request_completes() {
+        let b = records(
+            ContentType::Handshake,
+            &sh(
+                0x0303,
+                vec![
+                    ServerExtension::SupportedVersions(0x0304),
+                    ServerExtension::KeyShareHrr(0x18),
+                ],
+                HRR_RANDOM,
+            ),
+        );
+        let (r, f) = parse_all(&b);
+        assert_eq!(r, Ok(FlightProgress::Complete));
+        assert!(f.server_hello.as_ref().unwrap().is_hello_retry_request);
+        assert_eq!(f.server_hello.unwrap().selected_group(), Some(0x18));
+    }
+
+    #[test]
+    fn sslv2_answers() {
+        let h = Sslv2ServerHello {
+            session_id_hit: false,
+            certificate: vec![0x30, 1, 2],
+            cipher_specs: vec![0x010080],
+            version: 2,
+            connection_id: vec![7; 16],
+        };
+        let bytes = encode_server_hello(&h);
+        for cut in 0..bytes.len() {
+            let mut p = ServerFlightParser::new();
+            assert_eq!(p.feed(&bytes[..cut]), Ok(FlightProgress::NeedMore));
+            assert_eq!(p.feed(&bytes[cut..]), Ok(FlightProgress::Complete));
+            assert_eq!(p.flight().sslv2.as_ref(), Some(&h));
+            assert_eq!(p.flight().version(), Some(ProtocolVersion::Ssl2));
+        }
+        let (r, f) = parse_all(&[0x80, 3, 0, 0, 1]);
+        assert_eq!(r, Ok(FlightProgress::Complete));
+        assert_eq!(f.sslv2_error, Some(1));
+        assert!(matches!(
+            parse_all(&[0x80, 3, 9]).0,
+            Err(WireError::NotTls { .. })
+        ));
+    }
+
+    #[test]
+    fn protocol_violations_are_errors() {
+        // Certificate before ServerHello
+        let mut hs = Vec::new();
+        encode_handshake(
+            msg::CERTIFICATE,
+            &encode_certificate_list(&[vec![1]]),
+            &mut hs,
+        );
+        assert!(matches!(
+            parse_all(&records(ContentType::Handshake, &hs)).0,
+            Err(WireError::Malformed(_))
+        ));
+        // alert in the middle of a fragmented handshake message
+        let f = tls12_flight();
+        let mut b = f[..20].to_vec();
+        b[3..5].copy_from_slice(&15u16.to_be_bytes());
+        b.extend_from_slice(&records(ContentType::Alert, &[2, 40]));
+        assert!(matches!(parse_all(&b).0, Err(WireError::Malformed(_))));
+        // application data before any handshake, odd alert, bad CCS, unknown type later
+        assert!(
+            parse_all(&records(ContentType::ApplicationData, &[1]))
+                .0
+                .is_err()
+        );
+        assert!(parse_all(&records(ContentType::Alert, &[2])).0.is_err());
+        assert!(
+            parse_all(&records(ContentType::ChangeCipherSpec, &[2]))
+                .0
+                .is_err()
+        );
+        let mut b = records(ContentType::Alert, &[1, 112]);
+        b.extend_from_slice(&[0x30, 3, 3, 0, 0]);
+        assert!(matches!(parse_all(&b).0, Err(WireError::Malformed(_))));
+        // two ServerHellos
+        let mut hs = sh(0x0303, vec![], [5; 32]);
+        hs.extend_from_slice(&sh(0x0303, vec![], [5; 32]));
+        assert!(parse_all(&records(ContentType::Handshake, &hs)).0.is_err());
+        // a huge declared handshake length
+        assert_eq!(
+            parse_all(&records(ContentType::Handshake, &[2, 0x7f, 0xff, 0xff])).0,
+            Err(WireError::TooLarge("handshake message"))
+        );
+    }
+
+    #[test]
+    fn errors_are_sticky_and_not_tls_evidence_grows() {
+        let mut p = ServerFlightParser::new();
+        let e = p.feed(b"H").unwrap_err();
+        assert_eq!(
+            e,
+            WireError::NotTls {
+                first_bytes: b"H".to_vec()
+            }
+        );
+        let e = p.feed(b"TTP/1.1 400 Bad Request").unwrap_err();
+        assert_eq!(
+            e,
+            WireError::NotTls {
+                first_bytes: b"HTTP/1.1 400 Bad Request".to_vec()
+            }
+        );
+        p.feed(&[b'x'; 100]).unwrap_err();
+        match p.feed(b"").unwrap_err() {
+            WireError::NotTls { first_bytes } => assert_eq!(first_bytes.len(), 64),
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string().contains("HTTP/1.1 400"));
+    }
+
+    #[test]
+    fn empty_feeds_need_more() {
+        let mut p = ServerFlightParser::new();
+        assert_eq!(p.feed(&[]), Ok(FlightProgress::NeedMore));
+        assert_eq!(p.feed(&[0x16]), Ok(FlightProgress::NeedMore));
+        assert_eq!(p.feed(&[]), Ok(FlightProgress::NeedMore));
+        assert!(!p.is_complete());
+    }
+
+    /// The fuzz target body on thousands of deterministic pseudo-random inputs, biased toward
+    /// TLS-looking bytes so the deeper parsers are reached.
+    #[test]
+    fn fuzz_body_on_pseudo_random_inputs() {
+        let mut s = 0x853c_49e6_748f_ea9b_u64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let base = tls12_flight();
+        for i in 0..4000 {
+            let len = (next() % 600) as usize;
+            let mut data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            match i % 4 {
+                0 => {}
+                1 => {
+                    // plausible record headers with random bodies
+                    if data.len() > 7 {
+                        data[2] = 0x16;
+                        data[3] = 3;
+                        data[4] = 3;
+                    }
+                }
+                2 => {
+                    // mutated valid flight
+                    data = base.clone();
+                    for _ in 0..1 + next() % 4 {
+                        let j = (next() as usize) % data.len();
+                        data[j] = next() as u8;
+                    }
+                    data.splice(0..0, [next() as u8, next() as u8]);
+                }
+                _ => {
+                    // SSLv2-looking
+                    if data.len() > 5 {
+                        data[2] = 0x80;
+                        data[4] = 4;
+                    }
+                }
+            }
+            fuzz_one(&data);
+            crate::wire::client_hello::fuzz_parse(&data);
+        }
+    }
+}

@@ -2,13 +2,14 @@
 
 use std::sync::OnceLock;
 
-/// One row of a `id<TAB>name<TAB>yes|no` registry file.
+/// One row of a `id<TAB>name<TAB>probe` registry file; `probe` is `no`, `yes`, or a rank
+/// (1 = offered first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RegistryEntry {
     pub id: u16,
     pub name: &'static str,
-    /// Offered by `ClientHello::for_probe`.
-    pub probe: bool,
+    /// Offered by `ClientHello::for_probe`, with its rank (`yes` ranks after every number).
+    pub probe: Option<u16>,
 }
 
 /// Parse a registry file. Lines starting with `#` and blank lines are skipped. The files are
@@ -28,11 +29,15 @@ pub(crate) fn parse_registry(text: &'static str) -> Vec<RegistryEntry> {
         let Ok(id) = u16::from_str_radix(id.trim_start_matches("0x"), 16) else {
             continue;
         };
-        out.push(RegistryEntry {
-            id,
-            name,
-            probe: probe == "yes",
-        });
+        let probe = match probe.trim() {
+            "no" => None,
+            "yes" => Some(u16::MAX),
+            n => match n.parse::<u16>() {
+                Ok(rank) => Some(rank),
+                Err(_) => continue,
+            },
+        };
+        out.push(RegistryEntry { id, name, probe });
     }
     out
 }
@@ -48,7 +53,12 @@ fn registry() -> &'static Registry {
     R.get_or_init(|| {
         let entries = parse_registry(include_str!("../../data/groups.tsv"));
         let pairs = entries.iter().map(|e| (e.id, e.name)).collect();
-        let probe = entries.iter().filter(|e| e.probe).map(|e| e.id).collect();
+        let mut ranked: Vec<(u16, u16)> = entries
+            .iter()
+            .filter_map(|e| e.probe.map(|r| (r, e.id)))
+            .collect();
+        ranked.sort();
+        let probe = ranked.into_iter().map(|(_, id)| id).collect();
         Registry {
             entries,
             pairs,
@@ -92,7 +102,8 @@ pub fn all_groups() -> &'static [(u16, &'static str)] {
     &registry().pairs
 }
 
-/// Groups a probing ClientHello offers: the ones deployed servers actually pick.
+/// Groups a probing ClientHello offers, in preference order (x25519 first, as current
+/// clients send them): the ones deployed servers actually pick.
 pub fn probe_groups() -> &'static [u16] {
     &registry().probe
 }
@@ -141,7 +152,7 @@ mod tests {
         assert_eq!(group_by_name("prime256v1"), Some(SECP256R1));
         assert_eq!(group_by_name("P-384"), Some(SECP384R1));
         assert_eq!(group_by_name("nope"), None);
-        assert!(probe_groups().contains(&X25519));
+        assert_eq!(&probe_groups()[..2], &[X25519, SECP256R1]);
         assert!(probe_groups().contains(&0x0100));
         assert!(!probe_groups().contains(&0x11ec));
         assert!(is_ffdhe(0x0101) && !is_ffdhe(X25519));

@@ -22,7 +22,9 @@ pub use alert::{Alert, AlertDescription, AlertLevel};
 pub use client_hello::{ClientHello, Sslv2ClientHello};
 pub use extension::{ClientExtension, ServerExtension};
 pub use flight::{FlightProgress, ServerFlight, ServerFlightParser};
-pub use handshake::{CertificateRequest, ServerHello, ServerKeyExchange};
+pub use handshake::{CertificateRequest, KxHint, ServerHello, ServerKeyExchange};
+pub use record::{ContentType, Deframer, Record};
+pub use sslv2::Sslv2ServerHello;
 pub use version::ProtocolVersion;
 
 /// Why bytes from the peer could not be understood.

@@ -16,7 +16,11 @@ fn registry() -> &'static Registry {
         let pairs = entries.iter().map(|e| (e.id, e.name)).collect();
         // Offer modern schemes first: servers that pick the first acceptable one should land
         // on what a current client would get.
-        let mut probe: Vec<u16> = entries.iter().filter(|e| e.probe).map(|e| e.id).collect();
+        let mut probe: Vec<u16> = entries
+            .iter()
+            .filter(|e| e.probe.is_some())
+            .map(|e| e.id)
+            .collect();
         probe.sort_by_key(|&id| (id < 0x0400, std::cmp::Reverse(id >= 0x0800), id));
         Registry {
             entries,
