@@ -323,7 +323,8 @@ fn sni_required() {
         &pki.path("good.key"),
         tempfile::tempdir().unwrap(),
     );
-    let no_sni = openssl_reason(&s_client(server.port, &["-noservername"])).expect("s_client error");
+    let no_sni =
+        openssl_reason(&s_client(server.port, &["-noservername"])).expect("s_client error");
     assert!(python(server.port, "localhost", Some(root)).is_ok());
     let (code, doc) = check(&[&format!("localhost:{}", server.port), "--cafile", root]);
     assert_eq!(code, 0, "clients that send SNI connect");

@@ -240,6 +240,15 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
             "a hello without SNI is refused with alert {alert}; with SNI {} it is accepted",
             ev.sni.as_deref().unwrap_or("")
         ));
+        let key = match alert.as_str() {
+            "unrecognized_name" => "unrecognized_name_alert",
+            "handshake_failure" => "handshake_failure_alert",
+            _ => "other_alert",
+        };
+        f.breaks.push(crate::finding::ClientBreak {
+            client: "clients that send no SNI (openssl s_client -noservername, connections by IP address, Java 6, Python 2.7.8 and older)".into(),
+            error: crate::clients::render_failure("openssl-cli", key, Some(alert)),
+        });
         let sni_fails: Vec<&Simulation> = failing(ev, "sni-required").collect();
         if !sni_fails.is_empty() {
             f.severity = Severity::Error;

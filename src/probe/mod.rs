@@ -146,7 +146,7 @@ impl Prober {
 /// Read until the flight parser says the server's answer is complete (so we never wait on a
 /// timeout once the answer is final), the peer closes, or a read deadline passes.
 pub async fn read_flight(stream: &mut TcpStream, read_timeout: Duration) -> ProbeOutcome {
-    let mut parser = ServerFlightParser::new();
+    let mut parser = ServerFlightParser::new().with_kx_hint(crate::wire::suites::kx_hint);
     let mut buf = vec![0u8; 16 * 1024];
     let mut total = 0usize;
     // A peer that speaks first (SMTP, FTP banners) or answers garbage (HTTP 400) is caught by
