@@ -255,7 +255,7 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
         }
         add_breaks(&mut f, sni_fails.into_iter());
         out.push(f);
-    } else if !failing(ev, "sni-required").next().is_none() {
+    } else if failing(ev, "sni-required").next().is_some() {
         let mut f = finding("sni-required", &[])
             .evidence("the server refused a client's hello with unrecognized_name");
         f.severity = Severity::Error;

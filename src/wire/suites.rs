@@ -534,6 +534,16 @@ pub fn name_of(id: u16) -> String {
     }
 }
 
+/// How the ServerKeyExchange of a suite is laid out, for the flight parser.
+pub fn kx_hint(id: u16) -> super::handshake::KxHint {
+    use super::handshake::KxHint;
+    match by_id(u32::from(id)).map(|s| s.kx) {
+        Some("ECDHE") | Some("ECDHE_PSK") => KxHint::Ecdhe,
+        Some("DHE") | Some("DHE_PSK") => KxHint::Dhe,
+        _ => KxHint::Unknown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -828,15 +838,5 @@ mod tests {
         let r = parse("no\theader\n");
         assert!(r.errors[0].contains("header"));
         assert!(parse("# only comments\n").errors[0].contains("no header"));
-    }
-}
-
-/// How the ServerKeyExchange of a suite is laid out, for the flight parser.
-pub fn kx_hint(id: u16) -> super::handshake::KxHint {
-    use super::handshake::KxHint;
-    match by_id(u32::from(id)).map(|s| s.kx) {
-        Some("ECDHE") | Some("ECDHE_PSK") => KxHint::Ecdhe,
-        Some("DHE") | Some("DHE_PSK") => KxHint::Dhe,
-        _ => KxHint::Unknown,
     }
 }
