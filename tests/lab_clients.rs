@@ -545,3 +545,60 @@ async fn consecutive_ports_table_and_shutdown_on_drop() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_certificate_endpoints_admit_the_lab_client_and_reject_strangers() {
+    let (lab, ca, dir) = start_lab().await;
+    let cert = dir.path().join("tlsdoctor-lab-client.pem");
+    let key = dir.path().join("tlsdoctor-lab-client.key");
+    assert_eq!(std::fs::read_to_string(&cert).unwrap(), lab.client_cert_pem);
+    // A stranger: self-signed client certificate made with the openssl CLI.
+    let stranger_cert = dir.path().join("stranger.pem");
+    let stranger_key = dir.path().join("stranger.key");
+    let status = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=stranger", "-keyout"])
+        .arg(&stranger_key)
+        .arg("-out")
+        .arg(&stranger_cert)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let c = cert.to_str().unwrap();
+    let k = key.to_str().unwrap();
+    let sc = stranger_cert.to_str().unwrap();
+    let sk = stranger_key.to_str().unwrap();
+    let mut failures = Vec::new();
+    for name in ["client-cert-tls12", "client-cert-tls13"] {
+        let ep = lab.endpoint(name).unwrap();
+        let out = run(s_client(ep, &ca, &["-cert", c, "-key", k]), b"hi\n", name).await;
+        if !out.ok {
+            failures.push(format!(
+                "{name} with the lab client certificate:\n{}",
+                out.text
+            ));
+        }
+        let out = run(s_client(ep, &ca, &["-cert", sc, "-key", sk]), b"hi\n", name).await;
+        if out.ok || !out.text.contains("alert") {
+            failures.push(format!(
+                "{name} accepted or ignored a stranger:\n{}",
+                out.text
+            ));
+        }
+    }
+    // curl with the lab client certificate gets through the TLS 1.2 legacy endpoint too.
+    let ep = lab.endpoint("client-cert-tls12").unwrap();
+    let out = run(curl(ep, &ca, &["--cert", c, "--key", k]), b"", ep.name).await;
+    if !out.ok {
+        failures.push(format!("curl with client certificate:\n{}", out.text));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

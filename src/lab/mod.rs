@@ -28,7 +28,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
 use self::legacy::{
-    DHE_RSA_AES128_SHA, DHE_RSA_AES128_SHA256, DhGroup, LegacyConfig, RSA_AES128_SHA,
+    ClientAuth, DHE_RSA_AES128_SHA, DHE_RSA_AES128_SHA256, DhGroup, LegacyConfig, RSA_AES128_SHA,
     RSA_AES128_SHA256, VERSION_TLS10, VERSION_TLS12,
 };
 use self::pki::{Identity, Pki, RsaIdentity};
@@ -82,6 +82,11 @@ pub struct Lab {
     pub root_ca_pem: String,
     /// Where the root was written, if `write_ca` was given.
     pub root_ca_path: Option<PathBuf>,
+    /// A client certificate (PEM, issued by the lab root) the client-certificate endpoints
+    /// accept, and its key.
+    /// Written next to the root as `tlsdoctor-lab-client.pem` / `.key` with `write_ca`.
+    pub client_cert_pem: String,
+    pub client_key_pem: String,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -197,12 +202,17 @@ impl Lab {
         let root_ca_path = match &opts.write_ca {
             Some(dir) => {
                 let path = dir.join("tlsdoctor-lab-root.pem");
-                std::fs::create_dir_all(dir)
-                    .and_then(|_| std::fs::write(&path, &pki.root_pem))
-                    .map_err(|source| LabError::WriteCa {
-                        path: path.clone(),
-                        source,
-                    })?;
+                let write = |p: &PathBuf, text: &str| {
+                    std::fs::create_dir_all(dir)
+                        .and_then(|_| std::fs::write(p, text))
+                        .map_err(|source| LabError::WriteCa {
+                            path: p.clone(),
+                            source,
+                        })
+                };
+                write(&path, &pki.root_pem)?;
+                write(&dir.join("tlsdoctor-lab-client.pem"), &pki.client_chain_pem)?;
+                write(&dir.join("tlsdoctor-lab-client.key"), &pki.client_key_pem)?;
                 Some(path)
             }
             None => None,
@@ -250,6 +260,8 @@ impl Lab {
             endpoints,
             root_ca_pem: pki.root_pem.clone(),
             root_ca_path,
+            client_cert_pem: pki.client_chain_pem.clone(),
+            client_key_pem: pki.client_key_pem.clone(),
             tasks,
         })
     }
@@ -307,7 +319,6 @@ struct Builder<'a> {
 
 type Versions = &'static [&'static rustls::SupportedProtocolVersion];
 const BOTH: Versions = &[&rustls::version::TLS13, &rustls::version::TLS12];
-const ONLY12: Versions = &[&rustls::version::TLS12];
 const ONLY13: Versions = &[&rustls::version::TLS13];
 
 impl Builder<'_> {
@@ -334,7 +345,15 @@ impl Builder<'_> {
             "ocsp-bad" => ocsp(&p.ocsp_bad)?,
             "ocsp-expired" => ocsp(&p.ocsp_expired)?,
             "ocsp-revoked" => ocsp(&p.ocsp_revoked)?,
-            "client-cert-tls12" => self.client_auth(name, ONLY12)?,
+            // OpenSSL-style TLS 1.2 client auth (handshake_failure when no certificate
+            // comes); rustls would answer with the TLS 1.3 certificate_required alert.
+            "client-cert-tls12" => {
+                let auth = ClientAuth::new(p.root_der.clone()).map_err(err)?;
+                self.legacy(name, &p.rsa2048, |c| {
+                    c.dh = Some(strong.clone());
+                    c.client_auth = Some(auth);
+                })
+            }
             "client-cert-tls13" => self.client_auth(name, ONLY13)?,
             "sni-required" => {
                 let key = self.certified_key(&p.healthy).map_err(err)?;
@@ -445,6 +464,7 @@ impl Builder<'_> {
             key: id.key.clone(),
             dh: None,
             response: serve::http_response(name),
+            client_auth: None,
         };
         tweak(&mut cfg);
         Server::Legacy(Arc::new(cfg))

@@ -58,6 +58,10 @@ pub(crate) struct Pki {
     pub ocsp_revoked: Vec<u8>,
     pub rsa2048: RsaIdentity,
     pub rsa1024: RsaIdentity,
+    /// A client certificate (issued by the root) and its key, both PEM, for the
+    /// client-certificate endpoints.
+    pub client_chain_pem: String,
+    pub client_key_pem: String,
 }
 
 /// Any failure while making the PKI; the text says which step.
@@ -146,6 +150,18 @@ pub(crate) fn generate() -> Result<Pki, PkiError> {
         chain: with_int(must.0),
         key: must.1,
     };
+
+    // A client certificate straight from the root (clients such as s_client send only the
+    // first certificate of a -cert file), for clients that must get through client auth.
+    let client_key = KeyPair::generate().map_err(|e| ("client key", e))?;
+    let mut client_params = leaf_params(&["lab client"], valid, false)?;
+    client_params.subject_alt_names.clear();
+    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client_cert = client_params
+        .signed_by(&client_key, &root)
+        .map_err(|e| ("client certificate", e))?;
+    let client_chain_pem = client_cert.pem();
+    let client_key_pem = client_key.serialize_pem();
 
     // Self-signed leaf: a certificate that is its own issuer and no CA.
     let ss_key = KeyPair::generate().map_err(|e| ("self-signed key", e))?;
@@ -265,6 +281,8 @@ pub(crate) fn generate() -> Result<Pki, PkiError> {
             chain: vec![leaf1024, int_der.to_vec()],
             key: rsa1024,
         },
+        client_chain_pem,
+        client_key_pem,
     })
 }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 use num_bigint::BigUint;
 use ring::rand::{SecureRandom, SystemRandom};
 use rsa::RsaPrivateKey;
+use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -87,6 +88,39 @@ pub(crate) struct LegacyConfig {
     pub dh: Option<DhGroup>,
     /// Bytes written back as application data after the first request line.
     pub response: Vec<u8>,
+    /// Require a client certificate (TLS 1.2 only), as OpenSSL-based servers do.
+    pub client_auth: Option<ClientAuth>,
+}
+
+/// The CA a client certificate must chain to.
+pub(crate) struct ClientAuth {
+    root: CertificateDer<'static>,
+    /// DER of the root's subject, sent in CertificateRequest.certificate_authorities.
+    subject: Vec<u8>,
+}
+
+impl ClientAuth {
+    pub fn new(root: CertificateDer<'static>) -> Result<ClientAuth, String> {
+        let (_, cert) = x509_parser::parse_x509_certificate(&root).map_err(|e| e.to_string())?;
+        let subject = cert.tbs_certificate.subject.as_raw().to_vec();
+        Ok(ClientAuth { root, subject })
+    }
+
+    /// Verify a client chain (leaf first) for clientAuth against the root.
+    fn verify(&self, chain: &[CertificateDer<'static>]) -> Result<(), webpki::Error> {
+        let anchor = webpki::anchor_from_trusted_cert(&self.root)?;
+        let leaf = webpki::EndEntityCert::try_from(&chain[0])?;
+        leaf.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &[anchor],
+            &chain[1..],
+            UnixTime::now(),
+            webpki::KeyUsage::client_auth(),
+            None,
+            None,
+        )?;
+        Ok(())
+    }
 }
 
 /// Why a legacy connection ended early. Only for diagnostics; the lab drops these.
@@ -112,6 +146,7 @@ const MAX_REQUEST: usize = 16384;
 // Alert descriptions (RFC 5246 7.2).
 const UNEXPECTED_MESSAGE: u8 = 10;
 const BAD_RECORD_MAC: u8 = 20;
+const BAD_CERTIFICATE: u8 = 42;
 const HANDSHAKE_FAILURE: u8 = 40;
 const ILLEGAL_PARAMETER: u8 = 47;
 const DECODE_ERROR: u8 = 50;
@@ -127,7 +162,9 @@ const HS_CLIENT_HELLO: u8 = 1;
 const HS_SERVER_HELLO: u8 = 2;
 const HS_CERTIFICATE: u8 = 11;
 const HS_SERVER_KEY_EXCHANGE: u8 = 12;
+const HS_CERTIFICATE_REQUEST: u8 = 13;
 const HS_SERVER_HELLO_DONE: u8 = 14;
+const HS_CERTIFICATE_VERIFY: u8 = 15;
 const HS_CLIENT_KEY_EXCHANGE: u8 = 16;
 const HS_FINISHED: u8 = 20;
 
@@ -237,9 +274,46 @@ async fn handshake_and_answer(cfg: &LegacyConfig, conn: &mut Conn) -> Result<(),
         flight.extend_from_slice(&handshake_msg(HS_SERVER_KEY_EXCHANGE, &ske));
         dh_secret = Some((group.clone(), x));
     }
+    if let Some(auth) = &cfg.client_auth {
+        if version < TLS12 {
+            return Err(LegacyError::Protocol(
+                "client authentication is implemented for TLS 1.2 only",
+                HANDSHAKE_FAILURE,
+            ));
+        }
+        // certificate_types rsa_sign(1), ecdsa_sign(64); signature algorithms
+        // ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256, rsa_pkcs1_sha256; one CA name.
+        let mut body = vec![2, 1, 64, 0x00, 0x06, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01];
+        body.extend_from_slice(&((auth.subject.len() + 2) as u16).to_be_bytes());
+        body.extend_from_slice(&(auth.subject.len() as u16).to_be_bytes());
+        body.extend_from_slice(&auth.subject);
+        flight.extend_from_slice(&handshake_msg(HS_CERTIFICATE_REQUEST, &body));
+    }
     flight.extend_from_slice(&handshake_msg(HS_SERVER_HELLO_DONE, &[]));
     conn.transcript.extend_from_slice(&flight);
     conn.write_record(CT_HANDSHAKE, &flight, &rng).await?;
+
+    // The client's Certificate, if we asked for one: none at all is a handshake_failure,
+    // as OpenSSL-based servers answer with SSL_VERIFY_FAIL_IF_NO_PEER_CERT.
+    let mut client_chain = None;
+    if let Some(auth) = &cfg.client_auth {
+        let raw = conn.read_handshake(HS_CERTIFICATE).await?;
+        conn.transcript.extend_from_slice(&raw);
+        let chain = parse_certificate_list(&raw[4..]).ok_or(LegacyError::Protocol(
+            "malformed client Certificate",
+            DECODE_ERROR,
+        ))?;
+        if chain.is_empty() {
+            return Err(LegacyError::Protocol(
+                "client sent no certificate",
+                HANDSHAKE_FAILURE,
+            ));
+        }
+        auth.verify(&chain).map_err(|_| {
+            LegacyError::Protocol("client certificate does not verify", BAD_CERTIFICATE)
+        })?;
+        client_chain = Some(chain);
+    }
 
     // ClientKeyExchange
     let cke_raw = conn.read_handshake(HS_CLIENT_KEY_EXCHANGE).await?;
@@ -252,6 +326,12 @@ async fn handshake_and_answer(cfg: &LegacyConfig, conn: &mut Conn) -> Result<(),
             "malformed ClientKeyExchange",
             DECODE_ERROR,
         ))?;
+    if let Some(chain) = client_chain {
+        let signed = conn.transcript.clone();
+        let raw = conn.read_handshake(HS_CERTIFICATE_VERIFY).await?;
+        verify_certificate_verify(&chain[0], &raw[4..], &signed)?;
+        conn.transcript.extend_from_slice(&raw);
+    }
     let premaster = match dh_secret {
         None => {
             // RSA: on any decryption defect continue with a random secret (RFC 5246 7.4.7.1),
@@ -366,6 +446,48 @@ async fn handshake_and_answer(cfg: &LegacyConfig, conn: &mut Conn) -> Result<(),
     conn.write_record(CT_APPDATA, &cfg.response, &rng).await?;
     conn.write_record(CT_ALERT, &[1, 0], &rng).await?;
     Ok(())
+}
+
+/// Certificate message body: u24 list of u24-length DER certificates (at most 10).
+fn parse_certificate_list(body: &[u8]) -> Option<Vec<CertificateDer<'static>>> {
+    let mut r = Reader::new(body);
+    let mut list = Reader::new(r.vec24()?);
+    if !r.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    while !list.is_empty() {
+        if out.len() == 10 {
+            return None;
+        }
+        out.push(CertificateDer::from(list.vec24()?.to_vec()));
+    }
+    Some(out)
+}
+
+/// Check a TLS 1.2 CertificateVerify (algorithm, signature over the transcript so far).
+fn verify_certificate_verify(
+    leaf: &CertificateDer<'static>,
+    body: &[u8],
+    signed: &[u8],
+) -> Result<(), LegacyError> {
+    let bad = LegacyError::Protocol("client CertificateVerify does not verify", DECRYPT_ERROR);
+    let mut r = Reader::new(body);
+    let (Some(alg), Some(sig)) = (r.u16(), r.vec16()) else {
+        return Err(LegacyError::Protocol(
+            "malformed CertificateVerify",
+            DECODE_ERROR,
+        ));
+    };
+    let alg: &dyn rustls_pki_types::SignatureVerificationAlgorithm = match alg {
+        0x0403 => webpki::ring::ECDSA_P256_SHA256,
+        0x0804 => webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+        0x0401 => webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+        _ => return Err(bad),
+    };
+    let cert = webpki::EndEntityCert::try_from(leaf)
+        .map_err(|_| LegacyError::Protocol("client certificate does not parse", BAD_CERTIFICATE))?;
+    cert.verify_signature(alg, signed, sig).map_err(|_| bad)
 }
 
 fn negotiate_version(versions: &[u16], ch: &ClientHello) -> Option<u16> {
@@ -495,6 +617,11 @@ impl<'a> Reader<'a> {
     }
     fn vec16(&mut self) -> Option<&'a [u8]> {
         let n = self.u16()? as usize;
+        self.take(n)
+    }
+    fn vec24(&mut self) -> Option<&'a [u8]> {
+        let b = self.take(3)?;
+        let n = ((b[0] as usize) << 16) | ((b[1] as usize) << 8) | b[2] as usize;
         self.take(n)
     }
 }
