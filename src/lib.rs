@@ -13,6 +13,7 @@
 //! - [`env`]: the client side — local TLS libraries, interpreters, trust stores, OpenSSL config.
 //! - [`doctor`]: evidence → findings: the diagnosis behind `tlsdoctor check`.
 //! - [`explain`]: offline knowledge base of TLS error messages.
+//! - [`lab`]: the built-in lab of misconfigured servers (tests, demo); never used by scans.
 //! - [`finding`]: the diagnosis vocabulary shared by every check.
 //! - [`report`]: human and JSON rendering; nothing else.
 //! - [`cli`]: the command-line front end.
@@ -24,6 +25,7 @@ pub mod doctor;
 pub mod env;
 pub mod explain;
 pub mod finding;
+pub mod lab;
 pub mod probe;
 pub mod report;
 pub mod scan;
