@@ -45,6 +45,33 @@ enum Command {
     Explain(ExplainArgs),
     /// Inspect this machine's TLS clients: libraries, interpreters, trust stores, OpenSSL config.
     Env(EnvArgs),
+    /// Start the built-in lab: one misconfigured TLS server per failure mode, on loopback.
+    Lab(LabArgs),
+    /// Start the lab and diagnose every endpoint (what `check` does without a target).
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+struct LabArgs {
+    /// Loopback address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    listen: std::net::IpAddr,
+    /// First port; endpoints take consecutive ports (0: any free ports).
+    #[arg(long, default_value_t = 0)]
+    base_port: u16,
+    /// Write the lab root CA (and a client certificate) to this directory.
+    #[arg(long, value_name = "DIR")]
+    write_ca: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Print JSON instead of human output.
+    #[arg(long)]
+    json: bool,
+    /// Deadline in seconds for each connection.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_timeout)]
+    timeout: f64,
 }
 
 #[derive(Args, Debug)]
@@ -96,7 +123,8 @@ struct EnvArgs {
 #[derive(Args, Debug, Clone)]
 pub struct ConnectArgs {
     /// host, host:port, [v6]:port, https://host[:port], mongodb://…, mongodb+srv://…
-    pub target: String,
+    /// (`check` without a target diagnoses the built-in lab instead)
+    pub target: Option<String>,
     /// SNI name to send instead of the host name.
     #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
     pub sni: Option<String>,
@@ -179,6 +207,8 @@ pub fn main() -> i32 {
             Command::Scan(args) => run_scan(args, style).await,
             Command::Explain(args) => run_explain(args, style),
             Command::Env(args) => run_env(args, style).await,
+            Command::Lab(args) => run_lab(args, style).await,
+            Command::Demo(args) => run_demo(args.json, args.timeout, style).await,
         }
     })
 }
@@ -208,7 +238,8 @@ impl ConnectArgs {
 
     /// Parse and resolve the target; a one-line error message on failure.
     pub async fn resolve(&self) -> Result<(TargetSpec, Vec<ResolvedTarget>), String> {
-        let spec = target::parse(&self.target).map_err(|e| e.to_string())?;
+        let input = self.target.as_deref().ok_or("a TARGET is required")?;
+        let spec = target::parse(input).map_err(|e| e.to_string())?;
         let resolved = target::resolve(&spec, &self.resolve_options())
             .await
             .map_err(|e| e.to_string())?;
@@ -221,7 +252,7 @@ async fn run_scan(args: ScanArgs, style: Style) -> i32 {
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
-    let mut doc = ScanDocument::new(&args.connect.target);
+    let mut doc = ScanDocument::new(args.connect.target.as_deref().unwrap_or_default());
     doc.notes = spec.notes.clone();
     let cfg = args.connect.probe_config();
     let mut jobs = Vec::new();
@@ -317,6 +348,9 @@ fn profile_kind_for_local(stack: &crate::env::ClientStack) -> &'static str {
 }
 
 async fn run_check(args: CheckArgs, style: Style) -> i32 {
+    if args.connect.target.is_none() {
+        return run_demo(args.json, args.connect.timeout, style).await;
+    }
     let (spec, targets) = match args.connect.resolve().await {
         Ok(x) => x,
         Err(e) => return fail(&e),
@@ -357,8 +391,10 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
-    let mut doc =
-        crate::report::check::CheckDocument::new(&args.connect.target, args.client.clone());
+    let mut doc = crate::report::check::CheckDocument::new(
+        args.connect.target.as_deref().unwrap_or_default(),
+        args.client.clone(),
+    );
     doc.notes = spec.notes.clone();
     let cfg = args.connect.probe_config();
     let mut jobs = Vec::new();
@@ -419,4 +455,49 @@ fn report_errors(errors: &[ScanFailure]) {
     for e in errors {
         eprintln!("tlsdoctor: error: {}", e.error);
     }
+}
+
+async fn run_demo(json: bool, timeout: f64, style: Style) -> i32 {
+    match crate::demo::run(Duration::from_secs_f64(timeout)).await {
+        Ok(demo) => {
+            if json {
+                println!("{}", to_json(&demo));
+            } else {
+                print!("{}", crate::report::demo::render(&demo, style));
+            }
+            if demo.rows.iter().all(|r| r.correct) {
+                0
+            } else {
+                EXIT_FINDINGS
+            }
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+async fn run_lab(args: LabArgs, style: Style) -> i32 {
+    let opts = crate::lab::LabOptions {
+        listen: args.listen,
+        base_port: args.base_port,
+        write_ca: args.write_ca,
+    };
+    let lab = match crate::lab::Lab::start(&opts).await {
+        Ok(l) => l,
+        Err(e) => return fail(&e.to_string()),
+    };
+    println!(
+        "{}",
+        style.bold("tlsdoctor lab: one misconfigured TLS server per failure mode")
+    );
+    print!("{}", crate::lab::render_table(&lab));
+    if let Some(p) = &lab.root_ca_path {
+        println!(
+            "\nlab root CA written to {} (trust it with --cafile / SSL_CERT_FILE)",
+            p.display()
+        );
+    }
+    println!("\nPress Ctrl-C to stop.");
+    let _ = tokio::signal::ctrl_c().await;
+    drop(lab);
+    0
 }

@@ -21,6 +21,7 @@
 pub mod cert;
 pub mod cli;
 pub mod clients;
+pub mod demo;
 pub mod doctor;
 pub mod env;
 pub mod explain;

@@ -21,6 +21,19 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
             scan_findings(ev, scan, &mut out);
         }
         Err(ScanError::NotTls { first_bytes, .. }) => out.push(not_tls(ev, first_bytes)),
+        Err(e) if ev.sni.is_none() && every_probe_alerted(ev) => {
+            // Nothing was accepted and no name was sent: the classic SNI-only server
+            // reached by IP address.
+            let mut f = finding("sni-required", &[])
+                .evidence("no SNI was sent (the target is an IP address and no --sni was given)")
+                .evidence(e.to_string())
+                .fix_client("Connect with the host name the server expects, or pass it with --sni NAME to tlsdoctor to diagnose further.");
+            f.severity = Severity::Error;
+            f.title =
+                "The server refuses every connection that does not name it (SNI required)".into();
+            add_breaks(&mut f, ev.simulations.iter().filter(|s| !s.connects));
+            out.push(f);
+        }
         Err(e) => {
             let mut f = finding("server-closed", &[]);
             f.title =
@@ -334,6 +347,16 @@ fn scan_findings(_ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>) {
             finding("tls-compression", &[]).evidence(scan.properties.compression.evidence.clone()),
         );
     }
+}
+
+/// Every version probe was answered with an alert (the server speaks TLS but refuses us).
+fn every_probe_alerted(ev: &Evidence) -> bool {
+    ev.simulations.iter().all(|s| !s.connects)
+        && ev.simulations.iter().any(|s| {
+            s.failure
+                .as_ref()
+                .is_some_and(|f| f.key.ends_with("_alert"))
+        })
 }
 
 /// Keep the first finding of each id.

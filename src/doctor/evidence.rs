@@ -279,6 +279,22 @@ pub async fn gather(
         }
     }
 
+    // rustls cannot finish a handshake with every server (CBC-only, old versions); the raw
+    // empty-Certificate probe of the scan covers TLS ≤1.2 there.
+    if facts.client_cert_alert_tls12.is_none() {
+        if let Ok(s) = &scan {
+            let cc = &s.properties.client_certificate;
+            if cc.required == Some(true) {
+                facts.client_cert_alert_tls12 =
+                    cc.alert_without_certificate.as_deref().and_then(|name| {
+                        AlertDescription::ALL
+                            .iter()
+                            .copied()
+                            .find(|a| a.name() == name)
+                    });
+            }
+        }
+    }
     let sims = profiles.iter().map(|p| simulate(ctx, p, &facts));
     let simulations = futures::future::join_all(sims).await;
 

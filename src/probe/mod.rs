@@ -129,6 +129,40 @@ impl Prober {
         }
     }
 
+    /// Send `hello`, read the first flight, then send `followup` (e.g. an empty client
+    /// Certificate) and watch for up to `wait` what the server does about it.
+    pub async fn send_hello_then(
+        &self,
+        hello: &[u8],
+        followup: &[u8],
+        wait: Duration,
+    ) -> (ProbeOutcome, Option<FollowUp>) {
+        let _slot = self.slot().await;
+        let run = async {
+            let mut stream = match self.connect().await {
+                Ok(s) => s,
+                Err(o) => return (o, None),
+            };
+            match tokio::time::timeout(self.cfg.read_timeout, stream.write_all(hello)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return (io_outcome(&e, 0), None),
+                Err(_) => return (ProbeOutcome::Timeout { bytes_received: 0 }, None),
+            }
+            let outcome = read_flight(&mut stream, self.cfg.read_timeout).await;
+            if !matches!(outcome, ProbeOutcome::Accepted(_)) {
+                return (outcome, None);
+            }
+            if stream.write_all(followup).await.is_err() {
+                return (outcome, Some(FollowUp::Closed));
+            }
+            (outcome, Some(watch_for_alert(&mut stream, wait).await))
+        };
+        match tokio::time::timeout(self.cfg.probe_timeout + wait, run).await {
+            Ok(r) => r,
+            Err(_) => (ProbeOutcome::Timeout { bytes_received: 0 }, None),
+        }
+    }
+
     async fn exchange(&self, hello: &[u8]) -> ProbeOutcome {
         let mut stream = match self.connect().await {
             Ok(s) => s,
@@ -185,6 +219,42 @@ pub async fn read_flight(stream: &mut TcpStream, read_timeout: Duration) -> Prob
             return ProbeOutcome::Malformed(format!(
                 "server sent more than {MAX_FLIGHT_BYTES} bytes without completing its first flight"
             ));
+        }
+    }
+}
+
+/// What a server did after a follow-up message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUp {
+    /// It sent this alert.
+    Alert(crate::wire::Alert),
+    /// It closed or reset the connection without an alert.
+    Closed,
+    /// It said nothing within the wait.
+    Silent,
+}
+
+async fn watch_for_alert(stream: &mut TcpStream, wait: Duration) -> FollowUp {
+    use crate::wire::codec::{Codec, Reader};
+    use crate::wire::record::{ContentType, Deframer};
+    let mut deframer = Deframer::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let n = match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return FollowUp::Silent,
+            Ok(Err(_)) | Ok(Ok(0)) => return FollowUp::Closed,
+            Ok(Ok(n)) => n,
+        };
+        if deframer.push(&buf[..n]).is_err() {
+            return FollowUp::Closed;
+        }
+        while let Ok(Some(rec)) = deframer.pop() {
+            if rec.typ == ContentType::Alert {
+                if let Ok(a) = crate::wire::Alert::decode(&mut Reader::new(&rec.payload)) {
+                    return FollowUp::Alert(a);
+                }
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod cert;
 pub mod check;
+pub mod demo;
 pub mod env;
 pub mod explain;
 pub mod scan;

@@ -59,6 +59,11 @@ pub enum NoSniBehaviour {
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientCertRequest {
     pub requested: bool,
+    /// Whether the server insists: measured by answering its request with an empty
+    /// Certificate message (TLS ≤1.2). None when not requested or not measurable.
+    pub required: Option<bool>,
+    /// The alert the server sent when no certificate came.
+    pub alert_without_certificate: Option<String>,
     /// Acceptable CA distinguished names the server lists, as DER hex (rendered by the
     /// certificate module when available).
     pub ca_names_der: Vec<String>,
@@ -113,13 +118,15 @@ pub async fn probe(
             .unwrap_or_default()
     };
     let (rsa_suites, ecdsa_suites) = (of_auth("RSA"), of_auth("ECDSA"));
-    let (compression, fallback, (alpn, alpn_evidence), without_sni, certificates) = futures::join!(
+    let cert_requested = base.is_some_and(|f| f.certificate_request.is_some());
+    let (compression, fallback, (alpn, alpn_evidence), without_sni, certificates, cert_required) = futures::join!(
         compression(ctx, legacy),
         fallback_scsv(ctx, accepted),
         // In TLS 1.3 the ALPN answer travels encrypted; TLS 1.2 shows it in the ServerHello.
         alpn(ctx, legacy),
         without_sni(ctx, best, base),
         certificates(ctx, legacy, rsa_suites, ecdsa_suites),
+        client_cert_required(ctx, legacy.filter(|_| cert_requested)),
     );
     let from_base = |f: &dyn Fn(&ServerFlight) -> Property, what: &str| match base {
         Some(flight) => f(flight),
@@ -127,7 +134,7 @@ pub async fn probe(
             "no TLS 1.2 or older handshake to observe {what} in"
         )),
     };
-    HandshakeProperties {
+    let mut props = HandshakeProperties {
         secure_renegotiation: from_base(
             &|f| {
                 let sh = f.server_hello.as_ref();
@@ -188,6 +195,8 @@ pub async fn probe(
             Some(f) => match &f.certificate_request {
                 Some(cr) => ClientCertRequest {
                     requested: true,
+                    required: None,
+                    alert_without_certificate: None,
                     ca_names_der: cr.ca_names.iter().map(hex::encode).collect(),
                     evidence: format!(
                         "CertificateRequest in the server's flight, {} acceptable CA name(s)",
@@ -196,18 +205,71 @@ pub async fn probe(
                 },
                 None => ClientCertRequest {
                     requested: false,
+                    required: None,
+                    alert_without_certificate: None,
                     ca_names_der: Vec::new(),
                     evidence: "no CertificateRequest in the server's flight".into(),
                 },
             },
             None => ClientCertRequest {
                 requested: false,
+                required: None,
+                alert_without_certificate: None,
                 ca_names_der: Vec::new(),
                 evidence: "not observable without a TLS 1.2 or older handshake".into(),
             },
         },
         certificates,
+    };
+    if let Some((required, alert, evidence)) = cert_required {
+        let cc = &mut props.client_certificate;
+        cc.required = Some(required);
+        cc.alert_without_certificate = alert;
+        cc.evidence = format!("{}; {evidence}", cc.evidence);
     }
+    props
+}
+
+/// Answer the server's CertificateRequest with an empty Certificate message and watch: a
+/// server that requires a certificate aborts at once with an alert.
+async fn client_cert_required(
+    ctx: &ScanContext,
+    v: Option<ProtocolVersion>,
+) -> Option<(bool, Option<String>, String)> {
+    use crate::probe::FollowUp;
+    let v = v?;
+    let hello = super::versions::probe_hello(v, ctx.sni.as_deref());
+    let minor = (v.to_wire() & 0xff) as u8;
+    // record(handshake, v, len 7) { Certificate(11), len 3, certificate_list len 0 }
+    let empty_certificate = [
+        0x16, 0x03, minor, 0x00, 0x07, 0x0b, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
+    ];
+    let wait = ctx
+        .prober
+        .config()
+        .read_timeout
+        .min(std::time::Duration::from_secs(1));
+    let (_, after) = ctx
+        .prober
+        .send_hello_then(&hello, &empty_certificate, wait)
+        .await;
+    Some(match after? {
+        FollowUp::Alert(a) => (
+            true,
+            Some(a.description.name().to_string()),
+            format!("an empty client Certificate was answered with alert {}", a.description.name()),
+        ),
+        FollowUp::Closed => (
+            true,
+            None,
+            "an empty client Certificate made the server close the connection".into(),
+        ),
+        FollowUp::Silent => (
+            false,
+            None,
+            "an empty client Certificate was accepted (the server waits for the key exchange): the certificate is optional".into(),
+        ),
+    })
 }
 
 /// Offer DEFLATE before null compression: a server that picks DEFLATE supports compression
