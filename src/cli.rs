@@ -94,9 +94,35 @@ struct CheckArgs {
     /// Private key of --cert (PEM).
     #[arg(long, value_name = "FILE", requires = "cert")]
     key: Option<std::path::PathBuf>,
+    /// Write the artefacts the fixes need (full chain, OpenSSL client configs, server
+    /// snippets) into this directory.
+    #[arg(long, value_name = "DIR")]
+    write_fixes: Option<std::path::PathBuf>,
+    /// Certificate(s) (PEM) to complete the server's chain with, e.g. the missing intermediate.
+    #[arg(long, value_name = "FILE")]
+    intermediate: Vec<std::path::PathBuf>,
     /// Print JSON (schema: docs/json.md) instead of human output.
     #[arg(long)]
     json: bool,
+}
+
+/// Read every certificate in PEM files, with a one-line error naming a bad file.
+fn read_pem_certs(paths: &[std::path::PathBuf]) -> Result<Vec<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        let text = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        let blocks = pem::parse_many(&text).map_err(|e| format!("{} is not PEM: {e}", p.display()))?;
+        let certs: Vec<Vec<u8>> = blocks
+            .into_iter()
+            .filter(|b| b.tag() == "CERTIFICATE")
+            .map(|b| b.into_contents())
+            .collect();
+        if certs.is_empty() {
+            return Err(format!("{} holds no certificate", p.display()));
+        }
+        out.extend(certs);
+    }
+    Ok(out)
 }
 
 #[derive(Args, Debug)]
@@ -370,6 +396,10 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
             return fail(&e.to_string());
         }
     }
+    let extra_certs = match read_pem_certs(&args.intermediate) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
     // A client named by path, or a profile that also lives on this machine, is measured
     // here so its real configuration drives the diagnosis.
     let mut local = None;
@@ -432,6 +462,16 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
                 address: Some(addr.to_string()),
                 error: e,
             }),
+        }
+    }
+    if let Some(dir) = &args.write_fixes {
+        let many = doc.diagnoses.len() > 1;
+        for d in &doc.diagnoses {
+            let sub = if many { dir.join(d.address.replace([':', '[', ']'], "_")) } else { dir.clone() };
+            match crate::doctor::fixes::write_fixes(d, &sub, &extra_certs) {
+                Ok(w) => doc.fixes_written.extend(w),
+                Err(e) => return fail(&e),
+            }
         }
     }
     if args.json {

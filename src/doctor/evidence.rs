@@ -25,6 +25,8 @@ pub struct Evidence {
     pub handshakes: Vec<(ProtocolVersion, Result<FetchedChain, String>)>,
     /// Where the analysed chain came from.
     pub chain_source: Option<String>,
+    /// The chain as the server sent it (DER, server's order).
+    pub chain_der: Vec<Vec<u8>>,
     pub chain: Option<ChainAnalysis>,
     pub facts: ServerFacts,
     pub profiles: Vec<ClientProfile>,
@@ -247,12 +249,12 @@ pub async fn gather(
         })
     });
     let host = sni.clone().unwrap_or_else(|| addr.ip().to_string());
-    let (chain_source, chain) = match chain_pick {
-        Some((src, der)) if !der.is_empty() => (
-            Some(src),
-            Some(analyze(&der, Some(&host), &stores, SystemTime::now())),
-        ),
-        _ => (None, None),
+    let (chain_source, chain, chain_der) = match chain_pick {
+        Some((src, der)) if !der.is_empty() => {
+            let analysis = analyze(&der, Some(&host), &stores, SystemTime::now());
+            (Some(src), Some(analysis), der)
+        }
+        _ => (None, None, Vec::new()),
     };
 
     let mut facts = ServerFacts::default();
@@ -306,6 +308,7 @@ pub async fn gather(
         handshakes,
         chain_source,
         chain,
+        chain_der,
         facts,
         profiles,
         simulations,

@@ -4,6 +4,7 @@
 mod catalogue;
 mod diagnose;
 mod evidence;
+pub mod fixes;
 
 pub use catalogue::finding as catalogue_finding;
 pub use evidence::{Evidence, gather};

@@ -16,6 +16,8 @@ pub struct CheckDocument {
     pub notes: Vec<String>,
     pub diagnoses: Vec<Diagnosis>,
     pub errors: Vec<super::scan::ScanFailure>,
+    /// Files written by --write-fixes.
+    pub fixes_written: Vec<crate::doctor::fixes::WrittenFix>,
 }
 
 impl CheckDocument {
@@ -28,6 +30,7 @@ impl CheckDocument {
             notes: Vec::new(),
             diagnoses: Vec::new(),
             errors: Vec::new(),
+            fixes_written: Vec::new(),
         }
     }
 }
@@ -39,6 +42,12 @@ pub fn render_human(doc: &CheckDocument, st: Style) -> String {
     }
     for d in &doc.diagnoses {
         out.push_str(&render_diagnosis(d, st));
+    }
+    if !doc.fixes_written.is_empty() {
+        out.push_str(&format!("\n{}\n", st.bold("Fixes written")));
+        for w in &doc.fixes_written {
+            out.push_str(&format!("  {}\n    {}\n", w.path.display(), st.dim(&w.purpose)));
+        }
     }
     out
 }

@@ -172,7 +172,9 @@ pub fn gnutls_serv(priority: &str, extra: &[&str]) -> ServerProcess {
         .arg("--priority")
         .arg(priority)
         .args(extra);
-    spawn_listening("gnutls-serv", cmd, port, Some(dir))
+    let mut p = spawn_listening("gnutls-serv", cmd, port, Some(dir));
+    p.cert = Some(cert);
+    p
 }
 
 /// nginx (several workers) with `server_block` placed inside `http {}`; the block must use

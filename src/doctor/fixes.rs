@@ -1,0 +1,178 @@
+//! `check --write-fixes DIR`: write the artefacts a fix needs, when tlsdoctor can make them:
+//! the full chain the server should serve, last-resort OpenSSL client configurations (with
+//! their warnings), and server configuration snippets. Templates live in data/fixes/.
+
+use super::Diagnosis;
+use std::path::{Path, PathBuf};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// One file written, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WrittenFix {
+    pub path: PathBuf,
+    pub purpose: String,
+}
+
+const NGINX: &str = include_str!("../../data/fixes/nginx.conf");
+const APACHE: &str = include_str!("../../data/fixes/apache.conf");
+const HAPROXY: &str = include_str!("../../data/fixes/haproxy.cfg");
+const LEGACY_CONNECT: &str = include_str!("../../data/fixes/openssl-legacy-server-connect.cnf");
+const SECLEVEL1: &str = include_str!("../../data/fixes/openssl-security-level-1.cnf");
+const LEGACY_PROTOCOLS: &str = include_str!("../../data/fixes/openssl-legacy-protocols.cnf");
+
+/// Findings whose fix on the server is a protocol/cipher configuration change.
+const SERVER_CONFIG_FINDINGS: &[&str] = &[
+    "proto-server-too-old",
+    "no-shared-cipher",
+    "dh-too-small",
+    "no-secure-renegotiation",
+    "legacy-protocols-enabled",
+    "insecure-cipher-suites",
+    "tls-compression",
+];
+
+/// Findings a correctly ordered, complete chain fixes.
+const CHAIN_FINDINGS: &[&str] = &["cert-missing-intermediate", "cert-chain-order", "cert-extra-certs"];
+
+fn has(d: &Diagnosis, ids: &[&str]) -> bool {
+    d.findings.iter().any(|f| ids.contains(&f.id.as_str()))
+}
+
+/// Write every applicable fix for `d` into `dir`. `extra` are certificates the user supplied
+/// (e.g. the missing intermediate) to complete the chain.
+pub fn write_fixes(d: &Diagnosis, dir: &Path, extra: &[Vec<u8>]) -> Result<Vec<WrittenFix>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut written = Vec::new();
+    let target = d.target.clone();
+    let fill = |t: &str, path: &Path, extra: &[(&str, String)]| {
+        let mut s = t
+            .replace("{target}", &target)
+            .replace("{path}", &path.display().to_string());
+        for (k, v) in extra {
+            s = s.replace(&format!("{{{k}}}"), v);
+        }
+        s
+    };
+
+    let chain = d.evidence.as_ref().map(|e| e.chain_der.clone()).unwrap_or_default();
+    if has(d, CHAIN_FINDINGS) && !chain.is_empty() {
+        let (pem, missing) = full_chain(&chain, extra);
+        let mut purpose = "the certificate chain the server should send: leaf first, then each intermediate, no root".to_string();
+        if let Some(issuer) = missing {
+            purpose.push_str(&format!(
+                "; still INCOMPLETE: append the certificate of \"{issuer}\" (pass it with --intermediate FILE, or download it from the leaf's AIA caIssuers URL)"
+            ));
+        }
+        put(&mut written, dir, "fullchain.pem", pem, purpose)?;
+    }
+    if has(d, &["no-secure-renegotiation"]) {
+        let p = dir.join("openssl-legacy-server-connect.cnf");
+        put(&mut written, dir,
+            "openssl-legacy-server-connect.cnf",
+            fill(LEGACY_CONNECT, &p, &[]),
+            "last resort for one client: OPENSSL_CONF that allows servers without RFC 5746 (read its warning)".into(),
+        )?;
+    }
+    let weak: Vec<&str> = [
+        ("dh-too-small", "DHE parameters are smaller than 2048 bits"),
+        ("cert-weak-key", "certificate key is smaller than 2048 bits"),
+        ("cert-sha1-signature", "certificate chain is signed with SHA-1"),
+    ]
+    .iter()
+    .filter(|(id, _)| has(d, &[id]))
+    .map(|(_, w)| *w)
+    .collect();
+    if !weak.is_empty() {
+        let p = dir.join("openssl-security-level-1.cnf");
+        put(&mut written, dir,
+            "openssl-security-level-1.cnf",
+            fill(SECLEVEL1, &p, &[("weakness", weak.join(" and "))]),
+            "last resort for one client: OPENSSL_CONF at security level 1 (read its warning)".into(),
+        )?;
+    }
+    if has(d, &["proto-server-too-old"]) {
+        let p = dir.join("openssl-legacy-protocols.cnf");
+        put(&mut written, dir,
+            "openssl-legacy-protocols.cnf",
+            fill(LEGACY_PROTOCOLS, &p, &[("versions", "TLS 1.0/1.1".into())]),
+            "last resort for one client: OPENSSL_CONF that re-enables TLS 1.0/1.1 (read its warning)".into(),
+        )?;
+    }
+    if has(d, SERVER_CONFIG_FINDINGS) {
+        for (name, t, what) in [
+            ("nginx-tls.conf", NGINX, "nginx"),
+            ("apache-tls.conf", APACHE, "Apache httpd"),
+            ("haproxy-tls.cfg", HAPROXY, "HAProxy"),
+        ] {
+            let p = dir.join(name);
+            put(&mut written, dir, name, fill(t, &p, &[]), format!("{what}: protocol and cipher settings that fix the server side"))?;
+        }
+    }
+    if !written.is_empty() {
+        let mut index = format!("Fixes tlsdoctor wrote for {target}:\n\n");
+        for w in &written {
+            index.push_str(&format!(
+                "{}\n    {}\n",
+                w.path.file_name().unwrap_or_default().to_string_lossy(),
+                w.purpose
+            ));
+        }
+        put(&mut written, dir, "README.txt", index, "what each file is for".into())?;
+    }
+    Ok(written)
+}
+
+fn put(written: &mut Vec<WrittenFix>, dir: &Path, name: &str, body: String, purpose: String) -> Result<(), String> {
+    let path = dir.join(name);
+    std::fs::write(&path, body).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    written.push(WrittenFix { path, purpose });
+    Ok(())
+}
+
+/// Order the certificates into leaf → intermediates by issuer links, using what the server
+/// sent plus `extra`; roots (self-signed) are left out, as servers should not send them.
+/// Returns the PEM and, when the chain still does not reach a self-signed issuer or a
+/// certificate we have, the name of the first missing issuer.
+pub fn full_chain(sent: &[Vec<u8>], extra: &[Vec<u8>]) -> (String, Option<String>) {
+    let pool: Vec<&Vec<u8>> = sent.iter().chain(extra.iter()).collect();
+    let parsed: Vec<Option<X509Certificate<'_>>> = pool
+        .iter()
+        .map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
+        .collect();
+    let mut order: Vec<usize> = vec![0];
+    let mut missing = None;
+    loop {
+        let cur = match parsed[*order.last().unwrap_or(&0)].as_ref() {
+            Some(c) => c,
+            None => break,
+        };
+        if cur.subject().as_raw() == cur.issuer().as_raw() {
+            // Reached a self-signed certificate: a root. Servers need not send it.
+            order.pop();
+            break;
+        }
+        let next = parsed.iter().enumerate().position(|(i, c)| {
+            !order.contains(&i)
+                && c.as_ref()
+                    .is_some_and(|c| c.subject().as_raw() == cur.issuer().as_raw())
+        });
+        match next {
+            Some(i) => order.push(i),
+            None => {
+                missing = Some(cur.issuer().to_string());
+                break;
+            }
+        }
+        if order.len() > pool.len() {
+            break;
+        }
+    }
+    if order.is_empty() {
+        order.push(0);
+    }
+    let pem = order
+        .iter()
+        .map(|&i| pem::encode(&pem::Pem::new("CERTIFICATE", pool[i].clone())))
+        .collect::<String>();
+    (pem, missing)
+}

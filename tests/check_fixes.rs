@@ -1,0 +1,77 @@
+//! `check --write-fixes`: the artefacts really fix the problem when applied.
+
+mod common;
+
+use common::cli::tlsdoctor;
+use common::clients::{python, python_with};
+use common::pki::Pki;
+use common::servers::{gnutls_serv, nginx_with, openssl_s_server_with};
+
+#[test]
+fn full_chain_bundle_fixes_a_missing_intermediate() {
+    let pki = Pki::build();
+    let root = pki.path("root.pem");
+    let root = root.to_str().unwrap();
+    // The server sends only its leaf.
+    let broken = openssl_s_server_with(&[], &pki.path("good.pem"), &pki.path("good.key"), None);
+    assert!(python(broken.port, "localhost", Some(root)).is_err());
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("fixes");
+    let run = tlsdoctor(&[
+        "check",
+        &format!("localhost:{}", broken.port),
+        "--cafile",
+        root,
+        "--write-fixes",
+        dir.to_str().unwrap(),
+        "--intermediate",
+        pki.path("int.pem").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("fullchain.pem"), "{}", run.stdout);
+    let bundle = dir.join("fullchain.pem");
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 2, "leaf + intermediate, no root");
+    // Serve the written bundle: the same client now connects.
+    let fixed = nginx_with(
+        "server { listen 127.0.0.1:{port} ssl; server_name localhost;\n\
+           ssl_certificate {cert}; ssl_certificate_key {key}; location / { return 200 'ok'; } }",
+        &bundle,
+        &pki.path("good.key"),
+        tempfile::tempdir().unwrap(),
+    );
+    assert!(python(fixed.port, "localhost", Some(root)).is_ok(), "the written chain must verify");
+    let run = tlsdoctor(&["check", &format!("localhost:{}", fixed.port), "--cafile", root]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
+#[test]
+fn legacy_connect_config_lets_the_client_through() {
+    let server = gnutls_serv("NORMAL:-VERS-TLS1.3:%DISABLE_SAFE_RENEGOTIATION", &[]);
+    let cafile = server_cert(&server);
+    let err = python(server.port, "localhost", Some(&cafile)).expect_err("must fail before the fix");
+    assert!(err.contains("UNSAFE_LEGACY_RENEGOTIATION_DISABLED"), "{err}");
+    let out = tempfile::tempdir().unwrap();
+    let run = tlsdoctor(&[
+        "check",
+        &format!("localhost:{}", server.port),
+        "--cafile",
+        &cafile,
+        "--write-fixes",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1);
+    let cnf = out.path().join("openssl-legacy-server-connect.cnf");
+    let text = std::fs::read_to_string(&cnf).unwrap();
+    assert!(text.contains("WARNING"), "the config carries its warning");
+    for snippet in ["nginx-tls.conf", "apache-tls.conf", "haproxy-tls.cfg", "README.txt"] {
+        assert!(out.path().join(snippet).exists(), "{snippet}");
+    }
+    let ok = python_with(server.port, "localhost", Some(&cafile), &[("OPENSSL_CONF", cnf.to_str().unwrap())]);
+    assert!(ok.is_ok(), "with the written OPENSSL_CONF the client connects: {ok:?}");
+}
+
+/// gnutls_serv's fixture certificate, as a CA file for clients.
+fn server_cert(server: &common::servers::ServerProcess) -> String {
+    server.cert.as_ref().expect("fixture certificate").to_str().unwrap().to_string()
+}
