@@ -111,7 +111,8 @@ fn read_pem_certs(paths: &[std::path::PathBuf]) -> Result<Vec<Vec<u8>>, String> 
     let mut out = Vec::new();
     for p in paths {
         let text = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-        let blocks = pem::parse_many(&text).map_err(|e| format!("{} is not PEM: {e}", p.display()))?;
+        let blocks =
+            pem::parse_many(&text).map_err(|e| format!("{} is not PEM: {e}", p.display()))?;
         let certs: Vec<Vec<u8>> = blocks
             .into_iter()
             .filter(|b| b.tag() == "CERTIFICATE")
@@ -467,7 +468,11 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
     if let Some(dir) = &args.write_fixes {
         let many = doc.diagnoses.len() > 1;
         for d in &doc.diagnoses {
-            let sub = if many { dir.join(d.address.replace([':', '[', ']'], "_")) } else { dir.clone() };
+            let sub = if many {
+                dir.join(d.address.replace([':', '[', ']'], "_"))
+            } else {
+                dir.clone()
+            };
             match crate::doctor::fixes::write_fixes(d, &sub, &extra_certs) {
                 Ok(w) => doc.fixes_written.extend(w),
                 Err(e) => return fail(&e),

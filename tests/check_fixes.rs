@@ -31,7 +31,11 @@ fn full_chain_bundle_fixes_a_missing_intermediate() {
     assert!(run.stdout.contains("fullchain.pem"), "{}", run.stdout);
     let bundle = dir.join("fullchain.pem");
     let text = std::fs::read_to_string(&bundle).unwrap();
-    assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 2, "leaf + intermediate, no root");
+    assert_eq!(
+        text.matches("BEGIN CERTIFICATE").count(),
+        2,
+        "leaf + intermediate, no root"
+    );
     // Serve the written bundle: the same client now connects.
     let fixed = nginx_with(
         "server { listen 127.0.0.1:{port} ssl; server_name localhost;\n\
@@ -40,8 +44,16 @@ fn full_chain_bundle_fixes_a_missing_intermediate() {
         &pki.path("good.key"),
         tempfile::tempdir().unwrap(),
     );
-    assert!(python(fixed.port, "localhost", Some(root)).is_ok(), "the written chain must verify");
-    let run = tlsdoctor(&["check", &format!("localhost:{}", fixed.port), "--cafile", root]);
+    assert!(
+        python(fixed.port, "localhost", Some(root)).is_ok(),
+        "the written chain must verify"
+    );
+    let run = tlsdoctor(&[
+        "check",
+        &format!("localhost:{}", fixed.port),
+        "--cafile",
+        root,
+    ]);
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
 
@@ -49,8 +61,12 @@ fn full_chain_bundle_fixes_a_missing_intermediate() {
 fn legacy_connect_config_lets_the_client_through() {
     let server = gnutls_serv("NORMAL:-VERS-TLS1.3:%DISABLE_SAFE_RENEGOTIATION", &[]);
     let cafile = server_cert(&server);
-    let err = python(server.port, "localhost", Some(&cafile)).expect_err("must fail before the fix");
-    assert!(err.contains("UNSAFE_LEGACY_RENEGOTIATION_DISABLED"), "{err}");
+    let err =
+        python(server.port, "localhost", Some(&cafile)).expect_err("must fail before the fix");
+    assert!(
+        err.contains("UNSAFE_LEGACY_RENEGOTIATION_DISABLED"),
+        "{err}"
+    );
     let out = tempfile::tempdir().unwrap();
     let run = tlsdoctor(&[
         "check",
@@ -64,14 +80,33 @@ fn legacy_connect_config_lets_the_client_through() {
     let cnf = out.path().join("openssl-legacy-server-connect.cnf");
     let text = std::fs::read_to_string(&cnf).unwrap();
     assert!(text.contains("WARNING"), "the config carries its warning");
-    for snippet in ["nginx-tls.conf", "apache-tls.conf", "haproxy-tls.cfg", "README.txt"] {
+    for snippet in [
+        "nginx-tls.conf",
+        "apache-tls.conf",
+        "haproxy-tls.cfg",
+        "README.txt",
+    ] {
         assert!(out.path().join(snippet).exists(), "{snippet}");
     }
-    let ok = python_with(server.port, "localhost", Some(&cafile), &[("OPENSSL_CONF", cnf.to_str().unwrap())]);
-    assert!(ok.is_ok(), "with the written OPENSSL_CONF the client connects: {ok:?}");
+    let ok = python_with(
+        server.port,
+        "localhost",
+        Some(&cafile),
+        &[("OPENSSL_CONF", cnf.to_str().unwrap())],
+    );
+    assert!(
+        ok.is_ok(),
+        "with the written OPENSSL_CONF the client connects: {ok:?}"
+    );
 }
 
 /// gnutls_serv's fixture certificate, as a CA file for clients.
 fn server_cert(server: &common::servers::ServerProcess) -> String {
-    server.cert.as_ref().expect("fixture certificate").to_str().unwrap().to_string()
+    server
+        .cert
+        .as_ref()
+        .expect("fixture certificate")
+        .to_str()
+        .unwrap()
+        .to_string()
 }

@@ -14,9 +14,18 @@ fn demo_diagnoses_every_endpoint() {
     let wrong: Vec<String> = rows
         .iter()
         .filter(|r| r["correct"] != true)
-        .map(|r| format!("{}: expected {}, got errors {} warnings {}", r["endpoint"], r["expected"], r["errors"], r["warnings"]))
+        .map(|r| {
+            format!(
+                "{}: expected {}, got errors {} warnings {}",
+                r["endpoint"], r["expected"], r["errors"], r["warnings"]
+            )
+        })
         .collect();
-    assert!(wrong.is_empty(), "misdiagnosed endpoints:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "misdiagnosed endpoints:\n{}",
+        wrong.join("\n")
+    );
     assert_eq!(run.code, 0);
     // The healthy endpoint raises no error at all.
     let healthy = rows.iter().find(|r| r["endpoint"] == "healthy").unwrap();
@@ -27,7 +36,19 @@ fn demo_diagnoses_every_endpoint() {
 fn check_without_target_runs_the_demo() {
     let run = tlsdoctor(&["check"]);
     assert!(run.stdout.contains("tlsdoctor demo"), "{}", run.stdout);
-    assert!(run.stdout.contains("no-secure-renegotiation"), "{}", run.stdout);
-    assert!(run.stdout.contains("endpoints diagnosed as expected"), "{}", run.stdout);
-    assert!(run.stdout.contains("Example: the full diagnosis"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("no-secure-renegotiation"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("endpoints diagnosed as expected"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Example: the full diagnosis"),
+        "{}",
+        run.stdout
+    );
 }

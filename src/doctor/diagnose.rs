@@ -45,7 +45,42 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
         }
     }
     dedupe(&mut out);
+    local_client_context(ev, &mut out);
     out
+}
+
+/// When the verdict rests on a local client's own settings, say so on the findings those
+/// settings decide.
+fn local_client_context(ev: &Evidence, out: &mut [Finding]) {
+    let Some(local) = &ev.local_client else {
+        return;
+    };
+    let conf = local.openssl_conf.as_ref().map(|p| p.display().to_string());
+    for f in out.iter_mut() {
+        match f.id.as_str() {
+            "proto-client-too-old" | "proto-server-too-old" => {
+                f.evidence.push(format!(
+                    "{} on this machine negotiates {} to {}",
+                    local.name,
+                    local.min_protocol.as_deref().unwrap_or("?"),
+                    local.max_protocol.as_deref().unwrap_or("?")
+                ));
+                if let Some(c) = &conf {
+                    f.evidence.push(format!("it loads the OpenSSL configuration {c}; MinProtocol/MaxProtocol there narrow its range"));
+                    f.fix_client.insert(0, format!("Check MinProtocol/MaxProtocol in {c} (or unset OPENSSL_CONF for this client): 'tlsdoctor env' shows what it sets."));
+                }
+            }
+            "no-secure-renegotiation" if local.unsafe_legacy_server_connect == Some(true) => {
+                f.evidence.push(format!(
+                    "{} on this machine connects anyway: its OpenSSL configuration{} enables UnsafeLegacyServerConnect",
+                    local.name,
+                    conf.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+                ));
+                f.evidence.push("that option re-opens the TLS renegotiation attack (CVE-2009-3555) for every connection this client makes: keep it to this one server and get the server fixed".into());
+            }
+            _ => {}
+        }
+    }
 }
 
 fn add_breaks<'a>(f: &mut Finding, sims: impl Iterator<Item = &'a Simulation>) {

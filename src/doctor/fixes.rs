@@ -32,7 +32,11 @@ const SERVER_CONFIG_FINDINGS: &[&str] = &[
 ];
 
 /// Findings a correctly ordered, complete chain fixes.
-const CHAIN_FINDINGS: &[&str] = &["cert-missing-intermediate", "cert-chain-order", "cert-extra-certs"];
+const CHAIN_FINDINGS: &[&str] = &[
+    "cert-missing-intermediate",
+    "cert-chain-order",
+    "cert-extra-certs",
+];
 
 fn has(d: &Diagnosis, ids: &[&str]) -> bool {
     d.findings.iter().any(|f| ids.contains(&f.id.as_str()))
@@ -40,7 +44,11 @@ fn has(d: &Diagnosis, ids: &[&str]) -> bool {
 
 /// Write every applicable fix for `d` into `dir`. `extra` are certificates the user supplied
 /// (e.g. the missing intermediate) to complete the chain.
-pub fn write_fixes(d: &Diagnosis, dir: &Path, extra: &[Vec<u8>]) -> Result<Vec<WrittenFix>, String> {
+pub fn write_fixes(
+    d: &Diagnosis,
+    dir: &Path,
+    extra: &[Vec<u8>],
+) -> Result<Vec<WrittenFix>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut written = Vec::new();
     let target = d.target.clone();
@@ -54,7 +62,11 @@ pub fn write_fixes(d: &Diagnosis, dir: &Path, extra: &[Vec<u8>]) -> Result<Vec<W
         s
     };
 
-    let chain = d.evidence.as_ref().map(|e| e.chain_der.clone()).unwrap_or_default();
+    let chain = d
+        .evidence
+        .as_ref()
+        .map(|e| e.chain_der.clone())
+        .unwrap_or_default();
     if has(d, CHAIN_FINDINGS) && !chain.is_empty() {
         let (pem, missing) = full_chain(&chain, extra);
         let mut purpose = "the certificate chain the server should send: leaf first, then each intermediate, no root".to_string();
@@ -76,7 +88,10 @@ pub fn write_fixes(d: &Diagnosis, dir: &Path, extra: &[Vec<u8>]) -> Result<Vec<W
     let weak: Vec<&str> = [
         ("dh-too-small", "DHE parameters are smaller than 2048 bits"),
         ("cert-weak-key", "certificate key is smaller than 2048 bits"),
-        ("cert-sha1-signature", "certificate chain is signed with SHA-1"),
+        (
+            "cert-sha1-signature",
+            "certificate chain is signed with SHA-1",
+        ),
     ]
     .iter()
     .filter(|(id, _)| has(d, &[id]))
@@ -84,10 +99,13 @@ pub fn write_fixes(d: &Diagnosis, dir: &Path, extra: &[Vec<u8>]) -> Result<Vec<W
     .collect();
     if !weak.is_empty() {
         let p = dir.join("openssl-security-level-1.cnf");
-        put(&mut written, dir,
+        put(
+            &mut written,
+            dir,
             "openssl-security-level-1.cnf",
             fill(SECLEVEL1, &p, &[("weakness", weak.join(" and "))]),
-            "last resort for one client: OPENSSL_CONF at security level 1 (read its warning)".into(),
+            "last resort for one client: OPENSSL_CONF at security level 1 (read its warning)"
+                .into(),
         )?;
     }
     if has(d, &["proto-server-too-old"]) {
@@ -105,7 +123,13 @@ pub fn write_fixes(d: &Diagnosis, dir: &Path, extra: &[Vec<u8>]) -> Result<Vec<W
             ("haproxy-tls.cfg", HAPROXY, "HAProxy"),
         ] {
             let p = dir.join(name);
-            put(&mut written, dir, name, fill(t, &p, &[]), format!("{what}: protocol and cipher settings that fix the server side"))?;
+            put(
+                &mut written,
+                dir,
+                name,
+                fill(t, &p, &[]),
+                format!("{what}: protocol and cipher settings that fix the server side"),
+            )?;
         }
     }
     if !written.is_empty() {
@@ -117,12 +141,24 @@ pub fn write_fixes(d: &Diagnosis, dir: &Path, extra: &[Vec<u8>]) -> Result<Vec<W
                 w.purpose
             ));
         }
-        put(&mut written, dir, "README.txt", index, "what each file is for".into())?;
+        put(
+            &mut written,
+            dir,
+            "README.txt",
+            index,
+            "what each file is for".into(),
+        )?;
     }
     Ok(written)
 }
 
-fn put(written: &mut Vec<WrittenFix>, dir: &Path, name: &str, body: String, purpose: String) -> Result<(), String> {
+fn put(
+    written: &mut Vec<WrittenFix>,
+    dir: &Path,
+    name: &str,
+    body: String,
+    purpose: String,
+) -> Result<(), String> {
     let path = dir.join(name);
     std::fs::write(&path, body).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     written.push(WrittenFix { path, purpose });

@@ -46,7 +46,11 @@ pub fn render_human(doc: &CheckDocument, st: Style) -> String {
     if !doc.fixes_written.is_empty() {
         out.push_str(&format!("\n{}\n", st.bold("Fixes written")));
         for w in &doc.fixes_written {
-            out.push_str(&format!("  {}\n    {}\n", w.path.display(), st.dim(&w.purpose)));
+            out.push_str(&format!(
+                "  {}\n    {}\n",
+                w.path.display(),
+                st.dim(&w.purpose)
+            ));
         }
     }
     out

@@ -23,9 +23,15 @@ impl Run {
 
 /// Run `tlsdoctor ARGS` with colour off.
 pub fn tlsdoctor(args: &[&str]) -> Run {
+    tlsdoctor_env(args, &[])
+}
+
+/// Run `tlsdoctor ARGS` with extra environment variables.
+pub fn tlsdoctor_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let start = Instant::now();
     let out: Output = Command::new(env!("CARGO_BIN_EXE_tlsdoctor"))
         .args(args)
+        .envs(env.iter().copied())
         .env("NO_COLOR", "1")
         .output()
         .expect("run tlsdoctor");
