@@ -196,3 +196,21 @@ fn client_certificate_request_is_reported() {
         s["properties"]
     );
 }
+
+#[test]
+fn session_resumption_by_id_and_ticket() {
+    let tickets = openssl_s_server(&["-tls1_2"]);
+    let no_tickets = openssl_s_server(&["-tls1_2", "-no_ticket"]);
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| scan(&tickets.target()));
+        let b = s.spawn(|| scan(&no_tickets.target()));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let p = &a["properties"];
+    assert_eq!(p["resumption_session_id"]["supported"], true, "{p:#}");
+    assert_eq!(p["resumption_ticket"]["supported"], true, "{p:#}");
+    let p = &b["properties"];
+    assert_eq!(p["session_ticket"]["supported"], false, "{p:#}");
+    assert_eq!(p["resumption_ticket"]["supported"], false, "{p:#}");
+    assert_eq!(p["resumption_session_id"]["supported"], true, "{p:#}");
+}

@@ -129,6 +129,32 @@ impl ServerCertVerifier for Recorder {
     }
 }
 
+/// Every signature scheme the provider verifies, plus the SHA-1 ones old servers use.
+fn verify_schemes(provider: &rustls::crypto::CryptoProvider) -> Vec<SignatureScheme> {
+    let mut schemes = provider
+        .signature_verification_algorithms
+        .supported_schemes();
+    for extra in [
+        SignatureScheme::RSA_PKCS1_SHA1,
+        SignatureScheme::ECDSA_SHA1_Legacy,
+    ] {
+        if !schemes.contains(&extra) {
+            schemes.push(extra);
+        }
+    }
+    schemes
+}
+
+/// A verifier that accepts any server, for probes that need a finished handshake only as
+/// evidence (resumption, ALPN over TLS 1.3); never for anything that carries user data.
+pub fn evidence_only_verifier() -> Arc<dyn ServerCertVerifier> {
+    let provider = rustls::crypto::ring::default_provider();
+    Arc::new(Recorder {
+        seen: Arc::new(Mutex::new(Recorded::default())),
+        schemes: verify_schemes(&provider),
+    })
+}
+
 /// Records the CA names of a CertificateRequest and sends no client certificate.
 #[derive(Debug)]
 struct NoClientCert {
@@ -188,18 +214,7 @@ pub async fn fetch_chain(
     };
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let schemes = provider
-        .signature_verification_algorithms
-        .supported_schemes();
-    let mut schemes = schemes;
-    for extra in [
-        SignatureScheme::RSA_PKCS1_SHA1,
-        SignatureScheme::ECDSA_SHA1_Legacy,
-    ] {
-        if !schemes.contains(&extra) {
-            schemes.push(extra);
-        }
-    }
+    let schemes = verify_schemes(&provider);
     let seen = Arc::new(Mutex::new(Recorded::default()));
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)

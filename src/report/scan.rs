@@ -178,6 +178,8 @@ fn render_properties(s: &ServerScan, st: Style) -> String {
         ("TLS compression", &p.compression, false),
         ("Extended master secret", &p.extended_master_secret, true),
         ("Session tickets", &p.session_ticket, true),
+        ("Resumption by session ID", &p.resumption_session_id, true),
+        ("Resumption by ticket", &p.resumption_ticket, true),
         ("TLS_FALLBACK_SCSV honoured", &p.fallback_scsv, true),
         ("OCSP stapling", &p.ocsp_stapling, true),
     ];

@@ -6,6 +6,7 @@ pub mod ciphers;
 pub mod groups;
 pub mod plaintext;
 pub mod properties;
+pub mod resumption;
 pub mod versions;
 
 use crate::probe::Prober;
@@ -83,11 +84,18 @@ pub async fn scan_server(
     let tls13 = accepted.contains(&ProtocolVersion::Tls13);
     // Every check below needs only the accepted versions: run them all at once; the
     // prober's connection cap keeps the load on the server bounded.
-    let (cipher_suites, key_exchange, properties) = futures::join!(
+    let tls12 = accepted.contains(&ProtocolVersion::Tls12);
+    let ticket_acked = base
+        .and_then(|f| f.server_hello.as_ref())
+        .is_some_and(|sh| sh.has_extension(0x0023));
+    let (cipher_suites, key_exchange, mut properties, (by_id, by_ticket)) = futures::join!(
         ciphers::enumerate(ctx, &accepted),
         groups::probe(ctx, tls13, legacy),
         properties::probe(ctx, &accepted, legacy, base),
+        resumption::probe(ctx, tls12, ticket_acked),
     );
+    properties.resumption_session_id = by_id;
+    properties.resumption_ticket = by_ticket;
     Ok(ServerScan {
         target,
         address: ctx.prober.addr().to_string(),

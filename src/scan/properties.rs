@@ -12,7 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// A yes/no property with the evidence it rests on; `None` when it could not be measured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Property {
     pub supported: Option<bool>,
     pub evidence: String,
@@ -87,6 +87,10 @@ pub struct HandshakeProperties {
     pub compression: Property,
     pub extended_master_secret: Property,
     pub session_ticket: Property,
+    /// TLS 1.2 resumption by session ID (filled by the resumption check).
+    pub resumption_session_id: Property,
+    /// TLS 1.2 resumption by session ticket (filled by the resumption check).
+    pub resumption_ticket: Property,
     pub fallback_scsv: Property,
     pub alpn: Vec<String>,
     pub alpn_evidence: String,
@@ -175,6 +179,8 @@ pub async fn probe(
             },
             "session_ticket",
         ),
+        resumption_session_id: Property::unknown("not measured"),
+        resumption_ticket: Property::unknown("not measured"),
         fallback_scsv: fallback,
         alpn,
         alpn_evidence,
