@@ -34,4 +34,3 @@ pub mod simulate;
 pub mod target;
 pub mod wire;
 
-mod deps_warm;

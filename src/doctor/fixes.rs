@@ -177,11 +177,7 @@ pub fn full_chain(sent: &[Vec<u8>], extra: &[Vec<u8>]) -> (String, Option<String
         .collect();
     let mut order: Vec<usize> = vec![0];
     let mut missing = None;
-    loop {
-        let cur = match parsed[*order.last().unwrap_or(&0)].as_ref() {
-            Some(c) => c,
-            None => break,
-        };
+    while let Some(cur) = parsed[*order.last().unwrap_or(&0)].as_ref() {
         if cur.subject().as_raw() == cur.issuer().as_raw() {
             // Reached a self-signed certificate: a root. Servers need not send it.
             order.pop();
