@@ -33,4 +33,3 @@ pub mod scan;
 pub mod simulate;
 pub mod target;
 pub mod wire;
-
