@@ -5,6 +5,7 @@ pub mod check;
 pub mod env;
 pub mod explain;
 pub mod scan;
+pub mod simulate;
 pub mod style;
 
 /// Version stamp of every JSON document tlsdoctor prints; bumped on incompatible changes.
