@@ -205,4 +205,28 @@ mod tests {
         }
         assert_eq!(all_profiles().len(), PROFILE_FILES.len());
     }
+
+    #[test]
+    fn every_recorded_profile_parses() {
+        use super::super::recorded_files::RECORDED_FILES;
+        for (file, text) in RECORDED_FILES {
+            let p: ClientProfile = toml::from_str(text).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let bytes = p.hello_bytes();
+            assert!(!bytes.is_empty(), "{file}: hello is not hex");
+            // SSLv2-format hellos are replayed as they are; every other one must parse.
+            if bytes[0] & 0x80 == 0 {
+                crate::wire::ClientHello::parse_record(&bytes)
+                    .unwrap_or_else(|e| panic!("{file}: {e}"));
+            }
+            assert!(p.recorded && p.policy.min() <= p.policy.max(), "{file}");
+        }
+        assert_eq!(recorded_profiles().len(), RECORDED_FILES.len());
+        assert!(RECORDED_FILES.len() >= 177);
+        // Ids are unique across captured and recorded profiles.
+        let mut ids: Vec<&str> = every_profile().map(|p| p.id.as_str()).collect();
+        ids.sort();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate profile ids");
+    }
 }
