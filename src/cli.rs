@@ -49,6 +49,10 @@ enum Command {
     Lab(LabArgs),
     /// Start the lab and diagnose every endpoint (what `check` does without a target).
     Demo(DemoArgs),
+    /// Record the ClientHello of a real client pointed at a local port; write a profile skeleton.
+    CaptureClient(CaptureArgs),
+    /// Predict, per client, whether it connects: replays each client's real hello and applies its policy.
+    Simulate(SimulateArgs),
 }
 
 #[derive(Args, Debug)]
@@ -72,6 +76,51 @@ struct DemoArgs {
     /// Deadline in seconds for each connection.
     #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_timeout)]
     timeout: f64,
+}
+
+#[derive(Args, Debug)]
+struct CaptureArgs {
+    /// Address to listen on, e.g. 127.0.0.1:4433; point the client at it.
+    #[arg(long, value_name = "ADDR")]
+    listen: SocketAddr,
+    /// Profile id to write (what `--client` will accept).
+    #[arg(long, default_value = "captured")]
+    id: String,
+    /// Human name with version, e.g. "Node.js 20.19 (tls.connect)".
+    #[arg(long)]
+    name: Option<String>,
+    /// The TLS library behind the client, e.g. "OpenSSL 3.0.15 (bundled)".
+    #[arg(long)]
+    library: Option<String>,
+    /// Error style in data/client-errors.toml (python, openssl-cli, curl, node, java, gnutls, …).
+    #[arg(long)]
+    style: Option<String>,
+    /// The command line that produced the hello, recorded in the profile's source.
+    #[arg(long, value_name = "TEXT")]
+    command: Option<String>,
+    /// Write the profile here instead of to standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<std::path::PathBuf>,
+    /// Seconds to wait for a client to connect.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = parse_timeout)]
+    wait: f64,
+}
+
+#[derive(Args, Debug)]
+struct SimulateArgs {
+    #[command(flatten)]
+    connect: ConnectArgs,
+    /// Which clients: a profile id or alias, `all` (every profile, including the recorded
+    /// clients of data/clients-testssl), or by default this machine's clients plus the
+    /// recorded clients still in common use. Repeatable.
+    #[arg(long = "client", value_name = "NAME|all")]
+    clients: Vec<String>,
+    /// CA bundle the clients trust instead of the system store (for private CAs).
+    #[arg(long, value_name = "FILE")]
+    cafile: Option<std::path::PathBuf>,
+    /// Print JSON instead of human output.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -236,6 +285,8 @@ pub fn main() -> i32 {
             Command::Env(args) => run_env(args, style).await,
             Command::Lab(args) => run_lab(args, style).await,
             Command::Demo(args) => run_demo(args.json, args.timeout, style).await,
+            Command::CaptureClient(args) => run_capture(args).await,
+            Command::Simulate(args) => run_simulate(args, style).await,
         }
     })
 }
@@ -544,5 +595,116 @@ async fn run_lab(args: LabArgs, style: Style) -> i32 {
     println!("\nPress Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     drop(lab);
+    0
+}
+
+async fn run_capture(args: CaptureArgs) -> i32 {
+    let listener = match crate::capture::listen(args.listen).await {
+        Ok(l) => l,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let bound = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    eprintln!("tlsdoctor: listening on {bound}; point the client at it");
+    let captured = match crate::capture::capture_one(
+        &listener,
+        Duration::from_secs_f64(args.wait),
+        Duration::from_secs(10),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let info = crate::capture::SkeletonInfo {
+        id: args.id,
+        name: args.name,
+        library: args.library,
+        style: args.style,
+        command: args.command,
+        date: crate::capture::today(),
+    };
+    let text = crate::capture::profile_skeleton(&captured, &info);
+    match &args.out {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                return fail(&format!("cannot write {}: {e}", path.display()));
+            }
+            eprintln!(
+                "tlsdoctor: recorded a {}-byte ClientHello from {}; profile written to {}",
+                captured.records.len(),
+                captured.peer,
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    0
+}
+
+async fn run_simulate(args: SimulateArgs, style: Style) -> i32 {
+    let profiles = match crate::clients::select_profiles(&args.clients) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    if let Some(path) = &args.cafile {
+        if let Err(e) = crate::cert::stores::from_file(path) {
+            return fail(&e.to_string());
+        }
+    }
+    let (spec, targets) = match args.connect.resolve().await {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    let opts = crate::doctor::CheckOptions {
+        cafile: args.cafile.clone(),
+        ..Default::default()
+    };
+    let mut doc = crate::report::simulate::SimulateDocument::new(
+        args.connect.target.as_deref().unwrap_or_default(),
+    );
+    doc.notes = spec.notes.clone();
+    let cfg = args.connect.probe_config();
+    let mut jobs = Vec::new();
+    for t in &targets {
+        let resolved: Vec<String> = t.addresses.iter().map(|a| a.to_string()).collect();
+        for addr in &t.probe {
+            let ctx = ScanContext {
+                prober: Prober::new(*addr, cfg.clone()),
+                sni: t.sni.clone(),
+            };
+            let (label, resolved, opts, profiles) =
+                (t.label(), resolved.clone(), opts.clone(), profiles.clone());
+            jobs.push(async move {
+                let ev =
+                    crate::doctor::gather(&ctx, label.clone(), resolved, &opts, profiles, None)
+                        .await;
+                (label, ctx.prober.addr(), ev)
+            });
+        }
+    }
+    for (label, addr, res) in futures::future::join_all(jobs).await {
+        match res {
+            Ok(ev) => doc
+                .servers
+                .push(crate::report::simulate::SimulatedServer::from_evidence(&ev)),
+            Err(e) => doc.errors.push(ScanFailure {
+                target: label,
+                address: Some(addr.to_string()),
+                error: e,
+            }),
+        }
+    }
+    if args.json {
+        println!("{}", to_json(&doc));
+    } else {
+        print!("{}", crate::report::simulate::render_human(&doc, style));
+    }
+    report_errors(&doc.errors);
+    if doc.servers.is_empty() {
+        return EXIT_CANNOT_RUN;
+    }
     0
 }

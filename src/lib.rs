@@ -8,6 +8,7 @@
 //! - [`probe`]: one connection = one probe, with timeouts and a per-server connection cap.
 //! - [`scan`]: checks built on probes, each folding probe results into typed evidence.
 //! - [`cert`]: certificate chain description, validation per trust store, diagnosis.
+//! - [`capture`]: record a real client's ClientHello into a profile skeleton.
 //! - [`clients`]: client profiles (real ClientHellos + policies) and their error wording.
 //! - [`simulate`]: replay a client's hello and apply its policy to the server's answer.
 //! - [`env`]: the client side — local TLS libraries, interpreters, trust stores, OpenSSL config.
@@ -18,6 +19,7 @@
 //! - [`report`]: human and JSON rendering; nothing else.
 //! - [`cli`]: the command-line front end.
 
+pub mod capture;
 pub mod cert;
 pub mod cli;
 pub mod clients;

@@ -19,6 +19,14 @@ struct Style {
     client: String,
     template: String,
     verify_template: String,
+    /// Exact texts for failures this client words in its own way (not from OpenSSL's
+    /// error table): failure key → text; `{alert}` is the alert's registry name.
+    #[serde(default)]
+    texts: BTreeMap<String, String>,
+    /// Certificate problems, for clients the chain analysis has no label for: doctor
+    /// finding id (e.g. `cert-untrusted-root`) → the text the client prints.
+    #[serde(default)]
+    cert_texts: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,16 +60,30 @@ fn style(name: &str) -> &'static Style {
 
 /// The text a client of `style` prints for failure `key`; `alert` fills `{alert}`.
 pub fn render_failure(style_name: &str, key: &str, alert: Option<&str>) -> String {
+    let st = style(style_name);
+    if let Some(text) = st.texts.get(key) {
+        return text.replace("{alert}", alert.unwrap_or("unknown"));
+    }
     let Some(f) = failure(key) else {
         return key.replace('_', " ");
     };
     let reason = f.reason.replace("{alert}", alert.unwrap_or("unknown"));
-    style(style_name)
-        .template
+    st.template
         .replace("{code}", &f.code)
         .replace("{function}", &f.function)
         .replace("{REASON}", &reason.to_ascii_uppercase().replace(' ', "_"))
         .replace("{reason}", &reason)
+}
+
+/// The text a client of `style` prints for the certificate problem behind doctor finding
+/// `finding_id`, when the style records one (clients outside the chain analysis's labels).
+pub fn render_cert_failure(style_name: &str, finding_id: &str) -> Option<String> {
+    catalogue()
+        .style
+        .get(style_name)?
+        .cert_texts
+        .get(finding_id)
+        .cloned()
 }
 
 /// The text a client of `style` prints when certificate verification fails with OpenSSL

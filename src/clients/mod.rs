@@ -4,8 +4,10 @@
 
 mod errors;
 mod profile;
+mod recorded_files;
 
-pub use errors::{Failure, render_failure, render_verify_failure};
+pub use errors::{Failure, render_cert_failure, render_failure, render_verify_failure};
 pub use profile::{
-    ClientPolicy, ClientProfile, OcspBehaviour, TrustStoreKind, all_profiles, find_profile,
+    ClientPolicy, ClientProfile, OcspBehaviour, TrustStoreKind, all_profiles, every_profile,
+    find_profile, recorded_profiles, select_profiles,
 };

@@ -75,7 +75,18 @@ pub struct ClientProfile {
     /// The ClientHello record(s) as the client sent them, hex. Its SNI is replaced on replay.
     pub hello: String,
     pub sends_sni: bool,
+    /// Still in common use (recorded clients); captured local clients always are.
+    #[serde(default = "yes")]
+    pub current: bool,
+    /// True for clients replayed from recorded data (data/clients-testssl) rather than
+    /// captured from a client installed here.
+    #[serde(default)]
+    pub recorded: bool,
     pub policy: ClientPolicy,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl ClientProfile {
@@ -99,9 +110,16 @@ const PROFILE_FILES: &[(&str, &str)] = &[
         include_str!("../../data/clients/openssl.toml"),
     ),
     ("curl.toml", include_str!("../../data/clients/curl.toml")),
+    ("node.toml", include_str!("../../data/clients/node.toml")),
+    ("java.toml", include_str!("../../data/clients/java.toml")),
+    (
+        "gnutls.toml",
+        include_str!("../../data/clients/gnutls.toml"),
+    ),
 ];
 
-/// Every built-in profile. A file that fails to parse is skipped here and fails a test.
+/// Every built-in profile of a client captured on this machine (what `check` simulates). A
+/// file that fails to parse is skipped here and fails a test.
 pub fn all_profiles() -> &'static [ClientProfile] {
     static ALL: OnceLock<Vec<ClientProfile>> = OnceLock::new();
     ALL.get_or_init(|| {
@@ -112,9 +130,61 @@ pub fn all_profiles() -> &'static [ClientProfile] {
     })
 }
 
-/// The profile with this id or alias.
+/// Profiles converted from recorded ClientHellos of clients that cannot run here
+/// (data/clients-testssl, see its NOTICE.md).
+pub fn recorded_profiles() -> &'static [ClientProfile] {
+    static ALL: OnceLock<Vec<ClientProfile>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        super::recorded_files::RECORDED_FILES
+            .iter()
+            .filter_map(|(_, text)| toml::from_str(text).ok())
+            .collect()
+    })
+}
+
+/// Captured and recorded profiles together.
+pub fn every_profile() -> impl Iterator<Item = &'static ClientProfile> {
+    all_profiles().iter().chain(recorded_profiles())
+}
+
+/// The profile with this id or alias (captured profiles win over recorded ones).
 pub fn find_profile(name: &str) -> Option<&'static ClientProfile> {
-    all_profiles().iter().find(|p| p.matches(name))
+    every_profile().find(|p| p.matches(name))
+}
+
+/// The profiles `simulate` runs for its `--client` arguments: none given means this machine's
+/// clients plus the recorded clients still in use; `all` means every profile; otherwise each
+/// name is an id or alias. Unknown names are an error that lists a few known ids.
+pub fn select_profiles(names: &[String]) -> Result<Vec<ClientProfile>, String> {
+    if names.is_empty() {
+        return Ok(every_profile()
+            .filter(|p| !p.recorded || p.current)
+            .cloned()
+            .collect());
+    }
+    let mut out: Vec<ClientProfile> = Vec::new();
+    for name in names {
+        let picked: Vec<&ClientProfile> = if name.eq_ignore_ascii_case("all") {
+            every_profile().collect()
+        } else {
+            match find_profile(name) {
+                Some(p) => vec![p],
+                None => {
+                    let known: Vec<&str> = all_profiles().iter().map(|p| p.id.as_str()).collect();
+                    return Err(format!(
+                        "unknown client '{name}' (this machine's: {}; recorded clients: see data/clients-testssl/, or use 'all')",
+                        known.join(", ")
+                    ));
+                }
+            }
+        };
+        for p in picked {
+            if !out.iter().any(|o| o.id == p.id) {
+                out.push(p.clone());
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -134,5 +204,29 @@ mod tests {
             assert!(p.policy.min() <= p.policy.max(), "{file}: version range");
         }
         assert_eq!(all_profiles().len(), PROFILE_FILES.len());
+    }
+
+    #[test]
+    fn every_recorded_profile_parses() {
+        use super::super::recorded_files::RECORDED_FILES;
+        for (file, text) in RECORDED_FILES {
+            let p: ClientProfile = toml::from_str(text).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let bytes = p.hello_bytes();
+            assert!(!bytes.is_empty(), "{file}: hello is not hex");
+            // SSLv2-format hellos are replayed as they are; every other one must parse.
+            if bytes[0] & 0x80 == 0 {
+                crate::wire::ClientHello::parse_record(&bytes)
+                    .unwrap_or_else(|e| panic!("{file}: {e}"));
+            }
+            assert!(p.recorded && p.policy.min() <= p.policy.max(), "{file}");
+        }
+        assert_eq!(recorded_profiles().len(), RECORDED_FILES.len());
+        assert!(RECORDED_FILES.len() >= 177);
+        // Ids are unique across captured and recorded profiles.
+        let mut ids: Vec<&str> = every_profile().map(|p| p.id.as_str()).collect();
+        ids.sort();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate profile ids");
     }
 }

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod env;
 pub mod explain;
 pub mod scan;
+pub mod simulate;
 pub mod style;
 
 /// Version stamp of every JSON document tlsdoctor prints; bumped on incompatible changes.

@@ -2,7 +2,7 @@
 //! the server's real answer, in the order the client's TLS library checks things, and say
 //! whether it connects or which error it prints.
 
-use crate::clients::{ClientProfile, TrustStoreKind, render_failure};
+use crate::clients::{ClientProfile, TrustStoreKind, render_cert_failure, render_failure};
 use crate::probe::ProbeOutcome;
 use crate::scan::ScanContext;
 use crate::wire::handshake::ServerKeyExchange;
@@ -24,15 +24,27 @@ pub struct CertProblem {
     pub texts: Vec<crate::finding::ClientBreak>,
 }
 
-/// The label the chain analysis uses for clients of an error style.
-fn cert_label(style: &str) -> &'static str {
+/// The label the chain analysis uses for clients of an error style; None for clients it
+/// has no measured texts for (their texts come from data/client-errors.toml).
+fn cert_label(style: &str) -> Option<&'static str> {
     use crate::cert::analyze as a;
     match style {
-        "curl" => a::CURL_CLIENT,
-        "node" => a::NODE_CLIENT,
-        "openssl-cli" => a::OPENSSL_CLIENT,
-        // PyMongo and generic OpenSSL clients verify exactly as Python's ssl does.
-        _ => a::PYTHON_CLIENT,
+        "curl" => Some(a::CURL_CLIENT),
+        "node" => Some(a::NODE_CLIENT),
+        "openssl-cli" => Some(a::OPENSSL_CLIENT),
+        // PyMongo and generic OpenSSL 3 clients verify exactly as Python's ssl does.
+        "python" | "pymongo" | "generic" => Some(a::PYTHON_CLIENT),
+        _ => None,
+    }
+}
+
+/// Whether the client's own limits let this certificate problem pass (its policy accepts
+/// the key size or the SHA-1 signature that OpenSSL 3's level 2 refuses).
+fn policy_accepts(p: &crate::clients::ClientPolicy, finding_id: &str) -> bool {
+    match finding_id {
+        "cert-weak-key" => p.min_rsa_bits <= 1024,
+        "cert-sha1-signature" => p.accepts_sha1_certificates,
+        _ => false,
     }
 }
 
@@ -112,7 +124,14 @@ pub async fn simulate(
         group: None,
         failure: None,
     };
-    let Some(hello) = replay_hello(profile, ctx.sni.as_deref()) else {
+    let raw = profile.hello_bytes();
+    // SSLv2-format hellos (IE 6, Java 6) carry no extensions, hence no SNI: sent as they are.
+    let hello = if raw.first().is_some_and(|b| b & 0x80 != 0) {
+        Some(raw)
+    } else {
+        replay_hello(profile, ctx.sni.as_deref())
+    };
+    let Some(hello) = hello else {
         sim.failure = Some(fail(
             profile,
             "internal",
@@ -125,6 +144,16 @@ pub async fn simulate(
     sim.failure = judge(profile, facts, &outcome, &mut sim);
     sim.connects = sim.failure.is_none();
     sim
+}
+
+/// "TLSv1.2–TLSv1.3" (or one version) from the client's policy.
+fn range_words(profile: &ClientProfile) -> String {
+    let (lo, hi) = (profile.policy.min(), profile.policy.max());
+    if lo == hi {
+        lo.name()
+    } else {
+        format!("{}–{}", lo.name(), hi.name())
+    }
 }
 
 fn fail(
@@ -199,7 +228,16 @@ fn judge(
     let p = &profile.policy;
     let flight = match outcome {
         ProbeOutcome::Accepted(f) => f,
-        ProbeOutcome::Alert(a) => return Some(alert_failure(profile, a.description)),
+        ProbeOutcome::Alert(a) => {
+            let mut f = alert_failure(profile, a.description);
+            if a.description == AlertDescription::ProtocolVersion {
+                f.reason = format!(
+                    "this client offers only {}, and the server accepts none of those versions: it answers with a protocol_version alert",
+                    range_words(profile)
+                );
+            }
+            return Some(f);
+        }
         ProbeOutcome::NotTls { .. } => {
             return Some(fail(
                 profile,
@@ -267,14 +305,23 @@ fn judge(
         let hit = facts.cert_problems.iter().find_map(|c| {
             let store_ok = c.only_store.is_none_or(|s| s == p.trust_store);
             let host_ok = p.verifies_hostname || !c.hostname_only;
-            let text = c.texts.iter().find(|b| b.client == label)?;
-            (store_ok && host_ok).then_some((c, text))
+            if !store_ok || !host_ok || policy_accepts(p, &c.finding_id) {
+                return None;
+            }
+            let text = match label {
+                // A measured client the analysis leaves out accepts the certificate.
+                Some(l) => c.texts.iter().find(|b| b.client == l)?.error.clone(),
+                None => render_cert_failure(&profile.style, &c.finding_id).unwrap_or_else(|| {
+                    crate::clients::render_verify_failure(&profile.style, 0, &c.title, "")
+                }),
+            };
+            Some((c, text))
         });
         if let Some((cp, text)) = hit {
             let error = if profile.style == "pymongo" {
-                format!("SSL handshake failed: {}", text.error)
+                format!("SSL handshake failed: {text}")
             } else {
-                text.error.clone()
+                text
             };
             return Some(SimFailure {
                 key: "certificate_verify_failed".into(),
@@ -308,7 +355,8 @@ fn judge(
                 profile,
                 "legacy_sigalg",
                 format!(
-                    "{v} signs the key exchange with MD5+SHA-1, which this client refuses at its security level"
+                    "this client offers {}, the server picked {v}, and in {v} the server signs its key exchange with MD5+SHA-1, a signature this client refuses at its security level (OpenSSL 3: level 1 and up)",
+                    range_words(profile)
                 ),
                 Some("proto-mismatch"),
             ));
