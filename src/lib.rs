@@ -24,6 +24,7 @@ pub mod doctor;
 pub mod env;
 pub mod explain;
 pub mod finding;
+pub mod ocsp;
 pub mod probe;
 pub mod report;
 pub mod scan;
