@@ -99,6 +99,10 @@ const PROFILE_FILES: &[(&str, &str)] = &[
         include_str!("../../data/clients/openssl.toml"),
     ),
     ("curl.toml", include_str!("../../data/clients/curl.toml")),
+    (
+        "pymongo.toml",
+        include_str!("../../data/clients/pymongo.toml"),
+    ),
 ];
 
 /// Every built-in profile. A file that fails to parse is skipped here and fails a test.
