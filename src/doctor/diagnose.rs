@@ -15,6 +15,13 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
     if let Some(chain) = &ev.chain {
         out.extend(chain.findings.iter().cloned());
     }
+    if let Some(o) = &ev.ocsp {
+        for mut f in crate::ocsp::findings(o, &ev.profiles) {
+            let id = f.id.clone();
+            add_breaks(&mut f, failing(ev, &id));
+            out.push(f);
+        }
+    }
     match &ev.scan {
         Ok(scan) => {
             simulation_findings(ev, scan, &mut out);
@@ -246,7 +253,7 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
         }
         add_breaks(&mut f, sni_fails.into_iter());
         out.push(f);
-    } else if !failing(ev, "sni-required").next().is_none() {
+    } else if failing(ev, "sni-required").next().is_some() {
         let mut f = finding("sni-required", &[])
             .evidence("the server refused a client's hello with unrecognized_name");
         f.severity = Severity::Error;

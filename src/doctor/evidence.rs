@@ -31,6 +31,8 @@ pub struct Evidence {
     pub simulations: Vec<Simulation>,
     /// The user's own client on this machine, when `--client` named one.
     pub local_client: Option<ClientStack>,
+    /// Stapled OCSP responses per version, must-staple, and the responder's answer.
+    pub ocsp: Option<crate::ocsp::OcspReport>,
 }
 
 impl Evidence {
@@ -87,6 +89,9 @@ impl Evidence {
         ));
         if let Some(l) = &self.local_client {
             c.push(format!("local client {} ({})", l.name, l.path.display()));
+        }
+        if let Some(o) = &self.ocsp {
+            c.push(crate::ocsp::check::checked_line(o));
         }
         c
     }
@@ -247,6 +252,10 @@ pub async fn gather(
         })
     });
     let host = sni.clone().unwrap_or_else(|| addr.ip().to_string());
+    let chain_der = chain_pick
+        .as_ref()
+        .map(|(_, der)| der.clone())
+        .unwrap_or_default();
     let (chain_source, chain) = match chain_pick {
         Some((src, der)) if !der.is_empty() => (
             Some(src),
@@ -254,6 +263,19 @@ pub async fn gather(
         ),
         _ => (None, None),
     };
+    let ocsp = crate::ocsp::check::check(
+        &chain_der,
+        &stores,
+        crate::ocsp::check::staples_by_version(scan.as_ref().ok(), &handshakes),
+        if opts.ocsp_query {
+            crate::ocsp::QueryPolicy::Always
+        } else {
+            crate::ocsp::QueryPolicy::WhenNotStapled
+        },
+        timeout,
+        SystemTime::now(),
+    )
+    .await;
 
     let mut facts = ServerFacts::default();
     if let Some(ch) = &chain {
@@ -279,6 +301,7 @@ pub async fn gather(
         }
     }
 
+    facts.ocsp = ocsp.clone();
     let sims = profiles.iter().map(|p| simulate(ctx, p, &facts));
     let simulations = futures::future::join_all(sims).await;
 
@@ -294,5 +317,6 @@ pub async fn gather(
         profiles,
         simulations,
         local_client,
+        ocsp,
     })
 }

@@ -413,9 +413,9 @@ pub fn validate(resp: &ParsedResponse, subject: &Subject<'_>, now_unix: i64) -> 
                 K::Expired,
                 "this-update-future",
                 format!(
-                    "thisUpdate {} is {} s in the future (tolerance {CLOCK_SKEW_SECS} s)",
+                    "thisUpdate {} is {} in the future (tolerance {CLOCK_SKEW_SECS} s)",
                     s.this_update,
-                    s.this_update_unix - now_unix
+                    human_secs(s.this_update_unix - now_unix)
                 ),
             ));
         }
