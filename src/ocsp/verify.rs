@@ -190,22 +190,60 @@ pub fn verify_signature(
         ("1.2.840.10045.2.1", "1.2.840.10045.4.3.2", "1.3.132.0.34") => &s::ECDSA_P384_SHA256_ASN1,
         ("1.2.840.10045.2.1", "1.2.840.10045.4.3.3", "1.3.132.0.34") => &s::ECDSA_P384_SHA384_ASN1,
         ("1.3.101.112", "1.3.101.112", _) => &s::ED25519,
+        (k, a, _) if family(k) != family_of_alg(a) && family_of_alg(a).is_some() => {
+            return Err(format!(
+                "the signature does not verify: it is a {} signature but the signer's key is {}, so another key made it",
+                super::parse::signature_name(a),
+                key_name(k)
+            ));
+        }
         (k, a, _) => {
             return Err(format!(
                 "signature algorithm {} with a {} key is not supported by tlsdoctor's verifier",
                 super::parse::signature_name(a),
-                match k {
-                    "1.2.840.113549.1.1.1" => "RSA",
-                    "1.2.840.10045.2.1" => "EC",
-                    "1.2.840.10040.4.1" => "DSA",
-                    other => other,
-                }
+                key_name(k)
             ));
         }
     };
     s::UnparsedPublicKey::new(alg, key)
         .verify(message, signature)
         .map_err(|_| "the signature does not verify".to_string())
+}
+
+fn key_name(oid: &str) -> &str {
+    match oid {
+        "1.2.840.113549.1.1.1" => "RSA",
+        "1.2.840.10045.2.1" => "EC",
+        "1.2.840.10040.4.1" => "DSA",
+        "1.3.101.112" => "Ed25519",
+        other => other,
+    }
+}
+
+/// The key family of a public key OID.
+fn family(key_oid: &str) -> Option<&'static str> {
+    match key_oid {
+        "1.2.840.113549.1.1.1" => Some("rsa"),
+        "1.2.840.10045.2.1" => Some("ec"),
+        "1.3.101.112" => Some("ed25519"),
+        "1.2.840.10040.4.1" => Some("dsa"),
+        _ => None,
+    }
+}
+
+/// The key family a signature algorithm OID needs.
+fn family_of_alg(alg_oid: &str) -> Option<&'static str> {
+    if alg_oid.starts_with("1.2.840.113549.1.1.") {
+        Some("rsa")
+    } else if alg_oid.starts_with("1.2.840.10045.4.") {
+        Some("ec")
+    } else if alg_oid == "1.3.101.112" {
+        Some("ed25519")
+    } else if alg_oid.starts_with("1.2.840.10040.4.") {
+        Some("dsa")
+    } else {
+        None
+    }
 }
 
 /// Whether `cert` (parsed) was signed by the key in `issuer_spki` and names `issuer_name`.
