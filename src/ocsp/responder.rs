@@ -168,6 +168,25 @@ fn parse_http(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
     Ok((code, body))
 }
 
+/// True when `raw` holds a whole response with a Content-Length (or a finished chunked
+/// body); responses delimited by the connection closing are complete only at EOF.
+fn is_complete(raw: &[u8]) -> bool {
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+    let body = raw.len() - (end + 4);
+    for line in head.split("\r\n") {
+        if let Some(v) = line.strip_prefix("content-length:") {
+            return v.trim().parse::<usize>().is_ok_and(|n| body >= n);
+        }
+        if line.starts_with("transfer-encoding:") && line.contains("chunked") {
+            return raw.ends_with(b"\r\n0\r\n\r\n") || raw[end + 4..].starts_with(b"0\r\n\r\n");
+        }
+    }
+    false
+}
+
 fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     loop {
@@ -295,6 +314,10 @@ pub async fn query(
             if raw.len() > MAX_RESPONSE_BYTES {
                 return Ok(true);
             }
+            // Some responders keep the connection open despite `Connection: close`.
+            if is_complete(&raw) {
+                return Ok(false);
+            }
         }
     };
     match tokio::time::timeout(timeout, read).await {
@@ -374,6 +397,23 @@ mod tests {
         assert!(split_url("ldap://x/").is_err());
         assert!(split_url("http://user@host/").is_err());
         assert!(split_url("http://host:notaport/").is_err());
+    }
+
+    #[test]
+    fn completeness_by_length_and_chunks() {
+        assert!(is_complete(
+            b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nab"
+        ));
+        assert!(!is_complete(
+            b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nab"
+        ));
+        assert!(!is_complete(b"HTTP/1.0 200 OK\r\n\r\nab"));
+        assert!(is_complete(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"
+        ));
+        assert!(!is_complete(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n"
+        ));
     }
 
     #[test]

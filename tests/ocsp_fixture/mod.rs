@@ -6,9 +6,11 @@
 //! clock for the expired and not-yet-valid ones.
 #![allow(dead_code)]
 
-use crate::common::servers::{ServerProcess, free_port, openssl_s_server_with, spawn_listening};
+use crate::common::servers::{ServerProcess, free_port, openssl_s_server_with};
 use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub struct OcspPki {
     pub dir: tempfile::TempDir,
@@ -295,25 +297,68 @@ impl OcspPki {
     }
 
     /// `openssl ocsp -port` answering from `index`, signed by the delegated responder.
-    /// (openssl 3.0 takes only a port number here, so it listens on every interface; the
-    /// tests only ever connect to it through 127.0.0.1.)
-    pub fn responder(&self, index: &str) -> ServerProcess {
-        let mut cmd = Command::new("openssl");
-        cmd.current_dir(self.dir.path()).args([
-            "ocsp",
-            "-index",
-            index,
-            "-port",
-            &self.responder_port.to_string(),
-            "-rsigner",
-            "resp.crt",
-            "-rkey",
-            "resp.key",
-            "-CA",
-            "ca.crt",
-            "-ndays",
-            "1",
-        ]);
-        spawn_listening("openssl-ocsp", cmd, self.responder_port, None)
+    /// openssl 3.0 takes only a port number here, so it listens on every interface; the tests
+    /// only ever connect to it through 127.0.0.1. Readiness is read from its log, not probed
+    /// with a connection: an empty connection leaves `openssl ocsp` unable to answer the next.
+    pub fn responder(&self, index: &str) -> Responder {
+        let log = self.path(&format!("ocsp-responder-{}.log", self.responder_port));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new("openssl")
+            .current_dir(self.dir.path())
+            .args([
+                "ocsp",
+                "-index",
+                index,
+                "-port",
+                &self.responder_port.to_string(),
+                "-rsigner",
+                "resp.crt",
+                "-rkey",
+                "resp.key",
+                "-CA",
+                "ca.crt",
+                "-ndays",
+                "1",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("start openssl ocsp");
+        let mut r = Responder { child, log };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(&r.log).unwrap_or_default();
+            if text.contains("waiting for OCSP client connections") {
+                return r;
+            }
+            if let Ok(Some(status)) = r.child.try_wait() {
+                panic!("openssl ocsp exited ({status}): {text}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "openssl ocsp not ready in 10 s: {text}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+}
+
+/// A running `openssl ocsp` responder; killed and reaped on drop.
+pub struct Responder {
+    child: Child,
+    pub log: PathBuf,
+}
+
+impl Responder {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
