@@ -9,6 +9,7 @@ mod ocsp_fixture;
 use common::cli::tlsdoctor;
 use ocsp_fixture::{OcspPki, Staple};
 use serde_json::Value;
+use std::process::Command;
 use std::sync::OnceLock;
 
 fn pki() -> &'static OcspPki {
@@ -298,4 +299,52 @@ fn tls11_staple_comes_from_the_raw_flight() {
     );
     let f = finding(&d, "ocsp-staple-expired").unwrap();
     assert!(evidence(f).contains("stapled in: TLSv1.1"), "{f:#}");
+}
+
+/// Every truncation and many single-byte corruptions of a real response are parsed or
+/// rejected without a panic, and a corrupted signed part never validates.
+#[test]
+fn corrupted_responses_never_panic_or_validate() {
+    use tlsdoctor::ocsp::{Subject, parse_response, validate};
+    let p = pki();
+    let der = std::fs::read(p.staple(Staple::Good)).unwrap();
+    let pem = |name: &str| {
+        let out = Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(p.path(name))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "openssl x509 {name}");
+        out.stdout
+    };
+    let leaf = pem("leaf.crt");
+    let ca = pem("ca.crt");
+    let (_, ca_cert) = x509_parser::parse_x509_certificate(&ca).unwrap();
+    let subject = Subject {
+        leaf: &leaf,
+        issuer_name: ca_cert.subject().as_raw(),
+        issuer_spki: ca_cert.public_key().raw,
+        issuer_label: "test CA".into(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let good = parse_response(&der).unwrap();
+    assert!(validate(&good, &subject, now).is_good());
+    for n in 0..der.len() {
+        let _ = parse_response(&der[..n]);
+    }
+    for i in (0..der.len()).step_by(3) {
+        let mut bad = der.clone();
+        bad[i] ^= 0x5a;
+        if let Ok(r) = parse_response(&bad) {
+            let v = validate(&r, &subject, now);
+            // Only the included certificates are outside the signature; the leaf's issuer
+            // signed this response, so corrupting them changes nothing that matters.
+            if r.signed != good.signed {
+                assert!(!v.is_good(), "byte {i} corrupted and still valid");
+            }
+        }
+    }
 }
