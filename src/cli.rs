@@ -150,6 +150,11 @@ struct CheckArgs {
     /// Certificate(s) (PEM) to complete the server's chain with, e.g. the missing intermediate.
     #[arg(long, value_name = "FILE")]
     intermediate: Vec<std::path::PathBuf>,
+    /// Also ask the OCSP responder named in the server's certificate (AIA), even when the
+    /// server staples a response. Without it the responder is asked only when nothing is
+    /// stapled. Only that URL is contacted (plain HTTP, no redirects followed).
+    #[arg(long)]
+    ocsp_query: bool,
     /// Print JSON (schema: docs/json.md) instead of human output.
     #[arg(long)]
     json: bool,
@@ -226,6 +231,9 @@ pub struct ConnectArgs {
 struct ScanArgs {
     #[command(flatten)]
     connect: ConnectArgs,
+    /// Check stapled OCSP responses and ask the OCSP responder named in the server's certificate (AIA). Only that URL is contacted (plain HTTP, no redirects followed).
+    #[arg(long)]
+    ocsp_query: bool,
     /// Print JSON (schema: docs/json.md) instead of human output.
     #[arg(long)]
     json: bool,
@@ -343,15 +351,33 @@ async fn run_scan(args: ScanArgs, style: Style) -> i32 {
             };
             let label = t.label();
             let resolved = resolved.clone();
+            let ocsp_query = args.ocsp_query;
             jobs.push(async move {
                 let res = scan_server(&ctx, label.clone(), resolved).await;
-                (label, ctx.prober.addr(), res)
+                let ocsp = match (&res, ocsp_query) {
+                    (Ok(s), true) => {
+                        crate::ocsp::check::for_server(
+                            ctx.prober.addr(),
+                            ctx.sni.as_deref(),
+                            Some(s),
+                            crate::ocsp::QueryPolicy::Always,
+                            ctx.prober.config().probe_timeout,
+                        )
+                        .await
+                    }
+                    _ => None,
+                };
+                (label, ctx.prober.addr(), res, ocsp)
             });
         }
     }
-    for (label, addr, res) in futures::future::join_all(jobs).await {
+    let mut ocsp_reports = Vec::new();
+    for (label, addr, res, ocsp) in futures::future::join_all(jobs).await {
         match res {
-            Ok(s) => doc.servers.push(s),
+            Ok(s) => {
+                ocsp_reports.push(ocsp);
+                doc.servers.push(s)
+            }
             Err(e) => doc.errors.push(ScanFailure {
                 target: label,
                 address: Some(addr.to_string()),
@@ -360,9 +386,24 @@ async fn run_scan(args: ScanArgs, style: Style) -> i32 {
         }
     }
     if args.json {
-        println!("{}", render_json(&doc));
+        if args.ocsp_query {
+            println!(
+                "{}",
+                crate::report::ocsp::scan_json_with_ocsp(&render_json(&doc), &ocsp_reports)
+            );
+        } else {
+            println!("{}", render_json(&doc));
+        }
     } else {
         print!("{}", render_human(&doc, style));
+        if args.ocsp_query {
+            for (s, o) in doc.servers.iter().zip(&ocsp_reports) {
+                print!(
+                    "{}",
+                    crate::report::ocsp::render_section(&s.target, o.as_ref(), style)
+                );
+            }
+        }
     }
     report_errors(&doc.errors);
     if doc.servers.is_empty() {
@@ -439,6 +480,7 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
         cafile: args.cafile.clone(),
         cert: args.cert.clone(),
         key: args.key.clone(),
+        ocsp_query: args.ocsp_query,
     };
     if opts.cafile.is_none() {
         opts.cafile = spec.mongo.as_ref().and_then(|m| m.ca_file.clone());
@@ -534,6 +576,14 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
         println!("{}", to_json(&doc));
     } else {
         print!("{}", crate::report::check::render_human(&doc, style));
+        for d in &doc.diagnoses {
+            if let Some(o) = &d.ocsp {
+                print!(
+                    "{}",
+                    crate::report::ocsp::render_section(&d.target, Some(o), style)
+                );
+            }
+        }
     }
     report_errors(&doc.errors);
     if doc.diagnoses.is_empty() {

@@ -29,6 +29,7 @@ pub mod env;
 pub mod explain;
 pub mod finding;
 pub mod lab;
+pub mod ocsp;
 pub mod probe;
 pub mod report;
 pub mod scan;

@@ -116,6 +116,10 @@ const PROFILE_FILES: &[(&str, &str)] = &[
         "gnutls.toml",
         include_str!("../../data/clients/gnutls.toml"),
     ),
+    (
+        "pymongo.toml",
+        include_str!("../../data/clients/pymongo.toml"),
+    ),
 ];
 
 /// Every built-in profile of a client captured on this machine (what `check` simulates). A

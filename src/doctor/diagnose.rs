@@ -15,6 +15,13 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
     if let Some(chain) = &ev.chain {
         out.extend(chain.findings.iter().cloned());
     }
+    if let Some(o) = &ev.ocsp {
+        for mut f in crate::ocsp::findings(o, &ev.profiles) {
+            let id = f.id.clone();
+            add_breaks(&mut f, failing(ev, &id));
+            out.push(f);
+        }
+    }
     match &ev.scan {
         Ok(scan) => {
             simulation_findings(ev, scan, &mut out);

@@ -33,6 +33,8 @@ pub struct Evidence {
     pub simulations: Vec<Simulation>,
     /// The user's own client on this machine, when `--client` named one.
     pub local_client: Option<ClientStack>,
+    /// Stapled OCSP responses per version, must-staple, and the responder's answer.
+    pub ocsp: Option<crate::ocsp::OcspReport>,
 }
 
 impl Evidence {
@@ -89,6 +91,9 @@ impl Evidence {
         ));
         if let Some(l) = &self.local_client {
             c.push(format!("local client {} ({})", l.name, l.path.display()));
+        }
+        if let Some(o) = &self.ocsp {
+            c.push(crate::ocsp::check::checked_line(o));
         }
         c
     }
@@ -256,6 +261,19 @@ pub async fn gather(
         }
         _ => (None, None, Vec::new()),
     };
+    let ocsp = crate::ocsp::check::check(
+        &chain_der,
+        &stores,
+        crate::ocsp::check::staples_by_version(scan.as_ref().ok(), &handshakes),
+        if opts.ocsp_query {
+            crate::ocsp::QueryPolicy::Always
+        } else {
+            crate::ocsp::QueryPolicy::WhenNotStapled
+        },
+        timeout,
+        SystemTime::now(),
+    )
+    .await;
 
     let mut facts = ServerFacts::default();
     if let Some(ch) = &chain {
@@ -297,6 +315,7 @@ pub async fn gather(
             }
         }
     }
+    facts.ocsp = ocsp.clone();
     let sims = profiles.iter().map(|p| simulate(ctx, p, &facts));
     let simulations = futures::future::join_all(sims).await;
 
@@ -313,5 +332,6 @@ pub async fn gather(
         profiles,
         simulations,
         local_client,
+        ocsp,
     })
 }

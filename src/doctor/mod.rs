@@ -28,6 +28,8 @@ pub struct CheckOptions {
     /// verifies that the server accepts it).
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
+    /// `--ocsp-query`: ask the certificate's OCSP responder even when a response is stapled.
+    pub ocsp_query: bool,
 }
 
 /// The result of `tlsdoctor check` for one server.
@@ -44,6 +46,8 @@ pub struct Diagnosis {
     pub simulations: Vec<Simulation>,
     /// What was checked, for the "nothing is wrong" case and for the curious.
     pub checked: Vec<String>,
+    /// The OCSP check: staples per version, must-staple, responder.
+    pub ocsp: Option<crate::ocsp::OcspReport>,
     #[serde(skip)]
     pub evidence: Option<Box<Evidence>>,
 }
@@ -99,6 +103,7 @@ pub fn diagnose(evidence: Evidence, opts: &CheckOptions) -> Diagnosis {
         error_match,
         simulations: evidence.simulations.clone(),
         checked: evidence.checked(),
+        ocsp: evidence.ocsp.clone(),
         evidence: Some(Box::new(evidence)),
     }
 }

@@ -58,6 +58,9 @@ pub struct ServerFacts {
     /// server requires one (measured by completing a handshake without a certificate).
     pub client_cert_alert_tls12: Option<AlertDescription>,
     pub client_cert_alert_tls13: Option<AlertDescription>,
+    /// The OCSP check (staples per version, must-staple, responder), for clients that
+    /// check revocation.
+    pub ocsp: Option<crate::ocsp::OcspReport>,
 }
 
 /// Why a simulated client fails.
@@ -142,6 +145,18 @@ pub async fn simulate(
     };
     let outcome = ctx.prober.send_hello(&hello).await.outcome;
     sim.failure = judge(profile, facts, &outcome, &mut sim);
+    if let Some(f) = sim
+        .failure
+        .as_mut()
+        .filter(|f| f.key == "invalid_status_response")
+    {
+        // Clients name the server the way they were told to reach it.
+        let addr = ctx.prober.addr();
+        let host = ctx.sni.clone().unwrap_or_else(|| addr.ip().to_string());
+        f.error = f
+            .error
+            .replace("{address}", &format!("{host}:{}", addr.port()));
+    }
     sim.connects = sim.failure.is_none();
     sim
 }
@@ -361,6 +376,18 @@ fn judge(
                 Some("proto-mismatch"),
             ));
         }
+    }
+    if let Some((finding, reason)) = facts
+        .ocsp
+        .as_ref()
+        .and_then(|o| crate::ocsp::client_rejects(p.ocsp, o, v))
+    {
+        return Some(SimFailure {
+            key: "invalid_status_response".into(),
+            error: crate::ocsp::texts::rejected_text(&profile.style),
+            reason,
+            finding: Some(finding.to_string()),
+        });
     }
     let cc_alert = if v == ProtocolVersion::Tls13 {
         facts.client_cert_alert_tls13
