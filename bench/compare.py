@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""Read one benchmark directory written by bench/run.sh and print the comparison.
+
+For every server configuration: a table of wall time (best and median of the timed runs),
+the ratio to tlsdoctor's median, TCP connections (counted by bench/countproxy.py), and the
+number of accepted versions and suites each tool found; whether tlsdoctor met its speed
+target; then every protocol version and cipher suite on which the tools do not all agree.
+
+Findings are read from each tool's machine output of its last timed run:
+  tlsdoctor  scan --json             servers[0].protocols / cipher_suites
+  sslscan    --xml                   <protocol enabled=...>, <cipher status=... id=...>
+  sslyze     --json_out              scan_result.<version>_cipher_suites.accepted_cipher_suites
+  testssl    --jsonfile              ids SSLv2..TLS1_3 and cipher-<version>_x<hex id>
+  nmap       -oX ssl-enum-ciphers    <table key="TLSv1.2"><table key="ciphers">...
+Suites are compared by their numeric id; names come from tlsdoctor's registry
+(data/cipher-suites.tsv), so a tool that spells a suite differently still matches.
+
+Usage: bench/compare.py DIR
+"""
+
+import json
+import statistics
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ["tlsdoctor", "sslscan", "sslyze", "testssl", "nmap"]
+VERSIONS = ["ssl2", "ssl3", "tls1_0", "tls1_1", "tls1_2", "tls1_3"]
+VERSION_NAMES = {
+    "ssl2": "SSLv2",
+    "ssl3": "SSLv3",
+    "tls1_0": "TLSv1.0",
+    "tls1_1": "TLSv1.1",
+    "tls1_2": "TLSv1.2",
+    "tls1_3": "TLSv1.3",
+}
+# The speed target of issue 3: at most this fraction of the other tool's wall time.
+TARGETS = {"sslscan": 1 / 3, "sslyze": 1 / 10}
+
+
+# ----------------------------------------------------------------------- suite registry ---
+
+
+class Registry:
+    """Suite id <-> names, from the same data file tlsdoctor compiles in."""
+
+    def __init__(self, path):
+        self.by_name = {}
+        self.iana = {}
+        header = None
+        for line in path.read_text().splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if header is None:
+                header = cols
+                continue
+            row = dict(zip(header, cols))
+            sid = int(row["id"], 16)
+            self.iana[sid] = row["iana"]
+            names = [row["iana"], row["openssl"]] + row["aliases"].split(",")
+            for name in names:
+                name = name.strip()
+                if name and name != "-":
+                    self.by_name.setdefault(name.upper(), sid)
+
+    def id_of(self, name):
+        """The id for a suite name in IANA or OpenSSL spelling (nmap's TLS_AKE_WITH_ too)."""
+        key = name.strip().upper()
+        if key in self.by_name:
+            return self.by_name[key]
+        # nmap 7.9x names TLS 1.3 suites TLS_AKE_WITH_AES_128_GCM_SHA256.
+        if key.startswith("TLS_AKE_WITH_"):
+            return self.by_name.get("TLS_" + key[len("TLS_AKE_WITH_"):])
+        return None
+
+    def describe(self, sid):
+        return f"0x{sid:04x} {self.iana.get(sid, 'unknown')}"
+
+
+# ----------------------------------------------------------------------- findings ---------
+
+
+class Findings:
+    """What one tool says about one server: accepted versions, and suite ids per version."""
+
+    def __init__(self):
+        self.versions = set()
+        self.suites = {}  # version -> set of suite ids
+        self.unparsed = []  # suite names the registry does not know
+
+    def add_suite(self, version, sid, name=""):
+        if sid is None:
+            self.unparsed.append(f"{version}:{name}")
+            return
+        self.suites.setdefault(version, set()).add(sid)
+
+    def suite_count(self):
+        return sum(len(s) for s in self.suites.values())
+
+
+def parse_tlsdoctor(path, reg):
+    doc = json.loads(path.read_text())
+    f = Findings()
+    if not doc.get("servers"):
+        raise ValueError("; ".join(e.get("error", "?") for e in doc.get("errors", [])) or "no server")
+    server = doc["servers"][0]
+    for p in server["protocols"]:
+        if p["accepted"]:
+            f.versions.add(p["version"])
+    for vs in server["cipher_suites"]:
+        for s in vs["suites"]:
+            f.add_suite(vs["version"], int(s["id"], 16), s["iana"])
+    return f
+
+
+SSLSCAN_VERSIONS = {
+    ("ssl", "2"): "ssl2",
+    ("ssl", "3"): "ssl3",
+    ("tls", "1.0"): "tls1_0",
+    ("tls", "1.1"): "tls1_1",
+    ("tls", "1.2"): "tls1_2",
+    ("tls", "1.3"): "tls1_3",
+}
+SSLSCAN_CIPHER_VERSIONS = {
+    "SSLv2": "ssl2",
+    "SSLv3": "ssl3",
+    "TLSv1.0": "tls1_0",
+    "TLSv1.1": "tls1_1",
+    "TLSv1.2": "tls1_2",
+    "TLSv1.3": "tls1_3",
+}
+
+
+def parse_sslscan(path, reg):
+    root = ET.parse(path).getroot()
+    f = Findings()
+    for p in root.iter("protocol"):
+        v = SSLSCAN_VERSIONS.get((p.get("type"), p.get("version")))
+        if v and p.get("enabled") == "1":
+            f.versions.add(v)
+    for c in root.iter("cipher"):
+        if c.get("status") not in ("accepted", "preferred"):
+            continue
+        v = SSLSCAN_CIPHER_VERSIONS.get(c.get("sslversion"))
+        sid = int(c.get("id"), 16) if c.get("id") else reg.id_of(c.get("cipher", ""))
+        f.add_suite(v, sid, c.get("cipher", ""))
+    return f
+
+
+SSLYZE_VERSIONS = {
+    "ssl_2_0_cipher_suites": "ssl2",
+    "ssl_3_0_cipher_suites": "ssl3",
+    "tls_1_0_cipher_suites": "tls1_0",
+    "tls_1_1_cipher_suites": "tls1_1",
+    "tls_1_2_cipher_suites": "tls1_2",
+    "tls_1_3_cipher_suites": "tls1_3",
+}
+
+
+def parse_sslyze(path, reg):
+    doc = json.loads(path.read_text())
+    f = Findings()
+    server = doc["server_scan_results"][0]
+    if server.get("scan_status") != "COMPLETED":
+        raise ValueError(f"sslyze scan status {server.get('scan_status')}: {server.get('connectivity_error_trace')}")
+    for key, v in SSLYZE_VERSIONS.items():
+        attempt = server["scan_result"].get(key) or {}
+        result = attempt.get("result")
+        if not result:
+            continue
+        accepted = result.get("accepted_cipher_suites") or []
+        if accepted:
+            f.versions.add(v)
+        for a in accepted:
+            name = a["cipher_suite"]["name"]
+            f.add_suite(v, reg.id_of(name), name)
+    return f
+
+
+TESTSSL_VERSIONS = {
+    "SSLv2": "ssl2",
+    "SSLv3": "ssl3",
+    "TLS1": "tls1_0",
+    "TLS1_1": "tls1_1",
+    "TLS1_2": "tls1_2",
+    "TLS1_3": "tls1_3",
+}
+TESTSSL_CIPHER_VERSIONS = {
+    "ssl2": "ssl2",
+    "ssl3": "ssl3",
+    "tls1": "tls1_0",
+    "tls1_1": "tls1_1",
+    "tls1_2": "tls1_2",
+    "tls1_3": "tls1_3",
+}
+
+
+def parse_testssl(path, reg):
+    entries = json.loads(path.read_text())
+    f = Findings()
+    for e in entries:
+        ident, finding = e.get("id", ""), e.get("finding", "")
+        if ident in TESTSSL_VERSIONS:
+            if finding.startswith("offered"):
+                f.versions.add(TESTSSL_VERSIONS[ident])
+        elif ident.startswith("cipher-") and "_x" in ident:
+            # cipher-tls1_2_xc02b: version, then the suite id in hex after "_x".
+            ver, _, hexid = ident[len("cipher-"):].rpartition("_x")
+            v = TESTSSL_CIPHER_VERSIONS.get(ver)
+            if v:
+                f.add_suite(v, int(hexid, 16), finding)
+    return f
+
+
+NMAP_VERSIONS = {
+    "SSLv2": "ssl2",
+    "SSLv3": "ssl3",
+    "TLSv1.0": "tls1_0",
+    "TLSv1.1": "tls1_1",
+    "TLSv1.2": "tls1_2",
+    "TLSv1.3": "tls1_3",
+}
+
+
+def parse_nmap(path, reg):
+    root = ET.parse(path).getroot()
+    f = Findings()
+    script = next((s for s in root.iter("script") if s.get("id") == "ssl-enum-ciphers"), None)
+    if script is None:
+        raise ValueError("no ssl-enum-ciphers result in the XML")
+    for table in script.findall("table"):
+        v = NMAP_VERSIONS.get(table.get("key"))
+        if not v:
+            continue
+        ciphers = next((t for t in table.findall("table") if t.get("key") == "ciphers"), None)
+        names = []
+        if ciphers is not None:
+            for c in ciphers.findall("table"):
+                names += [e.text for e in c.findall("elem") if e.get("key") == "name"]
+        if names:
+            f.versions.add(v)
+        for name in names:
+            f.add_suite(v, reg.id_of(name), name)
+    return f
+
+
+PARSERS = {
+    "tlsdoctor": ("json", parse_tlsdoctor),
+    "sslscan": ("xml", parse_sslscan),
+    "sslyze": ("json", parse_sslyze),
+    "testssl": ("json", parse_testssl),
+    "nmap": ("xml", parse_nmap),
+}
+
+
+# ----------------------------------------------------------------------- measurements -----
+
+
+def read_tsv(path):
+    if not path.exists():
+        return []
+    lines = [l for l in path.read_text().splitlines() if l and not l.startswith("#")]
+    header = lines[0].split("\t")
+    return [dict(zip(header, l.split("\t"))) for l in lines[1:]]
+
+
+def fmt_secs(x):
+    return "-" if x is None else f"{x:.3f}"
+
+
+def print_server(d, server, desc, times, conns, reg):
+    tools = [t for t in TOOLS if any(r["server"] == server and r["tool"] == t for r in times)]
+    print(f"\n=== server {server}: {desc} ===")
+
+    findings, errors = {}, {}
+    for t in tools:
+        ext, parse = PARSERS[t]
+        path = d / f"{server}-{t}.{ext}"
+        try:
+            findings[t] = parse(path, reg)
+        except (OSError, ValueError, KeyError, IndexError, ET.ParseError, json.JSONDecodeError) as e:
+            errors[t] = f"{type(e).__name__}: {e}"
+
+    secs = {}
+    for t in tools:
+        rows = [r for r in times if r["server"] == server and r["tool"] == t]
+        ok = [float(r["seconds"]) for r in rows]
+        failed = [r["run"] for r in rows if r["exit"] != "0"]
+        secs[t] = (min(ok), statistics.median(ok), len(ok), failed)
+    base = secs.get("tlsdoctor", (None, None))[1]
+
+    head = f"{'tool':<10} {'best s':>8} {'median s':>9} {'x tlsdoctor':>11} {'conns':>6} {'versions':>8} {'suites':>6}"
+    print(head)
+    print("-" * len(head))
+    for t in tools:
+        best, median, n, failed = secs[t]
+        ratio = f"{median / base:.1f}" if base else "-"
+        c = conns.get((server, t), "-")
+        f = findings.get(t)
+        nv = len(f.versions) if f else "-"
+        ns = f.suite_count() if f else "-"
+        note = f"  (exit status non-zero in run(s) {','.join(failed)})" if failed else ""
+        print(f"{t:<10} {fmt_secs(best):>8} {fmt_secs(median):>9} {ratio:>11} {c:>6} {nv:>8} {ns:>6}{note}")
+    counts = ", ".join(f"{t} {secs[t][2]}" for t in tools)
+    print(f"(timed runs against nginx directly: {counts}; connections: one run through the counting proxy)")
+
+    if "tlsdoctor" in secs:
+        for other, fraction in TARGETS.items():
+            if other not in secs:
+                continue
+            limit = secs[other][1] * fraction
+            verdict = "MET" if base <= limit else "MISSED"
+            print(
+                f"target tlsdoctor <= {other}/{round(1 / fraction)}: "
+                f"{base:.3f}s vs {limit:.3f}s -> {verdict}"
+            )
+        self_count = tlsdoctor_self_count(d / f"{server}-tlsdoctor-counted.json")
+        proxy_count = conns.get((server, "tlsdoctor"))
+        if self_count is not None and proxy_count is not None:
+            same = "agrees" if str(self_count) == str(proxy_count) else "DIFFERS"
+            print(f"tlsdoctor's own connection count {self_count}, proxy counted {proxy_count}: {same}")
+
+    for t, e in errors.items():
+        print(f"{t}: could not read its output: {e}")
+    for t, f in findings.items():
+        if f.unparsed:
+            print(f"{t}: suite names not in the registry: {', '.join(f.unparsed)}")
+    print_disagreements(findings, reg)
+
+
+def print_disagreements(findings, reg):
+    tools = list(findings)
+    lines = []
+
+    def split(has):
+        yes = [t for t in tools if has(findings[t])]
+        no = [t for t in tools if t not in yes]
+        return yes, no
+
+    for v in VERSIONS:
+        yes, no = split(lambda f: v in f.versions)
+        if yes and no:
+            lines.append(f"  {VERSION_NAMES[v]:<8} accepted per {', '.join(yes)}; not per {', '.join(no)}")
+    for v in VERSIONS:
+        every = set()
+        for f in findings.values():
+            every |= f.suites.get(v, set())
+        for sid in sorted(every):
+            yes, no = split(lambda f: sid in f.suites.get(v, set()))
+            if no:
+                lines.append(
+                    f"  {VERSION_NAMES[v]:<8} {reg.describe(sid):<50} found by {', '.join(yes)}; not by {', '.join(no)}"
+                )
+    print(f"DISAGREEMENTS ({len(lines)}; among {', '.join(tools)}):")
+    for l in lines or ["  none: every tool reports the same versions and suites"]:
+        print(l)
+
+
+def tlsdoctor_self_count(path):
+    try:
+        return json.loads(path.read_text())["servers"][0]["connections"]
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: compare.py DIR (a directory written by bench/run.sh)", file=sys.stderr)
+        return 2
+    d = Path(sys.argv[1])
+    times = read_tsv(d / "times.tsv")
+    if not times:
+        print(f"compare.py: {d} has no times.tsv; run bench/run.sh first", file=sys.stderr)
+        return 1
+    conns = {(r["server"], r["tool"]): r["connections"] for r in read_tsv(d / "connections.tsv")}
+    servers = [l.split("\t", 1) for l in (d / "servers.tsv").read_text().splitlines() if l]
+    reg = Registry(ROOT / "data" / "cipher-suites.tsv")
+
+    versions = d / "versions.tsv"
+    if versions.exists():
+        tv = [l.split("\t") for l in versions.read_text().splitlines() if l and not l.startswith("#")]
+        print("tools: " + "; ".join(v[1] or v[0] for v in tv if len(v) > 1))
+    for server, desc in servers:
+        print_server(d, server, desc, times, conns, reg)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
