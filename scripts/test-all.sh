@@ -10,6 +10,7 @@ command -v gnutls-serv >/dev/null || need+=(gnutls-bin)
 command -v nginx >/dev/null || need+=(nginx)
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v curl >/dev/null || need+=(curl)
+command -v faketime >/dev/null || need+=(faketime)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test peers: ${need[*]}"
