@@ -295,3 +295,33 @@ fn unreachable_responder_is_a_soft_fail() {
     // No staple, nothing on the responder port: PyMongo connects (then fails at MongoDB).
     assert!(compare("leaf", None, "").0.is_ok());
 }
+
+/// PyMongo's wording for failures that are not about OCSP (pyOpenSSL's error-queue tuples),
+/// measured against the same real client: servers that require a client certificate, in
+/// TLS 1.2 (the alert ends the handshake) and TLS 1.3 (it arrives after it).
+#[test]
+fn non_ocsp_failures_use_pymongos_own_wording() {
+    let p = pki();
+    let staple = p.staple(Staple::Good);
+    for (flag, want) in [
+        ("-tls1_2", "SSL handshake failed: localhost:"),
+        (
+            "-tls1_3",
+            "[('SSL routines', '', 'tlsv13 alert certificate required')]",
+        ),
+    ] {
+        let srv = p.server(
+            "leaf",
+            Some(&staple),
+            &[flag, "-Verify", "1", "-verify_return_error"],
+        );
+        let predicted = prediction(srv.port).expect_err("PyMongo without a certificate must fail");
+        let real = pymongo(srv.port, "");
+        assert!(predicted.0.contains(want), "{flag}: {predicted:?}");
+        assert!(
+            real.contains(&predicted.0),
+            "{flag}: predicted {:?}, PyMongo said: {real}",
+            predicted.0
+        );
+    }
+}

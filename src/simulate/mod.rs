@@ -145,11 +145,7 @@ pub async fn simulate(
     };
     let outcome = ctx.prober.send_hello(&hello).await.outcome;
     sim.failure = judge(profile, facts, &outcome, &mut sim);
-    if let Some(f) = sim
-        .failure
-        .as_mut()
-        .filter(|f| f.key == "invalid_status_response")
-    {
+    if let Some(f) = sim.failure.as_mut() {
         // Clients name the server the way they were told to reach it.
         let addr = ctx.prober.addr();
         let host = ctx.sni.clone().unwrap_or_else(|| addr.ip().to_string());
@@ -333,8 +329,9 @@ fn judge(
             Some((c, text))
         });
         if let Some((cp, text)) = hit {
+            // pyOpenSSL reports only the reason, not OpenSSL's verify detail.
             let error = if profile.style == "pymongo" {
-                format!("SSL handshake failed: {text}")
+                crate::clients::render_verify_failure(&profile.style, 0, "", "")
             } else {
                 text
             };
