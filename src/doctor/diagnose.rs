@@ -116,26 +116,32 @@ fn names(vs: &[ProtocolVersion]) -> String {
 }
 
 fn not_tls(ev: &Evidence, first_bytes: &str) -> Finding {
-    // `first_bytes` is already printable; identify the protocol from the raw answer when
-    // the scan kept it, else from the printable form.
-    let raw = match &ev.scan {
-        Err(ScanError::NotTls { first_bytes, .. }) => first_bytes.as_bytes().to_vec(),
-        _ => Vec::new(),
-    };
-    let proto = plaintext::identify(&raw);
-    let hint = proto
-        .map(|p| format!("it speaks {}: {}", p.name, p.hint))
+    // The scan already named the protocol when it could (from the first bytes, or from an
+    // active probe such as a plain MongoDB hello); its hint reads " — looks like NAME: HINT".
+    let named = match &ev.scan {
+        Err(ScanError::NotTls { hint, .. }) => {
+            hint.strip_prefix(" — looks like ").map(str::to_string)
+        }
+        _ => None,
+    }
+    .or_else(|| {
+        plaintext::identify(first_bytes.as_bytes()).map(|p| format!("{}: {}", p.name, p.hint))
+    });
+    let hint = named
+        .as_ref()
+        .map(|n| format!("it speaks {n}"))
         .unwrap_or_else(|| "it answers, but not with TLS".to_string());
     let mut f = finding("not-tls", &[("hint", hint.clone())]);
-    if let Some(p) = proto {
-        f.title = format!("This port does not speak TLS: it speaks {}", p.name);
+    if let Some(n) = &named {
+        let name = n.split(':').next().unwrap_or(n);
+        f.title = format!("This port does not speak TLS: it speaks {name}");
     }
     f = f
         .evidence(format!(
             "the answer to a TLS ClientHello began with \"{first_bytes}\""
         ))
         .evidence(hint);
-    add_breaks(&mut f, failing(ev, "not-tls"));
+    add_breaks(&mut f, ev.simulations.iter().filter(|s| !s.connects));
     f
 }
 

@@ -71,7 +71,22 @@ pub async fn scan_server(
 ) -> Result<ServerScan, ScanError> {
     let start = Instant::now();
     let protocols = versions::probe_versions(ctx).await;
-    protocols.ensure_usable(&ctx.prober.addr().to_string())?;
+    if let Err(e) = protocols.ensure_usable(&ctx.prober.addr().to_string()) {
+        // A server that hangs up on every hello without a word may be a plain-text
+        // service that parsed our hello as garbage: ask it in its own protocol.
+        if matches!(e, ScanError::NoTls { .. }) && protocols.all_closed_silently() {
+            if let Some(entry) = plaintext::by_probe("mongodb") {
+                if plaintext::probe_mongodb(&ctx.prober).await {
+                    return Err(ScanError::NotTls {
+                        address: ctx.prober.addr().to_string(),
+                        first_bytes: "(nothing; it closed the connection, then answered a plain MongoDB hello)".into(),
+                        hint: format!(" — looks like {}: {}", entry.name, entry.hint),
+                    });
+                }
+            }
+        }
+        return Err(e);
+    }
     let accepted = protocols.accepted();
     let legacy = accepted
         .iter()

@@ -21,10 +21,16 @@ pub struct Entry {
     first_byte: Option<u8>,
     #[serde(default)]
     first_byte_at_4: Option<u8>,
+    /// Recognised only by sending this protocol's own greeting (see [`probe_mongodb`]).
+    #[serde(default)]
+    active_probe: Option<String>,
 }
 
 impl Entry {
     fn matches(&self, bytes: &[u8]) -> bool {
+        if self.active_probe.is_some() {
+            return false;
+        }
         let starts = self
             .starts_with
             .as_ref()
@@ -53,6 +59,63 @@ fn table() -> &'static [Entry] {
 /// The protocol these first bytes most likely belong to, if recognised.
 pub fn identify(first_bytes: &[u8]) -> Option<&'static Entry> {
     table().iter().find(|e| e.matches(first_bytes))
+}
+
+/// The table entry for a protocol recognised by an active probe.
+pub fn by_probe(name: &str) -> Option<&'static Entry> {
+    table()
+        .iter()
+        .find(|e| e.active_probe.as_deref() == Some(name))
+}
+
+/// A MongoDB OP_MSG `hello` command on database `admin`, as a driver sends it first.
+pub fn mongodb_hello() -> Vec<u8> {
+    // BSON {hello: 1, $db: "admin"}
+    let mut doc = Vec::new();
+    doc.push(0x10);
+    doc.extend_from_slice(b"hello\0");
+    doc.extend_from_slice(&1i32.to_le_bytes());
+    doc.push(0x02);
+    doc.extend_from_slice(b"$db\0");
+    doc.extend_from_slice(&6i32.to_le_bytes());
+    doc.extend_from_slice(b"admin\0");
+    doc.push(0);
+    let mut bson = ((doc.len() + 4) as i32).to_le_bytes().to_vec();
+    bson.extend_from_slice(&doc);
+    let mut body = 0u32.to_le_bytes().to_vec(); // flagBits
+    body.push(0); // section kind 0: the command document
+    body.extend_from_slice(&bson);
+    let mut msg = ((16 + body.len()) as i32).to_le_bytes().to_vec();
+    msg.extend_from_slice(&1i32.to_le_bytes()); // requestID
+    msg.extend_from_slice(&0i32.to_le_bytes()); // responseTo
+    msg.extend_from_slice(&2013i32.to_le_bytes()); // OP_MSG
+    msg.extend_from_slice(&body);
+    msg
+}
+
+/// Whether `reply` is a MongoDB wire-protocol answer to our request 1 (OP_MSG or OP_REPLY).
+pub fn is_mongodb_reply(reply: &[u8]) -> bool {
+    if reply.len() < 16 {
+        return false;
+    }
+    let word = |i: usize| i32::from_le_bytes([reply[i], reply[i + 1], reply[i + 2], reply[i + 3]]);
+    let (len, response_to, opcode) = (word(0), word(8), word(12));
+    (16..=48 * 1024 * 1024).contains(&len) && response_to == 1 && (opcode == 2013 || opcode == 1)
+}
+
+/// Send a plain MongoDB `hello` and report whether the peer answers as MongoDB does.
+pub async fn probe_mongodb(prober: &crate::probe::Prober) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _slot = prober.slot().await;
+    let deadline = prober.config().probe_timeout;
+    let run = async {
+        let mut s = prober.connect().await.ok()?;
+        s.write_all(&mongodb_hello()).await.ok()?;
+        let mut buf = [0u8; 16];
+        s.read_exact(&mut buf).await.ok()?;
+        Some(is_mongodb_reply(&buf))
+    };
+    matches!(tokio::time::timeout(deadline, run).await, Ok(Some(true)))
 }
 
 #[cfg(test)]
@@ -87,5 +150,23 @@ mod tests {
             );
         }
         assert!(identify(b"\x16\x03\x01").is_none());
+    }
+
+    #[test]
+    fn mongodb_hello_is_well_formed() {
+        let m = mongodb_hello();
+        let len = i32::from_le_bytes([m[0], m[1], m[2], m[3]]) as usize;
+        assert_eq!(len, m.len());
+        let bson_len = i32::from_le_bytes([m[21], m[22], m[23], m[24]]) as usize;
+        assert_eq!(
+            21 + bson_len,
+            m.len(),
+            "one BSON document fills the section"
+        );
+        assert!(by_probe("mongodb").is_some());
+        let mut reply = m.clone();
+        reply[8..12].copy_from_slice(&1i32.to_le_bytes());
+        assert!(is_mongodb_reply(&reply));
+        assert!(!is_mongodb_reply(b"HTTP/1.1 400 Bad Request\r\n"));
     }
 }

@@ -42,6 +42,17 @@ impl ProtocolSupport {
         self.results.iter().find(|r| r.version == v)
     }
 
+    /// Every probe ended with the server closing or resetting the connection without a byte.
+    pub fn all_closed_silently(&self) -> bool {
+        self.results.iter().all(|r| {
+            matches!(
+                r.raw,
+                ProbeOutcome::Closed { bytes_received: 0 }
+                    | ProbeOutcome::Reset { bytes_received: 0 }
+            )
+        })
+    }
+
     /// Turn "nothing usable" into the error the user should see: unreachable, not TLS, or
     /// TLS that accepted no version we offer.
     pub fn ensure_usable(&self, address: &str) -> Result<(), ScanError> {
