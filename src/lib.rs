@@ -14,6 +14,7 @@
 //! - [`env`]: the client side — local TLS libraries, interpreters, trust stores, OpenSSL config.
 //! - [`doctor`]: evidence → findings: the diagnosis behind `tlsdoctor check`.
 //! - [`explain`]: offline knowledge base of TLS error messages.
+//! - [`http`]: a minimal, bounded HTTP/1.0 client for OCSP responders and AIA issuers.
 //! - [`lab`]: the built-in lab of misconfigured servers (tests, demo); never used by scans.
 //! - [`finding`]: the diagnosis vocabulary shared by every check.
 //! - [`report`]: human and JSON rendering; nothing else.
@@ -28,6 +29,7 @@ pub mod doctor;
 pub mod env;
 pub mod explain;
 pub mod finding;
+pub mod http;
 pub mod lab;
 pub mod ocsp;
 pub mod probe;
