@@ -150,6 +150,10 @@ struct CheckArgs {
     /// Certificate(s) (PEM) to complete the server's chain with, e.g. the missing intermediate.
     #[arg(long, value_name = "FILE")]
     intermediate: Vec<std::path::PathBuf>,
+    /// With --write-fixes: download a missing intermediate from the AIA caIssuers URL written
+    /// in the server's certificate (plain HTTP, that URL only).
+    #[arg(long, requires = "write_fixes")]
+    fetch_intermediate: bool,
     /// Also ask the OCSP responder named in the server's certificate (AIA), even when the
     /// server staples a response. Without it the responder is asked only when nothing is
     /// stapled. Only that URL is contacted (plain HTTP, no redirects followed).
@@ -559,6 +563,7 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
         }
     }
     if let Some(dir) = &args.write_fixes {
+        let anchors = crate::doctor::fixes::anchor_subjects(opts.cafile.as_deref());
         let many = doc.diagnoses.len() > 1;
         for d in &doc.diagnoses {
             let sub = if many {
@@ -566,7 +571,21 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
             } else {
                 dir.clone()
             };
-            match crate::doctor::fixes::write_fixes(d, &sub, &extra_certs) {
+            let mut extra = extra_certs.clone();
+            if args.fetch_intermediate {
+                let chain = d
+                    .evidence
+                    .as_ref()
+                    .map(|e| e.chain_der.clone())
+                    .unwrap_or_default();
+                let timeout = Duration::from_secs_f64(args.connect.timeout);
+                let (have, notes) =
+                    crate::doctor::fixes::fetch_missing_issuers(&chain, extra, &anchors, timeout)
+                        .await;
+                extra = have;
+                doc.notes.extend(notes);
+            }
+            match crate::doctor::fixes::write_fixes(d, &sub, &extra, &anchors) {
                 Ok(w) => doc.fixes_written.extend(w),
                 Err(e) => return fail(&e),
             }

@@ -110,3 +110,55 @@ fn server_cert(server: &common::servers::ServerProcess) -> String {
         .unwrap()
         .to_string()
 }
+
+#[test]
+fn missing_intermediate_is_fetched_from_the_aia_url_when_asked() {
+    let pki = Pki::build();
+    let root = pki.path("root.pem");
+    let root = root.to_str().unwrap();
+    // Serve the intermediate (DER, as CAs publish it) over plain HTTP on loopback.
+    let www = tempfile::tempdir().unwrap();
+    let der = www.path().join("int.der");
+    let ok = std::process::Command::new("openssl")
+        .args(["x509", "-outform", "DER", "-in"])
+        .arg(pki.path("int.pem"))
+        .arg("-out")
+        .arg(&der)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let port = common::servers::free_port();
+    let mut cmd = std::process::Command::new("python3");
+    cmd.args([
+        "-m",
+        "http.server",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--directory",
+    ])
+    .arg(www.path());
+    let _http = common::servers::spawn_listening("http.server", cmd, port, None);
+    pki.leaf_with_aia("aia", &format!("http://127.0.0.1:{port}/int.der"));
+    let server = openssl_s_server_with(&[], &pki.path("aia.pem"), &pki.path("aia.key"), None);
+    let out = tempfile::tempdir().unwrap();
+    let run = tlsdoctor(&[
+        "check",
+        &format!("localhost:{}", server.port),
+        "--cafile",
+        root,
+        "--write-fixes",
+        out.path().to_str().unwrap(),
+        "--fetch-intermediate",
+    ]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("fetched the issuer"), "{}", run.stdout);
+    let text = std::fs::read_to_string(out.path().join("fullchain.pem")).unwrap();
+    assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 2, "{text}");
+    assert!(
+        !std::fs::read_to_string(out.path().join("README.txt"))
+            .unwrap()
+            .contains("INCOMPLETE")
+    );
+}

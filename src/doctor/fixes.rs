@@ -43,11 +43,13 @@ fn has(d: &Diagnosis, ids: &[&str]) -> bool {
 }
 
 /// Write every applicable fix for `d` into `dir`. `extra` are certificates the user supplied
-/// (e.g. the missing intermediate) to complete the chain.
+/// (e.g. the missing intermediate) to complete the chain; `anchors` the trusted roots'
+/// subject names (see [`anchor_subjects`]).
 pub fn write_fixes(
     d: &Diagnosis,
     dir: &Path,
     extra: &[Vec<u8>],
+    anchors: &[Vec<u8>],
 ) -> Result<Vec<WrittenFix>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut written = Vec::new();
@@ -68,7 +70,7 @@ pub fn write_fixes(
         .map(|e| e.chain_der.clone())
         .unwrap_or_default();
     if has(d, CHAIN_FINDINGS) && !chain.is_empty() {
-        let (pem, missing) = full_chain(&chain, extra);
+        let (pem, missing) = full_chain(&chain, extra, anchors);
         let mut purpose = "the certificate chain the server should send: leaf first, then each intermediate, no root".to_string();
         if let Some(issuer) = missing {
             purpose.push_str(&format!(
@@ -152,6 +154,109 @@ pub fn write_fixes(
     Ok(written)
 }
 
+/// Subject names (DER) of the roots the chain may end at: Mozilla's, the system store's and
+/// the user's CA file.
+pub fn anchor_subjects(cafile: Option<&Path>) -> Vec<Vec<u8>> {
+    use crate::cert::stores;
+    let mut all = vec![stores::mozilla(), stores::system()];
+    if let Some(s) = cafile.and_then(|p| stores::from_file(p).ok()) {
+        all.push(s);
+    }
+    all.into_iter()
+        .flat_map(|s| s.roots.into_iter().map(|a| a.subject_der))
+        .collect()
+}
+
+/// Largest certificate download accepted from an AIA caIssuers URL.
+const MAX_ISSUER_BYTES: usize = 64 * 1024;
+
+/// Download the certificates the server's chain is missing from the AIA caIssuers URL of the
+/// certificate that names them (only `http://` URLs written in the server's own
+/// certificates; only when the user asked with `--fetch-intermediate`). Returns the
+/// certificates found and one line per attempt, for the report.
+pub async fn fetch_missing_issuers(
+    chain: &[Vec<u8>],
+    mut have: Vec<Vec<u8>>,
+    anchors: &[Vec<u8>],
+    timeout: std::time::Duration,
+) -> (Vec<Vec<u8>>, Vec<String>) {
+    let mut notes = Vec::new();
+    // Each round completes one more link; a chain is a handful of certificates at most.
+    for _ in 0..4 {
+        let (_, missing) = full_chain(chain, &have, anchors);
+        let Some(missing) = missing else { break };
+        // The certificate whose issuer is missing is the last one the chain reaches.
+        let pool: Vec<&Vec<u8>> = chain.iter().chain(have.iter()).collect();
+        let last = pool.iter().find(|d| {
+            X509Certificate::from_der(d)
+                .ok()
+                .is_some_and(|(_, c)| c.issuer().to_string() == missing)
+        });
+        let Some(info) = last.and_then(|d| crate::cert::describe::describe(d).ok()) else {
+            break;
+        };
+        let Some(url) = info
+            .aia_ca_issuers
+            .iter()
+            .find(|u| u.starts_with("http://"))
+        else {
+            notes.push(format!(
+                "\"{}\" names no http:// caIssuers URL to fetch its issuer from",
+                info.subject
+            ));
+            break;
+        };
+        let req = crate::http::Request {
+            method: "GET",
+            content_type: None,
+            accept: "application/pkix-cert",
+            body: &[],
+        };
+        match crate::http::exchange(url, &req, timeout, MAX_ISSUER_BYTES).await {
+            Ok(a) if a.status == 200 => match issuer_certificates(&a.body) {
+                Some(certs) => {
+                    notes.push(format!(
+                        "fetched the issuer of \"{}\" from {url} ({} bytes)",
+                        info.subject,
+                        a.body.len()
+                    ));
+                    have.extend(certs);
+                }
+                None => {
+                    notes.push(format!("{url} did not return a certificate (DER or PEM)"));
+                    break;
+                }
+            },
+            Ok(a) => {
+                notes.push(format!("{url} answered HTTP {}", a.status));
+                break;
+            }
+            Err(
+                crate::http::HttpError::Unreachable { reason, .. }
+                | crate::http::HttpError::Bad { reason, .. },
+            ) => {
+                notes.push(format!("fetching {url} failed: {reason}"));
+                break;
+            }
+        }
+    }
+    (have, notes)
+}
+
+/// Certificates in an AIA download: one DER certificate (the usual `.cer`/`.crt`) or PEM.
+fn issuer_certificates(body: &[u8]) -> Option<Vec<Vec<u8>>> {
+    if X509Certificate::from_der(body).is_ok() {
+        return Some(vec![body.to_vec()]);
+    }
+    let certs: Vec<Vec<u8>> = pem::parse_many(body)
+        .ok()?
+        .into_iter()
+        .filter(|p| p.tag() == "CERTIFICATE")
+        .map(|p| p.into_contents())
+        .collect();
+    (!certs.is_empty()).then_some(certs)
+}
+
 fn put(
     written: &mut Vec<WrittenFix>,
     dir: &Path,
@@ -167,9 +272,15 @@ fn put(
 
 /// Order the certificates into leaf → intermediates by issuer links, using what the server
 /// sent plus `extra`; roots (self-signed) are left out, as servers should not send them.
+/// `anchors` are the subject names (DER) of trusted roots: a certificate issued by one ends
+/// the chain.
 /// Returns the PEM and, when the chain still does not reach a self-signed issuer or a
 /// certificate we have, the name of the first missing issuer.
-pub fn full_chain(sent: &[Vec<u8>], extra: &[Vec<u8>]) -> (String, Option<String>) {
+pub fn full_chain(
+    sent: &[Vec<u8>],
+    extra: &[Vec<u8>],
+    anchors: &[Vec<u8>],
+) -> (String, Option<String>) {
     let pool: Vec<&Vec<u8>> = sent.iter().chain(extra.iter()).collect();
     let parsed: Vec<Option<X509Certificate<'_>>> = pool
         .iter()
@@ -181,6 +292,13 @@ pub fn full_chain(sent: &[Vec<u8>], extra: &[Vec<u8>]) -> (String, Option<String
         if cur.subject().as_raw() == cur.issuer().as_raw() {
             // Reached a self-signed certificate: a root. Servers need not send it.
             order.pop();
+            break;
+        }
+        if anchors
+            .iter()
+            .any(|a| a.as_slice() == cur.issuer().as_raw())
+        {
+            // Issued by a root of a trust store: the chain is complete without it.
             break;
         }
         let next = parsed.iter().enumerate().position(|(i, c)| {

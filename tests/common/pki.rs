@@ -91,6 +91,24 @@ fn openssl(args: &[&str], dir: &Path) {
 }
 
 impl Pki {
+    /// A leaf for localhost under the test intermediate whose AIA caIssuers URL is `url`
+    /// (written as `{name}.pem` / `{name}.key`), for tests that serve the intermediate.
+    pub fn leaf_with_aia(&self, name: &str, url: &str) {
+        let int_key =
+            KeyPair::from_pem(&std::fs::read_to_string(self.path("int.key")).unwrap()).unwrap();
+        // Same name and key as the intermediate `build` made, so the leaf chains to it.
+        let int = Issuer::new(ca_params("tlsdoctor Test Intermediate", Some(0)), int_key);
+        let mut params = leaf_params("aia.test", &["localhost", "127.0.0.1"]);
+        params
+            .custom_extensions
+            .retain(|e| e.oid_components().collect::<Vec<_>>() != [1, 3, 6, 1, 5, 5, 7, 1, 1]);
+        params.custom_extensions.push(aia_extension(url));
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &int).unwrap();
+        std::fs::write(self.path(&format!("{name}.pem")), cert.pem()).unwrap();
+        std::fs::write(self.path(&format!("{name}.key")), key.serialize_pem()).unwrap();
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
