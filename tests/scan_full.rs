@@ -214,3 +214,52 @@ fn session_resumption_by_id_and_ticket() {
     assert_eq!(p["resumption_ticket"]["supported"], false, "{p:#}");
     assert_eq!(p["resumption_session_id"]["supported"], true, "{p:#}");
 }
+
+#[test]
+fn certificate_per_key_type_in_tls12_and_tls13_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rsa_cert, rsa_key) = common::servers::self_signed(dir.path(), "rsa", "rsa:2048");
+    let (ec_cert, ec_key) = (dir.path().join("ec.crt"), dir.path().join("ec.key"));
+    let ok = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
+        .args(["-days", "30", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&ec_key)
+        .arg("-out")
+        .arg(&ec_cert)
+        .output()
+        .unwrap()
+        .status
+        .success();
+    assert!(ok, "EC certificate");
+    for protocols in ["TLSv1.2 TLSv1.3", "TLSv1.3"] {
+        let block = format!(
+            "ssl_protocols {protocols};\n\
+             server {{ listen 127.0.0.1:{{port}} ssl; server_name localhost;\n\
+               ssl_certificate {}; ssl_certificate_key {};\n\
+               ssl_certificate {{cert}}; ssl_certificate_key {{key}}; location / {{ return 200 'ok'; }} }}",
+            ec_cert.display(),
+            ec_key.display()
+        );
+        let server =
+            common::servers::nginx_with(&block, &rsa_cert, &rsa_key, tempfile::tempdir().unwrap());
+        let s = scan(&server.target());
+        let certs = s["properties"]["certificates"].as_array().unwrap();
+        let kinds: Vec<&str> = certs
+            .iter()
+            .map(|c| c["key_type"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["RSA", "ECDSA"], "{protocols}: {certs:#?}");
+        assert_ne!(
+            certs[0]["leaf_sha256"], certs[1]["leaf_sha256"],
+            "{protocols}"
+        );
+    }
+}

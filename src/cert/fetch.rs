@@ -202,6 +202,54 @@ pub async fn fetch_chain(
     version: ProtocolVersion,
     timeout: Duration,
 ) -> Result<FetchedChain, FetchError> {
+    fetch_chain_inner(addr, sni, version, timeout, None).await
+}
+
+/// The key type of a server certificate, for servers that hold one of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa,
+    Ecdsa,
+}
+
+/// Like [`fetch_chain`], offering only signature schemes of `key`'s kind, so a server with
+/// both an RSA and an ECDSA certificate shows the one of that kind (the TLS 1.3 way of
+/// asking: its certificate is encrypted, so it cannot be read from a hello probe).
+pub async fn fetch_chain_for_key(
+    addr: SocketAddr,
+    sni: Option<&str>,
+    version: ProtocolVersion,
+    timeout: Duration,
+    key: KeyKind,
+) -> Result<FetchedChain, FetchError> {
+    fetch_chain_inner(addr, sni, version, timeout, Some(key)).await
+}
+
+fn scheme_kind(s: SignatureScheme) -> Option<KeyKind> {
+    use SignatureScheme as S;
+    match s {
+        S::RSA_PKCS1_SHA1
+        | S::RSA_PKCS1_SHA256
+        | S::RSA_PKCS1_SHA384
+        | S::RSA_PKCS1_SHA512
+        | S::RSA_PSS_SHA256
+        | S::RSA_PSS_SHA384
+        | S::RSA_PSS_SHA512 => Some(KeyKind::Rsa),
+        S::ECDSA_SHA1_Legacy
+        | S::ECDSA_NISTP256_SHA256
+        | S::ECDSA_NISTP384_SHA384
+        | S::ECDSA_NISTP521_SHA512 => Some(KeyKind::Ecdsa),
+        _ => None,
+    }
+}
+
+async fn fetch_chain_inner(
+    addr: SocketAddr,
+    sni: Option<&str>,
+    version: ProtocolVersion,
+    timeout: Duration,
+    only: Option<KeyKind>,
+) -> Result<FetchedChain, FetchError> {
     let versions: &[&'static rustls::SupportedProtocolVersion] = match version {
         ProtocolVersion::Tls12 => &[&rustls::version::TLS12],
         ProtocolVersion::Tls13 => &[&rustls::version::TLS13],
@@ -214,7 +262,10 @@ pub async fn fetch_chain(
     };
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let schemes = verify_schemes(&provider);
+    let mut schemes = verify_schemes(&provider);
+    if let Some(kind) = only {
+        schemes.retain(|s| scheme_kind(*s) == Some(kind));
+    }
     let seen = Arc::new(Mutex::new(Recorded::default()));
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)

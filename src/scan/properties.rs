@@ -433,7 +433,9 @@ async fn certificates(
     rsa: Vec<u16>,
     ecdsa: Vec<u16>,
 ) -> Vec<KeyTypeCertificate> {
-    let Some(v) = legacy else { return Vec::new() };
+    let Some(v) = legacy else {
+        return tls13_certificates(ctx).await;
+    };
     let fetch = |label: &'static str, ids: Vec<u16>| async move {
         if ids.is_empty() {
             return None;
@@ -455,5 +457,33 @@ async fn certificates(
         }
     };
     let (r, e) = futures::join!(fetch("RSA", rsa), fetch("ECDSA", ecdsa));
+    r.into_iter().chain(e).collect()
+}
+
+/// TLS 1.3 only: complete a handshake offering only RSA, then only ECDSA signature schemes;
+/// the server answers each with the certificate of that kind, if it has one.
+async fn tls13_certificates(ctx: &ScanContext) -> Vec<KeyTypeCertificate> {
+    use crate::cert::fetch::{KeyKind, fetch_chain_for_key};
+    let timeout = ctx.prober.config().probe_timeout;
+    let fetch = |label: &'static str, kind: KeyKind| async move {
+        let _slot = ctx.prober.slot().await;
+        let got = fetch_chain_for_key(
+            ctx.prober.addr(),
+            ctx.sni.as_deref(),
+            ProtocolVersion::Tls13,
+            timeout,
+            kind,
+        )
+        .await
+        .ok()?;
+        let leaf = got.chain.first()?;
+        Some(KeyTypeCertificate {
+            key_type: label.to_string(),
+            leaf_sha256: sha256_hex(leaf),
+            chain_length: got.chain.len(),
+            chain: got.chain.clone(),
+        })
+    };
+    let (r, e) = futures::join!(fetch("RSA", KeyKind::Rsa), fetch("ECDSA", KeyKind::Ecdsa));
     r.into_iter().chain(e).collect()
 }
