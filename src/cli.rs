@@ -346,34 +346,25 @@ async fn run_scan(args: ScanArgs, style: Style) -> i32 {
     doc.notes = spec.notes.clone();
     let cfg = args.connect.probe_config();
     let mut jobs = Vec::new();
-    for t in &targets {
-        let resolved: Vec<String> = t.addresses.iter().map(|a| a.to_string()).collect();
-        for addr in &t.probe {
-            let ctx = ScanContext {
-                prober: Prober::new(*addr, cfg.clone()),
-                sni: t.sni.clone(),
+    for (label, resolved, ctx) in contexts(&targets, &cfg) {
+        let ocsp_query = args.ocsp_query;
+        jobs.push(async move {
+            let res = scan_server(&ctx, label.clone(), resolved).await;
+            let ocsp = match (&res, ocsp_query) {
+                (Ok(s), true) => {
+                    crate::ocsp::check::for_server(
+                        ctx.prober.addr(),
+                        ctx.sni.as_deref(),
+                        Some(s),
+                        crate::ocsp::QueryPolicy::Always,
+                        ctx.prober.config().probe_timeout,
+                    )
+                    .await
+                }
+                _ => None,
             };
-            let label = t.label();
-            let resolved = resolved.clone();
-            let ocsp_query = args.ocsp_query;
-            jobs.push(async move {
-                let res = scan_server(&ctx, label.clone(), resolved).await;
-                let ocsp = match (&res, ocsp_query) {
-                    (Ok(s), true) => {
-                        crate::ocsp::check::for_server(
-                            ctx.prober.addr(),
-                            ctx.sni.as_deref(),
-                            Some(s),
-                            crate::ocsp::QueryPolicy::Always,
-                            ctx.prober.config().probe_timeout,
-                        )
-                        .await
-                    }
-                    _ => None,
-                };
-                (label, ctx.prober.addr(), res, ocsp)
-            });
-        }
+            (label, ctx.prober.addr(), res, ocsp)
+        });
     }
     let mut ocsp_reports = Vec::new();
     for (label, addr, res, ocsp) in futures::future::join_all(jobs).await {
@@ -526,31 +517,23 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
     doc.notes = spec.notes.clone();
     let cfg = args.connect.probe_config();
     let mut jobs = Vec::new();
-    for t in &targets {
-        let resolved: Vec<String> = t.addresses.iter().map(|a| a.to_string()).collect();
-        for addr in &t.probe {
-            let ctx = ScanContext {
-                prober: Prober::new(*addr, cfg.clone()),
-                sni: t.sni.clone(),
-            };
-            let (label, resolved, opts, profiles, local) = (
-                t.label(),
-                resolved.clone(),
-                opts.clone(),
-                profiles.clone(),
-                local.clone(),
-            );
-            jobs.push(async move {
-                let ev =
-                    crate::doctor::gather(&ctx, label.clone(), resolved, &opts, profiles, local)
-                        .await;
-                (
-                    label,
-                    ctx.prober.addr(),
-                    ev.map(|e| crate::doctor::diagnose(e, &opts)),
-                )
-            });
-        }
+    for (label, resolved, ctx) in contexts(&targets, &cfg) {
+        let (label, resolved, opts, profiles, local) = (
+            label,
+            resolved,
+            opts.clone(),
+            profiles.clone(),
+            local.clone(),
+        );
+        jobs.push(async move {
+            let ev =
+                crate::doctor::gather(&ctx, label.clone(), resolved, &opts, profiles, local).await;
+            (
+                label,
+                ctx.prober.addr(),
+                ev.map(|e| crate::doctor::diagnose(e, &opts)),
+            )
+        });
     }
     for (label, addr, res) in futures::future::join_all(jobs).await {
         match res {
@@ -613,6 +596,26 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
     } else {
         0
     }
+}
+
+/// One probe context per address to examine, with its "host:port" label and every address
+/// the name resolved to.
+fn contexts(
+    targets: &[ResolvedTarget],
+    cfg: &ProbeConfig,
+) -> Vec<(String, Vec<String>, ScanContext)> {
+    let mut out = Vec::new();
+    for t in targets {
+        let resolved: Vec<String> = t.addresses.iter().map(|a| a.to_string()).collect();
+        for addr in &t.probe {
+            let ctx = ScanContext {
+                prober: Prober::new(*addr, cfg.clone()),
+                sni: t.sni.clone(),
+            };
+            out.push((t.label(), resolved.clone(), ctx));
+        }
+    }
+    out
 }
 
 /// One line on stderr per target that could not be examined.
@@ -737,22 +740,13 @@ async fn run_simulate(args: SimulateArgs, style: Style) -> i32 {
     doc.notes = spec.notes.clone();
     let cfg = args.connect.probe_config();
     let mut jobs = Vec::new();
-    for t in &targets {
-        let resolved: Vec<String> = t.addresses.iter().map(|a| a.to_string()).collect();
-        for addr in &t.probe {
-            let ctx = ScanContext {
-                prober: Prober::new(*addr, cfg.clone()),
-                sni: t.sni.clone(),
-            };
-            let (label, resolved, opts, profiles) =
-                (t.label(), resolved.clone(), opts.clone(), profiles.clone());
-            jobs.push(async move {
-                let ev =
-                    crate::doctor::gather(&ctx, label.clone(), resolved, &opts, profiles, None)
-                        .await;
-                (label, ctx.prober.addr(), ev)
-            });
-        }
+    for (label, resolved, ctx) in contexts(&targets, &cfg) {
+        let (label, resolved, opts, profiles) = (label, resolved, opts.clone(), profiles.clone());
+        jobs.push(async move {
+            let ev =
+                crate::doctor::gather(&ctx, label.clone(), resolved, &opts, profiles, None).await;
+            (label, ctx.prober.addr(), ev)
+        });
     }
     for (label, addr, res) in futures::future::join_all(jobs).await {
         match res {
