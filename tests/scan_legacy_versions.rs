@@ -273,6 +273,13 @@ fn sslv2_stand_in_kinds_are_reported_insecure() {
             1,
             "suites listed for versions other than SSLv2"
         );
+        // Nothing but SSLv2: the properties must not pretend the server is TLS 1.3.
+        let compression = got["properties"]["compression"]["evidence"]
+            .as_str()
+            .unwrap();
+        assert_eq!(compression, "SSLv2 only: SSLv2 has no compression");
+        let alpn = got["properties"]["alpn_evidence"].as_str().unwrap();
+        assert!(alpn.starts_with("SSLv2 only"), "{alpn}");
     }
     let run = tlsdoctor(&["scan", &servers[0].target(), "--timeout", "5"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
