@@ -98,13 +98,24 @@ pub fn candidates_where(v: ProtocolVersion, keep: impl Fn(&CipherSuite) -> bool)
             .map(|s| s.id as u16)
             .collect(),
         _ => suites::tls_suites()
-            .filter(|s| {
-                let (lo, hi) = s.versions();
-                lo <= v && v <= hi && keep(s)
-            })
+            .filter(|s| offered_in(s, v) && keep(s))
             .map(|s| s.id as u16)
             .collect(),
     }
+}
+
+/// Whether scans offer suite `s` when probing SSLv3 to TLS 1.2 version `v`: wherever
+/// [`CipherSuite::versions`] allows it, and also the ECDH/ECDHE suites that the RFCs (and
+/// OpenSSL 3) start at TLS 1.0 when probing SSLv3, because servers do negotiate those in SSLv3
+/// (tlslite-ng picks ECDHE-RSA-AES256-SHA there; tests/scan_legacy_versions.rs measures it).
+/// Leaving them out would hide them from the SSLv3 suite list, and hide SSLv3 entirely on a
+/// server whose SSLv3 suites are all ECDHE.
+pub fn offered_in(s: &CipherSuite, v: ProtocolVersion) -> bool {
+    let (lo, hi) = s.versions();
+    let ecc_in_ssl3 = v == ProtocolVersion::Ssl3
+        && lo == ProtocolVersion::Tls10
+        && matches!(s.kx, "ECDH" | "ECDHE");
+    (lo <= v || ecc_in_ssl3) && v <= hi
 }
 
 async fn enumerate_version(ctx: &ScanContext, v: ProtocolVersion) -> VersionSuites {
@@ -218,5 +229,28 @@ async fn sslv2_kinds(ctx: &ScanContext) -> VersionSuites {
             .into_iter()
             .map(AcceptedSuite::from_registry)
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ProtocolVersion::*;
+
+    #[test]
+    fn ssl3_offers_include_sha1_ecc_suites() {
+        let offered = |name: &str, v| offered_in(suites::by_name(name).unwrap(), v);
+        assert!(offered("ECDHE-RSA-AES128-SHA", Ssl3));
+        assert!(offered("ECDH-ECDSA-AES256-SHA", Ssl3));
+        assert!(offered("AES128-SHA", Ssl3));
+        // SHA-256 and AEAD suites need TLS 1.2 whatever the key exchange.
+        assert!(!offered("ECDHE-RSA-AES128-SHA256", Ssl3));
+        assert!(!offered("ECDHE-RSA-AES128-GCM-SHA256", Ssl3));
+        // Only ECDH/ECDHE are widened: ECDHE_PSK stays at TLS 1.0 as the registry says.
+        assert!(!offered("ECDHE-PSK-AES128-CBC-SHA", Ssl3));
+        assert!(offered("ECDHE-PSK-AES128-CBC-SHA", Tls10));
+        assert!(!offered("EXP-RC4-MD5", Tls11));
+        assert!(candidates(Ssl3).contains(&0xc013));
+        assert!(!candidates(Ssl2).contains(&0xc013));
     }
 }

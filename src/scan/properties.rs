@@ -124,10 +124,10 @@ pub async fn probe(
     let (rsa_suites, ecdsa_suites) = (of_auth("RSA"), of_auth("ECDSA"));
     let cert_requested = base.is_some_and(|f| f.certificate_request.is_some());
     let (compression, fallback, (alpn, alpn_evidence), without_sni, certificates, cert_required) = futures::join!(
-        compression(ctx, legacy),
+        compression(ctx, legacy, accepted),
         fallback_scsv(ctx, accepted),
         // In TLS 1.3 the ALPN answer travels encrypted; TLS 1.2 shows it in the ServerHello.
-        alpn(ctx, legacy),
+        alpn(ctx, legacy, accepted),
         without_sni(ctx, best, base),
         certificates(ctx, legacy, rsa_suites, ecdsa_suites),
         client_cert_required(ctx, legacy.filter(|_| cert_requested)),
@@ -280,9 +280,18 @@ async fn client_cert_required(
 
 /// Offer DEFLATE before null compression: a server that picks DEFLATE supports compression
 /// (and is exposed to CRIME).
-async fn compression(ctx: &ScanContext, legacy: Option<ProtocolVersion>) -> Property {
+async fn compression(
+    ctx: &ScanContext,
+    legacy: Option<ProtocolVersion>,
+    accepted: &[ProtocolVersion],
+) -> Property {
     let Some(v) = legacy else {
-        return Property::no("TLS 1.3 only: TLS 1.3 has no compression");
+        return Property::no(if accepted.contains(&ProtocolVersion::Tls13) {
+            "TLS 1.3 only: TLS 1.3 has no compression"
+        } else {
+            // Without SSLv3–TLS 1.3 the server can only have accepted SSLv2.
+            "SSLv2 only: SSLv2 has no compression"
+        });
     };
     let mut hello = ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
     hello.compression_methods = vec![1, 0];
@@ -337,12 +346,18 @@ async fn fallback_scsv(ctx: &ScanContext, accepted: &[ProtocolVersion]) -> Prope
 }
 
 /// Offer the candidates, note the server's choice, take it away, repeat.
-async fn alpn(ctx: &ScanContext, best: Option<ProtocolVersion>) -> (Vec<String>, String) {
+async fn alpn(
+    ctx: &ScanContext,
+    best: Option<ProtocolVersion>,
+    accepted: &[ProtocolVersion],
+) -> (Vec<String>, String) {
     let Some(v) = best else {
-        return (
-            Vec::new(),
-            "TLS 1.3 only: the ALPN answer is encrypted and not visible to a hello probe".into(),
-        );
+        let why = if accepted.contains(&ProtocolVersion::Tls13) {
+            "TLS 1.3 only: the ALPN answer is encrypted and not visible to a hello probe"
+        } else {
+            "SSLv2 only: SSLv2 has no extensions, so no ALPN"
+        };
+        return (Vec::new(), why.into());
     };
     let mut offer: Vec<String> = ALPN_CANDIDATES.iter().map(|s| s.to_string()).collect();
     let mut found = Vec::new();

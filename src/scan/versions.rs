@@ -107,10 +107,7 @@ pub fn probe_hello(version: ProtocolVersion, sni: Option<&str>) -> Vec<u8> {
         }
         v => {
             let mut ids: Vec<u16> = suites::tls_suites()
-                .filter(|s| {
-                    let (lo, hi) = s.versions();
-                    lo <= v && v <= hi
-                })
+                .filter(|s| super::ciphers::offered_in(s, v))
                 .map(|s| s.id as u16)
                 .collect();
             ids.push(suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
