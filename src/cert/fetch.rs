@@ -157,11 +157,13 @@ pub fn evidence_only_verifier() -> Arc<dyn ServerCertVerifier> {
 
 /// Records the CA names of a CertificateRequest and sends no client certificate.
 #[derive(Debug)]
-struct NoClientCert {
+struct ClientCertChoice {
     seen: Arc<Mutex<Recorded>>,
+    /// The user's certificate to present, if any (`--cert`/`--key`); else none is sent.
+    key: Option<Arc<rustls::sign::CertifiedKey>>,
 }
 
-impl ResolvesClientCert for NoClientCert {
+impl ResolvesClientCert for ClientCertChoice {
     fn resolve(
         &self,
         root_hint_subjects: &[&[u8]],
@@ -177,11 +179,11 @@ impl ResolvesClientCert for NoClientCert {
         if let Ok(mut seen) = self.seen.lock() {
             seen.ca_names = Some(names);
         }
-        None
+        self.key.clone()
     }
 
     fn has_certs(&self) -> bool {
-        false
+        self.key.is_some()
     }
 }
 
@@ -202,7 +204,43 @@ pub async fn fetch_chain(
     version: ProtocolVersion,
     timeout: Duration,
 ) -> Result<FetchedChain, FetchError> {
-    fetch_chain_inner(addr, sni, version, timeout, None).await
+    fetch_chain_inner(addr, sni, version, timeout, None, None).await
+}
+
+/// Load a client certificate chain and its private key (PEM files) for presenting.
+pub fn load_client_key(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<Arc<rustls::sign::CertifiedKey>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::PrivateKeyDer;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| format!("cannot read client certificate {}: {e}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{} is not a PEM certificate file: {e}", cert.display()))?;
+    if chain.is_empty() {
+        return Err(format!("{} holds no certificate", cert.display()));
+    }
+    let der = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
+    let provider = rustls::crypto::ring::default_provider();
+    let signing = provider
+        .key_provider
+        .load_private_key(der)
+        .map_err(|e| format!("unusable private key {}: {e}", key.display()))?;
+    Ok(Arc::new(rustls::sign::CertifiedKey::new(chain, signing)))
+}
+
+/// Like [`fetch_chain`], presenting `client` when the server asks for a certificate; a
+/// server that rejects it shows in `handshake_error`.
+pub async fn fetch_chain_with_client_cert(
+    addr: SocketAddr,
+    sni: Option<&str>,
+    version: ProtocolVersion,
+    timeout: Duration,
+    client: Arc<rustls::sign::CertifiedKey>,
+) -> Result<FetchedChain, FetchError> {
+    fetch_chain_inner(addr, sni, version, timeout, None, Some(client)).await
 }
 
 /// The key type of a server certificate, for servers that hold one of each.
@@ -222,7 +260,7 @@ pub async fn fetch_chain_for_key(
     timeout: Duration,
     key: KeyKind,
 ) -> Result<FetchedChain, FetchError> {
-    fetch_chain_inner(addr, sni, version, timeout, Some(key)).await
+    fetch_chain_inner(addr, sni, version, timeout, Some(key), None).await
 }
 
 fn scheme_kind(s: SignatureScheme) -> Option<KeyKind> {
@@ -249,6 +287,7 @@ async fn fetch_chain_inner(
     version: ProtocolVersion,
     timeout: Duration,
     only: Option<KeyKind>,
+    client: Option<Arc<rustls::sign::CertifiedKey>>,
 ) -> Result<FetchedChain, FetchError> {
     let versions: &[&'static rustls::SupportedProtocolVersion] = match version {
         ProtocolVersion::Tls12 => &[&rustls::version::TLS12],
@@ -279,7 +318,10 @@ async fn fetch_chain_inner(
             seen: seen.clone(),
             schemes,
         }))
-        .with_client_cert_resolver(Arc::new(NoClientCert { seen: seen.clone() }));
+        .with_client_cert_resolver(Arc::new(ClientCertChoice {
+            seen: seen.clone(),
+            key: client,
+        }));
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
 
     let secs = timeout.as_secs_f64();

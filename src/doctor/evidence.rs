@@ -33,6 +33,9 @@ pub struct Evidence {
     pub simulations: Vec<Simulation>,
     /// The user's own client on this machine, when `--client` named one.
     pub local_client: Option<ClientStack>,
+    /// With `--cert`/`--key`: per version where the server asked for a certificate, whether
+    /// it accepted the one presented (None) or why not (Some).
+    pub client_cert_presented: Vec<(ProtocolVersion, Option<String>)>,
     /// Stapled OCSP responses per version, must-staple, and the responder's answer.
     pub ocsp: Option<crate::ocsp::OcspReport>,
 }
@@ -316,6 +319,39 @@ pub async fn gather(
         }
     }
     facts.ocsp = ocsp.clone();
+    // The user's own certificate: present it wherever the server asked for one.
+    let mut client_cert_presented = Vec::new();
+    if let (Some(cert), Some(key)) = (&opts.cert, &opts.key) {
+        let client = crate::cert::fetch::load_client_key(cert, key)?;
+        for (v, r) in &handshakes {
+            let asked = r.as_ref().is_ok_and(|c| c.client_cert_request.is_some());
+            if !asked {
+                continue;
+            }
+            let _slot = ctx.prober.slot().await;
+            let outcome = crate::cert::fetch::fetch_chain_with_client_cert(
+                addr,
+                sni.as_deref(),
+                *v,
+                timeout,
+                client.clone(),
+            )
+            .await;
+            let verdict = match outcome {
+                Ok(c) => c.handshake_error,
+                Err(e) => Some(e.to_string()),
+            };
+            if verdict.is_none() {
+                // The user's client presents this certificate: it gets past client
+                // authentication in this version.
+                match v {
+                    ProtocolVersion::Tls13 => facts.client_cert_alert_tls13 = None,
+                    _ => facts.client_cert_alert_tls12 = None,
+                }
+            }
+            client_cert_presented.push((*v, verdict));
+        }
+    }
     let sims = profiles.iter().map(|p| simulate(ctx, p, &facts));
     let simulations = futures::future::join_all(sims).await;
 
@@ -332,6 +368,7 @@ pub async fn gather(
         profiles,
         simulations,
         local_client,
+        client_cert_presented,
         ocsp,
     })
 }

@@ -94,7 +94,11 @@ fn render_suites(s: &ServerScan, st: Style) -> String {
         let order = match vs.server_preference {
             Some(true) => "server's order",
             Some(false) => "client's order (server has no preference)",
-            None => "single suite",
+            None if vs.version == crate::wire::ProtocolVersion::Ssl2 => {
+                "SSLv2 servers list every shared kind at once"
+            }
+            None if vs.suites.len() == 1 => "one suite",
+            None => "order not measured",
         };
         out.push_str(&format!(
             "\n{} {}\n",
