@@ -120,6 +120,10 @@ const PROFILE_FILES: &[(&str, &str)] = &[
         "pymongo.toml",
         include_str!("../../data/clients/pymongo.toml"),
     ),
+    (
+        "pyopenssl-openssl110.toml",
+        include_str!("../../data/clients/pyopenssl-openssl110.toml"),
+    ),
 ];
 
 /// Every built-in profile of a client captured on this machine (what `check` simulates). A
