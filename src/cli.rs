@@ -485,6 +485,11 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
             return fail(&e.to_string());
         }
     }
+    if let (Some(cert), Some(key)) = (&opts.cert, &opts.key) {
+        if let Err(e) = crate::cert::fetch::load_client_key(cert, key) {
+            return fail(&e);
+        }
+    }
     let extra_certs = match read_pem_certs(&args.intermediate) {
         Ok(c) => c,
         Err(e) => return fail(&e),

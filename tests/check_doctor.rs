@@ -332,3 +332,58 @@ fn sni_required() {
     assert_eq!(f["severity"], "warning");
     assert_names_error(&f, &no_sni);
 }
+
+#[test]
+fn client_certificate_given_with_cert_and_key() {
+    let pki = Pki::build();
+    let root = pki.path("root.pem");
+    let root = root.to_str().unwrap();
+    let mine = pki.bundle("client-chain.pem", &["clientonly.pem", "int.pem"]);
+    let mine = mine.to_str().unwrap();
+    let my_key = pki.path("clientonly.key");
+    let stranger = pki.path("selfsigned.pem");
+    let stranger_key = pki.path("selfsigned.key");
+    for flag in ["-tls1_2", "-tls1_3"] {
+        let server = trusted_s_server(
+            &pki,
+            &[
+                flag,
+                "-Verify",
+                "1",
+                "-verify_return_error",
+                "-CAfile",
+                root,
+            ],
+        );
+        let target = format!("localhost:{}", server.port);
+        // Accepted: the check passes, and says so.
+        let (code, doc) = check(&[
+            &target,
+            "--cafile",
+            root,
+            "--cert",
+            mine,
+            "--key",
+            my_key.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{flag}: {:#}", doc["diagnoses"][0]["findings"]);
+        finding(&doc, "client-cert-accepted");
+        // A certificate the server does not trust is reported as rejected.
+        let (code, doc) = check(&[
+            &target,
+            "--cafile",
+            root,
+            "--cert",
+            stranger.to_str().unwrap(),
+            "--key",
+            stranger_key.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 1, "{flag}");
+        let f = finding(&doc, "client-cert-rejected");
+        assert!(
+            f["evidence"].to_string().contains("alert"),
+            "{flag}: {:#}",
+            f["evidence"]
+        );
+    }
+}

@@ -212,8 +212,8 @@ pub fn load_client_key(
     cert: &std::path::Path,
     key: &std::path::Path,
 ) -> Result<Arc<rustls::sign::CertifiedKey>, String> {
-    use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::PemObject;
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .map_err(|e| format!("cannot read client certificate {}: {e}", cert.display()))?
         .collect::<Result<_, _>>()

@@ -283,10 +283,12 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
     // The user's own certificate, when given.
     for (v, verdict) in &ev.client_cert_presented {
         let f = match verdict {
-            None => finding("client-cert-accepted", &[])
-                .evidence(format!("{v}: a full handshake presenting your certificate succeeded")),
-            Some(why) => finding("client-cert-rejected", &[])
-                .evidence(format!("{v}: presenting your certificate, the handshake failed: {why}")),
+            None => finding("client-cert-accepted", &[]).evidence(format!(
+                "{v}: a full handshake presenting your certificate succeeded"
+            )),
+            Some(why) => finding("client-cert-rejected", &[]).evidence(format!(
+                "{v}: presenting your certificate, the handshake failed: {why}"
+            )),
         };
         out.push(f);
     }

@@ -73,7 +73,12 @@ impl Diagnosis {
 /// The profiles a check simulates: the named one, or every built-in profile.
 pub fn profiles_for(client: Option<&str>) -> Result<Vec<ClientProfile>, String> {
     match client {
-        None => Ok(all_profiles().to_vec()),
+        // By default: the local clients still in use (old stacks only when named).
+        None => Ok(all_profiles()
+            .iter()
+            .filter(|p| p.current)
+            .cloned()
+            .collect()),
         Some(name) => match find_profile(name) {
             Some(p) => Ok(vec![p.clone()]),
             None => {
