@@ -20,34 +20,11 @@ const TEXT: &str = "[('SSL routines', '', 'invalid status response')]";
 fn python() -> &'static PathBuf {
     static PY: OnceLock<PathBuf> = OnceLock::new();
     PY.get_or_init(|| {
-        let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/pymongo");
-        let py = venv.join("bin/python");
-        let ready = |py: &PathBuf| {
-            Command::new(py)
-                .args(["-c", "import pymongo, OpenSSL, pymongo.ocsp_support"])
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !ready(&py) {
-            let st = Command::new("python3")
-                .arg("-m")
-                .arg("venv")
-                .arg(&venv)
-                .status()
-                .expect("python3 -m venv");
-            assert!(st.success(), "cannot create the venv at {}", venv.display());
-            let st = Command::new(&py)
-                .args(["-m", "pip", "install", "-q", "pymongo[ocsp]"])
-                .status()
-                .expect("pip install");
-            assert!(st.success(), "pip install 'pymongo[ocsp]' failed");
-        }
-        assert!(
-            ready(&py),
-            "pymongo[ocsp] is not importable from {}",
-            py.display()
-        );
-        py
+        common::venv::python_venv(
+            "pymongo",
+            &["pymongo[ocsp]"],
+            "import pymongo, OpenSSL, pymongo.ocsp_support",
+        )
     })
 }
 

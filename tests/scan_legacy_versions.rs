@@ -28,36 +28,7 @@ fn peers_dir() -> PathBuf {
 /// The venv's python with tlslite-ng installed (`pip install tlslite-ng` once).
 fn tlslite_python() -> &'static PathBuf {
     static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(|| {
-        let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/tlslite");
-        let py = venv.join("bin/python");
-        let ready = |py: &PathBuf| {
-            Command::new(py)
-                .args(["-c", "import tlslite"])
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !ready(&py) {
-            let st = Command::new("python3")
-                .arg("-m")
-                .arg("venv")
-                .arg(&venv)
-                .status()
-                .expect("python3 -m venv");
-            assert!(st.success(), "cannot create the venv at {}", venv.display());
-            let st = Command::new(&py)
-                .args(["-m", "pip", "install", "-q", "tlslite-ng"])
-                .status()
-                .expect("pip install");
-            assert!(st.success(), "pip install tlslite-ng failed");
-        }
-        assert!(
-            ready(&py),
-            "tlslite-ng is not importable from {}",
-            py.display()
-        );
-        py
-    })
+    PY.get_or_init(|| common::venv::python_venv("tlslite", &["tlslite-ng"], "import tlslite"))
 }
 
 /// `tls.py server --ssl3 --max-ver MAX` (SSL 3.0 up to MAX) with a fresh RSA-2048 certificate.

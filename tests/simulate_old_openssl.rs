@@ -23,35 +23,17 @@ const PROFILE: &str = "pyopenssl-openssl110";
 fn python() -> &'static PathBuf {
     static PY: OnceLock<PathBuf> = OnceLock::new();
     PY.get_or_init(|| {
-        let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/oldssl");
-        let py = venv.join("bin/python");
-        let ready = |py: &Path| {
-            Command::new(py)
-                .args(["-c", "import OpenSSL, cryptography"])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !ready(&py) {
-            let st = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .expect("python3 -m venv");
-            assert!(st.success(), "cannot create the venv at {}", venv.display());
-            // Wheels only: a source build of cryptography 2.4 would link the system's
-            // OpenSSL 3 (and fail), which is not the stack this profile describes.
-            let st = Command::new(&py)
-                .args(["-m", "pip", "install", "-q", "--only-binary=:all:"])
-                .args(["cryptography==2.4.2", "pyOpenSSL==19.0.0"])
-                .status()
-                .expect("pip install");
-            assert!(
-                st.success(),
-                "pip install cryptography==2.4.2 pyOpenSSL==19.0.0 failed"
-            );
-        }
-        py
+        // Wheels only: a source build of cryptography 2.4 would link the system's OpenSSL 3
+        // (and fail), which is not the stack this profile describes.
+        common::venv::python_venv(
+            "oldssl",
+            &[
+                "--only-binary=:all:",
+                "cryptography==2.4.2",
+                "pyOpenSSL==19.0.0",
+            ],
+            "import OpenSSL, cryptography",
+        )
     })
 }
 

@@ -6,3 +6,4 @@ pub mod cli;
 pub mod clients;
 pub mod pki;
 pub mod servers;
+pub mod venv;
