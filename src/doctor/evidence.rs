@@ -218,6 +218,7 @@ pub async fn gather(
         let prober = ctx.prober.clone();
         async move {
             let _slot = prober.slot().await;
+            prober.note_connection();
             (
                 v,
                 fetch_chain(addr, sni.as_deref(), v, timeout)
@@ -329,6 +330,7 @@ pub async fn gather(
                 continue;
             }
             let _slot = ctx.prober.slot().await;
+            ctx.prober.note_connection();
             let outcome = crate::cert::fetch::fetch_chain_with_client_cert(
                 addr,
                 sni.as_deref(),

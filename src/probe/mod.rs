@@ -97,6 +97,12 @@ impl Prober {
             .expect("probe semaphore closed")
     }
 
+    /// Count a connection opened outside [`Prober::connect`] (a library that dials itself, such
+    /// as a full rustls handshake), so the reported total stays true.
+    pub fn note_connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Open a TCP connection (counted, with the connect deadline) without taking a slot;
     /// callers hold a slot from [`Prober::slot`].
     pub async fn connect(&self) -> Result<TcpStream, ProbeOutcome> {

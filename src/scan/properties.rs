@@ -482,6 +482,7 @@ async fn tls13_certificates(ctx: &ScanContext) -> Vec<KeyTypeCertificate> {
     let timeout = ctx.prober.config().probe_timeout;
     let fetch = |label: &'static str, kind: KeyKind| async move {
         let _slot = ctx.prober.slot().await;
+        ctx.prober.note_connection();
         let got = fetch_chain_for_key(
             ctx.prober.addr(),
             ctx.sni.as_deref(),

@@ -6,7 +6,6 @@ use super::properties::Property;
 use rustls::client::{Resumption, Tls12Resumption};
 use rustls::pki_types::ServerName;
 use std::sync::Arc;
-use tokio::net::TcpStream;
 
 /// Resumption by session ID and by ticket.
 pub async fn probe(ctx: &ScanContext, tls12: bool, ticket_acked: bool) -> (Property, Property) {
@@ -84,10 +83,7 @@ async fn resumed(ctx: &ScanContext, mode: Tls12Resumption) -> Result<Option<bool
     let mut last = None;
     for _ in 0..2 {
         let _slot = ctx.prober.slot().await;
-        let tcp = tokio::time::timeout(timeout, TcpStream::connect(ctx.prober.addr()))
-            .await
-            .map_err(|_| "connect timed out".to_string())?
-            .map_err(|e| e.to_string())?;
+        let tcp = ctx.prober.connect().await.map_err(|o| o.describe())?;
         let tls = tokio::time::timeout(timeout, connector.connect(name.clone(), tcp))
             .await
             .map_err(|_| "handshake timed out".to_string())?
