@@ -58,7 +58,7 @@ impl Finding {
         Finding {
             id: id.into(),
             severity,
-            title: title.into(),
+            title: sentence_case(title.into()),
             evidence: Vec::new(),
             breaks: Vec::new(),
             fix_server: Vec::new(),
@@ -87,6 +87,15 @@ impl Finding {
     pub fn fix_client(mut self, line: impl Into<String>) -> Self {
         self.fix_client.push(line.into());
         self
+    }
+}
+
+/// Titles read as sentences: the first letter upper-case, whoever wrote them.
+fn sentence_case(title: String) -> String {
+    let mut chars = title.chars();
+    match chars.next() {
+        Some(first) if first.is_lowercase() => first.to_uppercase().chain(chars).collect(),
+        _ => title,
     }
 }
 

@@ -263,3 +263,25 @@ fn certificate_per_key_type_in_tls12_and_tls13_only() {
         );
     }
 }
+
+#[test]
+fn alpn_on_a_tls13_only_server() {
+    let server = nginx(
+        "ssl_protocols TLSv1.3;\n\
+         server { listen 127.0.0.1:{port} ssl http2; server_name localhost;\n\
+           ssl_certificate {cert}; ssl_certificate_key {key}; location / { return 200 'ok'; } }",
+    );
+    let s = scan(&server.target());
+    let alpn: Vec<&str> = s["properties"]["alpn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        alpn,
+        ["h2", "http/1.1", "http/1.0"],
+        "{:#}",
+        s["properties"]["alpn_evidence"]
+    );
+}

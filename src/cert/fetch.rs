@@ -204,7 +204,7 @@ pub async fn fetch_chain(
     version: ProtocolVersion,
     timeout: Duration,
 ) -> Result<FetchedChain, FetchError> {
-    fetch_chain_inner(addr, sni, version, timeout, None, None).await
+    fetch_chain_with(addr, sni, version, timeout, FetchOptions::default()).await
 }
 
 /// Load a client certificate chain and its private key (PEM files) for presenting.
@@ -240,7 +240,17 @@ pub async fn fetch_chain_with_client_cert(
     timeout: Duration,
     client: Arc<rustls::sign::CertifiedKey>,
 ) -> Result<FetchedChain, FetchError> {
-    fetch_chain_inner(addr, sni, version, timeout, None, Some(client)).await
+    fetch_chain_with(
+        addr,
+        sni,
+        version,
+        timeout,
+        FetchOptions {
+            client: Some(client),
+            ..FetchOptions::default()
+        },
+    )
+    .await
 }
 
 /// The key type of a server certificate, for servers that hold one of each.
@@ -260,7 +270,17 @@ pub async fn fetch_chain_for_key(
     timeout: Duration,
     key: KeyKind,
 ) -> Result<FetchedChain, FetchError> {
-    fetch_chain_inner(addr, sni, version, timeout, Some(key), None).await
+    fetch_chain_with(
+        addr,
+        sni,
+        version,
+        timeout,
+        FetchOptions {
+            only_key: Some(key),
+            ..FetchOptions::default()
+        },
+    )
+    .await
 }
 
 fn scheme_kind(s: SignatureScheme) -> Option<KeyKind> {
@@ -281,14 +301,30 @@ fn scheme_kind(s: SignatureScheme) -> Option<KeyKind> {
     }
 }
 
-async fn fetch_chain_inner(
+/// How a full handshake is made beyond version and name.
+#[derive(Default, Clone)]
+pub struct FetchOptions {
+    /// Offer only signature schemes of this key kind.
+    pub only_key: Option<KeyKind>,
+    /// Present this client certificate when asked.
+    pub client: Option<Arc<rustls::sign::CertifiedKey>>,
+    /// ALPN protocols to offer, most preferred first.
+    pub alpn: Vec<String>,
+}
+
+/// A full handshake with the given options; see [`fetch_chain`].
+pub async fn fetch_chain_with(
     addr: SocketAddr,
     sni: Option<&str>,
     version: ProtocolVersion,
     timeout: Duration,
-    only: Option<KeyKind>,
-    client: Option<Arc<rustls::sign::CertifiedKey>>,
+    opts: FetchOptions,
 ) -> Result<FetchedChain, FetchError> {
+    let FetchOptions {
+        only_key: only,
+        client,
+        alpn,
+    } = opts;
     let versions: &[&'static rustls::SupportedProtocolVersion] = match version {
         ProtocolVersion::Tls12 => &[&rustls::version::TLS12],
         ProtocolVersion::Tls13 => &[&rustls::version::TLS13],
@@ -322,6 +358,8 @@ async fn fetch_chain_inner(
             seen: seen.clone(),
             key: client,
         }));
+    let mut config = config;
+    config.alpn_protocols = alpn.into_iter().map(String::into_bytes).collect();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
 
     let secs = timeout.as_secs_f64();

@@ -352,12 +352,13 @@ async fn alpn(
     accepted: &[ProtocolVersion],
 ) -> (Vec<String>, String) {
     let Some(v) = best else {
-        let why = if accepted.contains(&ProtocolVersion::Tls13) {
-            "TLS 1.3 only: the ALPN answer is encrypted and not visible to a hello probe"
-        } else {
-            "SSLv2 only: SSLv2 has no extensions, so no ALPN"
-        };
-        return (Vec::new(), why.into());
+        if accepted.contains(&ProtocolVersion::Tls13) {
+            return tls13_alpn(ctx).await;
+        }
+        return (
+            Vec::new(),
+            "SSLv2 only: SSLv2 has no extensions, so no ALPN".into(),
+        );
     };
     let mut offer: Vec<String> = ALPN_CANDIDATES.iter().map(|s| s.to_string()).collect();
     let mut found = Vec::new();
@@ -473,6 +474,56 @@ async fn certificates(
     };
     let (r, e) = futures::join!(fetch("RSA", rsa), fetch("ECDSA", ecdsa));
     r.into_iter().chain(e).collect()
+}
+
+/// TLS 1.3 only: the server's ALPN choice travels encrypted, so complete handshakes (rustls)
+/// offering the candidates, and take each choice away in turn.
+async fn tls13_alpn(ctx: &ScanContext) -> (Vec<String>, String) {
+    use crate::cert::fetch::{FetchOptions, fetch_chain_with};
+    let timeout = ctx.prober.config().probe_timeout;
+    let mut offer: Vec<String> = ALPN_CANDIDATES.iter().map(|s| s.to_string()).collect();
+    let mut found = Vec::new();
+    let mut why = String::new();
+    while !offer.is_empty() {
+        let _slot = ctx.prober.slot().await;
+        ctx.prober.note_connection();
+        let got = fetch_chain_with(
+            ctx.prober.addr(),
+            ctx.sni.as_deref(),
+            ProtocolVersion::Tls13,
+            timeout,
+            FetchOptions {
+                alpn: offer.clone(),
+                ..FetchOptions::default()
+            },
+        )
+        .await;
+        match got.map(|c| c.alpn) {
+            Ok(Some(p)) if offer.contains(&p) => {
+                offer.retain(|x| *x != p);
+                found.push(p);
+            }
+            Ok(_) => {
+                if found.is_empty() {
+                    why = "TLS 1.3 handshakes offering ALPN got no ALPN answer".into();
+                }
+                break;
+            }
+            Err(e) => {
+                if found.is_empty() {
+                    why = format!("a TLS 1.3 handshake offering ALPN failed: {e}");
+                }
+                break;
+            }
+        }
+    }
+    if !found.is_empty() {
+        why = format!(
+            "in full TLS 1.3 handshakes the server selected {}",
+            found.join(", then ")
+        );
+    }
+    (found, why)
 }
 
 /// TLS 1.3 only: complete a handshake offering only RSA, then only ECDSA signature schemes;
