@@ -285,3 +285,28 @@ fn alpn_on_a_tls13_only_server() {
         s["properties"]["alpn_evidence"]
     );
 }
+
+#[test]
+fn certificate_chain_is_described_and_judged_per_store() {
+    for flag in ["-tls1_2", "-tls1_3"] {
+        let server = openssl_s_server(&[flag]);
+        let s = scan(&server.target());
+        let chain = &s["certificate_chain"];
+        assert_eq!(
+            chain["certificates"][0]["subject"], "CN=localhost",
+            "{flag}: {chain:#}"
+        );
+        assert_eq!(chain["certificates"][0]["key_bits"], 2048, "{flag}");
+        let stores: Vec<&str> = chain["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["store"].as_str().unwrap())
+            .collect();
+        assert_eq!(stores, ["mozilla", "system"], "{flag}");
+        assert!(
+            chain["findings"].to_string().contains("cert-self-signed"),
+            "{flag}"
+        );
+    }
+}

@@ -44,6 +44,11 @@ pub struct Diagnosis {
     /// server shows one of them.
     pub error_match: Option<ErrorMatch>,
     pub simulations: Vec<Simulation>,
+    /// The certificates the server sent, each described, and each trust store's verdict
+    /// with the path it built.
+    pub certificate_chain: Option<crate::cert::ChainAnalysis>,
+    /// Where that chain came from (which handshake).
+    pub certificate_source: Option<String>,
     /// What was checked, for the "nothing is wrong" case and for the curious.
     pub checked: Vec<String>,
     /// The OCSP check: staples per version, must-staple, responder.
@@ -107,6 +112,8 @@ pub fn diagnose(evidence: Evidence, opts: &CheckOptions) -> Diagnosis {
         findings,
         error_match,
         simulations: evidence.simulations.clone(),
+        certificate_chain: evidence.chain.clone(),
+        certificate_source: evidence.chain_source.clone(),
         checked: evidence.checked(),
         ocsp: evidence.ocsp.clone(),
         evidence: Some(Box::new(evidence)),

@@ -1,18 +1,22 @@
 //! Human rendering of a chain analysis.
 
+use super::style::Style;
 use crate::cert::ChainAnalysis;
-use crate::finding::Severity;
-
-fn paint(s: &str, code: &str, color: bool) -> String {
-    if color {
-        format!("\x1b[{code}m{s}\x1b[0m")
-    } else {
-        s.to_string()
-    }
-}
 
 /// The chain, per-store verdicts and findings as plain text (ANSI colours when `color`).
 pub fn render_chain(a: &ChainAnalysis, color: bool) -> String {
+    let mut o = render_certificates(a, color);
+    if a.findings.is_empty() {
+        o.push_str("No certificate problems found.\n");
+        return o;
+    }
+    render_findings(a, color, &mut o);
+    o
+}
+
+/// Each certificate as sent, and the verdict of each trust store with the path it built
+/// (the part `check` and `scan` show; `check` renders the findings itself).
+pub fn render_certificates(a: &ChainAnalysis, color: bool) -> String {
     let mut o = String::new();
     let host = a.host.as_deref().unwrap_or("(no name given)");
     o.push_str(&format!(
@@ -20,13 +24,17 @@ pub fn render_chain(a: &ChainAnalysis, color: bool) -> String {
         a.certificates.len()
     ));
     for (i, c) in a.certificates.iter().enumerate() {
-        o.push_str(&format!("  #{} {}\n", i + 1, paint(&c.subject, "1", color)));
+        o.push_str(&format!(
+            "  #{} {}\n",
+            i + 1,
+            Style { color }.bold(&c.subject)
+        ));
         o.push_str(&format!("     issuer     {}\n", c.issuer));
         if !c.sans.is_empty() {
             o.push_str(&format!("     names      {}\n", c.sans.join(", ")));
         }
         let days = if c.days_left < 0 {
-            paint(&format!("expired {} days ago", -c.days_left), "31", color)
+            Style { color }.red(&format!("expired {} days ago", -c.days_left))
         } else {
             format!("{} days left", c.days_left)
         };
@@ -81,9 +89,9 @@ pub fn render_chain(a: &ChainAnalysis, color: bool) -> String {
     o.push_str("Trust:\n");
     for v in &a.verdicts {
         let mark = if v.trusted {
-            paint("trusted", "32", color)
+            Style { color }.green("trusted")
         } else {
-            paint("NOT trusted", "31", color)
+            Style { color }.red("NOT trusted")
         };
         o.push_str(&format!("  {:<8} {mark}  ({})\n", v.store, v.source));
         if !v.path.is_empty() {
@@ -93,17 +101,13 @@ pub fn render_chain(a: &ChainAnalysis, color: bool) -> String {
             o.push_str(&format!("           {p}\n"));
         }
     }
-    if a.findings.is_empty() {
-        o.push_str("No certificate problems found.\n");
-        return o;
-    }
+    o
+}
+
+fn render_findings(a: &ChainAnalysis, color: bool, o: &mut String) {
     o.push_str("Findings:\n");
     for f in &a.findings {
-        let sev = match f.severity {
-            Severity::Error => paint("ERROR", "31;1", color),
-            Severity::Warning => paint("WARN", "33;1", color),
-            Severity::Info => paint("INFO", "36", color),
-        };
+        let sev = Style { color }.severity(f.severity);
         o.push_str(&format!("  {sev} [{}] {}\n", f.id, f.title));
         for e in &f.evidence {
             o.push_str(&format!("      - {e}\n"));
@@ -118,5 +122,4 @@ pub fn render_chain(a: &ChainAnalysis, color: bool) -> String {
             o.push_str(&format!("      fix (client): {c}\n"));
         }
     }
-    o
 }

@@ -120,6 +120,17 @@ pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {
         out.push_str(&render_finding(f, st));
     }
 
+    if let Some(chain) = &d.certificate_chain {
+        let from = d
+            .certificate_source
+            .as_deref()
+            .map(|s| format!(" (from {s})"))
+            .unwrap_or_default();
+        out.push_str(&format!("\n{}{}\n", st.bold("Certificates"), st.dim(&from)));
+        for line in super::cert::render_certificates(chain, st.color).lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
     if !d.simulations.is_empty() {
         out.push_str(&format!("\n{}\n", st.bold("Clients")));
         for s in &d.simulations {

@@ -81,6 +81,20 @@ fn render_server(s: &ServerScan, st: Style) -> String {
     out.push_str(&render_suites(s, st));
     out.push_str(&render_kx(s, st));
     out.push_str(&render_properties(s, st));
+    if let Some(chain) = &s.certificate_chain {
+        out.push_str(&format!("\n{}\n", st.bold("Certificates")));
+        for line in super::cert::render_certificates(chain, st.color).lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+        for f in &chain.findings {
+            out.push_str(&format!(
+                "  {} {} {}\n",
+                st.severity(f.severity),
+                f.id,
+                f.title
+            ));
+        }
+    }
     out.push_str(&st.dim(&format!(
         "\n  {} connections, {} ms\n",
         s.connections, s.elapsed_ms

@@ -37,6 +37,10 @@ pub struct ServerScan {
     pub cipher_suites: Vec<ciphers::VersionSuites>,
     pub key_exchange: groups::KeyExchange,
     pub properties: properties::HandshakeProperties,
+    /// The chain the server sends (its first certificate set: from the TLS ≤1.2 flight, or
+    /// from a full TLS 1.3 handshake), described and judged against the Mozilla and system
+    /// trust stores.
+    pub certificate_chain: Option<crate::cert::ChainAnalysis>,
     /// TCP connections opened for this scan.
     pub connections: usize,
     pub elapsed_ms: u64,
@@ -111,6 +115,21 @@ pub async fn scan_server(
     );
     properties.resumption_session_id = by_id;
     properties.resumption_ticket = by_ticket;
+    let chain = base
+        .and_then(|f| f.certificates.clone())
+        .or_else(|| properties.certificates.first().map(|c| c.chain.clone()))
+        .filter(|c| !c.is_empty());
+    let certificate_chain = chain.map(|der| {
+        let host = ctx
+            .sni
+            .clone()
+            .unwrap_or_else(|| ctx.prober.addr().ip().to_string());
+        let stores = [
+            crate::cert::stores::mozilla(),
+            crate::cert::stores::system(),
+        ];
+        crate::cert::analyze::analyze(&der, Some(&host), &stores, std::time::SystemTime::now())
+    });
     Ok(ServerScan {
         target,
         address: ctx.prober.addr().to_string(),
@@ -120,6 +139,7 @@ pub async fn scan_server(
         cipher_suites,
         key_exchange,
         properties,
+        certificate_chain,
         connections: ctx.prober.connections_opened(),
         elapsed_ms: start.elapsed().as_millis() as u64,
     })
