@@ -49,6 +49,9 @@ pub struct Diagnosis {
     pub certificate_chain: Option<crate::cert::ChainAnalysis>,
     /// Where that chain came from (which handshake).
     pub certificate_source: Option<String>,
+    /// The full scan the diagnosis rests on (as `tlsdoctor scan --json` prints it), when the
+    /// server spoke TLS.
+    pub scan: Option<crate::scan::ServerScan>,
     /// What was checked, for the "nothing is wrong" case and for the curious.
     pub checked: Vec<String>,
     /// The OCSP check: staples per version, must-staple, responder.
@@ -114,6 +117,7 @@ pub fn diagnose(evidence: Evidence, opts: &CheckOptions) -> Diagnosis {
         simulations: evidence.simulations.clone(),
         certificate_chain: evidence.chain.clone(),
         certificate_source: evidence.chain_source.clone(),
+        scan: evidence.scan.as_ref().ok().cloned(),
         checked: evidence.checked(),
         ocsp: evidence.ocsp.clone(),
         evidence: Some(Box::new(evidence)),
