@@ -11,6 +11,8 @@ command -v nginx >/dev/null || need+=(nginx)
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v curl >/dev/null || need+=(curl)
 command -v faketime >/dev/null || need+=(faketime)
+command -v node >/dev/null || need+=(nodejs)
+command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test peers: ${need[*]}"
