@@ -89,6 +89,24 @@ pub struct Tool {
     pub error: Option<String>,
 }
 
+impl Tool {
+    /// A tool found at `path`, not asked anything yet.
+    pub fn new(name: &str, path: &std::path::Path) -> Tool {
+        Tool {
+            name: name.into(),
+            path: path.to_path_buf(),
+            version: None,
+            tls_library: None,
+            tls_library_version: None,
+            max_tls: None,
+            openssl_dir: None,
+            default_security_level: None,
+            ca_bundle: None,
+            error: None,
+        }
+    }
+}
+
 /// Python's `ssl.get_default_verify_paths()`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct VerifyPaths {

@@ -74,18 +74,7 @@ pub(crate) async fn openssl_cli(env: &HashMap<String, String>, t: Duration) -> O
 }
 
 pub(crate) async fn openssl_at(path: &Path, env: &HashMap<String, String>, t: Duration) -> Tool {
-    let mut tool = Tool {
-        name: "openssl".into(),
-        path: path.to_path_buf(),
-        version: None,
-        tls_library: None,
-        tls_library_version: None,
-        max_tls: None,
-        openssl_dir: None,
-        default_security_level: None,
-        ca_bundle: None,
-        error: None,
-    };
+    let mut tool = Tool::new("openssl", path);
     match exec::run(path, &["version", "-a"], env, t).await {
         Ok(out) if out.success() => parse_openssl_version_a(&out.stdout, &mut tool),
         Ok(out) => {
@@ -614,18 +603,7 @@ pub(crate) async fn curl(env: &HashMap<String, String>, t: Duration) -> Option<T
 }
 
 pub(crate) async fn curl_at(path: &Path, env: &HashMap<String, String>, t: Duration) -> Tool {
-    let mut tool = Tool {
-        name: "curl".into(),
-        path: path.to_path_buf(),
-        version: None,
-        tls_library: None,
-        tls_library_version: None,
-        max_tls: None,
-        openssl_dir: None,
-        default_security_level: None,
-        ca_bundle: None,
-        error: None,
-    };
+    let mut tool = Tool::new("curl", path);
     let config = path.with_file_name("curl-config");
     let (version, ca) = tokio::join!(exec::run(path, &["-V"], env, t), async {
         if is_executable(&config) {
