@@ -170,8 +170,7 @@ pub async fn pick(ctx: &ScanContext, v: ProtocolVersion, offer: &[u16]) -> Optio
     if v != ProtocolVersion::Tls13 {
         ids.push(suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
     }
-    let hello = ClientHello::for_probe(v, ctx.sni.as_deref(), &ids)
-        .encode_records(ClientHello::probe_record_version(v));
+    let hello = ClientHello::for_probe(v, ctx.sni.as_deref(), &ids).encode_probe();
     match ctx.prober.send_hello(&hello).await.outcome {
         ProbeOutcome::Accepted(flight) => flight.server_hello.as_ref().and_then(|sh| {
             // A server that answers another version, or a suite we did not offer, has not

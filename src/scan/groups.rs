@@ -93,7 +93,7 @@ async fn tls13_groups(ctx: &ScanContext) -> Vec<Group> {
             ClientHello::for_probe(ProtocolVersion::Tls13, ctx.sni.as_deref(), &suites13);
         set_extension(&mut hello, ClientExtension::SupportedGroups(offer.clone()));
         set_extension(&mut hello, ClientExtension::KeyShare(Vec::new()));
-        let bytes = hello.encode_records(ClientHello::probe_record_version(ProtocolVersion::Tls13));
+        let bytes = hello.encode_probe();
         let chosen = match ctx.prober.send_hello(&bytes).await.outcome {
             ProbeOutcome::Accepted(f) => f
                 .server_hello
@@ -124,7 +124,7 @@ async fn ecdhe_curves(ctx: &ScanContext, v: ProtocolVersion, ecdhe: &[u16]) -> V
     while !offer.is_empty() {
         let mut hello = ClientHello::for_probe(v, ctx.sni.as_deref(), ecdhe);
         set_extension(&mut hello, ClientExtension::SupportedGroups(offer.clone()));
-        let bytes = hello.encode_records(ClientHello::probe_record_version(v));
+        let bytes = hello.encode_probe();
         let curve = match ctx.prober.send_hello(&bytes).await.outcome {
             ProbeOutcome::Accepted(f) => ske_curve(&f),
             _ => None,
@@ -155,8 +155,7 @@ fn ske_curve(f: &ServerFlight) -> Option<u16> {
 
 /// DHE: offer only DHE suites and read the prime's size from the ServerKeyExchange.
 async fn dh_bits(ctx: &ScanContext, v: ProtocolVersion, dhe: &[u16]) -> Option<usize> {
-    let bytes = ClientHello::for_probe(v, ctx.sni.as_deref(), dhe)
-        .encode_records(ClientHello::probe_record_version(v));
+    let bytes = ClientHello::for_probe(v, ctx.sni.as_deref(), dhe).encode_probe();
     match ctx.prober.send_hello(&bytes).await.outcome {
         ProbeOutcome::Accepted(f) => match f.server_key_exchange.as_ref()? {
             ServerKeyExchange::Dhe { p_bits, .. } => Some(*p_bits),

@@ -295,7 +295,7 @@ async fn compression(
     };
     let mut hello = ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
     hello.compression_methods = vec![1, 0];
-    let bytes = hello.encode_records(ClientHello::probe_record_version(v));
+    let bytes = hello.encode_probe();
     match ctx.prober.send_hello(&bytes).await.outcome {
         ProbeOutcome::Accepted(f) => match f.server_hello.as_ref().map(|s| s.compression) {
             Some(1) => Property::yes("server chose DEFLATE compression (CRIME risk)"),
@@ -327,8 +327,7 @@ async fn fallback_scsv(ctx: &ScanContext, accepted: &[ProtocolVersion]) -> Prope
     let lower = tls[tls.len() - 2];
     let mut ids = super::ciphers::candidates(lower);
     ids.push(suites::TLS_FALLBACK_SCSV);
-    let bytes = ClientHello::for_probe(lower, ctx.sni.as_deref(), &ids)
-        .encode_records(ClientHello::probe_record_version(lower));
+    let bytes = ClientHello::for_probe(lower, ctx.sni.as_deref(), &ids).encode_probe();
     match ctx.prober.send_hello(&bytes).await.outcome {
         ProbeOutcome::Alert(a) if a.description == AlertDescription::InappropriateFallback => {
             Property::yes(format!(
@@ -367,7 +366,7 @@ async fn alpn(
         let mut hello =
             ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
         set_extension(&mut hello, ClientExtension::Alpn(offer.clone()));
-        let bytes = hello.encode_records(ClientHello::probe_record_version(v));
+        let bytes = hello.encode_probe();
         match ctx.prober.send_hello(&bytes).await.outcome {
             ProbeOutcome::Accepted(f) => {
                 match f
@@ -415,8 +414,7 @@ async fn without_sni(
 ) -> Option<NoSniBehaviour> {
     ctx.sni.as_ref()?;
     let v = best?;
-    let bytes = ClientHello::for_probe(v, None, &super::ciphers::candidates(v))
-        .encode_records(ClientHello::probe_record_version(v));
+    let bytes = ClientHello::for_probe(v, None, &super::ciphers::candidates(v)).encode_probe();
     let base_leaf = base
         .and_then(|f| f.certificates.as_ref())
         .and_then(|c| c.first())
@@ -456,8 +454,7 @@ async fn certificates(
         if ids.is_empty() {
             return None;
         }
-        let bytes = ClientHello::for_probe(v, ctx.sni.as_deref(), &ids)
-            .encode_records(ClientHello::probe_record_version(v));
+        let bytes = ClientHello::for_probe(v, ctx.sni.as_deref(), &ids).encode_probe();
         match ctx.prober.send_hello(&bytes).await.outcome {
             ProbeOutcome::Accepted(f) => {
                 let chain = f.certificates.clone()?;

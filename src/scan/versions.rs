@@ -100,19 +100,13 @@ impl ProtocolSupport {
 pub fn probe_hello(version: ProtocolVersion, sni: Option<&str>) -> Vec<u8> {
     match version {
         ProtocolVersion::Ssl2 => Sslv2ClientHello::for_probe().encode(),
-        ProtocolVersion::Tls13 => {
-            let ids: Vec<u16> = suites::tls13_suites().map(|s| s.id as u16).collect();
-            ClientHello::for_probe(version, sni, &ids)
-                .encode_records(ClientHello::probe_record_version(version))
-        }
         v => {
-            let mut ids: Vec<u16> = suites::tls_suites()
-                .filter(|s| super::ciphers::offered_in(s, v))
-                .map(|s| s.id as u16)
-                .collect();
-            ids.push(suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
-            ClientHello::for_probe(v, sni, &ids)
-                .encode_records(ClientHello::probe_record_version(v))
+            // Every suite the registry allows in `v`, so any configuration finds one it likes.
+            let mut ids = super::ciphers::candidates(v);
+            if v != ProtocolVersion::Tls13 {
+                ids.push(suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+            }
+            ClientHello::for_probe(v, sni, &ids).encode_probe()
         }
     }
 }

@@ -224,6 +224,13 @@ impl ClientHello {
             _ => 0x0301,
         }
     }
+
+    /// The records a probe sends: this hello under the record version real clients use for
+    /// it (SSLv3 for an SSLv3 hello, TLS 1.0 otherwise), derived from `legacy_version`.
+    pub fn encode_probe(&self) -> Vec<u8> {
+        let v = ProtocolVersion::from_wire(self.legacy_version);
+        self.encode_records(Self::probe_record_version(v))
+    }
 }
 
 /// Run `ClientHello::parse_record` on arbitrary bytes and check that anything it accepts
