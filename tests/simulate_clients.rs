@@ -228,59 +228,6 @@ fn setup() -> Setup {
     }
 }
 
-/// An RSA-2048 leaf for localhost under the test intermediate (the PKI's leaves are ECDSA,
-/// which cannot serve RSA key-exchange suites), as rsa.pem/rsa.key.
-fn rsa_leaf(pki: &Pki) {
-    let d = pki.dir.path();
-    std::fs::write(
-        d.join("rsa-ext.cnf"),
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n\
-         extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
-    )
-    .unwrap();
-    for args in [
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            "rsa.key",
-            "-out",
-            "rsa.csr",
-        ][..],
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "rsa.csr",
-            "-CA",
-            "int.pem",
-            "-CAkey",
-            "int.key",
-            "-CAcreateserial",
-            "-days",
-            "30",
-            "-sha256",
-            "-extfile",
-            "rsa-ext.cnf",
-            "-out",
-            "rsa.pem",
-        ][..],
-    ] {
-        let st = Command::new("openssl")
-            .args(args)
-            .current_dir(d)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl");
-        assert!(st.success(), "openssl {args:?}");
-    }
-}
-
 fn s_server(pki: &Pki, leaf: &str, extra: &[&str]) -> ServerProcess {
     let mut args = vec!["-www", "-cert_chain"];
     let chain = pki.path("int.pem");
@@ -353,7 +300,7 @@ fn real_clients_and_simulation_agree() {
     let dh = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dh1024.pem");
     let dh = dh.to_str().unwrap().to_string();
     let root = pki.path("root.pem");
-    rsa_leaf(pki);
+    pki.rsa_leaf();
     let servers: Vec<(&str, ServerProcess)> = vec![
         (
             "tls10-only",

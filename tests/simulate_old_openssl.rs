@@ -108,55 +108,11 @@ fn openssl(dir: &Path, args: &[&str]) {
     assert!(st.success(), "openssl {args:?}");
 }
 
-/// An RSA-2048 leaf for localhost under the test intermediate as rsa.pem/rsa.key (the PKI's
-/// good leaf is ECDSA, which cannot serve RSA key-exchange or DHE-RSA suites), and a 512-bit
-/// DH group as dh512.pem.
+/// The PKI's RSA-2048 leaf (rsa.pem/rsa.key), and a 512-bit DH group as dh512.pem.
 fn rsa_leaf_and_dh512(pki: &Pki) {
-    let d = pki.dir.path();
-    std::fs::write(
-        d.join("rsa-ext.cnf"),
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n\
-         extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
-    )
-    .unwrap();
+    pki.rsa_leaf();
     openssl(
-        d,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            "rsa.key",
-            "-out",
-            "rsa.csr",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "rsa.csr",
-            "-CA",
-            "int.pem",
-            "-CAkey",
-            "int.key",
-            "-CAcreateserial",
-            "-days",
-            "30",
-            "-sha256",
-            "-extfile",
-            "rsa-ext.cnf",
-            "-out",
-            "rsa.pem",
-        ],
-    );
-    openssl(
-        d,
+        pki.dir.path(),
         &[
             "genpkey",
             "-genparam",
@@ -172,18 +128,15 @@ fn rsa_leaf_and_dh512(pki: &Pki) {
 
 /// `openssl s_server -www` with `leaf` and the intermediate.
 fn s_server(pki: &Pki, leaf: &str, extra: &[&str]) -> ServerProcess {
-    let port = free_port();
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
-        .arg("-cert")
-        .arg(pki.path(&format!("{leaf}.pem")))
-        .arg("-key")
-        .arg(pki.path(&format!("{leaf}.key")))
-        .arg("-cert_chain")
-        .arg(pki.path("int.pem"))
-        .args(["-www", "-quiet", "-naccept", "100000"])
-        .args(extra);
-    spawn_listening("openssl-s_server", cmd, port, None)
+    let chain = pki.path("int.pem");
+    let mut args = vec!["-www", "-cert_chain", chain.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    common::servers::openssl_s_server_with(
+        &args,
+        &pki.path(&format!("{leaf}.pem")),
+        &pki.path(&format!("{leaf}.key")),
+        None,
+    )
 }
 
 /// `gnutls-serv --http` with the RSA leaf and chain and a priority string.

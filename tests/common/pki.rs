@@ -109,6 +109,54 @@ impl Pki {
         std::fs::write(self.path(&format!("{name}.key")), key.serialize_pem()).unwrap();
     }
 
+    /// An RSA-2048 leaf for localhost under the test intermediate, as rsa.pem/rsa.key: the
+    /// other leaves are ECDSA, which cannot serve RSA key-exchange or DHE-RSA suites.
+    pub fn rsa_leaf(&self) {
+        let d = self.dir.path();
+        std::fs::write(
+            d.join("rsa-ext.cnf"),
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n\
+             extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
+        )
+        .unwrap();
+        openssl(
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                "rsa.key",
+                "-out",
+                "rsa.csr",
+            ],
+            d,
+        );
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "rsa.csr",
+                "-CA",
+                "int.pem",
+                "-CAkey",
+                "int.key",
+                "-CAcreateserial",
+                "-days",
+                "30",
+                "-sha256",
+                "-extfile",
+                "rsa-ext.cnf",
+                "-out",
+                "rsa.pem",
+            ],
+            d,
+        );
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
