@@ -148,13 +148,8 @@ fn not_tls(ev: &Evidence, first_bytes: &str) -> Finding {
 /// Findings explained by simulated clients failing.
 fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>) {
     let accepted = scan.accepted_versions();
-    let tls: Vec<ProtocolVersion> = accepted
-        .iter()
-        .copied()
-        .filter(|v| *v >= ProtocolVersion::Tls10)
-        .collect();
-    let server_min = tls.first().copied();
-    let server_max = tls.last().copied();
+    // The oldest version the server speaks (SSLv2/SSLv3 count).
+    let server_oldest = accepted.iter().copied().min();
 
     // Protocol version mismatch, in either direction.
     let proto_fails: Vec<&Simulation> = failing(ev, "proto-mismatch").collect();
@@ -163,21 +158,17 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
         let mut too_old_client: Vec<&Simulation> = Vec::new();
         for s in &proto_fails {
             let p = ev.profiles.iter().find(|p| p.id == s.client);
-            let client_min = p.map(|p| p.policy.min()).unwrap_or(ProtocolVersion::Tls12);
-            match server_min {
-                // The server's best is below what the client accepts (or the client accepts
-                // it on paper but refuses its handshake signatures).
-                Some(smin)
-                    if server_max.is_some_and(|m| m < client_min)
-                        || smin < ProtocolVersion::Tls12
-                            && server_max < Some(ProtocolVersion::Tls12) =>
-                {
-                    too_old_server.push(s)
-                }
-                _ => too_old_client.push(s),
+            let client_max = p.map(|p| p.policy.max()).unwrap_or(ProtocolVersion::Tls13);
+            // Everything the server speaks is newer than the client can go: the client is too
+            // old. Otherwise the server's versions are below what the client accepts (or it
+            // accepts them on paper but refuses their handshake signatures).
+            if server_oldest.is_some_and(|m| client_max < m) {
+                too_old_client.push(s)
+            } else {
+                too_old_server.push(s)
             }
         }
-        let vars = [("server_versions", names(&tls))];
+        let vars = [("server_versions", names(&accepted))];
         if !too_old_server.is_empty() {
             let mut f = finding("proto-server-too-old", &vars)
                 .evidence(format!("the server accepts only {}", names(&accepted)));
