@@ -366,11 +366,11 @@ async fn run_scan(args: ScanArgs, style: Style) -> i32 {
             (label, ctx.prober.addr(), res, ocsp)
         });
     }
-    let mut ocsp_reports = Vec::new();
+    doc.ocsp_query = args.ocsp_query;
     for (label, addr, res, ocsp) in futures::future::join_all(jobs).await {
         match res {
-            Ok(s) => {
-                ocsp_reports.push(ocsp);
+            Ok(mut s) => {
+                s.ocsp = ocsp;
                 doc.servers.push(s)
             }
             Err(e) => doc.errors.push(ScanFailure {
@@ -381,24 +381,9 @@ async fn run_scan(args: ScanArgs, style: Style) -> i32 {
         }
     }
     if args.json {
-        if args.ocsp_query {
-            println!(
-                "{}",
-                crate::report::ocsp::scan_json_with_ocsp(&render_json(&doc), &ocsp_reports)
-            );
-        } else {
-            println!("{}", render_json(&doc));
-        }
+        println!("{}", render_json(&doc));
     } else {
         print!("{}", render_human(&doc, style));
-        if args.ocsp_query {
-            for (s, o) in doc.servers.iter().zip(&ocsp_reports) {
-                print!(
-                    "{}",
-                    crate::report::ocsp::render_section(&s.target, o.as_ref(), style)
-                );
-            }
-        }
     }
     report_errors(&doc.errors);
     if doc.servers.is_empty() {

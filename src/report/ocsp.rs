@@ -191,21 +191,3 @@ pub fn render_section(target: &str, r: Option<&OcspReport>, st: Style) -> String
     out.push_str(&format!("  {}\n", st.dim(&skew_note())));
     out
 }
-
-/// The scan JSON document with an `ocsp` member added to each server, in order.
-pub fn scan_json_with_ocsp(scan_json: &str, reports: &[Option<OcspReport>]) -> String {
-    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(scan_json) else {
-        return scan_json.to_string();
-    };
-    if let Some(servers) = v.get_mut("servers").and_then(|s| s.as_array_mut()) {
-        for (s, r) in servers.iter_mut().zip(reports) {
-            if let Some(obj) = s.as_object_mut() {
-                obj.insert(
-                    "ocsp".into(),
-                    serde_json::to_value(r).unwrap_or(serde_json::Value::Null),
-                );
-            }
-        }
-    }
-    serde_json::to_string_pretty(&v).unwrap_or_else(|_| scan_json.to_string())
-}

@@ -22,6 +22,9 @@ pub struct ScanDocument {
     pub notes: Vec<String>,
     pub servers: Vec<ServerScan>,
     pub errors: Vec<ScanFailure>,
+    /// `--ocsp-query` was given: every server gets an OCSP section.
+    #[serde(skip)]
+    pub ocsp_query: bool,
 }
 
 impl ScanDocument {
@@ -33,6 +36,7 @@ impl ScanDocument {
             notes: Vec::new(),
             servers: Vec::new(),
             errors: Vec::new(),
+            ocsp_query: false,
         }
     }
 }
@@ -48,6 +52,9 @@ pub fn render_human(doc: &ScanDocument, st: Style) -> String {
     }
     for s in &doc.servers {
         out.push_str(&render_server(s, st));
+        if doc.ocsp_query {
+            out.push_str(&super::ocsp::render_section(&s.target, s.ocsp.as_ref(), st));
+        }
         out.push('\n');
     }
     out

@@ -41,6 +41,9 @@ pub struct ServerScan {
     /// from a full TLS 1.3 handshake), described and judged against the Mozilla and system
     /// trust stores.
     pub certificate_chain: Option<crate::cert::ChainAnalysis>,
+    /// With `scan --ocsp-query`: stapled responses and the responder's answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocsp: Option<crate::ocsp::OcspReport>,
     /// TCP connections opened for this scan.
     pub connections: usize,
     pub elapsed_ms: u64,
@@ -140,6 +143,7 @@ pub async fn scan_server(
         key_exchange,
         properties,
         certificate_chain,
+        ocsp: None,
         connections: ctx.prober.connections_opened(),
         elapsed_ms: start.elapsed().as_millis() as u64,
     })
