@@ -568,14 +568,6 @@ async fn run_check(args: CheckArgs, style: Style) -> i32 {
         println!("{}", to_json(&doc));
     } else {
         print!("{}", crate::report::check::render_human(&doc, style));
-        for d in &doc.diagnoses {
-            if let Some(o) = &d.ocsp {
-                print!(
-                    "{}",
-                    crate::report::ocsp::render_section(&d.target, Some(o), style)
-                );
-            }
-        }
     }
     report_errors(&doc.errors);
     if doc.diagnoses.is_empty() {

@@ -131,6 +131,9 @@ pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {
             out.push_str(&format!("  {line}\n"));
         }
     }
+    if let Some(o) = &d.ocsp {
+        out.push_str(&super::ocsp::render_section(&d.target, Some(o), st));
+    }
     if !d.simulations.is_empty() {
         out.push_str(&format!("\n{}\n", st.bold("Clients")));
         for s in &d.simulations {
