@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
+use tlsdoctor::wire::codec::{Codec, Reader};
 use tlsdoctor::wire::sslv2::{self, Sslv2Message};
 
 fn peers_dir() -> PathBuf {
@@ -266,7 +267,7 @@ fn sslv2_exchange(server: &ServerProcess, bytes: &[u8]) -> Sslv2Message {
     s.write_all(bytes).unwrap();
     let mut answer = Vec::new();
     s.read_to_end(&mut answer).unwrap();
-    sslv2::decode_server_record(&answer)
+    Sslv2Message::decode(&mut Reader::new(&answer))
         .unwrap_or_else(|e| panic!("{e}: {answer:02x?}\n{}", server.log()))
 }
 

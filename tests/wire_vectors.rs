@@ -17,6 +17,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tlsdoctor::wire::Codec;
 use tlsdoctor::wire::alert::AlertDescription;
 use tlsdoctor::wire::flight::{fuzz_one, parse_all};
 use tlsdoctor::wire::handshake::ServerKeyExchange;

@@ -8,7 +8,7 @@
 use super::ScanContext;
 use crate::probe::ProbeOutcome;
 use crate::wire::suites::{self, CipherSuite, Strength};
-use crate::wire::{ClientHello, ProtocolVersion, Sslv2ClientHello};
+use crate::wire::{ClientHello, Codec, ProtocolVersion, Sslv2ClientHello};
 use serde::Serialize;
 
 /// How many parallel elimination chains one version's candidates are split into.
@@ -216,7 +216,7 @@ async fn server_order(ctx: &ScanContext, v: ProtocolVersion, mut rest: Vec<u16>)
 
 /// SSLv2 lists every cipher kind both sides share in its ServerHello: one probe suffices.
 async fn sslv2_kinds(ctx: &ScanContext) -> VersionSuites {
-    let hello = Sslv2ClientHello::for_probe().encode();
+    let hello = Sslv2ClientHello::for_probe().to_bytes();
     let kinds = match ctx.prober.send_hello(&hello).await.outcome {
         ProbeOutcome::Accepted(f) => f.sslv2.map(|s| s.cipher_specs).unwrap_or_default(),
         _ => Vec::new(),

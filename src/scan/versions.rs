@@ -3,7 +3,7 @@
 
 use super::{ScanContext, ScanError, plaintext};
 use crate::probe::{OutcomeSummary, ProbeOutcome};
-use crate::wire::{ClientHello, ProtocolVersion, Sslv2ClientHello, suites};
+use crate::wire::{ClientHello, Codec, ProtocolVersion, Sslv2ClientHello, suites};
 use serde::Serialize;
 
 /// The verdict for one protocol version.
@@ -99,7 +99,7 @@ impl ProtocolSupport {
 /// (so any server configuration finds one it likes), plus the modern extensions.
 pub fn probe_hello(version: ProtocolVersion, sni: Option<&str>) -> Vec<u8> {
     match version {
-        ProtocolVersion::Ssl2 => Sslv2ClientHello::for_probe().encode(),
+        ProtocolVersion::Ssl2 => Sslv2ClientHello::for_probe().to_bytes(),
         v => {
             // Every suite the registry allows in `v`, so any configuration finds one it likes.
             let mut ids = super::ciphers::candidates(v);

@@ -122,14 +122,32 @@ impl Alert {
     }
 }
 
-impl Codec for Alert {
+impl Codec for AlertLevel {
     fn encode(&self, out: &mut Vec<u8>) {
-        out.push(self.level.to_u8());
-        out.push(self.description.to_u8());
+        out.push(self.to_u8());
     }
     fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let level = AlertLevel::from_u8(r.u8()?);
-        let description = AlertDescription::from_u8(r.u8()?);
+        Ok(AlertLevel::from_u8(r.u8()?))
+    }
+}
+
+impl Codec for AlertDescription {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.to_u8());
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(AlertDescription::from_u8(r.u8()?))
+    }
+}
+
+impl Codec for Alert {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.level.encode(out);
+        self.description.encode(out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let level = AlertLevel::decode(r)?;
+        let description = AlertDescription::decode(r)?;
         Ok(Alert { level, description })
     }
 }
@@ -191,5 +209,9 @@ mod tests {
         assert!(Alert::from_bytes(&[2]).is_err());
         assert!(Alert::from_bytes(&[]).is_err());
         assert!(Alert::from_bytes(&[2, 40, 0]).is_err());
+        for v in 0..=255u8 {
+            assert_eq!(AlertDescription::from_bytes(&[v]).unwrap().to_bytes(), [v]);
+            assert_eq!(AlertLevel::from_bytes(&[v]).unwrap().to_bytes(), [v]);
+        }
     }
 }

@@ -1,13 +1,13 @@
-//! ClientHello construction (for probes) and parsing (to read back captured hellos), plus the
-//! SSLv2-format CLIENT-HELLO used to detect SSLv2 servers.
+//! ClientHello construction (for probes) and parsing (to read back captured hellos). The
+//! SSLv2-format CLIENT-HELLO lives with the other SSLv2 messages in [`super::sslv2`].
 
 use super::WireError;
-use super::codec::{Codec, Reader, put_u16, put_vec, with_len};
+use super::codec::{Codec, Opaque8, Reader};
 use super::extension::ClientExtension;
-use super::handshake::{HandshakeJoiner, encode_handshake, msg};
+use super::handshake::{HandshakeJoiner, HandshakeMessage, HandshakePayload, HandshakeType};
 use super::record::{ContentType, Deframer, encode_fragmented};
 use super::version::ProtocolVersion;
-use super::{groups, keyshare, sigalgs, sslv2};
+use super::{groups, keyshare, sigalgs};
 
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746).
 pub const EMPTY_RENEGOTIATION_INFO_SCSV: u16 = 0x00ff;
@@ -22,56 +22,35 @@ pub struct ClientHello {
     pub extensions: Vec<ClientExtension>,
 }
 
-impl ClientHello {
-    /// The body (after the handshake header). The extensions block is left out entirely when
-    /// there are no extensions, as SSLv3 clients do.
-    pub fn encode_body(&self) -> Vec<u8> {
-        let mut b = Vec::new();
-        put_u16(&mut b, self.legacy_version);
-        b.extend_from_slice(&self.random);
-        put_vec(&mut b, 1, &self.session_id);
-        with_len(&mut b, 2, |o| {
-            self.cipher_suites.iter().for_each(|&s| put_u16(o, s))
-        });
-        put_vec(&mut b, 1, &self.compression_methods);
+/// The body after the handshake header. The extensions block is left out entirely when there
+/// are no extensions, as SSLv3 clients do (and may be absent on decode).
+impl Codec for ClientHello {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.legacy_version.encode(out);
+        self.random.encode(out);
+        Opaque8::write(&self.session_id, out);
+        self.cipher_suites.encode(out);
+        Opaque8::write(&self.compression_methods, out);
         if !self.extensions.is_empty() {
-            with_len(&mut b, 2, |o| {
-                self.extensions.iter().for_each(|e| e.encode(o))
-            });
+            self.extensions.encode(out);
         }
-        b
     }
 
-    pub fn decode_body(body: &[u8]) -> Result<Self, WireError> {
-        let mut r = Reader::new(body);
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let legacy_version = r.u16()?;
-        let mut random = [0u8; 32];
-        random.copy_from_slice(r.take(32)?);
-        let session_id = r.sub_u8()?.rest().to_vec();
+        let random = <[u8; 32]>::decode(r)?;
+        let session_id = Opaque8::read(r)?.to_vec();
         if session_id.len() > 32 {
             return Err(WireError::Malformed(
                 "ClientHello: session id longer than 32".into(),
             ));
         }
-        let mut s = r.sub_u16()?;
-        if s.remaining() % 2 != 0 {
-            return Err(WireError::Malformed(
-                "ClientHello: odd cipher suite list length".into(),
-            ));
-        }
-        let mut cipher_suites = Vec::with_capacity(s.remaining() / 2);
-        while !s.is_empty() {
-            cipher_suites.push(s.u16()?);
-        }
-        let compression_methods = r.sub_u8()?.rest().to_vec();
+        let cipher_suites = Vec::decode(r)?;
+        let compression_methods = Opaque8::read(r)?.to_vec();
         let mut extensions = Vec::new();
         if !r.is_empty() {
-            let mut list = r.sub_u16()?;
-            while !list.is_empty() {
-                extensions.push(ClientExtension::decode(&mut list)?);
-            }
+            extensions = Vec::decode(r)?;
         }
-        r.expect_end("ClientHello")?;
         Ok(ClientHello {
             legacy_version,
             random,
@@ -81,12 +60,16 @@ impl ClientHello {
             extensions,
         })
     }
+}
 
+impl HandshakePayload for ClientHello {
+    const TYPE: HandshakeType = HandshakeType::ClientHello;
+}
+
+impl ClientHello {
     /// Handshake header + body.
     pub fn encode_handshake(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        encode_handshake(msg::CLIENT_HELLO, &self.encode_body(), &mut out);
-        out
+        HandshakeMessage::of(self).to_bytes()
     }
 
     /// The hello wrapped in handshake record(s) of `record_version`, split at 2^14 bytes.
@@ -122,13 +105,8 @@ impl ClientHello {
                     ));
                 }
                 j.push(&rec.payload)?;
-                if let Some((t, body)) = j.pop()? {
-                    if t != msg::CLIENT_HELLO {
-                        return Err(WireError::Malformed(format!(
-                            "handshake type {t} is not ClientHello"
-                        )));
-                    }
-                    found = Some(ClientHello::decode_body(&body)?);
+                if let Some(m) = j.pop()? {
+                    found = Some(m.read::<ClientHello>()?);
                     if j.is_partial() {
                         return Err(WireError::Malformed(
                             "ClientHello: data after the hello".into(),
@@ -146,7 +124,7 @@ impl ClientHello {
     /// A hello for probing whether `version` is accepted and what the server answers.
     ///
     /// `suites` go out as given. SSLv3 (and SSLv2, which has its own hello format — see
-    /// [`Sslv2ClientHello`]) hellos carry no extensions. From TLS 1.0 on we send what a modern
+    /// [`Sslv2ClientHello`](super::sslv2::Sslv2ClientHello)) hellos carry no extensions. From TLS 1.0 on we send what a modern
     /// client sends (SNI when given, every probe group and signature scheme, ec_point_formats,
     /// empty renegotiation_info unless the SCSV is among `suites`, status_request,
     /// extended_master_secret, an empty session_ticket); for TLS 1.3 also supported_versions,
@@ -244,51 +222,6 @@ pub fn fuzz_parse(data: &[u8]) {
             Ok(&h),
             "re-encoded ClientHello parses differently"
         );
-    }
-}
-
-/// SSLv2 CLIENT-HELLO (2-byte record header form).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sslv2ClientHello {
-    pub version: u16,
-    /// 3-byte cipher kinds.
-    pub cipher_specs: Vec<u32>,
-    pub session_id: Vec<u8>,
-    pub challenge: Vec<u8>,
-}
-
-impl Sslv2ClientHello {
-    pub fn encode(&self) -> Vec<u8> {
-        let mut b = vec![sslv2::MSG_CLIENT_HELLO];
-        put_u16(&mut b, self.version);
-        for n in [
-            self.cipher_specs.len() * 3,
-            self.session_id.len(),
-            self.challenge.len(),
-        ] {
-            put_u16(&mut b, n as u16);
-        }
-        for s in &self.cipher_specs {
-            b.extend_from_slice(&s.to_be_bytes()[1..]);
-        }
-        b.extend_from_slice(&self.session_id);
-        b.extend_from_slice(&self.challenge);
-        let n = b.len().min(0x7fff);
-        let mut out = vec![0x80 | (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&b[..n]);
-        out
-    }
-
-    /// Version 2, all seven SSLv2 cipher kinds, no session id, a random 16-byte challenge.
-    pub fn for_probe() -> Sslv2ClientHello {
-        let mut challenge = vec![0u8; 16];
-        keyshare::random_bytes(&mut challenge);
-        Sslv2ClientHello {
-            version: 0x0002,
-            cipher_specs: sslv2::CIPHER_KINDS.to_vec(),
-            session_id: Vec::new(),
-            challenge,
-        }
     }
 }
 
@@ -403,24 +336,17 @@ mod tests {
         assert!(ClientHello::parse_record(b"GET / HTTP/1.1\r\n").is_err());
         assert!(ClientHello::parse_record(&[]).is_err());
         // odd suite list
-        let mut body = Vec::new();
-        put_u16(&mut body, 0x0303);
+        let mut body = vec![3, 3];
         body.extend_from_slice(&[0; 32]);
         body.extend_from_slice(&[0, 0, 3, 0, 1, 2, 1, 0]);
-        assert!(ClientHello::decode_body(&body).is_err());
-    }
-
-    #[test]
-    fn sslv2_client_hello_layout() {
-        let h = Sslv2ClientHello::for_probe();
-        let b = h.encode();
-        assert_eq!(b[0], 0x80);
-        assert_eq!(b[1] as usize, b.len() - 2);
-        assert_eq!(b[2], 1);
-        assert_eq!(&b[3..5], &[0, 2]);
-        assert_eq!(&b[5..11], &[0, 21, 0, 0, 0, 16]);
-        assert_eq!(&b[11..14], &[1, 0, 0x80]);
-        assert_eq!(b.len(), 2 + 9 + 21 + 16);
+        assert!(ClientHello::from_bytes(&body).is_err());
+        // session id longer than 32
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[0; 32]);
+        body.push(33);
+        body.extend_from_slice(&[0; 33]);
+        body.extend_from_slice(&[0, 2, 0, 0x2f, 1, 0]);
+        assert!(ClientHello::from_bytes(&body).is_err());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The byte-level primitives every wire type is built from: a bounded reader over a borrowed
-//! slice, big-endian writers, and the `Codec` trait each message implements for itself.
+//! slice, the `Codec` trait each message implements for itself, length-prefixed lists whose
+//! prefix width is declared by the element type ([`ListElement`]), and opaque byte vectors
+//! of each prefix width.
 
 use super::WireError;
 
@@ -71,24 +73,6 @@ impl<'a> Reader<'a> {
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    /// A sub-reader over a vector whose length is a one-byte prefix.
-    pub fn sub_u8(&mut self) -> Result<Reader<'a>, WireError> {
-        let n = self.u8()? as usize;
-        Ok(Reader::new(self.take(n)?))
-    }
-
-    /// A sub-reader over a vector whose length is a two-byte prefix.
-    pub fn sub_u16(&mut self) -> Result<Reader<'a>, WireError> {
-        let n = self.u16()? as usize;
-        Ok(Reader::new(self.take(n)?))
-    }
-
-    /// A sub-reader over a vector whose length is a three-byte prefix.
-    pub fn sub_u24(&mut self) -> Result<Reader<'a>, WireError> {
-        let n = self.u24()? as usize;
-        Ok(Reader::new(self.take(n)?))
-    }
-
     /// Fail unless every byte was consumed; `what` names the structure for the error.
     pub fn expect_end(&self, what: &str) -> Result<(), WireError> {
         if self.is_empty() {
@@ -102,7 +86,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A wire type that writes and reads itself.
+/// A wire type that writes and reads itself. Every message, extension, list and registry
+/// value of the wire layer implements it, so a structure's bytes are described in one place:
+/// its own `encode` and `decode`.
 pub trait Codec: Sized {
     fn encode(&self, out: &mut Vec<u8>);
     fn decode(r: &mut Reader<'_>) -> Result<Self, WireError>;
@@ -123,38 +109,166 @@ pub trait Codec: Sized {
     }
 }
 
-pub fn put_u16(out: &mut Vec<u8>, v: u16) {
-    out.extend_from_slice(&v.to_be_bytes());
+/// The width of a length prefix in front of a vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListLength {
+    U8,
+    U16,
+    U24,
 }
 
-pub fn put_u24(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_be_bytes()[1..]);
-}
-
-/// Write `body` behind a length prefix of `width` bytes (1, 2 or 3). Lengths that do not fit
-/// are clamped to the prefix's maximum with the body truncated to match, so the output is
-/// always self-consistent; callers build bodies far below these limits.
-pub fn put_vec(out: &mut Vec<u8>, width: usize, body: &[u8]) {
-    let max = match width {
-        1 => 0xff,
-        2 => 0xffff,
-        _ => 0xff_ffff,
-    };
-    let n = body.len().min(max);
-    match width {
-        1 => out.push(n as u8),
-        2 => put_u16(out, n as u16),
-        _ => put_u24(out, n as u32),
+impl ListLength {
+    /// The largest length this prefix can state.
+    pub const fn max(self) -> usize {
+        match self {
+            ListLength::U8 => 0xff,
+            ListLength::U16 => 0xffff,
+            ListLength::U24 => 0xff_ffff,
+        }
     }
-    out.extend_from_slice(&body[..n]);
+
+    /// Read the prefix and return a reader over exactly the bytes it announces.
+    pub fn read<'a>(self, r: &mut Reader<'a>) -> Result<Reader<'a>, WireError> {
+        let n = match self {
+            ListLength::U8 => r.u8()? as usize,
+            ListLength::U16 => r.u16()? as usize,
+            ListLength::U24 => r.u24()? as usize,
+        };
+        Ok(Reader::new(r.take(n)?))
+    }
+
+    /// Write `body` behind this prefix. A body longer than the prefix can state is cut to the
+    /// maximum, so the output always stays self-consistent; we build bodies far below it.
+    pub fn write_bytes(self, out: &mut Vec<u8>, body: &[u8]) {
+        let n = body.len().min(self.max());
+        match self {
+            ListLength::U8 => out.push(n as u8),
+            ListLength::U16 => out.extend_from_slice(&(n as u16).to_be_bytes()),
+            ListLength::U24 => out.extend_from_slice(&(n as u32).to_be_bytes()[1..]),
+        }
+        out.extend_from_slice(&body[..n]);
+    }
+
+    /// Write whatever `f` appends behind this prefix.
+    pub fn write_with(self, out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
+        let mut body = Vec::new();
+        f(&mut body);
+        self.write_bytes(out, &body);
+    }
 }
 
-/// Write whatever `f` appends behind a length prefix of `width` bytes, patched in afterwards.
-pub fn with_len(out: &mut Vec<u8>, width: usize, f: impl FnOnce(&mut Vec<u8>)) {
-    let mut body = Vec::new();
-    f(&mut body);
-    put_vec(out, width, &body);
+/// A type that appears in length-prefixed lists, and the prefix width those lists use. The
+/// width belongs to the element type (RFC 8446 writes it into each list's definition, and
+/// every list of one element type uses the same), so no call site states it.
+pub trait ListElement: Codec {
+    const LENGTH_PREFIX: ListLength;
 }
+
+/// Write `items` as a list, behind the prefix their type declares.
+pub fn encode_list<T: ListElement>(items: &[T], out: &mut Vec<u8>) {
+    T::LENGTH_PREFIX.write_with(out, |o| items.iter().for_each(|i| i.encode(o)));
+}
+
+impl<T: ListElement> Codec for Vec<T> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_list(self, out);
+    }
+
+    /// Reads elements until the announced bytes are used up. Memory stays bounded by the bytes
+    /// actually present: each element consumes at least one of them.
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let mut list = T::LENGTH_PREFIX.read(r)?;
+        let mut out = Vec::new();
+        while !list.is_empty() {
+            let before = list.remaining();
+            out.push(T::decode(&mut list)?);
+            if list.remaining() == before {
+                return Err(WireError::Malformed("list: entry of zero bytes".into()));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Codec for u8 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(*self);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        r.u8()
+    }
+}
+
+impl Codec for u16 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_be_bytes());
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        r.u16()
+    }
+}
+
+/// Bare 16-bit registry values (cipher suites, groups, signature schemes) travel in lists
+/// with a two-byte length.
+impl ListElement for u16 {
+    const LENGTH_PREFIX: ListLength = ListLength::U16;
+}
+
+/// The 32-byte hello random.
+impl Codec for [u8; 32] {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let mut a = [0u8; 32];
+        a.copy_from_slice(r.take(32)?);
+        Ok(a)
+    }
+}
+
+macro_rules! opaque {
+    ($(#[$doc:meta])* $name:ident, $len:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct $name(pub Vec<u8>);
+
+        impl $name {
+            /// Write `bytes` behind this type's prefix, without building a value first.
+            pub fn write(bytes: &[u8], out: &mut Vec<u8>) {
+                $len.write_bytes(out, bytes);
+            }
+            /// Read the prefixed bytes as a slice of the input.
+            pub fn read<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], WireError> {
+                Ok($len.read(r)?.rest())
+            }
+        }
+
+        impl Codec for $name {
+            fn encode(&self, out: &mut Vec<u8>) {
+                Self::write(&self.0, out);
+            }
+            fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+                Ok($name(Self::read(r)?.to_vec()))
+            }
+        }
+    };
+}
+
+opaque!(
+    /// `opaque data<0..2^8-1>`: session ids, renegotiation_info, point formats, ...
+    Opaque8,
+    ListLength::U8
+);
+opaque!(
+    /// `opaque data<0..2^16-1>`: extension bodies, key shares, cookies, DH values, ...
+    Opaque16,
+    ListLength::U16
+);
+opaque!(
+    /// `opaque data<0..2^24-1>`: certificates, OCSP responses, handshake bodies.
+    Opaque24,
+    ListLength::U24
+);
 
 #[cfg(test)]
 mod tests {
@@ -185,25 +299,26 @@ mod tests {
     #[test]
     fn length_prefixes_are_bounded_by_the_data() {
         // u16 length says 0xffff but only 2 bytes follow.
+        use ListLength::*;
         let mut r = Reader::new(&[0xff, 0xff, 1, 2]);
-        assert!(r.sub_u16().is_err());
+        assert!(U16.read(&mut r).is_err());
         let mut r = Reader::new(&[0xff, 0xff, 0xff, 1]);
-        assert!(r.sub_u24().is_err());
+        assert!(U24.read(&mut r).is_err());
         let mut r = Reader::new(&[3, 1, 2]);
-        assert!(r.sub_u8().is_err());
+        assert!(U8.read(&mut r).is_err());
         let mut r = Reader::new(&[]);
-        assert!(r.sub_u8().is_err());
+        assert!(U8.read(&mut r).is_err());
         // zero-length vectors are fine and empty
         let mut r = Reader::new(&[0, 0, 0]);
-        assert!(r.sub_u16().unwrap().is_empty());
-        assert!(r.sub_u8().unwrap().is_empty());
+        assert!(U16.read(&mut r).unwrap().is_empty());
+        assert!(U8.read(&mut r).unwrap().is_empty());
         assert!(r.is_empty());
     }
 
     #[test]
     fn sub_reader_and_rest() {
         let mut r = Reader::new(&[2, 9, 8, 7, 6]);
-        let mut s = r.sub_u8().unwrap();
+        let mut s = ListLength::U8.read(&mut r).unwrap();
         assert_eq!(s.rest(), &[9, 8]);
         assert!(s.is_empty());
         assert!(r.expect_end("x").is_err());
@@ -215,16 +330,67 @@ mod tests {
     #[test]
     fn writers_round_trip() {
         let mut out = Vec::new();
-        put_u16(&mut out, 0x0102);
-        put_u24(&mut out, 0x030405);
-        put_vec(&mut out, 1, &[7, 7]);
-        with_len(&mut out, 2, |o| o.extend_from_slice(&[1, 2, 3]));
-        put_vec(&mut out, 3, &[9]);
-        assert_eq!(out, [1, 2, 3, 4, 5, 2, 7, 7, 0, 3, 1, 2, 3, 0, 0, 1, 9]);
+        0x0102u16.encode(&mut out);
+        Opaque8::write(&[7, 7], &mut out);
+        ListLength::U16.write_with(&mut out, |o| o.extend_from_slice(&[1, 2, 3]));
+        Opaque24(vec![9]).encode(&mut out);
+        assert_eq!(out, [1, 2, 2, 7, 7, 0, 3, 1, 2, 3, 0, 0, 1, 9]);
+        let mut r = Reader::new(&out);
+        assert_eq!(u16::decode(&mut r).unwrap(), 0x0102);
+        assert_eq!(Opaque8::decode(&mut r).unwrap(), Opaque8(vec![7, 7]));
+        assert_eq!(Opaque16::read(&mut r).unwrap(), &[1, 2, 3]);
+        assert_eq!(Opaque24::decode(&mut r).unwrap().0, vec![9]);
+        assert!(r.is_empty());
         // an over-long body is clamped so the prefix stays truthful
         let mut out = Vec::new();
-        put_vec(&mut out, 1, &[0u8; 300]);
+        Opaque8::write(&[0u8; 300], &mut out);
         assert_eq!(out[0], 255);
         assert_eq!(out.len(), 256);
+        let mut out = Vec::new();
+        Opaque16::write(&[1u8; 0x1_0005], &mut out);
+        assert_eq!(&out[..2], &[0xff, 0xff]);
+        assert_eq!(out.len(), 2 + 0xffff);
+    }
+
+    /// A list element with a one-byte prefix, for testing the generic list codec.
+    #[derive(Debug, PartialEq)]
+    struct Tiny(u8);
+    impl Codec for Tiny {
+        fn encode(&self, out: &mut Vec<u8>) {
+            out.push(self.0);
+        }
+        fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+            Ok(Tiny(r.u8()?))
+        }
+    }
+    impl ListElement for Tiny {
+        const LENGTH_PREFIX: ListLength = ListLength::U8;
+    }
+
+    /// An element that reads nothing: a list of them must not loop forever.
+    #[derive(Debug)]
+    struct Nothing;
+    impl Codec for Nothing {
+        fn encode(&self, _: &mut Vec<u8>) {}
+        fn decode(_: &mut Reader<'_>) -> Result<Self, WireError> {
+            Ok(Nothing)
+        }
+    }
+    impl ListElement for Nothing {
+        const LENGTH_PREFIX: ListLength = ListLength::U16;
+    }
+
+    #[test]
+    fn lists_use_the_prefix_their_element_declares() {
+        let v = vec![Tiny(1), Tiny(2), Tiny(3)];
+        assert_eq!(v.to_bytes(), [3, 1, 2, 3]);
+        assert_eq!(Vec::<Tiny>::from_bytes(&[3, 1, 2, 3]).unwrap(), v);
+        assert_eq!(Vec::<Tiny>::from_bytes(&[0]).unwrap(), vec![]);
+        assert!(Vec::<Tiny>::from_bytes(&[4, 1, 2, 3]).is_err());
+        assert!(Vec::<Tiny>::from_bytes(&[2, 1, 2, 3]).is_err(), "trailing");
+        assert!(Vec::<Nothing>::from_bytes(&[0, 1, 0]).is_err());
+        assert!(Vec::<Nothing>::from_bytes(&[0, 0]).unwrap().is_empty());
+        assert_eq!(<[u8; 32]>::from_bytes(&[5; 32]).unwrap(), [5; 32]);
+        assert!(<[u8; 32]>::from_bytes(&[5; 31]).is_err());
     }
 }

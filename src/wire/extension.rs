@@ -5,7 +5,8 @@
 //! re-encodes byte for byte.
 
 use super::WireError;
-use super::codec::{Codec, Reader, put_u16, put_vec, with_len};
+use super::codec::{Codec, ListElement, ListLength, Opaque8, Opaque16, Reader, encode_list};
+use super::version::ProtocolVersion;
 
 pub mod typ {
     pub const SERVER_NAME: u16 = 0;
@@ -48,17 +49,79 @@ pub enum ClientExtension {
     },
 }
 
-fn u16_list(r: &mut Reader<'_>) -> Result<Vec<u16>, WireError> {
-    let mut out = Vec::with_capacity(r.remaining() / 2);
-    while !r.is_empty() {
-        out.push(r.u16()?);
-    }
-    Ok(out)
+/// One entry of the server_name list (RFC 6066 §3): a name type and the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ServerNameEntry {
+    name_type: u8,
+    name: Vec<u8>,
 }
 
-fn put_u16_list(out: &mut Vec<u8>, width: usize, items: &[u16]) {
-    with_len(out, width, |o| items.iter().for_each(|&v| put_u16(o, v)));
+impl Codec for ServerNameEntry {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.name_type.encode(out);
+        Opaque16::write(&self.name, out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let name_type = r.u8()?;
+        let name = Opaque16::read(r)?.to_vec();
+        Ok(ServerNameEntry { name_type, name })
+    }
 }
+
+impl ListElement for ServerNameEntry {
+    const LENGTH_PREFIX: ListLength = ListLength::U16;
+}
+
+/// RFC 6066 host_name, the only name type ever defined.
+const HOST_NAME: u8 = 0;
+
+/// An ALPN protocol name (RFC 7301 §3.1): `opaque ProtocolName<1..2^8-1>`, in a list with a
+/// two-byte length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ProtocolName(Vec<u8>);
+
+impl Codec for ProtocolName {
+    fn encode(&self, out: &mut Vec<u8>) {
+        Opaque8::write(&self.0, out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(ProtocolName(Opaque8::read(r)?.to_vec()))
+    }
+}
+
+impl ListElement for ProtocolName {
+    const LENGTH_PREFIX: ListLength = ListLength::U16;
+}
+
+/// A key share (RFC 8446 §4.2.8): the group and its public value. The client sends a list of
+/// them, the server one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KeyShareEntry {
+    group: u16,
+    key_exchange: Vec<u8>,
+}
+
+impl Codec for KeyShareEntry {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.group.encode(out);
+        Opaque16::write(&self.key_exchange, out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let group = r.u16()?;
+        let key_exchange = Opaque16::read(r)?.to_vec();
+        Ok(KeyShareEntry {
+            group,
+            key_exchange,
+        })
+    }
+}
+
+impl ListElement for KeyShareEntry {
+    const LENGTH_PREFIX: ListLength = ListLength::U16;
+}
+
+/// RFC 6066 §8 status_type ocsp.
+const STATUS_TYPE_OCSP: u8 = 1;
 
 impl ClientExtension {
     pub fn typ(&self) -> u16 {
@@ -86,28 +149,48 @@ impl ClientExtension {
         use ClientExtension as E;
         let mut b = Vec::new();
         match self {
-            E::ServerName(name) => with_len(&mut b, 2, |o| {
-                o.push(0);
-                put_vec(o, 2, name.as_bytes());
-            }),
-            E::SupportedGroups(g) => put_u16_list(&mut b, 2, g),
-            E::EcPointFormats(f) => put_vec(&mut b, 1, f),
-            E::SignatureAlgorithms(s) => put_u16_list(&mut b, 2, s),
-            E::RenegotiationInfo(v) => put_vec(&mut b, 1, v),
-            E::StatusRequest => b.extend_from_slice(&[1, 0, 0, 0, 0]),
-            E::Alpn(protos) => with_len(&mut b, 2, |o| {
-                protos.iter().for_each(|p| put_vec(o, 1, p.as_bytes()))
-            }),
+            E::ServerName(name) => encode_list(
+                &[ServerNameEntry {
+                    name_type: HOST_NAME,
+                    name: name.as_bytes().to_vec(),
+                }],
+                &mut b,
+            ),
+            E::SupportedGroups(g) => encode_list(g, &mut b),
+            E::EcPointFormats(f) => Opaque8::write(f, &mut b),
+            E::SignatureAlgorithms(s) => encode_list(s, &mut b),
+            E::RenegotiationInfo(v) => Opaque8::write(v, &mut b),
+            E::StatusRequest => {
+                // ocsp, with empty responder_id_list and request_extensions
+                STATUS_TYPE_OCSP.encode(&mut b);
+                Opaque16::write(&[], &mut b);
+                Opaque16::write(&[], &mut b);
+            }
+            E::Alpn(protos) => {
+                let names: Vec<ProtocolName> = protos
+                    .iter()
+                    .map(|p| ProtocolName(p.as_bytes().to_vec()))
+                    .collect();
+                names.encode(&mut b)
+            }
             E::ExtendedMasterSecret => {}
             E::SessionTicket(t) => b.extend_from_slice(t),
-            E::SupportedVersions(v) => put_u16_list(&mut b, 1, v),
-            E::KeyShare(shares) => with_len(&mut b, 2, |o| {
-                for (g, k) in shares {
-                    put_u16(o, *g);
-                    put_vec(o, 2, k);
-                }
-            }),
-            E::PskKeyExchangeModes(m) => put_vec(&mut b, 1, m),
+            E::SupportedVersions(v) => {
+                let versions: Vec<ProtocolVersion> =
+                    v.iter().map(|&v| ProtocolVersion::from_wire(v)).collect();
+                versions.encode(&mut b)
+            }
+            E::KeyShare(shares) => {
+                let entries: Vec<KeyShareEntry> = shares
+                    .iter()
+                    .map(|(group, key)| KeyShareEntry {
+                        group: *group,
+                        key_exchange: key.clone(),
+                    })
+                    .collect();
+                entries.encode(&mut b)
+            }
+            E::PskKeyExchangeModes(m) => Opaque8::write(m, &mut b),
             E::Padding(n) => b.resize(*n, 0),
             E::Raw { data, .. } => b.extend_from_slice(data),
         }
@@ -120,46 +203,41 @@ impl ClientExtension {
         use ClientExtension as E;
         let mut r = Reader::new(data);
         let ext = match t {
-            typ::SERVER_NAME => {
-                let mut list = r.sub_u16().ok()?;
-                if list.u8().ok()? != 0 {
-                    return None;
+            typ::SERVER_NAME => match Vec::<ServerNameEntry>::decode(&mut r).ok()?.as_slice() {
+                [entry] if entry.name_type == HOST_NAME => {
+                    E::ServerName(String::from_utf8(entry.name.clone()).ok()?)
                 }
-                let name = list.sub_u16().ok()?.rest();
-                E::ServerName(String::from_utf8(name.to_vec()).ok()?)
-            }
-            typ::SUPPORTED_GROUPS => E::SupportedGroups(u16_list(&mut r.sub_u16().ok()?).ok()?),
-            typ::EC_POINT_FORMATS => E::EcPointFormats(r.sub_u8().ok()?.rest().to_vec()),
-            typ::SIGNATURE_ALGORITHMS => {
-                E::SignatureAlgorithms(u16_list(&mut r.sub_u16().ok()?).ok()?)
-            }
-            typ::RENEGOTIATION_INFO => E::RenegotiationInfo(r.sub_u8().ok()?.rest().to_vec()),
+                _ => return None,
+            },
+            typ::SUPPORTED_GROUPS => E::SupportedGroups(Vec::decode(&mut r).ok()?),
+            typ::EC_POINT_FORMATS => E::EcPointFormats(Opaque8::decode(&mut r).ok()?.0),
+            typ::SIGNATURE_ALGORITHMS => E::SignatureAlgorithms(Vec::decode(&mut r).ok()?),
+            typ::RENEGOTIATION_INFO => E::RenegotiationInfo(Opaque8::decode(&mut r).ok()?.0),
             typ::STATUS_REQUEST => {
                 r.rest();
                 E::StatusRequest
             }
             typ::ALPN => {
-                let mut list = r.sub_u16().ok()?;
-                let mut protos = Vec::new();
-                while !list.is_empty() {
-                    let p = list.sub_u8().ok()?.rest();
-                    protos.push(String::from_utf8(p.to_vec()).ok()?);
-                }
-                E::Alpn(protos)
+                let names = Vec::<ProtocolName>::decode(&mut r).ok()?;
+                let protos = names.into_iter().map(|n| String::from_utf8(n.0).ok());
+                E::Alpn(protos.collect::<Option<Vec<String>>>()?)
             }
             typ::EXTENDED_MASTER_SECRET => E::ExtendedMasterSecret,
             typ::SESSION_TICKET => E::SessionTicket(r.rest().to_vec()),
-            typ::SUPPORTED_VERSIONS => E::SupportedVersions(u16_list(&mut r.sub_u8().ok()?).ok()?),
-            typ::KEY_SHARE => {
-                let mut list = r.sub_u16().ok()?;
-                let mut shares = Vec::new();
-                while !list.is_empty() {
-                    let g = list.u16().ok()?;
-                    shares.push((g, list.sub_u16().ok()?.rest().to_vec()));
-                }
-                E::KeyShare(shares)
+            typ::SUPPORTED_VERSIONS => {
+                let versions = Vec::<ProtocolVersion>::decode(&mut r).ok()?;
+                E::SupportedVersions(versions.into_iter().map(|v| v.to_wire()).collect())
             }
-            typ::PSK_KEY_EXCHANGE_MODES => E::PskKeyExchangeModes(r.sub_u8().ok()?.rest().to_vec()),
+            typ::KEY_SHARE => {
+                let entries = Vec::<KeyShareEntry>::decode(&mut r).ok()?;
+                E::KeyShare(
+                    entries
+                        .into_iter()
+                        .map(|e| (e.group, e.key_exchange))
+                        .collect(),
+                )
+            }
+            typ::PSK_KEY_EXCHANGE_MODES => E::PskKeyExchangeModes(Opaque8::decode(&mut r).ok()?.0),
             typ::PADDING => {
                 if data.iter().any(|&b| b != 0) {
                     return None;
@@ -178,13 +256,13 @@ impl ClientExtension {
 
 impl Codec for ClientExtension {
     fn encode(&self, out: &mut Vec<u8>) {
-        put_u16(out, self.typ());
-        put_vec(out, 2, &self.body());
+        self.typ().encode(out);
+        Opaque16::write(&self.body(), out);
     }
 
     fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let t = r.u16()?;
-        let data = r.sub_u16()?.rest();
+        let data = Opaque16::read(r)?;
         Ok(
             ClientExtension::typed(t, data).unwrap_or(ClientExtension::Raw {
                 typ: t,
@@ -194,6 +272,12 @@ impl Codec for ClientExtension {
     }
 }
 
+impl ListElement for ClientExtension {
+    const LENGTH_PREFIX: ListLength = ListLength::U16;
+}
+
+/// An extension of a ServerHello. (Decoded through [`Codec`]; the extensions of a
+/// HelloRetryRequest, whose key_share body differs, through [`HelloRetryExtension`].)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerExtension {
     /// Empty acknowledgement that the server used our SNI.
@@ -241,37 +325,11 @@ impl ServerExtension {
         }
     }
 
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        use ServerExtension as E;
-        put_u16(out, self.typ());
-        with_len(out, 2, |b| match self {
-            E::ServerName
-            | E::StatusRequest
-            | E::ExtendedMasterSecret
-            | E::SessionTicket
-            | E::EncryptThenMac => {}
-            E::RenegotiationInfo(v) | E::EcPointFormats(v) => put_vec(b, 1, v),
-            E::Alpn(p) => with_len(b, 2, |o| put_vec(o, 1, p.as_bytes())),
-            E::SupportedVersions(v) => put_u16(b, *v),
-            E::KeyShare {
-                group,
-                key_exchange,
-            } => {
-                put_u16(b, *group);
-                put_vec(b, 2, key_exchange);
-            }
-            E::KeyShareHrr(g) => put_u16(b, *g),
-            E::Cookie(c) => put_vec(b, 2, c),
-            E::Unknown { data, .. } => b.extend_from_slice(data),
-        });
-    }
-
-    /// Decode one extension from a ServerHello (`hrr == false`) or HelloRetryRequest
-    /// (`hrr == true`); the key_share body differs between the two.
-    pub fn decode(r: &mut Reader<'_>, hrr: bool) -> Result<Self, WireError> {
+    /// Decode one extension of a ServerHello (`hrr == false`) or of a HelloRetryRequest.
+    fn decode_in(r: &mut Reader<'_>, hrr: bool) -> Result<Self, WireError> {
         use ServerExtension as E;
         let t = r.u16()?;
-        let mut b = r.sub_u16()?;
+        let mut b = Reader::new(Opaque16::read(r)?);
         let bad = |what: &str| WireError::Malformed(format!("server extension {what} (type {t})"));
         let ext = match t {
             typ::SERVER_NAME
@@ -290,29 +348,30 @@ impl ServerExtension {
                     _ => E::EncryptThenMac,
                 }
             }
-            typ::RENEGOTIATION_INFO => E::RenegotiationInfo(b.sub_u8()?.rest().to_vec()),
-            typ::EC_POINT_FORMATS => E::EcPointFormats(b.sub_u8()?.rest().to_vec()),
+            typ::RENEGOTIATION_INFO => E::RenegotiationInfo(Opaque8::decode(&mut b)?.0),
+            typ::EC_POINT_FORMATS => E::EcPointFormats(Opaque8::decode(&mut b)?.0),
             typ::ALPN => {
-                let mut list = b.sub_u16()?;
-                let p = list.sub_u8()?.rest();
-                list.expect_end("alpn: server must select exactly one protocol")?;
-                if p.is_empty() {
+                let mut names = Vec::<ProtocolName>::decode(&mut b)?;
+                if names.len() != 1 {
+                    return Err(bad("alpn: server must select exactly one protocol"));
+                }
+                let name = names.remove(0).0;
+                if name.is_empty() {
                     return Err(bad("alpn: empty protocol name"));
                 }
-                E::Alpn(String::from_utf8_lossy(p).into_owned())
+                E::Alpn(String::from_utf8_lossy(&name).into_owned())
             }
-            typ::SUPPORTED_VERSIONS => E::SupportedVersions(b.u16()?),
-            typ::KEY_SHARE if hrr => E::KeyShareHrr(b.u16()?),
+            typ::SUPPORTED_VERSIONS => E::SupportedVersions(u16::decode(&mut b)?),
+            typ::KEY_SHARE if hrr => E::KeyShareHrr(u16::decode(&mut b)?),
             typ::KEY_SHARE => {
-                let group = b.u16()?;
-                let key_exchange = b.sub_u16()?.rest().to_vec();
+                let share = KeyShareEntry::decode(&mut b)?;
                 E::KeyShare {
-                    group,
-                    key_exchange,
+                    group: share.group,
+                    key_exchange: share.key_exchange,
                 }
             }
             typ::COOKIE => {
-                let c = b.sub_u16()?.rest().to_vec();
+                let c = Opaque16::decode(&mut b)?.0;
                 if c.is_empty() {
                     return Err(bad("cookie: empty"));
                 }
@@ -326,6 +385,63 @@ impl ServerExtension {
         b.expect_end("server extension")?;
         Ok(ext)
     }
+}
+
+impl Codec for ServerExtension {
+    fn encode(&self, out: &mut Vec<u8>) {
+        use ServerExtension as E;
+        self.typ().encode(out);
+        let mut b = Vec::new();
+        match self {
+            E::ServerName
+            | E::StatusRequest
+            | E::ExtendedMasterSecret
+            | E::SessionTicket
+            | E::EncryptThenMac => {}
+            E::RenegotiationInfo(v) | E::EcPointFormats(v) => Opaque8::write(v, &mut b),
+            E::Alpn(p) => encode_list(&[ProtocolName(p.as_bytes().to_vec())], &mut b),
+            E::SupportedVersions(v) => v.encode(&mut b),
+            E::KeyShare {
+                group,
+                key_exchange,
+            } => KeyShareEntry {
+                group: *group,
+                key_exchange: key_exchange.clone(),
+            }
+            .encode(&mut b),
+            E::KeyShareHrr(g) => g.encode(&mut b),
+            E::Cookie(c) => Opaque16::write(c, &mut b),
+            E::Unknown { data, .. } => b.extend_from_slice(data),
+        }
+        Opaque16::write(&b, out);
+    }
+
+    /// The ServerHello form.
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Self::decode_in(r, false)
+    }
+}
+
+impl ListElement for ServerExtension {
+    const LENGTH_PREFIX: ListLength = ListLength::U16;
+}
+
+/// An extension of a HelloRetryRequest (RFC 8446 §4.1.4). The same values as a ServerHello's,
+/// except that key_share names only the group the server wants ([`ServerExtension::KeyShareHrr`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelloRetryExtension(pub ServerExtension);
+
+impl Codec for HelloRetryExtension {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.0.encode(out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        ServerExtension::decode_in(r, true).map(HelloRetryExtension)
+    }
+}
+
+impl ListElement for HelloRetryExtension {
+    const LENGTH_PREFIX: ListLength = ListLength::U16;
 }
 
 #[cfg(test)]
@@ -434,21 +550,35 @@ mod tests {
             },
         ];
         for e in sh {
-            let mut b = Vec::new();
-            e.encode(&mut b);
-            let mut r = Reader::new(&b);
-            assert_eq!(ServerExtension::decode(&mut r, false).unwrap(), e);
-            assert!(r.is_empty());
+            let b = e.to_bytes();
+            assert_eq!(ServerExtension::from_bytes(&b).unwrap(), e);
+            if !matches!(e, E::KeyShare { .. }) {
+                // outside key_share, a HelloRetryRequest's extensions read the same
+                assert_eq!(HelloRetryExtension::from_bytes(&b).unwrap().0, e);
+            }
         }
-        let mut b = Vec::new();
-        E::KeyShareHrr(0x17).encode(&mut b);
+        let b = E::KeyShareHrr(0x17).to_bytes();
         assert_eq!(b, [0, 51, 0, 2, 0, 0x17]);
         assert_eq!(
-            ServerExtension::decode(&mut Reader::new(&b), true).unwrap(),
-            E::KeyShareHrr(0x17)
+            HelloRetryExtension::from_bytes(&b).unwrap(),
+            HelloRetryExtension(E::KeyShareHrr(0x17))
         );
+        assert_eq!(HelloRetryExtension(E::KeyShareHrr(0x17)).to_bytes(), b);
         // the same bytes are a truncated ServerHello key_share
-        assert!(ServerExtension::decode(&mut Reader::new(&b), false).is_err());
+        assert!(ServerExtension::from_bytes(&b).is_err());
+        // and a ServerHello key_share is too long for a HelloRetryRequest
+        let share = E::KeyShare {
+            group: 0x1d,
+            key_exchange: vec![5; 32],
+        };
+        assert!(HelloRetryExtension::from_bytes(&share.to_bytes()).is_err());
+        // lists of them carry a two-byte length
+        let list = vec![E::ServerName, E::SupportedVersions(0x0304)];
+        assert_eq!(&list.to_bytes()[..2], &[0, 10]);
+        assert_eq!(
+            Vec::<ServerExtension>::from_bytes(&list.to_bytes()).unwrap(),
+            list
+        );
     }
 
     #[test]
@@ -465,10 +595,12 @@ mod tests {
             &[0, 0, 0, 1, 0],     // sni ack must be empty
             &[0, 44, 0, 2, 0, 0], // empty cookie
             &[0, 10, 0xff, 0xff, 1],
+            &[0, 16, 0, 2, 0, 0],                   // alpn with no protocol
+            &[0, 16, 0, 6, 0, 4, 1, b'a', 1, b'b'], // alpn with two protocols
         ];
         for c in cases {
             assert!(
-                ServerExtension::decode(&mut Reader::new(c), false).is_err(),
+                ServerExtension::decode(&mut Reader::new(c)).is_err(),
                 "{c:02x?}"
             );
         }

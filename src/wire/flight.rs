@@ -6,10 +6,10 @@
 
 use super::WireError;
 use super::alert::{Alert, AlertDescription, AlertLevel};
-use super::codec::Codec;
+use super::codec::{Codec, Reader};
 use super::handshake::{
-    CertificateRequest, HandshakeJoiner, KxHint, ServerHello, ServerKeyExchange,
-    decode_certificate_list, decode_certificate_status, msg,
+    CertificateList, CertificateRequest, CertificateStatus, HandshakeJoiner, HandshakeMessage,
+    HandshakeType, KxHint, PreTls12CertificateRequest, ServerHello, ServerKeyExchange,
 };
 use super::record::{ContentType, Deframer, Record, is_tls_content_type};
 use super::sslv2::{self, Sslv2Message};
@@ -35,7 +35,7 @@ pub struct ServerFlight {
     pub sslv2_error: Option<u16>,
     /// Types of cleartext handshake messages we do not interpret (e.g. HelloRequest,
     /// NewSessionTicket), in arrival order.
-    pub other_handshake: Vec<u8>,
+    pub other_handshake: Vec<HandshakeType>,
 }
 
 impl ServerFlight {
@@ -192,7 +192,7 @@ impl ServerFlightParser {
         if let Some(n) = sslv2::record_len(buf)
             && buf.len() >= n
         {
-            match sslv2::decode_server_record(&buf[..n])? {
+            match Sslv2Message::decode(&mut Reader::new(&buf[..n]))? {
                 Sslv2Message::ServerHello(h) => self.flight.sslv2 = Some(h),
                 Sslv2Message::Error(code) => self.flight.sslv2_error = Some(code),
             }
@@ -228,8 +228,8 @@ impl ServerFlightParser {
         match rec.typ {
             ContentType::Handshake => {
                 self.joiner.push(&rec.payload)?;
-                while let Some((t, body)) = self.joiner.pop()? {
-                    self.on_handshake(t, &body)?;
+                while let Some(m) = self.joiner.pop()? {
+                    self.on_handshake(&m)?;
                     if self.encrypted {
                         // TLS 1.3: whatever follows the ServerHello in this record is not ours
                         // to read in clear; the server never coalesces it, so stop here.
@@ -292,19 +292,19 @@ impl ServerFlightParser {
         Ok(())
     }
 
-    fn on_handshake(&mut self, t: u8, body: &[u8]) -> Result<(), WireError> {
-        let need_hello = |f: &ServerFlight, name: &str| -> Result<(), WireError> {
-            if f.server_hello.is_none() {
-                return Err(WireError::Malformed(format!("{name} before ServerHello")));
-            }
-            Ok(())
-        };
-        match t {
-            msg::SERVER_HELLO => {
+    fn on_handshake(&mut self, m: &HandshakeMessage) -> Result<(), WireError> {
+        if is_flight_message(m.typ) && self.flight.server_hello.is_none() {
+            return Err(WireError::Malformed(format!(
+                "{} before ServerHello",
+                m.typ.name()
+            )));
+        }
+        match m.typ {
+            HandshakeType::ServerHello => {
                 if self.flight.server_hello.is_some() {
                     return Err(WireError::Malformed("second ServerHello".into()));
                 }
-                let sh = ServerHello::decode_body(body)?;
+                let sh = m.read::<ServerHello>()?;
                 let tls13 = sh.negotiated_version() == ProtocolVersion::Tls13;
                 if sh.is_hello_retry_request {
                     self.complete = true;
@@ -314,16 +314,13 @@ impl ServerFlightParser {
                 }
                 self.flight.server_hello = Some(sh);
             }
-            msg::CERTIFICATE => {
-                need_hello(&self.flight, "Certificate")?;
-                self.flight.certificates = Some(decode_certificate_list(body)?);
+            HandshakeType::Certificate => {
+                self.flight.certificates = Some(m.read::<CertificateList>()?.0);
             }
-            msg::CERTIFICATE_STATUS => {
-                need_hello(&self.flight, "CertificateStatus")?;
-                self.flight.certificate_status = Some(decode_certificate_status(body)?);
+            HandshakeType::CertificateStatus => {
+                self.flight.certificate_status = Some(m.read::<CertificateStatus>()?.0);
             }
-            msg::SERVER_KEY_EXCHANGE => {
-                need_hello(&self.flight, "ServerKeyExchange")?;
+            HandshakeType::ServerKeyExchange => {
                 let suite = self
                     .flight
                     .server_hello
@@ -331,17 +328,18 @@ impl ServerFlightParser {
                     .map(|h| h.cipher_suite)
                     .unwrap_or(0);
                 let hint = self.kx_hint.map(|f| f(suite)).unwrap_or(KxHint::Unknown);
-                self.flight.server_key_exchange = Some(ServerKeyExchange::decode_body(body, hint));
+                self.flight.server_key_exchange = Some(ServerKeyExchange::interpret(&m.body, hint));
             }
-            msg::CERTIFICATE_REQUEST => {
-                need_hello(&self.flight, "CertificateRequest")?;
-                let tls12 = self.flight.version() == Some(ProtocolVersion::Tls12);
-                self.flight.certificate_request =
-                    Some(CertificateRequest::decode_body(body, tls12)?);
+            HandshakeType::CertificateRequest => {
+                let request = if self.flight.version() == Some(ProtocolVersion::Tls12) {
+                    m.read::<CertificateRequest>()?
+                } else {
+                    m.read::<PreTls12CertificateRequest>()?.0
+                };
+                self.flight.certificate_request = Some(request);
             }
-            msg::SERVER_HELLO_DONE => {
-                need_hello(&self.flight, "ServerHelloDone")?;
-                if !body.is_empty() {
+            HandshakeType::ServerHelloDone => {
+                if !m.body.is_empty() {
                     return Err(WireError::Malformed("ServerHelloDone with a body".into()));
                 }
                 self.flight.server_hello_done = true;
@@ -355,6 +353,18 @@ impl ServerFlightParser {
         }
         Ok(())
     }
+}
+
+/// The messages of a server's first flight that only make sense after its ServerHello.
+fn is_flight_message(t: HandshakeType) -> bool {
+    matches!(
+        t,
+        HandshakeType::Certificate
+            | HandshakeType::CertificateStatus
+            | HandshakeType::ServerKeyExchange
+            | HandshakeType::CertificateRequest
+            | HandshakeType::ServerHelloDone
+    )
 }
 
 fn not_tls(head: &[u8]) -> WireError {
@@ -411,9 +421,17 @@ mod tests {
     use super::*;
     use crate::wire::alert::AlertDescription as D;
     use crate::wire::extension::ServerExtension;
-    use crate::wire::handshake::{HRR_RANDOM, encode_certificate_list, encode_handshake};
+    use crate::wire::handshake::HRR_RANDOM;
     use crate::wire::record::encode_fragmented;
-    use crate::wire::sslv2::{Sslv2ServerHello, encode_server_hello};
+    use crate::wire::sslv2::Sslv2ServerHello;
+
+    fn encode_handshake(typ: HandshakeType, body: &[u8], out: &mut Vec<u8>) {
+        HandshakeMessage {
+            typ,
+            body: body.to_vec(),
+        }
+        .encode(out);
+    }
 
     fn sh(version: u16, exts: Vec<ServerExtension>, random: [u8; 32]) -> Vec<u8> {
         let h = ServerHello {
@@ -426,7 +444,7 @@ mod tests {
             is_hello_retry_request: random == HRR_RANDOM,
         };
         let mut m = Vec::new();
-        encode_handshake(msg::SERVER_HELLO, &h.encode_body(), &mut m);
+        HandshakeMessage::of(&h).encode(&mut m);
         m
     }
 
@@ -442,12 +460,8 @@ mod tests {
             vec![ServerExtension::RenegotiationInfo(vec![])],
             [5; 32],
         );
-        encode_handshake(
-            msg::CERTIFICATE,
-            &encode_certificate_list(&[vec![0x30, 0, 1]]),
-            &mut hs,
-        );
-        encode_handshake(msg::SERVER_HELLO_DONE, &[], &mut hs);
+        HandshakeMessage::of(&CertificateList(vec![vec![0x30, 0, 1]])).encode(&mut hs);
+        encode_handshake(HandshakeType::ServerHelloDone, &[], &mut hs);
         records(ContentType::Handshake, &hs)
     }
 
@@ -548,7 +562,7 @@ mod tests {
             version: 2,
             connection_id: vec![7; 16],
         };
-        let bytes = encode_server_hello(&h);
+        let bytes = Sslv2Message::ServerHello(h.clone()).to_bytes();
         for cut in 0..bytes.len() {
             let mut p = ServerFlightParser::new();
             assert_eq!(p.feed(&bytes[..cut]), Ok(FlightProgress::NeedMore));
@@ -568,12 +582,7 @@ mod tests {
     #[test]
     fn protocol_violations_are_errors() {
         // Certificate before ServerHello
-        let mut hs = Vec::new();
-        encode_handshake(
-            msg::CERTIFICATE,
-            &encode_certificate_list(&[vec![1]]),
-            &mut hs,
-        );
+        let hs = HandshakeMessage::of(&CertificateList(vec![vec![1]])).to_bytes();
         assert!(matches!(
             parse_all(&records(ContentType::Handshake, &hs)).0,
             Err(WireError::Malformed(_))

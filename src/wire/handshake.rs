@@ -1,22 +1,59 @@
 //! Server handshake messages of TLS <= 1.2 (and the cleartext ServerHello / HelloRetryRequest of
-//! TLS 1.3), plus reassembly of handshake messages from record payloads.
+//! TLS 1.3), the handshake-message framing, and reassembly of handshake messages from record
+//! payloads.
 
 use super::WireError;
-use super::codec::{Reader, put_u16, put_vec, with_len};
-use super::extension::{ServerExtension, typ as ext};
+use super::codec::{Codec, ListElement, ListLength, Opaque8, Opaque16, Opaque24, Reader};
+use super::extension::{HelloRetryExtension, ServerExtension, typ as ext};
 use super::version::ProtocolVersion;
 
-/// Handshake message types we care about.
-pub mod msg {
-    pub const HELLO_REQUEST: u8 = 0;
-    pub const CLIENT_HELLO: u8 = 1;
-    pub const SERVER_HELLO: u8 = 2;
-    pub const NEW_SESSION_TICKET: u8 = 4;
-    pub const CERTIFICATE: u8 = 11;
-    pub const SERVER_KEY_EXCHANGE: u8 = 12;
-    pub const CERTIFICATE_REQUEST: u8 = 13;
-    pub const SERVER_HELLO_DONE: u8 = 14;
-    pub const CERTIFICATE_STATUS: u8 = 22;
+macro_rules! handshake_types {
+    ($( $variant:ident = $code:literal, $name:literal; )*) => {
+        /// Handshake message types (IANA "TLS HandshakeType"); `Unknown` keeps any other value.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum HandshakeType { $( $variant, )* Unknown(u8) }
+
+        impl HandshakeType {
+            pub fn from_u8(v: u8) -> Self {
+                match v { $( $code => HandshakeType::$variant, )* o => HandshakeType::Unknown(o) }
+            }
+            pub fn to_u8(self) -> u8 {
+                match self { $( HandshakeType::$variant => $code, )* HandshakeType::Unknown(o) => o }
+            }
+            /// The message's name as the RFCs write it, e.g. `ServerHello`.
+            pub fn name(self) -> &'static str {
+                match self { $( HandshakeType::$variant => $name, )* HandshakeType::Unknown(_) => "unknown handshake message" }
+            }
+        }
+    };
+}
+
+handshake_types! {
+    HelloRequest = 0, "HelloRequest";
+    ClientHello = 1, "ClientHello";
+    ServerHello = 2, "ServerHello";
+    NewSessionTicket = 4, "NewSessionTicket";
+    EndOfEarlyData = 5, "EndOfEarlyData";
+    EncryptedExtensions = 8, "EncryptedExtensions";
+    Certificate = 11, "Certificate";
+    ServerKeyExchange = 12, "ServerKeyExchange";
+    CertificateRequest = 13, "CertificateRequest";
+    ServerHelloDone = 14, "ServerHelloDone";
+    CertificateVerify = 15, "CertificateVerify";
+    ClientKeyExchange = 16, "ClientKeyExchange";
+    Finished = 20, "Finished";
+    CertificateStatus = 22, "CertificateStatus";
+    KeyUpdate = 24, "KeyUpdate";
+    MessageHash = 254, "message_hash";
+}
+
+impl Codec for HandshakeType {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.to_u8());
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(HandshakeType::from_u8(r.u8()?))
+    }
 }
 
 /// Ceiling on one reassembled handshake message. Real certificate chains stay well below;
@@ -29,10 +66,59 @@ pub const HRR_RANDOM: [u8; 32] = [
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
-/// Handshake header (type, u24 length) followed by `body`.
-pub fn encode_handshake(typ: u8, body: &[u8], out: &mut Vec<u8>) {
-    out.push(typ);
-    put_vec(out, 3, body);
+/// The body of one handshake message type.
+pub trait HandshakePayload: Codec {
+    const TYPE: HandshakeType;
+}
+
+/// One handshake message: its type, then its body behind a three-byte length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandshakeMessage {
+    pub typ: HandshakeType,
+    pub body: Vec<u8>,
+}
+
+impl HandshakeMessage {
+    /// Frame `payload` as a message of its type.
+    pub fn of<P: HandshakePayload>(payload: &P) -> Self {
+        HandshakeMessage {
+            typ: P::TYPE,
+            body: payload.to_bytes(),
+        }
+    }
+
+    /// Decode the body as `P`. The whole body must be used; the error names the message.
+    pub fn read<P: HandshakePayload>(&self) -> Result<P, WireError> {
+        if self.typ != P::TYPE {
+            return Err(WireError::Malformed(format!(
+                "handshake type {} is not {}",
+                self.typ.to_u8(),
+                P::TYPE.name()
+            )));
+        }
+        let mut r = Reader::new(&self.body);
+        let p = P::decode(&mut r)?;
+        r.expect_end(P::TYPE.name())?;
+        Ok(p)
+    }
+}
+
+impl Codec for HandshakeMessage {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.typ.encode(out);
+        Opaque24::write(&self.body, out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let typ = HandshakeType::decode(r)?;
+        let body = Opaque24::read(r)?;
+        if body.len() > MAX_HANDSHAKE_MESSAGE {
+            return Err(WireError::TooLarge("handshake message"));
+        }
+        Ok(HandshakeMessage {
+            typ,
+            body: body.to_vec(),
+        })
+    }
 }
 
 /// Reassembles handshake messages that may be split across records or packed several to a
@@ -60,8 +146,8 @@ impl HandshakeJoiner {
         Ok(())
     }
 
-    /// The next complete message as (type, body).
-    pub fn pop(&mut self) -> Result<Option<(u8, Vec<u8>)>, WireError> {
+    /// The next complete message. An oversized length is refused as soon as the header is in.
+    pub fn pop(&mut self) -> Result<Option<HandshakeMessage>, WireError> {
         if self.buf.len() < 4 {
             return Ok(None);
         }
@@ -72,10 +158,9 @@ impl HandshakeJoiner {
         if self.buf.len() < 4 + len {
             return Ok(None);
         }
-        let typ = self.buf[0];
-        let body = self.buf[4..4 + len].to_vec();
+        let m = HandshakeMessage::decode(&mut Reader::new(&self.buf[..4 + len]))?;
         self.buf.drain(..4 + len);
-        Ok(Some((typ, body)))
+        Ok(Some(m))
     }
 }
 
@@ -91,14 +176,25 @@ pub struct ServerHello {
     pub is_hello_retry_request: bool,
 }
 
-impl ServerHello {
-    /// Decode a ServerHello body (after the handshake header).
-    pub fn decode_body(body: &[u8]) -> Result<Self, WireError> {
-        let mut r = Reader::new(body);
+/// The body after the handshake header. The extensions block is omitted when there are none
+/// (and may be absent on decode, as from SSLv3 servers); a HelloRetryRequest's extensions are
+/// read in their own form ([`HelloRetryExtension`]).
+impl Codec for ServerHello {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.legacy_version.encode(out);
+        self.random.encode(out);
+        Opaque8::write(&self.session_id, out);
+        self.cipher_suite.encode(out);
+        self.compression.encode(out);
+        if !self.extensions.is_empty() {
+            self.extensions.encode(out);
+        }
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let legacy_version = r.u16()?;
-        let mut random = [0u8; 32];
-        random.copy_from_slice(r.take(32)?);
-        let session_id = r.sub_u8()?.rest().to_vec();
+        let random = <[u8; 32]>::decode(r)?;
+        let session_id = Opaque8::read(r)?.to_vec();
         if session_id.len() > 32 {
             return Err(WireError::Malformed(format!(
                 "ServerHello: session id of {} bytes (max 32)",
@@ -110,19 +206,21 @@ impl ServerHello {
         let is_hrr = random == HRR_RANDOM;
         let mut extensions: Vec<ServerExtension> = Vec::new();
         if !r.is_empty() {
-            let mut list = r.sub_u16()?;
-            while !list.is_empty() {
-                let e = ServerExtension::decode(&mut list, is_hrr)?;
-                if extensions.iter().any(|x| x.typ() == e.typ()) {
+            extensions = if is_hrr {
+                let list = Vec::<HelloRetryExtension>::decode(r)?;
+                list.into_iter().map(|e| e.0).collect()
+            } else {
+                Vec::<ServerExtension>::decode(r)?
+            };
+            for (i, e) in extensions.iter().enumerate() {
+                if extensions[..i].iter().any(|x| x.typ() == e.typ()) {
                     return Err(WireError::Malformed(format!(
                         "ServerHello: extension {} repeated",
                         e.typ()
                     )));
                 }
-                extensions.push(e);
             }
         }
-        r.expect_end("ServerHello")?;
         Ok(ServerHello {
             legacy_version,
             random,
@@ -133,23 +231,13 @@ impl ServerHello {
             is_hello_retry_request: is_hrr,
         })
     }
+}
 
-    /// Body bytes (no handshake header). Extensions block omitted when there are none.
-    pub fn encode_body(&self) -> Vec<u8> {
-        let mut b = Vec::new();
-        put_u16(&mut b, self.legacy_version);
-        b.extend_from_slice(&self.random);
-        put_vec(&mut b, 1, &self.session_id);
-        put_u16(&mut b, self.cipher_suite);
-        b.push(self.compression);
-        if !self.extensions.is_empty() {
-            with_len(&mut b, 2, |o| {
-                self.extensions.iter().for_each(|e| e.encode(o))
-            });
-        }
-        b
-    }
+impl HandshakePayload for ServerHello {
+    const TYPE: HandshakeType = HandshakeType::ServerHello;
+}
 
+impl ServerHello {
     /// supported_versions if present (TLS 1.3), else the legacy version field.
     pub fn negotiated_version(&self) -> ProtocolVersion {
         for e in &self.extensions {
@@ -159,7 +247,6 @@ impl ServerHello {
         }
         ProtocolVersion::from_wire(self.legacy_version)
     }
-
     /// Key-share group (ServerHello) or the group asked for (HelloRetryRequest).
     pub fn selected_group(&self) -> Option<u16> {
         self.extensions.iter().find_map(|e| match e {
@@ -237,34 +324,37 @@ impl ServerKeyExchange {
             return None;
         }
         let curve = r.u16().ok()?;
-        let public = r.sub_u8().ok()?;
+        let public = Opaque8::read(&mut r).ok()?;
         if public.is_empty() || !signature_fits(r.rest()) {
             return None;
         }
         Some(ServerKeyExchange::Ecdhe {
             curve,
-            public_len: public.remaining(),
+            public_len: public.len(),
         })
     }
 
     fn try_dhe(body: &[u8]) -> Option<Self> {
         let mut r = Reader::new(body);
-        let p = r.sub_u16().ok()?.rest();
-        let g = r.sub_u16().ok()?.rest().to_vec();
-        let ys = r.sub_u16().ok()?;
+        let p = Opaque16::read(&mut r).ok()?;
+        let g = Opaque16::read(&mut r).ok()?.to_vec();
+        let ys = Opaque16::read(&mut r).ok()?;
         if p.is_empty() || g.is_empty() || ys.is_empty() || !signature_fits(r.rest()) {
             return None;
         }
         Some(ServerKeyExchange::Dhe {
             p_bits: bit_length(p),
             g,
-            public_len: ys.remaining(),
+            public_len: ys.len(),
         })
     }
 
-    /// Decode a ServerKeyExchange body. With `KxHint::Unknown`, ECDHE (named curve) is tried
-    /// first, then DHE; a body fitting neither exactly is kept as `Other`.
-    pub fn decode_body(body: &[u8], hint: KxHint) -> Self {
+    /// Read a ServerKeyExchange body. Its layout depends on the negotiated key exchange and we
+    /// keep only sizes, so this is an interpretation of the raw body rather than a [`Codec`]
+    /// (rustls likewise reads the message opaquely and interprets it once the suite is known).
+    /// With `KxHint::Unknown`, ECDHE (named curve) is tried first, then DHE; a body fitting
+    /// neither exactly is kept as `Other`.
+    pub fn interpret(body: &[u8], hint: KxHint) -> Self {
         let parsed = match hint {
             KxHint::Ecdhe => Self::try_ecdhe(body),
             KxHint::Dhe => Self::try_dhe(body),
@@ -274,6 +364,25 @@ impl ServerKeyExchange {
     }
 }
 
+/// A distinguished name of an acceptable CA, DER, in a list with a two-byte length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DistinguishedName(Vec<u8>);
+
+impl Codec for DistinguishedName {
+    fn encode(&self, out: &mut Vec<u8>) {
+        Opaque16::write(&self.0, out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(DistinguishedName(Opaque16::read(r)?.to_vec()))
+    }
+}
+
+impl ListElement for DistinguishedName {
+    const LENGTH_PREFIX: ListLength = ListLength::U16;
+}
+
+/// A CertificateRequest. Its [`Codec`] is the TLS 1.2 layout (RFC 5246 §7.4.4);
+/// [`PreTls12CertificateRequest`] is the SSLv3 to TLS 1.1 one, which has no signature list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateRequest {
     pub cert_types: Vec<u8>,
@@ -284,92 +393,130 @@ pub struct CertificateRequest {
 }
 
 impl CertificateRequest {
-    /// `tls12`: the negotiated version is TLS 1.2, which adds the signature-algorithm list.
-    pub fn decode_body(body: &[u8], tls12: bool) -> Result<Self, WireError> {
-        let mut r = Reader::new(body);
-        let cert_types = r.sub_u8()?.rest().to_vec();
-        let mut sig_algs = Vec::new();
+    fn encode_in(&self, tls12: bool, out: &mut Vec<u8>) {
+        Opaque8::write(&self.cert_types, out);
         if tls12 {
-            let mut s = r.sub_u16()?;
-            if s.remaining() % 2 != 0 {
-                return Err(WireError::Malformed(
-                    "CertificateRequest: odd signature list".into(),
-                ));
-            }
-            while !s.is_empty() {
-                sig_algs.push(s.u16()?);
-            }
+            self.sig_algs.encode(out);
         }
-        let mut names = r.sub_u16()?;
-        let mut ca_names = Vec::new();
-        while !names.is_empty() {
-            ca_names.push(names.sub_u16()?.rest().to_vec());
-        }
-        r.expect_end("CertificateRequest")?;
+        let names: Vec<DistinguishedName> = self
+            .ca_names
+            .iter()
+            .map(|n| DistinguishedName(n.clone()))
+            .collect();
+        names.encode(out);
+    }
+
+    fn decode_in(r: &mut Reader<'_>, tls12: bool) -> Result<Self, WireError> {
+        let cert_types = Opaque8::read(r)?.to_vec();
+        let sig_algs = if tls12 { Vec::decode(r)? } else { Vec::new() };
+        let ca_names = Vec::<DistinguishedName>::decode(r)?;
         Ok(CertificateRequest {
             cert_types,
             sig_algs,
-            ca_names,
+            ca_names: ca_names.into_iter().map(|n| n.0).collect(),
         })
-    }
-
-    pub fn encode_body(&self, tls12: bool) -> Vec<u8> {
-        let mut b = Vec::new();
-        put_vec(&mut b, 1, &self.cert_types);
-        if tls12 {
-            with_len(&mut b, 2, |o| {
-                self.sig_algs.iter().for_each(|&s| put_u16(o, s))
-            });
-        }
-        with_len(&mut b, 2, |o| {
-            self.ca_names.iter().for_each(|n| put_vec(o, 2, n))
-        });
-        b
     }
 }
 
-/// TLS <= 1.2 Certificate body: a u24 list of u24-prefixed DER certificates.
-pub fn decode_certificate_list(body: &[u8]) -> Result<Vec<Vec<u8>>, WireError> {
-    let mut r = Reader::new(body);
-    let mut list = r.sub_u24()?;
-    r.expect_end("Certificate")?;
-    let mut certs = Vec::new();
-    while !list.is_empty() {
-        let mut c = list.sub_u24()?;
-        if c.is_empty() {
+impl Codec for CertificateRequest {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.encode_in(true, out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Self::decode_in(r, true)
+    }
+}
+
+impl HandshakePayload for CertificateRequest {
+    const TYPE: HandshakeType = HandshakeType::CertificateRequest;
+}
+
+/// A CertificateRequest in the layout of SSLv3 to TLS 1.1 (no signature list; an inner
+/// `sig_algs` is not written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreTls12CertificateRequest(pub CertificateRequest);
+
+impl Codec for PreTls12CertificateRequest {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.0.encode_in(false, out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        CertificateRequest::decode_in(r, false).map(PreTls12CertificateRequest)
+    }
+}
+
+impl HandshakePayload for PreTls12CertificateRequest {
+    const TYPE: HandshakeType = HandshakeType::CertificateRequest;
+}
+
+/// One DER certificate in a TLS <= 1.2 Certificate message: `opaque ASN.1Cert<1..2^24-1>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CertificateEntry(Vec<u8>);
+
+impl Codec for CertificateEntry {
+    fn encode(&self, out: &mut Vec<u8>) {
+        Opaque24::write(&self.0, out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let der = Opaque24::read(r)?;
+        if der.is_empty() {
             return Err(WireError::Malformed(
                 "Certificate: empty certificate entry".into(),
             ));
         }
-        certs.push(c.rest().to_vec());
+        Ok(CertificateEntry(der.to_vec()))
     }
-    Ok(certs)
 }
 
-pub fn encode_certificate_list(certs: &[Vec<u8>]) -> Vec<u8> {
-    let mut b = Vec::new();
-    with_len(&mut b, 3, |o| certs.iter().for_each(|c| put_vec(o, 3, c)));
-    b
+impl ListElement for CertificateEntry {
+    const LENGTH_PREFIX: ListLength = ListLength::U24;
 }
 
-/// CertificateStatus body (RFC 6066 §8): status_type 1 (ocsp) then a u24 OCSP response.
-pub fn decode_certificate_status(body: &[u8]) -> Result<Vec<u8>, WireError> {
-    let mut r = Reader::new(body);
-    let t = r.u8()?;
-    if t != 1 {
-        return Err(WireError::Malformed(format!(
-            "CertificateStatus: status type {t} is not ocsp(1)"
-        )));
+/// TLS <= 1.2 Certificate body: the server's DER certificates, leaf first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CertificateList(pub Vec<Vec<u8>>);
+
+impl Codec for CertificateList {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let entries: Vec<CertificateEntry> =
+            self.0.iter().map(|c| CertificateEntry(c.clone())).collect();
+        entries.encode(out);
     }
-    let resp = r.sub_u24()?.rest().to_vec();
-    r.expect_end("CertificateStatus")?;
-    Ok(resp)
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let entries = Vec::<CertificateEntry>::decode(r)?;
+        Ok(CertificateList(entries.into_iter().map(|e| e.0).collect()))
+    }
 }
 
-pub fn encode_certificate_status(ocsp: &[u8]) -> Vec<u8> {
-    let mut b = vec![1];
-    put_vec(&mut b, 3, ocsp);
-    b
+impl HandshakePayload for CertificateList {
+    const TYPE: HandshakeType = HandshakeType::Certificate;
+}
+
+/// RFC 6066 §8 status_type ocsp, the only one CertificateStatus carries.
+const STATUS_TYPE_OCSP: u8 = 1;
+
+/// CertificateStatus body (RFC 6066 §8): a stapled DER OCSP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateStatus(pub Vec<u8>);
+
+impl Codec for CertificateStatus {
+    fn encode(&self, out: &mut Vec<u8>) {
+        STATUS_TYPE_OCSP.encode(out);
+        Opaque24::write(&self.0, out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let t = r.u8()?;
+        if t != STATUS_TYPE_OCSP {
+            return Err(WireError::Malformed(format!(
+                "CertificateStatus: status type {t} is not ocsp(1)"
+            )));
+        }
+        Ok(CertificateStatus(Opaque24::read(r)?.to_vec()))
+    }
+}
+
+impl HandshakePayload for CertificateStatus {
+    const TYPE: HandshakeType = HandshakeType::CertificateStatus;
 }
 
 #[cfg(test)]
@@ -403,7 +550,7 @@ mod tests {
             ],
             [3; 32],
         );
-        let d = ServerHello::decode_body(&h.encode_body()).unwrap();
+        let d = ServerHello::from_bytes(&h.to_bytes()).unwrap();
         assert_eq!(d, h);
         assert_eq!(d.negotiated_version(), ProtocolVersion::Tls13);
         assert_eq!(d.selected_group(), Some(0x1d));
@@ -422,7 +569,7 @@ mod tests {
             ],
             HRR_RANDOM,
         );
-        let d = ServerHello::decode_body(&h.encode_body()).unwrap();
+        let d = ServerHello::from_bytes(&h.to_bytes()).unwrap();
         assert!(d.is_hello_retry_request);
         assert_eq!(d.selected_group(), Some(0x17));
     }
@@ -432,31 +579,31 @@ mod tests {
         let mut h = sh(vec![], [1; 32]);
         h.legacy_version = 0x0300;
         h.session_id.clear();
-        let b = h.encode_body();
+        let b = h.to_bytes();
         assert_eq!(b.len(), 2 + 32 + 1 + 2 + 1);
-        let d = ServerHello::decode_body(&b).unwrap();
+        let d = ServerHello::from_bytes(&b).unwrap();
         assert_eq!(d.negotiated_version(), ProtocolVersion::Ssl3);
         assert!(!d.secure_renegotiation());
     }
 
     #[test]
     fn hostile_server_hellos() {
-        let good = sh(vec![ServerExtension::ExtendedMasterSecret], [1; 32]).encode_body();
+        let good = sh(vec![ServerExtension::ExtendedMasterSecret], [1; 32]).to_bytes();
         let no_ext_block = 2 + 32 + 1 + 32 + 2 + 1;
         for n in 0..good.len() {
             // cut exactly before the extensions block is a valid extension-less hello
             assert_eq!(
-                ServerHello::decode_body(&good[..n]).is_ok(),
+                ServerHello::from_bytes(&good[..n]).is_ok(),
                 n == no_ext_block,
                 "prefix {n}"
             );
         }
         let mut long_sid = good.clone();
         long_sid[34] = 33;
-        assert!(ServerHello::decode_body(&long_sid).is_err());
+        assert!(ServerHello::from_bytes(&long_sid).is_err());
         let mut trailing = good.clone();
         trailing.push(0);
-        assert!(ServerHello::decode_body(&trailing).is_err());
+        assert!(ServerHello::from_bytes(&trailing).is_err());
         let dup = sh(
             vec![
                 ServerExtension::ExtendedMasterSecret,
@@ -464,20 +611,27 @@ mod tests {
             ],
             [1; 32],
         );
-        assert!(ServerHello::decode_body(&dup.encode_body()).is_err());
+        assert!(ServerHello::from_bytes(&dup.to_bytes()).is_err());
         let mut huge = good.clone();
         let n = huge.len();
         huge[n - 6] = 0xff; // extensions length
         huge[n - 5] = 0xff;
-        assert!(ServerHello::decode_body(&huge).is_err());
+        assert!(ServerHello::from_bytes(&huge).is_err());
+    }
+
+    fn message(typ: u8, body: &[u8]) -> HandshakeMessage {
+        HandshakeMessage {
+            typ: HandshakeType::from_u8(typ),
+            body: body.to_vec(),
+        }
     }
 
     #[test]
     fn joiner_reassembles_split_and_coalesced() {
         let mut all = Vec::new();
-        encode_handshake(2, &[1, 2, 3], &mut all);
-        encode_handshake(14, &[], &mut all);
-        encode_handshake(11, &[9; 300], &mut all);
+        message(2, &[1, 2, 3]).encode(&mut all);
+        message(14, &[]).encode(&mut all);
+        message(11, &[9; 300]).encode(&mut all);
         for cut in 0..all.len() {
             let mut j = HandshakeJoiner::new();
             let mut got = Vec::new();
@@ -488,13 +642,41 @@ mod tests {
                 }
             }
             assert_eq!(got.len(), 3);
-            assert_eq!(got[1], (14, vec![]));
-            assert_eq!(got[2].1.len(), 300);
+            assert_eq!(got[1], message(14, &[]));
+            assert_eq!(got[1].typ, HandshakeType::ServerHelloDone);
+            assert_eq!(got[2].body.len(), 300);
             assert!(!j.is_partial());
         }
         let mut j = HandshakeJoiner::new();
         j.push(&[11, 0xff, 0xff, 0xff]).unwrap();
         assert_eq!(j.pop(), Err(WireError::TooLarge("handshake message")));
+    }
+
+    #[test]
+    fn handshake_framing_and_types() {
+        for t in 0..=255u8 {
+            assert_eq!(HandshakeType::from_bytes(&[t]).unwrap().to_bytes(), [t]);
+        }
+        assert_eq!(HandshakeType::from_u8(99), HandshakeType::Unknown(99));
+        let m = HandshakeMessage::of(&CertificateStatus(vec![0x30, 3]));
+        assert_eq!(m.to_bytes(), [22, 0, 0, 6, 1, 0, 0, 2, 0x30, 3]);
+        assert_eq!(HandshakeMessage::from_bytes(&m.to_bytes()).unwrap(), m);
+        assert_eq!(
+            m.read::<CertificateStatus>().unwrap(),
+            CertificateStatus(vec![0x30, 3])
+        );
+        // the type must match, and the body must be used up
+        assert!(m.read::<CertificateList>().is_err());
+        let mut long = m.clone();
+        long.body.push(0);
+        let e = long.read::<CertificateStatus>().unwrap_err();
+        assert!(e.to_string().contains("CertificateStatus"), "{e}");
+        let mut huge = vec![11, 0x04, 0, 1];
+        huge.resize(4 + 0x40001, 0);
+        assert_eq!(
+            HandshakeMessage::from_bytes(&huge),
+            Err(WireError::TooLarge("handshake message"))
+        );
     }
 
     fn ske_ecdhe(sig: &[u8]) -> Vec<u8> {
@@ -509,7 +691,7 @@ mod tests {
         // TLS 1.2 signature form
         let b = ske_ecdhe(&[4, 1, 0, 3, 1, 2, 3]);
         assert_eq!(
-            ServerKeyExchange::decode_body(&b, KxHint::Unknown),
+            ServerKeyExchange::interpret(&b, KxHint::Unknown),
             ServerKeyExchange::Ecdhe {
                 curve: 0x17,
                 public_len: 65
@@ -518,7 +700,7 @@ mod tests {
         // TLS 1.0 signature form, hinted
         let b = ske_ecdhe(&[0, 2, 1, 2]);
         assert!(matches!(
-            ServerKeyExchange::decode_body(&b, KxHint::Ecdhe),
+            ServerKeyExchange::interpret(&b, KxHint::Ecdhe),
             ServerKeyExchange::Ecdhe { .. }
         ));
         // DHE with a 2048-bit p whose top byte is 0x80 and a leading zero byte
@@ -526,12 +708,12 @@ mod tests {
         let mut p = vec![0u8];
         p.push(0x80);
         p.extend_from_slice(&[0xff; 255]);
-        put_vec(&mut b, 2, &p);
-        put_vec(&mut b, 2, &[2]);
-        put_vec(&mut b, 2, &[5; 256]);
+        Opaque16::write(&p, &mut b);
+        Opaque16::write(&[2], &mut b);
+        Opaque16::write(&[5; 256], &mut b);
         b.extend_from_slice(&[8, 4, 0, 1, 0]);
         assert_eq!(
-            ServerKeyExchange::decode_body(&b, KxHint::Unknown),
+            ServerKeyExchange::interpret(&b, KxHint::Unknown),
             ServerKeyExchange::Dhe {
                 p_bits: 2048,
                 g: vec![2],
@@ -539,15 +721,15 @@ mod tests {
             }
         );
         assert!(matches!(
-            ServerKeyExchange::decode_body(&b, KxHint::Ecdhe),
+            ServerKeyExchange::interpret(&b, KxHint::Ecdhe),
             ServerKeyExchange::Other(_)
         ));
         // garbage and truncation never panic
         for n in 0..b.len() {
-            let _ = ServerKeyExchange::decode_body(&b[..n], KxHint::Unknown);
+            let _ = ServerKeyExchange::interpret(&b[..n], KxHint::Unknown);
         }
         assert_eq!(
-            ServerKeyExchange::decode_body(&[], KxHint::Unknown),
+            ServerKeyExchange::interpret(&[], KxHint::Unknown),
             ServerKeyExchange::Other(vec![])
         );
         assert_eq!(bit_length(&[0, 0, 1]), 1);
@@ -561,39 +743,45 @@ mod tests {
             sig_algs: vec![0x0804, 0x0403],
             ca_names: vec![vec![0x30, 0]],
         };
-        assert_eq!(
-            CertificateRequest::decode_body(&cr.encode_body(true), true).unwrap(),
-            cr
-        );
+        assert_eq!(CertificateRequest::from_bytes(&cr.to_bytes()).unwrap(), cr);
         let old = CertificateRequest {
             sig_algs: vec![],
             ..cr.clone()
         };
+        let legacy = PreTls12CertificateRequest(old.clone());
         assert_eq!(
-            CertificateRequest::decode_body(&old.encode_body(false), false).unwrap(),
-            old
+            PreTls12CertificateRequest::from_bytes(&legacy.to_bytes()).unwrap(),
+            legacy
         );
-        assert!(CertificateRequest::decode_body(&cr.encode_body(true), false).is_err());
-        assert!(CertificateRequest::decode_body(&[1, 1, 0, 3, 4, 1, 0, 0, 0], true).is_err());
-        assert!(CertificateRequest::decode_body(&[], true).is_err());
+        // the old layout leaves the signature list out even when one is set
+        assert_eq!(
+            PreTls12CertificateRequest(cr.clone()).to_bytes(),
+            legacy.to_bytes()
+        );
+        assert!(PreTls12CertificateRequest::from_bytes(&cr.to_bytes()).is_err());
+        assert!(CertificateRequest::from_bytes(&[1, 1, 0, 3, 4, 1, 0, 0, 0]).is_err());
+        assert!(CertificateRequest::from_bytes(&[]).is_err());
     }
 
     #[test]
     fn certificate_and_status() {
-        let certs = vec![vec![0x30, 1, 2], vec![0x30; 70000]];
-        let b = encode_certificate_list(&certs);
-        assert_eq!(decode_certificate_list(&b).unwrap(), certs);
+        let certs = CertificateList(vec![vec![0x30, 1, 2], vec![0x30; 70000]]);
+        let b = certs.to_bytes();
+        assert_eq!(CertificateList::from_bytes(&b).unwrap(), certs);
         assert_eq!(
-            decode_certificate_list(&[0, 0, 0]).unwrap(),
-            Vec::<Vec<u8>>::new()
+            CertificateList::from_bytes(&[0, 0, 0]).unwrap(),
+            CertificateList(vec![])
         );
-        assert!(decode_certificate_list(&[0, 0, 3, 0, 0, 0]).is_err());
-        assert!(decode_certificate_list(&[0xff, 0xff, 0xff, 0]).is_err());
-        assert!(decode_certificate_list(&[0, 0, 4, 0, 0, 9, 1]).is_err());
-        let s = encode_certificate_status(&[0x30, 3]);
+        assert!(CertificateList::from_bytes(&[0, 0, 3, 0, 0, 0]).is_err());
+        assert!(CertificateList::from_bytes(&[0xff, 0xff, 0xff, 0]).is_err());
+        assert!(CertificateList::from_bytes(&[0, 0, 4, 0, 0, 9, 1]).is_err());
+        let s = CertificateStatus(vec![0x30, 3]).to_bytes();
         assert_eq!(s, [1, 0, 0, 2, 0x30, 3]);
-        assert_eq!(decode_certificate_status(&s).unwrap(), vec![0x30, 3]);
-        assert!(decode_certificate_status(&[2, 0, 0, 0]).is_err());
-        assert!(decode_certificate_status(&[1, 0, 0, 5]).is_err());
+        assert_eq!(
+            CertificateStatus::from_bytes(&s).unwrap(),
+            CertificateStatus(vec![0x30, 3])
+        );
+        assert!(CertificateStatus::from_bytes(&[2, 0, 0, 0]).is_err());
+        assert!(CertificateStatus::from_bytes(&[1, 0, 0, 5]).is_err());
     }
 }

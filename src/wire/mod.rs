@@ -19,12 +19,13 @@ pub mod suites;
 pub mod version;
 
 pub use alert::{Alert, AlertDescription, AlertLevel};
-pub use client_hello::{ClientHello, Sslv2ClientHello};
+pub use client_hello::ClientHello;
+pub use codec::Codec;
 pub use extension::{ClientExtension, ServerExtension};
 pub use flight::{FlightProgress, ServerFlight, ServerFlightParser};
 pub use handshake::{CertificateRequest, KxHint, ServerHello, ServerKeyExchange};
 pub use record::{ContentType, Deframer, Record};
-pub use sslv2::Sslv2ServerHello;
+pub use sslv2::{Sslv2ClientHello, Sslv2ServerHello};
 pub use version::ProtocolVersion;
 
 /// Why bytes from the peer could not be understood.

@@ -1,7 +1,7 @@
 //! TLS records and a sans-IO deframer: push bytes as they arrive, pop whole records.
 
 use super::WireError;
-use super::codec::put_u16;
+use super::codec::{Codec, Opaque16, Reader};
 
 /// Largest record payload we accept: 2^14 plaintext plus the 2048 bytes RFC 5246 allows for
 /// compression/encryption expansion.
@@ -43,6 +43,15 @@ impl ContentType {
     }
 }
 
+impl Codec for ContentType {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.to_u8());
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(ContentType::from_u8(r.u8()?))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub typ: ContentType,
@@ -50,35 +59,43 @@ pub struct Record {
     pub payload: Vec<u8>,
 }
 
-impl Record {
-    /// Header plus payload. Payloads beyond 2^16-1 cannot be framed and are truncated; use
-    /// [`encode_fragmented`] for data that may exceed one record.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        let n = self.payload.len().min(0xffff);
-        out.push(self.typ.to_u8());
-        put_u16(out, self.version);
-        put_u16(out, n as u16);
-        out.extend_from_slice(&self.payload[..n]);
+/// Header plus payload. Payloads beyond 2^16-1 cannot be framed and are truncated; use
+/// [`encode_fragmented`] for data that may exceed one record. Decoding refuses payloads beyond
+/// [`MAX_PAYLOAD`]; the [`Deframer`] is the streaming way in.
+impl Codec for Record {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_one(self.typ, self.version, &self.payload, out);
     }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let typ = ContentType::decode(r)?;
+        let version = r.u16()?;
+        let payload = Opaque16::read(r)?;
+        if payload.len() > MAX_PAYLOAD {
+            return Err(WireError::TooLarge("record payload"));
+        }
+        Ok(Record {
+            typ,
+            version,
+            payload: payload.to_vec(),
+        })
+    }
+}
+
+fn encode_one(typ: ContentType, version: u16, payload: &[u8], out: &mut Vec<u8>) {
+    typ.encode(out);
+    version.encode(out);
+    Opaque16::write(payload, out);
 }
 
 /// Wrap `data` in as many records of `typ` as needed, each carrying at most 2^14 bytes.
 /// Empty data still yields one (empty) record.
 pub fn encode_fragmented(typ: ContentType, version: u16, data: &[u8], out: &mut Vec<u8>) {
     if data.is_empty() {
-        Record {
-            typ,
-            version,
-            payload: Vec::new(),
-        }
-        .encode(out);
+        encode_one(typ, version, &[], out);
         return;
     }
     for chunk in data.chunks(MAX_FRAGMENT) {
-        out.push(typ.to_u8());
-        put_u16(out, version);
-        put_u16(out, chunk.len() as u16);
-        out.extend_from_slice(chunk);
+        encode_one(typ, version, chunk, out);
     }
 }
 
@@ -148,7 +165,6 @@ impl Deframer {
         if self.buf.len() < HEADER {
             return Ok(None);
         }
-        let version = u16::from_be_bytes([self.buf[1], self.buf[2]]);
         let len = u16::from_be_bytes([self.buf[3], self.buf[4]]) as usize;
         if len > MAX_PAYLOAD {
             return Err(WireError::TooLarge("record payload"));
@@ -156,15 +172,11 @@ impl Deframer {
         if self.buf.len() < HEADER + len {
             return Ok(None);
         }
-        let payload = self.buf[HEADER..HEADER + len].to_vec();
+        let record = Record::decode(&mut Reader::new(&self.buf[..HEADER + len]))?;
         self.buf.drain(..HEADER + len);
         self.seen_first = true;
         self.consumed += HEADER + len;
-        Ok(Some(Record {
-            typ: ContentType::from_u8(first),
-            version,
-            payload,
-        }))
+        Ok(Some(record))
     }
 }
 
@@ -248,6 +260,28 @@ mod tests {
         assert_eq!(d.pop().unwrap().unwrap().payload.len(), 0);
         d.push(&[0x16, 3, 1, 0, 10, 1, 2]).unwrap();
         assert_eq!(d.pop().unwrap(), None);
+    }
+
+    #[test]
+    fn record_codec_round_trips_and_bounds_payloads() {
+        let r = Record {
+            typ: ContentType::Unknown(99),
+            version: 0x7f1c,
+            payload: vec![5; 300],
+        };
+        let b = r.to_bytes();
+        assert_eq!(&b[..5], &[99, 0x7f, 0x1c, 1, 44]);
+        assert_eq!(Record::from_bytes(&b).unwrap(), r);
+        for t in 0..=255u8 {
+            assert_eq!(ContentType::from_bytes(&[t]).unwrap().to_bytes(), [t]);
+        }
+        let mut huge = vec![0x17, 3, 3, 0x48, 0x01];
+        huge.resize(5 + 0x4801, 0);
+        assert_eq!(
+            Record::from_bytes(&huge),
+            Err(WireError::TooLarge("record payload"))
+        );
+        assert!(Record::from_bytes(&[0x16, 3, 3, 0, 2, 1]).is_err());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Protocol versions as they appear on the wire.
 
+use super::WireError;
+use super::codec::{Codec, ListElement, ListLength, Reader};
 use serde::Serialize;
 use std::fmt;
 
@@ -95,6 +97,20 @@ impl ProtocolVersion {
     }
 }
 
+impl Codec for ProtocolVersion {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.to_wire().encode(out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(ProtocolVersion::from_wire(r.u16()?))
+    }
+}
+
+/// Version lists (the client's supported_versions) have a one-byte length.
+impl ListElement for ProtocolVersion {
+    const LENGTH_PREFIX: ListLength = ListLength::U8;
+}
+
 impl fmt::Display for ProtocolVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name())
@@ -119,6 +135,16 @@ mod tests {
         assert_eq!(
             ProtocolVersion::from_wire(0x7f1c),
             ProtocolVersion::Unknown(0x7f1c)
+        );
+        for v in [0x0002, 0x0300, 0x0304, 0x7f1c, 0xfefd, 0xffff] {
+            let pv = ProtocolVersion::from_bytes(&u16::to_be_bytes(v)).unwrap();
+            assert_eq!(pv.to_bytes(), v.to_be_bytes());
+        }
+        let list = vec![ProtocolVersion::Tls13, ProtocolVersion::Unknown(0x7f1c)];
+        assert_eq!(list.to_bytes(), [4, 3, 4, 0x7f, 0x1c]);
+        assert_eq!(
+            Vec::<ProtocolVersion>::from_bytes(&[4, 3, 4, 0x7f, 0x1c]).unwrap(),
+            list
         );
     }
 
