@@ -105,9 +105,29 @@ pub fn spawn_listening(
 /// A self-signed RSA-2048 certificate for `localhost` made with the openssl CLI, in `dir`.
 /// Returns (cert, key).
 pub fn self_signed(dir: &Path, name: &str, key_spec: &str) -> (PathBuf, PathBuf) {
+    self_signed_shifted(dir, name, key_spec, None)
+}
+
+/// As [`self_signed`], made with the clock shifted by `shift` (a faketime offset such as
+/// "-12h"): such a certificate is not a whole number of days from expiry, so the days left
+/// that a scan reports do not depend on how many seconds ago it was made.
+pub fn self_signed_shifted(
+    dir: &Path,
+    name: &str,
+    key_spec: &str,
+    shift: Option<&str>,
+) -> (PathBuf, PathBuf) {
     let cert = dir.join(format!("{name}.crt"));
     let key = dir.join(format!("{name}.key"));
-    let status = Command::new("openssl")
+    let mut cmd = match shift {
+        Some(offset) => {
+            let mut c = Command::new("faketime");
+            c.args(["-f", offset, "openssl"]);
+            c
+        }
+        None => Command::new("openssl"),
+    };
+    let status = cmd
         .args([
             "req", "-x509", "-newkey", key_spec, "-nodes", "-days", "30", "-subj",
         ])
@@ -161,19 +181,30 @@ pub fn openssl_s_server_with(
 pub fn gnutls_serv(priority: &str, extra: &[&str]) -> ServerProcess {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = self_signed(dir.path(), "server", "rsa:2048");
+    gnutls_serv_with(priority, extra, &cert, &key, dir)
+}
+
+/// `gnutls-serv` with a priority string and the given certificate and key (kept in `dir`).
+pub fn gnutls_serv_with(
+    priority: &str,
+    extra: &[&str],
+    cert: &Path,
+    key: &Path,
+    dir: tempfile::TempDir,
+) -> ServerProcess {
     let port = free_port();
     let mut cmd = Command::new("gnutls-serv");
     cmd.arg("--port")
         .arg(port.to_string())
         .arg("--x509certfile")
-        .arg(&cert)
+        .arg(cert)
         .arg("--x509keyfile")
-        .arg(&key)
+        .arg(key)
         .arg("--priority")
         .arg(priority)
         .args(extra);
     let mut p = spawn_listening("gnutls-serv", cmd, port, Some(dir));
-    p.cert = Some(cert);
+    p.cert = Some(cert.to_path_buf());
     p
 }
 
