@@ -5,10 +5,10 @@ use super::catalogue::finding;
 use super::evidence::Evidence;
 use crate::finding::{Finding, Severity};
 use crate::scan::properties::NoSniBehaviour;
+use crate::scan::strength::StrengthLevel;
 use crate::scan::{ScanError, ServerScan, plaintext};
 use crate::simulate::Simulation;
 use crate::wire::ProtocolVersion;
-use crate::wire::suites::StrengthLevel;
 
 pub fn findings(ev: &Evidence) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();

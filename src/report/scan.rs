@@ -2,7 +2,7 @@
 
 use super::style::{Style, pad};
 use crate::scan::ServerScan;
-use crate::wire::suites::StrengthLevel;
+use crate::scan::strength::StrengthLevel;
 use serde::Serialize;
 
 /// A target that could not be scanned, and why.

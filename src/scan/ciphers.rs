@@ -6,8 +6,9 @@
 //! list is split into groups enumerated in parallel.
 
 use super::ScanContext;
+use super::strength::{self, Strength};
 use crate::probe::ProbeOutcome;
-use crate::wire::suites::{self, CipherSuite, Strength};
+use crate::wire::suites::{self, CipherSuite};
 use crate::wire::{ClientHello, Codec, ProtocolVersion, Sslv2ClientHello};
 use serde::Serialize;
 
@@ -63,7 +64,7 @@ impl From<&CipherSuite> for AcceptedSuite {
             enc: s.enc.to_string(),
             bits: s.bits,
             mac: s.mac.to_string(),
-            strength: Some(s.strength()),
+            strength: Some(strength::rate(s)),
         }
     }
 }

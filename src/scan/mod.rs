@@ -7,6 +7,7 @@ pub mod groups;
 pub mod plaintext;
 pub mod properties;
 pub mod resumption;
+pub mod strength;
 pub mod versions;
 
 use crate::probe::Prober;

@@ -1,9 +1,10 @@
 //! The cipher-suite registry: every IANA TLS cipher suite, the few unassigned values seen on the
-//! wire, the two signalling values and the seven SSLv2 cipher kinds, with their OpenSSL names,
-//! algorithms and a strength rating.
+//! wire, the two signalling values and the seven SSLv2 cipher kinds, with their OpenSSL names
+//! and algorithms. How strong a suite is gets judged elsewhere (`scan::strength`), from these
+//! facts.
 //!
 //! The facts live in `data/cipher-suites.tsv` (see its header for provenance); this module only
-//! parses that table once, on first use, and derives ratings from it. A malformed row is skipped
+//! parses that table once, on first use. A malformed row is skipped
 //! (and reported by [`registry_errors`]), never a panic: the unit tests assert there are none.
 
 use std::collections::HashMap;
@@ -100,109 +101,7 @@ pub struct CipherSuite {
     aliases: &'static str,
 }
 
-/// Overall verdict on a cipher suite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StrengthLevel {
-    Insecure,
-    Weak,
-    Secure,
-}
-
-/// A verdict plus every reason that pulled it down (empty for secure suites).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Strength {
-    pub level: StrengthLevel,
-    pub reasons: Vec<&'static str>,
-}
-
-// Reasons, insecure ones first. Kept as constants so callers can match on them.
-pub const REASON_NULL: &str = "NULL encryption";
-pub const REASON_EXPORT: &str = "EXPORT grade";
-pub const REASON_RC4: &str = "RC4";
-pub const REASON_SHORT_KEY: &str = "key shorter than 112 bits";
-pub const REASON_ANON: &str = "anonymous (no authentication)";
-pub const REASON_MD5: &str = "MD5 MAC";
-pub const REASON_SSLV2: &str = "SSLv2 cipher kind (SSLv2 is broken)";
-pub const REASON_SCSV: &str = "signalling value, not a cipher suite";
-pub const REASON_DES: &str = "DES/3DES (64-bit block, Sweet32)";
-pub const REASON_64BIT_BLOCK: &str = "64-bit block cipher (Sweet32)";
-pub const REASON_NO_FS_STATIC: &str = "no forward secrecy (static RSA/DH key exchange)";
-pub const REASON_NO_FS_OTHER: &str = "no forward secrecy (key exchange is not ephemeral)";
-pub const REASON_CBC_SHA1: &str = "CBC mode with SHA-1 MAC";
-pub const REASON_CBC: &str = "CBC mode (MAC-then-encrypt, not AEAD)";
-
-const INSECURE_REASONS: &[&str] = &[
-    REASON_NULL,
-    REASON_EXPORT,
-    REASON_RC4,
-    REASON_SHORT_KEY,
-    REASON_ANON,
-    REASON_MD5,
-    REASON_SSLV2,
-    REASON_SCSV,
-];
-
 impl CipherSuite {
-    /// Rate this suite. Insecure: NULL, EXPORT, RC4, keys under 112 bits, anonymous, MD5,
-    /// SSLv2. Weak: 3DES and other 64-bit blocks, no forward secrecy, CBC. Secure: what is left,
-    /// i.e. ephemeral key exchange with an AEAD cipher, and TLS 1.3 AEAD suites.
-    pub fn strength(&self) -> Strength {
-        let mut reasons = Vec::new();
-        if self.protocol == SuiteProtocol::Scsv {
-            reasons.push(REASON_SCSV);
-        } else {
-            if self.protocol == SuiteProtocol::Sslv2 {
-                reasons.push(REASON_SSLV2);
-            }
-            if self.enc == "NULL" {
-                reasons.push(REASON_NULL);
-            }
-            if self.export {
-                reasons.push(REASON_EXPORT);
-            }
-            if self.enc.starts_with("RC4") {
-                reasons.push(REASON_RC4);
-            }
-            if self.bits > 0 && self.bits < 112 {
-                reasons.push(REASON_SHORT_KEY);
-            }
-            if self.is_anonymous() {
-                reasons.push(REASON_ANON);
-            }
-            if self.mac == "MD5" {
-                reasons.push(REASON_MD5);
-            }
-            if self.enc.contains("DES") {
-                reasons.push(REASON_DES);
-            } else if self.enc.starts_with("IDEA") || self.enc.starts_with("RC2") {
-                reasons.push(REASON_64BIT_BLOCK);
-            }
-            if !self.forward_secret() {
-                if matches!(self.kx, "RSA" | "DH" | "ECDH") {
-                    reasons.push(REASON_NO_FS_STATIC);
-                } else {
-                    reasons.push(REASON_NO_FS_OTHER);
-                }
-            }
-            if self.enc.contains("CBC") {
-                if self.mac == "SHA" {
-                    reasons.push(REASON_CBC_SHA1);
-                } else {
-                    reasons.push(REASON_CBC);
-                }
-            }
-        }
-        let level = if reasons.iter().any(|r| INSECURE_REASONS.contains(r)) {
-            StrengthLevel::Insecure
-        } else if reasons.is_empty() {
-            StrengthLevel::Secure
-        } else {
-            StrengthLevel::Weak
-        };
-        Strength { level, reasons }
-    }
-
     /// The key exchange is ephemeral, so a later leak of the server key does not expose past
     /// sessions. TLS 1.3 suites count as forward secret (its (EC)DHE key exchange is separate
     /// from the suite).
@@ -291,7 +190,7 @@ impl CipherSuite {
 
 impl Serialize for CipherSuite {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("CipherSuite", 11)?;
+        let mut s = serializer.serialize_struct("CipherSuite", 10)?;
         s.serialize_field("id", &self.id_hex())?;
         s.serialize_field("iana", self.iana)?;
         s.serialize_field("openssl", &self.openssl)?;
@@ -302,7 +201,6 @@ impl Serialize for CipherSuite {
         s.serialize_field("bits", &self.bits)?;
         s.serialize_field("mac", self.mac)?;
         s.serialize_field("export", &self.export)?;
-        s.serialize_field("strength", &self.strength())?;
         s.end()
     }
 }
@@ -666,94 +564,6 @@ mod tests {
         assert_eq!(name_of(0xfffe), "0xfffe (unassigned)");
     }
 
-    fn level(name: &str) -> StrengthLevel {
-        by_name(name)
-            .unwrap_or_else(|| panic!("{name} not in registry"))
-            .strength()
-            .level
-    }
-
-    #[test]
-    fn strength_of_known_suites() {
-        use StrengthLevel::*;
-        let table = [
-            ("ECDHE-RSA-AES128-GCM-SHA256", Secure),
-            ("ECDHE-ECDSA-CHACHA20-POLY1305", Secure),
-            ("DHE-RSA-AES256-GCM-SHA384", Secure),
-            ("TLS_AES_128_GCM_SHA256", Secure),
-            ("TLS_CHACHA20_POLY1305_SHA256", Secure),
-            ("AES128-SHA", Weak),
-            ("AES256-GCM-SHA384", Weak),
-            ("ECDHE-RSA-AES128-SHA", Weak),
-            ("ECDHE-RSA-AES256-SHA384", Weak),
-            ("DES-CBC3-SHA", Weak),
-            ("RC4-MD5", Insecure),
-            ("RC4-SHA", Insecure),
-            ("EXP-RC4-MD5", Insecure),
-            ("ADH-AES128-SHA", Insecure),
-            ("AECDH-AES256-SHA", Insecure),
-            ("NULL-SHA", Insecure),
-            ("DES-CBC-SHA", Insecure),
-            ("TLS_SHA256_SHA256", Insecure),
-            ("TLS_NULL_WITH_NULL_NULL", Insecure),
-            ("TLS_FALLBACK_SCSV", Insecure),
-        ];
-        for (name, want) in table {
-            assert_eq!(
-                level(name),
-                want,
-                "{name}: {:?}",
-                by_name(name).unwrap().strength()
-            );
-        }
-        let aes = by_name("AES128-SHA").unwrap().strength();
-        assert_eq!(aes.reasons, vec![REASON_NO_FS_STATIC, REASON_CBC_SHA1]);
-        let tdes = by_name("DES-CBC3-SHA").unwrap().strength();
-        assert!(tdes.reasons.contains(&REASON_DES));
-        let exp = by_name("EXP-RC4-MD5").unwrap().strength();
-        for r in [REASON_EXPORT, REASON_RC4, REASON_SHORT_KEY, REASON_MD5] {
-            assert!(exp.reasons.contains(&r), "{r} missing from {exp:?}");
-        }
-        assert!(
-            by_id(0x020080)
-                .unwrap()
-                .strength()
-                .reasons
-                .contains(&REASON_SSLV2)
-        );
-        assert!(
-            by_name("TLS_AES_256_GCM_SHA384")
-                .unwrap()
-                .strength()
-                .reasons
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn every_entry_is_rated_consistently() {
-        for s in registry() {
-            let st = s.strength();
-            assert_eq!(
-                st.level == StrengthLevel::Secure,
-                st.reasons.is_empty(),
-                "{}",
-                s.iana
-            );
-            if st.level == StrengthLevel::Secure {
-                assert!(
-                    s.aead() && s.forward_secret() && !s.is_anonymous(),
-                    "{}",
-                    s.iana
-                );
-                assert!(s.bits >= 128, "{}", s.iana);
-            }
-            if s.export || s.enc == "NULL" || s.enc.starts_with("RC4") {
-                assert_eq!(st.level, StrengthLevel::Insecure, "{}", s.iana);
-            }
-        }
-    }
-
     #[test]
     fn versions_follow_the_rfcs() {
         use ProtocolVersion::*;
@@ -777,15 +587,14 @@ mod tests {
     }
 
     #[test]
-    fn serializes_with_hex_id_and_strength() {
+    fn serializes_with_hex_id() {
         let j = serde_json::to_value(by_id(0xc02f).unwrap()).unwrap();
         assert_eq!(j["id"], "0xc02f");
         assert_eq!(j["openssl"], "ECDHE-RSA-AES128-GCM-SHA256");
         assert_eq!(j["kx"], "ECDHE");
         assert_eq!(j["bits"], 128);
-        assert_eq!(j["strength"]["level"], "secure");
         let j = serde_json::to_value(by_id(0x0003).unwrap()).unwrap();
-        assert_eq!(j["strength"]["level"], "insecure");
+        assert_eq!(j["export"], true);
         assert_eq!(j["protocol"], "tls");
         let j = serde_json::to_value(by_id(0x0700c0).unwrap()).unwrap();
         assert_eq!(j["id"], "0x0700c0");
