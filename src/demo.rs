@@ -109,7 +109,7 @@ fn row(e: &Endpoint, d: Result<Diagnosis, String>) -> DemoRow {
                 d.findings
                     .iter()
                     .filter(|f| f.severity == sev)
-                    .map(|f| f.id.clone())
+                    .map(|f| f.id.to_string())
                     .collect::<Vec<_>>()
             };
             (ids(Severity::Error), ids(Severity::Warning), Some(d))

@@ -1,11 +1,20 @@
 //! Findings: the unit of diagnosis. Every check turns evidence into findings with a stable id,
 //! a severity, the evidence measured, the clients the problem breaks (with the exact text each
 //! prints) and a fix split by side.
+//!
+//! Every finding has its entry in the catalogue (data/findings.toml, loaded by
+//! [`catalogue`]); code names it by its typed [`FindingId`] and builds it with
+//! [`catalogue::finding`].
 
-use serde::Serialize;
+pub mod catalogue;
+mod id;
+
+pub use id::{FindingId, Form, UnknownFindingId, variant};
+
+use serde::{Deserialize, Serialize};
 
 /// How bad a finding is. Ordered so that sorting descending puts the worst first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Informational: worth knowing, breaks nothing.
@@ -27,7 +36,7 @@ impl Severity {
 }
 
 /// One client that a finding breaks, and what that client prints when it fails.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientBreak {
     /// A client family or profile name, e.g. "OpenSSL 3 (Python ssl, curl)".
     pub client: String,
@@ -36,10 +45,10 @@ pub struct ClientBreak {
 }
 
 /// A diagnosis: cause, evidence, fix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Stable identifier, kebab-case, e.g. `cert-expired`. Never renamed once released.
-    pub id: String,
+    /// Stable identifier, serialised kebab-case, e.g. `cert-expired`.
+    pub id: FindingId,
     pub severity: Severity,
     /// One line, plain words.
     pub title: String,
@@ -54,9 +63,10 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(id: impl Into<String>, severity: Severity, title: impl Into<String>) -> Self {
+    /// Only the catalogue builds findings, so every title and fix comes from it.
+    fn new(id: FindingId, severity: Severity, title: impl Into<String>) -> Self {
         Finding {
-            id: id.into(),
+            id,
             severity,
             title: sentence_case(title.into()),
             evidence: Vec::new(),

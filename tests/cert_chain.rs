@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use common::pki::{AIA_URL, Pki};
 use common::servers::{ServerProcess, nginx_with, openssl_s_server_with};
 use tlsdoctor::cert::{ChainAnalysis, TrustStore, analyze, fetch_chain, stores};
-use tlsdoctor::finding::Severity;
+use tlsdoctor::finding::{FindingId, Severity};
 use tlsdoctor::wire::version::ProtocolVersion;
 
 fn pki() -> &'static Pki {
@@ -231,18 +231,18 @@ fn cafile_store(path: &Path) -> TrustStore {
     stores::from_file(path).unwrap()
 }
 
-fn error_ids(a: &ChainAnalysis) -> Vec<String> {
+fn error_ids(a: &ChainAnalysis) -> Vec<FindingId> {
     a.findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
-        .map(|f| f.id.clone())
+        .map(|f| f.id)
         .collect()
 }
 
 /// The case's only error finding is `id`, and it carries exactly the texts both clients printed.
-fn assert_single_cause(r: &Run, id: &str) {
+fn assert_single_cause(r: &Run, id: FindingId) {
     let shown = tlsdoctor::report::cert::render_chain(&r.analysis, false);
-    assert_eq!(error_ids(&r.analysis), vec![id.to_string()], "{shown}");
+    assert_eq!(error_ids(&r.analysis), vec![id], "{shown}");
     let f = r.analysis.findings.iter().find(|f| f.id == id).unwrap();
     let openssl_text = r.openssl.clone().expect_err("openssl s_client should fail");
     let python_text = r.python.clone().expect_err("python should fail");
@@ -328,7 +328,7 @@ async fn valid_chain_is_trusted_with_full_path() {
 async fn expired_leaf() {
     let srv = s_server("expired", Some("int.pem"), &[]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
-    assert_single_cause(&r, "cert-expired");
+    assert_single_cause(&r, FindingId::CertExpired);
     assert_eq!(
         r.openssl.clone().unwrap_err(),
         "verify error:num=10:certificate has expired"
@@ -339,19 +339,19 @@ async fn expired_leaf() {
 async fn not_yet_valid_leaf() {
     let srv = s_server("notyet", Some("int.pem"), &[]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
-    assert_single_cause(&r, "cert-not-yet-valid");
+    assert_single_cause(&r, FindingId::CertNotYetValid);
 }
 
 #[tokio::test]
 async fn wrong_host() {
     let srv = s_server("wronghost", Some("int.pem"), &[]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
-    assert_single_cause(&r, "cert-hostname-mismatch");
+    assert_single_cause(&r, FindingId::CertHostnameMismatch);
     let f = r
         .analysis
         .findings
         .iter()
-        .find(|f| f.id == "cert-hostname-mismatch")
+        .find(|f| f.id == FindingId::CertHostnameMismatch)
         .unwrap();
     assert!(
         f.evidence
@@ -366,7 +366,7 @@ async fn wrong_host() {
 async fn self_signed_leaf() {
     let srv = s_server("selfsigned", None, &[]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
-    assert_single_cause(&r, "cert-self-signed");
+    assert_single_cause(&r, FindingId::CertSelfSigned);
 }
 
 #[tokio::test]
@@ -380,13 +380,13 @@ async fn complete_chain_to_root_the_client_lacks() {
         vec![stores::mozilla(), stores::system(), cafile_store(&root())],
     )
     .await;
-    assert_single_cause(&r, "cert-untrusted-root");
+    assert_single_cause(&r, FindingId::CertUntrustedRoot);
     assert!(r.analysis.verdicts.iter().all(|v| !v.trusted));
     let f = r
         .analysis
         .findings
         .iter()
-        .find(|f| f.id == "cert-untrusted-root")
+        .find(|f| f.id == FindingId::CertUntrustedRoot)
         .unwrap();
     assert!(
         f.title.contains("tlsdoctor Private Corporate Root"),
@@ -401,12 +401,12 @@ async fn missing_intermediate_told_apart_from_unknown_root() {
     // Same OpenSSL message as the unknown-root case, different cause.
     let srv = s_server("good", None, &[]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
-    assert_single_cause(&r, "cert-missing-intermediate");
+    assert_single_cause(&r, FindingId::CertMissingIntermediate);
     let f = r
         .analysis
         .findings
         .iter()
-        .find(|f| f.id == "cert-missing-intermediate")
+        .find(|f| f.id == FindingId::CertMissingIntermediate)
         .unwrap();
     assert!(
         f.title.contains("tlsdoctor Test Intermediate"),
@@ -425,7 +425,7 @@ async fn missing_intermediate_told_apart_from_unknown_root() {
 async fn rsa_1024_leaf() {
     let srv = s_server("weak", Some("int.pem"), &["-cipher", "DEFAULT:@SECLEVEL=0"]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
-    assert_single_cause(&r, "cert-weak-key");
+    assert_single_cause(&r, FindingId::CertWeakKey);
     assert_eq!(r.analysis.certificates[0].key_bits, 1024);
 }
 
@@ -433,7 +433,7 @@ async fn rsa_1024_leaf() {
 async fn sha1_signed_leaf() {
     let srv = s_server("sha1", Some("int.pem"), &["-cipher", "DEFAULT:@SECLEVEL=0"]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
-    assert_single_cause(&r, "cert-sha1-signature");
+    assert_single_cause(&r, FindingId::CertSha1Signature);
     assert_eq!(r.analysis.certificates[0].sig_hash, "sha1");
 }
 
@@ -441,14 +441,14 @@ async fn sha1_signed_leaf() {
 async fn client_auth_only_leaf() {
     let srv = s_server("clientonly", Some("int.pem"), &[]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
-    assert_single_cause(&r, "cert-usage-forbids-server");
+    assert_single_cause(&r, FindingId::CertUsageForbidsServer);
 }
 
 #[tokio::test]
 async fn name_constraints_violation() {
     let srv = s_server("ncleaf", Some("nc-int.pem"), &[]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
-    assert_single_cause(&r, "cert-name-constraints");
+    assert_single_cause(&r, FindingId::CertNameConstraints);
 }
 
 #[tokio::test]
@@ -457,7 +457,7 @@ async fn path_length_violation() {
     let chain = chain.file_name().unwrap().to_str().unwrap().to_string();
     let srv = s_server("deepleaf", Some(&chain), &[]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
-    assert_single_cause(&r, "cert-path-length");
+    assert_single_cause(&r, FindingId::CertPathLength);
 }
 
 #[tokio::test]
@@ -473,7 +473,7 @@ async fn expires_soon_is_a_warning_only() {
         r.analysis
             .findings
             .iter()
-            .any(|f| f.id == "cert-expires-soon" && f.severity == Severity::Warning)
+            .any(|f| f.id == FindingId::CertExpiresSoon && f.severity == Severity::Warning)
     );
 }
 
@@ -486,7 +486,7 @@ async fn nginx_sends_root_of_untrusted_chain() {
     );
     let srv = nginx_serving(&bundle, &p.path("untrusted.key"));
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
-    assert_single_cause(&r, "cert-untrusted-root");
+    assert_single_cause(&r, FindingId::CertUntrustedRoot);
     assert_eq!(
         r.openssl.clone().unwrap_err(),
         "verify error:num=19:self-signed certificate in certificate chain"
@@ -498,7 +498,7 @@ async fn nginx_missing_intermediate() {
     let p = pki();
     let srv = nginx_serving(&p.path("good.pem"), &p.path("good.key"));
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
-    assert_single_cause(&r, "cert-missing-intermediate");
+    assert_single_cause(&r, FindingId::CertMissingIntermediate);
 }
 
 #[tokio::test]
@@ -526,7 +526,7 @@ async fn nginx_wrong_order_and_extra_certs_are_warnings() {
         .analysis
         .findings
         .iter()
-        .find(|f| f.id == "cert-extra-certs")
+        .find(|f| f.id == FindingId::CertExtraCerts)
         .unwrap();
     assert!(
         extra
@@ -653,12 +653,12 @@ async fn root_trusted_by_mozilla_but_missing_from_system_store() {
         vec![moz, system],
     )
     .await;
-    assert_single_cause(&r, "cert-root-missing-locally");
+    assert_single_cause(&r, FindingId::CertRootMissingLocally);
     let f = r
         .analysis
         .findings
         .iter()
-        .find(|f| f.id == "cert-root-missing-locally")
+        .find(|f| f.id == FindingId::CertRootMissingLocally)
         .unwrap();
     assert!(f.title.contains("tlsdoctor Test Root"), "{}", f.title);
     assert!(

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 use tlsdoctor::env::{EnvOptions, EnvReport, inspect};
+use tlsdoctor::finding::FindingId;
 
 /// A minimal environment: system PATH only, HOME in a temp dir (so no version managers).
 fn base_env(home: &Path) -> HashMap<String, String> {
@@ -32,7 +33,7 @@ fn ids(r: &EnvReport) -> Vec<&str> {
     r.findings.iter().map(|f| f.id.as_str()).collect()
 }
 
-fn has_finding(r: &EnvReport, id: &str, mentioning: &str) -> bool {
+fn has_finding(r: &EnvReport, id: FindingId, mentioning: &str) -> bool {
     r.findings.iter().any(|f| {
         f.id == id
             && (f.title.contains(mentioning) || f.evidence.iter().any(|e| e.contains(mentioning)))
@@ -71,7 +72,7 @@ async fn venv_without_then_with_old_certifi() {
     assert_eq!(p.protocols.get("TLSv1.3"), Some(&true));
     assert!(p.certifi.is_none());
     assert!(
-        has_finding(&r, "env-certifi-missing", vpy.to_str().unwrap()),
+        has_finding(&r, FindingId::EnvCertifiMissing, vpy.to_str().unwrap()),
         "{:?}",
         ids(&r)
     );
@@ -104,13 +105,13 @@ async fn venv_without_then_with_old_certifi() {
     );
     assert!(c.release_age_days.unwrap() > 365);
     assert!(
-        has_finding(&r, "env-certifi-old", "2020.12.05"),
+        has_finding(&r, FindingId::EnvCertifiOld, "2020.12.05"),
         "{:?}",
         ids(&r)
     );
     assert!(!has_finding(
         &r,
-        "env-certifi-missing",
+        FindingId::EnvCertifiMissing,
         vpy.to_str().unwrap()
     ));
     let stack = r
@@ -156,19 +157,23 @@ async fn trust_variables_missing_empty_garbage_and_valid() {
     );
     assert_eq!(var("PIP_CERT").value, None);
     assert!(
-        has_finding(&r, "env-var-missing-file", "SSL_CERT_FILE"),
+        has_finding(&r, FindingId::EnvVarMissingFile, "SSL_CERT_FILE"),
         "{:?}",
         ids(&r)
     );
-    assert!(has_finding(&r, "env-var-missing-file", "SSL_CERT_DIR"));
     assert!(has_finding(
         &r,
-        "env-var-empty-bundle",
+        FindingId::EnvVarMissingFile,
+        "SSL_CERT_DIR"
+    ));
+    assert!(has_finding(
+        &r,
+        FindingId::EnvVarEmptyBundle,
         "REQUESTS_CA_BUNDLE"
     ));
     assert!(has_finding(
         &r,
-        "env-var-empty-bundle",
+        FindingId::EnvVarEmptyBundle,
         "NODE_EXTRA_CA_CERTS"
     ));
     assert!(
@@ -234,7 +239,7 @@ async fn openssl_conf_min_protocol_legacy_and_seclevel() {
         Some("TLSv1.3")
     );
     assert!(
-        has_finding(&r, "env-openssl-conf-min-protocol", "TLSv1.3"),
+        has_finding(&r, FindingId::EnvOpensslConfMinProtocol, "TLSv1.3"),
         "{:?}",
         ids(&r)
     );
@@ -258,14 +263,14 @@ async fn openssl_conf_min_protocol_legacy_and_seclevel() {
     assert!(
         has_finding(
             &r,
-            "env-openssl-conf-unsafe-legacy",
+            FindingId::EnvOpensslConfUnsafeLegacy,
             "UnsafeLegacyServerConnect"
         ),
         "{:?}",
         ids(&r)
     );
     assert!(
-        has_finding(&r, "env-openssl-conf-seclevel", "SECLEVEL=0"),
+        has_finding(&r, FindingId::EnvOpensslConfSeclevel, "SECLEVEL=0"),
         "{:?}",
         ids(&r)
     );
@@ -293,7 +298,7 @@ async fn openssl_conf_min_protocol_legacy_and_seclevel() {
     let r = inspect(&opts(env, vec![])).await;
     assert!(!r.openssl_conf.exists);
     assert!(
-        has_finding(&r, "env-var-missing-file", "OPENSSL_CONF"),
+        has_finding(&r, FindingId::EnvVarMissingFile, "OPENSSL_CONF"),
         "{:?}",
         ids(&r)
     );

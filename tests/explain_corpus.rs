@@ -5,6 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use tlsdoctor::explain::{entries, explain, finding_ids_for};
+use tlsdoctor::finding::FindingId;
 
 struct Case {
     file: String,
@@ -158,17 +159,14 @@ fn doctor_gets_finding_ids_in_rank_order() {
     let ids = finding_ids_for(
         "ssl.SSLError: [SSL: UNSAFE_LEGACY_RENEGOTIATION_DISABLED] unsafe legacy renegotiation disabled (_ssl.c:1006)",
     );
-    assert_eq!(ids, vec!["no-secure-renegotiation".to_string()]);
+    assert_eq!(ids, vec![FindingId::NoSecureRenegotiation]);
     let ids = finding_ids_for(
         "curl: (35) OpenSSL/3.0.19: error:0A000152:SSL routines::unsafe legacy renegotiation disabled",
     );
-    assert_eq!(
-        ids.first().map(String::as_str),
-        Some("no-secure-renegotiation")
-    );
+    assert_eq!(ids.first(), Some(&FindingId::NoSecureRenegotiation));
     let ids =
         finding_ids_for("javax.net.ssl.SSLException: Unsupported or unrecognized SSL message");
-    assert_eq!(ids.first().map(String::as_str), Some("not-tls"));
+    assert_eq!(ids.first(), Some(&FindingId::NotTls));
 }
 
 #[test]

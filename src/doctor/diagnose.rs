@@ -1,9 +1,9 @@
 //! Evidence → findings. Each rule reads measured facts and, when they show a problem,
 //! produces a finding with those facts as evidence and the simulated clients it breaks.
 
-use super::catalogue::finding;
 use super::evidence::Evidence;
-use crate::finding::{Finding, Severity};
+use crate::finding::catalogue::finding;
+use crate::finding::{Finding, FindingId, variant};
 use crate::scan::properties::NoSniBehaviour;
 use crate::scan::strength::StrengthLevel;
 use crate::scan::{ScanError, ServerScan, plaintext};
@@ -17,8 +17,8 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
     }
     if let Some(o) = &ev.ocsp {
         for mut f in crate::ocsp::findings(o, &ev.profiles) {
-            let id = f.id.clone();
-            add_breaks(&mut f, failing(ev, &id));
+            let id = f.id;
+            add_breaks(&mut f, failing(ev, id));
             out.push(f);
         }
     }
@@ -31,22 +31,14 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
         Err(e) if ev.sni.is_none() && every_probe_alerted(ev) => {
             // Nothing was accepted and no name was sent: the classic SNI-only server
             // reached by IP address.
-            let mut f = finding("sni-required", &[])
+            let mut f = finding(variant::sni_required::EVERY_CONNECTION, &[])
                 .evidence("no SNI was sent (the target is an IP address and no --sni was given)")
-                .evidence(e.to_string())
-                .fix_client("Connect with the host name the server expects, or pass it with --sni NAME to tlsdoctor to diagnose further.");
-            f.severity = Severity::Error;
-            f.title =
-                "The server refuses every connection that does not name it (SNI required)".into();
+                .evidence(e.to_string());
             add_breaks(&mut f, ev.simulations.iter().filter(|s| !s.connects));
             out.push(f);
         }
         Err(e) => {
-            let mut f = finding("server-closed", &[]);
-            f.title =
-                "The server accepts none of the hellos tlsdoctor and the simulated clients send"
-                    .into();
-            f = f.evidence(e.to_string());
+            let mut f = finding(variant::server_closed::EVERY_HELLO, &[]).evidence(e.to_string());
             add_breaks(&mut f, ev.simulations.iter().filter(|s| !s.connects));
             out.push(f);
         }
@@ -64,8 +56,8 @@ fn local_client_context(ev: &Evidence, out: &mut [Finding]) {
     };
     let conf = local.openssl_conf.as_ref().map(|p| p.display().to_string());
     for f in out.iter_mut() {
-        match f.id.as_str() {
-            "proto-client-too-old" | "proto-server-too-old" => {
+        match f.id {
+            FindingId::ProtoClientTooOld | FindingId::ProtoServerTooOld => {
                 f.evidence.push(format!(
                     "{} on this machine negotiates {} to {}",
                     local.name,
@@ -77,7 +69,9 @@ fn local_client_context(ev: &Evidence, out: &mut [Finding]) {
                     f.fix_client.insert(0, format!("Check MinProtocol/MaxProtocol in {c} (or unset OPENSSL_CONF for this client): 'tlsdoctor env' shows what it sets."));
                 }
             }
-            "no-secure-renegotiation" if local.unsafe_legacy_server_connect == Some(true) => {
+            FindingId::NoSecureRenegotiation
+                if local.unsafe_legacy_server_connect == Some(true) =>
+            {
                 f.evidence.push(format!(
                     "{} on this machine connects anyway: its OpenSSL configuration{} enables UnsafeLegacyServerConnect",
                     local.name,
@@ -103,11 +97,11 @@ fn add_breaks<'a>(f: &mut Finding, sims: impl Iterator<Item = &'a Simulation>) {
     }
 }
 
-fn failing<'a>(ev: &'a Evidence, finding_id: &'a str) -> impl Iterator<Item = &'a Simulation> + 'a {
+fn failing(ev: &Evidence, finding_id: FindingId) -> impl Iterator<Item = &Simulation> {
     ev.simulations.iter().filter(move |s| {
         s.failure
             .as_ref()
-            .is_some_and(|f| f.finding.as_deref() == Some(finding_id))
+            .is_some_and(|f| f.finding == Some(finding_id))
     })
 }
 
@@ -131,11 +125,16 @@ fn not_tls(ev: &Evidence, first_bytes: &str) -> Finding {
         .as_ref()
         .map(|n| format!("it speaks {n}"))
         .unwrap_or_else(|| "it answers, but not with TLS".to_string());
-    let mut f = finding("not-tls", &[("hint", hint.clone())]);
-    if let Some(n) = &named {
-        let name = n.split(':').next().unwrap_or(n);
-        f.title = format!("This port does not speak TLS: it speaks {name}");
-    }
+    let mut f = match &named {
+        Some(n) => {
+            let name = n.split(':').next().unwrap_or(n).to_string();
+            finding(
+                variant::not_tls::NAMED,
+                &[("hint", hint.clone()), ("name", name)],
+            )
+        }
+        None => finding(FindingId::NotTls, &[("hint", hint.clone())]),
+    };
     f = f
         .evidence(format!(
             "the answer to a TLS ClientHello began with \"{first_bytes}\""
@@ -152,7 +151,7 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
     let server_oldest = accepted.iter().copied().min();
 
     // Protocol version mismatch, in either direction.
-    let proto_fails: Vec<&Simulation> = failing(ev, "proto-mismatch").collect();
+    let proto_fails: Vec<&Simulation> = failing(ev, FindingId::ProtoMismatch).collect();
     if !proto_fails.is_empty() {
         let mut too_old_server: Vec<&Simulation> = Vec::new();
         let mut too_old_client: Vec<&Simulation> = Vec::new();
@@ -170,7 +169,7 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
         }
         let vars = [("server_versions", names(&accepted))];
         if !too_old_server.is_empty() {
-            let mut f = finding("proto-server-too-old", &vars)
+            let mut f = finding(FindingId::ProtoServerTooOld, &vars)
                 .evidence(format!("the server accepts only {}", names(&accepted)));
             for s in &too_old_server {
                 if let Some(fl) = &s.failure {
@@ -181,7 +180,7 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
             out.push(f);
         }
         if !too_old_client.is_empty() {
-            let mut f = finding("proto-client-too-old", &vars)
+            let mut f = finding(FindingId::ProtoClientTooOld, &vars)
                 .evidence(format!("the server accepts {}", names(&accepted)));
             for s in &too_old_client {
                 if let (Some(p), Some(fl)) =
@@ -202,7 +201,7 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
     }
 
     // No shared cipher suite.
-    let cipher_fails: Vec<&Simulation> = failing(ev, "no-shared-cipher").collect();
+    let cipher_fails: Vec<&Simulation> = failing(ev, FindingId::NoSharedCipher).collect();
     if !cipher_fails.is_empty() {
         let server_suites: Vec<String> = scan
             .cipher_suites
@@ -217,7 +216,7 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
                 })
             })
             .collect();
-        let mut f = finding("no-shared-cipher", &[]).evidence(format!(
+        let mut f = finding(FindingId::NoSharedCipher, &[]).evidence(format!(
             "the server accepts only: {}",
             if server_suites.is_empty() {
                 "nothing tlsdoctor offered".to_string()
@@ -246,7 +245,7 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
 
     // Client certificate required.
     if ev.facts.client_cert_alert_tls12.is_some() || ev.facts.client_cert_alert_tls13.is_some() {
-        let mut f = finding("client-cert-required", &[]);
+        let mut f = finding(FindingId::ClientCertRequired, &[]);
         for (v, a) in [
             ("TLS 1.2", ev.facts.client_cert_alert_tls12),
             ("TLS 1.3", ev.facts.client_cert_alert_tls13),
@@ -267,17 +266,17 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
                 ));
             }
         }
-        add_breaks(&mut f, failing(ev, "client-cert-required"));
+        add_breaks(&mut f, failing(ev, FindingId::ClientCertRequired));
         out.push(f);
     }
 
     // The user's own certificate, when given.
     for (v, verdict) in &ev.client_cert_presented {
         let f = match verdict {
-            None => finding("client-cert-accepted", &[]).evidence(format!(
+            None => finding(FindingId::ClientCertAccepted, &[]).evidence(format!(
                 "{v}: a full handshake presenting your certificate succeeded"
             )),
-            Some(why) => finding("client-cert-rejected", &[]).evidence(format!(
+            Some(why) => finding(FindingId::ClientCertRejected, &[]).evidence(format!(
                 "{v}: presenting your certificate, the handshake failed: {why}"
             )),
         };
@@ -285,15 +284,17 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
     }
 
     // Missing RFC 5746.
-    let reneg_fails: Vec<&Simulation> = failing(ev, "no-secure-renegotiation").collect();
+    let reneg_fails: Vec<&Simulation> = failing(ev, FindingId::NoSecureRenegotiation).collect();
     if scan.properties.secure_renegotiation.supported == Some(false) {
-        let mut f = finding("no-secure-renegotiation", &[])
-            .evidence(scan.properties.secure_renegotiation.evidence.clone());
+        let form = if reneg_fails.is_empty() {
+            variant::no_secure_renegotiation::NO_CLIENT_FAILS
+        } else {
+            FindingId::NoSecureRenegotiation.into()
+        };
+        let mut f =
+            finding(form, &[]).evidence(scan.properties.secure_renegotiation.evidence.clone());
         if accepted.contains(&ProtocolVersion::Tls13) {
             f = f.evidence("the server also speaks TLS 1.3, where renegotiation does not exist: only clients limited to TLS 1.2 fail");
-        }
-        if reneg_fails.is_empty() {
-            f.severity = Severity::Warning;
         }
         add_breaks(&mut f, reneg_fails.into_iter());
         out.push(f);
@@ -301,7 +302,13 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
 
     // SNI required.
     if let Some(NoSniBehaviour::Alert { alert }) = &scan.properties.without_sni {
-        let mut f = finding("sni-required", &[]).evidence(format!(
+        let sni_fails: Vec<&Simulation> = failing(ev, FindingId::SniRequired).collect();
+        let form = if sni_fails.is_empty() {
+            FindingId::SniRequired.into()
+        } else {
+            variant::sni_required::BREAKS_CLIENTS
+        };
+        let mut f = finding(form, &[]).evidence(format!(
             "a hello without SNI is refused with alert {alert}; with SNI {} it is accepted",
             ev.sni.as_deref().unwrap_or("")
         ));
@@ -314,26 +321,25 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
             client: "clients that send no SNI (openssl s_client -noservername, connections by IP address, Java 6, Python 2.7.8 and older)".into(),
             error: crate::clients::render_failure("openssl-cli", key, Some(alert)),
         });
-        let sni_fails: Vec<&Simulation> = failing(ev, "sni-required").collect();
-        if !sni_fails.is_empty() {
-            f.severity = Severity::Error;
-        }
         add_breaks(&mut f, sni_fails.into_iter());
         out.push(f);
-    } else if failing(ev, "sni-required").next().is_some() {
-        let mut f = finding("sni-required", &[])
+    } else if failing(ev, FindingId::SniRequired).next().is_some() {
+        let mut f = finding(variant::sni_required::BREAKS_CLIENTS, &[])
             .evidence("the server refused a client's hello with unrecognized_name");
-        f.severity = Severity::Error;
-        add_breaks(&mut f, failing(ev, "sni-required"));
+        add_breaks(&mut f, failing(ev, FindingId::SniRequired));
         out.push(f);
     }
 
     // DH parameters.
     if let Some(bits) = scan.key_exchange.dh_bits.filter(|b| *b < 2048) {
-        let dh_fails: Vec<&Simulation> = failing(ev, "dh-too-small").collect();
-        let mut f = finding("dh-too-small", &[]).evidence(format!("the server's DHE prime has {bits} bits; OpenSSL 3 at its default security level requires 2048"));
+        let dh_fails: Vec<&Simulation> = failing(ev, FindingId::DhTooSmall).collect();
+        let form = if dh_fails.is_empty() {
+            variant::dh_too_small::NO_CLIENT_FAILS
+        } else {
+            FindingId::DhTooSmall.into()
+        };
+        let mut f = finding(form, &[]).evidence(format!("the server's DHE prime has {bits} bits; OpenSSL 3 at its default security level requires 2048"));
         if dh_fails.is_empty() {
-            f.severity = Severity::Warning;
             f = f.evidence("the simulated clients negotiate another key exchange today, so they are not affected; clients that prefer DHE are");
         }
         add_breaks(&mut f, dh_fails.into_iter());
@@ -341,9 +347,9 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
     }
 
     // A server that hangs up on a client's hello.
-    let closed: Vec<&Simulation> = failing(ev, "server-closed").collect();
+    let closed: Vec<&Simulation> = failing(ev, FindingId::ServerClosed).collect();
     if !closed.is_empty() {
-        let mut f = finding("server-closed", &[]);
+        let mut f = finding(FindingId::ServerClosed, &[]);
         add_breaks(&mut f, closed.into_iter());
         out.push(f);
     }
@@ -360,7 +366,7 @@ fn scan_findings(_ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>) {
     if !legacy.is_empty() && accepted.iter().any(|v| *v >= ProtocolVersion::Tls12) {
         out.push(
             finding(
-                "legacy-protocols-enabled",
+                FindingId::LegacyProtocolsEnabled,
                 &[("legacy_versions", names(&legacy))],
             )
             .evidence(format!("accepted: {}", names(&accepted))),
@@ -390,13 +396,14 @@ fn scan_findings(_ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>) {
     if !insecure.is_empty() {
         let list = insecure.join(", ");
         out.push(
-            finding("insecure-cipher-suites", &[("suites", list.clone())])
+            finding(FindingId::InsecureCipherSuites, &[("suites", list.clone())])
                 .evidence(format!("accepted: {list}")),
         );
     }
     if scan.properties.compression.supported == Some(true) {
         out.push(
-            finding("tls-compression", &[]).evidence(scan.properties.compression.evidence.clone()),
+            finding(FindingId::TlsCompression, &[])
+                .evidence(scan.properties.compression.evidence.clone()),
         );
     }
 }
@@ -414,5 +421,5 @@ fn every_probe_alerted(ev: &Evidence) -> bool {
 /// Keep the first finding of each id.
 fn dedupe(out: &mut Vec<Finding>) {
     let mut seen = std::collections::HashSet::new();
-    out.retain(|f| seen.insert(f.id.clone()));
+    out.retain(|f| seen.insert(f.id));
 }

@@ -6,7 +6,7 @@ use crate::cert::fetch::{FetchedChain, fetch_chain};
 use crate::cert::stores::{self, TrustStore};
 use crate::clients::{ClientProfile, TrustStoreKind};
 use crate::env::ClientStack;
-use crate::finding::Severity;
+use crate::finding::{FindingId, Severity};
 use crate::scan::{ScanContext, ScanError, ServerScan, scan_server};
 use crate::simulate::{CertProblem, ServerFacts, Simulation, simulate};
 use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion};
@@ -283,10 +283,11 @@ pub async fn gather(
     if let Some(ch) = &chain {
         for f in ch.findings.iter().filter(|f| f.severity == Severity::Error) {
             facts.cert_problems.push(CertProblem {
-                finding_id: f.id.clone(),
+                finding_id: f.id,
                 title: f.title.clone(),
-                only_store: (f.id == "cert-root-missing-locally").then_some(TrustStoreKind::System),
-                hostname_only: f.id == "cert-hostname-mismatch",
+                only_store: (f.id == FindingId::CertRootMissingLocally)
+                    .then_some(TrustStoreKind::System),
+                hostname_only: f.id == FindingId::CertHostnameMismatch,
                 texts: f.breaks.clone(),
             });
         }

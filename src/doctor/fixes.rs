@@ -1,8 +1,11 @@
 //! `check --write-fixes DIR`: write the artefacts a fix needs, when tlsdoctor can make them:
 //! the full chain the server should serve, last-resort OpenSSL client configurations (with
-//! their warnings), and server configuration snippets. Templates live in data/fixes/.
+//! their warnings), and server configuration snippets. Templates live in data/fixes/; which
+//! finding calls for which file is its `artefacts` list in data/findings.toml.
 
 use super::Diagnosis;
+use crate::finding::FindingId;
+use crate::finding::catalogue::{self, Artefact};
 use std::path::{Path, PathBuf};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -20,26 +23,11 @@ const LEGACY_CONNECT: &str = include_str!("../../data/fixes/openssl-legacy-serve
 const SECLEVEL1: &str = include_str!("../../data/fixes/openssl-security-level-1.cnf");
 const LEGACY_PROTOCOLS: &str = include_str!("../../data/fixes/openssl-legacy-protocols.cnf");
 
-/// Findings whose fix on the server is a protocol/cipher configuration change.
-const SERVER_CONFIG_FINDINGS: &[&str] = &[
-    "proto-server-too-old",
-    "no-shared-cipher",
-    "dh-too-small",
-    "no-secure-renegotiation",
-    "legacy-protocols-enabled",
-    "insecure-cipher-suites",
-    "tls-compression",
-];
-
-/// Findings a correctly ordered, complete chain fixes.
-const CHAIN_FINDINGS: &[&str] = &[
-    "cert-missing-intermediate",
-    "cert-chain-order",
-    "cert-extra-certs",
-];
-
-fn has(d: &Diagnosis, ids: &[&str]) -> bool {
-    d.findings.iter().any(|f| ids.contains(&f.id.as_str()))
+/// Whether a finding of `d` lists `artefact` in the catalogue.
+fn wants(d: &Diagnosis, artefact: Artefact) -> bool {
+    d.findings
+        .iter()
+        .any(|f| catalogue::entry(f.id).artefacts.contains(&artefact))
 }
 
 /// Write every applicable fix for `d` into `dir`. `extra` are certificates the user supplied
@@ -69,7 +57,7 @@ pub fn write_fixes(
         .as_ref()
         .map(|e| e.chain_der.clone())
         .unwrap_or_default();
-    if has(d, CHAIN_FINDINGS) && !chain.is_empty() {
+    if wants(d, Artefact::FullChain) && !chain.is_empty() {
         let (pem, missing) = full_chain(&chain, extra, anchors);
         let mut purpose = "the certificate chain the server should send: leaf first, then each intermediate, no root".to_string();
         if let Some(issuer) = missing {
@@ -79,7 +67,7 @@ pub fn write_fixes(
         }
         put(&mut written, dir, "fullchain.pem", pem, purpose)?;
     }
-    if has(d, &["no-secure-renegotiation"]) {
+    if wants(d, Artefact::OpensslLegacyServerConnect) {
         let p = dir.join("openssl-legacy-server-connect.cnf");
         put(&mut written, dir,
             "openssl-legacy-server-connect.cnf",
@@ -87,19 +75,15 @@ pub fn write_fixes(
             "last resort for one client: OPENSSL_CONF that allows servers without RFC 5746 (read its warning)".into(),
         )?;
     }
-    let weak: Vec<&str> = [
-        ("dh-too-small", "DHE parameters are smaller than 2048 bits"),
-        ("cert-weak-key", "certificate key is smaller than 2048 bits"),
-        (
-            "cert-sha1-signature",
-            "certificate chain is signed with SHA-1",
-        ),
-    ]
-    .iter()
-    .filter(|(id, _)| has(d, &[id]))
-    .map(|(_, w)| *w)
-    .collect();
-    if !weak.is_empty() {
+    // Each weakness once, in catalogue order.
+    let weak: Vec<&str> = FindingId::ALL
+        .iter()
+        .filter(|id| d.findings.iter().any(|f| f.id == **id))
+        .map(|id| catalogue::entry(*id))
+        .filter(|e| e.artefacts.contains(&Artefact::OpensslSecurityLevel1))
+        .filter_map(|e| e.weakness.as_deref())
+        .collect();
+    if wants(d, Artefact::OpensslSecurityLevel1) {
         let p = dir.join("openssl-security-level-1.cnf");
         put(
             &mut written,
@@ -110,7 +94,7 @@ pub fn write_fixes(
                 .into(),
         )?;
     }
-    if has(d, &["proto-server-too-old"]) {
+    if wants(d, Artefact::OpensslLegacyProtocols) {
         let p = dir.join("openssl-legacy-protocols.cnf");
         put(&mut written, dir,
             "openssl-legacy-protocols.cnf",
@@ -118,7 +102,7 @@ pub fn write_fixes(
             "last resort for one client: OPENSSL_CONF that re-enables TLS 1.0/1.1 (read its warning)".into(),
         )?;
     }
-    if has(d, SERVER_CONFIG_FINDINGS) {
+    if wants(d, Artefact::ServerConfig) {
         for (name, t, what) in [
             ("nginx-tls.conf", NGINX, "nginx"),
             ("apache-tls.conf", APACHE, "Apache httpd"),

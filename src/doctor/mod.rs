@@ -1,16 +1,14 @@
 //! The doctor: gather the evidence a diagnosis needs (scan, certificate chain, client
 //! simulations, the local client's real settings), turn it into findings, most severe first.
 
-mod catalogue;
 mod diagnose;
 mod evidence;
 pub mod fixes;
 
-pub use catalogue::finding as catalogue_finding;
 pub use evidence::{Evidence, gather};
 
 use crate::clients::{ClientProfile, all_profiles, find_profile};
-use crate::finding::{Finding, Severity, sort_by_severity};
+use crate::finding::{Finding, FindingId, Severity, sort_by_severity};
 use crate::simulate::Simulation;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -66,9 +64,9 @@ pub struct ErrorMatch {
     /// Knowledge-base entry the text matched, if any.
     pub entry: Option<String>,
     /// Finding ids the message usually means, most likely first.
-    pub candidates: Vec<String>,
+    pub candidates: Vec<FindingId>,
     /// The candidate found on this server, if any.
-    pub explained_by: Option<String>,
+    pub explained_by: Option<FindingId>,
 }
 
 impl Diagnosis {
@@ -131,17 +129,10 @@ fn lead_with_error(text: &str, findings: &mut Vec<Finding>) -> ErrorMatch {
     let entry = explanation.matches.first().map(|m| m.id.clone());
     let explained_by = candidates
         .iter()
-        .find(|id| {
-            findings
-                .iter()
-                .any(|f| &f.id == *id || f.id.starts_with(&format!("{id}-")))
-        })
-        .cloned();
-    if let Some(id) = &explained_by {
-        if let Some(pos) = findings
-            .iter()
-            .position(|f| &f.id == id || f.id.starts_with(&format!("{id}-")))
-        {
+        .copied()
+        .find(|id| findings.iter().any(|f| f.id == *id));
+    if let Some(id) = explained_by {
+        if let Some(pos) = findings.iter().position(|f| f.id == id) {
             let f = findings.remove(pos);
             findings.insert(0, f);
         }

@@ -3,7 +3,8 @@
 use super::probes::variable_defs;
 use super::version::{LibVersion, parse_banner, parse_numbers, protocol_rank};
 use super::*;
-use crate::finding::Severity;
+use crate::finding::catalogue::finding;
+use crate::finding::{FindingId, variant};
 
 /// certifi releases track Mozilla's store; older than this and roots have changed.
 const CERTIFI_OLD_DAYS: i64 = 365;
@@ -29,19 +30,12 @@ fn variables(r: &EnvReport, out: &mut Vec<Finding>) {
             .unwrap_or_default();
         let who = v.effect.split(':').next().unwrap_or("").to_string();
         if !b.exists {
+            let vars = [("name", v.name.clone()), ("value", value.clone())];
             out.push(
-                Finding::new(
-                    "env-var-missing-file",
-                    Severity::Error,
-                    format!("{} points to {value}, which does not exist", v.name),
-                )
-                .evidence(format!("{}={value}", v.name))
-                .evidence(format!("read by {}", v.effect))
-                .breaks(who, err)
-                .fix_client(format!(
-                    "unset {} or point it to an existing CA bundle",
-                    v.name
-                )),
+                finding(FindingId::EnvVarMissingFile, &vars)
+                    .evidence(format!("{}={value}", v.name))
+                    .evidence(format!("read by {}", v.effect))
+                    .breaks(who, err),
             );
         } else if b.certificates == 0 {
             let why = b.error.clone().unwrap_or_else(|| {
@@ -51,22 +45,15 @@ fn variables(r: &EnvReport, out: &mut Vec<Finding>) {
                     "no PEM CERTIFICATE blocks".into()
                 }
             });
+            let vars = [("name", v.name.clone()), ("value", value.clone())];
             out.push(
-                Finding::new(
-                    "env-var-empty-bundle",
-                    Severity::Error,
-                    format!("{} points to {value}, which holds no certificates", v.name),
-                )
-                .evidence(format!("{}={value}: {why}", v.name))
-                .evidence(format!("read by {}", v.effect))
-                .breaks(
-                    who,
-                    "certificate verify failed: unable to get local issuer certificate",
-                )
-                .fix_client(format!(
-                    "point {} to a PEM bundle with your CA certificates, or unset it",
-                    v.name
-                )),
+                finding(FindingId::EnvVarEmptyBundle, &vars)
+                    .evidence(format!("{}={value}: {why}", v.name))
+                    .evidence(format!("read by {}", v.effect))
+                    .breaks(
+                        who,
+                        "certificate verify failed: unable to get local issuer certificate",
+                    ),
             );
         }
     }
@@ -75,44 +62,49 @@ fn variables(r: &EnvReport, out: &mut Vec<Finding>) {
 fn trust_stores(r: &EnvReport, out: &mut Vec<Finding>) {
     if !r.trust_stores.iter().any(|t| t.info.certificates > 0) {
         out.push(
-            Finding::new("env-trust-store-empty", Severity::Error, "no system trust store with certificates was found")
+            finding(FindingId::EnvTrustStoreEmpty, &[])
                 .evidence(format!(
                     "looked at: {}",
-                    r.trust_stores.iter().map(|t| t.info.path.display().to_string()).collect::<Vec<_>>().join(", ")
+                    r.trust_stores
+                        .iter()
+                        .map(|t| t.info.path.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
-                .breaks("OpenSSL-based clients", "certificate verify failed: unable to get local issuer certificate")
-                .fix_client("install the ca-certificates package (or your OS's equivalent) and run update-ca-certificates"),
+                .breaks(
+                    "OpenSSL-based clients",
+                    "certificate verify failed: unable to get local issuer certificate",
+                ),
         );
     }
     for t in &r.trust_stores {
         let i = &t.info;
         if i.exists && i.certificates == 0 && i.error.is_none() && i.kind == "file" {
             out.push(
-                Finding::new(
-                    "env-trust-store-empty",
-                    Severity::Error,
-                    format!("trust store {} holds no certificates", i.path.display()),
+                finding(
+                    variant::env_trust_store_empty::FILE,
+                    &[("path", i.path.display().to_string())],
                 )
                 .evidence(format!("{}: {}", t.role, i.path.display()))
                 .breaks(
                     "clients that use this file",
                     "certificate verify failed: unable to get local issuer certificate",
-                )
-                .fix_client("reinstall ca-certificates / run update-ca-certificates"),
+                ),
             );
         }
         if i.expired > 0 {
-            let mut f = Finding::new(
-                "env-trust-store-expired-certs",
-                Severity::Info,
-                format!(
-                    "{} holds {} expired certificate(s) of {}",
-                    i.path.display(),
-                    i.expired,
-                    i.certificates
-                ),
-            )
-            .evidence(format!(
+            let stale = i.modified_days_ago.is_some_and(|d| d > 365);
+            let form = if stale {
+                variant::env_trust_store_expired_certs::STALE
+            } else {
+                FindingId::EnvTrustStoreExpiredCerts.into()
+            };
+            let vars = [
+                ("path", i.path.display().to_string()),
+                ("expired", i.expired.to_string()),
+                ("total", i.certificates.to_string()),
+            ];
+            let mut f = finding(form, &vars).evidence(format!(
                 "oldest notAfter {}",
                 i.oldest_not_after.as_deref().unwrap_or("?")
             ));
@@ -121,14 +113,8 @@ fn trust_stores(r: &EnvReport, out: &mut Vec<Finding>) {
                     "last updated {} ({d} days ago)",
                     i.modified.as_deref().unwrap_or("?")
                 ));
-                if d > 365 {
-                    f.severity = Severity::Warning;
-                    f = f.fix_client(
-                        "update the ca-certificates package: the store is over a year old",
-                    );
-                }
             }
-            out.push(f.fix_client("expired roots are ignored for verification; they only show the store is not maintained"));
+            out.push(f);
         }
     }
 }
@@ -141,30 +127,26 @@ fn openssl_conf(r: &EnvReport, env: &HashMap<String, String>, out: &mut Vec<Find
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     if c.source == "OPENSSL_CONF" && !c.exists {
+        let vars = [
+            ("name", "OPENSSL_CONF".to_string()),
+            ("value", file.clone()),
+        ];
         out.push(
-            Finding::new(
-                "env-var-missing-file",
-                Severity::Warning,
-                format!("OPENSSL_CONF points to {file}, which does not exist"),
-            )
-            .evidence(format!(
-                "OPENSSL_CONF={}",
-                env.get("OPENSSL_CONF").cloned().unwrap_or_default()
-            ))
-            .evidence("OpenSSL then runs with its built-in defaults, not the system configuration")
-            .fix_client("unset OPENSSL_CONF or point it to an existing file"),
+            finding(variant::env_var_missing_file::OPENSSL_CONF, &vars)
+                .evidence(format!(
+                    "OPENSSL_CONF={}",
+                    env.get("OPENSSL_CONF").cloned().unwrap_or_default()
+                ))
+                .evidence(
+                    "OpenSSL then runs with its built-in defaults, not the system configuration",
+                ),
         );
     }
     for p in &c.problems {
         if c.exists {
             out.push(
-                Finding::new(
-                    "env-openssl-conf-problem",
-                    Severity::Warning,
-                    "the OpenSSL configuration has a problem",
-                )
-                .evidence(p.clone())
-                .fix_client(format!("fix {file}")),
+                finding(FindingId::EnvOpensslConfProblem, &[("file", file.clone())])
+                    .evidence(p.clone()),
             );
         }
     }
@@ -172,22 +154,23 @@ fn openssl_conf(r: &EnvReport, env: &HashMap<String, String>, out: &mut Vec<Find
     if let Some(s) = setting("MinProtocol").filter(|s| protocol_rank(&s.value).is_some()) {
         let raises = protocol_rank(&s.value) >= protocol_rank("TLSv1.3");
         let lowers = protocol_rank(&s.value) < protocol_rank("TLSv1.2");
-        let mut f = Finding::new(
-            "env-openssl-conf-min-protocol",
-            if raises || lowers {
-                Severity::Warning
-            } else {
-                Severity::Info
-            },
-            format!("OpenSSL configuration sets MinProtocol = {}", s.value),
-        )
-        .evidence(format!(
-            "{}:{} MinProtocol = {}",
-            s.file.display(),
-            s.line,
-            s.value
-        ))
-        .evidence(s.meaning.clone());
+        let form = if raises || lowers {
+            variant::env_openssl_conf_min_protocol::RISKY
+        } else {
+            FindingId::EnvOpensslConfMinProtocol.into()
+        };
+        let vars = [
+            ("value", s.value.clone()),
+            ("file", s.file.display().to_string()),
+        ];
+        let mut f = finding(form, &vars)
+            .evidence(format!(
+                "{}:{} MinProtocol = {}",
+                s.file.display(),
+                s.line,
+                s.value
+            ))
+            .evidence(s.meaning.clone());
         if raises {
             f = f.breaks(
                 "OpenSSL clients that keep the configured minimum (openssl, curl, Python before 3.10)",
@@ -197,32 +180,28 @@ fn openssl_conf(r: &EnvReport, env: &HashMap<String, String>, out: &mut Vec<Find
         for py in python_overrides(r, &s.value) {
             f = f.evidence(py);
         }
-        out.push(f.fix_client(format!(
-            "remove or lower MinProtocol in {}",
-            s.file.display()
-        )));
+        out.push(f);
     }
     if let Some(s) =
         setting("MaxProtocol").filter(|s| protocol_rank(&s.value) < protocol_rank("TLSv1.3"))
     {
+        let vars = [
+            ("value", s.value.clone()),
+            ("file", s.file.display().to_string()),
+        ];
         out.push(
-            Finding::new(
-                "env-openssl-conf-max-protocol",
-                Severity::Warning,
-                format!("OpenSSL configuration caps MaxProtocol = {}", s.value),
-            )
-            .evidence(format!(
-                "{}:{} MaxProtocol = {}",
-                s.file.display(),
-                s.line,
-                s.value
-            ))
-            .evidence(s.meaning.clone())
-            .breaks(
-                "OpenSSL clients",
-                "tlsv1 alert protocol version (servers requiring a newer version)",
-            )
-            .fix_client(format!("remove MaxProtocol from {}", s.file.display())),
+            finding(FindingId::EnvOpensslConfMaxProtocol, &vars)
+                .evidence(format!(
+                    "{}:{} MaxProtocol = {}",
+                    s.file.display(),
+                    s.line,
+                    s.value
+                ))
+                .evidence(s.meaning.clone())
+                .breaks(
+                    "OpenSSL clients",
+                    "tlsv1 alert protocol version (servers requiring a newer version)",
+                ),
         );
     }
     if c.effect.unsafe_legacy_server_connect {
@@ -231,12 +210,9 @@ fn openssl_conf(r: &EnvReport, env: &HashMap<String, String>, out: &mut Vec<Find
         } else {
             "UnsafeLegacyServerConnect"
         };
-        let mut f = Finding::new(
-            "env-openssl-conf-unsafe-legacy",
-            Severity::Warning,
-            format!(
-                "OpenSSL configuration enables {which}: clients connect to servers without secure renegotiation"
-            ),
+        let mut f = finding(
+            FindingId::EnvOpensslConfUnsafeLegacy,
+            &[("option", which.to_string())],
         );
         if let Some(s) = setting("Options") {
             f = f.evidence(format!(
@@ -246,11 +222,7 @@ fn openssl_conf(r: &EnvReport, env: &HashMap<String, String>, out: &mut Vec<Find
                 s.value
             ));
         }
-        out.push(
-            f.evidence(super::conf::option_meaning(which).unwrap_or("").to_string())
-                .fix_server("enable RFC 5746 secure renegotiation on the server (any TLS library after 2010 has it)")
-                .fix_client("once the server is fixed, remove the option so this machine refuses such servers again"),
-        );
+        out.push(f.evidence(super::conf::option_meaning(which).unwrap_or("").to_string()));
     }
     if let Some(level) = c.effect.security_level {
         let default = r
@@ -259,19 +231,19 @@ fn openssl_conf(r: &EnvReport, env: &HashMap<String, String>, out: &mut Vec<Find
             .and_then(|t| t.default_security_level)
             .unwrap_or(1);
         if level != default {
-            let sev = if level == 0 || level >= 3 {
-                Severity::Warning
+            let form = if level == 0 || level >= 3 {
+                variant::env_openssl_conf_seclevel::RISKY
             } else {
-                Severity::Info
+                FindingId::EnvOpensslConfSeclevel.into()
             };
-            let mut f = Finding::new(
-                "env-openssl-conf-seclevel",
-                sev,
-                format!(
-                    "OpenSSL configuration {} the security level to {level} (default here: {default})",
-                    if level < default { "lowers" } else { "raises" }
-                ),
-            );
+            let direction = if level < default { "lowers" } else { "raises" };
+            let vars = [
+                ("direction", direction.to_string()),
+                ("level", level.to_string()),
+                ("default", default.to_string()),
+                ("file", file.clone()),
+            ];
+            let mut f = finding(form, &vars);
             if let Some(s) = setting("CipherString") {
                 f = f
                     .evidence(format!(
@@ -288,9 +260,7 @@ fn openssl_conf(r: &EnvReport, env: &HashMap<String, String>, out: &mut Vec<Find
                     "ee key too small / ca md too weak (servers with 2048-bit RSA certificates)",
                 );
             }
-            out.push(f.fix_client(format!(
-                "remove @SECLEVEL={level} from CipherString in {file}"
-            )));
+            out.push(f);
         }
     }
 }
@@ -319,35 +289,28 @@ fn too_old(who: &str, banner: &str, out: &mut Vec<Finding>) {
     if !banner.starts_with("OpenSSL") {
         return;
     }
+    let vars = [("who", who.to_string()), ("banner", banner.to_string())];
     if v < LibVersion(1, 0, 1) {
         out.push(
-            Finding::new(
-                "env-openssl-too-old",
-                Severity::Error,
-                format!("{who} uses {banner}, which cannot speak TLS 1.1 or 1.2"),
-            )
-            .evidence(format!("{who}: {banner}"))
-            .evidence("TLS 1.1 and 1.2 arrived in OpenSSL 1.0.1; most servers now require TLS 1.2")
-            .breaks(
-                who.to_string(),
-                "tlsv1 alert protocol version / wrong version number",
-            )
-            .fix_client("use a build linked against OpenSSL 1.1.1 or 3.x"),
+            finding(FindingId::EnvOpensslTooOld, &vars)
+                .evidence(format!("{who}: {banner}"))
+                .evidence(
+                    "TLS 1.1 and 1.2 arrived in OpenSSL 1.0.1; most servers now require TLS 1.2",
+                )
+                .breaks(
+                    who.to_string(),
+                    "tlsv1 alert protocol version / wrong version number",
+                ),
         );
     } else if v < LibVersion(1, 1, 1) {
         out.push(
-            Finding::new(
-                "env-openssl-no-tls13",
-                Severity::Warning,
-                format!("{who} uses {banner}, which cannot speak TLS 1.3"),
-            )
-            .evidence(format!("{who}: {banner}"))
-            .evidence("TLS 1.3 arrived in OpenSSL 1.1.1")
-            .breaks(
-                format!("{who} against TLS 1.3-only servers"),
-                "tlsv1 alert protocol version",
-            )
-            .fix_client("use a build linked against OpenSSL 1.1.1 or 3.x"),
+            finding(FindingId::EnvOpensslNoTls13, &vars)
+                .evidence(format!("{who}: {banner}"))
+                .evidence("TLS 1.3 arrived in OpenSSL 1.1.1")
+                .breaks(
+                    format!("{who} against TLS 1.3-only servers"),
+                    "tlsv1 alert protocol version",
+                ),
         );
     }
 }
@@ -361,9 +324,7 @@ fn pythons(r: &EnvReport, out: &mut Vec<Finding>) {
         );
         if let Some(e) = p.error.as_deref().filter(|_| p.openssl_version.is_none()) {
             out.push(
-                Finding::new("env-python-no-ssl", Severity::Warning, format!("{who}: TLS stack could not be read"))
-                    .evidence(e.to_string())
-                    .fix_client("rebuild or reinstall this Python with the ssl module (OpenSSL headers present at build time)"),
+                finding(FindingId::EnvPythonNoSsl, &[("who", who.clone())]).evidence(e.to_string()),
             );
             continue;
         }
@@ -374,35 +335,36 @@ fn pythons(r: &EnvReport, out: &mut Vec<Finding>) {
             let ver = p.version.as_deref().unwrap_or("3.x");
             let short: String = ver.split('.').take(2).collect::<Vec<_>>().join(".");
             out.push(
-                Finding::new(
-                    "env-macos-python-certs-not-installed",
-                    Severity::Error,
-                    format!("{who} is a python.org macOS build whose certificate installer never ran"),
+                finding(
+                    FindingId::EnvMacosPythonCertsNotInstalled,
+                    &[("who", who.clone()), ("version", short)],
                 )
                 .evidence(format!(
                     "openssl_cafile {} has no certificates",
                     p.verify_paths.as_ref().and_then(|v| v.openssl_cafile.clone()).unwrap_or_default()
                 ))
-                .breaks(who.clone(), "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate")
-                .fix_client(format!("run \"/Applications/Python {short}/Install Certificates.command\"")),
+                .breaks(who.clone(), "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate"),
             );
         }
         match &p.certifi {
             None if p.error.is_none() => out.push(
-                Finding::new("env-certifi-missing", Severity::Info, format!("{who} has no certifi"))
-                    .evidence(format!("import certifi fails in {}", p.path.display()))
-                    .evidence("requests and pip then need REQUESTS_CA_BUNDLE/PIP_CERT or a system store that OpenSSL finds")
-                    .fix_client(format!("{} -m pip install certifi (or rely on the system store)", p.path.display())),
+                finding(
+                    FindingId::EnvCertifiMissing,
+                    &[("who", who.clone()), ("python", p.path.display().to_string())],
+                )
+                .evidence(format!("import certifi fails in {}", p.path.display()))
+                .evidence("requests and pip then need REQUESTS_CA_BUNDLE/PIP_CERT or a system store that OpenSSL finds"),
             ),
             None => {}
             Some(c) => {
                 let old = c.release_age_days.is_some_and(|d| d > CERTIFI_OLD_DAYS);
                 if old || c.bundle.expired > 0 {
-                    let mut f = Finding::new(
-                        "env-certifi-old",
-                        Severity::Warning,
-                        format!("{who} has certifi {}, an old CA bundle", c.version.as_deref().unwrap_or("?")),
-                    )
+                    let vars = [
+                        ("who", who.clone()),
+                        ("version", c.version.as_deref().unwrap_or("?").to_string()),
+                        ("python", p.path.display().to_string()),
+                    ];
+                    let mut f = finding(FindingId::EnvCertifiOld, &vars)
                     .evidence(format!("bundle {}", c.bundle.path.display()))
                     .evidence(format!("{} certificates, {} expired", c.bundle.certificates, c.bundle.expired));
                     if let Some(d) = c.release_age_days {
@@ -412,8 +374,7 @@ fn pythons(r: &EnvReport, out: &mut Vec<Finding>) {
                         f.breaks(
                             "Python requests/pip in this interpreter",
                             "certificate verify failed: unable to get local issuer certificate (servers chaining to newer roots)",
-                        )
-                        .fix_client(format!("{} -m pip install --upgrade certifi", p.path.display())),
+                        ),
                     );
                 }
             }
@@ -528,28 +489,28 @@ mod tests {
             linux,
         ]);
         let f = all(&r, &HashMap::new());
-        let ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).collect();
+        let ids: Vec<FindingId> = f.iter().map(|f| f.id).collect();
         assert!(
             f.iter()
-                .any(|f| f.id == "env-openssl-too-old" && f.title.contains("1.0.0")),
+                .any(|f| f.id == FindingId::EnvOpensslTooOld && f.title.contains("1.0.0")),
             "{ids:?}"
         );
         assert!(
             f.iter()
-                .any(|f| f.id == "env-openssl-no-tls13" && f.title.contains("1.0.2k")),
+                .any(|f| f.id == FindingId::EnvOpensslNoTls13 && f.title.contains("1.0.2k")),
             "{ids:?}"
         );
         let m = f
             .iter()
-            .find(|f| f.id == "env-macos-python-certs-not-installed")
+            .find(|f| f.id == FindingId::EnvMacosPythonCertsNotInstalled)
             .expect("mac finding");
         assert!(m.fix_client[0].contains("/Applications/Python 3.12/Install Certificates.command"));
         assert_eq!(
             ids.iter()
-                .filter(|i| **i == "env-macos-python-certs-not-installed")
+                .filter(|i| **i == FindingId::EnvMacosPythonCertsNotInstalled)
                 .count(),
             1
         );
-        assert!(ids.contains(&"env-trust-store-empty"));
+        assert!(ids.contains(&FindingId::EnvTrustStoreEmpty));
     }
 }

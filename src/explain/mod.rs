@@ -7,6 +7,8 @@ mod specifics;
 
 use serde::Serialize;
 
+use crate::finding::FindingId;
+
 pub use kb::{Cause, Entry};
 pub use specifics::Specifics;
 
@@ -21,7 +23,7 @@ pub struct KbMatch {
     /// Ranked, most likely first.
     pub causes: Vec<Cause>,
     /// The doctor finding ids of `causes`, in the same order, without duplicates.
-    pub finding_ids: Vec<String>,
+    pub finding_ids: Vec<FindingId>,
     /// The part of the input that matched.
     pub matched_text: String,
     /// Higher is a better match (priority tier, then length of the matched text).
@@ -80,8 +82,8 @@ pub fn explain(text: &str) -> Explanation {
 }
 
 /// The doctor finding ids that could explain `text`, best first, without duplicates.
-pub fn finding_ids_for(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+pub fn finding_ids_for(text: &str) -> Vec<FindingId> {
+    let mut out: Vec<FindingId> = Vec::new();
     for m in explain(text).matches {
         for id in m.finding_ids {
             if !out.contains(&id) {
@@ -109,10 +111,10 @@ fn to_match(entry: &Entry, matched: &str, score: u32, target: &str, client: &str
             ..c.clone()
         })
         .collect();
-    let mut finding_ids: Vec<String> = Vec::new();
+    let mut finding_ids: Vec<FindingId> = Vec::new();
     for c in &causes {
         if !finding_ids.contains(&c.finding) {
-            finding_ids.push(c.finding.clone());
+            finding_ids.push(c.finding);
         }
     }
     KbMatch {
@@ -170,11 +172,11 @@ mod tests {
         let ids = finding_ids_for(
             "curl: (60) SSL certificate problem: unable to get local issuer certificate",
         );
-        assert_eq!(ids[0], "cert-missing-intermediate");
+        assert_eq!(ids[0], FindingId::CertMissingIntermediate);
         let mut dedup = ids.clone();
         dedup.dedup();
         assert_eq!(ids.len(), dedup.len());
-        assert!(ids.contains(&"local-trust-store-missing".to_string()));
+        assert!(ids.contains(&FindingId::EnvTrustStoreEmpty));
     }
 
     #[test]

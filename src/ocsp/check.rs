@@ -8,8 +8,8 @@ use super::responder::{ResponderOutcome, ResponderQuery, query};
 use super::verify::{CLOCK_SKEW_SECS, ProblemKind, Signer, Subject, Verdict, validate};
 use crate::cert::stores::TrustStore;
 use crate::clients::{ClientProfile, OcspBehaviour};
-use crate::doctor::catalogue_finding;
-use crate::finding::Finding;
+use crate::finding::catalogue::finding as catalogue_finding;
+use crate::finding::{Finding, FindingId, variant};
 use crate::wire::ProtocolVersion;
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
@@ -224,14 +224,14 @@ pub fn client_rejects(
     behaviour: OcspBehaviour,
     report: &OcspReport,
     version: ProtocolVersion,
-) -> Option<(&'static str, String)> {
+) -> Option<(FindingId, String)> {
     let staple = report.staple_for(version).filter(|s| s.stapled);
     match behaviour {
         OcspBehaviour::Ignore => None,
         OcspBehaviour::StapleThenResponder => match staple {
             Some(s) => pymongo_staple(report, s),
             None if report.must_staple => Some((
-                "ocsp-must-staple-missing",
+                FindingId::OcspMustStapleMissing,
                 "the certificate demands a stapled OCSP response (must-staple) and the server sent none".into(),
             )),
             None => match &report.responder {
@@ -243,19 +243,19 @@ pub fn client_rejects(
                     && !verdict.has(ProblemKind::Expired)
                     && matches!(response.responses.get(verdict.matched.unwrap_or(0)).map(|r| &r.cert_status), Some(CertStatusInfo::Revoked { .. })) =>
                 {
-                    Some(("cert-revoked", "the OCSP responder says the certificate is revoked".into()))
+                    Some((FindingId::CertRevoked, "the OCSP responder says the certificate is revoked".into()))
                 }
                 _ => None,
             },
         },
         OcspBehaviour::HonourMustStaple => match staple {
             Some(s) => match (&s.parse_error, &s.verdict) {
-                (Some(e), _) => Some(("ocsp-staple-invalid", format!("the stapled response cannot be parsed: {e}"))),
+                (Some(e), _) => Some((FindingId::OcspStapleInvalid, format!("the stapled response cannot be parsed: {e}"))),
                 (None, Some(v)) => v.problems.first().map(|p| (finding_for(p.kind), p.detail.clone())),
                 (None, None) => None,
             },
             None if report.must_staple => Some((
-                "ocsp-must-staple-missing",
+                FindingId::OcspMustStapleMissing,
                 "the certificate demands a stapled OCSP response (must-staple) and the server sent none".into(),
             )),
             None => None,
@@ -267,17 +267,17 @@ pub fn client_rejects(
 /// `_verify_response`): response status, signer and signature, thisUpdate not after now
 /// and nextUpdate not before now (no tolerance), and status not revoked. It does not compare
 /// the CertID with the leaf and accepts `unknown`.
-fn pymongo_staple(report: &OcspReport, s: &StapleCheck) -> Option<(&'static str, String)> {
+fn pymongo_staple(report: &OcspReport, s: &StapleCheck) -> Option<(FindingId, String)> {
     if let Some(e) = &s.parse_error {
         return Some((
-            "ocsp-staple-invalid",
+            FindingId::OcspStapleInvalid,
             format!("the stapled response cannot be parsed: {e}"),
         ));
     }
     let r = s.response.as_ref()?;
     let Some(v) = &s.verdict else {
         return Some((
-            "ocsp-staple-invalid",
+            FindingId::OcspStapleInvalid,
             "PyMongo finds no issuer certificate to check the staple with".into(),
         ));
     };
@@ -293,19 +293,19 @@ fn pymongo_staple(report: &OcspReport, s: &StapleCheck) -> Option<(&'static str,
         .iter()
         .find(|p| signer_keys.contains(&p.key.as_str()))
     {
-        return Some(("ocsp-staple-invalid", p.detail.clone()));
+        return Some((FindingId::OcspStapleInvalid, p.detail.clone()));
     }
     let first = r.responses.first()?;
     let now = report.checked_at_unix;
     if first.this_update_unix > now {
         return Some((
-            "ocsp-staple-expired",
+            FindingId::OcspStapleExpired,
             format!("thisUpdate {} is in the future", first.this_update),
         ));
     }
     if first.next_update_unix.is_some_and(|n| n < now) {
         return Some((
-            "ocsp-staple-expired",
+            FindingId::OcspStapleExpired,
             format!(
                 "nextUpdate {} has passed",
                 first.next_update.as_deref().unwrap_or("")
@@ -314,19 +314,19 @@ fn pymongo_staple(report: &OcspReport, s: &StapleCheck) -> Option<(&'static str,
     }
     if let CertStatusInfo::Revoked { .. } = first.cert_status {
         return Some((
-            "ocsp-staple-revoked",
+            FindingId::OcspStapleRevoked,
             format!("the staple says {}", first.cert_status.describe()),
         ));
     }
     None
 }
 
-fn finding_for(kind: ProblemKind) -> &'static str {
+fn finding_for(kind: ProblemKind) -> FindingId {
     match kind {
-        ProblemKind::Invalid => "ocsp-staple-invalid",
-        ProblemKind::Expired => "ocsp-staple-expired",
-        ProblemKind::Revoked => "ocsp-staple-revoked",
-        ProblemKind::Unknown => "ocsp-staple-unknown",
+        ProblemKind::Invalid => FindingId::OcspStapleInvalid,
+        ProblemKind::Expired => FindingId::OcspStapleExpired,
+        ProblemKind::Revoked => FindingId::OcspStapleRevoked,
+        ProblemKind::Unknown => FindingId::OcspStapleUnknown,
     }
 }
 
@@ -389,7 +389,7 @@ fn ignoring(profiles: &[ClientProfile]) -> Vec<String> {
 pub fn findings(report: &OcspReport, profiles: &[ClientProfile]) -> Vec<Finding> {
     let mut out = Vec::new();
     let ignore = ignoring(profiles);
-    let unaffected_line = |kind_finding: &str,
+    let unaffected_line = |kind_finding: FindingId,
                            stapled_versions: &[ProtocolVersion]|
      -> Vec<String> {
         let mut lines = Vec::new();
@@ -417,8 +417,8 @@ pub fn findings(report: &OcspReport, profiles: &[ClientProfile]) -> Vec<Finding>
     };
 
     // Staple problems, one finding per class, evidence per version.
-    let mut per_kind: Vec<(&'static str, Vec<String>, Vec<ProtocolVersion>)> = Vec::new();
-    let mut add = |id: &'static str, line: String, v: ProtocolVersion| match per_kind
+    let mut per_kind: Vec<(FindingId, Vec<String>, Vec<ProtocolVersion>)> = Vec::new();
+    let mut add = |id: FindingId, line: String, v: ProtocolVersion| match per_kind
         .iter_mut()
         .find(|(k, _, _)| *k == id)
     {
@@ -433,7 +433,7 @@ pub fn findings(report: &OcspReport, profiles: &[ClientProfile]) -> Vec<Finding>
     for s in report.staples.iter().filter(|s| s.stapled) {
         if let Some(e) = &s.parse_error {
             add(
-                "ocsp-staple-invalid",
+                FindingId::OcspStapleInvalid,
                 format!("the stapled response cannot be parsed: {e}"),
                 s.version,
             );
@@ -457,7 +457,7 @@ pub fn findings(report: &OcspReport, profiles: &[ClientProfile]) -> Vec<Finding>
         for l in lines {
             f = f.evidence(l);
         }
-        if id == "ocsp-staple-revoked" {
+        if id == FindingId::OcspStapleRevoked {
             f = f.evidence("cert-revoked: the CA has revoked this certificate; replacing the certificate is the only fix");
         }
         if let Some(i) = &report.issuer {
@@ -482,13 +482,13 @@ pub fn findings(report: &OcspReport, profiles: &[ClientProfile]) -> Vec<Finding>
         .collect();
     if report.must_staple && !unstapled.is_empty() {
         out.push(
-            catalogue_finding("ocsp-must-staple-missing", &[])
+            catalogue_finding(FindingId::OcspMustStapleMissing, &[])
                 .evidence("the leaf has the TLS feature extension (RFC 7633) asking for status_request: it must be presented with a stapled OCSP response")
                 .evidence(format!("no OCSP response was stapled in: {} (tlsdoctor sent status_request in each)", versions_text(&unstapled))),
         );
     } else if !report.any_stapled() && !report.responder_urls.is_empty() && !accepted.is_empty() {
         out.push(
-            catalogue_finding("ocsp-stapling-absent", &[])
+            catalogue_finding(FindingId::OcspStaplingAbsent, &[])
                 .evidence(format!(
                     "no OCSP response was stapled in: {} (tlsdoctor sent status_request in each)",
                     versions_text(&accepted)
@@ -508,12 +508,12 @@ pub fn findings(report: &OcspReport, profiles: &[ClientProfile]) -> Vec<Finding>
         };
         match &q.outcome {
             ResponderOutcome::Unreachable { reason } => out.push(
-                catalogue_finding("ocsp-responder-unreachable", &[("url", q.url.clone())])
+                catalogue_finding(FindingId::OcspResponderUnreachable, &[("url", q.url.clone())])
                     .evidence(format!("responder {where_}: {reason}"))
                     .evidence("PyMongo waits up to 5 s for the responder on every new connection, then connects anyway (soft fail); hard-fail clients refuse the connection"),
             ),
             ResponderOutcome::Error { reason } => out.push(
-                catalogue_finding("ocsp-responder-error", &[("url", q.url.clone())])
+                catalogue_finding(FindingId::OcspResponderError, &[("url", q.url.clone())])
                     .evidence(format!("responder {where_}: {reason}")),
             ),
             ResponderOutcome::Answered { response, verdict } => {
@@ -530,16 +530,18 @@ pub fn findings(report: &OcspReport, profiles: &[ClientProfile]) -> Vec<Finding>
                     .map(|p| p.detail.as_str())
                     .collect();
                 if revoked {
-                    let mut f = catalogue_finding("cert-revoked", &[]).evidence(line.clone());
+                    let mut f = catalogue_finding(FindingId::CertRevoked, &[]).evidence(line.clone());
                     for p in verdict.problems.iter().filter(|p| p.kind == ProblemKind::Revoked) {
                         f = f.evidence(p.detail.clone());
                     }
                     out.push(f);
                 }
                 if !other.is_empty() {
-                    let mut f = catalogue_finding("ocsp-responder-error", &[("url", q.url.clone())])
-                        .evidence(line);
-                    f.title = "The OCSP responder's answer does not validate".into();
+                    let mut f = catalogue_finding(
+                        variant::ocsp_responder_error::INVALID_ANSWER,
+                        &[("url", q.url.clone())],
+                    )
+                    .evidence(line);
                     for p in other {
                         f = f.evidence(p.to_string());
                     }

@@ -74,13 +74,17 @@ pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {
             (Some(id), _) => out.push_str(&format!(
                 "Your error \"{}\" is explained by {} below.\n\n",
                 short(&m.text, 90),
-                st.bold(id)
+                st.bold(id.as_str())
             )),
             (None, Some(entry)) => out.push_str(&format!(
                 "Your error \"{}\" usually means one of: {} ({}). None of these shows on this server from here; \
                  the findings below are what this server does show. Run 'tlsdoctor explain' on the message for the other causes.\n\n",
                 short(&m.text, 90),
-                m.candidates.join(", "),
+                m.candidates
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 entry
             )),
             (None, None) => out.push_str(&format!(
@@ -166,7 +170,7 @@ pub fn render_finding(f: &Finding, st: Style) -> String {
     let mut out = format!(
         "{} {}  {}\n",
         st.severity(f.severity),
-        st.bold(&f.id),
+        st.bold(f.id.as_str()),
         f.title
     );
     let section = |out: &mut String, head: &str, lines: &[String]| {

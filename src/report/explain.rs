@@ -67,7 +67,7 @@ pub fn render_explanation(e: &Explanation, color: bool) -> String {
         out.push_str(&format!(
             "  {}. {} {}\n",
             i + 1,
-            st.bold(&c.finding),
+            st.bold(c.finding.as_str()),
             st.dim(&format!("({})", c.likelihood))
         ));
         out.push_str(&format!("     checks: {}\n", c.tell_apart));

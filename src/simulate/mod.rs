@@ -3,6 +3,7 @@
 //! whether it connects or which error it prints.
 
 use crate::clients::{ClientProfile, TrustStoreKind, render_cert_failure, render_failure};
+use crate::finding::FindingId;
 use crate::probe::ProbeOutcome;
 use crate::scan::ScanContext;
 use crate::wire::handshake::ServerKeyExchange;
@@ -12,7 +13,7 @@ use serde::Serialize;
 /// A certificate problem found by chain analysis, with the text each client prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct CertProblem {
-    pub finding_id: String,
+    pub finding_id: FindingId,
     pub title: String,
     /// Only clients that use this kind of trust store are affected (None: all).
     pub only_store: Option<TrustStoreKind>,
@@ -40,10 +41,10 @@ fn cert_label(style: &str) -> Option<&'static str> {
 
 /// Whether the client's own limits let this certificate problem pass (its policy accepts
 /// the key size or the SHA-1 signature that OpenSSL 3's level 2 refuses).
-fn policy_accepts(p: &crate::clients::ClientPolicy, finding_id: &str) -> bool {
+fn policy_accepts(p: &crate::clients::ClientPolicy, finding_id: FindingId) -> bool {
     match finding_id {
-        "cert-weak-key" => p.min_rsa_bits <= 1024,
-        "cert-sha1-signature" => p.accepts_sha1_certificates,
+        FindingId::CertWeakKey => p.min_rsa_bits <= 1024,
+        FindingId::CertSha1Signature => p.accepts_sha1_certificates,
         _ => false,
     }
 }
@@ -73,7 +74,7 @@ pub struct SimFailure {
     /// Plain words.
     pub reason: String,
     /// The doctor finding that explains it, when one does.
-    pub finding: Option<String>,
+    pub finding: Option<FindingId>,
 }
 
 /// One client's predicted result against one server.
@@ -171,13 +172,13 @@ fn fail(
     profile: &ClientProfile,
     key: &str,
     reason: impl Into<String>,
-    finding: Option<&str>,
+    finding: Option<FindingId>,
 ) -> SimFailure {
     SimFailure {
         key: key.to_string(),
         error: render_failure(&profile.style, key, None),
         reason: reason.into(),
-        finding: finding.map(str::to_string),
+        finding,
     }
 }
 
@@ -186,37 +187,37 @@ fn alert_failure(profile: &ClientProfile, a: AlertDescription) -> SimFailure {
         AlertDescription::ProtocolVersion => (
             "protocol_version_alert",
             "the server accepts none of the protocol versions this client offers",
-            "proto-mismatch",
+            FindingId::ProtoMismatch,
         ),
         AlertDescription::HandshakeFailure => (
             "handshake_failure_alert",
             "the server found nothing acceptable in this client's offer (usually no shared cipher suite)",
-            "no-shared-cipher",
+            FindingId::NoSharedCipher,
         ),
         AlertDescription::UnrecognizedName => (
             "unrecognized_name_alert",
             "the server does not serve the name this client sent (or requires SNI)",
-            "sni-required",
+            FindingId::SniRequired,
         ),
         AlertDescription::InsufficientSecurity => (
             "insufficient_security_alert",
             "the server considers this client's offer too weak",
-            "no-shared-cipher",
+            FindingId::NoSharedCipher,
         ),
         AlertDescription::InternalError => (
             "internal_error_alert",
             "the server failed internally on this client's hello",
-            "server-internal-error",
+            FindingId::ServerInternalError,
         ),
         AlertDescription::DecodeError => (
             "decode_error_alert",
             "the server could not decode this client's hello",
-            "server-decode-error",
+            FindingId::ServerDecodeError,
         ),
         _ => (
             "other_alert",
             "the server aborted the handshake with an alert",
-            "server-alert",
+            FindingId::ServerAlert,
         ),
     };
     let mut f = fail(profile, key, reason, Some(finding));
@@ -254,7 +255,7 @@ fn judge(
                 profile,
                 "wrong_version_number",
                 "the port answered with something that is not TLS",
-                Some("not-tls"),
+                Some(FindingId::NotTls),
             ));
         }
         ProbeOutcome::Closed { .. } | ProbeOutcome::Reset { .. } => {
@@ -262,7 +263,7 @@ fn judge(
                 profile,
                 "unexpected_eof",
                 "the server closed the connection instead of answering this client's hello",
-                Some("server-closed"),
+                Some(FindingId::ServerClosed),
             ));
         }
         other => {
@@ -270,7 +271,7 @@ fn judge(
                 profile,
                 "unexpected_eof",
                 other.describe(),
-                Some("connect-failed"),
+                Some(FindingId::ConnectFailed),
             );
             f.key = other.kind().to_string();
             f.error = other.describe();
@@ -299,7 +300,7 @@ fn judge(
                 p.min(),
                 p.max()
             ),
-            Some("proto-mismatch"),
+            Some(FindingId::ProtoMismatch),
         ));
     }
     if v <= ProtocolVersion::Tls12 && !sh.secure_renegotiation() && p.requires_secure_renegotiation
@@ -308,7 +309,7 @@ fn judge(
             profile,
             "unsafe_legacy_renegotiation",
             "the server's ServerHello lacks RFC 5746 renegotiation_info, which this client requires",
-            Some("no-secure-renegotiation"),
+            Some(FindingId::NoSecureRenegotiation),
         ));
     }
     if p.verifies_certificate {
@@ -316,15 +317,15 @@ fn judge(
         let hit = facts.cert_problems.iter().find_map(|c| {
             let store_ok = c.only_store.is_none_or(|s| s == p.trust_store);
             let host_ok = p.verifies_hostname || !c.hostname_only;
-            if !store_ok || !host_ok || policy_accepts(p, &c.finding_id) {
+            if !store_ok || !host_ok || policy_accepts(p, c.finding_id) {
                 return None;
             }
             let text = match label {
                 // A measured client the analysis leaves out accepts the certificate.
                 Some(l) => c.texts.iter().find(|b| b.client == l)?.error.clone(),
-                None => render_cert_failure(&profile.style, &c.finding_id).unwrap_or_else(|| {
-                    crate::clients::render_verify_failure(&profile.style, 0, &c.title, "")
-                }),
+                None => render_cert_failure(&profile.style, c.finding_id.as_str()).unwrap_or_else(
+                    || crate::clients::render_verify_failure(&profile.style, 0, &c.title, ""),
+                ),
             };
             Some((c, text))
         });
@@ -339,7 +340,7 @@ fn judge(
                 key: "certificate_verify_failed".into(),
                 error,
                 reason: format!("certificate verification fails: {}", cp.title),
-                finding: Some(cp.finding_id.clone()),
+                finding: Some(cp.finding_id),
             });
         }
     }
@@ -353,7 +354,7 @@ fn judge(
                         "the server's DHE prime has {p_bits} bits; this client requires at least {}",
                         p.min_dh_bits
                     ),
-                    Some("dh-too-small"),
+                    Some(FindingId::DhTooSmall),
                 ));
             }
             _ => {}
@@ -370,7 +371,7 @@ fn judge(
                     "this client offers {}, the server picked {v}, and in {v} the server signs its key exchange with MD5+SHA-1, a signature this client refuses at its security level (OpenSSL 3: level 1 and up)",
                     range_words(profile)
                 ),
-                Some("proto-mismatch"),
+                Some(FindingId::ProtoMismatch),
             ));
         }
     }
@@ -383,7 +384,7 @@ fn judge(
             key: "invalid_status_response".into(),
             error: crate::ocsp::texts::rejected_text(&profile.style),
             reason,
-            finding: Some(finding.to_string()),
+            finding: Some(finding),
         });
     }
     let cc_alert = if v == ProtocolVersion::Tls13 {
@@ -402,7 +403,7 @@ fn judge(
             other => alert_failure(profile, other),
         };
         f.reason = "the server requires a client certificate and this client sends none".into();
-        f.finding = Some("client-cert-required".into());
+        f.finding = Some(FindingId::ClientCertRequired);
         return Some(f);
     }
     None
