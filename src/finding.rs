@@ -8,6 +8,8 @@
 
 pub mod catalogue;
 mod id;
+#[cfg(test)]
+mod references;
 
 pub use id::{FindingId, Form, UnknownFindingId, variant};
 
