@@ -1,9 +1,11 @@
 //! `tlsdoctor demo` (and `tlsdoctor check` with no target): start the built-in lab and run
 //! the doctor against every endpoint, so every failure mode is shown on one machine, offline.
 
-use crate::doctor::{CheckOptions, Diagnosis, diagnose, gather, profiles_for};
+use crate::doctor::{Diagnosis, Examination, diagnose};
 use crate::finding::Severity;
 use crate::lab::{Endpoint, Lab, LabOptions};
+use crate::ocsp::QueryPolicy;
+use crate::pipeline::{Address, TrustInputs, examine, profiles_for};
 use crate::probe::{ProbeConfig, Prober};
 use crate::scan::ScanContext;
 use serde::Serialize;
@@ -50,15 +52,17 @@ pub async fn run(timeout: Duration) -> Result<Demo, String> {
         .root_ca_path
         .clone()
         .ok_or("the lab did not write its root CA")?;
-    let opts = CheckOptions {
-        cafile: Some(root),
-        ..CheckOptions::default()
+    let trust = TrustInputs { cafile: Some(root) };
+    let examination = Examination {
+        stores: trust.load().map_err(|e| e.to_string())?.stores(None),
+        profiles: profiles_for(None)?,
+        local_client: None,
+        client_key: None,
+        ocsp: QueryPolicy::WhenNotStapled,
     };
-    let profiles = profiles_for(None)?;
     let jobs = lab.endpoints.iter().map(|e| {
-        let opts = opts.clone();
-        let profiles = profiles.clone();
-        async move { (e, check_endpoint(e, &opts, profiles, timeout).await) }
+        let examination = &examination;
+        async move { (e, check_endpoint(e, examination, timeout).await) }
     });
     let results = futures::future::join_all(jobs).await;
     let rows = results.into_iter().map(|(e, d)| row(e, d)).collect();
@@ -78,28 +82,23 @@ fn tempfile_dir() -> Result<std::path::PathBuf, String> {
 
 async fn check_endpoint(
     e: &Endpoint,
-    opts: &CheckOptions,
-    profiles: Vec<crate::clients::ClientProfile>,
+    examination: &Examination,
     timeout: Duration,
 ) -> Result<Diagnosis, String> {
-    let ctx = ScanContext {
-        prober: Prober::new(e.addr, ProbeConfig::with_timeout(timeout)),
-        sni: e.sni.clone(),
-    };
     let label = match &e.sni {
         Some(name) => format!("{name}:{}", e.port),
         None => e.addr.to_string(),
     };
-    let ev = gather(
-        &ctx,
+    let address = Address {
         label,
-        vec![e.addr.ip().to_string()],
-        opts,
-        profiles,
-        None,
-    )
-    .await?;
-    Ok(diagnose(ev, opts))
+        resolved: vec![e.addr.ip().to_string()],
+        ctx: ScanContext {
+            prober: Prober::new(e.addr, ProbeConfig::with_timeout(timeout)),
+            sni: e.sni.clone(),
+        },
+    };
+    let ev = examine(&address, examination).await?;
+    Ok(diagnose(ev, None))
 }
 
 fn row(e: &Endpoint, d: Result<Diagnosis, String>) -> DemoRow {

@@ -1,13 +1,14 @@
-//! Evidence gathering for the doctor: everything is measured here, nothing is judged.
+//! Evidence for the doctor: one server's measurement, its chain analysed once against the
+//! trust stores of the request, the OCSP check of that chain and its staples, the user's
+//! client certificate presented, and every client simulated against it.
 
-use super::CheckOptions;
+use super::Examination;
 use crate::cert::analyze::{ChainAnalysis, analyze};
-use crate::cert::fetch::{FetchedChain, fetch_chain};
-use crate::cert::stores::{self, TrustStore};
+use crate::cert::fetch::FetchedChain;
 use crate::clients::{ClientProfile, TrustStoreKind};
 use crate::env::ClientStack;
 use crate::finding::{FindingId, Severity};
-use crate::scan::{ScanContext, ScanError, ServerScan, scan_server};
+use crate::scan::{Measurement, ScanContext, ScanError, ServerScan};
 use crate::simulate::{CertProblem, ServerFacts, Simulation, simulate};
 use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion};
 use std::time::SystemTime;
@@ -158,31 +159,6 @@ pub fn adjust_profile(base: &ClientProfile, local: &ClientStack) -> ClientProfil
     p
 }
 
-/// The trust stores to judge the chain against: Mozilla's, and the one the user's client
-/// reads (the system store, a local client's configured bundle, or `--cafile`).
-fn trust_stores(
-    opts: &CheckOptions,
-    local: Option<&ClientStack>,
-) -> Result<Vec<TrustStore>, String> {
-    let mut out = vec![stores::mozilla()];
-    if let Some(path) = &opts.cafile {
-        let mut s = stores::from_file(path).map_err(|e| e.to_string())?;
-        // The client in question reads this file instead of the system store.
-        s.name = "system".into();
-        s.source = format!("--cafile {}", path.display());
-        out.push(s);
-    } else if let Some(l) = local.filter(|l| l.cafile.is_some() || l.capath.is_some()) {
-        out.push(stores::from_paths(
-            "system",
-            l.cafile.as_deref(),
-            l.capath.as_deref(),
-        ));
-    } else {
-        out.push(stores::system());
-    }
-    Ok(out)
-}
-
 /// The alert a server sent, from the handshake's error text.
 fn alert_in(text: &str) -> Option<AlertDescription> {
     let name = text.rsplit(' ').next()?;
@@ -197,83 +173,44 @@ fn alert_in(text: &str) -> Option<AlertDescription> {
     })
 }
 
-/// Gather the evidence for one server. Errors only when the server cannot be reached.
+/// Gather the evidence for one measured server. Errors only when the server cannot be
+/// reached.
 pub async fn gather(
     ctx: &ScanContext,
-    target: String,
-    resolved: Vec<String>,
-    opts: &CheckOptions,
-    mut profiles: Vec<ClientProfile>,
-    local_client: Option<ClientStack>,
+    measured: Measurement,
+    with: &Examination,
 ) -> Result<Evidence, String> {
-    let stores = trust_stores(opts, local_client.as_ref())?;
-    if let Some(local) = &local_client {
-        profiles = profiles.iter().map(|p| adjust_profile(p, local)).collect();
+    let Measurement {
+        target,
+        scan,
+        handshakes,
+        presented,
+        staples,
+    } = measured;
+    if let Err(e @ ScanError::Unreachable { .. }) = &scan {
+        return Err(e.to_string());
     }
     let timeout = ctx.prober.config().probe_timeout;
     let addr = ctx.prober.addr();
     let sni = ctx.sni.clone();
-    let handshake = |v: ProtocolVersion| {
-        let sni = sni.clone();
-        let prober = ctx.prober.clone();
-        async move {
-            let _slot = prober.slot().await;
-            prober.note_connection();
-            (
-                v,
-                fetch_chain(addr, sni.as_deref(), v, timeout)
-                    .await
-                    .map_err(|e| e.to_string()),
-            )
-        }
-    };
-    let (scan, h12, h13) = futures::join!(
-        scan_server(ctx, target.clone(), resolved),
-        handshake(ProtocolVersion::Tls12),
-        handshake(ProtocolVersion::Tls13),
-    );
-    if let Err(e @ ScanError::Unreachable { .. }) = &scan {
-        return Err(e.to_string());
-    }
-    let handshakes = vec![h12, h13];
+    let stores = &with.stores;
+    let profiles = with.profiles.clone();
+    let local_client = with.local_client.clone();
 
-    // The chain: as sent in a TLS ≤1.2 flight when there is one, else from a full handshake.
-    let raw_chain = scan.as_ref().ok().and_then(|s| {
-        let legacy = s
-            .accepted_versions()
-            .into_iter()
-            .filter(|v| *v <= ProtocolVersion::Tls12 && *v >= ProtocolVersion::Ssl3)
-            .max()?;
-        let flight = s.protocols.get(legacy)?.raw.flight()?;
-        Some((
-            format!("the {legacy} handshake"),
-            flight.certificates.clone()?,
-        ))
-    });
-    let chain_pick = raw_chain.or_else(|| {
-        handshakes.iter().rev().find_map(|(v, r)| {
-            r.as_ref()
-                .ok()
-                .map(|c| (format!("a full {v} handshake"), c.chain.clone()))
-        })
-    });
+    // The one analysis of the presented chain, against this request's trust stores.
     let host = sni.clone().unwrap_or_else(|| addr.ip().to_string());
-    let (chain_source, chain, chain_der) = match chain_pick {
-        Some((src, der)) if !der.is_empty() => {
-            let analysis = analyze(&der, Some(&host), &stores, SystemTime::now());
-            (Some(src), Some(analysis), der)
+    let (chain_source, chain, chain_der) = match presented {
+        Some(p) => {
+            let analysis = analyze(&p.der, Some(&host), stores, SystemTime::now());
+            (Some(p.source), Some(analysis), p.der)
         }
-        _ => (None, None, Vec::new()),
+        None => (None, None, Vec::new()),
     };
     let ocsp = crate::ocsp::check::check(
         &chain_der,
-        &stores,
-        crate::ocsp::check::staples_by_version(scan.as_ref().ok(), &handshakes),
-        if opts.ocsp_query {
-            crate::ocsp::QueryPolicy::Always
-        } else {
-            crate::ocsp::QueryPolicy::WhenNotStapled
-        },
+        stores,
+        staples,
+        with.ocsp,
         timeout,
         SystemTime::now(),
     )
@@ -323,8 +260,7 @@ pub async fn gather(
     facts.ocsp = ocsp.clone();
     // The user's own certificate: present it wherever the server asked for one.
     let mut client_cert_presented = Vec::new();
-    if let (Some(cert), Some(key)) = (&opts.cert, &opts.key) {
-        let client = crate::cert::fetch::load_client_key(cert, key)?;
+    if let Some(client) = &with.client_key {
         for (v, r) in &handshakes {
             let asked = r.as_ref().is_ok_and(|c| c.client_cert_request.is_some());
             if !asked {

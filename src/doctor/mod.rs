@@ -1,33 +1,38 @@
-//! The doctor: gather the evidence a diagnosis needs (scan, certificate chain, client
-//! simulations, the local client's real settings), turn it into findings, most severe first.
+//! The doctor: from one server's measurement gather the evidence a diagnosis needs (the
+//! chain analysed against the request's trust stores, OCSP, the client certificate, client
+//! simulations with the local client's real settings), and turn it into findings, most
+//! severe first.
 
 mod diagnose;
 mod evidence;
 pub mod fixes;
 
-pub use evidence::{Evidence, gather};
+pub use evidence::{Evidence, adjust_profile, gather};
 
-use crate::clients::{ClientProfile, all_profiles, find_profile};
+use crate::cert::TrustStore;
+use crate::clients::ClientProfile;
+use crate::env::ClientStack;
 use crate::finding::{Finding, FindingId, Severity, sort_by_severity};
+use crate::ocsp::QueryPolicy;
 use crate::simulate::Simulation;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::sync::Arc;
 
-/// What the user asked `check` to consider.
-#[derive(Debug, Clone, Default)]
-pub struct CheckOptions {
-    /// `--client NAME`: a profile id/alias, or a local client (`python`, a path).
-    pub client: Option<String>,
-    /// `--error TEXT`: the message the user saw.
-    pub error: Option<String>,
-    /// `--cafile`: the CA bundle the user's client trusts.
-    pub cafile: Option<PathBuf>,
-    /// `--cert`/`--key`: a client certificate to present (the client-certificate check then
-    /// verifies that the server accepts it).
-    pub cert: Option<PathBuf>,
-    pub key: Option<PathBuf>,
-    /// `--ocsp-query`: ask the certificate's OCSP responder even when a response is stapled.
-    pub ocsp_query: bool,
+/// How every server of one request is examined, prepared once per request: trust stores
+/// loaded, the client certificate read, the profiles adjusted to the local client.
+#[derive(Clone)]
+pub struct Examination {
+    /// The stores the presented chain is judged against: Mozilla's, and the one the user's
+    /// client reads.
+    pub stores: Vec<TrustStore>,
+    /// The clients to simulate (already adjusted to `local_client`, when there is one).
+    pub profiles: Vec<ClientProfile>,
+    /// The user's own client on this machine, when `--client` named one.
+    pub local_client: Option<ClientStack>,
+    /// `--cert`/`--key`: presented wherever the server asks for a client certificate.
+    pub client_key: Option<Arc<rustls::sign::CertifiedKey>>,
+    /// When to ask the certificate's OCSP responder.
+    pub ocsp: QueryPolicy,
 }
 
 /// The result of `tlsdoctor check` for one server.
@@ -43,7 +48,8 @@ pub struct Diagnosis {
     pub error_match: Option<ErrorMatch>,
     pub simulations: Vec<Simulation>,
     /// The certificates the server sent, each described, and each trust store's verdict
-    /// with the path it built.
+    /// with the path it built: the one analysis of the chain (the embedded `scan` carries
+    /// none).
     pub certificate_chain: Option<crate::cert::ChainAnalysis>,
     /// Where that chain came from (which handshake).
     pub certificate_source: Option<String>,
@@ -76,36 +82,11 @@ impl Diagnosis {
     }
 }
 
-/// The profiles a check simulates: the named one, or every built-in profile.
-pub fn profiles_for(client: Option<&str>) -> Result<Vec<ClientProfile>, String> {
-    match client {
-        // By default: the local clients still in use (old stacks only when named).
-        None => Ok(all_profiles()
-            .iter()
-            .filter(|p| p.current)
-            .cloned()
-            .collect()),
-        Some(name) => match find_profile(name) {
-            Some(p) => Ok(vec![p.clone()]),
-            None => {
-                let known: Vec<&str> = all_profiles().iter().map(|p| p.id.as_str()).collect();
-                Err(format!(
-                    "unknown client '{name}' (known: {})",
-                    known.join(", ")
-                ))
-            }
-        },
-    }
-}
-
-/// Turn gathered evidence into a diagnosis.
-pub fn diagnose(evidence: Evidence, opts: &CheckOptions) -> Diagnosis {
+/// Turn gathered evidence into a diagnosis; `error` is the message the user saw (`--error`).
+pub fn diagnose(evidence: Evidence, error: Option<&str>) -> Diagnosis {
     let mut findings = diagnose::findings(&evidence);
     sort_by_severity(&mut findings);
-    let error_match = opts
-        .error
-        .as_ref()
-        .map(|text| lead_with_error(text, &mut findings));
+    let error_match = error.map(|text| lead_with_error(text, &mut findings));
     Diagnosis {
         target: evidence.target.clone(),
         address: evidence.address.clone(),

@@ -144,8 +144,10 @@ fn find_issuer(
     None
 }
 
-/// Run the OCSP check. `staples` holds, per protocol version the server accepted, what its
-/// handshake stapled (None: nothing). Returns None when there is no parsable leaf.
+/// Run the OCSP check on measured facts: `chain` is the chain the server presents and
+/// `staples` holds, per protocol version the server accepted, what its handshake stapled
+/// (None: nothing), both measured once by `scan::measure`. Returns None when there is no
+/// parsable leaf.
 pub async fn check(
     chain: &[Vec<u8>],
     stores: &[TrustStore],
@@ -586,75 +588,4 @@ pub fn checked_line(r: &OcspReport) -> String {
         responder,
         skew_note()
     )
-}
-
-/// What each accepted protocol version stapled: TLS 1.2 and 1.3 from full handshakes
-/// (rustls sends status_request), TLS 1.0/1.1 from the scan's raw flights (its hellos carry
-/// status_request too). SSL 3 hellos have no extensions, so there is nothing to ask there.
-pub fn staples_by_version(
-    scan: Option<&crate::scan::ServerScan>,
-    handshakes: &[(
-        ProtocolVersion,
-        Result<crate::cert::fetch::FetchedChain, String>,
-    )],
-) -> Vec<(ProtocolVersion, Option<Vec<u8>>)> {
-    let mut out = Vec::new();
-    for (v, r) in handshakes {
-        if let Ok(c) = r {
-            if c.version == *v {
-                out.push((*v, c.ocsp_staple.clone()));
-            }
-        }
-    }
-    let accepted = scan.map(|s| s.accepted_versions()).unwrap_or_default();
-    for v in accepted {
-        if v < ProtocolVersion::Tls10 || out.iter().any(|(x, _)| *x == v) {
-            continue;
-        }
-        if let Some(flight) = scan
-            .and_then(|s| s.protocols.get(v))
-            .and_then(|r| r.raw.flight())
-        {
-            out.push((v, flight.certificate_status.clone()));
-        }
-    }
-    out
-}
-
-/// The OCSP check on its own (for `scan --ocsp-query`): full TLS 1.2 and 1.3 handshakes for
-/// the chain and their staples, plus the scan's older-version staples; the issuer is looked
-/// up in the chain, then in Mozilla's and the system's roots.
-pub async fn for_server(
-    addr: std::net::SocketAddr,
-    sni: Option<&str>,
-    scan: Option<&crate::scan::ServerScan>,
-    policy: QueryPolicy,
-    timeout: Duration,
-) -> Option<OcspReport> {
-    use crate::cert::fetch::fetch_chain;
-    let (h12, h13) = futures::join!(
-        fetch_chain(addr, sni, ProtocolVersion::Tls12, timeout),
-        fetch_chain(addr, sni, ProtocolVersion::Tls13, timeout),
-    );
-    let handshakes = vec![
-        (ProtocolVersion::Tls12, h12.map_err(|e| e.to_string())),
-        (ProtocolVersion::Tls13, h13.map_err(|e| e.to_string())),
-    ];
-    let chain = handshakes
-        .iter()
-        .rev()
-        .find_map(|(_, r)| r.as_ref().ok().map(|c| c.chain.clone()))?;
-    let stores = [
-        crate::cert::stores::mozilla(),
-        crate::cert::stores::system(),
-    ];
-    check(
-        &chain,
-        &stores,
-        staples_by_version(scan, &handshakes),
-        policy,
-        timeout,
-        SystemTime::now(),
-    )
-    .await
 }

@@ -3,37 +3,8 @@
 
 use super::style::{Style, pad};
 use crate::doctor::Diagnosis;
+use crate::document::CheckDocument;
 use crate::finding::{Finding, Severity};
-use serde::Serialize;
-
-/// The whole `check --json` document.
-#[derive(Debug, Clone, Serialize)]
-pub struct CheckDocument {
-    pub schema_version: u32,
-    pub tool: String,
-    pub input: String,
-    pub client: Option<String>,
-    pub notes: Vec<String>,
-    pub diagnoses: Vec<Diagnosis>,
-    pub errors: Vec<super::scan::ScanFailure>,
-    /// Files written by --write-fixes.
-    pub fixes_written: Vec<crate::doctor::fixes::WrittenFix>,
-}
-
-impl CheckDocument {
-    pub fn new(input: &str, client: Option<String>) -> Self {
-        CheckDocument {
-            schema_version: super::JSON_SCHEMA_VERSION,
-            tool: format!("tlsdoctor {}", env!("CARGO_PKG_VERSION")),
-            input: input.to_string(),
-            client,
-            notes: Vec::new(),
-            diagnoses: Vec::new(),
-            errors: Vec::new(),
-            fixes_written: Vec::new(),
-        }
-    }
-}
 
 pub fn render_human(doc: &CheckDocument, st: Style) -> String {
     let mut out = String::new();

@@ -10,5 +10,16 @@ pub mod scan;
 pub mod simulate;
 pub mod style;
 
-/// Version stamp of every JSON document tlsdoctor prints; bumped on incompatible changes.
-pub const JSON_SCHEMA_VERSION: u32 = 1;
+pub use crate::document::JSON_SCHEMA_VERSION;
+
+/// Pretty JSON with the schema stamp merged in at the top level (for documents that do not
+/// carry one themselves, such as `env` and `explain`).
+pub fn to_json<T: serde::Serialize>(value: &T) -> String {
+    let mut v = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+    if let serde_json::Value::Object(map) = &mut v {
+        if !map.contains_key("schema_version") {
+            map.insert("schema_version".into(), JSON_SCHEMA_VERSION.into());
+        }
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}

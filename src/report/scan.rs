@@ -1,45 +1,9 @@
 //! Rendering of `tlsdoctor scan` results.
 
 use super::style::{Style, pad};
+use crate::document::{ScanDocument, ScannedServer};
 use crate::scan::ServerScan;
 use crate::scan::strength::StrengthLevel;
-use serde::Serialize;
-
-/// A target that could not be scanned, and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScanFailure {
-    pub target: String,
-    pub address: Option<String>,
-    pub error: String,
-}
-
-/// The whole `scan` output document.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScanDocument {
-    pub schema_version: u32,
-    pub tool: String,
-    pub input: String,
-    pub notes: Vec<String>,
-    pub servers: Vec<ServerScan>,
-    pub errors: Vec<ScanFailure>,
-    /// `--ocsp-query` was given: every server gets an OCSP section.
-    #[serde(skip)]
-    pub ocsp_query: bool,
-}
-
-impl ScanDocument {
-    pub fn new(input: &str) -> Self {
-        ScanDocument {
-            schema_version: super::JSON_SCHEMA_VERSION,
-            tool: format!("tlsdoctor {}", env!("CARGO_PKG_VERSION")),
-            input: input.to_string(),
-            notes: Vec::new(),
-            servers: Vec::new(),
-            errors: Vec::new(),
-            ocsp_query: false,
-        }
-    }
-}
 
 pub fn render_json(doc: &ScanDocument) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
@@ -53,14 +17,19 @@ pub fn render_human(doc: &ScanDocument, st: Style) -> String {
     for s in &doc.servers {
         out.push_str(&render_server(s, st));
         if doc.ocsp_query {
-            out.push_str(&super::ocsp::render_section(&s.target, s.ocsp.as_ref(), st));
+            out.push_str(&super::ocsp::render_section(
+                &s.scan.target,
+                s.ocsp.as_ref(),
+                st,
+            ));
         }
         out.push('\n');
     }
     out
 }
 
-fn render_server(s: &ServerScan, st: Style) -> String {
+fn render_server(server: &ScannedServer, st: Style) -> String {
+    let s = &server.scan;
     let mut out = String::new();
     out.push_str(&st.bold(&format!("Scan of {} ({})", s.target, s.address)));
     out.push('\n');
@@ -88,7 +57,7 @@ fn render_server(s: &ServerScan, st: Style) -> String {
     out.push_str(&render_suites(s, st));
     out.push_str(&render_kx(s, st));
     out.push_str(&render_properties(s, st));
-    if let Some(chain) = &s.certificate_chain {
+    if let Some(chain) = &server.certificate_chain {
         out.push_str(&format!("\n{}\n", st.bold("Certificates")));
         for line in super::cert::render_certificates(chain, st.color).lines() {
             out.push_str(&format!("  {line}\n"));

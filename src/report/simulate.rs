@@ -2,66 +2,8 @@
 //! the error it prints), and for failures the reason in plain words.
 
 use super::style::{Style, pad};
-use crate::doctor::Evidence;
+use crate::document::{SimulateDocument, SimulatedServer};
 use crate::simulate::Simulation;
-use serde::Serialize;
-
-/// The whole `simulate --json` document.
-#[derive(Debug, Clone, Serialize)]
-pub struct SimulateDocument {
-    pub schema_version: u32,
-    pub tool: String,
-    pub input: String,
-    pub notes: Vec<String>,
-    pub servers: Vec<SimulatedServer>,
-    pub errors: Vec<super::scan::ScanFailure>,
-}
-
-/// One server address and every simulated client's result against it.
-#[derive(Debug, Clone, Serialize)]
-pub struct SimulatedServer {
-    pub target: String,
-    pub address: String,
-    pub sni: Option<String>,
-    /// Protocol versions the server accepted in the scan (context for the failures).
-    pub accepted_versions: Vec<String>,
-    pub connects: usize,
-    pub fails: usize,
-    pub simulations: Vec<Simulation>,
-}
-
-impl SimulateDocument {
-    pub fn new(input: &str) -> Self {
-        SimulateDocument {
-            schema_version: super::JSON_SCHEMA_VERSION,
-            tool: format!("tlsdoctor {}", env!("CARGO_PKG_VERSION")),
-            input: input.to_string(),
-            notes: Vec::new(),
-            servers: Vec::new(),
-            errors: Vec::new(),
-        }
-    }
-}
-
-impl SimulatedServer {
-    pub fn from_evidence(ev: &Evidence) -> Self {
-        let accepted_versions = ev
-            .scan
-            .as_ref()
-            .map(|s| s.accepted_versions().iter().map(|v| v.name()).collect())
-            .unwrap_or_default();
-        let connects = ev.simulations.iter().filter(|s| s.connects).count();
-        SimulatedServer {
-            target: ev.target.clone(),
-            address: ev.address.clone(),
-            sni: ev.sni.clone(),
-            accepted_versions,
-            connects,
-            fails: ev.simulations.len() - connects,
-            simulations: ev.simulations.clone(),
-        }
-    }
-}
 
 fn connected_detail(s: &Simulation) -> String {
     [

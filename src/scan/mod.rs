@@ -1,17 +1,22 @@
 //! Checks built on probes. Each check is its own module: it declares independent probe jobs,
 //! runs them concurrently through the shared [`Prober`] (which enforces the per-server
-//! connection cap), and folds the answers into a typed result. Rendering is elsewhere.
+//! connection cap), and folds the answers into a typed result. The scan measures and never
+//! judges: the chain it sees is analysed, and its staples validated, by whoever asked for the
+//! measurement ([`measure()`]). Rendering is elsewhere.
 
 pub mod ciphers;
 pub mod groups;
+pub mod measure;
 pub mod plaintext;
 pub mod properties;
 pub mod resumption;
 pub mod strength;
 pub mod versions;
 
+pub use measure::{FullHandshakes, Measurement, PresentedChain, Staple, measure};
+
 use crate::probe::Prober;
-use crate::wire::ProtocolVersion;
+use crate::wire::{ProtocolVersion, ServerFlight};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -38,13 +43,6 @@ pub struct ServerScan {
     pub cipher_suites: Vec<ciphers::VersionSuites>,
     pub key_exchange: groups::KeyExchange,
     pub properties: properties::HandshakeProperties,
-    /// The chain the server sends (its first certificate set: from the TLS ≤1.2 flight, or
-    /// from a full TLS 1.3 handshake), described and judged against the Mozilla and system
-    /// trust stores.
-    pub certificate_chain: Option<crate::cert::ChainAnalysis>,
-    /// With `scan --ocsp-query`: stapled responses and the responder's answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ocsp: Option<crate::ocsp::OcspReport>,
     /// TCP connections opened for this scan.
     pub connections: usize,
     pub elapsed_ms: u64,
@@ -54,6 +52,22 @@ impl ServerScan {
     pub fn accepted_versions(&self) -> Vec<ProtocolVersion> {
         self.protocols.accepted()
     }
+
+    /// The highest accepted version from SSL 3.0 to TLS 1.2 and the flight its version probe
+    /// read: the one flight that shows the certificate and the pre-1.3 extensions in clear.
+    pub fn legacy_flight(&self) -> Option<(ProtocolVersion, &ServerFlight)> {
+        let v = legacy_version(&self.accepted_versions())?;
+        Some((v, self.protocols.get(v)?.raw.flight()?))
+    }
+}
+
+/// The highest of `accepted` from SSL 3.0 to TLS 1.2.
+fn legacy_version(accepted: &[ProtocolVersion]) -> Option<ProtocolVersion> {
+    accepted
+        .iter()
+        .copied()
+        .filter(|v| *v >= ProtocolVersion::Ssl3 && *v <= ProtocolVersion::Tls12)
+        .max()
 }
 
 /// Why a scan could not produce results.
@@ -96,11 +110,7 @@ pub async fn scan_server(
         return Err(e);
     }
     let accepted = protocols.accepted();
-    let legacy = accepted
-        .iter()
-        .copied()
-        .filter(|v| *v >= ProtocolVersion::Ssl3 && *v <= ProtocolVersion::Tls12)
-        .max();
+    let legacy = legacy_version(&accepted);
     let base = legacy
         .and_then(|v| protocols.get(v))
         .and_then(|r| r.raw.flight());
@@ -119,21 +129,6 @@ pub async fn scan_server(
     );
     properties.resumption_session_id = by_id;
     properties.resumption_ticket = by_ticket;
-    let chain = base
-        .and_then(|f| f.certificates.clone())
-        .or_else(|| properties.certificates.first().map(|c| c.chain.clone()))
-        .filter(|c| !c.is_empty());
-    let certificate_chain = chain.map(|der| {
-        let host = ctx
-            .sni
-            .clone()
-            .unwrap_or_else(|| ctx.prober.addr().ip().to_string());
-        let stores = [
-            crate::cert::stores::mozilla(),
-            crate::cert::stores::system(),
-        ];
-        crate::cert::analyze::analyze(&der, Some(&host), &stores, std::time::SystemTime::now())
-    });
     Ok(ServerScan {
         target,
         address: ctx.prober.addr().to_string(),
@@ -143,8 +138,6 @@ pub async fn scan_server(
         cipher_suites,
         key_exchange,
         properties,
-        certificate_chain,
-        ocsp: None,
         connections: ctx.prober.connections_opened(),
         elapsed_ms: start.elapsed().as_millis() as u64,
     })

@@ -1,0 +1,310 @@
+//! The command line: every subcommand's arguments (clap), their value checks, and how they
+//! become the library's requests.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tlsdoctor::pipeline::{
+    CheckRequest, ClientCertFiles, ConnectOptions, ScanRequest, SimulateRequest, TrustInputs,
+};
+use tlsdoctor::probe::DEFAULT_MAX_CONNECTIONS;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tlsdoctor",
+    version,
+    about = "Why does this TLS connection fail, and what exactly do I change?",
+    long_about = "tlsdoctor probes TLS servers, explains why clients fail to connect, and says what to change."
+)]
+pub struct Cli {
+    /// When to use colour in human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Diagnose why clients fail to connect: cause, evidence, fix (the main job).
+    Check(CheckArgs),
+    /// Scan a TLS server: versions, cipher suites and order, groups, handshake properties.
+    Scan(ScanArgs),
+    /// Explain a TLS error message (offline): what it means, likely causes, how to tell them apart.
+    Explain(ExplainArgs),
+    /// Inspect this machine's TLS clients: libraries, interpreters, trust stores, OpenSSL config.
+    Env(EnvArgs),
+    /// Start the built-in lab: one misconfigured TLS server per failure mode, on loopback.
+    Lab(LabArgs),
+    /// Start the lab and diagnose every endpoint (what `check` does without a target).
+    Demo(DemoArgs),
+    /// Record the ClientHello of a real client pointed at a local port; write a profile skeleton.
+    CaptureClient(CaptureArgs),
+    /// Predict, per client, whether it connects: replays each client's real hello and applies its policy.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LabArgs {
+    /// Loopback address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub listen: std::net::IpAddr,
+    /// First port; endpoints take consecutive ports (0: any free ports).
+    #[arg(long, default_value_t = 0)]
+    pub base_port: u16,
+    /// Write the lab root CA (and a client certificate) to this directory.
+    #[arg(long, value_name = "DIR")]
+    pub write_ca: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Print JSON instead of human output.
+    #[arg(long)]
+    pub json: bool,
+    /// Deadline in seconds for each connection.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+}
+
+#[derive(Args, Debug)]
+pub struct CaptureArgs {
+    /// Address to listen on, e.g. 127.0.0.1:4433; point the client at it.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Profile id to write (what `--client` will accept).
+    #[arg(long, default_value = "captured")]
+    pub id: String,
+    /// Human name with version, e.g. "Node.js 20.19 (tls.connect)".
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The TLS library behind the client, e.g. "OpenSSL 3.0.15 (bundled)".
+    #[arg(long)]
+    pub library: Option<String>,
+    /// Error style in data/client-errors.toml (python, openssl-cli, curl, node, java, gnutls, …).
+    #[arg(long)]
+    pub style: Option<String>,
+    /// The command line that produced the hello, recorded in the profile's source.
+    #[arg(long, value_name = "TEXT")]
+    pub command: Option<String>,
+    /// Write the profile here instead of to standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Seconds to wait for a client to connect.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = parse_timeout)]
+    pub wait: f64,
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Which clients: a profile id or alias, `all` (every profile, including the recorded
+    /// clients of data/clients-testssl), or by default this machine's clients plus the
+    /// recorded clients still in common use. Repeatable.
+    #[arg(long = "client", value_name = "NAME|all")]
+    pub clients: Vec<String>,
+    /// CA bundle the clients trust instead of the system store (for private CAs).
+    #[arg(long, value_name = "FILE")]
+    pub cafile: Option<PathBuf>,
+    /// Print JSON instead of human output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// The client that fails: a profile (python, openssl, curl, …) or a path to a local
+    /// interpreter/tool, whose real settings on this machine then drive the diagnosis.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub client: Option<String>,
+    /// The error message you saw; the report leads with the finding that explains it.
+    #[arg(long, value_name = "TEXT")]
+    pub error: Option<String>,
+    /// CA bundle your client trusts (default: the system store; mongodb:// tlsCAFile is used too).
+    #[arg(long, value_name = "FILE")]
+    pub cafile: Option<PathBuf>,
+    /// Client certificate to present (PEM).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Private key of --cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Write the artefacts the fixes need (full chain, OpenSSL client configs, server
+    /// snippets) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub write_fixes: Option<PathBuf>,
+    /// Certificate(s) (PEM) to complete the server's chain with, e.g. the missing intermediate.
+    #[arg(long, value_name = "FILE")]
+    pub intermediate: Vec<PathBuf>,
+    /// With --write-fixes: download a missing intermediate from the AIA caIssuers URL written
+    /// in the server's certificate (plain HTTP, that URL only).
+    #[arg(long, requires = "write_fixes")]
+    pub fetch_intermediate: bool,
+    /// Also ask the OCSP responder named in the server's certificate (AIA), even when the
+    /// server staples a response. Without it the responder is asked only when nothing is
+    /// stapled. Only that URL is contacted (plain HTTP, no redirects followed).
+    #[arg(long)]
+    pub ocsp_query: bool,
+    /// Print JSON (schema: docs/json.md) instead of human output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The error text, as the client printed it (quote it).
+    #[arg(required = true, num_args = 1..)]
+    pub text: Vec<String>,
+    /// Print JSON instead of human output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct EnvArgs {
+    /// Also inspect this Python interpreter (e.g. a virtualenv's bin/python); repeatable.
+    #[arg(long = "python", value_name = "PATH")]
+    pub pythons: Vec<PathBuf>,
+    /// Print JSON instead of human output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How to reach the target: shared by every command that connects.
+#[derive(Args, Debug, Clone)]
+pub struct ConnectArgs {
+    /// host, host:port, [v6]:port, https://host[:port], mongodb://…, mongodb+srv://…
+    /// (`check` without a target diagnoses the built-in lab instead)
+    pub target: Option<String>,
+    /// SNI name to send instead of the host name.
+    #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
+    pub sni: Option<String>,
+    /// Send no SNI at all.
+    #[arg(long)]
+    pub no_sni: bool,
+    /// DNS server for name, SRV and TXT look-ups (e.g. 127.0.0.1:5353).
+    #[arg(long, value_name = "ADDR", value_parser = parse_dns_addr)]
+    pub dns: Option<SocketAddr>,
+    /// Probe every resolved address, not only the first.
+    #[arg(long)]
+    pub all_addresses: bool,
+    /// Deadline in seconds for each connection (connect, each read, whole probe).
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// Maximum simultaneous connections to one server.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
+          value_parser = parse_max_connections)]
+    pub max_connections: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Check stapled OCSP responses and ask the OCSP responder named in the server's certificate (AIA). Only that URL is contacted (plain HTTP, no redirects followed).
+    #[arg(long)]
+    pub ocsp_query: bool,
+    /// Print JSON (schema: docs/json.md) instead of human output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_dns_addr(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    s.parse::<std::net::IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| format!("'{s}' is not an IP address or IP:port"))
+}
+
+fn parse_max_connections(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(v) if (1..=256).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a whole number from 1 to 256")),
+    }
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 600.0 => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds between 0 and 600"
+        )),
+    }
+}
+
+/// The one-line error for a command that connects but was given no target.
+pub const NO_TARGET: &str = "a TARGET is required";
+
+impl ConnectArgs {
+    /// The connection options; an error when no target was given.
+    pub fn options(&self) -> Result<ConnectOptions, &'static str> {
+        Ok(ConnectOptions {
+            target: self.target.clone().ok_or(NO_TARGET)?,
+            sni: self.sni.clone(),
+            no_sni: self.no_sni,
+            dns: self.dns,
+            all_addresses: self.all_addresses,
+            timeout: Duration::from_secs_f64(self.timeout),
+            max_connections: self.max_connections,
+        })
+    }
+}
+
+impl CheckArgs {
+    pub fn request(&self) -> Result<CheckRequest, &'static str> {
+        Ok(CheckRequest {
+            connect: self.connect.options()?,
+            client: self.client.clone(),
+            error: self.error.clone(),
+            trust: TrustInputs {
+                cafile: self.cafile.clone(),
+            },
+            client_cert: match (&self.cert, &self.key) {
+                (Some(cert), Some(key)) => Some(ClientCertFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                }),
+                _ => None,
+            },
+            ocsp_query: self.ocsp_query,
+            write_fixes: self.write_fixes.clone(),
+            intermediates: self.intermediate.clone(),
+            fetch_intermediate: self.fetch_intermediate,
+        })
+    }
+}
+
+impl ScanArgs {
+    pub fn request(&self) -> Result<ScanRequest, &'static str> {
+        Ok(ScanRequest {
+            connect: self.connect.options()?,
+            trust: TrustInputs::default(),
+            ocsp_query: self.ocsp_query,
+        })
+    }
+}
+
+impl SimulateArgs {
+    pub fn request(&self) -> Result<SimulateRequest, &'static str> {
+        Ok(SimulateRequest {
+            connect: self.connect.options()?,
+            clients: self.clients.clone(),
+            trust: TrustInputs {
+                cafile: self.cafile.clone(),
+            },
+        })
+    }
+}

@@ -1,0 +1,201 @@
+//! One function per subcommand: build the request, call the library, render the document,
+//! and pick the exit code.
+
+use super::args::{CaptureArgs, CheckArgs, EnvArgs, ExplainArgs, LabArgs, ScanArgs, SimulateArgs};
+use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, fail};
+use std::time::Duration;
+use tlsdoctor::document::AddressFailure;
+use tlsdoctor::report::style::Style;
+use tlsdoctor::report::{self, to_json};
+
+pub async fn check(args: CheckArgs, style: Style) -> i32 {
+    if args.connect.target.is_none() {
+        return demo(args.json, args.connect.timeout, style).await;
+    }
+    let request = match args.request() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let doc = match tlsdoctor::pipeline::check(&request).await {
+        Ok(d) => d,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if args.json {
+        println!("{}", to_json(&doc));
+    } else {
+        print!("{}", report::check::render_human(&doc, style));
+    }
+    report_errors(&doc.errors);
+    if doc.diagnoses.is_empty() {
+        EXIT_CANNOT_RUN
+    } else if doc.has_errors() {
+        EXIT_FINDINGS
+    } else {
+        0
+    }
+}
+
+pub async fn scan(args: ScanArgs, style: Style) -> i32 {
+    let request = match args.request() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let doc = match tlsdoctor::pipeline::scan(&request).await {
+        Ok(d) => d,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if args.json {
+        println!("{}", report::scan::render_json(&doc));
+    } else {
+        print!("{}", report::scan::render_human(&doc, style));
+    }
+    report_errors(&doc.errors);
+    if doc.servers.is_empty() {
+        return EXIT_CANNOT_RUN;
+    }
+    0
+}
+
+pub async fn simulate(args: SimulateArgs, style: Style) -> i32 {
+    let request = match args.request() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let doc = match tlsdoctor::pipeline::simulate(&request).await {
+        Ok(d) => d,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if args.json {
+        println!("{}", to_json(&doc));
+    } else {
+        print!("{}", report::simulate::render_human(&doc, style));
+    }
+    report_errors(&doc.errors);
+    if doc.servers.is_empty() {
+        return EXIT_CANNOT_RUN;
+    }
+    0
+}
+
+/// One line on stderr per address that could not be examined.
+fn report_errors(errors: &[AddressFailure]) {
+    for e in errors {
+        eprintln!("tlsdoctor: error: {}", e.error);
+    }
+}
+
+pub fn explain(args: ExplainArgs, style: Style) -> i32 {
+    let text = args.text.join(" ");
+    let e = tlsdoctor::explain::explain(&text);
+    if args.json {
+        println!("{}", to_json(&e));
+    } else {
+        print!("{}", report::explain::render_explanation(&e, style.color));
+    }
+    0
+}
+
+pub async fn env(args: EnvArgs, style: Style) -> i32 {
+    let opts = tlsdoctor::env::EnvOptions {
+        pythons: args.pythons,
+        ..Default::default()
+    };
+    let env = tlsdoctor::env::inspect(&opts).await;
+    if args.json {
+        println!("{}", to_json(&env));
+    } else {
+        print!("{}", report::env::render_env(&env, style.color));
+    }
+    0
+}
+
+pub async fn demo(json: bool, timeout: f64, style: Style) -> i32 {
+    match tlsdoctor::demo::run(Duration::from_secs_f64(timeout)).await {
+        Ok(demo) => {
+            if json {
+                println!("{}", to_json(&demo));
+            } else {
+                print!("{}", report::demo::render(&demo, style));
+            }
+            if demo.rows.iter().all(|r| r.correct) {
+                0
+            } else {
+                EXIT_FINDINGS
+            }
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+pub async fn lab(args: LabArgs, style: Style) -> i32 {
+    let opts = tlsdoctor::lab::LabOptions {
+        listen: args.listen,
+        base_port: args.base_port,
+        write_ca: args.write_ca,
+    };
+    let lab = match tlsdoctor::lab::Lab::start(&opts).await {
+        Ok(l) => l,
+        Err(e) => return fail(&e.to_string()),
+    };
+    println!(
+        "{}",
+        style.bold("tlsdoctor lab: one misconfigured TLS server per failure mode")
+    );
+    print!("{}", tlsdoctor::lab::render_table(&lab));
+    if let Some(p) = &lab.root_ca_path {
+        println!(
+            "\nlab root CA written to {} (trust it with --cafile / SSL_CERT_FILE)",
+            p.display()
+        );
+    }
+    println!("\nPress Ctrl-C to stop.");
+    let _ = tokio::signal::ctrl_c().await;
+    drop(lab);
+    0
+}
+
+pub async fn capture(args: CaptureArgs) -> i32 {
+    let listener = match tlsdoctor::capture::listen(args.listen).await {
+        Ok(l) => l,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let bound = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    eprintln!("tlsdoctor: listening on {bound}; point the client at it");
+    let captured = match tlsdoctor::capture::capture_one(
+        &listener,
+        Duration::from_secs_f64(args.wait),
+        Duration::from_secs(10),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let info = tlsdoctor::capture::SkeletonInfo {
+        id: args.id,
+        name: args.name,
+        library: args.library,
+        style: args.style,
+        command: args.command,
+        date: tlsdoctor::capture::today(),
+    };
+    let text = tlsdoctor::capture::profile_skeleton(&captured, &info);
+    match &args.out {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                return fail(&format!("cannot write {}: {e}", path.display()));
+            }
+            eprintln!(
+                "tlsdoctor: recorded a {}-byte ClientHello from {}; profile written to {}",
+                captured.records.len(),
+                captured.peer,
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    0
+}

@@ -1,0 +1,56 @@
+//! Command-line front end: parse arguments ([`args`]), call the library, render, pick the
+//! exit code ([`commands`]). It uses only the library's public API.
+//! Exit codes: 0 ran (and, for `check`, healthy), 1 findings of severity error, 2 could not run.
+
+mod args;
+mod commands;
+
+use args::{Cli, ColorChoice, Command};
+use clap::Parser;
+use tlsdoctor::report::style::Style;
+
+/// Exit code: the check ran and found problems of severity error.
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code: the command could not run (bad input, unreachable, not TLS).
+pub const EXIT_CANNOT_RUN: i32 = 2;
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_CANNOT_RUN } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let style = match cli.color {
+        ColorChoice::Auto => Style::auto(),
+        ColorChoice::Always => Style { color: true },
+        ColorChoice::Never => Style::plain(),
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    rt.block_on(async move {
+        match cli.command {
+            Command::Check(args) => commands::check(args, style).await,
+            Command::Scan(args) => commands::scan(args, style).await,
+            Command::Explain(args) => commands::explain(args, style),
+            Command::Env(args) => commands::env(args, style).await,
+            Command::Lab(args) => commands::lab(args, style).await,
+            Command::Demo(args) => commands::demo(args.json, args.timeout, style).await,
+            Command::CaptureClient(args) => commands::capture(args).await,
+            Command::Simulate(args) => commands::simulate(args, style).await,
+        }
+    })
+}
+
+/// Print a one-line error and return the "could not run" exit code.
+fn fail(msg: &str) -> i32 {
+    eprintln!("tlsdoctor: error: {msg}");
+    EXIT_CANNOT_RUN
+}

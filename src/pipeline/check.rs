@@ -1,0 +1,72 @@
+//! `check`: resolve, prepare the examination once, examine every address (measure, gather
+//! evidence, diagnose), then write the fix artefacts.
+
+use super::fanout::{self, Address};
+use super::request::{CheckRequest, ClientCertFiles};
+use super::{PipelineError, clients, fixes};
+use crate::doctor::{self, Evidence, Examination};
+use crate::document::CheckDocument;
+use crate::ocsp::QueryPolicy;
+use crate::scan::{FullHandshakes, measure};
+
+/// Diagnose every address of the request's target. Errors are about the request itself (bad
+/// target, unreadable files, unknown client, fixes that cannot be written); an address that
+/// cannot be examined is listed in the document's `errors`.
+pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
+    let (spec, targets) = fanout::resolve(&req.connect).await?;
+    let trust = req.trust.with_target_default(&spec);
+    let loaded = trust.load()?;
+    let client_key = req.client_cert.as_ref().map(load_client_key).transpose()?;
+    let extra_certs = fixes::read_pem_certs(&req.intermediates)?;
+    let clients = clients::for_check(req.client.as_deref()).await?;
+    let examination = Examination {
+        stores: loaded.stores(clients.local.as_ref()),
+        profiles: clients.profiles,
+        local_client: clients.local,
+        client_key,
+        ocsp: if req.ocsp_query {
+            QueryPolicy::Always
+        } else {
+            QueryPolicy::WhenNotStapled
+        },
+    };
+
+    let mut doc = CheckDocument::new(&req.connect.target, req.client.clone());
+    doc.notes = spec.notes.clone();
+    let error = req.error.as_deref();
+    let (diagnoses, errors) = fanout::each_address(&targets, &req.connect, |a| {
+        let examination = &examination;
+        async move {
+            let ev = examine(&a, examination).await?;
+            Ok::<_, String>(doctor::diagnose(ev, error))
+        }
+    })
+    .await;
+    doc.diagnoses = diagnoses;
+    doc.errors = errors;
+    if let Some(dir) = &req.write_fixes {
+        let fetch = req.fetch_intermediate.then_some(req.connect.timeout);
+        fixes::write_all(&mut doc, dir, &extra_certs, trust.cafile.as_deref(), fetch).await?;
+    }
+    Ok(doc)
+}
+
+/// Examine one address: measure the server (scan and full handshakes), then gather the
+/// evidence a diagnosis or a simulation rests on. Errors only when it cannot be reached.
+pub async fn examine(address: &Address, with: &Examination) -> Result<Evidence, String> {
+    let measured = measure(
+        &address.ctx,
+        address.label.clone(),
+        address.resolved.clone(),
+        FullHandshakes::WithScan,
+    )
+    .await;
+    doctor::gather(&address.ctx, measured, with).await
+}
+
+fn load_client_key(
+    files: &ClientCertFiles,
+) -> Result<std::sync::Arc<rustls::sign::CertifiedKey>, PipelineError> {
+    crate::cert::fetch::load_client_key(&files.cert, &files.key)
+        .map_err(PipelineError::ClientCertificate)
+}

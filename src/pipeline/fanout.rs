@@ -1,0 +1,84 @@
+//! Target resolution and the one fan-out over resolved addresses that every operation uses:
+//! a probe context per address, all examined concurrently, results in address order.
+
+use super::PipelineError;
+use super::request::ConnectOptions;
+use crate::document::AddressFailure;
+use crate::probe::{ProbeConfig, Prober};
+use crate::scan::ScanContext;
+use crate::target::{self, ResolvedTarget, TargetSpec};
+use std::future::Future;
+
+/// One address to examine.
+#[derive(Clone)]
+pub struct Address {
+    /// "host:port" as the user named it.
+    pub label: String,
+    /// Every address the name resolved to.
+    pub resolved: Vec<String>,
+    /// Where to connect (with the per-server connection cap) and which name to send.
+    pub ctx: ScanContext,
+}
+
+/// Parse and resolve the target.
+pub(crate) async fn resolve(
+    connect: &ConnectOptions,
+) -> Result<(TargetSpec, Vec<ResolvedTarget>), PipelineError> {
+    let spec = target::parse(&connect.target)?;
+    let resolved = target::resolve(&spec, &connect.resolve_options()).await?;
+    Ok((spec, resolved))
+}
+
+/// One probe context per address to examine, with its label and every address the name
+/// resolved to.
+fn addresses(targets: &[ResolvedTarget], cfg: &ProbeConfig) -> Vec<Address> {
+    let mut out = Vec::new();
+    for t in targets {
+        let resolved: Vec<String> = t.addresses.iter().map(|a| a.to_string()).collect();
+        for addr in &t.probe {
+            out.push(Address {
+                label: t.label(),
+                resolved: resolved.clone(),
+                ctx: ScanContext {
+                    prober: Prober::new(*addr, cfg.clone()),
+                    sni: t.sni.clone(),
+                },
+            });
+        }
+    }
+    out
+}
+
+/// Run `job` on every address at once. Successes and failures come back in address order;
+/// a failure names the address and the job's error.
+pub(crate) async fn each_address<T, E, F, Fut>(
+    targets: &[ResolvedTarget],
+    connect: &ConnectOptions,
+    job: F,
+) -> (Vec<T>, Vec<AddressFailure>)
+where
+    E: std::fmt::Display,
+    F: Fn(Address) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let jobs = addresses(targets, &connect.probe_config())
+        .into_iter()
+        .map(|a| {
+            let (label, addr) = (a.label.clone(), a.ctx.prober.addr());
+            let run = job(a);
+            async move { (label, addr, run.await) }
+        });
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    for (label, addr, res) in futures::future::join_all(jobs).await {
+        match res {
+            Ok(t) => done.push(t),
+            Err(e) => failed.push(AddressFailure {
+                target: label,
+                address: Some(addr.to_string()),
+                error: e.to_string(),
+            }),
+        }
+    }
+    (done, failed)
+}

@@ -1,0 +1,157 @@
+//! What a caller asks for: the target and how to reach it, the trust inputs, the clients, and
+//! what else each operation should do. Plain data; the CLI fills it from its arguments.
+
+use crate::probe::{DEFAULT_MAX_CONNECTIONS, ProbeConfig};
+use crate::target::ResolveOptions;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The target and how to reach it: shared by every operation that connects.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// host, host:port, `[v6]:port`, `https://host[:port]`, `mongodb://…`, `mongodb+srv://…`.
+    pub target: String,
+    /// SNI name to send instead of the host name.
+    pub sni: Option<String>,
+    /// Send no SNI at all (wins over `sni`).
+    pub no_sni: bool,
+    /// DNS server for name, SRV and TXT look-ups.
+    pub dns: Option<SocketAddr>,
+    /// Examine every resolved address, not only the first.
+    pub all_addresses: bool,
+    /// Deadline for each connection (connect, each read, whole probe) and each DNS look-up.
+    pub timeout: Duration,
+    /// Maximum simultaneous connections to one server.
+    pub max_connections: usize,
+}
+
+impl ConnectOptions {
+    /// `target` with the defaults of the command line: SNI from the host name, the system
+    /// resolver, the first address only, 5 s deadlines, 10 connections at a time.
+    pub fn new(target: impl Into<String>) -> Self {
+        ConnectOptions {
+            target: target.into(),
+            sni: None,
+            no_sni: false,
+            dns: None,
+            all_addresses: false,
+            timeout: Duration::from_secs(5),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+
+    pub(crate) fn probe_config(&self) -> ProbeConfig {
+        let mut cfg = ProbeConfig::with_timeout(self.timeout);
+        cfg.max_connections = self.max_connections;
+        cfg
+    }
+
+    pub(crate) fn resolve_options(&self) -> ResolveOptions {
+        ResolveOptions {
+            dns: self.dns,
+            sni: self.sni.clone(),
+            no_sni: self.no_sni,
+            all_addresses: self.all_addresses,
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// What the user's client trusts. Without a CA file: the system store (or, for a local
+/// client, the bundle it is configured with). Mozilla's store is always judged too.
+#[derive(Debug, Clone, Default)]
+pub struct TrustInputs {
+    /// A CA bundle (PEM) the client trusts instead of the system store.
+    pub cafile: Option<PathBuf>,
+}
+
+/// A client certificate to present where the server asks for one.
+#[derive(Debug, Clone)]
+pub struct ClientCertFiles {
+    /// The certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    pub key: PathBuf,
+}
+
+/// `check`: why do clients fail to connect, and what to change.
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    pub connect: ConnectOptions,
+    /// The client that fails: a profile id or alias, or a path to a local interpreter or
+    /// tool (then its real settings on this machine drive the diagnosis). None: every
+    /// current client profile.
+    pub client: Option<String>,
+    /// The error message the user saw; the diagnosis leads with the finding that explains it.
+    pub error: Option<String>,
+    /// With no CA file, a `mongodb://` target's `tlsCAFile` is used.
+    pub trust: TrustInputs,
+    pub client_cert: Option<ClientCertFiles>,
+    /// Ask the certificate's OCSP responder even when a response is stapled.
+    pub ocsp_query: bool,
+    /// Write the artefacts the fixes need into this directory.
+    pub write_fixes: Option<PathBuf>,
+    /// Certificates (PEM) to complete the server's chain with in the written fixes.
+    pub intermediates: Vec<PathBuf>,
+    /// With `write_fixes`: download a missing intermediate from the caIssuers URL in the
+    /// server's certificate.
+    pub fetch_intermediate: bool,
+}
+
+impl CheckRequest {
+    /// A check of `target` with the command line's defaults.
+    pub fn new(target: impl Into<String>) -> Self {
+        CheckRequest {
+            connect: ConnectOptions::new(target),
+            client: None,
+            error: None,
+            trust: TrustInputs::default(),
+            client_cert: None,
+            ocsp_query: false,
+            write_fixes: None,
+            intermediates: Vec::new(),
+            fetch_intermediate: false,
+        }
+    }
+}
+
+/// `scan`: versions, suites, groups, properties and the chain of each address.
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    pub connect: ConnectOptions,
+    /// The chain is judged against Mozilla's store and this (default: the system store).
+    pub trust: TrustInputs,
+    /// Also check the staples and ask the certificate's OCSP responder.
+    pub ocsp_query: bool,
+}
+
+impl ScanRequest {
+    pub fn new(target: impl Into<String>) -> Self {
+        ScanRequest {
+            connect: ConnectOptions::new(target),
+            trust: TrustInputs::default(),
+            ocsp_query: false,
+        }
+    }
+}
+
+/// `simulate`: per client, whether it connects.
+#[derive(Debug, Clone)]
+pub struct SimulateRequest {
+    pub connect: ConnectOptions,
+    /// Profile ids or aliases, or `all`; empty: this machine's clients plus the recorded
+    /// clients still in common use.
+    pub clients: Vec<String>,
+    pub trust: TrustInputs,
+}
+
+impl SimulateRequest {
+    pub fn new(target: impl Into<String>) -> Self {
+        SimulateRequest {
+            connect: ConnectOptions::new(target),
+            clients: Vec::new(),
+            trust: TrustInputs::default(),
+        }
+    }
+}
