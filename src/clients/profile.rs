@@ -21,7 +21,7 @@ pub enum OcspBehaviour {
     /// Ignores stapled responses and never asks a responder.
     Ignore,
     /// Checks a stapled response when present and fails on a bad one; asks the responder
-    /// when none is stapled, failing soft when unreachable (PyMongo with pymongo[ocsp]).
+    /// when none is stapled, failing soft when unreachable (PyMongo with `pymongo[ocsp]`).
     StapleThenResponder,
     /// Requires a valid staple when the certificate demands one (must-staple).
     HonourMustStaple,

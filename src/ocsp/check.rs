@@ -41,7 +41,7 @@ pub struct StapleCheck {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IssuerInfo {
     pub subject: String,
-    /// "sent by the server" or "<store> trust store".
+    /// "sent by the server" or "`<store>` trust store".
     pub source: String,
     #[serde(skip)]
     pub name_der: Vec<u8>,

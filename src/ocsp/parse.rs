@@ -1,6 +1,6 @@
 //! Parse an OCSP response (RFC 6960) completely, keeping the exact signed bytes for
 //! verification. Structures come from the `x509-ocsp` crate (RustCrypto formats); the signed
-//! `tbsResponseData` and the certificates are taken verbatim from the input with [`super::tlv`].
+//! `tbsResponseData` and the certificates are taken verbatim from the input with the `tlv` reader.
 
 use super::tlv;
 use der::Decode;
