@@ -24,3 +24,5 @@ fi
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --all-targets --locked -- --test-threads="${TEST_THREADS:-4}"
+# --all-targets leaves out doc tests: the library example in src/lib.rs must keep compiling.
+cargo test --doc --locked
