@@ -6,9 +6,9 @@
 //! does its own issuer matching (subject/issuer DN, AKI/SKI, and a real signature check),
 //! key-size and hash checks, and usage/constraint checks, following what OpenSSL 3 enforces.
 //!
-//! [`path`] links the sent certificates, [`verdicts`] judges the path per store, [`rules`]
-//! holds one module per family of causes, [`client_texts`] adds what each client prints, and
-//! [`prose`] names certificates and stores in the texts.
+//! `path` links the sent certificates, `verdicts` judges the path per store, `rules`
+//! holds one module per family of causes, `client_texts` adds what each client prints, and
+//! `prose` names certificates and stores in the texts.
 
 mod client_texts;
 mod path;
