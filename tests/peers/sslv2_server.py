@@ -1,4 +1,4 @@
-"""A stand-in SSL 2.0 server for tests/scan_legacy_versions.rs (standard library only).
+"""A stand-in SSL 2.0 server for tests/integration/scan/legacy_versions.rs (standard library only).
 
 Nothing installed here speaks SSL 2.0 any more, so this script plays the first half of an SSL 2.0
 handshake: it reads the client's CLIENT-HELLO, answers with a SERVER-HELLO carrying a real

@@ -1,4 +1,4 @@
-"""Ground truth for tests/scan_legacy_versions.rs: the cipher suites tlslite-ng's own server
+"""Ground truth for tests/integration/scan/legacy_versions.rs: the cipher suites tlslite-ng's own server
 code considers for one protocol version, asked from the installed tlslite-ng itself.
 
 Usage: python tlslite_suites.py CERT.pem VERSION [MAX_VERSION]

@@ -1,9 +1,0 @@
-//! Shared fixtures for integration tests: real TLS servers on 127.0.0.1 and test certificates.
-//! Every process started here is killed when its guard drops.
-#![allow(dead_code)]
-
-pub mod cli;
-pub mod clients;
-pub mod pki;
-pub mod servers;
-pub mod venv;

@@ -1,0 +1,4 @@
+//! Certificate chains and trust stores.
+
+mod chain;
+mod stores;

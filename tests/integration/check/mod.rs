@@ -1,0 +1,7 @@
+//! `tlsdoctor check`: findings with their real client errors, fix artefacts, local
+//! clients, and ports that do not speak TLS.
+
+mod doctor;
+mod fixes;
+mod local_client;
+mod not_tls;

@@ -1,0 +1,104 @@
+//! Bad input and unreachable or non-TLS peers give a one-line error, exit code 2, no panic,
+//! within the timeout.
+
+use crate::common::cli::tlsdoctor;
+use crate::common::servers::{banner_server, free_port};
+use std::time::Duration;
+
+fn assert_clean_failure(args: &[&str], want: &str) {
+    let run = tlsdoctor(args);
+    assert_eq!(
+        run.code, 2,
+        "exit code for {args:?}: {}\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr.contains(want),
+        "stderr for {args:?} should contain {want:?}:\n{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(
+        run.elapsed < Duration::from_secs(10),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
+#[test]
+fn closed_port() {
+    let port = free_port();
+    assert_clean_failure(
+        &["scan", &format!("127.0.0.1:{port}"), "--timeout", "2"],
+        "cannot connect to 127.0.0.1",
+    );
+}
+
+#[test]
+fn unknown_host() {
+    assert_clean_failure(
+        &["scan", "no-such-host.invalid", "--timeout", "2"],
+        "unknown host",
+    );
+}
+
+#[test]
+fn plain_http_port() {
+    let addr = banner_server(
+        b"",
+        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+    );
+    let run = tlsdoctor(&["scan", &addr.to_string(), "--timeout", "2"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("does not speak TLS"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("HTTP/1.1 400 Bad Request"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("plain HTTP"), "{}", run.stderr);
+}
+
+#[test]
+fn smtp_banner_port() {
+    let addr = banner_server(
+        b"220 mail.example.test ESMTP Postfix\r\n",
+        b"500 5.5.2 Error\r\n",
+    );
+    let run = tlsdoctor(&["scan", &addr.to_string(), "--timeout", "2"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("SMTP"), "{}", run.stderr);
+    assert!(run.stderr.contains("STARTTLS"), "{}", run.stderr);
+}
+
+#[test]
+fn malformed_inputs() {
+    assert_clean_failure(&["scan", "127.0.0.1:99999"], "port");
+    assert_clean_failure(&["scan", "mongodb://"], "mongodb");
+    assert_clean_failure(&["scan", "127.0.0.1:443", "--timeout", "0"], "timeout");
+}
+
+#[test]
+fn silent_server_times_out() {
+    // Accepts, reads, never answers: the scan must end on the deadline with a clear message.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let run = tlsdoctor(&["scan", &addr.to_string(), "--timeout", "1"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("no answer before the timeout"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.elapsed < Duration::from_secs(5),
+        "took {:?}",
+        run.elapsed
+    );
+}

@@ -1,0 +1,301 @@
+//! Real peer servers for tests, each on a random free loopback port, killed on drop.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A port on 127.0.0.1 that is free for TCP and UDP now, for a server the test starts next.
+///
+/// The port is released before the server binds it, so it must not be one the kernel could
+/// hand out meanwhile: ports are taken below the ephemeral range (which `bind(0)` and every
+/// outgoing connection of the other tests in this process draw from), never twice in one
+/// process, starting at a point that differs per process so concurrent test runs rarely meet.
+pub fn free_port() -> u16 {
+    static NEXT: Mutex<Option<u16>> = Mutex::new(None);
+    let (low, high) = port_range_below_ephemeral();
+    let span = high - low;
+    let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
+    let start = *next.get_or_insert_with(|| {
+        let seed = std::process::id() as u64
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos() as u64)
+                .unwrap_or(0);
+        low + (seed % span as u64) as u16
+    });
+    for i in 0..span {
+        let port = low + (start - low + i) % span;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && UdpSocket::bind(("127.0.0.1", port)).is_ok()
+        {
+            *next = Some(low + (port - low + 1) % span);
+            return port;
+        }
+    }
+    panic!("no free port on 127.0.0.1 in {low}..{high}");
+}
+
+/// [low, high): up to 10000 ports just below the kernel's ephemeral port range.
+fn port_range_below_ephemeral() -> (u16, u16) {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let high = ephemeral_low.max(2048);
+    (high.saturating_sub(10_000).max(1024), high)
+}
+
+/// A running server process; killed (and reaped) on drop.
+pub struct ServerProcess {
+    pub port: u16,
+    pub name: String,
+    child: Child,
+    log: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+    /// The self-signed certificate the fixture made for this server, if it made one
+    /// (clients can trust it as their CA file).
+    pub cert: Option<PathBuf>,
+}
+
+impl ServerProcess {
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    pub fn target(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// What the server printed so far (stdout and stderr), for assertion messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if self.name == "nginx" {
+            // SIGKILL on the nginx master orphans its workers (they keep running, reparented to
+            // init). SIGTERM makes the master stop its workers and then exit.
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawn `cmd` with output to a log file and wait until `port` accepts TCP connections.
+pub fn spawn_listening(
+    name: &str,
+    mut cmd: Command,
+    port: u16,
+    dir: Option<tempfile::TempDir>,
+) -> ServerProcess {
+    let log = std::env::temp_dir().join(format!("tlsdoctor-test-{name}-{port}.log"));
+    let out = std::fs::File::create(&log).expect("create log");
+    let err = out.try_clone().unwrap();
+    let child = cmd
+        .stdin(Stdio::piped()) // s_server exits on stdin EOF; keep the pipe open
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+    let mut proc = ServerProcess {
+        port,
+        name: name.to_string(),
+        child,
+        log,
+        _dir: dir,
+        cert: None,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(Some(status)) = proc.child.try_wait() {
+            panic!("{name} exited early ({status}): {}", proc.log());
+        }
+        if TcpStream::connect_timeout(&proc.addr(), Duration::from_millis(200)).is_ok() {
+            return proc;
+        }
+        if Instant::now() > deadline {
+            panic!("{name} did not listen on {} in 10s: {}", port, proc.log());
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+/// A self-signed RSA-2048 certificate for `localhost` made with the openssl CLI, in `dir`.
+/// Returns (cert, key).
+pub fn self_signed(dir: &Path, name: &str, key_spec: &str) -> (PathBuf, PathBuf) {
+    self_signed_shifted(dir, name, key_spec, None)
+}
+
+/// As [`self_signed`], made with the clock shifted by `shift` (a faketime offset such as
+/// "-12h"): such a certificate is not a whole number of days from expiry, so the days left
+/// that a scan reports do not depend on how many seconds ago it was made.
+pub fn self_signed_shifted(
+    dir: &Path,
+    name: &str,
+    key_spec: &str,
+    shift: Option<&str>,
+) -> (PathBuf, PathBuf) {
+    let cert = dir.join(format!("{name}.crt"));
+    let key = dir.join(format!("{name}.key"));
+    let mut cmd = match shift {
+        Some(offset) => {
+            let mut c = Command::new("faketime");
+            c.args(["-f", offset, "openssl"]);
+            c
+        }
+        None => Command::new("openssl"),
+    };
+    let status = cmd
+        .args([
+            "req", "-x509", "-newkey", key_spec, "-nodes", "-days", "30", "-subj",
+        ])
+        .arg("/CN=localhost")
+        .args([
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run openssl req");
+    assert!(status.success(), "openssl req failed");
+    (cert, key)
+}
+
+/// `openssl s_server` with the given extra arguments, serving a fresh self-signed RSA certificate.
+pub fn openssl_s_server(extra: &[&str]) -> ServerProcess {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path(), "server", "rsa:2048");
+    let mut p = openssl_s_server_with(extra, &cert, &key, Some(dir));
+    p.cert = Some(cert);
+    p
+}
+
+/// `openssl s_server` with the given certificate and key.
+pub fn openssl_s_server_with(
+    extra: &[&str],
+    cert: &Path,
+    key: &Path,
+    dir: Option<tempfile::TempDir>,
+) -> ServerProcess {
+    let port = free_port();
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_server", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(cert)
+        .arg("-key")
+        .arg(key)
+        .args(["-quiet", "-naccept", "100000"])
+        .args(extra);
+    spawn_listening("openssl-s_server", cmd, port, dir)
+}
+
+/// `gnutls-serv` with a priority string, serving a fresh self-signed RSA certificate.
+pub fn gnutls_serv(priority: &str, extra: &[&str]) -> ServerProcess {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path(), "server", "rsa:2048");
+    gnutls_serv_with(priority, extra, &cert, &key, dir)
+}
+
+/// `gnutls-serv` with a priority string and the given certificate and key (kept in `dir`).
+pub fn gnutls_serv_with(
+    priority: &str,
+    extra: &[&str],
+    cert: &Path,
+    key: &Path,
+    dir: tempfile::TempDir,
+) -> ServerProcess {
+    let port = free_port();
+    let mut cmd = Command::new("gnutls-serv");
+    cmd.arg("--port")
+        .arg(port.to_string())
+        .arg("--x509certfile")
+        .arg(cert)
+        .arg("--x509keyfile")
+        .arg(key)
+        .arg("--priority")
+        .arg(priority)
+        .args(extra);
+    let mut p = spawn_listening("gnutls-serv", cmd, port, Some(dir));
+    p.cert = Some(cert.to_path_buf());
+    p
+}
+
+/// nginx (several workers) with `server_block` placed inside `http {}`; the block must use
+/// `listen 127.0.0.1:{port} ssl;` — `{port}`, `{cert}` and `{key}` are substituted.
+pub fn nginx(http_block: &str) -> ServerProcess {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path(), "server", "rsa:2048");
+    nginx_with(http_block, &cert, &key, dir)
+}
+
+pub fn nginx_with(
+    http_block: &str,
+    cert: &Path,
+    key: &Path,
+    dir: tempfile::TempDir,
+) -> ServerProcess {
+    let port = free_port();
+    let d = dir.path();
+    let body = http_block
+        .replace("{port}", &port.to_string())
+        .replace("{cert}", &cert.display().to_string())
+        .replace("{key}", &key.display().to_string());
+    let conf = format!(
+        "daemon off;\nmaster_process on;\nworker_processes 4;\nerror_log {d}/error.log warn;\npid {d}/nginx.pid;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+         fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n{body}\n}}\n",
+        d = d.display()
+    );
+    let conf_path = d.join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let mut cmd = Command::new("nginx");
+    cmd.arg("-c").arg(&conf_path).arg("-p").arg(d);
+    spawn_listening("nginx", cmd, port, Some(dir))
+}
+
+/// A plain TCP server that writes `banner` on connect and then reads (and ignores) input,
+/// like an SMTP or HTTP server on a port a user thinks speaks TLS. Thread-based; lives until
+/// the process ends, which is fine for tests.
+pub fn banner_server(banner: &'static [u8], reply: &'static [u8]) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let _ = s.write_all(banner);
+                let mut buf = [0u8; 4096];
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                if let Ok(n) = s.read(&mut buf) {
+                    if n > 0 {
+                        let _ = s.write_all(reply);
+                    }
+                }
+            });
+        }
+    });
+    addr
+}

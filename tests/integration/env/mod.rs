@@ -1,0 +1,4 @@
+//! `tlsdoctor env`: what this machine's TLS clients are, checked against the real clients.
+
+mod real_client;
+mod report;

@@ -1,0 +1,23 @@
+//! tlsdoctor's integration tests: one test binary, one module per capability, with the shared
+//! fixtures (real servers and clients on 127.0.0.1, test PKIs, Python venvs) in `common`.
+//! One binary links once instead of once per file; `cargo test --test integration scan::`
+//! runs one capability, `... golden` the golden comparison.
+//!
+//! Data the tests read lives beside this directory: tests/data (stored vectors and error
+//! texts), tests/peers (peer programs), tests/golden (the recorded outputs).
+
+mod common;
+
+mod capture;
+mod cert;
+mod check;
+mod cli;
+mod env;
+mod explain;
+mod golden;
+mod lab;
+mod ocsp;
+mod scan;
+mod simulate;
+mod target;
+mod wire;

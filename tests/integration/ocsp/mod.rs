@@ -1,0 +1,5 @@
+//! OCSP: stapled responses, responder queries, and the real PyMongo's verdicts.
+
+mod pymongo;
+mod responder;
+mod staple;
