@@ -71,3 +71,6 @@ pub mod scan;
 pub mod simulate;
 pub mod target;
 pub mod wire;
+
+#[cfg(test)]
+mod layering;
