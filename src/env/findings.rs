@@ -1,6 +1,6 @@
 //! Turning the evidence in an `EnvReport` into findings with stable ids.
 
-use super::probes::variable_defs;
+use super::trust::variable_defs;
 use super::version::{LibVersion, parse_banner, parse_numbers, protocol_rank};
 use super::*;
 use crate::finding::catalogue::finding;
@@ -408,6 +408,7 @@ fn libraries(r: &EnvReport, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn python(version: &str, banner: &str, platform: &str, exe: &str, cafile: &str) -> PythonInfo {
         PythonInfo {
@@ -459,7 +460,7 @@ mod tests {
             "/Library/Frameworks/Python.framework/Versions/3.12/bin/python3",
             "/nonexistent/cert.pem",
         );
-        mac.macos_cert_installer = super::super::probes::macos_installer_state(&mac);
+        mac.macos_cert_installer = super::super::programs::python::macos_installer_state(&mac);
         assert_eq!(mac.macos_cert_installer, "not run");
         let mut linux = python(
             "3.12.1",
@@ -468,7 +469,7 @@ mod tests {
             "/usr/bin/python3",
             "/nonexistent",
         );
-        linux.macos_cert_installer = super::super::probes::macos_installer_state(&linux);
+        linux.macos_cert_installer = super::super::programs::python::macos_installer_state(&linux);
         assert!(linux.macos_cert_installer.starts_with("not applicable"));
         let r = report(vec![
             python(

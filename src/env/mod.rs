@@ -9,17 +9,26 @@ pub mod bundle;
 pub mod conf;
 pub mod exec;
 mod findings;
-mod probes;
+mod libraries;
+mod paths;
+mod programs;
 pub mod stack;
+mod trust;
 pub mod version;
 
 pub use bundle::BundleInfo;
 pub use conf::{ConfEffect, ConfSetting, OpensslConfReport};
+pub use libraries::TlsLibrary;
+pub use programs::Tool;
+pub use programs::java::JavaInfo;
+pub use programs::node::NodeInfo;
+pub use programs::python::{CertifiInfo, PythonContext, PythonInfo, VerifyPaths};
 pub use stack::ClientStack;
+pub use trust::{EnvVarCheck, LocalTrustStore};
 
 use crate::finding::Finding;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -54,168 +63,6 @@ impl EnvOptions {
     }
 }
 
-/// A TLS shared library the dynamic loader knows (`ldconfig -p`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TlsLibrary {
-    /// `OpenSSL libssl`, `OpenSSL libcrypto`, `GnuTLS`.
-    pub family: String,
-    /// Every name the loader lists for this file (`libssl.so.3`, `libssl.so`).
-    pub names: Vec<String>,
-    pub path: PathBuf,
-    pub version: Option<String>,
-    /// How the version was learned (`version string in the library`, `soname`).
-    pub version_source: String,
-    pub max_tls: Option<String>,
-}
-
-/// A command-line tool (the `openssl` CLI, curl).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Tool {
-    pub name: String,
-    pub path: PathBuf,
-    /// The tool's own version line.
-    pub version: Option<String>,
-    /// The TLS library it uses and that library's version, e.g. `OpenSSL` / `3.0.19`.
-    pub tls_library: Option<String>,
-    pub tls_library_version: Option<String>,
-    pub max_tls: Option<String>,
-    /// OpenSSL's OPENSSLDIR, where the default openssl.cnf and cert.pem live.
-    pub openssl_dir: Option<PathBuf>,
-    /// Security level compiled in as the default (`-DOPENSSL_TLS_SECURITY_LEVEL=N`).
-    pub default_security_level: Option<u8>,
-    /// CA bundle compiled into curl, when `curl-config --ca` says.
-    pub ca_bundle: Option<PathBuf>,
-    /// Why the tool could not be asked, when it is present but failed or timed out.
-    pub error: Option<String>,
-}
-
-impl Tool {
-    /// A tool found at `path`, not asked anything yet.
-    pub fn new(name: &str, path: &std::path::Path) -> Tool {
-        Tool {
-            name: name.into(),
-            path: path.to_path_buf(),
-            version: None,
-            tls_library: None,
-            tls_library_version: None,
-            max_tls: None,
-            openssl_dir: None,
-            default_security_level: None,
-            ca_bundle: None,
-            error: None,
-        }
-    }
-}
-
-/// Python's `ssl.get_default_verify_paths()`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct VerifyPaths {
-    pub cafile: Option<String>,
-    pub capath: Option<String>,
-    pub openssl_cafile_env: Option<String>,
-    pub openssl_cafile: Option<String>,
-    pub openssl_capath_env: Option<String>,
-    pub openssl_capath: Option<String>,
-}
-
-/// Python's `ssl.create_default_context()` as the interpreter itself reports it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PythonContext {
-    /// Protocol names; `library minimum`/`library maximum` when Python leaves it to OpenSSL.
-    pub minimum_version: Option<String>,
-    pub maximum_version: Option<String>,
-    pub security_level: Option<u8>,
-    pub options: u64,
-    /// `OP_LEGACY_SERVER_CONNECT` is set in the context options.
-    pub unsafe_legacy_server_connect: bool,
-    /// CA certificates the context loaded from its cafile.
-    pub ca_certs_loaded: Option<u64>,
-}
-
-/// certifi in one interpreter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CertifiInfo {
-    pub version: Option<String>,
-    pub bundle: BundleInfo,
-    /// Days since the release date encoded in certifi's version (YYYY.MM.DD).
-    pub release_age_days: Option<i64>,
-}
-
-/// One Python interpreter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PythonInfo {
-    /// The path it was found at (a PATH entry, a pyenv version, a `--python` argument).
-    pub path: PathBuf,
-    /// `--python`, `PATH`, `pyenv`, `conda`, `VIRTUAL_ENV`, `framework`.
-    pub found_via: String,
-    pub executable: Option<String>,
-    pub version: Option<String>,
-    pub prefix: Option<String>,
-    pub is_venv: bool,
-    pub platform: Option<String>,
-    /// `ssl.OPENSSL_VERSION`.
-    pub openssl_version: Option<String>,
-    pub max_tls: Option<String>,
-    /// `ssl.HAS_TLSv1_3` and friends: what the linked library can speak at all.
-    pub protocols: BTreeMap<String, bool>,
-    pub verify_paths: Option<VerifyPaths>,
-    pub default_context: Option<PythonContext>,
-    pub certifi: Option<CertifiInfo>,
-    /// macOS python.org "Install Certificates.command": `not applicable (...)`, `ran`, `not run`.
-    pub macos_cert_installer: String,
-    /// Why the interpreter could not be asked (timeout, no ssl module, bad output).
-    pub error: Option<String>,
-}
-
-/// Node.js.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NodeInfo {
-    pub path: PathBuf,
-    pub version: Option<String>,
-    /// `process.versions.openssl`.
-    pub openssl_version: Option<String>,
-    /// `tls.DEFAULT_MIN_VERSION` / `tls.DEFAULT_MAX_VERSION`.
-    pub default_min_version: Option<String>,
-    pub default_max_version: Option<String>,
-    /// Certificates in Node's compiled-in root store (`tls.rootCertificates.length`).
-    pub root_certificates: Option<u64>,
-    pub error: Option<String>,
-}
-
-/// Java.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct JavaInfo {
-    pub path: PathBuf,
-    pub version: Option<String>,
-    pub java_home: Option<PathBuf>,
-    /// `$JAVA_HOME/lib/security/cacerts` (a keystore; not parsed here).
-    pub trust_store: Option<PathBuf>,
-    pub trust_store_exists: bool,
-    /// Protocols named in `jdk.tls.disabledAlgorithms` of `conf/security/java.security`.
-    pub disabled_protocols: Vec<String>,
-    pub error: Option<String>,
-}
-
-/// A trust store found on the machine.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TrustStore {
-    /// `system bundle`, `system directory`, `OPENSSLDIR bundle`, `OPENSSLDIR directory`.
-    pub role: String,
-    pub info: BundleInfo,
-}
-
-/// One trust-store environment variable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EnvVarCheck {
-    pub name: String,
-    /// Unset variables are listed too (value `None`), so the report shows they were checked.
-    pub value: Option<String>,
-    /// Who reads it and what it does.
-    pub effect: String,
-    /// Contents, when set.
-    pub bundle: Option<BundleInfo>,
-}
-
 /// Everything `tlsdoctor env` knows about this machine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EnvReport {
@@ -226,7 +73,7 @@ pub struct EnvReport {
     pub node: Option<NodeInfo>,
     pub curl: Option<Tool>,
     pub java: Option<JavaInfo>,
-    pub trust_stores: Vec<TrustStore>,
+    pub trust_stores: Vec<LocalTrustStore>,
     pub variables: Vec<EnvVarCheck>,
     pub openssl_conf: OpensslConfReport,
     pub findings: Vec<Finding>,
@@ -241,12 +88,12 @@ pub async fn inspect(opts: &EnvOptions) -> EnvReport {
     let env = opts.env_map();
     let t = opts.timeout;
     let (openssl_cli, libraries, pythons, node, curl, java) = tokio::join!(
-        probes::openssl_cli(&env, t),
-        probes::libraries(&env, t),
-        probes::pythons(&opts.pythons, &env, t),
-        probes::node(&env, t),
-        probes::curl(&env, t),
-        probes::java(&env, t),
+        programs::openssl::find(&env, t),
+        libraries::find_all(&env, t),
+        programs::python::find_all(&opts.pythons, &env, t),
+        programs::node::find(&env, t),
+        programs::curl::find(&env, t),
+        programs::java::find(&env, t),
     );
     let mut missing_tools = Vec::new();
     for (name, present) in [
@@ -265,8 +112,8 @@ pub async fn inspect(opts: &EnvOptions) -> EnvReport {
     let dir2 = openssl_dir.clone();
     let (trust_stores, variables) = tokio::task::spawn_blocking(move || {
         (
-            probes::trust_stores(dir2.as_deref()),
-            probes::variables(&env2),
+            trust::local_trust_stores(dir2.as_deref()),
+            trust::variables(&env2),
         )
     })
     .await
@@ -326,10 +173,10 @@ pub async fn local_client(name_or_path: &str, opts: &EnvOptions) -> Option<Clien
     let path = exec::which(name_or_path, &env)?;
     let base = path.file_name()?.to_str()?.to_string();
     let t = opts.timeout;
-    if probes::is_python_name(&base) {
+    if programs::python::is_python_name(&base) {
         let (info, cli) = tokio::join!(
-            probes::python(&path, "argument", &env, t),
-            probes::openssl_cli(&env, t)
+            programs::python::inspect(&path, "argument", &env, t),
+            programs::openssl::find(&env, t)
         );
         let default_sec = cli
             .filter(|c| same_build(c, info.openssl_version.as_deref()))
@@ -338,24 +185,26 @@ pub async fn local_client(name_or_path: &str, opts: &EnvOptions) -> Option<Clien
     }
     match base.as_str() {
         "openssl" => {
-            let tool = probes::openssl_at(&path, &env, t).await;
+            let tool = programs::openssl::inspect(&path, &env, t).await;
             let conf = conf::analyze(tool.openssl_dir.as_deref(), &env);
             Some(stack::from_openssl_tool(&tool, "openssl", &conf, &env))
         }
         "curl" => {
             let (tool, cli) = tokio::join!(
-                probes::curl_at(&path, &env, t),
-                probes::openssl_cli(&env, t)
+                programs::curl::inspect(&path, &env, t),
+                programs::openssl::find(&env, t)
             );
             let tool = with_cli_defaults(&tool, cli.as_ref());
             let conf = conf::analyze(tool.openssl_dir.as_deref(), &env);
             Some(stack::from_openssl_tool(&tool, "curl", &conf, &env))
         }
         "node" | "nodejs" => Some(stack::from_node(
-            &probes::node_at(&path, &env, t).await,
+            &programs::node::inspect(&path, &env, t).await,
             &env,
         )),
-        "java" => Some(stack::from_java(&probes::java_at(&path, &env, t).await)),
+        "java" => Some(stack::from_java(
+            &programs::java::inspect(&path, &env, t).await,
+        )),
         _ => None,
     }
 }

@@ -1,5 +1,6 @@
 # tlsdoctor env: describe this interpreter's TLS stack as one JSON object on stdout.
-# Must run unchanged on Python 2.7 and every Python 3; it only reads, never connects.
+# Run with `python -c`. Must run unchanged on Python 2.7 and every Python 3; it only reads,
+# never connects.
 from __future__ import print_function
 import json
 import sys
