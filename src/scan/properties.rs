@@ -55,9 +55,10 @@ pub enum NoSniBehaviour {
     Answers,
 }
 
-/// The client-certificate request a server makes, if any.
+/// Whether the server asks for a client certificate and insists on one, as measured (the
+/// wire-level request one full handshake saw is `cert::ClientCertRequest`).
 #[derive(Debug, Clone, Serialize)]
-pub struct ClientCertRequest {
+pub struct ClientCertDemand {
     pub requested: bool,
     /// Whether the server insists: measured by answering its request with an empty
     /// Certificate message (TLS ≤1.2). None when not requested or not measurable.
@@ -96,7 +97,7 @@ pub struct HandshakeProperties {
     pub alpn_evidence: String,
     pub ocsp_stapling: Property,
     pub without_sni: Option<NoSniBehaviour>,
-    pub client_certificate: ClientCertRequest,
+    pub client_certificate: ClientCertDemand,
     pub certificates: Vec<KeyTypeCertificate>,
 }
 
@@ -199,7 +200,7 @@ pub async fn probe(
         without_sni,
         client_certificate: match base {
             Some(f) => match &f.certificate_request {
-                Some(cr) => ClientCertRequest {
+                Some(cr) => ClientCertDemand {
                     requested: true,
                     required: None,
                     alert_without_certificate: None,
@@ -209,7 +210,7 @@ pub async fn probe(
                         cr.ca_names.len()
                     ),
                 },
-                None => ClientCertRequest {
+                None => ClientCertDemand {
                     requested: false,
                     required: None,
                     alert_without_certificate: None,
@@ -217,7 +218,7 @@ pub async fn probe(
                     evidence: "no CertificateRequest in the server's flight".into(),
                 },
             },
-            None => ClientCertRequest {
+            None => ClientCertDemand {
                 requested: false,
                 required: None,
                 alert_without_certificate: None,
