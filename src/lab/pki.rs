@@ -17,6 +17,7 @@ use ring::rand::SecureRandom;
 use rsa::RsaPrivateKey;
 use rsa::pkcs1::EncodeRsaPublicKey;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
 use super::ocsp::{self, CertStatus};
@@ -42,26 +43,111 @@ pub(crate) struct RsaIdentity {
 pub(crate) struct Pki {
     pub root_pem: String,
     pub root_der: CertificateDer<'static>,
-    pub healthy: Identity,
-    pub expired: Identity,
-    pub not_yet_valid: Identity,
-    pub wrong_host: Identity,
-    pub self_signed: Identity,
-    pub untrusted_root: Identity,
-    pub missing_intermediate: Identity,
-    pub sha1_chain: Identity,
-    pub must_staple: Identity,
+    healthy: Identity,
+    expired: Identity,
+    not_yet_valid: Identity,
+    wrong_host: Identity,
+    self_signed: Identity,
+    untrusted_root: Identity,
+    missing_intermediate: Identity,
+    sha1_chain: Identity,
+    must_staple: Identity,
     /// The leaf served by the three OCSP endpoints, with the staple each one sends.
-    pub ocsp_leaf: Identity,
-    pub ocsp_bad: Vec<u8>,
-    pub ocsp_expired: Vec<u8>,
-    pub ocsp_revoked: Vec<u8>,
-    pub rsa2048: RsaIdentity,
-    pub rsa1024: RsaIdentity,
+    ocsp_leaf: Identity,
+    ocsp_bad: Vec<u8>,
+    ocsp_expired: Vec<u8>,
+    ocsp_revoked: Vec<u8>,
+    rsa2048: RsaIdentity,
+    rsa1024: RsaIdentity,
     /// A client certificate (issued by the root) and its key, both PEM, for the
     /// client-certificate endpoints.
     pub client_chain_pem: String,
     pub client_key_pem: String,
+}
+
+/// The server certificates the PKI makes, as `data/lab/endpoints.toml` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum CertName {
+    /// Valid for localhost/127.0.0.1, from the trusted intermediate.
+    Healthy,
+    Expired,
+    NotYetValid,
+    /// For wrong.lab.test.
+    WrongHost,
+    SelfSigned,
+    /// A complete chain up to a private root nobody trusts.
+    UntrustedRoot,
+    /// The leaf alone, without its intermediate.
+    MissingIntermediate,
+    /// Leaf signed with SHA-1 by an RSA intermediate.
+    Sha1Chain,
+    /// Leaf with the TLS feature (must-staple) extension.
+    MustStaple,
+    /// The leaf the stapled OCSP responses are about.
+    OcspLeaf,
+    /// RSA-2048 leaf, for the legacy server.
+    #[serde(rename = "rsa-2048")]
+    Rsa2048,
+    /// RSA-1024 leaf, for the legacy server.
+    #[serde(rename = "rsa-1024")]
+    Rsa1024,
+}
+
+impl CertName {
+    /// RSA certificates are for the legacy server; the others have ECDSA keys, for rustls.
+    pub fn is_rsa(self) -> bool {
+        matches!(self, CertName::Rsa2048 | CertName::Rsa1024)
+    }
+}
+
+/// The OCSP responses the PKI makes for the OCSP leaf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Staple {
+    /// "good", but signed by a key that is not the issuer's.
+    WrongSigner,
+    /// "good", properly signed, nextUpdate three days ago.
+    Expired,
+    /// "revoked", properly signed and fresh.
+    Revoked,
+}
+
+impl Pki {
+    /// The ECDSA certificate and key named; `None` for the RSA ones.
+    pub fn ecdsa(&self, name: CertName) -> Option<&Identity> {
+        Some(match name {
+            CertName::Healthy => &self.healthy,
+            CertName::Expired => &self.expired,
+            CertName::NotYetValid => &self.not_yet_valid,
+            CertName::WrongHost => &self.wrong_host,
+            CertName::SelfSigned => &self.self_signed,
+            CertName::UntrustedRoot => &self.untrusted_root,
+            CertName::MissingIntermediate => &self.missing_intermediate,
+            CertName::Sha1Chain => &self.sha1_chain,
+            CertName::MustStaple => &self.must_staple,
+            CertName::OcspLeaf => &self.ocsp_leaf,
+            CertName::Rsa2048 | CertName::Rsa1024 => return None,
+        })
+    }
+
+    /// The RSA certificate and key named; `None` for the ECDSA ones.
+    pub fn rsa(&self, name: CertName) -> Option<&RsaIdentity> {
+        match name {
+            CertName::Rsa2048 => Some(&self.rsa2048),
+            CertName::Rsa1024 => Some(&self.rsa1024),
+            _ => None,
+        }
+    }
+
+    /// The DER OCSP response named.
+    pub fn staple(&self, which: Staple) -> &[u8] {
+        match which {
+            Staple::WrongSigner => &self.ocsp_bad,
+            Staple::Expired => &self.ocsp_expired,
+            Staple::Revoked => &self.ocsp_revoked,
+        }
+    }
 }
 
 /// Any failure while making the PKI; the text says which step.

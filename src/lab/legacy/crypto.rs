@@ -6,7 +6,6 @@ use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit, generic_array::GenericArr
 use ring::hmac;
 
 pub(crate) const TLS10: u16 = 0x0301;
-#[cfg(test)]
 pub(crate) const TLS11: u16 = 0x0302;
 pub(crate) const TLS12: u16 = 0x0303;
 

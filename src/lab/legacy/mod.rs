@@ -19,9 +19,7 @@ use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-#[cfg(test)]
-use self::crypto::TLS11;
-use self::crypto::{CipherState, RecordMac, TLS10, TLS12};
+use self::crypto::{CipherState, RecordMac, TLS10, TLS11, TLS12};
 use super::pki::{HashAlg, sign_pkcs1};
 
 /// Key exchange of a cipher suite.
@@ -35,36 +33,52 @@ pub(crate) enum Kx {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Suite {
     pub id: u16,
+    /// IANA name, as `data/lab/endpoints.toml` writes it.
+    pub name: &'static str,
     pub kx: Kx,
     mac: RecordMac,
     /// SHA-256 MAC suites exist only in TLS 1.2.
     tls12_only: bool,
 }
 
-pub(crate) const RSA_AES128_SHA: Suite = Suite {
-    id: 0x002f,
-    kx: Kx::Rsa,
-    mac: RecordMac::Sha1,
-    tls12_only: false,
-};
-pub(crate) const RSA_AES128_SHA256: Suite = Suite {
-    id: 0x003c,
-    kx: Kx::Rsa,
-    mac: RecordMac::Sha256,
-    tls12_only: true,
-};
-pub(crate) const DHE_RSA_AES128_SHA: Suite = Suite {
-    id: 0x0033,
-    kx: Kx::DheRsa,
-    mac: RecordMac::Sha1,
-    tls12_only: false,
-};
-pub(crate) const DHE_RSA_AES128_SHA256: Suite = Suite {
-    id: 0x0067,
-    kx: Kx::DheRsa,
-    mac: RecordMac::Sha256,
-    tls12_only: true,
-};
+impl Suite {
+    /// The suite with this IANA name, if the legacy server can complete it.
+    pub fn by_name(name: &str) -> Option<Suite> {
+        SUITES.iter().find(|s| s.name == name).copied()
+    }
+}
+
+/// Every suite the legacy server can complete.
+pub(crate) const SUITES: [Suite; 4] = [
+    Suite {
+        id: 0x002f,
+        name: "TLS_RSA_WITH_AES_128_CBC_SHA",
+        kx: Kx::Rsa,
+        mac: RecordMac::Sha1,
+        tls12_only: false,
+    },
+    Suite {
+        id: 0x003c,
+        name: "TLS_RSA_WITH_AES_128_CBC_SHA256",
+        kx: Kx::Rsa,
+        mac: RecordMac::Sha256,
+        tls12_only: true,
+    },
+    Suite {
+        id: 0x0033,
+        name: "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
+        kx: Kx::DheRsa,
+        mac: RecordMac::Sha1,
+        tls12_only: false,
+    },
+    Suite {
+        id: 0x0067,
+        name: "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256",
+        kx: Kx::DheRsa,
+        mac: RecordMac::Sha256,
+        tls12_only: true,
+    },
+];
 
 /// A finite-field DH group (generator and prime).
 #[derive(Clone, Debug)]
@@ -758,9 +772,9 @@ impl Conn {
     }
 }
 
-/// Versions the lab's legacy endpoints use.
-pub(crate) const VERSION_TLS10: u16 = TLS10;
-pub(crate) const VERSION_TLS12: u16 = TLS12;
+/// Protocol versions the legacy server speaks, by the names the lab catalogue uses.
+pub(crate) const VERSIONS: [(&str, u16); 3] =
+    [("TLSv1.0", TLS10), ("TLSv1.1", TLS11), ("TLSv1.2", TLS12)];
 
 #[cfg(test)]
 mod tests {

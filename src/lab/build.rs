@@ -1,0 +1,110 @@
+//! Turns a catalogue entry's [`ServerPlan`] into a running configuration: a rustls
+//! `ServerConfig`, a legacy-server configuration or plain HTTP, with the certificate the entry
+//! names from the freshly generated PKI.
+
+use std::sync::Arc;
+
+use rustls::ServerConfig;
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use tokio_rustls::TlsAcceptor;
+
+use super::LabError;
+use super::catalogue::{EndpointSpec, LegacyPlan, RustlsPlan, ServerPlan, Starttls};
+use super::legacy::{ClientAuth, LegacyConfig};
+use super::pki::Pki;
+use super::serve::{self, Server};
+
+pub(crate) struct Builder<'a> {
+    pub pki: &'a Pki,
+    pub provider: Arc<CryptoProvider>,
+}
+
+impl Builder<'_> {
+    /// The server for one endpoint.
+    pub fn server(&self, spec: &EndpointSpec) -> Result<Server, LabError> {
+        let err = |reason: String| LabError::Endpoint {
+            name: spec.name.clone(),
+            reason,
+        };
+        match &spec.server {
+            ServerPlan::Rustls(plan) => self.rustls(plan).map_err(err),
+            ServerPlan::Legacy(plan) => self.legacy(&spec.name, plan).map_err(err),
+            ServerPlan::PlainHttp => Ok(Server::PlainHttp),
+        }
+    }
+
+    fn rustls(&self, plan: &RustlsPlan) -> Result<Server, String> {
+        let id = self
+            .pki
+            .ecdsa(plan.certificate)
+            .ok_or_else(|| format!("no ECDSA certificate {:?}", plan.certificate))?;
+        let mut key = CertifiedKey::from_der(id.chain.clone(), id.key_der(), &self.provider)
+            .map_err(|e| e.to_string())?;
+        if let Some(staple) = plan.ocsp_staple {
+            key.ocsp = Some(self.pki.staple(staple).to_vec());
+        }
+        let key = Arc::new(key);
+        let resolver: Arc<dyn ResolvesServerCert> = if plan.requires_sni {
+            Arc::new(SniOnly(key))
+        } else {
+            Arc::new(SingleCertAndKey::from(key))
+        };
+        let versions = ServerConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&plan.versions)
+            .map_err(|e| e.to_string())?;
+        let config = if plan.client_auth {
+            let mut roots = rustls::RootCertStore::empty();
+            roots
+                .add(self.pki.root_der.clone())
+                .map_err(|e| e.to_string())?;
+            let verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), self.provider.clone())
+                    .build()
+                    .map_err(|e| e.to_string())?;
+            versions
+                .with_client_cert_verifier(verifier)
+                .with_cert_resolver(resolver)
+        } else {
+            versions.with_no_client_auth().with_cert_resolver(resolver)
+        };
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        Ok(match plan.starttls {
+            None => Server::Tls(acceptor),
+            Some(Starttls::Smtp) => Server::Smtp(acceptor),
+        })
+    }
+
+    fn legacy(&self, name: &str, plan: &LegacyPlan) -> Result<Server, String> {
+        let id = self
+            .pki
+            .rsa(plan.certificate)
+            .ok_or_else(|| format!("no RSA certificate {:?}", plan.certificate))?;
+        let client_auth = if plan.client_auth {
+            Some(ClientAuth::new(self.pki.root_der.clone())?)
+        } else {
+            None
+        };
+        Ok(Server::Legacy(Arc::new(LegacyConfig {
+            versions: plan.versions.clone(),
+            suites: plan.suites.clone(),
+            secure_renegotiation: plan.secure_renegotiation,
+            chain: id.chain.clone(),
+            key: id.key.clone(),
+            dh: plan.dh.clone(),
+            response: serve::http_response(name),
+            client_auth,
+        })))
+    }
+}
+
+/// Serves its certificate only to clients that name a server (SNI).
+#[derive(Debug)]
+struct SniOnly(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for SniOnly {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        hello.server_name().map(|_| self.0.clone())
+    }
+}
