@@ -88,7 +88,9 @@ impl Captured {
     }
 
     pub fn offers_renegotiation_info(&self) -> bool {
-        self.hello.cipher_suites.contains(&0x00ff)
+        self.hello
+            .cipher_suites
+            .contains(&crate::wire::suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
             || self
                 .hello
                 .extensions
@@ -327,7 +329,11 @@ mod tests {
 
     #[test]
     fn complete_len_waits_for_whole_message() {
-        let hello = ClientHello::for_probe(ProtocolVersion::Tls13, Some("a.example"), &[0x1301]);
+        let hello = ClientHello::for_probe(
+            ProtocolVersion::Tls13,
+            Some("a.example"),
+            &[crate::wire::suites::CipherSuiteId(0x1301)],
+        );
         let rec = hello.encode_records(0x0301);
         for cut in 0..rec.len() {
             assert_eq!(complete_len(&rec[..cut]).unwrap(), None, "cut at {cut}");
@@ -356,7 +362,11 @@ mod tests {
 
     #[test]
     fn skeleton_is_a_loadable_profile() {
-        let hello = ClientHello::for_probe(ProtocolVersion::Tls13, Some("a.example"), &[0x1301]);
+        let hello = ClientHello::for_probe(
+            ProtocolVersion::Tls13,
+            Some("a.example"),
+            &[crate::wire::suites::CipherSuiteId(0x1301)],
+        );
         let c = Captured {
             peer: "127.0.0.1:5555".parse().unwrap(),
             records: hello.encode_records(0x0301),

@@ -8,7 +8,7 @@
 use super::ScanContext;
 use super::strength::{self, Strength};
 use crate::probe::ProbeOutcome;
-use crate::wire::suites::{self, CipherSuite};
+use crate::wire::suites::{self, CipherSuite, CipherSuiteId};
 use crate::wire::{ClientHello, Codec, ProtocolVersion, Sslv2ClientHello};
 use serde::Serialize;
 
@@ -87,20 +87,23 @@ pub async fn enumerate(ctx: &ScanContext, versions: &[ProtocolVersion]) -> Vec<V
 }
 
 /// Candidates for `v`: TLS 1.3 suites for TLS 1.3, else every registry suite allowed in `v`.
-pub fn candidates(v: ProtocolVersion) -> Vec<u16> {
+pub fn candidates(v: ProtocolVersion) -> Vec<CipherSuiteId> {
     candidates_where(v, |_| true)
 }
 
 /// The candidates for `v` that satisfy `keep` (e.g. only ECDHE key exchange).
-pub fn candidates_where(v: ProtocolVersion, keep: impl Fn(&CipherSuite) -> bool) -> Vec<u16> {
+pub fn candidates_where(
+    v: ProtocolVersion,
+    keep: impl Fn(&CipherSuite) -> bool,
+) -> Vec<CipherSuiteId> {
     match v {
         ProtocolVersion::Tls13 => suites::tls13_suites()
             .filter(|s| keep(s))
-            .map(|s| s.id as u16)
+            .map(|s| CipherSuiteId(s.id as u16))
             .collect(),
         _ => suites::tls_suites()
             .filter(|s| offered_in(s, v) && keep(s))
-            .map(|s| s.id as u16)
+            .map(|s| CipherSuiteId(s.id as u16))
             .collect(),
     }
 }
@@ -134,7 +137,7 @@ async fn enumerate_version(ctx: &ScanContext, v: ProtocolVersion) -> VersionSuit
         .chunks(chunk)
         .map(|c| eliminate(ctx, v, c.to_vec()))
         .collect::<Vec<_>>();
-    let mut accepted: Vec<u16> = futures::future::join_all(jobs)
+    let mut accepted: Vec<CipherSuiteId> = futures::future::join_all(jobs)
         .await
         .into_iter()
         .flatten()
@@ -160,13 +163,17 @@ async fn enumerate_version(ctx: &ScanContext, v: ProtocolVersion) -> VersionSuit
         server_preference,
         suites: accepted
             .iter()
-            .map(|&id| AcceptedSuite::from_registry(id as u32))
+            .map(|&id| AcceptedSuite::from_registry(u32::from(id.0)))
             .collect(),
     }
 }
 
 /// The suite the server picks from `offer` in version `v`, if it accepts any.
-pub async fn pick(ctx: &ScanContext, v: ProtocolVersion, offer: &[u16]) -> Option<u16> {
+pub async fn pick(
+    ctx: &ScanContext,
+    v: ProtocolVersion,
+    offer: &[CipherSuiteId],
+) -> Option<CipherSuiteId> {
     let mut ids = offer.to_vec();
     if v != ProtocolVersion::Tls13 {
         ids.push(suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
@@ -184,7 +191,11 @@ pub async fn pick(ctx: &ScanContext, v: ProtocolVersion, offer: &[u16]) -> Optio
 }
 
 /// Offer, take the pick away, offer again, until the server refuses.
-async fn eliminate(ctx: &ScanContext, v: ProtocolVersion, mut offer: Vec<u16>) -> Vec<u16> {
+async fn eliminate(
+    ctx: &ScanContext,
+    v: ProtocolVersion,
+    mut offer: Vec<CipherSuiteId>,
+) -> Vec<CipherSuiteId> {
     let mut found = Vec::new();
     while !offer.is_empty() {
         match pick(ctx, v, &offer).await {
@@ -199,7 +210,11 @@ async fn eliminate(ctx: &ScanContext, v: ProtocolVersion, mut offer: Vec<u16>) -
 }
 
 /// The server's own order over `accepted`: repeated picks, most preferred first.
-async fn server_order(ctx: &ScanContext, v: ProtocolVersion, mut rest: Vec<u16>) -> Vec<u16> {
+async fn server_order(
+    ctx: &ScanContext,
+    v: ProtocolVersion,
+    mut rest: Vec<CipherSuiteId>,
+) -> Vec<CipherSuiteId> {
     let mut order = Vec::with_capacity(rest.len());
     while rest.len() > 1 {
         match pick(ctx, v, &rest).await {
@@ -250,7 +265,7 @@ mod tests {
         assert!(!offered("ECDHE-PSK-AES128-CBC-SHA", Ssl3));
         assert!(offered("ECDHE-PSK-AES128-CBC-SHA", Tls10));
         assert!(!offered("EXP-RC4-MD5", Tls11));
-        assert!(candidates(Ssl3).contains(&0xc013));
-        assert!(!candidates(Ssl2).contains(&0xc013));
+        assert!(candidates(Ssl3).contains(&CipherSuiteId(0xc013)));
+        assert!(!candidates(Ssl2).contains(&CipherSuiteId(0xc013)));
     }
 }

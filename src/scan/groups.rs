@@ -3,9 +3,9 @@
 
 use super::ScanContext;
 use crate::probe::ProbeOutcome;
-use crate::wire::groups;
+use crate::wire::groups::{self, NamedGroup};
 use crate::wire::handshake::ServerKeyExchange;
-use crate::wire::suites;
+use crate::wire::suites::{self, CipherSuiteId};
 use crate::wire::{ClientExtension, ClientHello, ProtocolVersion, ServerFlight};
 use serde::Serialize;
 
@@ -16,10 +16,11 @@ pub struct Group {
 }
 
 impl Group {
-    fn new(id: u16) -> Group {
+    fn new(group: NamedGroup) -> Group {
+        let id = group.0;
         Group {
             id,
-            name: groups::group_name(id)
+            name: groups::group_name(group)
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("0x{id:04x}")),
         }
@@ -85,8 +86,10 @@ pub async fn probe(ctx: &ScanContext, tls13: bool, legacy: Option<ProtocolVersio
 /// TLS 1.3: offer every group with an empty key_share list, so the server must name its
 /// choice in a HelloRetryRequest; take it away and ask again.
 async fn tls13_groups(ctx: &ScanContext) -> Vec<Group> {
-    let suites13: Vec<u16> = suites::tls13_suites().map(|s| s.id as u16).collect();
-    let mut offer: Vec<u16> = groups::all_groups().iter().map(|(id, _)| *id).collect();
+    let suites13: Vec<CipherSuiteId> = suites::tls13_suites()
+        .map(|s| CipherSuiteId(s.id as u16))
+        .collect();
+    let mut offer: Vec<NamedGroup> = groups::all_groups().iter().map(|(id, _)| *id).collect();
     let mut found = Vec::new();
     while !offer.is_empty() {
         let mut hello =
@@ -114,8 +117,12 @@ async fn tls13_groups(ctx: &ScanContext) -> Vec<Group> {
 }
 
 /// TLS ≤1.2 ECDHE: offer only ECDHE suites; the curve is in the ServerKeyExchange.
-async fn ecdhe_curves(ctx: &ScanContext, v: ProtocolVersion, ecdhe: &[u16]) -> Vec<Group> {
-    let mut offer: Vec<u16> = groups::all_groups()
+async fn ecdhe_curves(
+    ctx: &ScanContext,
+    v: ProtocolVersion,
+    ecdhe: &[CipherSuiteId],
+) -> Vec<Group> {
+    let mut offer: Vec<NamedGroup> = groups::all_groups()
         .iter()
         .map(|(id, _)| *id)
         .filter(|id| is_elliptic_curve(*id))
@@ -142,11 +149,11 @@ async fn ecdhe_curves(ctx: &ScanContext, v: ProtocolVersion, ecdhe: &[u16]) -> V
 
 /// Named elliptic curves occupy the ids below 256 (RFC 8422); 256-511 are FFDHE groups and
 /// higher values are hybrids or private use, which TLS 1.2 ECDHE cannot negotiate.
-fn is_elliptic_curve(id: u16) -> bool {
-    (1..0x0100).contains(&id)
+fn is_elliptic_curve(group: NamedGroup) -> bool {
+    (1..0x0100).contains(&group.0)
 }
 
-fn ske_curve(f: &ServerFlight) -> Option<u16> {
+fn ske_curve(f: &ServerFlight) -> Option<NamedGroup> {
     match f.server_key_exchange.as_ref()? {
         ServerKeyExchange::Ecdhe { curve, .. } => Some(*curve),
         _ => None,
@@ -154,7 +161,7 @@ fn ske_curve(f: &ServerFlight) -> Option<u16> {
 }
 
 /// DHE: offer only DHE suites and read the prime's size from the ServerKeyExchange.
-async fn dh_bits(ctx: &ScanContext, v: ProtocolVersion, dhe: &[u16]) -> Option<usize> {
+async fn dh_bits(ctx: &ScanContext, v: ProtocolVersion, dhe: &[CipherSuiteId]) -> Option<usize> {
     let bytes = ClientHello::for_probe(v, ctx.sni.as_deref(), dhe).encode_probe();
     match ctx.prober.send_hello(&bytes).await.outcome {
         ProbeOutcome::Accepted(f) => match f.server_key_exchange.as_ref()? {

@@ -6,7 +6,7 @@
 use super::ScanContext;
 use super::groups::set_extension;
 use crate::probe::ProbeOutcome;
-use crate::wire::suites;
+use crate::wire::suites::{self, CipherSuiteId};
 use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion, ServerFlight};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -445,13 +445,13 @@ async fn without_sni(
 async fn certificates(
     ctx: &ScanContext,
     legacy: Option<ProtocolVersion>,
-    rsa: Vec<u16>,
-    ecdsa: Vec<u16>,
+    rsa: Vec<CipherSuiteId>,
+    ecdsa: Vec<CipherSuiteId>,
 ) -> Vec<KeyTypeCertificate> {
     let Some(v) = legacy else {
         return tls13_certificates(ctx).await;
     };
-    let fetch = |label: &'static str, ids: Vec<u16>| async move {
+    let fetch = |label: &'static str, ids: Vec<CipherSuiteId>| async move {
         if ids.is_empty() {
             return None;
         }

@@ -285,7 +285,7 @@ fn judge(
     sim.group = sh.selected_group().map(|g| {
         crate::wire::groups::group_name(g)
             .map(str::to_string)
-            .unwrap_or_else(|| format!("0x{g:04x}"))
+            .unwrap_or_else(|| format!("0x{:04x}", g.0))
     });
     if sh.is_hello_retry_request {
         // The client would answer the retry with a key share for the named group; every

@@ -4,20 +4,19 @@
 use super::WireError;
 use super::codec::{Codec, Opaque8, Reader};
 use super::extension::ClientExtension;
+use super::groups::{self, NamedGroup};
 use super::handshake::{HandshakeJoiner, HandshakeMessage, HandshakePayload, HandshakeType};
 use super::record::{ContentType, Deframer, encode_fragmented};
+use super::suites::{CipherSuiteId, TLS_EMPTY_RENEGOTIATION_INFO_SCSV};
 use super::version::ProtocolVersion;
-use super::{groups, keyshare, sigalgs};
-
-/// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746).
-pub const EMPTY_RENEGOTIATION_INFO_SCSV: u16 = 0x00ff;
+use super::{keyshare, sigalgs};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientHello {
     pub legacy_version: u16,
     pub random: [u8; 32],
     pub session_id: Vec<u8>,
-    pub cipher_suites: Vec<u16>,
+    pub cipher_suites: Vec<CipherSuiteId>,
     pub compression_methods: Vec<u8>,
     pub extensions: Vec<ClientExtension>,
 }
@@ -132,7 +131,11 @@ impl ClientHello {
     /// (middlebox compatibility). Hellos that would land between 256 and 511 bytes get an RFC
     /// 7685 padding extension, as OpenSSL, NSS and Chrome add it, because some load balancers
     /// hang on that size.
-    pub fn for_probe(version: ProtocolVersion, sni: Option<&str>, suites: &[u16]) -> ClientHello {
+    pub fn for_probe(
+        version: ProtocolVersion,
+        sni: Option<&str>,
+        suites: &[CipherSuiteId],
+    ) -> ClientHello {
         use ClientExtension as E;
         let wire = version.to_wire();
         let tls13 = version == ProtocolVersion::Tls13;
@@ -156,7 +159,7 @@ impl ClientHello {
             {
                 extensions.push(E::ServerName(name.trim_end_matches('.').to_string()));
             }
-            if !suites.contains(&EMPTY_RENEGOTIATION_INFO_SCSV) {
+            if !suites.contains(&TLS_EMPTY_RENEGOTIATION_INFO_SCSV) {
                 extensions.push(E::RenegotiationInfo(Vec::new()));
             }
             extensions.push(E::SupportedGroups(groups::probe_groups().to_vec()));
@@ -168,7 +171,7 @@ impl ClientHello {
             if tls13 {
                 extensions.push(E::SupportedVersions(vec![0x0304]));
                 extensions.push(E::PskKeyExchangeModes(vec![1]));
-                let shares = [groups::X25519, groups::SECP256R1]
+                let shares = [NamedGroup::X25519, NamedGroup::SECP256R1]
                     .into_iter()
                     .filter_map(|g| keyshare::ephemeral_public_key(g).map(|k| (g, k)))
                     .collect();
@@ -230,12 +233,16 @@ mod tests {
     use super::*;
     use ClientExtension as E;
 
+    fn ids(v: &[u16]) -> Vec<CipherSuiteId> {
+        v.iter().map(|&v| CipherSuiteId(v)).collect()
+    }
+
     #[test]
     fn round_trip_through_records() {
         let h = ClientHello::for_probe(
             ProtocolVersion::Tls13,
             Some("example.test"),
-            &[0x1301, 0x1302, 0xc02f],
+            &ids(&[0x1301, 0x1302, 0xc02f]),
         );
         let bytes = h.encode_records(0x0301);
         assert_eq!(&bytes[..3], &[0x16, 3, 1]);
@@ -244,7 +251,7 @@ mod tests {
 
     #[test]
     fn probe_contents_by_version() {
-        let ssl3 = ClientHello::for_probe(ProtocolVersion::Ssl3, Some("a.test"), &[0x000a]);
+        let ssl3 = ClientHello::for_probe(ProtocolVersion::Ssl3, Some("a.test"), &ids(&[0x000a]));
         assert_eq!(ssl3.legacy_version, 0x0300);
         assert!(ssl3.extensions.is_empty());
         assert_eq!(
@@ -252,7 +259,11 @@ mod tests {
             0x0300
         );
 
-        let t10 = ClientHello::for_probe(ProtocolVersion::Tls10, Some("a.test"), &[0xc013, 0x00ff]);
+        let t10 = ClientHello::for_probe(
+            ProtocolVersion::Tls10,
+            Some("a.test"),
+            &ids(&[0xc013, 0x00ff]),
+        );
         assert_eq!(t10.legacy_version, 0x0301);
         assert!(t10.extensions.contains(&E::ServerName("a.test".into())));
         assert!(
@@ -272,12 +283,13 @@ mod tests {
             0x0301
         );
 
-        let t12 = ClientHello::for_probe(ProtocolVersion::Tls12, None, &[0xc02f]);
+        let t12 = ClientHello::for_probe(ProtocolVersion::Tls12, None, &ids(&[0xc02f]));
         assert!(!t12.extensions.iter().any(|e| matches!(e, E::ServerName(_))));
         assert!(t12.extensions.contains(&E::RenegotiationInfo(vec![])));
         assert!(t12.session_id.is_empty());
 
-        let t13 = ClientHello::for_probe(ProtocolVersion::Tls13, Some("127.0.0.1"), &[0x1301]);
+        let t13 =
+            ClientHello::for_probe(ProtocolVersion::Tls13, Some("127.0.0.1"), &ids(&[0x1301]));
         assert_eq!(t13.legacy_version, 0x0303);
         assert_eq!(t13.session_id.len(), 32);
         assert!(
@@ -292,7 +304,7 @@ mod tests {
         let shares = shares.unwrap();
         assert_eq!(
             shares.iter().map(|s| (s.0, s.1.len())).collect::<Vec<_>>(),
-            vec![(0x1d, 32), (0x17, 65)]
+            vec![(NamedGroup::X25519, 32), (NamedGroup::SECP256R1, 65)]
         );
         let len = t13.encode_handshake().len();
         assert!(
@@ -303,14 +315,14 @@ mod tests {
 
     #[test]
     fn randoms_are_fresh() {
-        let a = ClientHello::for_probe(ProtocolVersion::Tls12, None, &[1]);
-        let b = ClientHello::for_probe(ProtocolVersion::Tls12, None, &[1]);
+        let a = ClientHello::for_probe(ProtocolVersion::Tls12, None, &ids(&[1]));
+        let b = ClientHello::for_probe(ProtocolVersion::Tls12, None, &ids(&[1]));
         assert_ne!(a.random, b.random);
     }
 
     #[test]
     fn large_hello_splits_into_records() {
-        let mut h = ClientHello::for_probe(ProtocolVersion::Tls12, None, &[1]);
+        let mut h = ClientHello::for_probe(ProtocolVersion::Tls12, None, &ids(&[1]));
         h.extensions.push(E::Padding(20_000));
         let bytes = h.encode_records(0x0301);
         let second = 5 + (1 << 14);
@@ -320,9 +332,12 @@ mod tests {
 
     #[test]
     fn hostile_hellos() {
-        let good =
-            ClientHello::for_probe(ProtocolVersion::Tls12, Some("x.test"), &[0xc02f, 0x009c])
-                .encode_records(0x0301);
+        let good = ClientHello::for_probe(
+            ProtocolVersion::Tls12,
+            Some("x.test"),
+            &ids(&[0xc02f, 0x009c]),
+        )
+        .encode_records(0x0301);
         for n in 0..good.len() {
             assert!(ClientHello::parse_record(&good[..n]).is_err(), "prefix {n}");
         }
@@ -351,7 +366,7 @@ mod tests {
 
     #[test]
     fn fuzz_parse_holds_on_mutations() {
-        let good = ClientHello::for_probe(ProtocolVersion::Tls13, Some("x.test"), &[0x1301])
+        let good = ClientHello::for_probe(ProtocolVersion::Tls13, Some("x.test"), &ids(&[0x1301]))
             .encode_records(0x0301);
         let mut state = 0x1234_5678_u32;
         for _ in 0..2000 {

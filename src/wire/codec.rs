@@ -208,12 +208,6 @@ impl Codec for u16 {
     }
 }
 
-/// Bare 16-bit registry values (cipher suites, groups, signature schemes) travel in lists
-/// with a two-byte length.
-impl ListElement for u16 {
-    const LENGTH_PREFIX: ListLength = ListLength::U16;
-}
-
 /// The 32-byte hello random.
 impl Codec for [u8; 32] {
     fn encode(&self, out: &mut Vec<u8>) {
@@ -225,6 +219,57 @@ impl Codec for [u8; 32] {
         Ok(a)
     }
 }
+
+/// Define a 16-bit IANA registry value (cipher suite, named group, signature scheme) as a
+/// newtype. Any value round-trips: one the registry does not list is kept as it came (the
+/// "unknown" case), and its name lookups answer `None`. The names and other metadata stay in
+/// the registry's data file; `$name_of` is the lookup that names a value for `Debug`. Lists of
+/// these values have a two-byte length.
+macro_rules! u16_registry_value {
+    ($(#[$doc:meta])* $name:ident, $name_of:path) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u16);
+
+        impl $crate::wire::codec::Codec for $name {
+            fn encode(&self, out: &mut Vec<u8>) {
+                $crate::wire::codec::Codec::encode(&self.0, out);
+            }
+            fn decode(
+                r: &mut $crate::wire::codec::Reader<'_>,
+            ) -> Result<Self, $crate::wire::WireError> {
+                Ok($name(r.u16()?))
+            }
+        }
+
+        impl $crate::wire::codec::ListElement for $name {
+            const LENGTH_PREFIX: $crate::wire::codec::ListLength =
+                $crate::wire::codec::ListLength::U16;
+        }
+
+        impl From<u16> for $name {
+            fn from(v: u16) -> Self {
+                $name(v)
+            }
+        }
+
+        impl From<$name> for u16 {
+            fn from(v: $name) -> u16 {
+                v.0
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match $name_of(*self) {
+                    Some(n) => write!(f, "{}(0x{:04x} {})", stringify!($name), self.0, n),
+                    None => write!(f, "{}(0x{:04x})", stringify!($name), self.0),
+                }
+            }
+        }
+    };
+}
+pub(crate) use u16_registry_value;
 
 macro_rules! opaque {
     ($(#[$doc:meta])* $name:ident, $len:expr) => {

@@ -6,6 +6,8 @@
 
 use super::WireError;
 use super::codec::{Codec, ListElement, ListLength, Opaque8, Opaque16, Reader, encode_list};
+use super::groups::NamedGroup;
+use super::sigalgs::SignatureScheme;
 use super::version::ProtocolVersion;
 
 pub mod typ {
@@ -29,9 +31,9 @@ pub mod typ {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientExtension {
     ServerName(String),
-    SupportedGroups(Vec<u16>),
+    SupportedGroups(Vec<NamedGroup>),
     EcPointFormats(Vec<u8>),
-    SignatureAlgorithms(Vec<u16>),
+    SignatureAlgorithms(Vec<SignatureScheme>),
     RenegotiationInfo(Vec<u8>),
     /// OCSP status request with empty responder list and extensions.
     StatusRequest,
@@ -39,7 +41,7 @@ pub enum ClientExtension {
     ExtendedMasterSecret,
     SessionTicket(Vec<u8>),
     SupportedVersions(Vec<u16>),
-    KeyShare(Vec<(u16, Vec<u8>)>),
+    KeyShare(Vec<(NamedGroup, Vec<u8>)>),
     PskKeyExchangeModes(Vec<u8>),
     /// `n` zero bytes of padding.
     Padding(usize),
@@ -97,7 +99,7 @@ impl ListElement for ProtocolName {
 /// them, the server one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct KeyShareEntry {
-    group: u16,
+    group: NamedGroup,
     key_exchange: Vec<u8>,
 }
 
@@ -107,7 +109,7 @@ impl Codec for KeyShareEntry {
         Opaque16::write(&self.key_exchange, out);
     }
     fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let group = r.u16()?;
+        let group = NamedGroup::decode(r)?;
         let key_exchange = Opaque16::read(r)?.to_vec();
         Ok(KeyShareEntry {
             group,
@@ -293,11 +295,11 @@ pub enum ServerExtension {
     SupportedVersions(u16),
     /// ServerHello key share.
     KeyShare {
-        group: u16,
+        group: NamedGroup,
         key_exchange: Vec<u8>,
     },
     /// HelloRetryRequest: the group the server wants a share for.
-    KeyShareHrr(u16),
+    KeyShareHrr(NamedGroup),
     Cookie(Vec<u8>),
     EncryptThenMac,
     Unknown {
@@ -362,7 +364,7 @@ impl ServerExtension {
                 E::Alpn(String::from_utf8_lossy(&name).into_owned())
             }
             typ::SUPPORTED_VERSIONS => E::SupportedVersions(u16::decode(&mut b)?),
-            typ::KEY_SHARE if hrr => E::KeyShareHrr(u16::decode(&mut b)?),
+            typ::KEY_SHARE if hrr => E::KeyShareHrr(NamedGroup::decode(&mut b)?),
             typ::KEY_SHARE => {
                 let share = KeyShareEntry::decode(&mut b)?;
                 E::KeyShare {
@@ -452,9 +454,9 @@ mod tests {
         use ClientExtension as E;
         vec![
             E::ServerName("example.test".into()),
-            E::SupportedGroups(vec![0x1d, 0x17]),
+            E::SupportedGroups(vec![NamedGroup::X25519, NamedGroup(0x1234)]),
             E::EcPointFormats(vec![0]),
-            E::SignatureAlgorithms(vec![0x0804, 0x0403]),
+            E::SignatureAlgorithms(vec![SignatureScheme(0x0804), SignatureScheme(0xfefe)]),
             E::RenegotiationInfo(vec![]),
             E::StatusRequest,
             E::Alpn(vec!["h2".into(), "http/1.1".into()]),
@@ -462,7 +464,10 @@ mod tests {
             E::SessionTicket(vec![]),
             E::SessionTicket(vec![1, 2, 3]),
             E::SupportedVersions(vec![0x0304, 0x0303]),
-            E::KeyShare(vec![(0x1d, vec![9; 32])]),
+            E::KeyShare(vec![
+                (NamedGroup::X25519, vec![9; 32]),
+                (NamedGroup(0x4a4a), vec![0]),
+            ]),
             E::PskKeyExchangeModes(vec![1]),
             E::Padding(17),
             E::Padding(0),
@@ -539,7 +544,7 @@ mod tests {
             E::SessionTicket,
             E::SupportedVersions(0x0304),
             E::KeyShare {
-                group: 0x1d,
+                group: NamedGroup::X25519,
                 key_exchange: vec![5; 32],
             },
             E::Cookie(vec![1, 2]),
@@ -557,18 +562,24 @@ mod tests {
                 assert_eq!(HelloRetryExtension::from_bytes(&b).unwrap().0, e);
             }
         }
-        let b = E::KeyShareHrr(0x17).to_bytes();
+        let b = E::KeyShareHrr(NamedGroup::SECP256R1).to_bytes();
         assert_eq!(b, [0, 51, 0, 2, 0, 0x17]);
         assert_eq!(
             HelloRetryExtension::from_bytes(&b).unwrap(),
-            HelloRetryExtension(E::KeyShareHrr(0x17))
+            HelloRetryExtension(E::KeyShareHrr(NamedGroup::SECP256R1))
         );
-        assert_eq!(HelloRetryExtension(E::KeyShareHrr(0x17)).to_bytes(), b);
+        assert_eq!(
+            HelloRetryExtension(E::KeyShareHrr(NamedGroup::SECP256R1)).to_bytes(),
+            b
+        );
+        // a group no registry lists yet is kept as it came
+        let hrr = HelloRetryExtension::from_bytes(&[0, 51, 0, 2, 0xfe, 0x01]).unwrap();
+        assert_eq!(hrr.0, E::KeyShareHrr(NamedGroup(0xfe01)));
         // the same bytes are a truncated ServerHello key_share
         assert!(ServerExtension::from_bytes(&b).is_err());
         // and a ServerHello key_share is too long for a HelloRetryRequest
         let share = E::KeyShare {
-            group: 0x1d,
+            group: NamedGroup::X25519,
             key_exchange: vec![5; 32],
         };
         assert!(HelloRetryExtension::from_bytes(&share.to_bytes()).is_err());

@@ -13,6 +13,7 @@ use super::handshake::{
 };
 use super::record::{ContentType, Deframer, Record, is_tls_content_type};
 use super::sslv2::{self, Sslv2Message};
+use super::suites::CipherSuiteId;
 use super::version::ProtocolVersion;
 
 /// Everything the server said before we stop listening.
@@ -73,7 +74,7 @@ pub struct ServerFlightParser {
     /// Set once the server switched to encrypted records.
     encrypted: bool,
     failed: Option<WireError>,
-    kx_hint: Option<fn(u16) -> KxHint>,
+    kx_hint: Option<fn(CipherSuiteId) -> KxHint>,
 }
 
 impl Default for ServerFlightParser {
@@ -101,7 +102,7 @@ impl ServerFlightParser {
 
     /// Tell the parser how to map the negotiated suite to its key exchange, so the
     /// ServerKeyExchange is decoded without guessing (the suite registry lives elsewhere).
-    pub fn with_kx_hint(mut self, f: fn(u16) -> KxHint) -> Self {
+    pub fn with_kx_hint(mut self, f: fn(CipherSuiteId) -> KxHint) -> Self {
         self.kx_hint = Some(f);
         self
     }
@@ -326,7 +327,7 @@ impl ServerFlightParser {
                     .server_hello
                     .as_ref()
                     .map(|h| h.cipher_suite)
-                    .unwrap_or(0);
+                    .unwrap_or(CipherSuiteId(0));
                 let hint = self.kx_hint.map(|f| f(suite)).unwrap_or(KxHint::Unknown);
                 self.flight.server_key_exchange = Some(ServerKeyExchange::interpret(&m.body, hint));
             }
@@ -421,6 +422,7 @@ mod tests {
     use super::*;
     use crate::wire::alert::AlertDescription as D;
     use crate::wire::extension::ServerExtension;
+    use crate::wire::groups::NamedGroup;
     use crate::wire::handshake::HRR_RANDOM;
     use crate::wire::record::encode_fragmented;
     use crate::wire::sslv2::Sslv2ServerHello;
@@ -438,7 +440,7 @@ mod tests {
             legacy_version: version,
             random,
             session_id: vec![1; 32],
-            cipher_suite: 0xc02f,
+            cipher_suite: CipherSuiteId(0xc02f),
             compression: 0,
             extensions: exts,
             is_hello_retry_request: random == HRR_RANDOM,
@@ -517,7 +519,7 @@ mod tests {
                 vec![
                     ServerExtension::SupportedVersions(0x0304),
                     ServerExtension::KeyShare {
-                        group: 0x1d,
+                        group: NamedGroup::X25519,
                         key_exchange: vec![2; 32],
                     },
                 ],
@@ -542,7 +544,7 @@ mod tests {
                 0x0303,
                 vec![
                     ServerExtension::SupportedVersions(0x0304),
-                    ServerExtension::KeyShareHrr(0x18),
+                    ServerExtension::KeyShareHrr(NamedGroup::SECP384R1),
                 ],
                 HRR_RANDOM,
             ),
@@ -550,7 +552,10 @@ mod tests {
         let (r, f) = parse_all(&b);
         assert_eq!(r, Ok(FlightProgress::Complete));
         assert!(f.server_hello.as_ref().unwrap().is_hello_retry_request);
-        assert_eq!(f.server_hello.unwrap().selected_group(), Some(0x18));
+        assert_eq!(
+            f.server_hello.unwrap().selected_group(),
+            Some(NamedGroup::SECP384R1)
+        );
     }
 
     #[test]

@@ -1,6 +1,32 @@
-//! The IANA supported-groups registry, loaded from `data/groups.tsv`.
+//! The IANA supported-groups registry, loaded from `data/groups.tsv`, and the [`NamedGroup`]
+//! value that carries a group on the wire.
 
 use std::sync::OnceLock;
+
+use super::codec::u16_registry_value;
+
+u16_registry_value!(
+    /// A supported group (elliptic curve, finite-field group or hybrid KEM) as sent on the
+    /// wire. Names come from `data/groups.tsv`.
+    NamedGroup,
+    group_name
+);
+
+impl NamedGroup {
+    pub const X25519: NamedGroup = NamedGroup(0x001d);
+    pub const SECP256R1: NamedGroup = NamedGroup(0x0017);
+    pub const SECP384R1: NamedGroup = NamedGroup(0x0018);
+}
+
+impl std::fmt::Display for NamedGroup {
+    /// The IANA name, or the id in hex for a group the registry does not list.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match group_name(*self) {
+            Some(n) => f.write_str(n),
+            None => write!(f, "0x{:04x}", self.0),
+        }
+    }
+}
 
 /// One row of a `id<TAB>name<TAB>probe` registry file; `probe` is `no`, `yes`, or a rank
 /// (1 = offered first).
@@ -44,21 +70,21 @@ pub(crate) fn parse_registry(text: &'static str) -> Vec<RegistryEntry> {
 
 struct Registry {
     entries: Vec<RegistryEntry>,
-    pairs: Vec<(u16, &'static str)>,
-    probe: Vec<u16>,
+    pairs: Vec<(NamedGroup, &'static str)>,
+    probe: Vec<NamedGroup>,
 }
 
 fn registry() -> &'static Registry {
     static R: OnceLock<Registry> = OnceLock::new();
     R.get_or_init(|| {
         let entries = parse_registry(include_str!("../../data/groups.tsv"));
-        let pairs = entries.iter().map(|e| (e.id, e.name)).collect();
+        let pairs = entries.iter().map(|e| (NamedGroup(e.id), e.name)).collect();
         let mut ranked: Vec<(u16, u16)> = entries
             .iter()
             .filter_map(|e| e.probe.map(|r| (r, e.id)))
             .collect();
         ranked.sort();
-        let probe = ranked.into_iter().map(|(_, id)| id).collect();
+        let probe = ranked.into_iter().map(|(_, id)| NamedGroup(id)).collect();
         Registry {
             entries,
             pairs,
@@ -67,22 +93,18 @@ fn registry() -> &'static Registry {
     })
 }
 
-pub const X25519: u16 = 0x001d;
-pub const SECP256R1: u16 = 0x0017;
-pub const SECP384R1: u16 = 0x0018;
-
-/// IANA name of a group, e.g. `x25519`.
-pub fn group_name(id: u16) -> Option<&'static str> {
+/// IANA name of a group, e.g. `x25519`; `None` for groups the registry does not list.
+pub fn group_name(group: NamedGroup) -> Option<&'static str> {
     registry()
         .entries
         .iter()
-        .find(|e| e.id == id)
+        .find(|e| e.id == group.0)
         .map(|e| e.name)
 }
 
 /// Group id by name, case-insensitive (`X25519`, `secp256r1`). Also accepts the OpenSSL/NIST
 /// aliases `P-256`, `P-384`, `P-521`, `prime256v1`.
-pub fn group_by_name(name: &str) -> Option<u16> {
+pub fn group_by_name(name: &str) -> Option<NamedGroup> {
     let n = name.trim();
     let n = match n.to_ascii_lowercase().as_str() {
         "p-256" | "prime256v1" => "secp256r1".to_string(),
@@ -94,28 +116,29 @@ pub fn group_by_name(name: &str) -> Option<u16> {
         .entries
         .iter()
         .find(|e| e.name.eq_ignore_ascii_case(&n))
-        .map(|e| e.id)
+        .map(|e| NamedGroup(e.id))
 }
 
 /// Every registered group, ordered by id.
-pub fn all_groups() -> &'static [(u16, &'static str)] {
+pub fn all_groups() -> &'static [(NamedGroup, &'static str)] {
     &registry().pairs
 }
 
 /// Groups a probing ClientHello offers, in preference order (x25519 first, as current
 /// clients send them): the ones deployed servers actually pick.
-pub fn probe_groups() -> &'static [u16] {
+pub fn probe_groups() -> &'static [NamedGroup] {
     &registry().probe
 }
 
 /// Is this a finite-field (RFC 7919) group rather than an elliptic curve / KEM?
-pub fn is_ffdhe(id: u16) -> bool {
-    (0x0100..=0x01ff).contains(&id)
+pub fn is_ffdhe(group: NamedGroup) -> bool {
+    (0x0100..=0x01ff).contains(&group.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::codec::Codec;
 
     #[test]
     fn registry_file_parses_completely() {
@@ -129,7 +152,7 @@ mod tests {
             data_lines,
             "a line of groups.tsv failed to parse"
         );
-        let mut ids: Vec<u16> = all_groups().iter().map(|p| p.0).collect();
+        let mut ids: Vec<u16> = all_groups().iter().map(|p| p.0.0).collect();
         let sorted = {
             let mut s = ids.clone();
             s.sort();
@@ -145,16 +168,42 @@ mod tests {
 
     #[test]
     fn lookups() {
-        assert_eq!(group_name(0x001d), Some("x25519"));
-        assert_eq!(group_name(0x11ec), Some("X25519MLKEM768"));
-        assert_eq!(group_name(0x1234), None);
-        assert_eq!(group_by_name("X25519"), Some(X25519));
-        assert_eq!(group_by_name("prime256v1"), Some(SECP256R1));
-        assert_eq!(group_by_name("P-384"), Some(SECP384R1));
+        assert_eq!(group_name(NamedGroup(0x001d)), Some("x25519"));
+        assert_eq!(group_name(NamedGroup(0x11ec)), Some("X25519MLKEM768"));
+        assert_eq!(group_name(NamedGroup(0x1234)), None);
+        assert_eq!(group_by_name("X25519"), Some(NamedGroup::X25519));
+        assert_eq!(group_by_name("prime256v1"), Some(NamedGroup::SECP256R1));
+        assert_eq!(group_by_name("P-384"), Some(NamedGroup::SECP384R1));
         assert_eq!(group_by_name("nope"), None);
-        assert_eq!(&probe_groups()[..2], &[X25519, SECP256R1]);
-        assert!(probe_groups().contains(&0x0100));
-        assert!(!probe_groups().contains(&0x11ec));
-        assert!(is_ffdhe(0x0101) && !is_ffdhe(X25519));
+        assert_eq!(
+            &probe_groups()[..2],
+            &[NamedGroup::X25519, NamedGroup::SECP256R1]
+        );
+        assert!(probe_groups().contains(&NamedGroup(0x0100)));
+        assert!(!probe_groups().contains(&NamedGroup(0x11ec)));
+        assert!(is_ffdhe(NamedGroup(0x0101)) && !is_ffdhe(NamedGroup::X25519));
+    }
+
+    #[test]
+    fn values_round_trip_known_or_not() {
+        for v in [0x001d, 0x0100, 0x11ec, 0x1234, 0x0a0a, 0xffff] {
+            let g = NamedGroup::from_bytes(&u16::to_be_bytes(v)).unwrap();
+            assert_eq!(g, NamedGroup(v));
+            assert_eq!(g.to_bytes(), v.to_be_bytes());
+        }
+        assert_eq!(NamedGroup::X25519.to_string(), "x25519");
+        assert_eq!(NamedGroup(0x1234).to_string(), "0x1234");
+        assert_eq!(
+            format!("{:?}", NamedGroup::X25519),
+            "NamedGroup(0x001d x25519)"
+        );
+        assert_eq!(format!("{:?}", NamedGroup(0x1234)), "NamedGroup(0x1234)");
+        let list = vec![NamedGroup::X25519, NamedGroup(0x1234)];
+        assert_eq!(list.to_bytes(), [0, 4, 0, 0x1d, 0x12, 0x34]);
+        assert_eq!(
+            Vec::<NamedGroup>::from_bytes(&list.to_bytes()).unwrap(),
+            list
+        );
+        assert!(Vec::<NamedGroup>::from_bytes(&[0, 3, 0, 0x1d, 0]).is_err());
     }
 }

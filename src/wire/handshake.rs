@@ -5,6 +5,9 @@
 use super::WireError;
 use super::codec::{Codec, ListElement, ListLength, Opaque8, Opaque16, Opaque24, Reader};
 use super::extension::{HelloRetryExtension, ServerExtension, typ as ext};
+use super::groups::NamedGroup;
+use super::sigalgs::SignatureScheme;
+use super::suites::CipherSuiteId;
 use super::version::ProtocolVersion;
 
 macro_rules! handshake_types {
@@ -169,7 +172,7 @@ pub struct ServerHello {
     pub legacy_version: u16,
     pub random: [u8; 32],
     pub session_id: Vec<u8>,
-    pub cipher_suite: u16,
+    pub cipher_suite: CipherSuiteId,
     pub compression: u8,
     pub extensions: Vec<ServerExtension>,
     /// The RFC 8446 HelloRetryRequest magic random was present.
@@ -201,7 +204,7 @@ impl Codec for ServerHello {
                 session_id.len()
             )));
         }
-        let cipher_suite = r.u16()?;
+        let cipher_suite = CipherSuiteId::decode(r)?;
         let compression = r.u8()?;
         let is_hrr = random == HRR_RANDOM;
         let mut extensions: Vec<ServerExtension> = Vec::new();
@@ -248,7 +251,7 @@ impl ServerHello {
         ProtocolVersion::from_wire(self.legacy_version)
     }
     /// Key-share group (ServerHello) or the group asked for (HelloRetryRequest).
-    pub fn selected_group(&self) -> Option<u16> {
+    pub fn selected_group(&self) -> Option<NamedGroup> {
         self.extensions.iter().find_map(|e| match e {
             ServerExtension::KeyShare { group, .. } => Some(*group),
             ServerExtension::KeyShareHrr(g) => Some(*g),
@@ -281,7 +284,7 @@ impl ServerHello {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerKeyExchange {
     Ecdhe {
-        curve: u16,
+        curve: NamedGroup,
         public_len: usize,
     },
     Dhe {
@@ -323,7 +326,7 @@ impl ServerKeyExchange {
         if r.u8().ok()? != 3 {
             return None;
         }
-        let curve = r.u16().ok()?;
+        let curve = NamedGroup::decode(&mut r).ok()?;
         let public = Opaque8::read(&mut r).ok()?;
         if public.is_empty() || !signature_fits(r.rest()) {
             return None;
@@ -387,7 +390,7 @@ impl ListElement for DistinguishedName {
 pub struct CertificateRequest {
     pub cert_types: Vec<u8>,
     /// Empty before TLS 1.2 (the field does not exist there).
-    pub sig_algs: Vec<u16>,
+    pub sig_algs: Vec<SignatureScheme>,
     /// DER-encoded distinguished names of acceptable CAs.
     pub ca_names: Vec<Vec<u8>>,
 }
@@ -528,7 +531,7 @@ mod tests {
             legacy_version: 0x0303,
             random,
             session_id: vec![7; 32],
-            cipher_suite: 0x1301,
+            cipher_suite: CipherSuiteId(0x1301),
             compression: 0,
             extensions: exts,
             is_hello_retry_request: random == HRR_RANDOM,
@@ -541,7 +544,7 @@ mod tests {
             vec![
                 ServerExtension::SupportedVersions(0x0304),
                 ServerExtension::KeyShare {
-                    group: 0x1d,
+                    group: NamedGroup::X25519,
                     key_exchange: vec![1; 32],
                 },
                 ServerExtension::Alpn("h2".into()),
@@ -553,7 +556,7 @@ mod tests {
         let d = ServerHello::from_bytes(&h.to_bytes()).unwrap();
         assert_eq!(d, h);
         assert_eq!(d.negotiated_version(), ProtocolVersion::Tls13);
-        assert_eq!(d.selected_group(), Some(0x1d));
+        assert_eq!(d.selected_group(), Some(NamedGroup::X25519));
         assert_eq!(d.alpn(), Some("h2"));
         assert!(d.secure_renegotiation() && d.extended_master_secret());
         assert!(!d.is_hello_retry_request);
@@ -565,13 +568,13 @@ mod tests {
         let h = sh(
             vec![
                 ServerExtension::SupportedVersions(0x0304),
-                ServerExtension::KeyShareHrr(0x17),
+                ServerExtension::KeyShareHrr(NamedGroup::SECP256R1),
             ],
             HRR_RANDOM,
         );
         let d = ServerHello::from_bytes(&h.to_bytes()).unwrap();
         assert!(d.is_hello_retry_request);
-        assert_eq!(d.selected_group(), Some(0x17));
+        assert_eq!(d.selected_group(), Some(NamedGroup::SECP256R1));
     }
 
     #[test]
@@ -693,7 +696,7 @@ mod tests {
         assert_eq!(
             ServerKeyExchange::interpret(&b, KxHint::Unknown),
             ServerKeyExchange::Ecdhe {
-                curve: 0x17,
+                curve: NamedGroup::SECP256R1,
                 public_len: 65
             }
         );
@@ -740,7 +743,7 @@ mod tests {
     fn certificate_request_both_versions() {
         let cr = CertificateRequest {
             cert_types: vec![1, 64],
-            sig_algs: vec![0x0804, 0x0403],
+            sig_algs: vec![SignatureScheme(0x0804), SignatureScheme(0xfefe)],
             ca_names: vec![vec![0x30, 0]],
         };
         assert_eq!(CertificateRequest::from_bytes(&cr.to_bytes()).unwrap(), cr);

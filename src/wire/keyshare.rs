@@ -4,17 +4,17 @@
 //! points), so probes must carry genuine public keys. The private half is dropped at once:
 //! a probe never finishes the handshake.
 
-use super::groups;
+use super::groups::NamedGroup;
 use ring::agreement::{self, EphemeralPrivateKey};
 use ring::rand::SystemRandom;
 
 /// A fresh public key for `group` in its TLS wire form (32 bytes for x25519, uncompressed SEC1
 /// point for the NIST curves), or `None` for groups we cannot generate.
-pub fn ephemeral_public_key(group: u16) -> Option<Vec<u8>> {
+pub fn ephemeral_public_key(group: NamedGroup) -> Option<Vec<u8>> {
     let alg = match group {
-        groups::X25519 => &agreement::X25519,
-        groups::SECP256R1 => &agreement::ECDH_P256,
-        groups::SECP384R1 => &agreement::ECDH_P384,
+        NamedGroup::X25519 => &agreement::X25519,
+        NamedGroup::SECP256R1 => &agreement::ECDH_P256,
+        NamedGroup::SECP384R1 => &agreement::ECDH_P384,
         _ => return None,
     };
     let rng = SystemRandom::new();
@@ -46,17 +46,17 @@ mod tests {
 
     #[test]
     fn keys_have_wire_sizes_and_differ() {
-        let a = ephemeral_public_key(groups::X25519).unwrap();
-        let b = ephemeral_public_key(groups::X25519).unwrap();
+        let a = ephemeral_public_key(NamedGroup::X25519).unwrap();
+        let b = ephemeral_public_key(NamedGroup::X25519).unwrap();
         assert_eq!(a.len(), 32);
         assert_ne!(a, b);
-        let p = ephemeral_public_key(groups::SECP256R1).unwrap();
+        let p = ephemeral_public_key(NamedGroup::SECP256R1).unwrap();
         assert_eq!(p.len(), 65);
         assert_eq!(p[0], 4);
-        let q = ephemeral_public_key(groups::SECP384R1).unwrap();
+        let q = ephemeral_public_key(NamedGroup::SECP384R1).unwrap();
         assert_eq!(q.len(), 97);
-        assert_eq!(ephemeral_public_key(0x0100), None);
-        assert_eq!(ephemeral_public_key(0xffff), None);
+        assert_eq!(ephemeral_public_key(NamedGroup(0x0100)), None);
+        assert_eq!(ephemeral_public_key(NamedGroup(0xffff)), None);
     }
 
     #[test]

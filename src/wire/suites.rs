@@ -13,12 +13,38 @@ use std::sync::OnceLock;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
+use super::codec::u16_registry_value;
 use super::version::ProtocolVersion;
 
+u16_registry_value!(
+    /// A TLS cipher suite id as sent on the wire (SSL 3.0 to TLS 1.3, signalling values and
+    /// GREASE included). What it stands for is in the registry: [`CipherSuiteId::info`].
+    CipherSuiteId,
+    display_name_of
+);
+
+impl CipherSuiteId {
+    /// The registry entry, `None` for ids it does not list (unassigned, GREASE).
+    pub fn info(self) -> Option<&'static CipherSuite> {
+        by_id(u32::from(self.0))
+    }
+}
+
+impl std::fmt::Display for CipherSuiteId {
+    /// As [`name_of`]: the display name, or the id in hex marked GREASE or unassigned.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&name_of(*self))
+    }
+}
+
+fn display_name_of(id: CipherSuiteId) -> Option<&'static str> {
+    id.info().map(CipherSuite::display_name)
+}
+
 /// `TLS_EMPTY_RENEGOTIATION_INFO_SCSV` (RFC 5746): "I support secure renegotiation".
-pub const TLS_EMPTY_RENEGOTIATION_INFO_SCSV: u16 = 0x00ff;
+pub const TLS_EMPTY_RENEGOTIATION_INFO_SCSV: CipherSuiteId = CipherSuiteId(0x00ff);
 /// `TLS_FALLBACK_SCSV` (RFC 7507): "this is a downgraded retry".
-pub const TLS_FALLBACK_SCSV: u16 = 0x5600;
+pub const TLS_FALLBACK_SCSV: CipherSuiteId = CipherSuiteId(0x5600);
 
 const DATA: &str = include_str!("../../data/cipher-suites.tsv");
 
@@ -420,22 +446,22 @@ pub fn sslv2_kinds() -> impl Iterator<Item = &'static CipherSuite> {
 
 /// Name for a 2-byte id off the wire: the display name, `0x0a0a (GREASE)` for RFC 8701 values,
 /// or `0x1234 (unassigned)`.
-pub fn name_of(id: u16) -> String {
-    if let Some(s) = by_id(u32::from(id)) {
+pub fn name_of(id: CipherSuiteId) -> String {
+    if let Some(s) = id.info() {
         return s.display_name().to_string();
     }
-    let [hi, lo] = id.to_be_bytes();
+    let [hi, lo] = id.0.to_be_bytes();
     if hi == lo && hi & 0x0f == 0x0a {
-        format!("0x{id:04x} (GREASE)")
+        format!("0x{:04x} (GREASE)", id.0)
     } else {
-        format!("0x{id:04x} (unassigned)")
+        format!("0x{:04x} (unassigned)", id.0)
     }
 }
 
 /// How the ServerKeyExchange of a suite is laid out, for the flight parser.
-pub fn kx_hint(id: u16) -> super::handshake::KxHint {
+pub fn kx_hint(id: CipherSuiteId) -> super::handshake::KxHint {
     use super::handshake::KxHint;
-    match by_id(u32::from(id)).map(|s| s.kx) {
+    match id.info().map(|s| s.kx) {
         Some("ECDHE") | Some("ECDHE_PSK") => KxHint::Ecdhe,
         Some("DHE") | Some("DHE_PSK") => KxHint::Dhe,
         _ => KxHint::Unknown,
@@ -481,8 +507,8 @@ mod tests {
         assert_eq!(
             scsv,
             vec![
-                u32::from(TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
-                u32::from(TLS_FALLBACK_SCSV)
+                u32::from(TLS_EMPTY_RENEGOTIATION_INFO_SCSV.0),
+                u32::from(TLS_FALLBACK_SCSV.0)
             ]
         );
     }
@@ -555,13 +581,42 @@ mod tests {
         assert_eq!(by_name("DES-CBC3-MD5").unwrap().id, 0x0700c0);
         assert!(by_name("NO-SUCH-CIPHER").is_none());
         assert!(by_name("").is_none());
-        assert_eq!(name_of(0xc030), "ECDHE-RSA-AES256-GCM-SHA384");
-        assert_eq!(name_of(0x1301), "TLS_AES_128_GCM_SHA256");
-        assert_eq!(name_of(0x00c6), "TLS_SM4_GCM_SM3");
-        assert_eq!(name_of(0x5600), "TLS_FALLBACK_SCSV");
-        assert_eq!(name_of(0x1a1a), "0x1a1a (GREASE)");
-        assert_eq!(name_of(0x0a0b), "0x0a0b (unassigned)");
-        assert_eq!(name_of(0xfffe), "0xfffe (unassigned)");
+        let name = |id| name_of(CipherSuiteId(id));
+        assert_eq!(name(0xc030), "ECDHE-RSA-AES256-GCM-SHA384");
+        assert_eq!(name(0x1301), "TLS_AES_128_GCM_SHA256");
+        assert_eq!(name(0x00c6), "TLS_SM4_GCM_SM3");
+        assert_eq!(name(0x5600), "TLS_FALLBACK_SCSV");
+        assert_eq!(name(0x1a1a), "0x1a1a (GREASE)");
+        assert_eq!(name(0x0a0b), "0x0a0b (unassigned)");
+        assert_eq!(name(0xfffe), "0xfffe (unassigned)");
+    }
+
+    #[test]
+    fn suite_ids_round_trip_known_or_not() {
+        use crate::wire::codec::Codec;
+        for v in [0xc02f, 0x1301, 0x00ff, 0x5600, 0x1a1a, 0x0a0b, 0xfffe] {
+            let id = CipherSuiteId::from_bytes(&u16::to_be_bytes(v)).unwrap();
+            assert_eq!(id, CipherSuiteId(v));
+            assert_eq!(id.to_bytes(), v.to_be_bytes());
+        }
+        assert_eq!(CipherSuiteId(0xc02f).info().unwrap().bits, 128);
+        assert!(CipherSuiteId(0x1a1a).info().is_none());
+        assert_eq!(CipherSuiteId(0x0a0b).to_string(), "0x0a0b (unassigned)");
+        assert_eq!(
+            format!("{:?}", CipherSuiteId(0x1301)),
+            "CipherSuiteId(0x1301 TLS_AES_128_GCM_SHA256)"
+        );
+        assert_eq!(
+            format!("{:?}", CipherSuiteId(0xfffe)),
+            "CipherSuiteId(0xfffe)"
+        );
+        let list = vec![CipherSuiteId(0x1301), CipherSuiteId(0xfffe)];
+        assert_eq!(list.to_bytes(), [0, 4, 0x13, 1, 0xff, 0xfe]);
+        assert_eq!(
+            Vec::<CipherSuiteId>::from_bytes(&list.to_bytes()).unwrap(),
+            list
+        );
+        assert!(Vec::<CipherSuiteId>::from_bytes(&[0, 3, 0x13, 1, 0]).is_err());
     }
 
     #[test]

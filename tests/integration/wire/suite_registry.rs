@@ -294,8 +294,8 @@ fn every_client_cipher_name_resolves_and_matches_the_wire() {
             let wire: HashSet<u32> = tls_hello_suites(&rec)
                 .into_iter()
                 .filter(|&id| {
-                    id != suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV
-                        && id != suites::TLS_FALLBACK_SCSV
+                    id != suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV.0
+                        && id != suites::TLS_FALLBACK_SCSV.0
                         && !is_grease(id)
                 })
                 .map(u32::from)
@@ -322,7 +322,7 @@ fn every_client_cipher_name_resolves_and_matches_the_wire() {
             // SSLv2-format hello: the name list follows the cipher specs one for one.
             let specs: Vec<u32> = sslv2_hello_specs(&rec)
                 .into_iter()
-                .filter(|&s| s != u32::from(suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV))
+                .filter(|&s| s != u32::from(suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV.0))
                 .collect();
             assert_eq!(specs.len(), names.len(), "{cid}");
             for (spec, name) in specs.iter().zip(&names) {

@@ -18,8 +18,11 @@ use std::time::{Duration, Instant};
 use tlsdoctor::wire::Codec;
 use tlsdoctor::wire::alert::AlertDescription;
 use tlsdoctor::wire::flight::{fuzz_one, parse_all};
+use tlsdoctor::wire::groups::NamedGroup;
 use tlsdoctor::wire::handshake::ServerKeyExchange;
 use tlsdoctor::wire::record::{ContentType, Deframer, Record, encode_fragmented};
+use tlsdoctor::wire::sigalgs::SignatureScheme;
+use tlsdoctor::wire::suites::CipherSuiteId;
 use tlsdoctor::wire::{
     AlertLevel, ClientHello, FlightProgress, ProtocolVersion, ServerFlight, ServerFlightParser,
     WireError,
@@ -174,12 +177,12 @@ fn openssl_client_hello_round_trips_byte_identical() {
         );
         assert!(
             h.extensions.iter().any(
-                |e| matches!(e, E::KeyShare(s) if s.iter().any(|k| k.0 == 0x1d && k.1.len() == 32))
+                |e| matches!(e, E::KeyShare(s) if s.iter().any(|k| k.0 == NamedGroup::X25519 && k.1.len() == 32))
             ),
             "{who}"
         );
         assert!(
-            h.cipher_suites.contains(&0x1302),
+            h.cipher_suites.contains(&CipherSuiteId(0x1302)),
             "{who}: TLS_AES_256_GCM_SHA384 offered"
         );
     }
@@ -232,7 +235,8 @@ fn exchange(addr: SocketAddr, hello: &[u8]) -> Vec<u8> {
 }
 
 fn probe_bytes(v: ProtocolVersion, suites: &[u16]) -> Vec<u8> {
-    ClientHello::for_probe(v, Some("localhost"), suites)
+    let suites: Vec<CipherSuiteId> = suites.iter().map(|&s| CipherSuiteId(s)).collect();
+    ClientHello::for_probe(v, Some("localhost"), &suites)
         .encode_records(ClientHello::probe_record_version(v))
 }
 
@@ -339,7 +343,7 @@ const TLS13_SUITES: &[u16] = &[0x1301, 0x1302, 0x1303];
 fn check_tls12_rsa(f: &ServerFlight, who: &str) {
     let sh = f.server_hello.as_ref().expect(who);
     assert_eq!(sh.negotiated_version(), ProtocolVersion::Tls12, "{who}");
-    assert!(TLS12_RSA_SUITES.contains(&sh.cipher_suite), "{who}");
+    assert!(TLS12_RSA_SUITES.contains(&sh.cipher_suite.0), "{who}");
     assert!(
         sh.secure_renegotiation() && sh.extended_master_secret(),
         "{who}"
@@ -350,7 +354,7 @@ fn check_tls12_rsa(f: &ServerFlight, who: &str) {
         matches!(
             f.server_key_exchange,
             Some(ServerKeyExchange::Ecdhe {
-                curve: 0x1d,
+                curve: NamedGroup::X25519,
                 public_len: 32
             })
         ),
@@ -365,7 +369,7 @@ fn check_tls12_rsa(f: &ServerFlight, who: &str) {
 
 fn check_tls12_ecdsa_ocsp(f: &ServerFlight, who: &str) {
     let sh = f.server_hello.as_ref().expect(who);
-    assert!(TLS12_ECDSA_SUITES.contains(&sh.cipher_suite), "{who}");
+    assert!(TLS12_ECDSA_SUITES.contains(&sh.cipher_suite.0), "{who}");
     assert!(sh.has_extension(5), "{who}: status_request acknowledged");
     let certs = f.certificates.as_ref().expect(who);
     assert_eq!(cn_of(&certs[0]), "localhost", "{who}");
@@ -376,14 +380,14 @@ fn check_tls12_ecdsa_ocsp(f: &ServerFlight, who: &str) {
 
 fn check_tls12_dhe_certreq(f: &ServerFlight, who: &str) {
     let sh = f.server_hello.as_ref().expect(who);
-    assert_eq!(sh.cipher_suite, 0x009e, "{who}");
+    assert_eq!(sh.cipher_suite, CipherSuiteId(0x009e), "{who}");
     assert!(
         matches!(&f.server_key_exchange, Some(ServerKeyExchange::Dhe { p_bits: 2048, g, public_len }) if g == &[2] && *public_len > 200),
         "{who}: {:?}",
         f.server_key_exchange
     );
     let cr = f.certificate_request.as_ref().expect("CertificateRequest");
-    assert!(cr.sig_algs.contains(&0x0804), "{who}");
+    assert!(cr.sig_algs.contains(&SignatureScheme(0x0804)), "{who}");
     assert_eq!(cr.ca_names.len(), 1, "{who}: the CA given with -CAfile");
     assert!(f.server_hello_done, "{who}");
 }
@@ -392,8 +396,8 @@ fn check_tls13(f: &ServerFlight, who: &str) {
     let sh = f.server_hello.as_ref().expect(who);
     assert!(!sh.is_hello_retry_request, "{who}");
     assert_eq!(sh.negotiated_version(), ProtocolVersion::Tls13, "{who}");
-    assert!(TLS13_SUITES.contains(&sh.cipher_suite), "{who}");
-    assert_eq!(sh.selected_group(), Some(0x1d), "{who}");
+    assert!(TLS13_SUITES.contains(&sh.cipher_suite.0), "{who}");
+    assert_eq!(sh.selected_group(), Some(NamedGroup::X25519), "{who}");
     assert!(
         f.change_cipher_spec && f.encrypted_records >= 1,
         "{who}: {f:?}"
@@ -409,7 +413,7 @@ fn check_hrr(f: &ServerFlight, who: &str) {
     assert!(sh.is_hello_retry_request, "{who}");
     assert_eq!(
         sh.selected_group(),
-        Some(0x0018),
+        Some(NamedGroup::SECP384R1),
         "{who}: asks for secp384r1"
     );
     assert_eq!(sh.negotiated_version(), ProtocolVersion::Tls13, "{who}");
@@ -690,7 +694,7 @@ fn live_gnutls_server_flight() {
     assert_eq!(r, Ok(FlightProgress::Complete), "{}", s.log());
     let sh = f.server_hello.as_ref().unwrap();
     assert_eq!(sh.negotiated_version(), ProtocolVersion::Tls12);
-    assert!(TLS12_RSA_SUITES.contains(&sh.cipher_suite));
+    assert!(TLS12_RSA_SUITES.contains(&sh.cipher_suite.0));
     assert_eq!(cn_of(&f.certificates.unwrap()[0]), "localhost");
     assert!(f.server_hello_done);
 }
@@ -742,5 +746,8 @@ fn probe_hellos_accepted_for_each_version() {
     ));
     assert_eq!(r, Ok(FlightProgress::Complete), "{}", s.log());
     assert_eq!(f.version(), Some(ProtocolVersion::Tls13));
-    assert_eq!(f.server_hello.unwrap().selected_group(), Some(0x1d));
+    assert_eq!(
+        f.server_hello.unwrap().selected_group(),
+        Some(NamedGroup::X25519)
+    );
 }
