@@ -280,21 +280,12 @@ async fn silent_dns_server_times_out_within_the_limit() {
     );
 }
 
-/// Cross-check with a real MongoDB driver: pymongo resolves the same seeds against the same
-/// dnsmasq and must accept or refuse exactly where tlsdoctor does. Skipped (with a message)
-/// when pymongo/dnspython are not installed: `pip install pymongo dnspython`.
+/// Cross-check with a real MongoDB driver: pymongo (from PyPI, in the test venv shared with
+/// the OCSP tests) resolves the same seeds against the same dnsmasq and must accept or refuse
+/// exactly where tlsdoctor does.
 #[tokio::test]
 async fn pymongo_agrees_on_srv_acceptance() {
-    let have = Command::new("python3")
-        .args(["-c", "import pymongo, dns.resolver"])
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !have {
-        eprintln!("SKIPPED: python3 with pymongo and dnspython not available");
-        return;
-    }
+    let python = crate::common::venv::pymongo();
     let dns = start_dnsmasq();
     let seeds = [
         "mongodb+srv://cluster.example.test/?replicaSet=mine",
@@ -317,7 +308,7 @@ for uri in sys.argv[2:]:
     except Exception as e:
         print("ERR", type(e).__name__, str(e).replace("\n", " "))
 "#;
-    let out = Command::new("python3")
+    let out = Command::new(python)
         .arg("-c")
         .arg(script)
         .arg(dns.addr.port().to_string())

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 /// The venv's python, after `pip install PIP_ARGS` if `import_check` (a Python statement such
 /// as `import tlslite`) does not already succeed in it.
@@ -34,4 +35,17 @@ pub fn python_venv(name: &str, pip_args: &[&str], import_check: &str) -> PathBuf
     }
     assert!(ready(&py), "`{import_check}` fails in {}", venv.display());
     py
+}
+
+/// The venv with the real PyMongo, its `ocsp` extra (pyOpenSSL) and dnspython (for
+/// mongodb+srv:// look-ups): `pip install 'pymongo[ocsp]' dnspython` once.
+pub fn pymongo() -> &'static PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        python_venv(
+            "pymongo",
+            &["pymongo[ocsp]", "dnspython"],
+            "import pymongo, OpenSSL, pymongo.ocsp_support, dns.resolver",
+        )
+    })
 }

@@ -13,16 +13,9 @@ use std::sync::OnceLock;
 
 const TEXT: &str = "[('SSL routines', '', 'invalid status response')]";
 
-/// The venv's python, created and filled with `pip install 'pymongo[ocsp]'` once.
+/// The venv's python with PyMongo and its `ocsp` extra.
 fn python() -> &'static PathBuf {
-    static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(|| {
-        crate::common::venv::python_venv(
-            "pymongo",
-            &["pymongo[ocsp]"],
-            "import pymongo, OpenSSL, pymongo.ocsp_support",
-        )
-    })
+    crate::common::venv::pymongo()
 }
 
 fn pki() -> &'static OcspPki {

@@ -207,15 +207,9 @@ fn every_suite_openssl_lists_matches_the_registry() {
     assert_eq!(std_count, checked.len());
 }
 
-fn client_hellos_path() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let parent = manifest.parent()?;
-    [
-        parent.join("../shared/data/client-hellos.json"),
-        parent.join("shared/data/client-hellos.json"),
-    ]
-    .into_iter()
-    .find(|p| p.is_file())
+/// The recorded hellos of real clients, kept in the repository (see its NOTICE.md).
+fn client_hellos_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/testssl/client-hellos.json")
 }
 
 fn has_name(s: &CipherSuite, name: &str) -> bool {
@@ -259,15 +253,9 @@ fn is_grease(id: u16) -> bool {
 
 #[test]
 fn every_client_cipher_name_resolves_and_matches_the_wire() {
-    let Some(path) = client_hellos_path() else {
-        println!(
-            "skipped: client-hellos.json not found next to the worktree (looked for \
-             ../shared/data and shared/data relative to {:?}'s parent)",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        return;
-    };
-    let text = std::fs::read_to_string(&path).expect("read client-hellos.json");
+    let path = client_hellos_path();
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let doc: serde_json::Value = serde_json::from_str(&text).expect("client-hellos.json is JSON");
     let clients = doc["clients"].as_array().expect("clients array");
     assert!(clients.len() > 100, "only {} clients", clients.len());
