@@ -12,6 +12,7 @@ mod capture;
 mod cert;
 mod check;
 mod cli;
+mod connections;
 mod env;
 mod explain;
 mod golden;

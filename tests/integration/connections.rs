@@ -1,0 +1,166 @@
+//! The connection count tlsdoctor reports is the number of TCP connections the server really
+//! sees: a counting proxy (bench/countproxy.py, the one the benchmark uses) sits between
+//! tlsdoctor and a real `openssl s_server` on 127.0.0.1 and counts every connection accepted.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::cli::tlsdoctor;
+use crate::common::servers::{ServerProcess, openssl_s_server};
+use serde_json::Value;
+
+/// bench/countproxy.py forwarding to `upstream`; killed on drop.
+struct CountProxy {
+    child: Child,
+    data_port: u16,
+    control_port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for CountProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl CountProxy {
+    fn start(upstream: &ServerProcess) -> CountProxy {
+        let dir = tempfile::tempdir().unwrap();
+        let port_file = dir.path().join("ports");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/countproxy.py");
+        let child = Command::new("python3")
+            .arg(script)
+            .arg("--upstream")
+            .arg(upstream.target())
+            .arg("--port-file")
+            .arg(&port_file)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start bench/countproxy.py");
+        let mut proxy = CountProxy {
+            child,
+            data_port: 0,
+            control_port: 0,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let ports = loop {
+            // The proxy writes the file atomically once both ports listen.
+            if let Ok(text) = std::fs::read_to_string(&port_file) {
+                break text;
+            }
+            if let Ok(Some(status)) = proxy.child.try_wait() {
+                panic!("countproxy.py exited early: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "countproxy.py did not start in 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        };
+        let mut words = ports.split_whitespace().map(|w| w.parse::<u16>().unwrap());
+        proxy.data_port = words.next().unwrap();
+        proxy.control_port = words.next().unwrap();
+        proxy
+    }
+
+    /// "127.0.0.1:PORT" of the counted side.
+    fn target(&self) -> String {
+        format!("127.0.0.1:{}", self.data_port)
+    }
+
+    /// (accepted so far, still open), from the control port.
+    fn counts(&self) -> (u64, u64) {
+        let s = TcpStream::connect(("127.0.0.1", self.control_port)).expect("control port");
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut line = String::new();
+        BufReader::new(s).read_line(&mut line).unwrap();
+        let mut n = line.split_whitespace().map(|w| w.parse::<u64>().unwrap());
+        (n.next().unwrap(), n.next().unwrap())
+    }
+
+    /// The number of connections accepted once none is open any more and the count has
+    /// stopped moving (tlsdoctor has exited by then; its last connections may still be
+    /// closing through the proxy).
+    fn settled_count(&self) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(35);
+        let mut last = self.counts();
+        loop {
+            std::thread::sleep(Duration::from_millis(200));
+            let now = self.counts();
+            if now.1 == 0 && now.0 == last.0 {
+                return now.0;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the proxy still has {} connections open",
+                now.1
+            );
+            last = now;
+        }
+    }
+}
+
+fn run_json(args: &[&str]) -> Value {
+    let run = tlsdoctor(args);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "tlsdoctor {args:?} could not run ({}): {}\n{}",
+        run.code,
+        run.stdout,
+        run.stderr
+    );
+    run.json()
+}
+
+#[test]
+fn scan_reports_the_connections_the_server_sees() {
+    let server = openssl_s_server(&[]);
+    let proxy = CountProxy::start(&server);
+    let target = proxy.target();
+    let doc = run_json(&["scan", &target, "--sni", "localhost", "--json"]);
+    let reported = doc["servers"][0]["connections"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no servers[0].connections in {doc:#}"));
+    let seen = proxy.settled_count();
+    assert!(reported > 10, "a full scan opened only {reported}");
+    assert_eq!(
+        seen, reported,
+        "scan reported {reported} connections, the proxy accepted {seen}"
+    );
+}
+
+/// `check` runs the same scan, then more handshakes of its own (the certificate chain, client
+/// replays, OCSP); the count it reports must cover them all.
+#[test]
+#[ignore = "on main at 7fe3a06 check reports 68 where the proxy sees 75: \
+            diagnoses[0].scan.connections is read when the scan ends, before the client \
+            simulations replay one hello each (7 profiles by default, 1 with --client); \
+            issue 12 puts every connection through the probe engine, which is to fix it"]
+fn check_reports_the_connections_the_server_sees() {
+    let server = openssl_s_server(&[]);
+    let proxy = CountProxy::start(&server);
+    let target = proxy.target();
+    let cafile = server.cert.as_ref().unwrap().display().to_string();
+    let doc = run_json(&[
+        "check",
+        &target,
+        "--sni",
+        "localhost",
+        "--cafile",
+        &cafile,
+        "--json",
+    ]);
+    let reported = doc["diagnoses"][0]["scan"]["connections"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no diagnoses[0].scan.connections in {doc:#}"));
+    let seen = proxy.settled_count();
+    assert_eq!(
+        seen, reported,
+        "check reported {reported} connections, the proxy accepted {seen}"
+    );
+}
