@@ -3,9 +3,9 @@
 //! request per connection, no redirects followed, every step under a deadline and the answer
 //! capped in size: these URLs come from certificates, so they are treated as hostile input.
 
+use crate::probe::{ConnectError, Connection, Prober};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// What to send.
 pub struct Request<'a> {
@@ -42,11 +42,14 @@ pub enum HttpError {
 }
 
 /// Send `req` to `url` (http:// only) and read the answer, with `timeout` bounding each of
-/// resolution, connect, write and the whole read, and at most `max` bytes read.
+/// resolution, connect, write and the whole read, and at most `max` bytes read. When the URL
+/// resolves to the address `server` probes, the connection is that prober's (its slot, its
+/// count): the server sees it like any other.
 pub async fn exchange(
     url: &str,
     req: &Request<'_>,
     timeout: Duration,
+    server: Option<&Prober>,
     max: usize,
 ) -> Result<Answer, HttpError> {
     let bad = |address: Option<String>, reason: String| HttpError::Bad { address, reason };
@@ -70,16 +73,21 @@ pub async fn exchange(
         return Err(unreachable(None, format!("{host} resolves to no address")));
     };
     let at = Some(addr.to_string());
-    let mut stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-        Err(_) => {
+    let opened = match server.filter(|p| p.addr() == addr) {
+        Some(prober) => prober.open_plaintext().await,
+        None => Connection::direct(addr, timeout).await,
+    };
+    let mut conn = match opened {
+        Err(ConnectError::Timeout { .. }) => {
             return Err(unreachable(
                 at,
                 format!("connecting to {addr} timed out after {secs:.1}s"),
             ));
         }
-        Ok(Err(e)) => return Err(unreachable(at, format!("cannot connect to {addr}: {e}"))),
-        Ok(Ok(s)) => s,
+        Err(e) => return Err(unreachable(at, format!("cannot connect to {addr}: {e}"))),
+        Ok(c) => c,
     };
+    let stream = &mut conn.stream;
     let host_header = if host.contains(':') {
         format!("[{host}]")
     } else {

@@ -1,6 +1,8 @@
 //! Get the certificate chain a server actually sends, by completing a TLS 1.2 or 1.3 handshake
 //! with rustls and a verifier that records the chain and the stapled OCSP response and accepts
 //! anything. We never send application data: the handshake is only a way to see the evidence.
+//! The connection is the probe engine's ([`Prober::tls_handshake`]): slot, deadlines, count
+//! and prelude as for every probe.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -11,9 +13,9 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde::Serialize;
-use tokio::net::TcpStream;
 use x509_parser::prelude::FromDer;
 
+use crate::probe::{ConnectError, HandshakeError, HandshakeFailure, Prober};
 use crate::wire::version::ProtocolVersion;
 
 /// The server asked for a client certificate; these are the CA names it said it accepts.
@@ -36,39 +38,128 @@ pub struct FetchedChain {
     pub alpn: Option<String>,
     /// Set when the server sent its certificates but the handshake failed after that (for
     /// example a server that requires a client certificate); the chain is still valid evidence.
-    pub handshake_error: Option<String>,
+    pub handshake_error: Option<HandshakeFailure>,
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why a full handshake showed no certificates.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FetchError {
-    #[error(
-        "tlsdoctor fetches chains with TLS 1.2 or 1.3 only; {0} chains come from the raw prober"
-    )]
+    /// rustls speaks TLS 1.2 and 1.3 only.
     UnsupportedVersion(ProtocolVersion),
-    #[error("invalid server name {0:?} for SNI")]
     BadServerName(String),
-    #[error("cannot connect to {addr}: {source}")]
+    /// No connection: refused, timed out, or the prelude failed.
     Connect {
         addr: SocketAddr,
-        source: std::io::Error,
+        error: ConnectError,
     },
-    #[error("{what} to {addr} timed out after {secs:.1}s")]
-    Timeout {
+    /// Connected; the handshake failed before the server's certificates arrived.
+    Handshake {
         addr: SocketAddr,
-        what: &'static str,
-        secs: f64,
+        version: ProtocolVersion,
+        failure: HandshakeFailure,
     },
-    #[error("the server sent the TLS alert {alert} during the {version} handshake")]
-    Alert {
-        alert: String,
+    /// The handshake finished, yet the server sent no certificate.
+    NoCertificate {
+        addr: SocketAddr,
         version: ProtocolVersion,
     },
-    #[error("{version} handshake with {addr} failed: {reason}")]
-    Handshake {
+    /// rustls would not build a configuration for this version.
+    Setup {
         addr: SocketAddr,
         version: ProtocolVersion,
         reason: String,
     },
+}
+
+impl FetchError {
+    /// The alert the server ended the handshake with, if that is how it ended.
+    pub fn alert(&self) -> Option<crate::wire::AlertDescription> {
+        match self {
+            FetchError::Handshake { failure, .. } => failure.alert(),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = |ms: &u64| *ms as f64 / 1000.0;
+        match self {
+            FetchError::UnsupportedVersion(v) => write!(
+                f,
+                "tlsdoctor fetches chains with TLS 1.2 or 1.3 only; {v} chains come from the raw prober"
+            ),
+            FetchError::BadServerName(n) => write!(f, "invalid server name {n:?} for SNI"),
+            FetchError::Connect {
+                addr,
+                error: ConnectError::Timeout { after_ms },
+            } => write!(
+                f,
+                "TCP connect to {addr} timed out after {:.1}s",
+                secs(after_ms)
+            ),
+            FetchError::Connect { addr, error } => write!(f, "cannot connect to {addr}: {error}"),
+            FetchError::Handshake {
+                version, failure, ..
+            } if failure.alert().is_some() => {
+                write!(f, "{failure} during the {version} handshake")
+            }
+            FetchError::Handshake {
+                addr,
+                failure: HandshakeFailure::Timeout { after_ms },
+                ..
+            } => write!(
+                f,
+                "TLS handshake to {addr} timed out after {:.1}s",
+                secs(after_ms)
+            ),
+            FetchError::Handshake {
+                addr,
+                version,
+                failure,
+            } => write!(f, "{version} handshake with {addr} failed: {failure}"),
+            FetchError::NoCertificate { addr, version } => write!(
+                f,
+                "{version} handshake with {addr} failed: the handshake finished without a server certificate"
+            ),
+            FetchError::Setup {
+                addr,
+                version,
+                reason,
+            } => write!(f, "{version} handshake with {addr} failed: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for FetchError {}
+
+/// Why a full handshake did not finish: after the server's certificates arrived (the chain
+/// is still evidence), or before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncompleteHandshake {
+    AfterCertificates(HandshakeFailure),
+    Before(FetchError),
+}
+
+impl IncompleteHandshake {
+    /// How a handshake attempt ended; `None` when it finished.
+    pub fn of(result: Result<FetchedChain, FetchError>) -> Option<IncompleteHandshake> {
+        match result {
+            Ok(c) => c
+                .handshake_error
+                .map(IncompleteHandshake::AfterCertificates),
+            Err(e) => Some(IncompleteHandshake::Before(e)),
+        }
+    }
+}
+
+impl std::fmt::Display for IncompleteHandshake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IncompleteHandshake::AfterCertificates(e) => e.fmt(f),
+            IncompleteHandshake::Before(e) => e.fmt(f),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -187,24 +278,15 @@ impl ResolvesClientCert for ClientCertChoice {
     }
 }
 
-fn alert_name(e: &std::io::Error) -> Option<String> {
-    let inner = e.get_ref()?.downcast_ref::<rustls::Error>()?;
-    match inner {
-        rustls::Error::AlertReceived(a) => Some(format!("{a:?}")),
-        _ => None,
-    }
-}
-
-/// Connect to `addr`, handshake with exactly `version` (TLS 1.2 or 1.3), and return what the
-/// server sent. `sni` is sent as server_name unless it is an IP address or `None`. `timeout`
-/// bounds the connect and the handshake separately.
+/// Handshake with the prober's server in exactly `version` (TLS 1.2 or 1.3), and return
+/// what the server sent. `sni` is sent as server_name unless it is an IP address or `None`.
+/// The prober's deadlines bound the connect, each read and the whole handshake.
 pub async fn fetch_chain(
-    addr: SocketAddr,
+    prober: &Prober,
     sni: Option<&str>,
     version: ProtocolVersion,
-    timeout: Duration,
 ) -> Result<FetchedChain, FetchError> {
-    fetch_chain_with(addr, sni, version, timeout, FetchOptions::default()).await
+    fetch_chain_with(prober, sni, version, FetchOptions::default()).await
 }
 
 /// Load a client certificate chain and its private key (PEM files) for presenting.
@@ -231,56 +313,11 @@ pub fn load_client_key(
     Ok(Arc::new(rustls::sign::CertifiedKey::new(chain, signing)))
 }
 
-/// Like [`fetch_chain`], presenting `client` when the server asks for a certificate; a
-/// server that rejects it shows in `handshake_error`.
-pub async fn fetch_chain_with_client_cert(
-    addr: SocketAddr,
-    sni: Option<&str>,
-    version: ProtocolVersion,
-    timeout: Duration,
-    client: Arc<rustls::sign::CertifiedKey>,
-) -> Result<FetchedChain, FetchError> {
-    fetch_chain_with(
-        addr,
-        sni,
-        version,
-        timeout,
-        FetchOptions {
-            client: Some(client),
-            ..FetchOptions::default()
-        },
-    )
-    .await
-}
-
 /// The key type of a server certificate, for servers that hold one of each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
     Rsa,
     Ecdsa,
-}
-
-/// Like [`fetch_chain`], offering only signature schemes of `key`'s kind, so a server with
-/// both an RSA and an ECDSA certificate shows the one of that kind (the TLS 1.3 way of
-/// asking: its certificate is encrypted, so it cannot be read from a hello probe).
-pub async fn fetch_chain_for_key(
-    addr: SocketAddr,
-    sni: Option<&str>,
-    version: ProtocolVersion,
-    timeout: Duration,
-    key: KeyKind,
-) -> Result<FetchedChain, FetchError> {
-    fetch_chain_with(
-        addr,
-        sni,
-        version,
-        timeout,
-        FetchOptions {
-            only_key: Some(key),
-            ..FetchOptions::default()
-        },
-    )
-    .await
 }
 
 fn scheme_kind(s: SignatureScheme) -> Option<KeyKind> {
@@ -304,9 +341,12 @@ fn scheme_kind(s: SignatureScheme) -> Option<KeyKind> {
 /// How a full handshake is made beyond version and name.
 #[derive(Default, Clone)]
 pub struct FetchOptions {
-    /// Offer only signature schemes of this key kind.
+    /// Offer only signature schemes of this key kind, so a server with both an RSA and an
+    /// ECDSA certificate shows the one of that kind (the TLS 1.3 way of asking: its
+    /// certificate is encrypted, so it cannot be read from a hello probe).
     pub only_key: Option<KeyKind>,
-    /// Present this client certificate when asked.
+    /// Present this client certificate when asked; a server that rejects it shows in
+    /// `handshake_error`.
     pub client: Option<Arc<rustls::sign::CertifiedKey>>,
     /// ALPN protocols to offer, most preferred first.
     pub alpn: Vec<String>,
@@ -314,12 +354,12 @@ pub struct FetchOptions {
 
 /// A full handshake with the given options; see [`fetch_chain`].
 pub async fn fetch_chain_with(
-    addr: SocketAddr,
+    prober: &Prober,
     sni: Option<&str>,
     version: ProtocolVersion,
-    timeout: Duration,
     opts: FetchOptions,
 ) -> Result<FetchedChain, FetchError> {
+    let addr = prober.addr();
     let FetchOptions {
         only_key: only,
         client,
@@ -342,9 +382,9 @@ pub async fn fetch_chain_with(
         schemes.retain(|s| scheme_kind(*s) == Some(kind));
     }
     let seen = Arc::new(Mutex::new(Recorded::default()));
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
-        .map_err(|e| FetchError::Handshake {
+        .map_err(|e| FetchError::Setup {
             addr,
             version,
             reason: e.to_string(),
@@ -358,24 +398,10 @@ pub async fn fetch_chain_with(
             seen: seen.clone(),
             key: client,
         }));
-    let mut config = config;
     config.alpn_protocols = alpn.into_iter().map(String::into_bytes).collect();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
 
-    let secs = timeout.as_secs_f64();
-    let tcp = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-        Err(_) => {
-            return Err(FetchError::Timeout {
-                addr,
-                what: "TCP connect",
-                secs,
-            });
-        }
-        Ok(Err(source)) => return Err(FetchError::Connect { addr, source }),
-        Ok(Ok(s)) => s,
-    };
-    let result = tokio::time::timeout(timeout, connector.connect(server_name, tcp)).await;
-    let take = |handshake_error: Option<String>| -> Option<FetchedChain> {
+    let result = prober.tls_handshake(Arc::new(config), server_name).await;
+    let take = |handshake_error: Option<HandshakeFailure>| -> Option<FetchedChain> {
         let mut s = seen.lock().ok()?;
         if s.chain.is_empty() {
             return None;
@@ -393,74 +419,53 @@ pub async fn fetch_chain_with(
             handshake_error,
         })
     };
-    match result {
-        Err(_) => match take(Some(format!("handshake timed out after {secs:.1}s"))) {
-            Some(c) => Ok(c),
-            None => Err(FetchError::Timeout {
-                addr,
-                what: "TLS handshake",
-                secs,
-            }),
-        },
-        Ok(Err(e)) => {
-            let alert = alert_name(&e);
-            let reason = match &alert {
-                Some(a) => format!("the server sent the TLS alert {a}"),
-                None => e.to_string(),
-            };
-            match take(Some(reason.clone())) {
+    let mut session = match result {
+        Ok(session) => session,
+        Err(HandshakeError::Connect(error)) => return Err(FetchError::Connect { addr, error }),
+        // The certificates may have come before the failure: then they are the answer.
+        Err(HandshakeError::Failed(failure)) => {
+            return match take(Some(failure.clone())) {
                 Some(c) => Ok(c),
-                None => Err(match alert {
-                    Some(alert) => FetchError::Alert { alert, version },
-                    None => FetchError::Handshake {
-                        addr,
-                        version,
-                        reason,
-                    },
+                None => Err(FetchError::Handshake {
+                    addr,
+                    version,
+                    failure,
                 }),
-            }
-        }
-        Ok(Ok(mut stream)) => {
-            // A TLS 1.3 server that insists on a client certificate learns that none came
-            // only from the client's last flight, so its alert arrives after the client's
-            // side of the handshake is done: read briefly to catch it.
-            let asked_for_cert = seen.lock().map(|s| s.ca_names.is_some()).unwrap_or(false);
-            let mut late_error = None;
-            if asked_for_cert {
-                use tokio::io::AsyncReadExt;
-                let mut buf = [0u8; 64];
-                let wait = timeout.min(Duration::from_secs(1));
-                if let Ok(Err(e)) = tokio::time::timeout(wait, stream.read(&mut buf)).await {
-                    late_error = Some(match alert_name(&e) {
-                        Some(a) => format!("the server sent the TLS alert {a}"),
-                        None => e.to_string(),
-                    });
-                }
-            }
-            let (_, conn) = stream.get_ref();
-            let cipher_suite = conn
-                .negotiated_cipher_suite()
-                .map(|s| format!("{:?}", s.suite()))
-                .unwrap_or_default();
-            let negotiated = match conn.protocol_version() {
-                Some(rustls::ProtocolVersion::TLSv1_3) => ProtocolVersion::Tls13,
-                Some(rustls::ProtocolVersion::TLSv1_2) => ProtocolVersion::Tls12,
-                Some(v) => ProtocolVersion::from_wire(u16::from(v)),
-                None => version,
             };
-            let alpn = conn
-                .alpn_protocol()
-                .map(|p| String::from_utf8_lossy(p).into_owned());
-            let mut out = take(None).ok_or(FetchError::Handshake {
-                addr,
-                version,
-                reason: "the handshake finished without a server certificate".to_string(),
-            })?;
-            out.version = negotiated;
-            out.cipher_suite = cipher_suite;
-            out.alpn = alpn;
-            out.handshake_error = late_error;
-            Ok(out)
+        }
+    };
+    // A TLS 1.3 server that insists on a client certificate learns that none came only
+    // from the client's last flight, so its alert arrives after the client's side of the
+    // handshake is done: read briefly to catch it.
+    let asked_for_cert = seen.lock().map(|s| s.ca_names.is_some()).unwrap_or(false);
+    let mut late_error = None;
+    if asked_for_cert {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 64];
+        let whole = prober.config().probe_timeout;
+        let wait = whole.min(Duration::from_secs(1));
+        if let Ok(Err(e)) = tokio::time::timeout(wait, session.stream.read(&mut buf)).await {
+            late_error = Some(HandshakeFailure::from_io(&e, whole));
         }
     }
+    let (_, conn) = session.stream.get_ref();
+    let cipher_suite = conn
+        .negotiated_cipher_suite()
+        .map(|s| format!("{:?}", s.suite()))
+        .unwrap_or_default();
+    let negotiated = match conn.protocol_version() {
+        Some(rustls::ProtocolVersion::TLSv1_3) => ProtocolVersion::Tls13,
+        Some(rustls::ProtocolVersion::TLSv1_2) => ProtocolVersion::Tls12,
+        Some(v) => ProtocolVersion::from_wire(u16::from(v)),
+        None => version,
+    };
+    let alpn = conn
+        .alpn_protocol()
+        .map(|p| String::from_utf8_lossy(p).into_owned());
+    let mut out = take(None).ok_or(FetchError::NoCertificate { addr, version })?;
+    out.version = negotiated;
+    out.cipher_suite = cipher_suite;
+    out.alpn = alpn;
+    out.handshake_error = late_error;
+    Ok(out)
 }

@@ -4,13 +4,13 @@
 
 use super::Examination;
 use crate::cert::analyze::{ChainAnalysis, analyze};
-use crate::cert::fetch::FetchedChain;
+use crate::cert::fetch::{FetchError, FetchedChain, IncompleteHandshake};
 use crate::clients::{ClientProfile, TrustStoreKind};
 use crate::env::ClientStack;
 use crate::finding::{FindingId, Severity};
 use crate::scan::{Measurement, ScanContext, ScanError, ServerScan};
 use crate::simulate::{CertProblem, ServerFacts, Simulation, simulate};
-use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion};
+use crate::wire::{ClientExtension, ClientHello, ProtocolVersion};
 use std::time::SystemTime;
 
 /// Everything the diagnosis rests on.
@@ -23,7 +23,7 @@ pub struct Evidence {
     pub scan: Result<ServerScan, ScanError>,
     /// Full TLS 1.2 / 1.3 handshakes (rustls), for the chain, the stapled OCSP response
     /// and the server's reaction to a missing client certificate.
-    pub handshakes: Vec<(ProtocolVersion, Result<FetchedChain, String>)>,
+    pub handshakes: Vec<(ProtocolVersion, Result<FetchedChain, FetchError>)>,
     /// Where the analysed chain came from.
     pub chain_source: Option<String>,
     /// The chain as the server sent it (DER, server's order).
@@ -36,9 +36,12 @@ pub struct Evidence {
     pub local_client: Option<ClientStack>,
     /// With `--cert`/`--key`: per version where the server asked for a certificate, whether
     /// it accepted the one presented (None) or why not (Some).
-    pub client_cert_presented: Vec<(ProtocolVersion, Option<String>)>,
+    pub client_cert_presented: Vec<(ProtocolVersion, Option<IncompleteHandshake>)>,
     /// Stapled OCSP responses per version, must-staple, and the responder's answer.
     pub ocsp: Option<crate::ocsp::OcspReport>,
+    /// TCP connections the whole check opened to the server (scan, full handshakes, client
+    /// simulations, OCSP fetches that go to the server).
+    pub connections: usize,
 }
 
 impl Evidence {
@@ -99,6 +102,10 @@ impl Evidence {
         if let Some(o) = &self.ocsp {
             c.push(crate::ocsp::check::checked_line(o));
         }
+        c.push(format!(
+            "{} connections to the server for the whole check",
+            self.connections
+        ));
         c
     }
 }
@@ -159,20 +166,6 @@ pub fn adjust_profile(base: &ClientProfile, local: &ClientStack) -> ClientProfil
     p
 }
 
-/// The alert a server sent, from the handshake's error text.
-fn alert_in(text: &str) -> Option<AlertDescription> {
-    let name = text.rsplit(' ').next()?;
-    Some(match name {
-        "CertificateRequired" => AlertDescription::CertificateRequired,
-        "HandshakeFailure" => AlertDescription::HandshakeFailure,
-        "DecodeError" => AlertDescription::DecodeError,
-        "BadCertificate" => AlertDescription::BadCertificate,
-        "UnknownCA" => AlertDescription::UnknownCa,
-        "AccessDenied" => AlertDescription::AccessDenied,
-        _ => return None,
-    })
-}
-
 /// Gather the evidence for one measured server. Errors only when the server cannot be
 /// reached.
 pub async fn gather(
@@ -212,6 +205,7 @@ pub async fn gather(
         staples,
         with.ocsp,
         timeout,
+        Some(&ctx.prober),
         SystemTime::now(),
     )
     .await;
@@ -232,7 +226,7 @@ pub async fn gather(
     for (v, r) in &handshakes {
         if let Ok(c) = r {
             if c.client_cert_request.is_some() {
-                let alert = c.handshake_error.as_deref().and_then(alert_in);
+                let alert = c.handshake_error.as_ref().and_then(|e| e.alert());
                 match v {
                     ProtocolVersion::Tls13 => facts.client_cert_alert_tls13 = alert,
                     _ => facts.client_cert_alert_tls12 = alert,
@@ -247,13 +241,7 @@ pub async fn gather(
         if let Ok(s) = &scan {
             let cc = &s.properties.client_certificate;
             if cc.required == Some(true) {
-                facts.client_cert_alert_tls12 =
-                    cc.alert_without_certificate.as_deref().and_then(|name| {
-                        AlertDescription::ALL
-                            .iter()
-                            .copied()
-                            .find(|a| a.name() == name)
-                    });
+                facts.client_cert_alert_tls12 = cc.alert_without_certificate;
             }
         }
     }
@@ -266,20 +254,13 @@ pub async fn gather(
             if !asked {
                 continue;
             }
-            let _slot = ctx.prober.slot().await;
-            ctx.prober.note_connection();
-            let outcome = crate::cert::fetch::fetch_chain_with_client_cert(
-                addr,
-                sni.as_deref(),
-                *v,
-                timeout,
-                client.clone(),
-            )
-            .await;
-            let verdict = match outcome {
-                Ok(c) => c.handshake_error,
-                Err(e) => Some(e.to_string()),
+            let opts = crate::cert::fetch::FetchOptions {
+                client: Some(client.clone()),
+                ..Default::default()
             };
+            let outcome =
+                crate::cert::fetch::fetch_chain_with(&ctx.prober, sni.as_deref(), *v, opts).await;
+            let verdict = IncompleteHandshake::of(outcome);
             if verdict.is_none() {
                 // The user's client presents this certificate: it gets past client
                 // authentication in this version.
@@ -309,5 +290,6 @@ pub async fn gather(
         local_client,
         client_cert_presented,
         ocsp,
+        connections: ctx.prober.connections_opened(),
     })
 }

@@ -157,12 +157,14 @@ const MAX_ISSUER_BYTES: usize = 64 * 1024;
 /// Download the certificates the server's chain is missing from the AIA caIssuers URL of the
 /// certificate that names them (only `http://` URLs written in the server's own
 /// certificates; only when the user asked with `--fetch-intermediate`). Returns the
-/// certificates found and one line per attempt, for the report.
+/// certificates found and one line per attempt, for the report. A URL that points at the
+/// scanned server itself goes through its prober, `server`.
 pub async fn fetch_missing_issuers(
     chain: &[Vec<u8>],
     mut have: Vec<Vec<u8>>,
     anchors: &[Vec<u8>],
     timeout: std::time::Duration,
+    server: Option<&crate::probe::Prober>,
 ) -> (Vec<Vec<u8>>, Vec<String>) {
     let mut notes = Vec::new();
     // Each round completes one more link; a chain is a handful of certificates at most.
@@ -196,7 +198,7 @@ pub async fn fetch_missing_issuers(
             accept: "application/pkix-cert",
             body: &[],
         };
-        match crate::http::exchange(url, &req, timeout, MAX_ISSUER_BYTES).await {
+        match crate::http::exchange(url, &req, timeout, server, MAX_ISSUER_BYTES).await {
             Ok(a) if a.status == 200 => match issuer_certificates(&a.body) {
                 Some(certs) => {
                     notes.push(format!(

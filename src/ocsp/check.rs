@@ -146,14 +146,16 @@ fn find_issuer(
 
 /// Run the OCSP check on measured facts: `chain` is the chain the server presents and
 /// `staples` holds, per protocol version the server accepted, what its handshake stapled
-/// (None: nothing), both measured once by `scan::measure`. Returns None when there is no
-/// parsable leaf.
+/// (None: nothing), both measured once by `scan::measure`. `server` is the scanned server's
+/// prober: a responder URL that points at the server itself is fetched through it (slot and
+/// count). Returns None when there is no parsable leaf.
 pub async fn check(
     chain: &[Vec<u8>],
     stores: &[TrustStore],
     staples: Vec<(ProtocolVersion, Option<Vec<u8>>)>,
     policy: QueryPolicy,
     timeout: Duration,
+    server: Option<&crate::probe::Prober>,
     now: SystemTime,
 ) -> Option<OcspReport> {
     let leaf_der = chain.first()?;
@@ -213,7 +215,7 @@ pub async fn check(
     };
     if let (Some(url), None) = (url, &report.responder_skipped) {
         if let Some(subj) = report.subject() {
-            let q = query(&url, &subj, timeout, now_unix).await;
+            let q = query(&url, &subj, timeout, server, now_unix).await;
             report.responder = Some(q);
         }
     }

@@ -80,11 +80,13 @@ pub fn build_request(
 }
 
 /// Query the responder at `url` about `subject.leaf`, with `timeout` bounding each of
-/// resolution, connect, write and the whole read. `now_unix` judges the answer's times.
+/// resolution, connect, write and the whole read (a responder that is the scanned `server`
+/// itself is reached through its prober). `now_unix` judges the answer's times.
 pub async fn query(
     url: &str,
     subject: &Subject<'_>,
     timeout: Duration,
+    server: Option<&crate::probe::Prober>,
     now_unix: i64,
 ) -> ResponderQuery {
     let mut out = ResponderQuery {
@@ -119,19 +121,20 @@ pub async fn query(
         accept: "application/ocsp-response",
         body: &body,
     };
-    let answer = match crate::http::exchange(url, &request, timeout, MAX_RESPONSE_BYTES).await {
-        Ok(a) => a,
-        Err(crate::http::HttpError::Unreachable { address, reason }) => {
-            out.address = address;
-            out.outcome = unreachable(reason);
-            return out;
-        }
-        Err(crate::http::HttpError::Bad { address, reason }) => {
-            out.address = address;
-            out.outcome = ResponderOutcome::Error { reason };
-            return out;
-        }
-    };
+    let answer =
+        match crate::http::exchange(url, &request, timeout, server, MAX_RESPONSE_BYTES).await {
+            Ok(a) => a,
+            Err(crate::http::HttpError::Unreachable { address, reason }) => {
+                out.address = address;
+                out.outcome = unreachable(reason);
+                return out;
+            }
+            Err(crate::http::HttpError::Bad { address, reason }) => {
+                out.address = address;
+                out.outcome = ResponderOutcome::Error { reason };
+                return out;
+            }
+        };
     out.address = Some(answer.address.clone());
     out.latency_ms = Some(answer.latency_ms);
     let (code, body) = (answer.status, answer.body);

@@ -45,8 +45,9 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
     doc.diagnoses = diagnoses;
     doc.errors = errors;
     if let Some(dir) = &req.write_fixes {
-        let fetch = req.fetch_intermediate.then_some(req.connect.timeout);
-        fixes::write_all(&mut doc, dir, &extra_certs, trust.cafile.as_deref(), fetch).await?;
+        let fetch = req.fetch_intermediate.then(|| req.connect.probe_config());
+        let cafile = trust.cafile.as_deref();
+        fixes::write_all(&mut doc, dir, &extra_certs, cafile, fetch.as_ref()).await?;
     }
     Ok(doc)
 }

@@ -5,8 +5,8 @@
 use super::PipelineError;
 use crate::doctor::fixes::{anchor_subjects, fetch_missing_issuers, write_fixes};
 use crate::document::CheckDocument;
+use crate::probe::{ProbeConfig, Prober};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// Read every certificate in PEM files, with a one-line error naming a bad file.
 pub(crate) fn read_pem_certs(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, PipelineError> {
@@ -31,14 +31,15 @@ pub(crate) fn read_pem_certs(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, Pipeline
 }
 
 /// Write the fixes of every diagnosis in `doc` under `dir` (one subdirectory per address
-/// when there are several). `fetch_timeout`: download missing issuers, with that deadline.
-/// Files written and download notes are added to `doc`.
+/// when there are several). `fetch`: download missing issuers, with these deadlines (an
+/// issuer URL that points at the server itself goes through a prober for it). Files written
+/// and download notes are added to `doc`.
 pub(crate) async fn write_all(
     doc: &mut CheckDocument,
     dir: &Path,
     extra_certs: &[Vec<u8>],
     cafile: Option<&Path>,
-    fetch_timeout: Option<Duration>,
+    fetch: Option<&ProbeConfig>,
 ) -> Result<(), PipelineError> {
     let anchors = anchor_subjects(cafile);
     let many = doc.diagnoses.len() > 1;
@@ -49,13 +50,16 @@ pub(crate) async fn write_all(
             dir.to_path_buf()
         };
         let mut extra = extra_certs.to_vec();
-        if let Some(timeout) = fetch_timeout {
+        if let Some(cfg) = fetch {
             let chain = d
                 .evidence
                 .as_ref()
                 .map(|e| e.chain_der.clone())
                 .unwrap_or_default();
-            let (have, notes) = fetch_missing_issuers(&chain, extra, &anchors, timeout).await;
+            let server = d.address.parse().ok().map(|a| Prober::new(a, cfg.clone()));
+            let (have, notes) =
+                fetch_missing_issuers(&chain, extra, &anchors, cfg.probe_timeout, server.as_ref())
+                    .await;
             extra = have;
             doc.notes.extend(notes);
         }

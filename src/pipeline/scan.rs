@@ -39,7 +39,7 @@ async fn scan_address(
         FullHandshakes::Skip
     };
     let measured = measure(&a.ctx, a.label, a.resolved, full).await;
-    let scan = measured.scan?;
+    let mut scan = measured.scan?;
     let host = a
         .ctx
         .sni
@@ -58,12 +58,15 @@ async fn scan_address(
                 measured.staples,
                 QueryPolicy::Always,
                 a.ctx.prober.config().probe_timeout,
+                Some(&a.ctx.prober),
                 now,
             )
             .await
         }
         _ => None,
     };
+    // The total the server saw, the OCSP check's handshakes and fetches included.
+    scan.connections = a.ctx.prober.connections_opened();
     Ok(ScannedServer {
         scan,
         certificate_chain,

@@ -1,10 +1,21 @@
-//! The probe engine: one probe is one TCP connection that sends a ClientHello and reads the
-//! server's first flight. Every step has a deadline; the per-server connection cap is a
-//! semaphore shared by all probes of that server. Outcomes are typed, never strings.
+//! The probe engine: every connection tlsdoctor opens to a server goes through a [`Prober`].
+//! It takes the per-server connection slot (a semaphore shared by all probes of that
+//! server), counts the connection, connects under the connect deadline, runs the configured
+//! [`Prelude`] (e.g. STARTTLS) and bounds the whole exchange and each read. On top of that:
+//! raw probes (send a ClientHello, read the server's first flight) here, full rustls
+//! handshakes in [`tls`]. Outcomes and errors are typed, never strings.
 
+mod connection;
+pub mod names;
 mod outcome;
+pub mod prelude;
+pub mod tls;
 
+use connection::dial;
+pub use connection::{ConnectError, Connection, TimedStream};
 pub use outcome::{OutcomeSummary, ProbeOutcome, ProbeResult};
+pub use prelude::{Prelude, PreludeError};
+pub use tls::{HandshakeError, HandshakeFailure, TlsErrorClass, TlsSession};
 
 use crate::wire::{FlightProgress, ServerFlightParser, WireError};
 use std::net::SocketAddr;
@@ -33,6 +44,8 @@ pub struct ProbeConfig {
     pub probe_timeout: Duration,
     /// Maximum simultaneous connections to one server.
     pub max_connections: usize,
+    /// Run on every connection before TLS starts (none: TLS from the first byte).
+    pub prelude: Option<Arc<dyn Prelude>>,
 }
 
 impl Default for ProbeConfig {
@@ -49,6 +62,7 @@ impl ProbeConfig {
             read_timeout: timeout,
             probe_timeout: timeout,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            prelude: None,
         }
     }
 }
@@ -59,7 +73,9 @@ pub struct Prober {
     addr: SocketAddr,
     cfg: Arc<ProbeConfig>,
     slots: Arc<Semaphore>,
-    connections: Arc<AtomicUsize>,
+    /// Every connection adds one to each tally; the last is this prober's own (see
+    /// [`Prober::with_own_count`]), the first the server's total.
+    tallies: Vec<Arc<AtomicUsize>>,
 }
 
 impl Prober {
@@ -69,7 +85,7 @@ impl Prober {
             addr,
             cfg: Arc::new(cfg),
             slots,
-            connections: Arc::new(AtomicUsize::new(0)),
+            tallies: vec![Arc::new(AtomicUsize::new(0))],
         }
     }
 
@@ -83,12 +99,20 @@ impl Prober {
 
     /// How many TCP connections this prober (and its clones) opened so far.
     pub fn connections_opened(&self) -> usize {
-        self.connections.load(Ordering::Relaxed)
+        self.tallies.last().map_or(0, |t| t.load(Ordering::Relaxed))
     }
 
-    /// A connection slot under the per-server cap. Probes that run their own handshakes
-    /// (rustls, replays) take one too, so the cap holds for everything that touches the server.
-    pub async fn slot(&self) -> tokio::sync::OwnedSemaphorePermit {
+    /// A prober for the same server (same slots; its connections still count towards this
+    /// one's) whose [`Prober::connections_opened`] counts only what goes through it: how one
+    /// part of a check reports its own connections while other parts run alongside.
+    pub fn with_own_count(&self) -> Prober {
+        let mut p = self.clone();
+        p.tallies.push(Arc::new(AtomicUsize::new(0)));
+        p
+    }
+
+    /// A connection slot under the per-server cap.
+    async fn slot(&self) -> tokio::sync::OwnedSemaphorePermit {
         // The semaphore is never closed, so acquire cannot fail.
         self.slots
             .clone()
@@ -97,37 +121,61 @@ impl Prober {
             .expect("probe semaphore closed")
     }
 
-    /// Count a connection opened outside [`Prober::connect`] (a library that dials itself, such
-    /// as a full rustls handshake), so the reported total stays true.
-    pub fn note_connection(&self) {
-        self.connections.fetch_add(1, Ordering::Relaxed);
+    fn count(&self) {
+        for t in &self.tallies {
+            t.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
-    /// Open a TCP connection (counted, with the connect deadline) without taking a slot;
-    /// callers hold a slot from [`Prober::slot`].
-    pub async fn connect(&self) -> Result<TcpStream, ProbeOutcome> {
-        self.connections.fetch_add(1, Ordering::Relaxed);
-        match tokio::time::timeout(self.cfg.connect_timeout, TcpStream::connect(self.addr)).await {
-            Err(_) => Err(ProbeOutcome::ConnectTimeout),
-            Ok(Err(e)) => Err(ProbeOutcome::ConnectFailed {
-                kind: format!("{:?}", e.kind()),
-                message: e.to_string(),
-            }),
-            Ok(Ok(s)) => {
-                let _ = s.set_nodelay(true);
-                Ok(s)
+    /// A connection ready for TLS: slot taken, counted, connected under the connect
+    /// deadline, prelude run. Its deadline is the whole-probe deadline from now.
+    pub async fn open(&self) -> Result<Connection, ConnectError> {
+        self.open_inner(true).await
+    }
+
+    /// A counted connection under the same slot and deadlines, without the prelude: for
+    /// plaintext exchanges with the server itself (its own protocol's greeting, an HTTP
+    /// fetch from an OCSP or AIA URL that points at it).
+    pub async fn open_plaintext(&self) -> Result<Connection, ConnectError> {
+        self.open_inner(false).await
+    }
+
+    async fn open_inner(&self, tls_next: bool) -> Result<Connection, ConnectError> {
+        let slot = self.slot().await;
+        let deadline = tokio::time::Instant::now() + self.cfg.probe_timeout;
+        self.count();
+        let connect_timeout = self.cfg.connect_timeout.min(self.cfg.probe_timeout);
+        let mut stream = dial(self.addr, connect_timeout).await?;
+        if let Some(prelude) = self.cfg.prelude.as_ref().filter(|_| tls_next) {
+            let failed = |error| ConnectError::Prelude {
+                prelude: prelude.name().to_string(),
+                error,
+            };
+            match tokio::time::timeout_at(deadline, prelude.run(&mut stream, deadline)).await {
+                Err(_) => return Err(failed(PreludeError::Timeout)),
+                Ok(Err(e)) => return Err(failed(e)),
+                Ok(Ok(())) => {}
             }
         }
+        Ok(Connection {
+            stream,
+            deadline,
+            _slot: Some(slot),
+        })
     }
 
     /// Send `hello` (complete records, any format) and read the server's first flight.
     pub async fn send_hello(&self, hello: &[u8]) -> ProbeResult {
-        let _slot = self.slot().await;
         let start = Instant::now();
-        let outcome = match tokio::time::timeout(self.cfg.probe_timeout, self.exchange(hello)).await
-        {
-            Ok(o) => o,
-            Err(_) => ProbeOutcome::Timeout { bytes_received: 0 },
+        let outcome = match self.open().await {
+            Err(e) => ProbeOutcome::from(e),
+            Ok(mut conn) => {
+                let exchange = self.exchange(&mut conn.stream, hello);
+                match tokio::time::timeout_at(conn.deadline, exchange).await {
+                    Ok(o) => o,
+                    Err(_) => ProbeOutcome::Timeout { bytes_received: 0 },
+                }
+            }
         };
         ProbeResult {
             outcome,
@@ -143,43 +191,34 @@ impl Prober {
         followup: &[u8],
         wait: Duration,
     ) -> (ProbeOutcome, Option<FollowUp>) {
-        let _slot = self.slot().await;
+        let mut conn = match self.open().await {
+            Ok(c) => c,
+            Err(e) => return (ProbeOutcome::from(e), None),
+        };
+        let stream = &mut conn.stream;
         let run = async {
-            let mut stream = match self.connect().await {
-                Ok(s) => s,
-                Err(o) => return (o, None),
-            };
-            match tokio::time::timeout(self.cfg.read_timeout, stream.write_all(hello)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return (io_outcome(&e, 0), None),
-                Err(_) => return (ProbeOutcome::Timeout { bytes_received: 0 }, None),
-            }
-            let outcome = read_flight(&mut stream, self.cfg.read_timeout).await;
+            let outcome = self.exchange(stream, hello).await;
             if !matches!(outcome, ProbeOutcome::Accepted(_)) {
                 return (outcome, None);
             }
             if stream.write_all(followup).await.is_err() {
                 return (outcome, Some(FollowUp::Closed));
             }
-            (outcome, Some(watch_for_alert(&mut stream, wait).await))
+            (outcome, Some(watch_for_alert(stream, wait).await))
         };
-        match tokio::time::timeout(self.cfg.probe_timeout + wait, run).await {
+        match tokio::time::timeout_at(conn.deadline + wait, run).await {
             Ok(r) => r,
             Err(_) => (ProbeOutcome::Timeout { bytes_received: 0 }, None),
         }
     }
 
-    async fn exchange(&self, hello: &[u8]) -> ProbeOutcome {
-        let mut stream = match self.connect().await {
-            Ok(s) => s,
-            Err(o) => return o,
-        };
+    async fn exchange(&self, stream: &mut TcpStream, hello: &[u8]) -> ProbeOutcome {
         match tokio::time::timeout(self.cfg.read_timeout, stream.write_all(hello)).await {
             Err(_) => return ProbeOutcome::Timeout { bytes_received: 0 },
             Ok(Err(e)) => return io_outcome(&e, 0),
             Ok(Ok(())) => {}
         }
-        read_flight(&mut stream, self.cfg.read_timeout).await
+        read_flight(stream, self.cfg.read_timeout).await
     }
 }
 
@@ -285,3 +324,6 @@ fn io_outcome(e: &std::io::Error, bytes_received: usize) -> ProbeOutcome {
         _ => ProbeOutcome::IoError(e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,7 @@
 //! Typed outcomes of one probe.
 
+use super::connection::ConnectError;
+use super::prelude::PreludeError;
 use crate::wire::{Alert, ServerFlight};
 use serde::Serialize;
 use std::time::Duration;
@@ -22,9 +24,18 @@ pub enum ProbeOutcome {
     /// The peer sent TLS-looking bytes that break the format.
     Malformed(String),
     /// The TCP connect failed (refused, unreachable, ...).
-    ConnectFailed { kind: String, message: String },
+    ConnectFailed {
+        kind: std::io::ErrorKind,
+        message: String,
+    },
     /// The TCP connect did not complete before its deadline.
     ConnectTimeout,
+    /// Connected, but the prelude (e.g. STARTTLS) did not bring the server to where TLS
+    /// starts.
+    PreludeFailed {
+        prelude: String,
+        error: PreludeError,
+    },
     /// Any other I/O failure after connecting.
     IoError(String),
 }
@@ -56,7 +67,8 @@ impl ProbeOutcome {
     }
 
     /// A short, stable machine key: `accepted`, `alert`, `closed`, `reset`, `timeout`,
-    /// `not_tls`, `malformed`, `connect_failed`, `connect_timeout`, `io_error`.
+    /// `not_tls`, `malformed`, `connect_failed`, `connect_timeout`, `prelude_failed`,
+    /// `io_error`.
     pub fn kind(&self) -> &'static str {
         match self {
             ProbeOutcome::Accepted(_) => "accepted",
@@ -68,6 +80,7 @@ impl ProbeOutcome {
             ProbeOutcome::Malformed(_) => "malformed",
             ProbeOutcome::ConnectFailed { .. } => "connect_failed",
             ProbeOutcome::ConnectTimeout => "connect_timeout",
+            ProbeOutcome::PreludeFailed { .. } => "prelude_failed",
             ProbeOutcome::IoError(_) => "io_error",
         }
     }
@@ -107,7 +120,20 @@ impl ProbeOutcome {
             ProbeOutcome::Malformed(m) => format!("malformed answer: {m}"),
             ProbeOutcome::ConnectFailed { message, .. } => format!("connect failed: {message}"),
             ProbeOutcome::ConnectTimeout => "connect timed out".into(),
+            ProbeOutcome::PreludeFailed { prelude, error } => format!("{prelude} failed: {error}"),
             ProbeOutcome::IoError(m) => format!("I/O error: {m}"),
+        }
+    }
+}
+
+impl From<ConnectError> for ProbeOutcome {
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::Timeout { .. } => ProbeOutcome::ConnectTimeout,
+            ConnectError::Failed { kind, message } => ProbeOutcome::ConnectFailed { kind, message },
+            ConnectError::Prelude { prelude, error } => {
+                ProbeOutcome::PreludeFailed { prelude, error }
+            }
         }
     }
 }

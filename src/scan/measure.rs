@@ -4,7 +4,7 @@
 //! judges: the chain analysis and the OCSP verdict take these measurements as parameters.
 
 use super::{ScanContext, ScanError, ServerScan, scan_server};
-use crate::cert::fetch::{FetchedChain, fetch_chain};
+use crate::cert::fetch::{FetchError, FetchedChain, fetch_chain};
 use crate::wire::ProtocolVersion;
 
 /// Whether to complete full handshakes besides the raw probes, and when.
@@ -41,7 +41,7 @@ pub struct Measurement {
     /// The raw-probe scan, or why it produced nothing.
     pub scan: Result<ServerScan, ScanError>,
     /// Full TLS 1.2 and 1.3 handshakes, when they were made (see [`FullHandshakes`]).
-    pub handshakes: Vec<(ProtocolVersion, Result<FetchedChain, String>)>,
+    pub handshakes: Vec<(ProtocolVersion, Result<FetchedChain, FetchError>)>,
     /// The chain to analyse, picked once from the handshakes above.
     pub presented: Option<PresentedChain>,
     /// The staple of each accepted version, oldest first.
@@ -91,20 +91,12 @@ pub async fn measure(
     }
 }
 
-/// One full handshake at `version`, under the server's connection cap and counted.
+/// One full handshake at `version` (through the prober: slot, count, deadlines).
 async fn full_handshake(
     ctx: &ScanContext,
     v: ProtocolVersion,
-) -> (ProtocolVersion, Result<FetchedChain, String>) {
-    let timeout = ctx.prober.config().probe_timeout;
-    let _slot = ctx.prober.slot().await;
-    ctx.prober.note_connection();
-    (
-        v,
-        fetch_chain(ctx.prober.addr(), ctx.sni.as_deref(), v, timeout)
-            .await
-            .map_err(|e| e.to_string()),
-    )
+) -> (ProtocolVersion, Result<FetchedChain, FetchError>) {
+    (v, fetch_chain(&ctx.prober, ctx.sni.as_deref(), v).await)
 }
 
 /// The chain the server presents: as sent in the TLS ≤1.2 flight when there is one (the
@@ -113,7 +105,7 @@ async fn full_handshake(
 /// per-key-type handshakes.
 fn presented_chain(
     scan: Option<&ServerScan>,
-    handshakes: &[(ProtocolVersion, Result<FetchedChain, String>)],
+    handshakes: &[(ProtocolVersion, Result<FetchedChain, FetchError>)],
 ) -> Option<PresentedChain> {
     let from_flight = scan.and_then(|s| {
         let (v, flight) = s.legacy_flight()?;
@@ -149,7 +141,7 @@ fn presented_chain(
 /// extensions, so there is nothing to ask there.
 fn staples_by_version(
     scan: Option<&ServerScan>,
-    handshakes: &[(ProtocolVersion, Result<FetchedChain, String>)],
+    handshakes: &[(ProtocolVersion, Result<FetchedChain, FetchError>)],
 ) -> Vec<Staple> {
     let mut out = Vec::new();
     for (v, r) in handshakes {

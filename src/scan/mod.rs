@@ -92,6 +92,12 @@ pub async fn scan_server(
     resolved: Vec<String>,
 ) -> Result<ServerScan, ScanError> {
     let start = Instant::now();
+    // Its own tally, so `connections` is the scan's even while a check runs full handshakes
+    // on the same server alongside.
+    let ctx = &ScanContext {
+        prober: ctx.prober.with_own_count(),
+        sni: ctx.sni.clone(),
+    };
     let protocols = versions::probe_versions(ctx).await;
     if let Err(e) = protocols.ensure_usable(&ctx.prober.addr().to_string()) {
         // A server that hangs up on every hello without a word may be a plain-text

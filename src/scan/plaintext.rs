@@ -106,16 +106,22 @@ pub fn is_mongodb_reply(reply: &[u8]) -> bool {
 /// Send a plain MongoDB `hello` and report whether the peer answers as MongoDB does.
 pub async fn probe_mongodb(prober: &crate::probe::Prober) -> bool {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let _slot = prober.slot().await;
-    let deadline = prober.config().probe_timeout;
+    // MongoDB's own protocol, so no prelude: this asks whether the port speaks it instead
+    // of TLS.
+    let Ok(mut conn) = prober.open_plaintext().await else {
+        return false;
+    };
+    let s = &mut conn.stream;
     let run = async {
-        let mut s = prober.connect().await.ok()?;
         s.write_all(&mongodb_hello()).await.ok()?;
         let mut buf = [0u8; 16];
         s.read_exact(&mut buf).await.ok()?;
         Some(is_mongodb_reply(&buf))
     };
-    matches!(tokio::time::timeout(deadline, run).await, Ok(Some(true)))
+    matches!(
+        tokio::time::timeout_at(conn.deadline, run).await,
+        Ok(Some(true))
+    )
 }
 
 #[cfg(test)]

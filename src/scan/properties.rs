@@ -64,7 +64,8 @@ pub struct ClientCertDemand {
     /// Certificate message (TLS ≤1.2). None when not requested or not measurable.
     pub required: Option<bool>,
     /// The alert the server sent when no certificate came.
-    pub alert_without_certificate: Option<String>,
+    #[serde(serialize_with = "crate::probe::names::alert_opt")]
+    pub alert_without_certificate: Option<AlertDescription>,
     /// Acceptable CA distinguished names the server lists, as DER hex (rendered by the
     /// certificate module when available).
     pub ca_names_der: Vec<String>,
@@ -242,7 +243,7 @@ pub async fn probe(
 async fn client_cert_required(
     ctx: &ScanContext,
     v: Option<ProtocolVersion>,
-) -> Option<(bool, Option<String>, String)> {
+) -> Option<(bool, Option<AlertDescription>, String)> {
     use crate::probe::FollowUp;
     let v = v?;
     let hello = super::versions::probe_hello(v, ctx.sni.as_deref());
@@ -263,7 +264,7 @@ async fn client_cert_required(
     Some(match after? {
         FollowUp::Alert(a) => (
             true,
-            Some(a.description.name().to_string()),
+            Some(a.description),
             format!("an empty client Certificate was answered with alert {}", a.description.name()),
         ),
         FollowUp::Closed => (
@@ -478,22 +479,19 @@ async fn certificates(
 /// offering the candidates, and take each choice away in turn.
 async fn tls13_alpn(ctx: &ScanContext) -> (Vec<String>, String) {
     use crate::cert::fetch::{FetchOptions, fetch_chain_with};
-    let timeout = ctx.prober.config().probe_timeout;
     let mut offer: Vec<String> = ALPN_CANDIDATES.iter().map(|s| s.to_string()).collect();
     let mut found = Vec::new();
     let mut why = String::new();
     while !offer.is_empty() {
-        let _slot = ctx.prober.slot().await;
-        ctx.prober.note_connection();
+        let opts = FetchOptions {
+            alpn: offer.clone(),
+            ..FetchOptions::default()
+        };
         let got = fetch_chain_with(
-            ctx.prober.addr(),
+            &ctx.prober,
             ctx.sni.as_deref(),
             ProtocolVersion::Tls13,
-            timeout,
-            FetchOptions {
-                alpn: offer.clone(),
-                ..FetchOptions::default()
-            },
+            opts,
         )
         .await;
         match got.map(|c| c.alpn) {
@@ -527,17 +525,17 @@ async fn tls13_alpn(ctx: &ScanContext) -> (Vec<String>, String) {
 /// TLS 1.3 only: complete a handshake offering only RSA, then only ECDSA signature schemes;
 /// the server answers each with the certificate of that kind, if it has one.
 async fn tls13_certificates(ctx: &ScanContext) -> Vec<KeyTypeCertificate> {
-    use crate::cert::fetch::{KeyKind, fetch_chain_for_key};
-    let timeout = ctx.prober.config().probe_timeout;
+    use crate::cert::fetch::{FetchOptions, KeyKind, fetch_chain_with};
     let fetch = |label: &'static str, kind: KeyKind| async move {
-        let _slot = ctx.prober.slot().await;
-        ctx.prober.note_connection();
-        let got = fetch_chain_for_key(
-            ctx.prober.addr(),
+        let opts = FetchOptions {
+            only_key: Some(kind),
+            ..FetchOptions::default()
+        };
+        let got = fetch_chain_with(
+            &ctx.prober,
             ctx.sni.as_deref(),
             ProtocolVersion::Tls13,
-            timeout,
-            kind,
+            opts,
         )
         .await
         .ok()?;

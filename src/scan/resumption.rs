@@ -3,6 +3,7 @@
 
 use super::ScanContext;
 use super::properties::Property;
+use crate::probe::{HandshakeError, HandshakeFailure, ProbeOutcome};
 use rustls::client::{Resumption, Tls12Resumption};
 use rustls::pki_types::ServerName;
 use std::sync::Arc;
@@ -74,27 +75,45 @@ async fn resumed(ctx: &ScanContext, mode: Tls12Resumption) -> Result<Option<bool
         .with_custom_certificate_verifier(crate::cert::fetch::evidence_only_verifier())
         .with_no_client_auth();
     config.resumption = Resumption::in_memory_sessions(8).tls12_resumption(mode);
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let config = Arc::new(config);
     let name = match &ctx.sni {
         Some(n) => ServerName::try_from(n.clone()).map_err(|e| e.to_string())?,
         None => ServerName::IpAddress(ctx.prober.addr().ip().into()),
     };
-    let timeout = ctx.prober.config().probe_timeout;
     let mut last = None;
     for _ in 0..2 {
-        let _slot = ctx.prober.slot().await;
-        let tcp = ctx.prober.connect().await.map_err(|o| o.describe())?;
-        let tls = tokio::time::timeout(timeout, connector.connect(name.clone(), tcp))
+        let mut session = ctx
+            .prober
+            .tls_handshake(config.clone(), name.clone())
             .await
-            .map_err(|_| "handshake timed out".to_string())?
-            .map_err(|e| {
-                format!("a full TLS 1.2 handshake (needed to test resumption) failed: {e}")
-            })?;
-        last = tls.get_ref().1.handshake_kind();
+            .map_err(why_not)?;
+        last = session.stream.get_ref().1.handshake_kind();
         // OpenSSL drops a session from its cache when the connection ends without
         // close_notify, so say goodbye properly or the ID could never resume.
-        let mut tls = tls;
-        let _ = tokio::time::timeout(timeout, tokio::io::AsyncWriteExt::shutdown(&mut tls)).await;
+        let _ = tokio::time::timeout_at(
+            session.deadline,
+            tokio::io::AsyncWriteExt::shutdown(&mut session.stream),
+        )
+        .await;
     }
     Ok(Some(last == Some(rustls::HandshakeKind::Resumed)))
+}
+
+/// The evidence line for a handshake that did not complete.
+fn why_not(e: HandshakeError) -> String {
+    match e {
+        HandshakeError::Connect(c) => ProbeOutcome::from(c).describe(),
+        HandshakeError::Failed(HandshakeFailure::Timeout { .. }) => "handshake timed out".into(),
+        HandshakeError::Failed(f) => {
+            let said = match f {
+                // The wording rustls gives a received alert.
+                HandshakeFailure::Alert { alert } => format!(
+                    "received fatal alert: {:?}",
+                    rustls::AlertDescription::from(alert.to_u8())
+                ),
+                other => other.to_string(),
+            };
+            format!("a full TLS 1.2 handshake (needed to test resumption) failed: {said}")
+        }
+    }
 }

@@ -10,7 +10,13 @@ use crate::common::pki::{AIA_URL, Pki};
 use crate::common::servers::{ServerProcess, nginx_with, openssl_s_server_with};
 use tlsdoctor::cert::{ChainAnalysis, TrustStore, analyze, fetch_chain, stores};
 use tlsdoctor::finding::{FindingId, Severity};
+use tlsdoctor::probe::{ProbeConfig, Prober};
 use tlsdoctor::wire::version::ProtocolVersion;
+
+/// The probe engine for `addr`, with every deadline at `secs`.
+fn prober(addr: std::net::SocketAddr, secs: u64) -> Prober {
+    Prober::new(addr, ProbeConfig::with_timeout(Duration::from_secs(secs)))
+}
 
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
@@ -202,10 +208,9 @@ async fn run_with(
     let n = std::thread::spawn(move || node(port, &ca3, &n3));
     let c = std::thread::spawn(move || curl(port, &ca4, &n4));
     let fetched = fetch_chain(
-        server.addr(),
+        &prober(server.addr(), 10),
         Some(name),
         ProtocolVersion::Tls13,
-        Duration::from_secs(10),
     )
     .await
     .unwrap_or_else(|e| panic!("fetch from {}: {e}; log {}", server.name, server.log()));
@@ -546,18 +551,16 @@ async fn tls12_fetch_gets_same_chain_and_client_ca_names() {
         &["-verify", "1", "-CAfile", &root_s],
     );
     let c12 = fetch_chain(
-        srv.addr(),
+        &prober(srv.addr(), 10),
         Some("localhost"),
         ProtocolVersion::Tls12,
-        Duration::from_secs(10),
     )
     .await
     .unwrap_or_else(|e| panic!("{e}: {}", srv.log()));
     let c13 = fetch_chain(
-        srv.addr(),
+        &prober(srv.addr(), 10),
         Some("localhost"),
         ProtocolVersion::Tls13,
-        Duration::from_secs(10),
     )
     .await
     .unwrap();
@@ -594,17 +597,16 @@ async fn fetch_errors_are_clear() {
     // Nothing listens: a connect error naming the address.
     let port = crate::common::servers::free_port();
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let e = fetch_chain(addr, None, ProtocolVersion::Tls13, Duration::from_secs(5))
+    let e = fetch_chain(&prober(addr, 5), None, ProtocolVersion::Tls13)
         .await
         .unwrap_err();
     assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");
     // A TLS 1.2-only server asked for TLS 1.3 answers with an alert.
     let srv = s_server("good", Some("int.pem"), &["-tls1_2"]);
     let e = fetch_chain(
-        srv.addr(),
+        &prober(srv.addr(), 5),
         Some("localhost"),
         ProtocolVersion::Tls13,
-        Duration::from_secs(5),
     )
     .await
     .unwrap_err();
@@ -612,20 +614,20 @@ async fn fetch_errors_are_clear() {
         e.to_string().contains("alert") && e.to_string().to_lowercase().contains("protocolversion"),
         "{e}"
     );
+    assert_eq!(
+        e.alert(),
+        Some(tlsdoctor::wire::AlertDescription::ProtocolVersion),
+        "{e:?}"
+    );
     // Old versions are not fetched here.
-    let e = fetch_chain(
-        srv.addr(),
-        None,
-        ProtocolVersion::Tls10,
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap_err();
+    let e = fetch_chain(&prober(srv.addr(), 5), None, ProtocolVersion::Tls10)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("TLSv1.0"), "{e}");
     // A plain-text server: a clear handshake error, no panic, within the timeout.
     let plain =
         crate::common::servers::banner_server(b"220 smtp.example ESMTP\r\n", b"500 what\r\n");
-    let e = fetch_chain(plain, None, ProtocolVersion::Tls12, Duration::from_secs(5))
+    let e = fetch_chain(&prober(plain, 5), None, ProtocolVersion::Tls12)
         .await
         .unwrap_err();
     assert!(!e.to_string().is_empty());
@@ -732,7 +734,7 @@ async fn stapled_ocsp_response_is_recorded() {
     let srv = s_server("good", Some("int.pem"), &["-status_file", &resp_s]);
     let want = std::fs::read(&resp).unwrap();
     for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
-        let c = fetch_chain(srv.addr(), Some("localhost"), v, Duration::from_secs(10))
+        let c = fetch_chain(&prober(srv.addr(), 10), Some("localhost"), v)
             .await
             .unwrap_or_else(|e| panic!("{v}: {e}: {}", srv.log()));
         assert_eq!(c.ocsp_staple.as_deref(), Some(&want[..]), "{v}");
@@ -740,10 +742,9 @@ async fn stapled_ocsp_response_is_recorded() {
     // And a server without a staple gives none.
     let plain = s_server("good", Some("int.pem"), &[]);
     let c = fetch_chain(
-        plain.addr(),
+        &prober(plain.addr(), 10),
         Some("localhost"),
         ProtocolVersion::Tls13,
-        Duration::from_secs(10),
     )
     .await
     .unwrap();

@@ -1,0 +1,360 @@
+//! The engine against real peers on 127.0.0.1: a stand-in server that insists on a plaintext
+//! STARTTLS exchange before its (rustls) TLS, servers that stall or send an alert, and an
+//! HTTP server standing in for an OCSP URL that points at the scanned server.
+
+use super::*;
+use crate::cert::fetch::{FetchError, fetch_chain};
+use crate::wire::{AlertDescription, ProtocolVersion};
+use std::sync::atomic::AtomicUsize;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::time::Instant as TokioInstant;
+
+/// A self-signed `localhost` certificate and a rustls server configuration serving it.
+fn tls_server_config() -> (Vec<u8>, Arc<rustls::ServerConfig>) {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let der = ck.cert.der().to_vec();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![CertificateDer::from(der.clone())], key)
+        .unwrap();
+    (der, Arc::new(config))
+}
+
+/// What the stand-in server saw.
+#[derive(Default)]
+struct Seen {
+    accepted: AtomicUsize,
+    starttls: AtomicUsize,
+    tls_done: AtomicUsize,
+}
+
+/// An SMTP-like stand-in: greets with `220`, answers `STARTTLS` with `220` and then speaks
+/// TLS (rustls) on the same socket; anything else before STARTTLS gets `530` and a close.
+/// With `refuse`, it answers STARTTLS with `454` instead.
+async fn starttls_server(refuse: bool) -> (SocketAddr, Vec<u8>, Arc<Seen>) {
+    let (der, config) = tls_server_config();
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Seen::default());
+    let s = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            s.accepted.fetch_add(1, Ordering::SeqCst);
+            let (acceptor, s) = (acceptor.clone(), s.clone());
+            tokio::spawn(async move {
+                if sock.write_all(b"220 stand-in ESMTP\r\n").await.is_err() {
+                    return;
+                }
+                let mut line = Vec::new();
+                let mut reader = BufReader::new(&mut sock);
+                if reader.read_until(b'\n', &mut line).await.is_err() {
+                    return;
+                }
+                // Nothing may follow STARTTLS before the server's answer, so the buffer
+                // holds no TLS bytes yet.
+                drop(reader);
+                if line != b"STARTTLS\r\n" {
+                    let _ = sock.write_all(b"530 must issue STARTTLS first\r\n").await;
+                    return;
+                }
+                s.starttls.fetch_add(1, Ordering::SeqCst);
+                if refuse {
+                    let _ = sock.write_all(b"454 TLS not available\r\n").await;
+                    return;
+                }
+                if sock.write_all(b"220 ready to start TLS\r\n").await.is_err() {
+                    return;
+                }
+                if let Ok(mut tls) = acceptor.accept(sock).await {
+                    s.tls_done.fetch_add(1, Ordering::SeqCst);
+                    let mut buf = [0u8; 64];
+                    let _ = tls.read(&mut buf).await;
+                }
+            });
+        }
+    });
+    (addr, der, seen)
+}
+
+/// The client side: read the greeting, send STARTTLS, expect a 2xx answer.
+#[derive(Debug)]
+struct LineStartTls;
+
+impl Prelude for LineStartTls {
+    fn name(&self) -> &str {
+        "test STARTTLS"
+    }
+
+    fn run<'a>(
+        &'a self,
+        stream: &'a mut TcpStream,
+        deadline: TokioInstant,
+    ) -> futures::future::BoxFuture<'a, Result<(), PreludeError>> {
+        Box::pin(async move {
+            let greeting = prelude::read_line(stream, deadline, 512).await?;
+            if !greeting.starts_with("220") {
+                return Err(PreludeError::Refused { reply: greeting });
+            }
+            stream.write_all(b"STARTTLS\r\n").await?;
+            let answer = prelude::read_line(stream, deadline, 512).await?;
+            if !answer.starts_with('2') {
+                return Err(PreludeError::Refused { reply: answer });
+            }
+            Ok(())
+        })
+    }
+}
+
+fn prober_with_prelude(addr: SocketAddr) -> Prober {
+    let mut cfg = ProbeConfig::with_timeout(Duration::from_secs(5));
+    cfg.prelude = Some(Arc::new(LineStartTls));
+    Prober::new(addr, cfg)
+}
+
+#[tokio::test]
+async fn raw_probes_and_full_handshakes_run_through_the_prelude() {
+    let (addr, der, seen) = starttls_server(false).await;
+
+    // Without the prelude the server's greeting is all a ClientHello gets.
+    let plain = Prober::new(addr, ProbeConfig::with_timeout(Duration::from_secs(5)));
+    let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls13, Some("localhost"));
+    let got = plain.send_hello(&hello).await.outcome;
+    assert!(matches!(got, ProbeOutcome::NotTls { .. }), "{got:?}");
+
+    let prober = prober_with_prelude(addr);
+    let raw = prober.send_hello(&hello).await.outcome;
+    let sh = raw.flight().and_then(|f| f.server_hello.as_ref());
+    assert_eq!(
+        sh.map(|s| s.negotiated_version()),
+        Some(ProtocolVersion::Tls13),
+        "{}",
+        raw.describe()
+    );
+    let full = fetch_chain(&prober, Some("localhost"), ProtocolVersion::Tls13)
+        .await
+        .unwrap();
+    assert_eq!(full.chain, vec![der]);
+    assert_eq!(full.handshake_error, None);
+
+    // Two connections through the prelude, both counted; the server saw them too.
+    assert_eq!(prober.connections_opened(), 2);
+    assert_eq!(seen.starttls.load(Ordering::SeqCst), 2);
+    // The server finishes its side after the client's Finished arrives.
+    for _ in 0..50 {
+        if seen.tls_done.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        seen.tls_done.load(Ordering::SeqCst),
+        1,
+        "the full handshake"
+    );
+    assert_eq!(
+        seen.accepted.load(Ordering::SeqCst),
+        3,
+        "plain probe included"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_prelude_is_a_typed_outcome() {
+    let (addr, _, _) = starttls_server(true).await;
+    let prober = prober_with_prelude(addr);
+    let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls12, None);
+    match prober.send_hello(&hello).await.outcome {
+        ProbeOutcome::PreludeFailed {
+            error: PreludeError::Refused { reply },
+            ..
+        } => assert_eq!(reply, "454 TLS not available"),
+        other => panic!("{other:?}"),
+    }
+    let e = fetch_chain(&prober, None, ProtocolVersion::Tls12)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            FetchError::Connect {
+                error: ConnectError::Prelude { .. },
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("454 TLS not available"), "{e}");
+}
+
+/// A server that reads the ClientHello, then answers with `answer` (or nothing) and waits.
+async fn answering_server(answer: Option<&'static [u8]>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                if let Some(a) = answer {
+                    let _ = sock.write_all(a).await;
+                }
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn full_handshake_errors_are_typed() {
+    // A fatal handshake_failure alert in answer to rustls's ClientHello.
+    let addr = answering_server(Some(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])).await;
+    let prober = Prober::new(addr, ProbeConfig::with_timeout(Duration::from_secs(5)));
+    let e = fetch_chain(&prober, None, ProtocolVersion::Tls12)
+        .await
+        .unwrap_err();
+    assert_eq!(e.alert(), Some(AlertDescription::HandshakeFailure), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "the server sent the TLS alert HandshakeFailure during the TLSv1.2 handshake"
+    );
+
+    // Nothing listens: the I/O kind is kept.
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gone = closed.local_addr().unwrap();
+    drop(closed);
+    let prober = Prober::new(gone, ProbeConfig::with_timeout(Duration::from_secs(5)));
+    match fetch_chain(&prober, None, ProtocolVersion::Tls13).await {
+        Err(FetchError::Connect {
+            error: ConnectError::Failed { kind, .. },
+            ..
+        }) => assert_eq!(kind, std::io::ErrorKind::ConnectionRefused),
+        other => panic!("{other:?}"),
+    }
+    let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls12, None);
+    match prober.send_hello(&hello).await.outcome {
+        ProbeOutcome::ConnectFailed { kind, .. } => {
+            assert_eq!(kind, std::io::ErrorKind::ConnectionRefused)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_full_handshake_has_the_read_deadline() {
+    // The server reads the ClientHello and says nothing: the read deadline (0.3 s) ends the
+    // handshake long before the whole-probe deadline (20 s).
+    let addr = answering_server(None).await;
+    let mut cfg = ProbeConfig::with_timeout(Duration::from_secs(20));
+    cfg.read_timeout = Duration::from_millis(300);
+    let prober = Prober::new(addr, cfg);
+    let start = std::time::Instant::now();
+    let e = fetch_chain(&prober, None, ProtocolVersion::Tls13)
+        .await
+        .unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(5), "{e}");
+    assert!(
+        matches!(
+            e,
+            FetchError::Handshake {
+                failure: HandshakeFailure::Timeout { .. },
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_connection_cap_holds_for_full_handshakes() {
+    // Server side: count connections open at once.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (open, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (o, p) = (open.clone(), peak.clone());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let now = o.fetch_add(1, Ordering::SeqCst) + 1;
+            p.fetch_max(now, Ordering::SeqCst);
+            let o = o.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                o.fetch_sub(1, Ordering::SeqCst);
+                // Dropping the socket closes it: the handshake fails, the slot frees.
+            });
+        }
+    });
+    let mut cfg = ProbeConfig::with_timeout(Duration::from_secs(5));
+    cfg.max_connections = 2;
+    let prober = Prober::new(addr, cfg);
+    let jobs = (0..6).map(|_| fetch_chain(&prober, None, ProtocolVersion::Tls13));
+    let results = futures::future::join_all(jobs).await;
+    assert!(results.iter().all(|r| r.is_err()));
+    assert_eq!(prober.connections_opened(), 6);
+    assert!(peak.load(Ordering::SeqCst) <= 2, "peak {peak:?}");
+}
+
+#[tokio::test]
+async fn own_counts_add_up_to_the_servers_total() {
+    let addr = answering_server(Some(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])).await;
+    let prober = Prober::new(addr, ProbeConfig::with_timeout(Duration::from_secs(5)));
+    let part = prober.with_own_count();
+    let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls12, None);
+    let _ = part.send_hello(&hello).await;
+    let _ = prober.send_hello(&hello).await;
+    let _ = fetch_chain(&part, None, ProtocolVersion::Tls12).await;
+    assert_eq!(part.connections_opened(), 2);
+    assert_eq!(prober.connections_opened(), 3);
+}
+
+/// An HTTP server that answers every request with `200` and a short body.
+async fn http_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock
+                    .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn an_http_fetch_from_the_server_itself_is_counted() {
+    let addr = http_server().await;
+    let url = format!("http://{addr}/ocsp");
+    let req = crate::http::Request {
+        method: "GET",
+        content_type: None,
+        accept: "*/*",
+        body: &[],
+    };
+    let t = Duration::from_secs(5);
+    let server = Prober::new(addr, ProbeConfig::with_timeout(t));
+    let a = crate::http::exchange(&url, &req, t, Some(&server), 1024)
+        .await
+        .unwrap();
+    assert_eq!((a.status, a.body.as_slice()), (200, &b"ok"[..]));
+    assert_eq!(server.connections_opened(), 1);
+    // Another server's prober does not count a fetch that goes elsewhere.
+    let other = Prober::new(answering_server(None).await, ProbeConfig::with_timeout(t));
+    crate::http::exchange(&url, &req, t, Some(&other), 1024)
+        .await
+        .unwrap();
+    assert_eq!(other.connections_opened(), 0);
+}

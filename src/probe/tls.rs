@@ -1,0 +1,162 @@
+//! Full TLS handshakes (rustls) through the engine: the same slot, deadlines, count and
+//! prelude as a raw probe, and a typed failure instead of an error string.
+
+use super::Prober;
+use super::connection::{ConnectError, Connection, TimedStream};
+use crate::wire::AlertDescription;
+use rustls::pki_types::ServerName;
+use serde::Serialize;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
+
+/// A finished handshake. Holds the server's connection slot until dropped.
+pub struct TlsSession {
+    pub stream: tokio_rustls::client::TlsStream<TimedStream>,
+    /// When the whole exchange on this connection must be over.
+    pub deadline: Instant,
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+/// Why a full handshake produced no session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandshakeError {
+    /// No connection to handshake on.
+    Connect(ConnectError),
+    /// Connected; the handshake itself failed.
+    Failed(HandshakeFailure),
+}
+
+/// How a TLS handshake failed, as far as the library lets us tell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HandshakeFailure {
+    /// The server sent this alert.
+    #[error("the server sent the TLS alert {}", rustls_alert_name(*.alert))]
+    Alert {
+        #[serde(serialize_with = "super::names::alert")]
+        alert: AlertDescription,
+    },
+    /// The handshake did not finish before a deadline.
+    #[error("handshake timed out after {:.1}s", *.after_ms as f64 / 1000.0)]
+    Timeout { after_ms: u64 },
+    /// The connection broke: reset, closed mid-handshake, ...
+    #[error("{message}")]
+    Io {
+        #[serde(serialize_with = "super::names::io_kind")]
+        io_kind: io::ErrorKind,
+        message: String,
+    },
+    /// rustls refused what the server sent, or found nothing in common with it.
+    #[error("{message}")]
+    Tls {
+        class: TlsErrorClass,
+        message: String,
+    },
+}
+
+/// The family of a rustls error, for code that decides by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsErrorClass {
+    /// Nothing in common: versions, suites, groups, signature schemes.
+    PeerIncompatible,
+    /// The server broke the protocol's rules.
+    PeerMisbehaved,
+    /// A message that does not decode.
+    InvalidMessage,
+    /// A message that is not allowed at this point of the handshake.
+    UnexpectedMessage,
+    /// The server's certificate was refused (not by our recording verifier: by rustls).
+    Certificate,
+    /// A record that does not decrypt.
+    DecryptError,
+    /// The server chose no ALPN protocol we offered.
+    NoApplicationProtocol,
+    Other,
+}
+
+impl HandshakeFailure {
+    /// The alert the server sent, when that is how it ended.
+    pub fn alert(&self) -> Option<AlertDescription> {
+        match self {
+            HandshakeFailure::Alert { alert } => Some(*alert),
+            _ => None,
+        }
+    }
+
+    /// Classify what tokio-rustls reported. `deadline` is the whole-handshake deadline, named
+    /// when a read or write deadline ended the handshake.
+    pub fn from_io(e: &io::Error, deadline: Duration) -> HandshakeFailure {
+        let message = e.to_string();
+        if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            use rustls::Error as E;
+            let class = match tls {
+                E::AlertReceived(a) => {
+                    return HandshakeFailure::Alert {
+                        alert: AlertDescription::from_u8(u8::from(*a)),
+                    };
+                }
+                E::PeerIncompatible(_) => TlsErrorClass::PeerIncompatible,
+                E::PeerMisbehaved(_) => TlsErrorClass::PeerMisbehaved,
+                E::InvalidMessage(_) | E::PeerSentOversizedRecord => TlsErrorClass::InvalidMessage,
+                E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
+                    TlsErrorClass::UnexpectedMessage
+                }
+                E::InvalidCertificate(_) | E::NoCertificatesPresented => TlsErrorClass::Certificate,
+                E::DecryptError => TlsErrorClass::DecryptError,
+                E::NoApplicationProtocol => TlsErrorClass::NoApplicationProtocol,
+                _ => TlsErrorClass::Other,
+            };
+            return HandshakeFailure::Tls { class, message };
+        }
+        if e.kind() == io::ErrorKind::TimedOut {
+            return HandshakeFailure::Timeout {
+                after_ms: deadline.as_millis() as u64,
+            };
+        }
+        HandshakeFailure::Io {
+            io_kind: e.kind(),
+            message,
+        }
+    }
+}
+
+/// The alert's name as rustls spells it (`HandshakeFailure`, `UnknownCA`), which is how
+/// handshake errors have always been worded in tlsdoctor's output.
+fn rustls_alert_name(a: AlertDescription) -> String {
+    format!("{:?}", rustls::AlertDescription::from(a.to_u8()))
+}
+
+impl Prober {
+    /// A full rustls handshake with the server: slot, count, connect deadline and prelude
+    /// as for every connection, each read and write under the read deadline, the handshake
+    /// under the whole-probe deadline.
+    pub async fn tls_handshake(
+        &self,
+        config: Arc<rustls::ClientConfig>,
+        name: ServerName<'static>,
+    ) -> Result<TlsSession, HandshakeError> {
+        let Connection {
+            stream,
+            deadline,
+            _slot,
+        } = self.open().await.map_err(HandshakeError::Connect)?;
+        let whole = self.cfg.probe_timeout;
+        let timed = TimedStream::new(stream, self.cfg.read_timeout);
+        let connector = tokio_rustls::TlsConnector::from(config);
+        match tokio::time::timeout_at(deadline, connector.connect(name, timed)).await {
+            Err(_) => Err(HandshakeError::Failed(HandshakeFailure::Timeout {
+                after_ms: whole.as_millis() as u64,
+            })),
+            Ok(Err(e)) => Err(HandshakeError::Failed(HandshakeFailure::from_io(&e, whole))),
+            Ok(Ok(stream)) => Ok(TlsSession {
+                stream,
+                deadline,
+                _slot,
+            }),
+        }
+    }
+}
