@@ -60,6 +60,8 @@ pub struct Diagnosis {
     pub checked: Vec<String>,
     /// The OCSP check: staples per version, must-staple, responder.
     pub ocsp: Option<crate::ocsp::OcspReport>,
+    /// TCP connections the whole check opened to the server, as the server counts them.
+    pub connections: usize,
     #[serde(skip)]
     pub evidence: Option<Box<Evidence>>,
 }
@@ -98,6 +100,7 @@ pub fn diagnose(evidence: Evidence, error: Option<&str>) -> Diagnosis {
         certificate_source: evidence.chain_source.clone(),
         scan: evidence.scan.as_ref().ok().cloned(),
         checked: evidence.checked(),
+        connections: evidence.connections,
         ocsp: evidence.ocsp.clone(),
         evidence: Some(Box::new(evidence)),
     }
