@@ -2,7 +2,7 @@
 //! produces a finding with those facts as evidence and the simulated clients it breaks.
 
 use super::evidence::Evidence;
-use crate::finding::catalogue::finding;
+use crate::finding::catalogue::{self, finding};
 use crate::finding::{Finding, FindingId, variant};
 use crate::scan::properties::NoSniBehaviour;
 use crate::scan::strength::StrengthLevel;
@@ -66,7 +66,12 @@ fn local_client_context(ev: &Evidence, out: &mut [Finding]) {
                 ));
                 if let Some(c) = &conf {
                     f.evidence.push(format!("it loads the OpenSSL configuration {c}; MinProtocol/MaxProtocol there narrow its range"));
-                    f.fix_client.insert(0, format!("Check MinProtocol/MaxProtocol in {c} (or unset OPENSSL_CONF for this client): 'tlsdoctor env' shows what it sets."));
+                    let form = if f.id == FindingId::ProtoClientTooOld {
+                        variant::proto_client_too_old::LOCAL_OPENSSL_CONF
+                    } else {
+                        variant::proto_server_too_old::LOCAL_OPENSSL_CONF
+                    };
+                    f.fix_client = catalogue::fix_client(form, &[("conf", c.clone())]);
                 }
             }
             FindingId::NoSecureRenegotiation

@@ -65,7 +65,8 @@ pub struct Entry {
     variant: BTreeMap<String, Variant>,
 }
 
-/// Another form of an entry; what it sets replaces the entry's value.
+/// Another form of an entry; what it sets replaces the entry's value, except
+/// `fix_client_first` and `fix_client_last`, which go before and after the client fixes.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Variant {
@@ -73,6 +74,10 @@ struct Variant {
     title: Option<String>,
     fix_server: Option<Vec<String>>,
     fix_client: Option<Vec<String>>,
+    #[serde(default)]
+    fix_client_first: Vec<String>,
+    #[serde(default)]
+    fix_client_last: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,20 +136,38 @@ pub fn entry(id: FindingId) -> &'static Entry {
 /// replaced from `vars`. The caller adds evidence and the clients it breaks.
 pub fn finding(form: impl Into<Form>, vars: &[(&str, String)]) -> Finding {
     let form = form.into();
-    let e = entry(form.id);
-    let v = form.variant.and_then(|name| e.variant.get(name));
+    let (e, v) = entry_and_variant(form);
     let severity = v.and_then(|v| v.severity).unwrap_or(e.severity);
     let title = v.and_then(|v| v.title.as_ref()).unwrap_or(&e.title);
     let fix_server = v
         .and_then(|v| v.fix_server.as_ref())
         .unwrap_or(&e.fix_server);
-    let fix_client = v
-        .and_then(|v| v.fix_client.as_ref())
-        .unwrap_or(&e.fix_client);
     let mut f = Finding::new(form.id, severity, fill(title, vars));
     f.fix_server = fix_server.iter().map(|l| fill(l, vars)).collect();
-    f.fix_client = fix_client.iter().map(|l| fill(l, vars)).collect();
+    f.fix_client = fix_client(form, vars);
     f
+}
+
+/// The client fixes of `form` alone, for a finding whose context (say, the local client's
+/// configuration) is known only after it was built.
+pub fn fix_client(form: impl Into<Form>, vars: &[(&str, String)]) -> Vec<String> {
+    let (e, v) = entry_and_variant(form.into());
+    let first = v.map(|v| v.fix_client_first.as_slice()).unwrap_or_default();
+    let own = v
+        .and_then(|v| v.fix_client.as_ref())
+        .unwrap_or(&e.fix_client);
+    let last = v.map(|v| v.fix_client_last.as_slice()).unwrap_or_default();
+    first
+        .iter()
+        .chain(own)
+        .chain(last)
+        .map(|l| fill(l, vars))
+        .collect()
+}
+
+fn entry_and_variant(form: Form) -> (&'static Entry, Option<&'static Variant>) {
+    let e = entry(form.id);
+    (e, form.variant.and_then(|name| e.variant.get(name)))
 }
 
 /// Replace each `{name}` (lower-case letters, digits, `_`) in `text` with its value, in one
@@ -246,9 +269,18 @@ mod tests {
                 e.artefacts.contains(&Artefact::OpensslSecurityLevel1),
                 "{id}: weakness and the openssl-security-level-1 artefact go together"
             );
+            let variant_texts = e.variant.values().flat_map(|v| {
+                v.title
+                    .iter()
+                    .chain(v.fix_server.iter().flatten())
+                    .chain(v.fix_client.iter().flatten())
+                    .chain(&v.fix_client_first)
+                    .chain(&v.fix_client_last)
+            });
             for text in std::iter::once(&e.title)
                 .chain(&e.fix_server)
                 .chain(&e.fix_client)
+                .chain(variant_texts)
             {
                 for p in placeholders(text) {
                     assert!(
@@ -270,6 +302,22 @@ mod tests {
         assert_eq!(weak.severity, Severity::Warning);
         assert_eq!(base.title, weak.title);
         assert_eq!(base.fix_server, weak.fix_server);
+    }
+
+    #[test]
+    fn variants_can_add_client_fixes_around_the_entry_s() {
+        use super::super::variant::{env_trust_store_expired_certs, proto_client_too_old};
+        let base = fix_client(FindingId::EnvTrustStoreExpiredCerts, &[]);
+        let stale = fix_client(env_trust_store_expired_certs::STALE, &[]);
+        assert_eq!(stale.len(), base.len() + 1);
+        assert_eq!(stale[1..], base[..]);
+        let conf = [("conf", "/etc/ssl/openssl.cnf".to_string())];
+        let local = fix_client(proto_client_too_old::LOCAL_OPENSSL_CONF, &conf);
+        assert!(local[0].contains("/etc/ssl/openssl.cnf"));
+        assert_eq!(
+            local[1..],
+            fix_client(FindingId::ProtoClientTooOld, &[])[..]
+        );
     }
 
     #[test]

@@ -55,6 +55,13 @@ fn max_protocol_in_openssl_conf_makes_the_client_too_old() {
         "names the config file: {:#}",
         f["evidence"]
     );
+    assert!(
+        f["fix_client"][0]
+            .as_str()
+            .is_some_and(|l| l.starts_with(&format!("Check MinProtocol/MaxProtocol in {cnf} "))),
+        "the first client fix is the configuration: {:#}",
+        f["fix_client"]
+    );
 
     // Without the configuration the same client connects, and tlsdoctor agrees.
     assert!(python_with(server.port, "localhost", Some(ca), &[]).is_ok());
