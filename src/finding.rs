@@ -44,6 +44,10 @@ pub struct ClientBreak {
     pub client: String,
     /// The error text that client prints, verbatim as far as it is stable.
     pub error: String,
+    /// Which client and failure this is, for code that matches breaks (`client` is only
+    /// for people). Not part of the report.
+    #[serde(skip)]
+    pub key: Option<crate::clients::BreakKey>,
 }
 
 /// A diagnosis: cause, evidence, fix.
@@ -87,6 +91,7 @@ impl Finding {
         self.breaks.push(ClientBreak {
             client: client.into(),
             error: error.into(),
+            key: None,
         });
         self
     }

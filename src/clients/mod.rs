@@ -1,13 +1,19 @@
-//! Client profiles (data/clients/*.toml) and the error texts each client prints
-//! (data/client-errors.toml). A profile is the real ClientHello a client sends plus the
-//! policy it applies to the server's answer; the simulator uses both.
+//! Client profiles (data/clients/*.toml) and the wording each client prints when it fails
+//! (data/client-errors.toml).
+//! A profile is the real ClientHello a client sends plus the policy it applies to the
+//! server's answer; the simulator uses both.
 
-mod errors;
+mod keys;
 mod profile;
 mod recorded_files;
+mod wording;
 
-pub use errors::{Failure, render_cert_failure, render_failure, render_verify_failure};
+pub use keys::{CertCause, ErrorStyle, Failure, HandshakeFailure};
 pub use profile::{
     ClientPolicy, ClientProfile, OcspBehaviour, TrustStoreKind, all_profiles, every_profile,
     find_profile, recorded_profiles, select_profiles,
+};
+pub use wording::{
+    BreakKey, CertTexts, CertVars, CertWording, certificate_breaks, certificate_failure_text,
+    failure_text,
 };

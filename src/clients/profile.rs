@@ -1,5 +1,6 @@
 //! Client profiles: one TOML file per client under data/clients/, compiled in.
 
+use super::keys::ErrorStyle;
 use crate::wire::ProtocolVersion;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
@@ -68,8 +69,8 @@ pub struct ClientProfile {
     pub name: String,
     /// The TLS library and version behind it.
     pub library: String,
-    /// Error style in data/client-errors.toml.
-    pub style: String,
+    /// How it words its failures (data/client-errors.toml).
+    pub style: ErrorStyle,
     /// How and when the hello was captured.
     pub source: String,
     /// The ClientHello record(s) as the client sent them, hex. Its SNI is replaced on replay.

@@ -2,6 +2,7 @@
 //! produces a finding with those facts as evidence and the simulated clients it breaks.
 
 use super::evidence::Evidence;
+use crate::clients::{BreakKey, ErrorStyle, Failure, HandshakeFailure, failure_text};
 use crate::finding::catalogue::{self, finding};
 use crate::finding::{Finding, FindingId, variant};
 use crate::scan::properties::NoSniBehaviour;
@@ -92,10 +93,14 @@ fn local_client_context(ev: &Evidence, out: &mut [Finding]) {
 fn add_breaks<'a>(f: &mut Finding, sims: impl Iterator<Item = &'a Simulation>) {
     for s in sims {
         if let Some(fail) = &s.failure {
-            if !f.breaks.iter().any(|b| b.client == s.client_name) {
+            let key = Some(BreakKey::Simulated {
+                profile: s.client.clone(),
+            });
+            if !f.breaks.iter().any(|b| b.key == key) {
                 f.breaks.push(crate::finding::ClientBreak {
                     client: s.client_name.clone(),
                     error: fail.error.clone(),
+                    key,
                 });
             }
         }
@@ -317,14 +322,18 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
             "a hello without SNI is refused with alert {alert}; with SNI {} it is accepted",
             ev.sni.as_deref().unwrap_or("")
         ));
-        let key = match alert.as_str() {
-            "unrecognized_name" => "unrecognized_name_alert",
-            "handshake_failure" => "handshake_failure_alert",
-            _ => "other_alert",
+        let failure = match alert.as_str() {
+            "unrecognized_name" => HandshakeFailure::UnrecognizedNameAlert,
+            "handshake_failure" => HandshakeFailure::HandshakeFailureAlert,
+            _ => HandshakeFailure::OtherAlert,
         };
         f.breaks.push(crate::finding::ClientBreak {
             client: "clients that send no SNI (openssl s_client -noservername, connections by IP address, Java 6, Python 2.7.8 and older)".into(),
-            error: crate::clients::render_failure("openssl-cli", key, Some(alert)),
+            error: failure_text(ErrorStyle::OpensslCli, failure, Some(alert)),
+            key: Some(BreakKey::Worded {
+                style: ErrorStyle::OpensslCli,
+                failure: Failure::Handshake(failure),
+            }),
         });
         add_breaks(&mut f, sni_fails.into_iter());
         out.push(f);

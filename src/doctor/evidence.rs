@@ -219,7 +219,7 @@ pub async fn gather(
                 only_store: (f.id == FindingId::CertRootMissingLocally)
                     .then_some(TrustStoreKind::System),
                 hostname_only: f.id == FindingId::CertHostnameMismatch,
-                texts: f.breaks.clone(),
+                texts: crate::clients::CertTexts::from_breaks(&f.breaks),
             });
         }
     }

@@ -2,8 +2,7 @@
 //!
 //! Code names findings through [`FindingId`], which build.rs generates from the catalogue,
 //! so the compiler already refuses an id the catalogue lacks. What the compiler cannot see:
-//! the other data files (the explain knowledge base, lab expectations, client texts keyed
-//! by finding) and string literals in code that bypass the typed id. Both are checked here,
+//! the other data files (the explain knowledge base, lab expectations) and string literals in code that bypass the typed id. Both are checked here,
 //! reading the tree as it is on disk, so a new data file is covered without listing it.
 
 use super::FindingId;
@@ -11,8 +10,6 @@ use std::path::{Path, PathBuf};
 
 /// Keys whose string values (or arrays of strings) are finding ids.
 const ID_VALUED_KEYS: &[&str] = &["finding", "findings", "expect_finding", "finding_id"];
-/// Tables whose keys are finding ids (client texts per certificate finding).
-const ID_KEYED_TABLES: &[&str] = &["cert_texts"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -50,11 +47,6 @@ fn collect(value: &toml::Value, at: &str, out: &mut Vec<(String, String)>) {
                         _ => {}
                     }
                 }
-                if ID_KEYED_TABLES.contains(&k.as_str()) {
-                    if let Some(t) = v.as_table() {
-                        out.extend(t.keys().map(|id| (here.clone(), id.clone())));
-                    }
-                }
                 collect(v, &here, out);
             }
         }
@@ -90,17 +82,13 @@ fn every_id_in_the_data_files_is_in_the_catalogue() {
         "finding ids not in data/findings.toml:\n  {}",
         unknown.join("\n  ")
     );
-    // The walk must really see the references (explain causes, lab expectations, client
-    // texts); a rename of the keys above would otherwise make this test pass vacuously.
-    for (file, at_least) in [
-        ("errors/", 60),
-        ("lab/endpoints.toml", 20),
-        ("client-errors.toml", 10),
-    ] {
+    // The walk must really see the references (explain causes, lab expectations); a rename
+    // of the keys above would otherwise make this test pass vacuously.
+    for (file, at_least) in [("errors/", 60), ("lab/endpoints.toml", 20)] {
         let n = refs.iter().filter(|(at, _)| at.starts_with(file)).count();
         assert!(
             n >= at_least,
-            "only {n} finding ids found in data/{file}: did its format change? update ID_VALUED_KEYS / ID_KEYED_TABLES"
+            "only {n} finding ids found in data/{file}: did its format change? update ID_VALUED_KEYS"
         );
     }
 }

@@ -4,7 +4,6 @@
 pub mod check;
 pub mod parse;
 pub mod responder;
-pub mod texts;
 mod tlv;
 pub mod verify;
 

@@ -2,7 +2,10 @@
 //! the server's real answer, in the order the client's TLS library checks things, and say
 //! whether it connects or which error it prints.
 
-use crate::clients::{ClientProfile, TrustStoreKind, render_cert_failure, render_failure};
+use crate::clients::{
+    ClientPolicy, ClientProfile, HandshakeFailure, TrustStoreKind, certificate_failure_text,
+    failure_text,
+};
 use crate::finding::FindingId;
 use crate::probe::ProbeOutcome;
 use crate::scan::ScanContext;
@@ -19,29 +22,15 @@ pub struct CertProblem {
     pub only_store: Option<TrustStoreKind>,
     /// Only clients that check the host name fail on this one.
     pub hostname_only: bool,
-    /// Client label → the exact text it prints (from the chain analysis). A client whose
-    /// label is absent accepts the certificate despite the problem (measured, e.g. Node.js
-    /// and RSA-1024 leaves).
-    pub texts: Vec<crate::finding::ClientBreak>,
-}
-
-/// The label the chain analysis uses for clients of an error style; None for clients it
-/// has no measured texts for (their texts come from data/client-errors.toml).
-fn cert_label(style: &str) -> Option<&'static str> {
-    use crate::cert::analyze as a;
-    match style {
-        "curl" => Some(a::CURL_CLIENT),
-        "node" => Some(a::NODE_CLIENT),
-        "openssl-cli" => Some(a::OPENSSL_CLIENT),
-        // PyMongo and generic OpenSSL 3 clients verify exactly as Python's ssl does.
-        "python" | "pymongo" | "generic" => Some(a::PYTHON_CLIENT),
-        _ => None,
-    }
+    /// The text each client the chain analysis lists prints, by error style, and the cause
+    /// (a listed client without a text accepts the certificate despite the problem,
+    /// measured, e.g. Node.js and RSA-1024 leaves).
+    pub texts: crate::clients::CertTexts,
 }
 
 /// Whether the client's own limits let this certificate problem pass (its policy accepts
 /// the key size or the SHA-1 signature that OpenSSL 3's level 2 refuses).
-fn policy_accepts(p: &crate::clients::ClientPolicy, finding_id: FindingId) -> bool {
+fn policy_accepts(p: &ClientPolicy, finding_id: FindingId) -> bool {
     match finding_id {
         FindingId::CertWeakKey => p.min_rsa_bits <= 1024,
         FindingId::CertSha1Signature => p.accepts_sha1_certificates,
@@ -67,7 +56,8 @@ pub struct ServerFacts {
 /// Why a simulated client fails.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimFailure {
-    /// Failure key in data/client-errors.toml (e.g. `dh_key_too_small`).
+    /// Failure key in data/client-errors.toml (e.g. `dh_key_too_small`), or the kind of
+    /// connection failure when the server was not reached.
     pub key: String,
     /// The text this client prints.
     pub error: String,
@@ -136,12 +126,13 @@ pub async fn simulate(
         replay_hello(profile, ctx.sni.as_deref())
     };
     let Some(hello) = hello else {
-        sim.failure = Some(fail(
-            profile,
-            "internal",
-            "the profile's ClientHello could not be replayed",
-            None,
-        ));
+        // tlsdoctor's own failure, not the client's: no client wording applies.
+        sim.failure = Some(SimFailure {
+            key: "internal".into(),
+            error: "internal".into(),
+            reason: "the profile's ClientHello could not be replayed".into(),
+            finding: None,
+        });
         return sim;
     };
     let outcome = ctx.prober.send_hello(&hello).await.outcome;
@@ -170,13 +161,13 @@ fn range_words(profile: &ClientProfile) -> String {
 
 fn fail(
     profile: &ClientProfile,
-    key: &str,
+    key: HandshakeFailure,
     reason: impl Into<String>,
     finding: Option<FindingId>,
 ) -> SimFailure {
     SimFailure {
-        key: key.to_string(),
-        error: render_failure(&profile.style, key, None),
+        key: key.key().to_string(),
+        error: failure_text(profile.style, key, None),
         reason: reason.into(),
         finding,
     }
@@ -185,44 +176,44 @@ fn fail(
 fn alert_failure(profile: &ClientProfile, a: AlertDescription) -> SimFailure {
     let (key, reason, finding) = match a {
         AlertDescription::ProtocolVersion => (
-            "protocol_version_alert",
+            HandshakeFailure::ProtocolVersionAlert,
             "the server accepts none of the protocol versions this client offers",
             FindingId::ProtoMismatch,
         ),
         AlertDescription::HandshakeFailure => (
-            "handshake_failure_alert",
+            HandshakeFailure::HandshakeFailureAlert,
             "the server found nothing acceptable in this client's offer (usually no shared cipher suite)",
             FindingId::NoSharedCipher,
         ),
         AlertDescription::UnrecognizedName => (
-            "unrecognized_name_alert",
+            HandshakeFailure::UnrecognizedNameAlert,
             "the server does not serve the name this client sent (or requires SNI)",
             FindingId::SniRequired,
         ),
         AlertDescription::InsufficientSecurity => (
-            "insufficient_security_alert",
+            HandshakeFailure::InsufficientSecurityAlert,
             "the server considers this client's offer too weak",
             FindingId::NoSharedCipher,
         ),
         AlertDescription::InternalError => (
-            "internal_error_alert",
+            HandshakeFailure::InternalErrorAlert,
             "the server failed internally on this client's hello",
             FindingId::ServerInternalError,
         ),
         AlertDescription::DecodeError => (
-            "decode_error_alert",
+            HandshakeFailure::DecodeErrorAlert,
             "the server could not decode this client's hello",
             FindingId::ServerDecodeError,
         ),
         _ => (
-            "other_alert",
+            HandshakeFailure::OtherAlert,
             "the server aborted the handshake with an alert",
             FindingId::ServerAlert,
         ),
     };
     let mut f = fail(profile, key, reason, Some(finding));
-    if key == "other_alert" {
-        f.error = render_failure(&profile.style, key, Some(a.name()));
+    if key == HandshakeFailure::OtherAlert {
+        f.error = failure_text(profile.style, key, Some(a.name()));
         f.reason = format!("the server aborted the handshake with alert {}", a.name());
     }
     f
@@ -253,7 +244,7 @@ fn judge(
         ProbeOutcome::NotTls { .. } => {
             return Some(fail(
                 profile,
-                "wrong_version_number",
+                HandshakeFailure::WrongVersionNumber,
                 "the port answered with something that is not TLS",
                 Some(FindingId::NotTls),
             ));
@@ -261,7 +252,7 @@ fn judge(
         ProbeOutcome::Closed { .. } | ProbeOutcome::Reset { .. } => {
             return Some(fail(
                 profile,
-                "unexpected_eof",
+                HandshakeFailure::UnexpectedEof,
                 "the server closed the connection instead of answering this client's hello",
                 Some(FindingId::ServerClosed),
             ));
@@ -269,7 +260,7 @@ fn judge(
         other => {
             let mut f = fail(
                 profile,
-                "unexpected_eof",
+                HandshakeFailure::UnexpectedEof,
                 other.describe(),
                 Some(FindingId::ConnectFailed),
             );
@@ -294,7 +285,7 @@ fn judge(
     if v < p.min() || v > p.max() {
         return Some(fail(
             profile,
-            "unsupported_protocol",
+            HandshakeFailure::UnsupportedProtocol,
             format!(
                 "the server chose {v}, outside this client's range {}–{}",
                 p.min(),
@@ -307,37 +298,24 @@ fn judge(
     {
         return Some(fail(
             profile,
-            "unsafe_legacy_renegotiation",
+            HandshakeFailure::UnsafeLegacyRenegotiation,
             "the server's ServerHello lacks RFC 5746 renegotiation_info, which this client requires",
             Some(FindingId::NoSecureRenegotiation),
         ));
     }
     if p.verifies_certificate {
-        let label = cert_label(&profile.style);
         let hit = facts.cert_problems.iter().find_map(|c| {
             let store_ok = c.only_store.is_none_or(|s| s == p.trust_store);
             let host_ok = p.verifies_hostname || !c.hostname_only;
             if !store_ok || !host_ok || policy_accepts(p, c.finding_id) {
                 return None;
             }
-            let text = match label {
-                // A measured client the analysis leaves out accepts the certificate.
-                Some(l) => c.texts.iter().find(|b| b.client == l)?.error.clone(),
-                None => render_cert_failure(&profile.style, c.finding_id.as_str()).unwrap_or_else(
-                    || crate::clients::render_verify_failure(&profile.style, 0, &c.title, ""),
-                ),
-            };
+            let text = certificate_failure_text(profile.style, &c.texts, &c.title)?;
             Some((c, text))
         });
-        if let Some((cp, text)) = hit {
-            // pyOpenSSL reports only the reason, not OpenSSL's verify detail.
-            let error = if profile.style == "pymongo" {
-                crate::clients::render_verify_failure(&profile.style, 0, "", "")
-            } else {
-                text
-            };
+        if let Some((cp, error)) = hit {
             return Some(SimFailure {
-                key: "certificate_verify_failed".into(),
+                key: HandshakeFailure::CertificateVerifyFailed.key().into(),
                 error,
                 reason: format!("certificate verification fails: {}", cp.title),
                 finding: Some(cp.finding_id),
@@ -349,7 +327,7 @@ fn judge(
             Some(ServerKeyExchange::Dhe { p_bits, .. }) if *p_bits < p.min_dh_bits => {
                 return Some(fail(
                     profile,
-                    "dh_key_too_small",
+                    HandshakeFailure::DhKeyTooSmall,
                     format!(
                         "the server's DHE prime has {p_bits} bits; this client requires at least {}",
                         p.min_dh_bits
@@ -366,7 +344,7 @@ fn judge(
         if v < ProtocolVersion::Tls12 && signed_kx && !p.accepts_legacy_sigalgs {
             return Some(fail(
                 profile,
-                "legacy_sigalg",
+                HandshakeFailure::LegacySigalg,
                 format!(
                     "this client offers {}, the server picked {v}, and in {v} the server signs its key exchange with MD5+SHA-1, a signature this client refuses at its security level (OpenSSL 3: level 1 and up)",
                     range_words(profile)
@@ -381,8 +359,8 @@ fn judge(
         .and_then(|o| crate::ocsp::client_rejects(p.ocsp, o, v))
     {
         return Some(SimFailure {
-            key: "invalid_status_response".into(),
-            error: crate::ocsp::texts::rejected_text(&profile.style),
+            key: HandshakeFailure::InvalidStatusResponse.key().into(),
+            error: failure_text(profile.style, HandshakeFailure::InvalidStatusResponse, None),
             reason,
             finding: Some(finding),
         });
@@ -396,7 +374,7 @@ fn judge(
         let mut f = match a {
             AlertDescription::CertificateRequired => fail(
                 profile,
-                "certificate_required_alert",
+                HandshakeFailure::CertificateRequiredAlert,
                 "the server requires a client certificate and this client sends none",
                 None,
             ),

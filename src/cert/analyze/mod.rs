@@ -28,7 +28,6 @@ use crate::finding::{Finding, FindingId};
 use path::Parsed;
 use rules::{hostname, name_constraints, order, strength, trust, usage, validity};
 
-pub use client_texts::{CURL_CLIENT, NODE_CLIENT, OPENSSL_CLIENT, PYTHON_CLIENT};
 pub use rules::hostname::dns_name_matches;
 pub use rules::name_constraints::dns_in_subtree;
 pub use rules::strength::rsa_bits;

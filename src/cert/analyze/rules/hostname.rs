@@ -6,6 +6,7 @@ use x509_parser::prelude::*;
 
 use super::super::client_texts::cause_breaks_full;
 use crate::cert::describe::CertInfo;
+use crate::clients::CertCause;
 use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 
@@ -62,12 +63,12 @@ pub(crate) fn hostname_finding(
         .parse()
         .ok();
     let (ok, key) = match host_ip {
-        Some(ip) => (ips.contains(&ip), "ip_mismatch"),
+        Some(ip) => (ips.contains(&ip), CertCause::IpMismatch),
         None => {
             let names: &[String] = if dns.is_empty() { &cns } else { &dns };
             (
                 names.iter().any(|n| dns_name_matches(n, host)),
-                "hostname_mismatch",
+                CertCause::HostnameMismatch,
             )
         }
     };

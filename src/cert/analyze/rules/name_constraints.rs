@@ -5,6 +5,7 @@ use x509_parser::prelude::*;
 
 use super::super::client_texts::cause_breaks;
 use crate::cert::describe::{CertInfo, ip_text};
+use crate::clients::CertCause;
 use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 
@@ -63,9 +64,9 @@ pub(crate) fn name_constraint_findings(
             continue;
         }
         let key = if violations.iter().any(|(_, ex)| *ex) {
-            "excluded_subtree"
+            CertCause::ExcludedSubtree
         } else {
-            "permitted_subtree"
+            CertCause::PermittedSubtree
         };
         let vars = [
             ("ca", i.subject.clone()),

@@ -6,6 +6,7 @@ use x509_parser::public_key::PublicKey;
 use super::super::client_texts::cause_breaks;
 use super::super::prose::role_name;
 use crate::cert::describe::CertInfo;
+use crate::clients::CertCause;
 use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 
@@ -26,9 +27,9 @@ pub(crate) fn strength_findings(
     for (pos, (_, i)) in eval.iter().enumerate() {
         if weak_key(i) {
             let key = if pos == 0 {
-                "ee_key_too_weak"
+                CertCause::EeKeyTooWeak
             } else {
-                "ca_key_too_weak"
+                CertCause::CaKeyTooWeak
             };
             let vars = [
                 ("role", role_name(pos, i).to_string()),
@@ -56,7 +57,7 @@ pub(crate) fn strength_findings(
             let x = finding(FindingId::CertSha1Signature, &vars)
             .evidence(format!("signature algorithm {} (hash {}), issued by \"{}\"", i.signature_algorithm, i.sig_hash, i.issuer))
             .evidence("OpenSSL 3 at its default security level refuses SHA-1 and MD5 signatures in the chain");
-            f.push(cause_breaks(x, "ca_md_too_weak", host));
+            f.push(cause_breaks(x, CertCause::CaMdTooWeak, host));
         }
     }
 }

@@ -6,6 +6,7 @@ use super::super::client_texts::{cause_breaks, cause_breaks_full};
 use super::super::path::Parsed;
 use super::super::prose::store_label;
 use crate::cert::stores::TrustStore;
+use crate::clients::CertCause;
 use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 
@@ -33,11 +34,11 @@ pub(crate) fn trust_findings(
         if let (Some(m), Some((_, sys_store))) = (moz, sys) {
             let root = m.path.last().cloned().unwrap_or_default();
             let key = if top_self_signed {
-                "self_signed_in_chain"
+                CertCause::SelfSignedInChain
             } else if path.len() == 1 {
-                "no_local_issuer_leaf_only"
+                CertCause::NoLocalIssuerLeafOnly
             } else {
-                "no_local_issuer"
+                CertCause::NoLocalIssuer
             };
             let mut x = finding(FindingId::CertRootMissingLocally, &[("root", root.clone())])
                 .evidence(format!(
@@ -65,7 +66,7 @@ pub(crate) fn trust_findings(
         .evidence(format!("subject = issuer = \"{}\"", leaf.subject))
         .evidence(format!("sha256 fingerprint {}", leaf.sha256_fingerprint))
         .evidence(format!("checked: {}", checked.join("; ")));
-        f.push(cause_breaks(x, "self_signed_leaf", host));
+        f.push(cause_breaks(x, CertCause::SelfSignedLeaf, host));
         return;
     }
 
@@ -73,9 +74,9 @@ pub(crate) fn trust_findings(
         // The chain is complete up to a root (sent, or named as issuer of the last CA) that no
         // store holds: a private or corporate CA.
         let (root, key) = if top_self_signed {
-            (top.subject.clone(), "self_signed_in_chain")
+            (top.subject.clone(), CertCause::SelfSignedInChain)
         } else {
-            (top.issuer.clone(), "no_local_issuer")
+            (top.issuer.clone(), CertCause::NoLocalIssuer)
         };
         let mut x =
             finding(FindingId::CertUntrustedRoot, &[("root", root.clone())]).evidence(format!(
@@ -132,9 +133,9 @@ pub(crate) fn trust_findings(
         .evidence("browsers may fetch the intermediate from the AIA URL and succeed; OpenSSL, curl, Python ssl and PyMongo never do, so they fail")
         .evidence(format!("checked: {}", checked.join("; ")));
     let key = if path.len() == 1 {
-        "no_local_issuer_leaf_only"
+        CertCause::NoLocalIssuerLeafOnly
     } else {
-        "no_local_issuer"
+        CertCause::NoLocalIssuer
     };
     f.push(cause_breaks(x, key, host));
 }

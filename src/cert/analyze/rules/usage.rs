@@ -6,6 +6,7 @@ use x509_parser::prelude::*;
 use super::super::client_texts::cause_breaks;
 use super::super::prose::role_name;
 use crate::cert::describe::CertInfo;
+use crate::clients::CertCause;
 use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 
@@ -24,7 +25,7 @@ pub(crate) fn usage_findings(
     for (pos, (c, i)) in eval.iter().enumerate() {
         let role = role_name(pos, i);
         let mut problems: Vec<String> = Vec::new();
-        let mut key = "unsuitable_purpose";
+        let mut key = CertCause::UnsuitablePurpose;
         if !eku_allows_server(c) {
             problems.push(format!(
                 "extendedKeyUsage is {} without serverAuth",
@@ -43,14 +44,14 @@ pub(crate) fn usage_findings(
                 ));
             }
         } else if !i.is_ca {
-            key = "invalid_ca";
+            key = CertCause::InvalidCa;
             problems.push(if i.basic_constraints_present {
                 "it is used as an issuer but basicConstraints says CA:FALSE".to_string()
             } else {
                 "it is used as an issuer but has no basicConstraints CA:TRUE".to_string()
             });
         } else if i.key_usage_present && !i.key_usage.iter().any(|k| k == "keyCertSign") {
-            key = "invalid_ca";
+            key = CertCause::InvalidCa;
             problems.push(format!(
                 "CA keyUsage is {} without keyCertSign",
                 i.key_usage.join(", ")
@@ -87,7 +88,7 @@ pub(crate) fn usage_findings(
                             .collect::<Vec<_>>()
                             .join(", ")
                     ));
-                f.push(cause_breaks(x, "path_length", host));
+                f.push(cause_breaks(x, CertCause::PathLength, host));
             }
         }
     }

@@ -6,6 +6,7 @@ use super::super::EXPIRES_SOON_DAYS;
 use super::super::client_texts::cause_breaks;
 use super::super::prose::role_name;
 use crate::cert::describe::{CertInfo, rfc3339};
+use crate::clients::CertCause;
 use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId, variant};
 
@@ -35,7 +36,7 @@ pub(crate) fn validity_findings(
                     i.not_after, -i.days_left
                 ))
                 .evidence(format!("valid from {} to {}", i.not_before, i.not_after));
-            f.push(cause_breaks(x, "expired", host));
+            f.push(cause_breaks(x, CertCause::Expired, host));
         } else if now < i.not_before_unix {
             let vars = [
                 ("role", role.to_string()),
@@ -45,7 +46,7 @@ pub(crate) fn validity_findings(
             let x = finding(FindingId::CertNotYetValid, &vars)
                 .evidence(format!("notBefore {} > now {now_text}", i.not_before))
                 .evidence(format!("valid from {} to {}", i.not_before, i.not_after));
-            f.push(cause_breaks(x, "not_yet_valid", host));
+            f.push(cause_breaks(x, CertCause::NotYetValid, host));
         } else if i.days_left <= EXPIRES_SOON_DAYS {
             let vars = [
                 ("role", role.to_string()),
