@@ -284,11 +284,13 @@ pub fn profile_skeleton(c: &Captured, info: &SkeletonInfo) -> String {
     }
     s.push_str(&format!("min_version = {}\n", toml_string(&lo.key())));
     s.push_str(&format!("max_version = {}\n", toml_string(&hi.key())));
-    s.push_str(
+    let level = crate::clients::SecurityLevel::openssl3_default();
+    s.push_str(&format!(
         "# Everything below is not visible in a ClientHello: the values are OpenSSL 3.0's\n\
-         # defaults (security level 2). Check each against the client's documentation and a run\n\
+         # defaults (security level {}). Check each against the client's documentation and a run\n\
          # of the real client against the misconfigured test servers (tests/simulate_*.rs).\n",
-    );
+        level.0
+    ));
     if !c.offers_renegotiation_info() {
         s.push_str(
             "# The hello offers neither renegotiation_info nor the SCSV: the client cannot require it.\n",
@@ -298,13 +300,21 @@ pub fn profile_skeleton(c: &Captured, info: &SkeletonInfo) -> String {
         "requires_secure_renegotiation = {}\n",
         c.offers_renegotiation_info()
     ));
+    let limits = level.limits();
+    s.push_str(&format!(
+        "accepts_legacy_sigalgs = {}\n\
+         min_dh_bits = {}\n\
+         min_rsa_bits = {}\n\
+         min_ecc_bits = {}\n\
+         accepts_sha1_certificates = {}\n",
+        limits.accepts_legacy_sigalgs,
+        limits.min_dh_bits,
+        limits.min_rsa_bits,
+        limits.min_ecc_bits,
+        limits.accepts_sha1_certificates
+    ));
     s.push_str(
-        "accepts_legacy_sigalgs = false\n\
-         min_dh_bits = 2048\n\
-         min_rsa_bits = 2048\n\
-         min_ecc_bits = 224\n\
-         accepts_sha1_certificates = false\n\
-         verifies_certificate = true\n\
+        "verifies_certificate = true\n\
          verifies_hostname = true\n\
          trust_store = \"system\"\n\
          ocsp = \"ignore\"\n",

@@ -1,11 +1,12 @@
-//! Client profiles (data/clients/*.toml) and the wording each client prints when it fails
-//! (data/client-errors.toml).
+//! Client profiles (data/clients/*.toml), the wording each client prints when it fails
+//! (data/client-errors.toml) and OpenSSL's security levels (data/openssl-security-levels.toml).
 //! A profile is the real ClientHello a client sends plus the policy it applies to the
 //! server's answer; the simulator uses both.
 
 mod keys;
 mod profile;
 mod recorded_files;
+mod security_level;
 mod wording;
 
 pub use keys::{CertCause, ErrorStyle, Failure, HandshakeFailure};
@@ -13,6 +14,7 @@ pub use profile::{
     ClientPolicy, ClientProfile, OcspBehaviour, TrustStoreKind, all_profiles, every_profile,
     find_profile, recorded_profiles, select_profiles,
 };
+pub use security_level::{SecurityLevel, SecurityLimits};
 pub use wording::{
     BreakKey, CertTexts, CertVars, CertWording, certificate_breaks, certificate_failure_text,
     failure_text,

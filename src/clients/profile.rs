@@ -1,6 +1,7 @@
 //! Client profiles: one TOML file per client under data/clients/, compiled in.
 
 use super::keys::ErrorStyle;
+use super::security_level::{SecurityLevel, SecurityLimits};
 use crate::wire::ProtocolVersion;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
@@ -35,12 +36,10 @@ pub struct ClientPolicy {
     pub max_version: String,
     /// Refuses servers without RFC 5746 renegotiation_info (OpenSSL 3 default).
     pub requires_secure_renegotiation: bool,
-    /// Accepts MD5+SHA-1 signatures on TLS 1.0/1.1 key exchange (OpenSSL 3 at level ≥1: no).
-    pub accepts_legacy_sigalgs: bool,
-    pub min_dh_bits: usize,
-    pub min_rsa_bits: usize,
-    pub min_ecc_bits: usize,
-    pub accepts_sha1_certificates: bool,
+    /// Smallest keys and the signatures accepted (an OpenSSL client's come from its
+    /// security level, data/openssl-security-levels.toml).
+    #[serde(flatten)]
+    pub limits: SecurityLimits,
     /// Whether a failed verification stops the connection (s_client only reports it).
     pub verifies_certificate: bool,
     pub verifies_hostname: bool,
@@ -54,6 +53,10 @@ impl ClientPolicy {
     }
     pub fn max(&self) -> ProtocolVersion {
         ProtocolVersion::parse_name(&self.max_version).unwrap_or(ProtocolVersion::Tls13)
+    }
+    /// Replace the key and signature limits with those of OpenSSL security level `level`.
+    pub fn set_security_level(&mut self, level: SecurityLevel) {
+        self.limits = level.limits().clone();
     }
 }
 

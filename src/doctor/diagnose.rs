@@ -2,7 +2,9 @@
 //! produces a finding with those facts as evidence and the simulated clients it breaks.
 
 use super::evidence::Evidence;
-use crate::clients::{BreakKey, ErrorStyle, Failure, HandshakeFailure, failure_text};
+use crate::clients::{
+    BreakKey, ErrorStyle, Failure, HandshakeFailure, SecurityLevel, failure_text,
+};
 use crate::finding::catalogue::{self, finding};
 use crate::finding::{Finding, FindingId, variant};
 use crate::scan::properties::NoSniBehaviour;
@@ -345,14 +347,15 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
     }
 
     // DH parameters.
-    if let Some(bits) = scan.key_exchange.dh_bits.filter(|b| *b < 2048) {
+    let min_dh = SecurityLevel::openssl3_default().limits().min_dh_bits;
+    if let Some(bits) = scan.key_exchange.dh_bits.filter(|b| *b < min_dh) {
         let dh_fails: Vec<&Simulation> = failing(ev, FindingId::DhTooSmall).collect();
         let form = if dh_fails.is_empty() {
             variant::dh_too_small::NO_CLIENT_FAILS
         } else {
             FindingId::DhTooSmall.into()
         };
-        let mut f = finding(form, &[]).evidence(format!("the server's DHE prime has {bits} bits; OpenSSL 3 at its default security level requires 2048"));
+        let mut f = finding(form, &[]).evidence(format!("the server's DHE prime has {bits} bits; OpenSSL 3 at its default security level requires {min_dh}"));
         if dh_fails.is_empty() {
             f = f.evidence("the simulated clients negotiate another key exchange today, so they are not affected; clients that prefer DHE are");
         }

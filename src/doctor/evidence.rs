@@ -130,18 +130,8 @@ pub fn adjust_profile(base: &ClientProfile, local: &ClientStack) -> ClientProfil
         p.policy.max_version = max.key();
     }
     if let Some(level) = local.security_level {
-        let (dh, rsa, ecc, sha1) = match level {
-            0 => (0, 0, 0, true),
-            1 => (1024, 1024, 160, true),
-            2 => (2048, 2048, 224, false),
-            3 => (3072, 3072, 256, false),
-            _ => (7680, 7680, 384, false),
-        };
-        p.policy.min_dh_bits = dh;
-        p.policy.min_rsa_bits = rsa;
-        p.policy.min_ecc_bits = ecc;
-        p.policy.accepts_sha1_certificates = sha1;
-        p.policy.accepts_legacy_sigalgs = level == 0;
+        p.policy
+            .set_security_level(crate::clients::SecurityLevel(level));
     }
     if let Some(unsafe_ok) = local.unsafe_legacy_server_connect {
         p.policy.requires_secure_renegotiation = !unsafe_ok;

@@ -38,8 +38,15 @@ pub struct ClientStack {
 
 fn lowest_for(lib: Option<LibVersion>, seclevel: Option<u8>) -> &'static str {
     match lib {
-        // OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1/MD5 handshake signatures) at security level 1+.
-        Some(v) if v >= LibVersion(3, 0, 0) && seclevel.unwrap_or(1) >= 1 => "TLSv1.2",
+        // OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1/MD5 handshake signatures) from security level 1.
+        Some(v)
+            if v >= LibVersion(3, 0, 0)
+                && !crate::clients::SecurityLevel(seclevel.unwrap_or(1))
+                    .limits()
+                    .accepts_legacy_sigalgs =>
+        {
+            "TLSv1.2"
+        }
         _ => "TLSv1",
     }
 }

@@ -145,7 +145,11 @@ fn render_kx(s: &ServerScan, st: Style) -> String {
     }
     if let Some(bits) = kx.dh_bits {
         let line = format!("  DHE prime:      {bits} bits");
-        out.push_str(&if bits < 2048 { st.yellow(&line) } else { line });
+        let weak = bits
+            < crate::clients::SecurityLevel::openssl3_default()
+                .limits()
+                .min_dh_bits;
+        out.push_str(&if weak { st.yellow(&line) } else { line });
         out.push('\n');
     }
     out

@@ -3,8 +3,8 @@
 //! whether it connects or which error it prints.
 
 use crate::clients::{
-    ClientPolicy, ClientProfile, HandshakeFailure, TrustStoreKind, certificate_failure_text,
-    failure_text,
+    ClientPolicy, ClientProfile, HandshakeFailure, SecurityLevel, TrustStoreKind,
+    certificate_failure_text, failure_text,
 };
 use crate::finding::FindingId;
 use crate::probe::ProbeOutcome;
@@ -29,11 +29,12 @@ pub struct CertProblem {
 }
 
 /// Whether the client's own limits let this certificate problem pass (its policy accepts
-/// the key size or the SHA-1 signature that OpenSSL 3's level 2 refuses).
+/// the key size or the SHA-1 signature that OpenSSL 3's default level refuses). The weak
+/// keys the chain analysis flags are taken to be those level 1 still accepts.
 fn policy_accepts(p: &ClientPolicy, finding_id: FindingId) -> bool {
     match finding_id {
-        FindingId::CertWeakKey => p.min_rsa_bits <= 1024,
-        FindingId::CertSha1Signature => p.accepts_sha1_certificates,
+        FindingId::CertWeakKey => p.limits.min_rsa_bits <= SecurityLevel(1).limits().min_rsa_bits,
+        FindingId::CertSha1Signature => p.limits.accepts_sha1_certificates,
         _ => false,
     }
 }
@@ -324,13 +325,13 @@ fn judge(
     }
     if v <= ProtocolVersion::Tls12 {
         match &flight.server_key_exchange {
-            Some(ServerKeyExchange::Dhe { p_bits, .. }) if *p_bits < p.min_dh_bits => {
+            Some(ServerKeyExchange::Dhe { p_bits, .. }) if *p_bits < p.limits.min_dh_bits => {
                 return Some(fail(
                     profile,
                     HandshakeFailure::DhKeyTooSmall,
                     format!(
                         "the server's DHE prime has {p_bits} bits; this client requires at least {}",
-                        p.min_dh_bits
+                        p.limits.min_dh_bits
                     ),
                     Some(FindingId::DhTooSmall),
                 ));
@@ -341,7 +342,7 @@ fn judge(
             flight.server_key_exchange,
             Some(ServerKeyExchange::Dhe { .. }) | Some(ServerKeyExchange::Ecdhe { .. })
         );
-        if v < ProtocolVersion::Tls12 && signed_kx && !p.accepts_legacy_sigalgs {
+        if v < ProtocolVersion::Tls12 && signed_kx && !p.limits.accepts_legacy_sigalgs {
             return Some(fail(
                 profile,
                 HandshakeFailure::LegacySigalg,

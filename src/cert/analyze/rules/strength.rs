@@ -1,4 +1,5 @@
-//! Key sizes and signature hashes that OpenSSL 3's default security level (2) refuses.
+//! Key sizes and signature hashes that OpenSSL 3's default security level refuses
+//! (data/openssl-security-levels.toml).
 
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
@@ -6,14 +7,16 @@ use x509_parser::public_key::PublicKey;
 use super::super::client_texts::cause_breaks;
 use super::super::prose::role_name;
 use crate::cert::describe::CertInfo;
-use crate::clients::CertCause;
+use crate::clients::{CertCause, SecurityLevel};
 use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 
+/// Below what OpenSSL 3 accepts at its default security level.
 fn weak_key(i: &CertInfo) -> bool {
+    let limits = SecurityLevel::openssl3_default().limits();
     match i.key_type.as_str() {
-        "RSA" | "DSA" => i.key_bits < 2048,
-        t if t.starts_with("EC") => i.key_bits < 224,
+        "RSA" | "DSA" => i.key_bits < limits.min_rsa_bits,
+        t if t.starts_with("EC") => i.key_bits < limits.min_ecc_bits,
         _ => false,
     }
 }
@@ -24,6 +27,8 @@ pub(crate) fn strength_findings(
     anchored_self_signed: bool,
     host: &str,
 ) {
+    let level = SecurityLevel::openssl3_default();
+    let limits = level.limits();
     for (pos, (_, i)) in eval.iter().enumerate() {
         if weak_key(i) {
             let key = if pos == 0 {
@@ -38,7 +43,7 @@ pub(crate) fn strength_findings(
                 ("key_type", i.key_type.clone()),
             ];
             let x = finding(FindingId::CertWeakKey, &vars)
-            .evidence(format!("{} {} bits; OpenSSL 3 at its default security level 2 requires RSA/DSA >= 2048 bits and EC >= 224 bits", i.key_type, i.key_bits));
+            .evidence(format!("{} {} bits; OpenSSL 3 at its default security level {} requires RSA/DSA >= {} bits and EC >= {} bits", i.key_type, i.key_bits, level.0, limits.min_rsa_bits, limits.min_ecc_bits));
             f.push(cause_breaks(x, key, host));
         }
     }
