@@ -92,10 +92,10 @@ async fn check_endpoint(
     let address = Address {
         label,
         resolved: vec![e.addr.ip().to_string()],
-        ctx: ScanContext {
-            prober: Prober::new(e.addr, ProbeConfig::with_timeout(timeout)),
-            sni: e.sni.clone(),
-        },
+        ctx: ScanContext::new(
+            Prober::new(e.addr, ProbeConfig::with_timeout(timeout)),
+            e.sni.clone(),
+        ),
     };
     let ev = examine(&address, examination).await?;
     Ok(diagnose(ev, None))

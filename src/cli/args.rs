@@ -9,6 +9,7 @@ use tlsdoctor::pipeline::{
     CheckRequest, ClientCertFiles, ConnectOptions, ScanRequest, SimulateRequest, TrustInputs,
 };
 use tlsdoctor::probe::DEFAULT_MAX_CONNECTIONS;
+use tlsdoctor::scan::Selection;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -156,6 +157,10 @@ pub struct CheckArgs {
     /// stapled. Only that URL is contacted (plain HTTP, no redirects followed).
     #[arg(long)]
     pub ocsp_query: bool,
+    /// Also run these checks besides the default ones (names, comma-separated; an unknown
+    /// name lists every check).
+    #[arg(long, value_name = "NAME,…", value_parser = parse_checks, default_value = "")]
+    pub extra_checks: Selection,
     /// Print JSON (schema: docs/json.md) instead of human output.
     #[arg(long)]
     pub json: bool,
@@ -215,9 +220,18 @@ pub struct ScanArgs {
     /// Check stapled OCSP responses and ask the OCSP responder named in the server's certificate (AIA). Only that URL is contacted (plain HTTP, no redirects followed).
     #[arg(long)]
     pub ocsp_query: bool,
+    /// Also run these checks besides the default ones (names, comma-separated; an unknown
+    /// name lists every check).
+    #[arg(long, value_name = "NAME,…", value_parser = parse_checks, default_value = "")]
+    pub extra_checks: Selection,
     /// Print JSON (schema: docs/json.md) instead of human output.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A comma-separated list of check names, each one the registry knows.
+fn parse_checks(s: &str) -> Result<Selection, String> {
+    Selection::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_dns_addr(s: &str) -> Result<SocketAddr, String> {
@@ -259,14 +273,17 @@ impl ConnectArgs {
             all_addresses: self.all_addresses,
             timeout: Duration::from_secs_f64(self.timeout),
             max_connections: self.max_connections,
+            extra_checks: Selection::none(),
         })
     }
 }
 
 impl CheckArgs {
     pub fn request(&self) -> Result<CheckRequest, &'static str> {
+        let mut connect = self.connect.options()?;
+        connect.extra_checks = self.extra_checks.clone();
         Ok(CheckRequest {
-            connect: self.connect.options()?,
+            connect,
             client: self.client.clone(),
             error: self.error.clone(),
             trust: TrustInputs {
@@ -289,8 +306,10 @@ impl CheckArgs {
 
 impl ScanArgs {
     pub fn request(&self) -> Result<ScanRequest, &'static str> {
+        let mut connect = self.connect.options()?;
+        connect.extra_checks = self.extra_checks.clone();
         Ok(ScanRequest {
-            connect: self.connect.options()?,
+            connect,
             trust: TrustInputs::default(),
             ocsp_query: self.ocsp_query,
         })

@@ -8,7 +8,6 @@ use crate::clients::{
 use crate::finding::catalogue::{self, finding};
 use crate::finding::{Finding, FindingId, variant};
 use crate::scan::properties::NoSniBehaviour;
-use crate::scan::strength::StrengthLevel;
 use crate::scan::{ScanError, ServerScan, plaintext};
 use crate::simulate::Simulation;
 use crate::wire::ProtocolVersion;
@@ -28,7 +27,9 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
     match &ev.scan {
         Ok(scan) => {
             simulation_findings(ev, scan, &mut out);
-            scan_findings(ev, scan, &mut out);
+            // What each check's evidence shows on its own (weak configuration that breaks
+            // nobody today), from the check registry.
+            out.extend(scan.findings());
         }
         Err(ScanError::NotTls { first_bytes, .. }) => out.push(not_tls(ev, first_bytes)),
         Err(e) if ev.sni.is_none() && every_probe_alerted(ev) => {
@@ -369,59 +370,6 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
         let mut f = finding(FindingId::ServerClosed, &[]);
         add_breaks(&mut f, closed.into_iter());
         out.push(f);
-    }
-}
-
-/// Findings from the scan alone (weak configuration that breaks nobody today).
-fn scan_findings(_ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>) {
-    let accepted = scan.accepted_versions();
-    let legacy: Vec<ProtocolVersion> = accepted
-        .iter()
-        .copied()
-        .filter(|v| *v < ProtocolVersion::Tls12)
-        .collect();
-    if !legacy.is_empty() && accepted.iter().any(|v| *v >= ProtocolVersion::Tls12) {
-        out.push(
-            finding(
-                FindingId::LegacyProtocolsEnabled,
-                &[("legacy_versions", names(&legacy))],
-            )
-            .evidence(format!("accepted: {}", names(&accepted))),
-        );
-    }
-    let insecure: Vec<String> = scan
-        .cipher_suites
-        .iter()
-        .flat_map(|vs| vs.suites.iter())
-        .filter(|s| {
-            s.strength
-                .as_ref()
-                .is_some_and(|st| st.level == StrengthLevel::Insecure)
-        })
-        .map(|s| {
-            let reasons = s
-                .strength
-                .as_ref()
-                .map(|st| st.reasons.join(", "))
-                .unwrap_or_default();
-            format!(
-                "{} ({reasons})",
-                s.openssl.clone().unwrap_or_else(|| s.iana.clone())
-            )
-        })
-        .collect();
-    if !insecure.is_empty() {
-        let list = insecure.join(", ");
-        out.push(
-            finding(FindingId::InsecureCipherSuites, &[("suites", list.clone())])
-                .evidence(format!("accepted: {list}")),
-        );
-    }
-    if scan.properties.compression.supported == Some(true) {
-        out.push(
-            finding(FindingId::TlsCompression, &[])
-                .evidence(scan.properties.compression.evidence.clone()),
-        );
     }
 }
 

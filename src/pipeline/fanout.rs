@@ -5,7 +5,7 @@ use super::PipelineError;
 use super::request::ConnectOptions;
 use crate::document::AddressFailure;
 use crate::probe::{ProbeConfig, Prober};
-use crate::scan::ScanContext;
+use crate::scan::{ScanContext, Selection};
 use crate::target::{self, ResolvedTarget, TargetSpec};
 use std::future::Future;
 
@@ -31,7 +31,7 @@ pub(crate) async fn resolve(
 
 /// One probe context per address to examine, with its label and every address the name
 /// resolved to.
-fn addresses(targets: &[ResolvedTarget], cfg: &ProbeConfig) -> Vec<Address> {
+fn addresses(targets: &[ResolvedTarget], cfg: &ProbeConfig, checks: &Selection) -> Vec<Address> {
     let mut out = Vec::new();
     for t in targets {
         let resolved: Vec<String> = t.addresses.iter().map(|a| a.to_string()).collect();
@@ -39,10 +39,8 @@ fn addresses(targets: &[ResolvedTarget], cfg: &ProbeConfig) -> Vec<Address> {
             out.push(Address {
                 label: t.label(),
                 resolved: resolved.clone(),
-                ctx: ScanContext {
-                    prober: Prober::new(*addr, cfg.clone()),
-                    sni: t.sni.clone(),
-                },
+                ctx: ScanContext::new(Prober::new(*addr, cfg.clone()), t.sni.clone())
+                    .with_checks(checks.clone()),
             });
         }
     }
@@ -61,7 +59,8 @@ where
     F: Fn(Address) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let jobs = addresses(targets, &connect.probe_config())
+    let checks = Selection::default().and(&connect.extra_checks);
+    let jobs = addresses(targets, &connect.probe_config(), &checks)
         .into_iter()
         .map(|a| {
             let (label, addr) = (a.label.clone(), a.ctx.prober.addr());

@@ -2,6 +2,7 @@
 //! what else each operation should do. Plain data; the CLI fills it from its arguments.
 
 use crate::probe::{DEFAULT_MAX_CONNECTIONS, ProbeConfig};
+use crate::scan::Selection;
 use crate::target::ResolveOptions;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,6 +25,9 @@ pub struct ConnectOptions {
     pub timeout: Duration,
     /// Maximum simultaneous connections to one server.
     pub max_connections: usize,
+    /// Checks to run on every address besides the default ones (which every operation
+    /// runs: its report rests on them), e.g. `early-data`.
+    pub extra_checks: Selection,
 }
 
 impl ConnectOptions {
@@ -38,6 +42,7 @@ impl ConnectOptions {
             all_addresses: false,
             timeout: Duration::from_secs(5),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            extra_checks: Selection::none(),
         }
     }
 

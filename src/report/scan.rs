@@ -57,6 +57,7 @@ fn render_server(server: &ScannedServer, st: Style) -> String {
     out.push_str(&render_suites(s, st));
     out.push_str(&render_kx(s, st));
     out.push_str(&render_properties(s, st));
+    out.push_str(&render_other_checks(s, st));
     if let Some(chain) = &server.certificate_chain {
         out.push_str(&format!("\n{}\n", st.bold("Certificates")));
         for line in super::cert::render_certificates(chain, st.color).lines() {
@@ -228,6 +229,28 @@ fn render_properties(s: &ServerScan, st: Style) -> String {
             c.chain_length,
             &c.leaf_sha256[..16]
         ));
+    }
+    out
+}
+
+/// Every check beyond the core ones, from the summary lines its evidence gives: one section
+/// per check that ran, in registry order.
+fn render_other_checks(s: &ServerScan, st: Style) -> String {
+    let mut out = String::new();
+    for check in crate::scan::CHECKS {
+        let lines = check.summary(s);
+        if lines.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n{}\n", st.bold(check.title())));
+        for l in lines {
+            out.push_str(&format!(
+                "  {} {} {}\n",
+                pad(l.label, 33),
+                l.value,
+                st.dim(&l.evidence)
+            ));
+        }
     }
     out
 }

@@ -6,7 +6,10 @@
 //! list is split into groups enumerated in parallel.
 
 use super::ScanContext;
-use super::strength::{self, Strength};
+use super::check::{Basis, Check, Job};
+use super::strength::{self, Strength, StrengthLevel};
+use crate::finding::catalogue::finding;
+use crate::finding::{Finding, FindingId};
 use crate::probe::ProbeOutcome;
 use crate::wire::suites::{self, CipherSuite, CipherSuiteId};
 use crate::wire::{ClientHello, Codec, ProtocolVersion, Sslv2ClientHello};
@@ -80,10 +83,52 @@ pub struct VersionSuites {
     pub suites: Vec<AcceptedSuite>,
 }
 
-/// Enumerate the suites of every accepted version.
-pub async fn enumerate(ctx: &ScanContext, versions: &[ProtocolVersion]) -> Vec<VersionSuites> {
-    let jobs = versions.iter().map(|&v| enumerate_version(ctx, v));
-    futures::future::join_all(jobs).await
+/// The suites of every accepted version, and whose order wins: one job per version.
+pub struct Suites;
+
+impl Check for Suites {
+    const NAME: &'static str = "suites";
+    const TITLE: &'static str = "Cipher suites";
+    type Answer = VersionSuites;
+    type Evidence = Vec<VersionSuites>;
+
+    fn jobs<'a>(&'a self, basis: &'a Basis<'a>) -> Vec<Job<'a, VersionSuites>> {
+        basis
+            .accepted()
+            .into_iter()
+            .map(|v| -> Job<'a, VersionSuites> { Box::pin(enumerate_version(basis.ctx, v)) })
+            .collect()
+    }
+
+    fn fold(&self, _: &Basis<'_>, answers: Vec<VersionSuites>) -> Vec<VersionSuites> {
+        answers
+    }
+
+    /// Suites rated insecure, with the reasons.
+    fn findings(&self, suites: &Vec<VersionSuites>) -> Vec<Finding> {
+        let insecure: Vec<String> = suites
+            .iter()
+            .flat_map(|vs| vs.suites.iter())
+            .filter_map(|s| {
+                let st = s.strength.as_ref()?;
+                (st.level == StrengthLevel::Insecure).then(|| {
+                    format!(
+                        "{} ({})",
+                        s.openssl.clone().unwrap_or_else(|| s.iana.clone()),
+                        st.reasons.join(", ")
+                    )
+                })
+            })
+            .collect();
+        if insecure.is_empty() {
+            return Vec::new();
+        }
+        let list = insecure.join(", ");
+        vec![
+            finding(FindingId::InsecureCipherSuites, &[("suites", list.clone())])
+                .evidence(format!("accepted: {list}")),
+        ]
+    }
 }
 
 /// Candidates for `v`: TLS 1.3 suites for TLS 1.3, else every registry suite allowed in `v`.

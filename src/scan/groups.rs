@@ -2,6 +2,7 @@
 //! below, and the size of its finite-field DH parameters for DHE suites.
 
 use super::ScanContext;
+use super::check::{Basis, Check, Job};
 use crate::probe::ProbeOutcome;
 use crate::wire::groups::{self, NamedGroup};
 use crate::wire::handshake::ServerKeyExchange;
@@ -47,39 +48,63 @@ pub fn set_extension(hello: &mut ClientHello, ext: ClientExtension) {
     }
 }
 
-/// Measure key exchange: TLS 1.3 groups when `tls13`, and ECDHE curves and DH size in
-/// `legacy`, the highest accepted version below TLS 1.3.
-pub async fn probe(ctx: &ScanContext, tls13: bool, legacy: Option<ProtocolVersion>) -> KeyExchange {
-    let of_kx = |kx: &'static str| {
-        legacy
-            .map(|v| super::ciphers::candidates_where(v, |s| s.kx == kx))
-            .unwrap_or_default()
-    };
-    let (ecdhe_suites, dhe_suites) = (of_kx("ECDHE"), of_kx("DHE"));
-    let t13 = async {
-        if tls13 {
-            tls13_groups(ctx).await
-        } else {
-            Vec::new()
+/// Key exchange: TLS 1.3 groups, and ECDHE curves and DH size in the highest accepted
+/// version below TLS 1.3; one job each.
+pub struct Groups;
+
+/// What one key-exchange job found.
+pub enum KxAnswer {
+    Tls13Groups(Vec<Group>),
+    EcdheCurves(Vec<Group>),
+    DhBits(Option<usize>),
+}
+
+impl Check for Groups {
+    const NAME: &'static str = "groups";
+    const TITLE: &'static str = "Key exchange";
+    type Answer = KxAnswer;
+    type Evidence = KeyExchange;
+
+    fn jobs<'a>(&'a self, basis: &'a Basis<'a>) -> Vec<Job<'a, KxAnswer>> {
+        let ctx = basis.ctx;
+        let legacy = basis.legacy();
+        let of_kx = |kx: &'static str| {
+            legacy
+                .map(|v| super::ciphers::candidates_where(v, |s| s.kx == kx))
+                .unwrap_or_default()
+        };
+        let (ecdhe_suites, dhe_suites) = (of_kx("ECDHE"), of_kx("DHE"));
+        let mut jobs: Vec<Job<'a, KxAnswer>> = Vec::new();
+        if basis.accepts(ProtocolVersion::Tls13) {
+            jobs.push(Box::pin(async move {
+                KxAnswer::Tls13Groups(tls13_groups(ctx).await)
+            }));
         }
-    };
-    let ec = async {
-        match legacy {
-            Some(v) if !ecdhe_suites.is_empty() => ecdhe_curves(ctx, v, &ecdhe_suites).await,
-            _ => Vec::new(),
+        if let Some(v) = legacy {
+            if !ecdhe_suites.is_empty() {
+                jobs.push(Box::pin(async move {
+                    KxAnswer::EcdheCurves(ecdhe_curves(ctx, v, &ecdhe_suites).await)
+                }));
+            }
+            if !dhe_suites.is_empty() {
+                jobs.push(Box::pin(async move {
+                    KxAnswer::DhBits(dh_bits(ctx, v, &dhe_suites).await)
+                }));
+            }
         }
-    };
-    let dh = async {
-        match legacy {
-            Some(v) if !dhe_suites.is_empty() => dh_bits(ctx, v, &dhe_suites).await,
-            _ => None,
+        jobs
+    }
+
+    fn fold(&self, _: &Basis<'_>, answers: Vec<KxAnswer>) -> KeyExchange {
+        let mut kx = KeyExchange::default();
+        for a in answers {
+            match a {
+                KxAnswer::Tls13Groups(g) => kx.tls13_groups = g,
+                KxAnswer::EcdheCurves(g) => kx.ecdhe_curves = g,
+                KxAnswer::DhBits(b) => kx.dh_bits = b,
+            }
         }
-    };
-    let (tls13_groups, ecdhe_curves, dh_bits) = futures::join!(t13, ec, dh);
-    KeyExchange {
-        tls13_groups,
-        ecdhe_curves,
-        dh_bits,
+        kx
     }
 }
 

@@ -1,150 +1,129 @@
-//! Checks built on probes. Each check is its own module: it declares independent probe jobs,
-//! runs them concurrently through the shared [`Prober`] (which enforces the per-server
-//! connection cap), and folds the answers into a typed result. The scan measures and never
-//! judges: the chain it sees is analysed, and its staples validated, by whoever asked for the
-//! measurement ([`measure()`]). Rendering is elsewhere.
+//! The scan, and the registry of its checks.
+//!
+//! Each check is its own module with a unit struct implementing [`Check`]: the probe jobs
+//! it needs, run concurrently through the shared [`Prober`](crate::probe::Prober) (which
+//! enforces the per-server connection cap), then a fold of their answers into typed
+//! evidence, then the findings that evidence shows on its own. [`CHECKS`] below lists every
+//! check once; [`scan_server`] runs the selected ones (the protocol versions first: every
+//! other check plans from them). The scan measures and never judges against trust stores
+//! or client profiles: the chain it sees is analysed, and its staples validated, by whoever
+//! asked for the measurement ([`measure()`]). Rendering is in [`crate::report`].
+//!
+//! Adding a check: a module here implementing [`Check`], one line in `registry!` below
+//! (under `extra:`, with the JSON key of its evidence), its findings in data/findings.toml.
+//! docs/architecture.md walks through it.
 
+pub mod check;
 pub mod ciphers;
 pub mod groups;
 pub mod measure;
 pub mod plaintext;
 pub mod properties;
 pub mod resumption;
+mod server;
 pub mod strength;
 pub mod versions;
 
+pub use check::{Basis, Check, Registered, Selection, Slot, Stage, SummaryLine, UnknownCheck};
 pub use measure::{FullHandshakes, Measurement, PresentedChain, Staple, measure};
+pub use server::{ScanContext, ScanError, ServerScan, scan_server};
 
-use crate::probe::Prober;
-use crate::wire::{ProtocolVersion, ServerFlight};
-use serde::Serialize;
-use std::time::Instant;
+use serde::{Deserialize, Serialize};
 
-/// What every check of one server needs: where to connect and what name to send.
-#[derive(Clone)]
-pub struct ScanContext {
-    pub prober: Prober,
-    /// The SNI host name to send, if any.
-    pub sni: Option<String>,
-}
+/// Lists every check once, in the order the scan stores and reports their evidence, and
+/// gives each check beyond the core ones its field in [`ExtraEvidence`] (its JSON key in
+/// the scan document) and its [`Slot`].
+macro_rules! registry {
+    (
+        core: [$($core:path),* $(,)?],
+        extra: [$($field:ident: $extra:path),* $(,)?] $(,)?
+    ) => {
+        /// Every check: the core ones (whose evidence has its own fields in [`ServerScan`]),
+        /// then the others.
+        pub static CHECKS: &[&dyn Registered] = &[$(&$core,)* $(&$extra,)*];
 
-/// Everything `tlsdoctor scan` measured on one server address.
-#[derive(Debug, Clone, Serialize)]
-pub struct ServerScan {
-    /// "host:port" as the user named it.
-    pub target: String,
-    /// The address probed.
-    pub address: String,
-    /// Every address the name resolved to.
-    pub resolved: Vec<String>,
-    pub sni: Option<String>,
-    pub protocols: versions::ProtocolSupport,
-    /// Accepted cipher suites per version, with the server's preference.
-    pub cipher_suites: Vec<ciphers::VersionSuites>,
-    pub key_exchange: groups::KeyExchange,
-    pub properties: properties::HandshakeProperties,
-    /// TCP connections opened for this scan.
-    pub connections: usize,
-    pub elapsed_ms: u64,
-}
+        /// The evidence of the checks beyond the core ones, each under its own key; `None`
+        /// (and absent from JSON) when the check did not run.
+        #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+        pub struct ExtraEvidence {
+            $(
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $field: Option<<$extra as Check>::Evidence>,
+            )*
+        }
 
-impl ServerScan {
-    pub fn accepted_versions(&self) -> Vec<ProtocolVersion> {
-        self.protocols.accepted()
-    }
-
-    /// The highest accepted version from SSL 3.0 to TLS 1.2 and the flight its version probe
-    /// read: the one flight that shows the certificate and the pre-1.3 extensions in clear.
-    pub fn legacy_flight(&self) -> Option<(ProtocolVersion, &ServerFlight)> {
-        let v = legacy_version(&self.accepted_versions())?;
-        Some((v, self.protocols.get(v)?.raw.flight()?))
-    }
-}
-
-/// The highest of `accepted` from SSL 3.0 to TLS 1.2.
-fn legacy_version(accepted: &[ProtocolVersion]) -> Option<ProtocolVersion> {
-    accepted
-        .iter()
-        .copied()
-        .filter(|v| *v >= ProtocolVersion::Ssl3 && *v <= ProtocolVersion::Tls12)
-        .max()
-}
-
-/// Why a scan could not produce results.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ScanError {
-    #[error("cannot connect to {address}: {reason}")]
-    Unreachable { address: String, reason: String },
-    #[error("{address} does not speak TLS: it sent \"{first_bytes}\"{hint}")]
-    NotTls {
-        address: String,
-        first_bytes: String,
-        hint: String,
-    },
-    #[error("{address} accepted no SSL/TLS version: {reason}")]
-    NoTls { address: String, reason: String },
-}
-
-/// Run the scan of one server address.
-pub async fn scan_server(
-    ctx: &ScanContext,
-    target: String,
-    resolved: Vec<String>,
-) -> Result<ServerScan, ScanError> {
-    let start = Instant::now();
-    // Its own tally, so `connections` is the scan's even while a check runs full handshakes
-    // on the same server alongside.
-    let ctx = &ScanContext {
-        prober: ctx.prober.with_own_count(),
-        sni: ctx.sni.clone(),
-    };
-    let protocols = versions::probe_versions(ctx).await;
-    if let Err(e) = protocols.ensure_usable(&ctx.prober.addr().to_string()) {
-        // A server that hangs up on every hello without a word may be a plain-text
-        // service that parsed our hello as garbage: ask it in its own protocol.
-        if matches!(e, ScanError::NoTls { .. }) && protocols.all_closed_silently() {
-            if let Some(entry) = plaintext::by_probe("mongodb") {
-                if plaintext::probe_mongodb(&ctx.prober).await {
-                    return Err(ScanError::NotTls {
-                        address: ctx.prober.addr().to_string(),
-                        first_bytes: "(nothing; it closed the connection, then answered a plain MongoDB hello)".into(),
-                        hint: format!(" — looks like {}: {}", entry.name, entry.hint),
-                    });
+        $(
+            impl Slot for $extra {
+                fn store(evidence: <$extra as Check>::Evidence, scan: &mut ServerScan) {
+                    scan.extra.$field = Some(evidence);
+                }
+                fn load(scan: &ServerScan) -> Option<std::borrow::Cow<'_, <$extra as Check>::Evidence>> {
+                    scan.extra.$field.as_ref().map(std::borrow::Cow::Borrowed)
                 }
             }
+        )*
+    };
+}
+
+registry! {
+    core: [
+        versions::Protocols,
+        ciphers::Suites,
+        groups::Groups,
+        properties::Properties,
+        resumption::Resumption,
+    ],
+    extra: [],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_names_are_unique_kebab_case_and_one_basis_stage() {
+        let mut names: Vec<&str> = CHECKS.iter().map(|c| c.name()).collect();
+        for n in &names {
+            assert!(
+                !n.is_empty()
+                    && n.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                    && *n != "default",
+                "check name {n:?} is not kebab-case (or is the reserved word `default`)"
+            );
         }
-        return Err(e);
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), CHECKS.len(), "two checks share a name");
+        let basis: Vec<&str> = CHECKS
+            .iter()
+            .filter(|c| c.stage() == Stage::Basis)
+            .map(|c| c.name())
+            .collect();
+        assert_eq!(basis, ["protocols"]);
     }
-    let accepted = protocols.accepted();
-    let legacy = legacy_version(&accepted);
-    let base = legacy
-        .and_then(|v| protocols.get(v))
-        .and_then(|r| r.raw.flight());
-    let tls13 = accepted.contains(&ProtocolVersion::Tls13);
-    // Every check below needs only the accepted versions: run them all at once; the
-    // prober's connection cap keeps the load on the server bounded.
-    let tls12 = accepted.contains(&ProtocolVersion::Tls12);
-    let ticket_acked = base
-        .and_then(|f| f.server_hello.as_ref())
-        .is_some_and(|sh| sh.has_extension(0x0023));
-    let (cipher_suites, key_exchange, mut properties, (by_id, by_ticket)) = futures::join!(
-        ciphers::enumerate(ctx, &accepted),
-        groups::probe(ctx, tls13, legacy),
-        properties::probe(ctx, &accepted, legacy, base),
-        resumption::probe(ctx, tls12, ticket_acked),
-    );
-    properties.resumption_session_id = by_id;
-    properties.resumption_ticket = by_ticket;
-    Ok(ServerScan {
-        target,
-        address: ctx.prober.addr().to_string(),
-        resolved,
-        sni: ctx.sni.clone(),
-        protocols,
-        cipher_suites,
-        key_exchange,
-        properties,
-        connections: ctx.prober.connections_opened(),
-        elapsed_ms: start.elapsed().as_millis() as u64,
-    })
+
+    #[test]
+    fn selection_by_name() {
+        let default = Selection::default();
+        for c in CHECKS {
+            assert_eq!(
+                default.runs(*c),
+                c.by_default() || c.stage() == Stage::Basis
+            );
+        }
+        let every: Vec<&str> = CHECKS.iter().map(|c| c.name()).collect();
+        let all = Selection::parse(&every.join(",")).unwrap();
+        assert!(CHECKS.iter().all(|c| all.runs(*c)));
+        assert_eq!(Selection::parse("default").unwrap(), default);
+        let only = Selection::parse(" suites ,").unwrap();
+        let runs: Vec<&str> = CHECKS
+            .iter()
+            .filter(|c| only.runs(**c))
+            .map(|c| c.name())
+            .collect();
+        assert_eq!(runs, ["protocols", "suites"], "the basis stage always runs");
+        let err = Selection::parse("suites,heartbleed").unwrap_err();
+        assert_eq!(err.name, "heartbleed");
+        assert!(err.known.contains("resumption"), "{err}");
+    }
 }

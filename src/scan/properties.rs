@@ -4,7 +4,10 @@
 //! certificate sent for each key type.
 
 use super::ScanContext;
+use super::check::{Basis, Check, Job};
 use super::groups::set_extension;
+use crate::finding::catalogue::finding;
+use crate::finding::{Finding, FindingId};
 use crate::probe::ProbeOutcome;
 use crate::wire::suites::{self, CipherSuiteId};
 use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion, ServerFlight};
@@ -109,38 +112,136 @@ pub fn sha256_hex(der: &[u8]) -> String {
     hex::encode(Sha256::digest(der))
 }
 
-/// `legacy` is the highest accepted version ≤ TLS 1.2 (whose flight shows the certificate
-/// and the pre-1.3 extensions); `base` is the flight of its version probe.
-pub async fn probe(
-    ctx: &ScanContext,
-    accepted: &[ProtocolVersion],
-    legacy: Option<ProtocolVersion>,
-    base: Option<&ServerFlight>,
-) -> HandshakeProperties {
-    let best = accepted.iter().copied().max();
-    let of_auth = |auth: &'static str| {
-        legacy
-            .map(|v| super::ciphers::candidates_where(v, |s| s.auth == auth))
-            .unwrap_or_default()
-    };
-    let (rsa_suites, ecdsa_suites) = (of_auth("RSA"), of_auth("ECDSA"));
-    let cert_requested = base.is_some_and(|f| f.certificate_request.is_some());
-    let (compression, fallback, (alpn, alpn_evidence), without_sni, certificates, cert_required) = futures::join!(
-        compression(ctx, legacy, accepted),
-        fallback_scsv(ctx, accepted),
-        // In TLS 1.3 the ALPN answer travels encrypted; TLS 1.2 shows it in the ServerHello.
-        alpn(ctx, legacy, accepted),
-        without_sni(ctx, best, base),
-        certificates(ctx, legacy, rsa_suites, ecdsa_suites),
-        client_cert_required(ctx, legacy.filter(|_| cert_requested)),
-    );
+/// What a property is before (or without) its measurement.
+pub fn not_measured() -> Property {
+    Property::unknown("not measured")
+}
+
+impl HandshakeProperties {
+    /// Every property unknown: what a scan shows when the check did not run.
+    pub fn not_measured() -> Self {
+        HandshakeProperties {
+            secure_renegotiation: not_measured(),
+            compression: not_measured(),
+            extended_master_secret: not_measured(),
+            session_ticket: not_measured(),
+            resumption_session_id: not_measured(),
+            resumption_ticket: not_measured(),
+            fallback_scsv: not_measured(),
+            alpn: Vec::new(),
+            alpn_evidence: "not measured".into(),
+            ocsp_stapling: not_measured(),
+            without_sni: None,
+            client_certificate: ClientCertDemand {
+                requested: false,
+                required: None,
+                alert_without_certificate: None,
+                ca_names_der: Vec::new(),
+                evidence: "not measured".into(),
+            },
+            certificates: Vec::new(),
+        }
+    }
+}
+
+/// The handshake properties: those the basis stage's flight shows (read in the fold), and
+/// one job for each that needs probes of its own. The resumption fields are check
+/// `resumption`'s.
+pub struct Properties;
+
+/// What one property job found.
+pub enum PropertyAnswer {
+    Compression(Property),
+    FallbackScsv(Property),
+    Alpn(Vec<String>, String),
+    WithoutSni(Option<NoSniBehaviour>),
+    Certificates(Vec<KeyTypeCertificate>),
+    /// Whether a requested client certificate is required, the alert, the evidence.
+    CertRequired(Option<(bool, Option<AlertDescription>, String)>),
+}
+
+impl Check for Properties {
+    const NAME: &'static str = "properties";
+    const TITLE: &'static str = "Handshake properties";
+    type Answer = PropertyAnswer;
+    type Evidence = HandshakeProperties;
+
+    fn jobs<'a>(&'a self, basis: &'a Basis<'a>) -> Vec<Job<'a, PropertyAnswer>> {
+        use PropertyAnswer as A;
+        let ctx = basis.ctx;
+        let accepted = basis.accepted();
+        let legacy = basis.legacy();
+        let base = basis.base();
+        let best = accepted.iter().copied().max();
+        let of_auth = |auth: &'static str| {
+            legacy
+                .map(|v| super::ciphers::candidates_where(v, |s| s.auth == auth))
+                .unwrap_or_default()
+        };
+        let (rsa_suites, ecdsa_suites) = (of_auth("RSA"), of_auth("ECDSA"));
+        let cert_requested = base.is_some_and(|f| f.certificate_request.is_some());
+        let (acc1, acc2, acc3) = (accepted.clone(), accepted.clone(), accepted);
+        vec![
+            Box::pin(async move { A::Compression(compression(ctx, legacy, &acc1).await) }),
+            Box::pin(async move { A::FallbackScsv(fallback_scsv(ctx, &acc2).await) }),
+            // In TLS 1.3 the ALPN answer travels encrypted; TLS 1.2 shows it in the ServerHello.
+            Box::pin(async move {
+                let (found, evidence) = alpn(ctx, legacy, &acc3).await;
+                A::Alpn(found, evidence)
+            }),
+            Box::pin(async move { A::WithoutSni(without_sni(ctx, best, base).await) }),
+            Box::pin(async move {
+                A::Certificates(certificates(ctx, legacy, rsa_suites, ecdsa_suites).await)
+            }),
+            Box::pin(async move {
+                A::CertRequired(client_cert_required(ctx, legacy.filter(|_| cert_requested)).await)
+            }),
+        ]
+    }
+
+    fn fold(&self, basis: &Basis<'_>, answers: Vec<PropertyAnswer>) -> HandshakeProperties {
+        let mut props = from_flight(basis.base());
+        let mut cert_required = None;
+        for a in answers {
+            match a {
+                PropertyAnswer::Compression(p) => props.compression = p,
+                PropertyAnswer::FallbackScsv(p) => props.fallback_scsv = p,
+                PropertyAnswer::Alpn(found, evidence) => {
+                    props.alpn = found;
+                    props.alpn_evidence = evidence;
+                }
+                PropertyAnswer::WithoutSni(b) => props.without_sni = b,
+                PropertyAnswer::Certificates(c) => props.certificates = c,
+                PropertyAnswer::CertRequired(r) => cert_required = r,
+            }
+        }
+        if let Some((required, alert, evidence)) = cert_required {
+            let cc = &mut props.client_certificate;
+            cc.required = Some(required);
+            cc.alert_without_certificate = alert;
+            cc.evidence = format!("{}; {evidence}", cc.evidence);
+        }
+        props
+    }
+
+    fn findings(&self, props: &HandshakeProperties) -> Vec<Finding> {
+        if props.compression.supported != Some(true) {
+            return Vec::new();
+        }
+        vec![finding(FindingId::TlsCompression, &[]).evidence(props.compression.evidence.clone())]
+    }
+}
+
+/// The properties `base` (the flight of the highest version ≤ TLS 1.2) shows by itself; the
+/// others not measured yet.
+fn from_flight(base: Option<&ServerFlight>) -> HandshakeProperties {
     let from_base = |f: &dyn Fn(&ServerFlight) -> Property, what: &str| match base {
         Some(flight) => f(flight),
         None => Property::unknown(format!(
             "no TLS 1.2 or older handshake to observe {what} in"
         )),
     };
-    let mut props = HandshakeProperties {
+    HandshakeProperties {
         secure_renegotiation: from_base(
             &|f| {
                 let sh = f.server_hello.as_ref();
@@ -154,7 +255,6 @@ pub async fn probe(
             },
             "renegotiation_info",
         ),
-        compression,
         extended_master_secret: from_base(
             &|f| {
                 if f.server_hello
@@ -181,11 +281,6 @@ pub async fn probe(
             },
             "session_ticket",
         ),
-        resumption_session_id: Property::unknown("not measured"),
-        resumption_ticket: Property::unknown("not measured"),
-        fallback_scsv: fallback,
-        alpn,
-        alpn_evidence,
         ocsp_stapling: from_base(
             &|f| match &f.certificate_status {
                 Some(ocsp) => Property::yes(format!(
@@ -198,7 +293,6 @@ pub async fn probe(
             },
             "a stapled OCSP response",
         ),
-        without_sni,
         client_certificate: match base {
             Some(f) => match &f.certificate_request {
                 Some(cr) => ClientCertDemand {
@@ -227,15 +321,8 @@ pub async fn probe(
                 evidence: "not observable without a TLS 1.2 or older handshake".into(),
             },
         },
-        certificates,
-    };
-    if let Some((required, alert, evidence)) = cert_required {
-        let cc = &mut props.client_certificate;
-        cc.required = Some(required);
-        cc.alert_without_certificate = alert;
-        cc.evidence = format!("{}; {evidence}", cc.evidence);
+        ..HandshakeProperties::not_measured()
     }
-    props
 }
 
 /// Answer the server's CertificateRequest with an empty Certificate message and watch: a

@@ -2,48 +2,110 @@
 //! (rustls, evidence-only verifier), the second offering what the first left behind.
 
 use super::ScanContext;
+use super::check::{Basis, Check, Job};
 use super::properties::Property;
 use crate::probe::{HandshakeError, HandshakeFailure, ProbeOutcome};
-use rustls::client::{Resumption, Tls12Resumption};
+use crate::wire::ProtocolVersion;
+use rustls::client::{Resumption as RustlsResumption, Tls12Resumption};
 use rustls::pki_types::ServerName;
+use serde::Serialize;
 use std::sync::Arc;
 
-/// Resumption by session ID and by ticket.
-pub async fn probe(ctx: &ScanContext, tls12: bool, ticket_acked: bool) -> (Property, Property) {
-    if !tls12 {
-        let p = Property {
-            supported: None,
-            evidence: "TLS 1.2 not accepted: TLS 1.2 session resumption does not apply".into(),
-        };
-        return (p.clone(), p);
-    }
-    let by_id = resumed(ctx, Tls12Resumption::SessionIdOnly);
-    let by_ticket = async {
+/// TLS 1.2 resumption by session ID and by session ticket.
+pub struct Resumption;
+
+/// The resumption check's evidence (in JSON: the `resumption_*` fields of `properties`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ResumptionSupport {
+    pub by_session_id: Property,
+    pub by_ticket: Property,
+}
+
+/// One resumption attempt: by ticket or by session ID, and whether the second handshake
+/// resumed (`None`: nothing to resume with).
+pub struct Attempt {
+    by_ticket: bool,
+    resumed: Result<Option<bool>, String>,
+}
+
+impl Check for Resumption {
+    const NAME: &'static str = "resumption";
+    const TITLE: &'static str = "Session resumption";
+    type Answer = Attempt;
+    type Evidence = ResumptionSupport;
+
+    /// By session ID whenever TLS 1.2 is accepted; by ticket when the server acknowledged
+    /// session_ticket in the basis stage's flight.
+    fn jobs<'a>(&'a self, basis: &'a Basis<'a>) -> Vec<Job<'a, Attempt>> {
+        if !basis.accepts(ProtocolVersion::Tls12) {
+            return Vec::new();
+        }
+        let ctx = basis.ctx;
+        let ticket_acked = basis
+            .base()
+            .and_then(|f| f.server_hello.as_ref())
+            .is_some_and(|sh| sh.has_extension(0x0023));
+        let mut jobs: Vec<Job<'a, Attempt>> = vec![Box::pin(async move {
+            Attempt {
+                by_ticket: false,
+                resumed: resumed(ctx, Tls12Resumption::SessionIdOnly).await,
+            }
+        })];
         if ticket_acked {
-            resumed(ctx, Tls12Resumption::SessionIdOrTickets).await
-        } else {
-            Ok(None)
+            jobs.push(Box::pin(async move {
+                Attempt {
+                    by_ticket: true,
+                    resumed: resumed(ctx, Tls12Resumption::SessionIdOrTickets).await,
+                }
+            }));
         }
-    };
-    let (id, ticket) = futures::join!(by_id, by_ticket);
-    let id = match id {
-        Ok(Some(true)) => yes("a second handshake offering the first one's session ID was resumed"),
-        Ok(Some(false)) | Ok(None) => {
-            no("a second handshake offering the first one's session ID got a full handshake")
+        jobs
+    }
+
+    fn fold(&self, basis: &Basis<'_>, answers: Vec<Attempt>) -> ResumptionSupport {
+        if !basis.accepts(ProtocolVersion::Tls12) {
+            let p = Property {
+                supported: None,
+                evidence: "TLS 1.2 not accepted: TLS 1.2 session resumption does not apply".into(),
+            };
+            return ResumptionSupport {
+                by_session_id: p.clone(),
+                by_ticket: p,
+            };
         }
-        Err(e) => unknown(e),
-    };
-    let ticket = match ticket {
-        Ok(Some(true)) => {
-            yes("a second handshake presenting the server's session ticket was resumed")
+        let mut id = Ok(None);
+        let mut ticket = Ok(None);
+        for a in answers {
+            if a.by_ticket {
+                ticket = a.resumed;
+            } else {
+                id = a.resumed;
+            }
         }
-        Ok(Some(false)) => no(
-            "the server issues tickets, but a second handshake presenting one got a full handshake",
-        ),
-        Ok(None) => no("the server does not acknowledge the session_ticket extension"),
-        Err(e) => unknown(e),
-    };
-    (id, ticket)
+        let by_session_id = match id {
+            Ok(Some(true)) => {
+                yes("a second handshake offering the first one's session ID was resumed")
+            }
+            Ok(Some(false)) | Ok(None) => {
+                no("a second handshake offering the first one's session ID got a full handshake")
+            }
+            Err(e) => unknown(e),
+        };
+        let by_ticket = match ticket {
+            Ok(Some(true)) => {
+                yes("a second handshake presenting the server's session ticket was resumed")
+            }
+            Ok(Some(false)) => no(
+                "the server issues tickets, but a second handshake presenting one got a full handshake",
+            ),
+            Ok(None) => no("the server does not acknowledge the session_ticket extension"),
+            Err(e) => unknown(e),
+        };
+        ResumptionSupport {
+            by_session_id,
+            by_ticket,
+        }
+    }
 }
 
 fn yes(e: &str) -> Property {
@@ -74,7 +136,7 @@ async fn resumed(ctx: &ScanContext, mode: Tls12Resumption) -> Result<Option<bool
         .dangerous()
         .with_custom_certificate_verifier(crate::cert::fetch::evidence_only_verifier())
         .with_no_client_auth();
-    config.resumption = Resumption::in_memory_sessions(8).tls12_resumption(mode);
+    config.resumption = RustlsResumption::in_memory_sessions(8).tls12_resumption(mode);
     let config = Arc::new(config);
     let name = match &ctx.sni {
         Some(n) => ServerName::try_from(n.clone()).map_err(|e| e.to_string())?,

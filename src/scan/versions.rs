@@ -1,7 +1,10 @@
 //! Protocol-version support: one probe per version, SSL 2.0 to TLS 1.3, all concurrent.
 //! A version is accepted only when the server answers with exactly that version.
 
-use super::{ScanContext, ScanError, plaintext};
+use super::check::{Basis, Check, Job, Stage};
+use super::{ScanError, plaintext};
+use crate::finding::catalogue::finding;
+use crate::finding::{Finding, FindingId};
 use crate::probe::{OutcomeSummary, ProbeOutcome};
 use crate::wire::{ClientHello, Codec, ProtocolVersion, Sslv2ClientHello, suites};
 use serde::Serialize;
@@ -23,7 +26,7 @@ pub struct VersionResult {
 }
 
 /// Results for every version, oldest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(transparent)]
 pub struct ProtocolSupport {
     pub results: Vec<VersionResult>,
@@ -111,20 +114,60 @@ pub fn probe_hello(version: ProtocolVersion, sni: Option<&str>) -> Vec<u8> {
     }
 }
 
-/// Probe every version concurrently.
-pub async fn probe_versions(ctx: &ScanContext) -> ProtocolSupport {
-    let jobs = ProtocolVersion::ALL.map(|v| {
-        let prober = ctx.prober.clone();
-        let hello = probe_hello(v, ctx.sni.as_deref());
-        async move { (v, prober.send_hello(&hello).await.outcome) }
-    });
-    let answers = futures::future::join_all(jobs).await;
-    ProtocolSupport {
-        results: answers
+/// The basis stage: one probe per version, all concurrent.
+pub struct Protocols;
+
+impl Check for Protocols {
+    const NAME: &'static str = "protocols";
+    const TITLE: &'static str = "Protocol versions";
+    const STAGE: Stage = Stage::Basis;
+    type Answer = (ProtocolVersion, ProbeOutcome);
+    type Evidence = ProtocolSupport;
+
+    fn jobs<'a>(&'a self, basis: &'a Basis<'a>) -> Vec<Job<'a, Self::Answer>> {
+        let ctx = basis.ctx;
+        ProtocolVersion::ALL
             .into_iter()
-            .map(|(v, outcome)| judge(v, outcome))
-            .collect(),
+            .map(|v| -> Job<'a, Self::Answer> {
+                let hello = probe_hello(v, ctx.sni.as_deref());
+                Box::pin(async move { (v, ctx.prober.send_hello(&hello).await.outcome) })
+            })
+            .collect()
     }
+
+    fn fold(&self, _: &Basis<'_>, answers: Vec<Self::Answer>) -> ProtocolSupport {
+        ProtocolSupport {
+            results: answers
+                .into_iter()
+                .map(|(v, outcome)| judge(v, outcome))
+                .collect(),
+        }
+    }
+
+    /// Versions older than TLS 1.2 next to a current one: weak, though it breaks nobody.
+    fn findings(&self, protocols: &ProtocolSupport) -> Vec<Finding> {
+        let accepted = protocols.accepted();
+        let legacy: Vec<ProtocolVersion> = accepted
+            .iter()
+            .copied()
+            .filter(|v| *v < ProtocolVersion::Tls12)
+            .collect();
+        if legacy.is_empty() || !accepted.iter().any(|v| *v >= ProtocolVersion::Tls12) {
+            return Vec::new();
+        }
+        vec![
+            finding(
+                FindingId::LegacyProtocolsEnabled,
+                &[("legacy_versions", names(&legacy))],
+            )
+            .evidence(format!("accepted: {}", names(&accepted))),
+        ]
+    }
+}
+
+/// "TLSv1, TLSv1.1".
+pub fn names(vs: &[ProtocolVersion]) -> String {
+    vs.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
 }
 
 /// Decide whether `version` was accepted from the server's answer to its probe.

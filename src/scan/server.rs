@@ -1,0 +1,238 @@
+//! The scan of one server address: the basis stage, then every other selected check at
+//! once, each storing its evidence in the [`ServerScan`] document.
+
+use super::check::{Basis, Check, Selection, Slot, Stage, Stored};
+use super::{CHECKS, ExtraEvidence, ciphers, groups, plaintext, properties, resumption, versions};
+use crate::finding::Finding;
+use crate::probe::Prober;
+use crate::wire::{ProtocolVersion, ServerFlight};
+use serde::Serialize;
+use std::borrow::Cow;
+use std::time::Instant;
+
+/// What every check of one server needs: where to connect, what name to send, and which
+/// checks to run.
+#[derive(Clone)]
+pub struct ScanContext {
+    pub prober: Prober,
+    /// The SNI host name to send, if any.
+    pub sni: Option<String>,
+    pub checks: Selection,
+}
+
+impl ScanContext {
+    /// A context that runs the default checks.
+    pub fn new(prober: Prober, sni: Option<String>) -> Self {
+        ScanContext {
+            prober,
+            sni,
+            checks: Selection::default(),
+        }
+    }
+
+    pub fn with_checks(mut self, checks: Selection) -> Self {
+        self.checks = checks;
+        self
+    }
+}
+
+/// Everything `tlsdoctor scan` measured on one server address.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerScan {
+    /// "host:port" as the user named it.
+    pub target: String,
+    /// The address probed.
+    pub address: String,
+    /// Every address the name resolved to.
+    pub resolved: Vec<String>,
+    pub sni: Option<String>,
+    /// The basis stage's evidence (check `protocols`).
+    pub protocols: versions::ProtocolSupport,
+    /// Accepted cipher suites per version, with the server's preference (check `suites`).
+    pub cipher_suites: Vec<ciphers::VersionSuites>,
+    /// Check `groups`.
+    pub key_exchange: groups::KeyExchange,
+    /// Check `properties`, with check `resumption`'s evidence inside.
+    pub properties: properties::HandshakeProperties,
+    /// The evidence of the checks beyond the core ones, each under its own key; a check
+    /// that did not run has none.
+    #[serde(flatten)]
+    pub extra: ExtraEvidence,
+    /// TCP connections opened for this scan.
+    pub connections: usize,
+    pub elapsed_ms: u64,
+}
+
+impl ServerScan {
+    pub fn accepted_versions(&self) -> Vec<ProtocolVersion> {
+        self.protocols.accepted()
+    }
+
+    /// The highest accepted version from SSL 3.0 to TLS 1.2 and the flight its version probe
+    /// read: the one flight that shows the certificate and the pre-1.3 extensions in clear.
+    pub fn legacy_flight(&self) -> Option<(ProtocolVersion, &ServerFlight)> {
+        let v = legacy_version(&self.accepted_versions())?;
+        Some((v, self.protocols.get(v)?.raw.flight()?))
+    }
+
+    /// What the evidence of every check shows on its own, in registry order.
+    pub fn findings(&self) -> Vec<Finding> {
+        CHECKS.iter().flat_map(|c| c.findings(self)).collect()
+    }
+}
+
+/// The highest of `accepted` from SSL 3.0 to TLS 1.2.
+pub(super) fn legacy_version(accepted: &[ProtocolVersion]) -> Option<ProtocolVersion> {
+    accepted
+        .iter()
+        .copied()
+        .filter(|v| *v >= ProtocolVersion::Ssl3 && *v <= ProtocolVersion::Tls12)
+        .max()
+}
+
+/// Why a scan could not produce results.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScanError {
+    #[error("cannot connect to {address}: {reason}")]
+    Unreachable { address: String, reason: String },
+    #[error("{address} does not speak TLS: it sent \"{first_bytes}\"{hint}")]
+    NotTls {
+        address: String,
+        first_bytes: String,
+        hint: String,
+    },
+    #[error("{address} accepted no SSL/TLS version: {reason}")]
+    NoTls { address: String, reason: String },
+}
+
+/// Run the scan of one server address: the basis stage, then every other check the
+/// context selects, all at once (the prober's connection cap keeps the load on the server
+/// bounded). Each check's evidence goes into its slot, in registry order.
+pub async fn scan_server(
+    ctx: &ScanContext,
+    target: String,
+    resolved: Vec<String>,
+) -> Result<ServerScan, ScanError> {
+    let start = Instant::now();
+    // Its own tally, so `connections` is the scan's even while a check runs full handshakes
+    // on the same server alongside.
+    let ctx = &ScanContext {
+        prober: ctx.prober.with_own_count(),
+        ..ctx.clone()
+    };
+    let mut scan = ServerScan {
+        target,
+        address: ctx.prober.addr().to_string(),
+        resolved,
+        sni: ctx.sni.clone(),
+        protocols: versions::ProtocolSupport::default(),
+        cipher_suites: Vec::new(),
+        key_exchange: groups::KeyExchange::default(),
+        properties: properties::HandshakeProperties::not_measured(),
+        extra: ExtraEvidence::default(),
+        connections: 0,
+        elapsed_ms: 0,
+    };
+    let selected = |stage: Stage| {
+        CHECKS
+            .iter()
+            .filter(move |c| c.stage() == stage && ctx.checks.runs(**c))
+    };
+
+    let basis = Basis::empty(ctx);
+    let stored: Vec<Stored> =
+        futures::future::join_all(selected(Stage::Basis).map(|c| c.run(&basis))).await;
+    stored.into_iter().for_each(|s| s.apply(&mut scan));
+    usable(ctx, &scan.protocols).await?;
+
+    let basis = Basis::after(ctx, &scan.protocols);
+    let stored: Vec<Stored> =
+        futures::future::join_all(selected(Stage::Main).map(|c| c.run(&basis))).await;
+    stored.into_iter().for_each(|s| s.apply(&mut scan));
+
+    scan.connections = ctx.prober.connections_opened();
+    scan.elapsed_ms = start.elapsed().as_millis() as u64;
+    Ok(scan)
+}
+
+/// Whether the basis shows a TLS server to scan, or the error the user should see.
+async fn usable(ctx: &ScanContext, protocols: &versions::ProtocolSupport) -> Result<(), ScanError> {
+    let Err(e) = protocols.ensure_usable(&ctx.prober.addr().to_string()) else {
+        return Ok(());
+    };
+    // A server that hangs up on every hello without a word may be a plain-text service
+    // that parsed our hello as garbage: ask it in its own protocol.
+    if matches!(e, ScanError::NoTls { .. }) && protocols.all_closed_silently() {
+        if let Some(entry) = plaintext::by_probe("mongodb") {
+            if plaintext::probe_mongodb(&ctx.prober).await {
+                return Err(ScanError::NotTls {
+                    address: ctx.prober.addr().to_string(),
+                    first_bytes:
+                        "(nothing; it closed the connection, then answered a plain MongoDB hello)"
+                            .into(),
+                    hint: format!(" — looks like {}: {}", entry.name, entry.hint),
+                });
+            }
+        }
+    }
+    Err(e)
+}
+
+// Where the core checks keep their evidence: the fields `tlsdoctor scan --json` has always
+// had. A core check that did not run leaves its field at the default above.
+
+impl Slot for versions::Protocols {
+    fn store(evidence: versions::ProtocolSupport, scan: &mut ServerScan) {
+        scan.protocols = evidence;
+    }
+    fn load(scan: &ServerScan) -> Option<Cow<'_, versions::ProtocolSupport>> {
+        Some(Cow::Borrowed(&scan.protocols))
+    }
+}
+
+impl Slot for ciphers::Suites {
+    fn store(evidence: Vec<ciphers::VersionSuites>, scan: &mut ServerScan) {
+        scan.cipher_suites = evidence;
+    }
+    fn load(scan: &ServerScan) -> Option<Cow<'_, Vec<ciphers::VersionSuites>>> {
+        Some(Cow::Borrowed(&scan.cipher_suites))
+    }
+}
+
+impl Slot for groups::Groups {
+    fn store(evidence: groups::KeyExchange, scan: &mut ServerScan) {
+        scan.key_exchange = evidence;
+    }
+    fn load(scan: &ServerScan) -> Option<Cow<'_, groups::KeyExchange>> {
+        Some(Cow::Borrowed(&scan.key_exchange))
+    }
+}
+
+impl Slot for properties::Properties {
+    /// Everything but the resumption fields, which are check `resumption`'s.
+    fn store(evidence: properties::HandshakeProperties, scan: &mut ServerScan) {
+        let p = &scan.properties;
+        let (by_id, by_ticket) = (p.resumption_session_id.clone(), p.resumption_ticket.clone());
+        scan.properties = properties::HandshakeProperties {
+            resumption_session_id: by_id,
+            resumption_ticket: by_ticket,
+            ..evidence
+        };
+    }
+    fn load(scan: &ServerScan) -> Option<Cow<'_, properties::HandshakeProperties>> {
+        Some(Cow::Borrowed(&scan.properties))
+    }
+}
+
+impl Slot for resumption::Resumption {
+    fn store(evidence: <Self as Check>::Evidence, scan: &mut ServerScan) {
+        scan.properties.resumption_session_id = evidence.by_session_id;
+        scan.properties.resumption_ticket = evidence.by_ticket;
+    }
+    fn load(scan: &ServerScan) -> Option<Cow<'_, <Self as Check>::Evidence>> {
+        Some(Cow::Owned(resumption::ResumptionSupport {
+            by_session_id: scan.properties.resumption_session_id.clone(),
+            by_ticket: scan.properties.resumption_ticket.clone(),
+        }))
+    }
+}
