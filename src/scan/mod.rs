@@ -15,6 +15,7 @@
 
 pub mod check;
 pub mod ciphers;
+pub mod early_data;
 pub mod groups;
 pub mod measure;
 pub mod plaintext;
@@ -73,7 +74,9 @@ registry! {
         properties::Properties,
         resumption::Resumption,
     ],
-    extra: [],
+    extra: [
+        early_data: early_data::EarlyData,
+    ],
 }
 
 #[cfg(test)]

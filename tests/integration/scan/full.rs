@@ -312,3 +312,80 @@ fn certificate_chain_is_described_and_judged_per_store() {
         );
     }
 }
+
+/// The `early-data` check, end to end through the CLI: `openssl s_server -early_data`
+/// accepts early data on a resumed TLS 1.3 handshake; a default s_server's tickets allow
+/// none. Only `check` judges, with the catalogue's finding; without `--extra-checks` the
+/// check does not run and costs no connection.
+#[test]
+fn tls13_early_data_acceptance() {
+    let accepting = openssl_s_server(&["-early_data"]);
+    let refusing = openssl_s_server(&[]);
+    let with_check = |target: &str, command: &str| {
+        let run = tlsdoctor(&[
+            command,
+            target,
+            "--extra-checks",
+            "early-data",
+            "--json",
+            "--timeout",
+            "5",
+        ]);
+        assert!(
+            run.code <= 1,
+            "{command} failed: {}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        run.json()
+    };
+    let findings = |doc: &Value| -> Vec<(String, String)> {
+        doc["diagnoses"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["id"].as_str().unwrap().into(),
+                    f["severity"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let plain = scan(&accepting.target());
+    assert!(plain.get("early_data").is_none(), "{plain:#}");
+
+    let yes = with_check(&accepting.target(), "scan")["servers"][0].clone();
+    let ed = &yes["early_data"];
+    assert_eq!(ed["accepted"], true, "{ed:#}\n{}", accepting.log());
+    assert!(ed["max_early_data_size"].as_u64().unwrap() > 0, "{ed:#}");
+    // One handshake for the ticket, one resuming with it: both counted.
+    assert_eq!(
+        yes["connections"].as_u64().unwrap(),
+        plain["connections"].as_u64().unwrap() + 2,
+        "{ed:#}"
+    );
+
+    let no = with_check(&refusing.target(), "scan")["servers"][0].clone();
+    let ed = &no["early_data"];
+    assert_eq!(ed["accepted"], false, "{ed:#}");
+    assert_eq!(ed["max_early_data_size"], 0, "{ed:#}");
+    assert!(
+        ed["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("allows no early data"),
+        "{ed:#}"
+    );
+
+    let judged = findings(&with_check(&accepting.target(), "check"));
+    assert!(
+        judged.contains(&("early-data-accepted".into(), "info".into())),
+        "{judged:?}"
+    );
+    let judged = findings(&with_check(&refusing.target(), "check"));
+    assert!(
+        !judged.iter().any(|(id, _)| id == "early-data-accepted"),
+        "{judged:?}"
+    );
+}
