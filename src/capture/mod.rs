@@ -226,8 +226,14 @@ fn toml_string(s: &str) -> String {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
+            // Controls, and the invisible or reordering characters human output escapes too:
+            // the skeleton is often printed to a terminal.
+            c if crate::report::escape::is_neutralised(c) => {
+                if (c as u32) <= 0xffff {
+                    out.push_str(&format!("\\u{:04x}", c as u32))
+                } else {
+                    out.push_str(&format!("\\U{:08x}", c as u32))
+                }
             }
             c => out.push(c),
         }

@@ -77,10 +77,11 @@ pub async fn simulate(args: SimulateArgs, style: Style) -> i32 {
     0
 }
 
-/// One line on stderr per address that could not be examined.
+/// One line on stderr per address that could not be examined (escaped: it may quote the
+/// peer, e.g. the banner of a port that does not speak TLS).
 fn report_errors(errors: &[AddressFailure]) {
     for e in errors {
-        eprintln!("tlsdoctor: error: {}", e.error);
+        eprintln!("tlsdoctor: error: {}", report::escape::escape(&e.error));
     }
 }
 

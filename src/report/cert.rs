@@ -1,5 +1,6 @@
 //! Human rendering of a chain analysis.
 
+use super::escape::{escape, finish};
 use super::style::Style;
 use crate::cert::ChainAnalysis;
 
@@ -11,14 +12,14 @@ pub fn render_chain(a: &ChainAnalysis, color: bool) -> String {
         return o;
     }
     render_findings(a, color, &mut o);
-    o
+    finish(o, color)
 }
 
 /// Each certificate as sent, and the verdict of each trust store with the path it built
 /// (the part `check` and `scan` show; `check` renders the findings itself).
 pub fn render_certificates(a: &ChainAnalysis, color: bool) -> String {
     let mut o = String::new();
-    let host = a.host.as_deref().unwrap_or("(no name given)");
+    let host = escape(a.host.as_deref().unwrap_or("(no name given)"));
     o.push_str(&format!(
         "Certificate chain for {host}: {} certificate(s) sent\n",
         a.certificates.len()
@@ -27,11 +28,11 @@ pub fn render_certificates(a: &ChainAnalysis, color: bool) -> String {
         o.push_str(&format!(
             "  #{} {}\n",
             i + 1,
-            Style { color }.bold(&c.subject)
+            Style { color }.bold(&escape(&c.subject))
         ));
-        o.push_str(&format!("     issuer     {}\n", c.issuer));
+        o.push_str(&format!("     issuer     {}\n", escape(&c.issuer)));
         if !c.sans.is_empty() {
-            o.push_str(&format!("     names      {}\n", c.sans.join(", ")));
+            o.push_str(&format!("     names      {}\n", escape(&c.sans.join(", "))));
         }
         let days = if c.days_left < 0 {
             Style { color }.red(&format!("expired {} days ago", -c.days_left))
@@ -40,11 +41,14 @@ pub fn render_certificates(a: &ChainAnalysis, color: bool) -> String {
         };
         o.push_str(&format!(
             "     valid      {} .. {} ({days})\n",
-            c.not_before, c.not_after
+            escape(&c.not_before),
+            escape(&c.not_after)
         ));
         o.push_str(&format!(
             "     key        {} {} bits; signature {}\n",
-            c.key_type, c.key_bits, c.signature_algorithm
+            escape(&c.key_type),
+            c.key_bits,
+            escape(&c.signature_algorithm)
         ));
         let mut flags = Vec::new();
         if c.is_ca {
@@ -54,10 +58,10 @@ pub fn render_certificates(a: &ChainAnalysis, color: bool) -> String {
             });
         }
         if !c.key_usage.is_empty() {
-            flags.push(format!("KU {}", c.key_usage.join(",")));
+            flags.push(format!("KU {}", escape(&c.key_usage.join(","))));
         }
         if !c.ext_key_usage.is_empty() {
-            flags.push(format!("EKU {}", c.ext_key_usage.join(",")));
+            flags.push(format!("EKU {}", escape(&c.ext_key_usage.join(","))));
         }
         if c.must_staple {
             flags.push("must-staple".to_string());
@@ -74,17 +78,26 @@ pub fn render_certificates(a: &ChainAnalysis, color: bool) -> String {
         if !c.aia_ca_issuers.is_empty() {
             o.push_str(&format!(
                 "     CA issuers {}\n",
-                c.aia_ca_issuers.join(", ")
+                escape(&c.aia_ca_issuers.join(", "))
             ));
         }
         if !c.aia_ocsp.is_empty() {
-            o.push_str(&format!("     OCSP       {}\n", c.aia_ocsp.join(", ")));
+            o.push_str(&format!(
+                "     OCSP       {}\n",
+                escape(&c.aia_ocsp.join(", "))
+            ));
         }
         if !c.crl_dps.is_empty() {
-            o.push_str(&format!("     CRL        {}\n", c.crl_dps.join(", ")));
+            o.push_str(&format!(
+                "     CRL        {}\n",
+                escape(&c.crl_dps.join(", "))
+            ));
         }
-        o.push_str(&format!("     serial     {}\n", c.serial));
-        o.push_str(&format!("     sha256     {}\n", c.sha256_fingerprint));
+        o.push_str(&format!("     serial     {}\n", escape(&c.serial)));
+        o.push_str(&format!(
+            "     sha256     {}\n",
+            escape(&c.sha256_fingerprint)
+        ));
     }
     o.push_str("Trust:\n");
     for v in &a.verdicts {
@@ -93,33 +106,44 @@ pub fn render_certificates(a: &ChainAnalysis, color: bool) -> String {
         } else {
             Style { color }.red("NOT trusted")
         };
-        o.push_str(&format!("  {:<8} {mark}  ({})\n", v.store, v.source));
+        o.push_str(&format!(
+            "  {:<8} {mark}  ({})\n",
+            escape(&v.store),
+            escape(&v.source)
+        ));
         if !v.path.is_empty() {
-            o.push_str(&format!("           path: {}\n", v.path.join(" -> ")));
+            o.push_str(&format!(
+                "           path: {}\n",
+                escape(&v.path.join(" -> "))
+            ));
         }
         if let Some(p) = &v.problem {
-            o.push_str(&format!("           {p}\n"));
+            o.push_str(&format!("           {}\n", escape(p)));
         }
     }
-    o
+    finish(o, color)
 }
 
 fn render_findings(a: &ChainAnalysis, color: bool, o: &mut String) {
     o.push_str("Findings:\n");
     for f in &a.findings {
         let sev = Style { color }.severity(f.severity);
-        o.push_str(&format!("  {sev} [{}] {}\n", f.id, f.title));
+        o.push_str(&format!("  {sev} [{}] {}\n", f.id, escape(&f.title)));
         for e in &f.evidence {
-            o.push_str(&format!("      - {e}\n"));
+            o.push_str(&format!("      - {}\n", escape(e)));
         }
         for b in &f.breaks {
-            o.push_str(&format!("      {} prints: {}\n", b.client, b.error));
+            o.push_str(&format!(
+                "      {} prints: {}\n",
+                escape(&b.client),
+                escape(&b.error)
+            ));
         }
         for s in &f.fix_server {
-            o.push_str(&format!("      fix (server): {s}\n"));
+            o.push_str(&format!("      fix (server): {}\n", escape(s)));
         }
         for c in &f.fix_client {
-            o.push_str(&format!("      fix (client): {c}\n"));
+            o.push_str(&format!("      fix (client): {}\n", escape(c)));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Rendering of `tlsdoctor check`: findings first, most severe first, then the clients, then
 //! what was checked.
 
+use super::escape::{escape, finish};
 use super::style::{Style, pad};
 use crate::doctor::Diagnosis;
 use crate::document::CheckDocument;
@@ -9,7 +10,7 @@ use crate::finding::{Finding, Severity};
 pub fn render_human(doc: &CheckDocument, st: Style) -> String {
     let mut out = String::new();
     for n in &doc.notes {
-        out.push_str(&format!("{} {n}\n", st.yellow("note:")));
+        out.push_str(&format!("{} {}\n", st.yellow("note:"), escape(n)));
     }
     for d in &doc.diagnoses {
         out.push_str(&render_diagnosis(d, st));
@@ -19,12 +20,12 @@ pub fn render_human(doc: &CheckDocument, st: Style) -> String {
         for w in &doc.fixes_written {
             out.push_str(&format!(
                 "  {}\n    {}\n",
-                w.path.display(),
-                st.dim(&w.purpose)
+                escape(&w.path.display().to_string()),
+                st.dim(&escape(&w.purpose))
             ));
         }
     }
-    out
+    finish(out, st.color)
 }
 
 pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {
@@ -32,11 +33,12 @@ pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {
     let sni = d
         .sni
         .as_deref()
-        .map(|s| format!(", SNI {s}"))
+        .map(|s| format!(", SNI {}", escape(s)))
         .unwrap_or_default();
     out.push_str(&st.bold(&format!(
         "tlsdoctor check {} ({}{sni})",
-        d.target, d.address
+        escape(&d.target),
+        escape(&d.address)
     )));
     out.push_str("\n\n");
 
@@ -56,7 +58,7 @@ pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {
                     .map(|c| c.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-                entry
+                escape(entry)
             )),
             (None, None) => out.push_str(&format!(
                 "Your error \"{}\" is not one tlsdoctor recognises; the findings below are what this server shows.\n\n",
@@ -99,7 +101,7 @@ pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {
         let from = d
             .certificate_source
             .as_deref()
-            .map(|s| format!(" (from {s})"))
+            .map(|s| format!(" (from {})", escape(s)))
             .unwrap_or_default();
         out.push_str(&format!("\n{}{}\n", st.bold("Certificates"), st.dim(&from)));
         for line in super::cert::render_certificates(chain, st.color).lines() {
@@ -122,19 +124,19 @@ pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" ");
-                format!("{} {}", st.green("connects"), st.dim(&detail))
+                format!("{} {}", st.green("connects"), st.dim(&escape(&detail)))
             } else {
                 let err = s.failure.as_ref().map(|f| f.error.as_str()).unwrap_or("");
-                format!("{}    {}", st.red("fails"), err)
+                format!("{}    {}", st.red("fails"), escape(err))
             };
-            out.push_str(&format!("  {} {line}\n", pad(&s.client_name, 44)));
+            out.push_str(&format!("  {} {line}\n", pad(&escape(&s.client_name), 44)));
         }
     }
     out.push_str(&format!("\n{}\n", st.bold("Checked")));
     for c in &d.checked {
-        out.push_str(&format!("  {}\n", st.dim(c)));
+        out.push_str(&format!("  {}\n", st.dim(&escape(c))));
     }
-    out
+    finish(out, st.color)
 }
 
 pub fn render_finding(f: &Finding, st: Style) -> String {
@@ -142,13 +144,13 @@ pub fn render_finding(f: &Finding, st: Style) -> String {
         "{} {}  {}\n",
         st.severity(f.severity),
         st.bold(f.id.as_str()),
-        f.title
+        escape(&f.title)
     );
     let section = |out: &mut String, head: &str, lines: &[String]| {
         if !lines.is_empty() {
             out.push_str(&format!("  {}\n", st.cyan(head)));
             for l in lines {
-                out.push_str(&format!("    - {l}\n"));
+                out.push_str(&format!("    - {}\n", escape(l)));
             }
         }
     };
@@ -161,13 +163,14 @@ pub fn render_finding(f: &Finding, st: Style) -> String {
     section(&mut out, "Breaks", &breaks);
     section(&mut out, "Fix on the server", &f.fix_server);
     section(&mut out, "Fix on the client", &f.fix_client);
-    out
+    finish(out, st.color)
 }
 
+/// The first `n` characters of `s` (then "…"), escaped.
 fn short(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
-        s.to_string()
+        escape(s).into_owned()
     } else {
-        format!("{}…", s.chars().take(n).collect::<String>())
+        format!("{}…", escape(&s.chars().take(n).collect::<String>()))
     }
 }

@@ -1,5 +1,6 @@
 //! Rendering of `tlsdoctor demo`: a compact table, then one full diagnosis as an example.
 
+use super::escape::{escape, finish};
 use super::style::{Style, pad};
 use crate::demo::Demo;
 
@@ -15,7 +16,7 @@ pub fn render(demo: &Demo, st: Style) -> String {
     let w = demo
         .rows
         .iter()
-        .map(|r| r.endpoint.len())
+        .map(|r| escape(&r.endpoint).chars().count())
         .max()
         .unwrap_or(8)
         .max(8);
@@ -46,10 +47,10 @@ pub fn render(demo: &Demo, st: Style) -> String {
         };
         out.push_str(&format!(
             "  {}  {}  {}  {}{}\n",
-            pad(&r.endpoint, w),
+            pad(&escape(&r.endpoint), w),
             verdict,
-            pad(&shown, 28),
-            st.dim(&r.default_client),
+            pad(&escape(&shown), 28),
+            st.dim(&escape(&r.default_client)),
             st.red(mark)
         ));
     }
@@ -73,5 +74,79 @@ pub fn render(demo: &Demo, st: Style) -> String {
         ));
         out.push_str(&super::check::render_diagnosis(d, st));
     }
-    out
+    finish(out, st.color)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::DemoRow;
+    use crate::doctor::Diagnosis;
+    use crate::finding::{ClientBreak, Finding, FindingId, Severity};
+
+    const EVIL: &str = "evil\x1b[2J\x1b]0;pwned\x07\u{202e}name";
+
+    fn hostile_diagnosis() -> Diagnosis {
+        Diagnosis {
+            target: format!("{EVIL}:443"),
+            address: "127.0.0.1:443".into(),
+            sni: Some(EVIL.into()),
+            findings: vec![Finding {
+                id: FindingId::NotTls,
+                severity: Severity::Error,
+                title: format!("the name {EVIL}"),
+                evidence: vec![format!("line\nforged line {EVIL}")],
+                breaks: vec![ClientBreak {
+                    client: EVIL.into(),
+                    error: EVIL.into(),
+                    key: None,
+                }],
+                fix_server: vec![EVIL.into()],
+                fix_client: vec![EVIL.into()],
+            }],
+            error_match: None,
+            simulations: Vec::new(),
+            certificate_chain: None,
+            certificate_source: Some(EVIL.into()),
+            scan: None,
+            checked: vec![EVIL.into()],
+            ocsp: None,
+            connections: 0,
+            evidence: None,
+        }
+    }
+
+    #[test]
+    fn hostile_rows_and_diagnosis_are_escaped() {
+        let demo = Demo {
+            rows: vec![DemoRow {
+                endpoint: EXAMPLE_ENDPOINT.into(),
+                port: 1,
+                fault: EVIL.into(),
+                default_client: EVIL.into(),
+                expected: Some(EVIL.into()),
+                errors: vec![EVIL.into()],
+                warnings: Vec::new(),
+                correct: false,
+                diagnosis: Some(hostile_diagnosis()),
+            }],
+            elapsed_ms: 1,
+        };
+        for color in [false, true] {
+            let out = render(&demo, Style { color });
+            assert!(
+                !out.contains('\x07') && !out.contains('\u{202e}'),
+                "{out:?}"
+            );
+            assert!(
+                !out.contains("\x1b[2J") && !out.contains("\x1b]"),
+                "{out:?}"
+            );
+            assert!(!color || out.contains("\x1b[1m"), "colour stays: {out:?}");
+            assert!(out.contains("evil\\x1b[2J\\x1b]0;pwned\\x07\\u{202e}name"));
+            // The peer's newline does not start a line of its own.
+            assert!(out.contains("line\\x0aforged line"), "{out:?}");
+            assert!(!out.lines().any(|l| l.starts_with("forged")), "{out:?}");
+        }
+    }
 }

@@ -1,21 +1,35 @@
 //! Terminal rendering of `tlsdoctor env`. Plain text; ANSI colour only when asked.
 
+use super::escape::{escape, finish};
 use super::style::Style;
 use crate::env::{BundleInfo, EnvReport};
+use std::borrow::Cow;
 use std::fmt::Write;
+use std::path::Path;
 
-fn opt(v: &Option<String>) -> &str {
-    v.as_deref().unwrap_or("?")
+// Everything here was read from local programs and files, which may print anything: every
+// value is escaped as a peer's would be.
+
+fn opt(v: &Option<String>) -> Cow<'_, str> {
+    escape(v.as_deref().unwrap_or("?"))
+}
+
+fn shown(p: &Path) -> String {
+    escape(&p.display().to_string()).into_owned()
+}
+
+fn shown_opt(p: &Option<std::path::PathBuf>, none: &str) -> String {
+    p.as_deref().map(shown).unwrap_or_else(|| none.to_string())
 }
 
 fn bundle_line(b: &BundleInfo) -> String {
     if !b.exists {
-        return format!("{}: missing", b.path.display());
+        return format!("{}: missing", shown(&b.path));
     }
     if let Some(e) = &b.error {
-        return format!("{}: {e}", b.path.display());
+        return format!("{}: {}", shown(&b.path), escape(e));
     }
-    let mut s = format!("{}: {} certificates", b.path.display(), b.certificates);
+    let mut s = format!("{}: {} certificates", shown(&b.path), b.certificates);
     if b.expired > 0 {
         let _ = write!(s, ", {} expired", b.expired);
     }
@@ -23,7 +37,7 @@ fn bundle_line(b: &BundleInfo) -> String {
         let _ = write!(s, ", {} unparsable", b.unparsable);
     }
     if let Some(m) = &b.modified {
-        let _ = write!(s, ", updated {m}");
+        let _ = write!(s, ", updated {}", escape(m));
         if let Some(d) = b.modified_days_ago {
             let _ = write!(s, " ({d} days ago)");
         }
@@ -43,13 +57,13 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
                 o,
                 "  openssl CLI   {} ({})",
                 opt(&t.version),
-                t.path.display()
+                shown(&t.path)
             );
             if let Some(d) = &t.openssl_dir {
-                let _ = writeln!(o, "                OPENSSLDIR {}", d.display());
+                let _ = writeln!(o, "                OPENSSLDIR {}", shown(d));
             }
             if let Some(e) = &t.error {
-                let _ = writeln!(o, "                error: {e}");
+                let _ = writeln!(o, "                error: {}", escape(e));
             }
         }
         None => {
@@ -60,12 +74,12 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
         let _ = writeln!(
             o,
             "  {:<17} {} {} (max {}; {}) [{}]",
-            l.family,
-            l.path.display(),
+            escape(&l.family.to_string()),
+            shown(&l.path),
             opt(&l.version),
             opt(&l.max_tls),
-            l.version_source,
-            l.names.join(", ")
+            escape(&l.version_source.to_string()),
+            escape(&l.names.join(", "))
         );
     }
 
@@ -77,16 +91,16 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
         let _ = writeln!(
             o,
             "  {} Python {}{} via {}",
-            p.path.display(),
+            shown(&p.path),
             opt(&p.version),
             if p.is_venv { " (venv)" } else { "" },
-            p.found_via
+            escape(&p.found_via.to_string())
         );
         if let Some(e) = &p.error {
-            let _ = writeln!(o, "      error: {e}");
+            let _ = writeln!(o, "      error: {}", escape(e));
         }
         if let Some(v) = &p.openssl_version {
-            let _ = writeln!(o, "      {v} (max {})", opt(&p.max_tls));
+            let _ = writeln!(o, "      {} (max {})", escape(v), opt(&p.max_tls));
         }
         if !p.protocols.is_empty() {
             let list: Vec<String> = p
@@ -94,7 +108,11 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
                 .iter()
                 .map(|(k, v)| format!("{k}{}", if *v { "" } else { " (no)" }))
                 .collect();
-            let _ = writeln!(o, "      protocols compiled in: {}", list.join(", "));
+            let _ = writeln!(
+                o,
+                "      protocols compiled in: {}",
+                escape(&list.join(", "))
+            );
         }
         if let Some(c) = &p.default_context {
             let _ = writeln!(
@@ -136,7 +154,7 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
         let _ = writeln!(
             o,
             "      macOS certificate installer: {}",
-            p.macos_cert_installer
+            escape(&p.macos_cert_installer.to_string())
         );
     }
 
@@ -173,16 +191,13 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
                 o,
                 "  java {} trust store {} ({}), disabled: {}",
                 opt(&j.version),
-                j.trust_store
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "?".into()),
+                shown_opt(&j.trust_store, "?"),
                 if j.trust_store_exists {
                     "present"
                 } else {
                     "missing"
                 },
-                j.disabled_protocols.join(", ")
+                escape(&j.disabled_protocols.join(", "))
             );
         }
         None => {
@@ -192,19 +207,29 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
 
     let _ = writeln!(o, "\n{}", st.bold("Trust stores"));
     for t in &r.trust_stores {
-        let _ = writeln!(o, "  {:<30} {}", t.role, bundle_line(&t.info));
+        let _ = writeln!(
+            o,
+            "  {:<30} {}",
+            escape(&t.role.to_string()),
+            bundle_line(&t.info)
+        );
     }
     let _ = writeln!(o, "\n{}", st.bold("Trust store variables"));
     for v in &r.variables {
         match (&v.value, &v.bundle) {
             (Some(_), Some(b)) => {
-                let _ = writeln!(o, "  {:<20} {}", v.name, bundle_line(b));
+                let _ = writeln!(o, "  {:<20} {}", escape(&v.name), bundle_line(b));
             }
             (Some(val), None) => {
-                let _ = writeln!(o, "  {:<20} set but empty ({val:?})", v.name);
+                let _ = writeln!(
+                    o,
+                    "  {:<20} set but empty ({})",
+                    escape(&v.name),
+                    escape(&format!("{val:?}"))
+                );
             }
             _ => {
-                let _ = writeln!(o, "  {:<20} unset", v.name);
+                let _ = writeln!(o, "  {:<20} unset", escape(&v.name));
             }
         }
     }
@@ -214,11 +239,8 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
     let _ = writeln!(
         o,
         "  {} [{}]{}",
-        c.path
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "none".into()),
-        c.source,
+        shown_opt(&c.path, "none"),
+        escape(&c.source.to_string()),
         if c.exists || c.path.is_none() {
             ""
         } else {
@@ -226,10 +248,10 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
         }
     );
     for f in c.files_read.iter().skip(1) {
-        let _ = writeln!(o, "  includes {}", f.display());
+        let _ = writeln!(o, "  includes {}", shown(f));
     }
     for link in &c.chain {
-        let _ = writeln!(o, "  {link}");
+        let _ = writeln!(o, "  {}", escape(&link.to_string()));
     }
     if c.settings.is_empty() {
         let _ = writeln!(
@@ -241,15 +263,15 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
         let _ = writeln!(
             o,
             "  {} = {}  ({}:{})\n      {}",
-            s.key,
-            s.value,
-            s.file.display(),
+            escape(&s.key),
+            escape(&s.value),
+            shown(&s.file),
             s.line,
-            s.meaning
+            escape(&s.meaning)
         );
     }
     for p in &c.problems {
-        let _ = writeln!(o, "  problem: {p}");
+        let _ = writeln!(o, "  problem: {}", escape(&p.to_string()));
     }
 
     let _ = writeln!(o, "\n{}", st.bold("Client stacks"));
@@ -257,7 +279,7 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
         let _ = writeln!(
             o,
             "  {:<16} {} {}: {}..{}, security level {}, unsafe legacy server connect {}",
-            s.name,
+            escape(&s.name),
             opt(&s.tls_library),
             opt(&s.tls_library_version),
             opt(&s.min_protocol),
@@ -275,18 +297,12 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
             o,
             "  {:<16} trust: {} {}",
             "",
-            s.cafile
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "-".into()),
-            s.capath
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
+            shown_opt(&s.cafile, "-"),
+            shown_opt(&s.capath, "")
         );
     }
     if !r.missing_tools.is_empty() {
-        let _ = writeln!(o, "  not found: {}", r.missing_tools.join(", "));
+        let _ = writeln!(o, "  not found: {}", escape(&r.missing_tools.join(", ")));
     }
 
     let _ = writeln!(o, "\n{}", st.bold("Findings"));
@@ -294,12 +310,23 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
         let _ = writeln!(o, "  none");
     }
     for f in &r.findings {
-        let _ = writeln!(o, "  {} {} ({})", st.severity(f.severity), f.title, f.id);
+        let _ = writeln!(
+            o,
+            "  {} {} ({})",
+            st.severity(f.severity),
+            escape(&f.title),
+            f.id
+        );
         for e in &f.evidence {
-            let _ = writeln!(o, "      - {e}");
+            let _ = writeln!(o, "      - {}", escape(e));
         }
         for b in &f.breaks {
-            let _ = writeln!(o, "      breaks {}: {}", b.client, b.error);
+            let _ = writeln!(
+                o,
+                "      breaks {}: {}",
+                escape(&b.client),
+                escape(&b.error)
+            );
         }
         for x in f
             .fix_server
@@ -307,8 +334,8 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
             .map(|x| ("server", x))
             .chain(f.fix_client.iter().map(|x| ("client", x)))
         {
-            let _ = writeln!(o, "      fix ({}): {}", x.0, x.1);
+            let _ = writeln!(o, "      fix ({}): {}", x.0, escape(x.1));
         }
     }
-    o
+    finish(o, color)
 }

@@ -1,5 +1,6 @@
 //! Terminal rendering of an [`Explanation`].
 
+use super::escape::{escape, finish};
 use super::style::Style;
 use crate::explain::Explanation;
 
@@ -16,7 +17,7 @@ pub fn render_explanation(e: &Explanation, color: bool) -> String {
         out.push_str(" this text does not match any known TLS error message.\n");
         out.push_str("Run the full diagnosis against the server instead:\n");
         out.push_str(&format!("  {}\n", st.bold("tlsdoctor check TARGET")));
-        return out;
+        return finish(out, color);
     };
 
     out.push_str(&format!("{} {}\n", st.red("●"), st.bold(&best.title)));
@@ -47,8 +48,9 @@ pub fn render_explanation(e: &Explanation, color: bool) -> String {
             None => facts.push(format!("host {h}")),
         }
     }
+    // The facts are read from the user's text, which may quote a peer's bytes.
     if !facts.is_empty() {
-        out.push_str(&format!("  {}\n", st.dim(&facts.join(" · "))));
+        out.push_str(&format!("  {}\n", st.dim(&escape(&facts.join(" · ")))));
     }
 
     out.push('\n');
@@ -106,7 +108,7 @@ pub fn render_explanation(e: &Explanation, color: bool) -> String {
         out.push_str(&st.dim(&format!("Also matches: {}", also.join("; "))));
         out.push('\n');
     }
-    out
+    finish(out, color)
 }
 
 #[cfg(test)]

@@ -1,13 +1,22 @@
 //! Rendering of the OCSP check: the staple per protocol version, fully parsed, the verdict,
 //! must-staple and the responder's answer.
 
+use super::escape::{escape, finish};
 use super::style::Style;
 use crate::ocsp::check::{OcspReport, skew_note};
 use crate::ocsp::parse::ParsedResponse;
 use crate::ocsp::responder::ResponderOutcome;
 use crate::ocsp::verify::{Signer, Verdict};
 
+/// Every line with the responder's data escaped (it is the peer's text).
 fn response_lines(r: &ParsedResponse, v: Option<&Verdict>, indent: &str) -> Vec<String> {
+    raw_response_lines(r, v, indent)
+        .iter()
+        .map(|l| escape(l).into_owned())
+        .collect()
+}
+
+fn raw_response_lines(r: &ParsedResponse, v: Option<&Verdict>, indent: &str) -> Vec<String> {
     let mut out = vec![format!("{indent}response status: {}", r.response_status)];
     if let Some(id) = &r.responder_id {
         out.push(format!("{indent}responder ID: {id}"));
@@ -83,32 +92,33 @@ fn verdict_line(v: Option<&Verdict>, st: Style) -> String {
     match v {
         None => st.yellow("not validated: the leaf's issuer is unknown"),
         Some(v) if v.is_good() => st.green("valid, certificate good"),
-        Some(v) => st.red(
+        Some(v) => st.red(&escape(
             &v.problems
                 .iter()
                 .map(|p| p.detail.clone())
                 .collect::<Vec<_>>()
                 .join("; "),
-        ),
+        )),
     }
 }
 
 /// The OCSP section printed after a check or scan of `target`.
 pub fn render_section(target: &str, r: Option<&OcspReport>, st: Style) -> String {
-    let mut out = format!("\n{}\n", st.bold(&format!("OCSP ({target})")));
+    let mut out = format!("\n{}\n", st.bold(&format!("OCSP ({})", escape(target))));
     let Some(r) = r else {
         out.push_str("  no certificate could be fetched with a TLS 1.2 or 1.3 handshake\n");
         return out;
     };
     out.push_str(&format!(
         "  leaf: {} (serial {})\n",
-        r.leaf_subject, r.leaf_serial
+        escape(&r.leaf_subject),
+        escape(&r.leaf_serial)
     ));
     out.push_str(&format!(
         "  issuer: {}\n",
         r.issuer
             .as_ref()
-            .map(|i| format!("{} ({})", i.subject, i.source))
+            .map(|i| format!("{} ({})", escape(&i.subject), escape(&i.source)))
             .unwrap_or_else(|| "unknown (not sent, not in a trust store)".into())
     ));
     out.push_str(&format!(
@@ -116,7 +126,7 @@ pub fn render_section(target: &str, r: Option<&OcspReport>, st: Style) -> String
         if r.responder_urls.is_empty() {
             "none".to_string()
         } else {
-            r.responder_urls.join(", ")
+            escape(&r.responder_urls.join(", ")).into_owned()
         }
     ));
     out.push_str(&format!("  must-staple: {}\n", yes(r.must_staple)));
@@ -131,7 +141,10 @@ pub fn render_section(target: &str, r: Option<&OcspReport>, st: Style) -> String
             s.bytes
         ));
         if let Some(e) = &s.parse_error {
-            out.push_str(&format!("    {}\n", st.red(&format!("unparsable: {e}"))));
+            out.push_str(&format!(
+                "    {}\n",
+                st.red(&format!("unparsable: {}", escape(e)))
+            ));
             continue;
         }
         let same_as_previous = r
@@ -155,20 +168,21 @@ pub fn render_section(target: &str, r: Option<&OcspReport>, st: Style) -> String
         (Some(q), _) => {
             out.push_str(&format!(
                 "  responder {}{}:\n",
-                q.url,
+                escape(&q.url),
                 q.address
                     .as_ref()
-                    .map(|a| format!(" ({a})"))
+                    .map(|a| format!(" ({})", escape(a)))
                     .unwrap_or_default()
             ));
             match &q.outcome {
                 ResponderOutcome::Unreachable { reason } => out.push_str(&format!(
                     "    {}\n",
-                    st.red(&format!("unreachable: {reason}"))
+                    st.red(&format!("unreachable: {}", escape(reason)))
                 )),
-                ResponderOutcome::Error { reason } => {
-                    out.push_str(&format!("    {}\n", st.red(&format!("error: {reason}"))))
-                }
+                ResponderOutcome::Error { reason } => out.push_str(&format!(
+                    "    {}\n",
+                    st.red(&format!("error: {}", escape(reason)))
+                )),
                 ResponderOutcome::Answered { response, verdict } => {
                     out.push_str(&format!(
                         "    answered in {} ms (HTTP {})\n",
@@ -185,9 +199,9 @@ pub fn render_section(target: &str, r: Option<&OcspReport>, st: Style) -> String
                 }
             }
         }
-        (None, Some(why)) => out.push_str(&format!("  responder not asked: {why}\n")),
+        (None, Some(why)) => out.push_str(&format!("  responder not asked: {}\n", escape(why))),
         (None, None) => {}
     }
     out.push_str(&format!("  {}\n", st.dim(&skew_note())));
-    out
+    finish(out, st.color)
 }

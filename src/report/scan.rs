@@ -1,5 +1,6 @@
 //! Rendering of `tlsdoctor scan` results.
 
+use super::escape::{escape, finish};
 use super::style::{Style, pad};
 use crate::document::{ScanDocument, ScannedServer};
 use crate::scan::ServerScan;
@@ -12,7 +13,7 @@ pub fn render_json(doc: &ScanDocument) -> String {
 pub fn render_human(doc: &ScanDocument, st: Style) -> String {
     let mut out = String::new();
     for note in &doc.notes {
-        out.push_str(&format!("{} {note}\n", st.yellow("note:")));
+        out.push_str(&format!("{} {}\n", st.yellow("note:"), escape(note)));
     }
     for s in &doc.servers {
         out.push_str(&render_server(s, st));
@@ -25,20 +26,27 @@ pub fn render_human(doc: &ScanDocument, st: Style) -> String {
         }
         out.push('\n');
     }
-    out
+    finish(out, st.color)
 }
 
 fn render_server(server: &ScannedServer, st: Style) -> String {
     let s = &server.scan;
     let mut out = String::new();
-    out.push_str(&st.bold(&format!("Scan of {} ({})", s.target, s.address)));
+    out.push_str(&st.bold(&format!(
+        "Scan of {} ({})",
+        escape(&s.target),
+        escape(&s.address)
+    )));
     out.push('\n');
     if s.resolved.len() > 1 {
-        out.push_str(&format!("  resolved to: {}\n", s.resolved.join(", ")));
+        out.push_str(&format!(
+            "  resolved to: {}\n",
+            escape(&s.resolved.join(", "))
+        ));
     }
     out.push_str(&format!(
         "  SNI: {}\n",
-        s.sni.as_deref().unwrap_or("(none sent)")
+        escape(s.sni.as_deref().unwrap_or("(none sent)"))
     ));
     out.push_str(&format!("\n{}\n", st.bold("Protocol versions")));
     for r in &s.protocols.results {
@@ -49,9 +57,9 @@ fn render_server(server: &ScannedServer, st: Style) -> String {
         };
         out.push_str(&format!(
             "  {}  {}  {}\n",
-            pad(&r.name, 8),
+            pad(&escape(&r.name), 8),
             verdict,
-            st.dim(&r.evidence)
+            st.dim(&escape(&r.evidence))
         ));
     }
     out.push_str(&render_suites(s, st));
@@ -68,7 +76,7 @@ fn render_server(server: &ScannedServer, st: Style) -> String {
                 "  {} {} {}\n",
                 st.severity(f.severity),
                 f.id,
-                f.title
+                escape(&f.title)
             ));
         }
     }
@@ -97,7 +105,7 @@ fn render_suites(s: &ServerScan, st: Style) -> String {
             st.dim(&format!("({} accepted; {order})", vs.suites.len()))
         ));
         for suite in &vs.suites {
-            let name = suite.openssl.clone().unwrap_or_else(|| suite.iana.clone());
+            let name = escape(suite.openssl.as_deref().unwrap_or(&suite.iana)).into_owned();
             let (label, reasons) = match &suite.strength {
                 Some(sg) => (
                     match sg.level {
@@ -105,7 +113,7 @@ fn render_suites(s: &ServerScan, st: Style) -> String {
                         StrengthLevel::Weak => "weak",
                         StrengthLevel::Insecure => "insecure",
                     },
-                    sg.reasons.join(", "),
+                    escape(&sg.reasons.join(", ")).into_owned(),
                 ),
                 None => ("unknown", String::new()),
             };
@@ -116,13 +124,13 @@ fn render_suites(s: &ServerScan, st: Style) -> String {
             };
             out.push_str(&format!(
                 "  {} {} {} {}\n",
-                pad(&suite.id, 8),
+                pad(&escape(&suite.id), 8),
                 pad(&name, 38),
                 verdict,
-                st.dim(&format!(
+                st.dim(&escape(&format!(
                     "{}/{} {} {}b {}",
                     suite.kx, suite.auth, suite.enc, suite.bits, reasons
-                ))
+                )))
             ));
         }
     }
@@ -132,10 +140,12 @@ fn render_suites(s: &ServerScan, st: Style) -> String {
 fn render_kx(s: &ServerScan, st: Style) -> String {
     let kx = &s.key_exchange;
     let names = |g: &[crate::scan::groups::Group]| {
-        g.iter()
+        let list = g
+            .iter()
             .map(|g| g.name.as_str())
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        escape(&list).into_owned()
     };
     let mut out = format!("\n{}\n", st.bold("Key exchange"));
     if !kx.tls13_groups.is_empty() {
@@ -187,13 +197,13 @@ fn render_properties(s: &ServerScan, st: Style) -> String {
             "  {} {} {}\n",
             pad(label, 33),
             yes_no(prop, good, st),
-            st.dim(&prop.evidence)
+            st.dim(&escape(&prop.evidence))
         ));
     }
     let alpn = if p.alpn.is_empty() {
         "none".to_string()
     } else {
-        p.alpn.join(", ")
+        escape(&p.alpn.join(", ")).into_owned()
     };
     out.push_str(&format!("  {} {alpn}\n", pad("ALPN", 33)));
     if let Some(b) = &p.without_sni {
@@ -202,10 +212,12 @@ fn render_properties(s: &ServerScan, st: Style) -> String {
             NoSniBehaviour::DifferentCertificate { leaf_sha256 } => {
                 format!(
                     "answers with a different certificate (sha256 {})",
-                    &leaf_sha256[..16]
+                    escape(prefix(leaf_sha256, 16))
                 )
             }
-            NoSniBehaviour::Alert { alert } => format!("refuses with alert {alert}"),
+            NoSniBehaviour::Alert { alert } => {
+                format!("refuses with alert {}", escape(alert))
+            }
             NoSniBehaviour::Closed => "closes the connection".to_string(),
             NoSniBehaviour::Answers => "answers".to_string(),
         };
@@ -220,14 +232,14 @@ fn render_properties(s: &ServerScan, st: Style) -> String {
         } else {
             pad("no", 4)
         },
-        st.dim(&cc.evidence)
+        st.dim(&escape(&cc.evidence))
     ));
     for c in &p.certificates {
         out.push_str(&format!(
             "  {} chain of {}, leaf sha256 {}\n",
             pad(&format!("Certificate for {} suites", c.key_type), 33),
             c.chain_length,
-            &c.leaf_sha256[..16]
+            escape(prefix(&c.leaf_sha256, 16))
         ));
     }
     out
@@ -247,10 +259,16 @@ fn render_other_checks(s: &ServerScan, st: Style) -> String {
             out.push_str(&format!(
                 "  {} {} {}\n",
                 pad(l.label, 33),
-                l.value,
-                st.dim(&l.evidence)
+                escape(&l.value),
+                st.dim(&escape(&l.evidence))
             ));
         }
     }
     out
+}
+
+/// The first `n` bytes of `s`, or all of it when shorter or when `n` is not a character
+/// boundary (the fingerprints shown are hex, so neither happens in practice).
+fn prefix(s: &str, n: usize) -> &str {
+    s.get(..n).unwrap_or(s)
 }

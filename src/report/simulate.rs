@@ -1,12 +1,13 @@
 //! Rendering of `tlsdoctor simulate`: per server, one line per client (connects with what, or
 //! the error it prints), and for failures the reason in plain words.
 
+use super::escape::{escape, finish};
 use super::style::{Style, pad};
 use crate::document::{SimulateDocument, SimulatedServer};
 use crate::simulate::Simulation;
 
 fn connected_detail(s: &Simulation) -> String {
-    [
+    let detail = [
         s.version.map(|v| v.name()),
         s.cipher_suite.clone(),
         s.group.clone(),
@@ -14,18 +15,19 @@ fn connected_detail(s: &Simulation) -> String {
     .into_iter()
     .flatten()
     .collect::<Vec<_>>()
-    .join("  ")
+    .join("  ");
+    escape(&detail).into_owned()
 }
 
 pub fn render_human(doc: &SimulateDocument, st: Style) -> String {
     let mut out = String::new();
     for n in &doc.notes {
-        out.push_str(&format!("{} {n}\n", st.yellow("note:")));
+        out.push_str(&format!("{} {}\n", st.yellow("note:"), escape(n)));
     }
     for s in &doc.servers {
         out.push_str(&render_server(s, st));
     }
-    out
+    finish(out, st.color)
 }
 
 pub fn render_server(s: &SimulatedServer, st: Style) -> String {
@@ -33,17 +35,17 @@ pub fn render_server(s: &SimulatedServer, st: Style) -> String {
     let sni = s
         .sni
         .as_deref()
-        .map(|n| format!(", SNI {n}"))
+        .map(|n| format!(", SNI {}", escape(n)))
         .unwrap_or_else(|| ", no SNI".to_string());
     out.push_str(&format!(
         "{} ({}{sni})\n",
-        st.bold(&format!("tlsdoctor simulate {}", s.target)),
-        s.address
+        st.bold(&format!("tlsdoctor simulate {}", escape(&s.target))),
+        escape(&s.address)
     ));
     if !s.accepted_versions.is_empty() {
         out.push_str(&format!(
             "server accepts {}\n",
-            s.accepted_versions.join(", ")
+            escape(&s.accepted_versions.join(", "))
         ));
     }
     out.push_str(&format!(
@@ -55,7 +57,7 @@ pub fn render_server(s: &SimulatedServer, st: Style) -> String {
     let width = s
         .simulations
         .iter()
-        .map(|x| x.client_name.chars().count())
+        .map(|x| escape(&x.client_name).chars().count())
         .max()
         .unwrap_or(0)
         .min(48);
@@ -63,16 +65,16 @@ pub fn render_server(s: &SimulatedServer, st: Style) -> String {
         if sim.connects {
             out.push_str(&format!(
                 "  {}  {}  {}\n",
-                pad(&sim.client_name, width),
+                pad(&escape(&sim.client_name), width),
                 st.green("connects"),
                 connected_detail(sim)
             ));
         } else if let Some(f) = &sim.failure {
             out.push_str(&format!(
                 "  {}  {}     {}\n",
-                pad(&sim.client_name, width),
+                pad(&escape(&sim.client_name), width),
                 st.red("fails"),
-                f.error
+                escape(&f.error)
             ));
             let mut why = f.reason.clone();
             if let Some(v) = sim.version {
@@ -83,10 +85,10 @@ pub fn render_server(s: &SimulatedServer, st: Style) -> String {
             out.push_str(&format!(
                 "  {}  {}\n",
                 pad("", width),
-                st.dim(&format!("why: {why}"))
+                st.dim(&format!("why: {}", escape(&why)))
             ));
         }
     }
     out.push('\n');
-    out
+    finish(out, st.color)
 }

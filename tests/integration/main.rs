@@ -18,6 +18,7 @@ mod explain;
 mod golden;
 mod lab;
 mod ocsp;
+mod safety;
 mod scan;
 mod simulate;
 mod target;
