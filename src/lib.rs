@@ -47,6 +47,7 @@
 //! - [`doctor`]: measurement → evidence → findings: the diagnosis behind `tlsdoctor check`.
 //! - [`explain`]: offline knowledge base of TLS error messages.
 //! - [`http`]: a minimal, bounded HTTP/1.0 client for OCSP responders and AIA issuers.
+//! - [`files`]: the user's files: bounded reads, writes that never follow what is there.
 //! - [`lab`]: the built-in lab of misconfigured servers (tests, demo); never used by scans.
 //! - [`demo`]: the lab diagnosed endpoint by endpoint.
 //! - [`finding`]: the diagnosis vocabulary shared by every check.
@@ -60,6 +61,7 @@ pub mod doctor;
 pub mod document;
 pub mod env;
 pub mod explain;
+pub mod files;
 pub mod finding;
 pub mod http;
 pub mod lab;

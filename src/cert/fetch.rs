@@ -289,28 +289,56 @@ pub async fn fetch_chain(
     fetch_chain_with(prober, sni, version, FetchOptions::default()).await
 }
 
-/// Load a client certificate chain and its private key (PEM files) for presenting.
+/// Load a client certificate chain and its private key (PEM files, each at most
+/// [`crate::files::MAX_INPUT_BYTES`]) for presenting. Every error is one line naming the
+/// file: unreadable, too large, not PEM, not a certificate, not a key, or a key that does
+/// not belong to the certificate.
 pub fn load_client_key(
     cert: &std::path::Path,
     key: &std::path::Path,
 ) -> Result<Arc<rustls::sign::CertifiedKey>, String> {
     use rustls::pki_types::PrivateKeyDer;
     use rustls::pki_types::pem::PemObject;
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| format!("cannot read client certificate {}: {e}", cert.display()))?
+    let cert_pem = crate::files::read_input(cert)
+        .map_err(|e| format!("cannot read client certificate {}: {e}", cert.display()))?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{} is not a PEM certificate file: {e}", cert.display()))?;
     if chain.is_empty() {
-        return Err(format!("{} holds no certificate", cert.display()));
+        return Err(format!(
+            "client certificate {} holds no certificate",
+            cert.display()
+        ));
     }
-    let der = PrivateKeyDer::from_pem_file(key)
+    for (i, c) in chain.iter().enumerate() {
+        if let Err(e) = x509_parser::parse_x509_certificate(c) {
+            return Err(format!(
+                "client certificate {}: certificate #{} is not a valid X.509 certificate: {e}",
+                cert.display(),
+                i + 1
+            ));
+        }
+    }
+    let key_pem = crate::files::read_input(key)
+        .map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
+    let der = PrivateKeyDer::from_pem_slice(&key_pem)
         .map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
     let provider = rustls::crypto::ring::default_provider();
     let signing = provider
         .key_provider
         .load_private_key(der)
         .map_err(|e| format!("unusable private key {}: {e}", key.display()))?;
-    Ok(Arc::new(rustls::sign::CertifiedKey::new(chain, signing)))
+    let certified = rustls::sign::CertifiedKey::new(chain, signing);
+    if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) =
+        certified.keys_match()
+    {
+        return Err(format!(
+            "the private key {} does not belong to the certificate {}",
+            key.display(),
+            cert.display()
+        ));
+    }
+    Ok(Arc::new(certified))
 }
 
 /// The key type of a server certificate, for servers that hold one of each.

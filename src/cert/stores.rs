@@ -191,13 +191,13 @@ pub fn from_paths(name: &str, file: Option<&Path>, dir: Option<&Path>) -> TrustS
 }
 
 /// A user CA file (`--cafile`, or `tlsCAFile` from a mongodb:// URI): PEM certificates.
-/// An unreadable file, a file with no PEM certificate or a broken certificate is an error that
-/// names the path.
+/// An unreadable file, one larger than [`crate::files::MAX_INPUT_BYTES`], a file with no PEM
+/// certificate or a broken certificate is an error that names the path.
 pub fn from_file(path: &Path) -> Result<TrustStore, CertError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| CertError::Unreadable {
+    let bytes = crate::files::read_input(path).map_err(|reason| CertError::Unreadable {
         path: shown.clone(),
-        reason: e.to_string(),
+        reason,
     })?;
     let mut roots = Vec::new();
     let mut index = 0;

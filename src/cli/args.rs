@@ -145,6 +145,10 @@ pub struct CheckArgs {
     /// snippets) into this directory.
     #[arg(long, value_name = "DIR")]
     pub write_fixes: Option<PathBuf>,
+    /// With --write-fixes: replace files that already exist in DIR (without it, an existing
+    /// file is an error and nothing is written).
+    #[arg(long, requires = "write_fixes")]
+    pub force: bool,
     /// Certificate(s) (PEM) to complete the server's chain with, e.g. the missing intermediate.
     #[arg(long, value_name = "FILE")]
     pub intermediate: Vec<PathBuf>,
@@ -298,6 +302,7 @@ impl CheckArgs {
             },
             ocsp_query: self.ocsp_query,
             write_fixes: self.write_fixes.clone(),
+            replace_fixes: self.force,
             intermediates: self.intermediate.clone(),
             fetch_intermediate: self.fetch_intermediate,
         })

@@ -1,6 +1,7 @@
-//! `check --write-fixes DIR`: write the artefacts a fix needs, when tlsdoctor can make them:
-//! the full chain the server should serve, last-resort OpenSSL client configurations (with
-//! their warnings), and server configuration snippets. Templates live in data/fixes/; which
+//! `check --write-fixes DIR`: the artefacts a fix needs, when tlsdoctor can make them: the
+//! full chain the server should serve, last-resort OpenSSL client configurations (with
+//! their warnings), and server configuration snippets. They are made here, in memory; the
+//! pipeline writes them. Templates live in data/fixes/; which
 //! finding calls for which file is its `artefacts` list in data/findings.toml.
 
 use super::Diagnosis;
@@ -30,26 +31,57 @@ fn wants(d: &Diagnosis, artefact: Artefact) -> bool {
         .any(|f| catalogue::entry(f.id).artefacts.contains(&artefact))
 }
 
-/// Write every applicable fix for `d` into `dir`. `extra` are certificates the user supplied
-/// (e.g. the missing intermediate) to complete the chain; `anchors` the trusted roots'
-/// subject names (see [`anchor_subjects`]).
-pub fn write_fixes(
+/// One file a fix needs, not yet written: its name in the fixes directory, its contents,
+/// and what it is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixFile {
+    pub name: &'static str,
+    pub body: String,
+    pub purpose: String,
+}
+
+/// `text` as it may appear inside a configuration file: a target is a host (or address) and
+/// port, so anything else (a newline that would end a comment and start a directive, a
+/// quote, a control character from a resolver's answer) becomes `_`.
+fn config_token(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']' | '%') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Every applicable fix file for `d`, to be written into `dir` (named in the files that
+/// tell how to use them). `extra` are certificates the user supplied (e.g. the missing
+/// intermediate) to complete the chain; `anchors` the trusted roots' subject names (see
+/// [`anchor_subjects`]).
+pub fn fix_files(
     d: &Diagnosis,
     dir: &Path,
     extra: &[Vec<u8>],
     anchors: &[Vec<u8>],
-) -> Result<Vec<WrittenFix>, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut written = Vec::new();
-    let target = d.target.clone();
-    let fill = |t: &str, path: &Path, extra: &[(&str, String)]| {
+) -> Vec<FixFile> {
+    let mut files = Vec::new();
+    let target = config_token(&d.target);
+    let fill = |t: &str, name: &str, extra: &[(&str, String)]| {
         let mut s = t
             .replace("{target}", &target)
-            .replace("{path}", &path.display().to_string());
+            .replace("{path}", &dir.join(name).display().to_string());
         for (k, v) in extra {
             s = s.replace(&format!("{{{k}}}"), v);
         }
         s
+    };
+    let mut put = |name: &'static str, body: String, purpose: String| {
+        files.push(FixFile {
+            name,
+            body,
+            purpose,
+        })
     };
 
     let chain = d
@@ -65,15 +97,15 @@ pub fn write_fixes(
                 "; still INCOMPLETE: append the certificate of \"{issuer}\" (pass it with --intermediate FILE, or download it from the leaf's AIA caIssuers URL)"
             ));
         }
-        put(&mut written, dir, "fullchain.pem", pem, purpose)?;
+        put("fullchain.pem", pem, purpose);
     }
     if wants(d, Artefact::OpensslLegacyServerConnect) {
-        let p = dir.join("openssl-legacy-server-connect.cnf");
-        put(&mut written, dir,
-            "openssl-legacy-server-connect.cnf",
-            fill(LEGACY_CONNECT, &p, &[]),
+        let name = "openssl-legacy-server-connect.cnf";
+        put(
+            name,
+            fill(LEGACY_CONNECT, name, &[]),
             "last resort for one client: OPENSSL_CONF that allows servers without RFC 5746 (read its warning)".into(),
-        )?;
+        );
     }
     // Each weakness once, in catalogue order.
     let weak: Vec<&str> = FindingId::ALL
@@ -84,23 +116,21 @@ pub fn write_fixes(
         .filter_map(|e| e.weakness.as_deref())
         .collect();
     if wants(d, Artefact::OpensslSecurityLevel1) {
-        let p = dir.join("openssl-security-level-1.cnf");
+        let name = "openssl-security-level-1.cnf";
         put(
-            &mut written,
-            dir,
-            "openssl-security-level-1.cnf",
-            fill(SECLEVEL1, &p, &[("weakness", weak.join(" and "))]),
+            name,
+            fill(SECLEVEL1, name, &[("weakness", weak.join(" and "))]),
             "last resort for one client: OPENSSL_CONF at security level 1 (read its warning)"
                 .into(),
-        )?;
+        );
     }
     if wants(d, Artefact::OpensslLegacyProtocols) {
-        let p = dir.join("openssl-legacy-protocols.cnf");
-        put(&mut written, dir,
-            "openssl-legacy-protocols.cnf",
-            fill(LEGACY_PROTOCOLS, &p, &[("versions", "TLS 1.0/1.1".into())]),
+        let name = "openssl-legacy-protocols.cnf";
+        put(
+            name,
+            fill(LEGACY_PROTOCOLS, name, &[("versions", "TLS 1.0/1.1".into())]),
             "last resort for one client: OPENSSL_CONF that re-enables TLS 1.0/1.1 (read its warning)".into(),
-        )?;
+        );
     }
     if wants(d, Artefact::ServerConfig) {
         for (name, t, what) in [
@@ -108,34 +138,14 @@ pub fn write_fixes(
             ("apache-tls.conf", APACHE, "Apache httpd"),
             ("haproxy-tls.cfg", HAPROXY, "HAProxy"),
         ] {
-            let p = dir.join(name);
             put(
-                &mut written,
-                dir,
                 name,
-                fill(t, &p, &[]),
+                fill(t, name, &[]),
                 format!("{what}: protocol and cipher settings that fix the server side"),
-            )?;
+            );
         }
     }
-    if !written.is_empty() {
-        let mut index = format!("Fixes tlsdoctor wrote for {target}:\n\n");
-        for w in &written {
-            index.push_str(&format!(
-                "{}\n    {}\n",
-                w.path.file_name().unwrap_or_default().to_string_lossy(),
-                w.purpose
-            ));
-        }
-        put(
-            &mut written,
-            dir,
-            "README.txt",
-            index,
-            "what each file is for".into(),
-        )?;
-    }
-    Ok(written)
+    files
 }
 
 /// Subject names (DER) of the roots the chain may end at: Mozilla's, the system store's and
@@ -243,19 +253,6 @@ fn issuer_certificates(body: &[u8]) -> Option<Vec<Vec<u8>>> {
     (!certs.is_empty()).then_some(certs)
 }
 
-fn put(
-    written: &mut Vec<WrittenFix>,
-    dir: &Path,
-    name: &str,
-    body: String,
-    purpose: String,
-) -> Result<(), String> {
-    let path = dir.join(name);
-    std::fs::write(&path, body).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    written.push(WrittenFix { path, purpose });
-    Ok(())
-}
-
 /// Order the certificates into leaf → intermediates by issuer links, using what the server
 /// sent plus `extra`; roots (self-signed) are left out, as servers should not send them.
 /// `anchors` are the subject names (DER) of trusted roots: a certificate issued by one ends
@@ -311,4 +308,20 @@ pub fn full_chain(
         .map(|&i| pem::encode(&pem::Pem::new("CERTIFICATE", pool[i].clone())))
         .collect::<String>();
     (pem, missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::config_token;
+
+    #[test]
+    fn targets_cannot_break_out_of_a_configuration_comment() {
+        assert_eq!(config_token("db.example.com:27017"), "db.example.com:27017");
+        assert_eq!(config_token("[2001:db8::1]:443"), "[2001:db8::1]:443");
+        assert_eq!(
+            config_token("evil.test\nssl_protocols SSLv3;"),
+            "evil.test_ssl_protocols_SSLv3_"
+        );
+        assert_eq!(config_token("a\"b'c\x1b"), "a_b_c_");
+    }
 }

@@ -112,11 +112,8 @@ pub enum LabError {
     },
     #[error("cannot generate the lab PKI: {0}")]
     Pki(String),
-    #[error("cannot write the lab root CA to {path}: {source}")]
-    WriteCa {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot write the lab root CA to {path}: {reason}")]
+    WriteCa { path: PathBuf, reason: String },
     #[error("cannot configure endpoint {name}: {reason}")]
     Endpoint { name: String, reason: String },
     #[error("bad lab catalogue data/lab/endpoints.toml: {0}")]
@@ -143,17 +140,39 @@ impl Lab {
         let root_ca_path = match &opts.write_ca {
             Some(dir) => {
                 let path = dir.join("tlsdoctor-lab-root.pem");
-                let write = |p: &PathBuf, text: &str| {
+                // Each start makes a new PKI, so the files of the last one are replaced; the
+                // client key is readable by its owner only.
+                let write = |p: &PathBuf, text: &str, private: bool| {
                     std::fs::create_dir_all(dir)
-                        .and_then(|_| std::fs::write(p, text))
-                        .map_err(|source| LabError::WriteCa {
+                        .map_err(|e| e.to_string())
+                        .and_then(|_| {
+                            crate::files::write_new(
+                                p,
+                                text.as_bytes(),
+                                private,
+                                crate::files::Existing::Replace,
+                            )
+                            .map_err(|e| match e {
+                                crate::files::WriteError::Io { reason, .. } => reason,
+                                other => other.to_string(),
+                            })
+                        })
+                        .map_err(|reason| LabError::WriteCa {
                             path: p.clone(),
-                            source,
+                            reason,
                         })
                 };
-                write(&path, &pki.root_pem)?;
-                write(&dir.join("tlsdoctor-lab-client.pem"), &pki.client_chain_pem)?;
-                write(&dir.join("tlsdoctor-lab-client.key"), &pki.client_key_pem)?;
+                write(&path, &pki.root_pem, false)?;
+                write(
+                    &dir.join("tlsdoctor-lab-client.pem"),
+                    &pki.client_chain_pem,
+                    false,
+                )?;
+                write(
+                    &dir.join("tlsdoctor-lab-client.key"),
+                    &pki.client_key_pem,
+                    true,
+                )?;
                 Some(path)
             }
             None => None,

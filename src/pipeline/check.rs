@@ -47,7 +47,15 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
     if let Some(dir) = &req.write_fixes {
         let fetch = req.fetch_intermediate.then(|| req.connect.probe_config());
         let cafile = trust.cafile.as_deref();
-        fixes::write_all(&mut doc, dir, &extra_certs, cafile, fetch.as_ref()).await?;
+        fixes::write_all(
+            &mut doc,
+            dir,
+            &extra_certs,
+            cafile,
+            fetch.as_ref(),
+            req.replace_fixes,
+        )
+        .await?;
     }
     Ok(doc)
 }

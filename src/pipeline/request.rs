@@ -97,6 +97,9 @@ pub struct CheckRequest {
     pub ocsp_query: bool,
     /// Write the artefacts the fixes need into this directory.
     pub write_fixes: Option<PathBuf>,
+    /// With `write_fixes`: replace files already there (otherwise one is an error and
+    /// nothing is written).
+    pub replace_fixes: bool,
     /// Certificates (PEM) to complete the server's chain with in the written fixes.
     pub intermediates: Vec<PathBuf>,
     /// With `write_fixes`: download a missing intermediate from the caIssuers URL in the
@@ -115,6 +118,7 @@ impl CheckRequest {
             client_cert: None,
             ocsp_query: false,
             write_fixes: None,
+            replace_fixes: false,
             intermediates: Vec::new(),
             fetch_intermediate: false,
         }
