@@ -52,6 +52,8 @@
 //! - [`demo`]: the lab diagnosed endpoint by endpoint.
 //! - [`finding`]: the diagnosis vocabulary shared by every check.
 //! - [`report`]: human and JSON rendering of documents; nothing else.
+//! - [`escape`]: peer text made safe for a terminal (every human renderer, and the files
+//!   meant to be read in one).
 
 pub mod capture;
 pub mod cert;
@@ -60,6 +62,7 @@ pub mod demo;
 pub mod doctor;
 pub mod document;
 pub mod env;
+pub mod escape;
 pub mod explain;
 pub mod files;
 pub mod finding;

@@ -228,7 +228,7 @@ fn toml_string(s: &str) -> String {
             '"' => out.push_str("\\\""),
             // Controls, and the invisible or reordering characters human output escapes too:
             // the skeleton is often printed to a terminal.
-            c if crate::report::escape::is_neutralised(c) => {
+            c if crate::escape::is_neutralised(c) => {
                 if (c as u32) <= 0xffff {
                     out.push_str(&format!("\\u{:04x}", c as u32))
                 } else {

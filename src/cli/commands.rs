@@ -81,7 +81,7 @@ pub async fn simulate(args: SimulateArgs, style: Style) -> i32 {
 /// peer, e.g. the banner of a port that does not speak TLS).
 fn report_errors(errors: &[AddressFailure]) {
     for e in errors {
-        eprintln!("tlsdoctor: error: {}", report::escape::escape(&e.error));
+        eprintln!("tlsdoctor: error: {}", tlsdoctor::escape::escape(&e.error));
     }
 }
 

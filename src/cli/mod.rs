@@ -52,9 +52,6 @@ pub fn main() -> i32 {
 /// Print a one-line error and return the "could not run" exit code. The message may quote
 /// a peer (a banner, an alert, a name), so it is escaped like any peer text.
 fn fail(msg: &str) -> i32 {
-    eprintln!(
-        "tlsdoctor: error: {}",
-        tlsdoctor::report::escape::escape(msg)
-    );
+    eprintln!("tlsdoctor: error: {}", tlsdoctor::escape::escape(msg));
     EXIT_CANNOT_RUN
 }

@@ -152,7 +152,7 @@ fn make_dir(dir: &Path) -> Result<(), PipelineError> {
 /// README.txt: what each file is for. The purposes quote certificate names, so they are
 /// escaped as for a terminal (where `cat README.txt` shows them).
 fn readme(d: &Diagnosis, planned: &[FixFile]) -> FixFile {
-    use crate::report::escape::escape;
+    use crate::escape::escape;
     let mut index = format!("Fixes tlsdoctor wrote for {}:\n\n", escape(&d.target));
     for f in planned {
         index.push_str(&format!("{}\n    {}\n", f.name, escape(&f.purpose)));

@@ -1,8 +1,8 @@
 //! Human rendering of a chain analysis.
 
-use super::escape::{escape, finish};
 use super::style::Style;
 use crate::cert::ChainAnalysis;
+use crate::escape::{escape, finish};
 
 /// The chain, per-store verdicts and findings as plain text (ANSI colours when `color`).
 pub fn render_chain(a: &ChainAnalysis, color: bool) -> String {

@@ -1,10 +1,10 @@
 //! Rendering of `tlsdoctor check`: findings first, most severe first, then the clients, then
 //! what was checked.
 
-use super::escape::{escape, finish};
 use super::style::{Style, pad};
 use crate::doctor::Diagnosis;
 use crate::document::CheckDocument;
+use crate::escape::{escape, finish};
 use crate::finding::{Finding, Severity};
 
 pub fn render_human(doc: &CheckDocument, st: Style) -> String {

@@ -1,8 +1,8 @@
 //! Rendering of `tlsdoctor demo`: a compact table, then one full diagnosis as an example.
 
-use super::escape::{escape, finish};
 use super::style::{Style, pad};
 use crate::demo::Demo;
+use crate::escape::{escape, finish};
 
 /// The endpoint whose full diagnosis is shown after the table.
 pub const EXAMPLE_ENDPOINT: &str = "no-secure-renegotiation";

@@ -1,8 +1,8 @@
 //! Terminal rendering of `tlsdoctor env`. Plain text; ANSI colour only when asked.
 
-use super::escape::{escape, finish};
 use super::style::Style;
 use crate::env::{BundleInfo, EnvReport};
+use crate::escape::{escape, finish};
 use std::borrow::Cow;
 use std::fmt::Write;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Terminal rendering of an [`Explanation`].
 
-use super::escape::{escape, finish};
 use super::style::Style;
+use crate::escape::{escape, finish};
 use crate::explain::Explanation;
 
 /// How many other matching entries to mention after the best one.

@@ -4,7 +4,6 @@ pub mod cert;
 pub mod check;
 pub mod demo;
 pub mod env;
-pub mod escape;
 pub mod explain;
 pub mod ocsp;
 pub mod scan;

@@ -1,8 +1,8 @@
 //! Rendering of the OCSP check: the staple per protocol version, fully parsed, the verdict,
 //! must-staple and the responder's answer.
 
-use super::escape::{escape, finish};
 use super::style::Style;
+use crate::escape::{escape, finish};
 use crate::ocsp::check::{OcspReport, skew_note};
 use crate::ocsp::parse::ParsedResponse;
 use crate::ocsp::responder::ResponderOutcome;

@@ -1,8 +1,8 @@
 //! Rendering of `tlsdoctor scan` results.
 
-use super::escape::{escape, finish};
 use super::style::{Style, pad};
 use crate::document::{ScanDocument, ScannedServer};
+use crate::escape::{escape, finish};
 use crate::scan::ServerScan;
 use crate::scan::strength::StrengthLevel;
 

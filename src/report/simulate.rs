@@ -1,9 +1,9 @@
 //! Rendering of `tlsdoctor simulate`: per server, one line per client (connects with what, or
 //! the error it prints), and for failures the reason in plain words.
 
-use super::escape::{escape, finish};
 use super::style::{Style, pad};
 use crate::document::{SimulateDocument, SimulatedServer};
+use crate::escape::{escape, finish};
 use crate::simulate::Simulation;
 
 fn connected_detail(s: &Simulation) -> String {

@@ -7,7 +7,7 @@
 //! characters into a visible escape (`\x1b`, `\u{202e}`), and every human renderer finishes
 //! its text with [`finish`], which does the same to whatever is left except the renderer's
 //! own markup: its newlines and, when colour is on, the SGR colour sequences of
-//! [`super::style::Style`]. JSON needs neither: the serialiser escapes control characters
+//! [`crate::report::style::Style`]. JSON needs neither: the serialiser escapes control characters
 //! itself and the text stays valid UTF-8.
 //!
 //! Backslashes are left alone, so escaping is idempotent: escaping text twice (a value
