@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod clients;
 pub mod ocsp;
+pub mod openssl_certs;
 pub mod pki;
 pub mod servers;
 pub mod venv;

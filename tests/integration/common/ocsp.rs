@@ -3,8 +3,10 @@
 //! must-staple leaf, a delegated responder (with and without the OCSP-signing EKU), a rogue
 //! CA (RSA too) with the real CA's name but another key, and a second leaf (serial 1002). Responses
 //! come from `openssl ocsp` in its offline mode (-reqin/-respout); `faketime` shifts the
-//! clock for the expired and not-yet-valid ones.
+//! clock for the expired and not-yet-valid ones. The certificates come from the same builder
+//! as the other test PKIs (`common::openssl_certs`).
 
+use super::openssl_certs::{Issued, SelfSigned, openssl, run};
 use super::servers::{ServerProcess, free_port, openssl_s_server_with};
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -37,26 +39,6 @@ pub enum Staple {
     DelegatedNoEku,
 }
 
-fn run(cmd: &mut Command, what: &str) {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    run(
-        Command::new("openssl").current_dir(dir).args(args),
-        &format!("openssl {}", args[0]),
-    );
-}
-
 impl OcspPki {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
@@ -66,46 +48,28 @@ impl OcspPki {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let port = free_port();
-        openssl(
-            d,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "30",
-                "-subj",
-                "/CN=tlsdoctor OCSP Test CA",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.crt",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ],
-        );
-        openssl(
-            d,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "30",
-                "-subj",
-                "/CN=tlsdoctor OCSP Test CA",
-                "-keyout",
-                "rogue.key",
-                "-out",
-                "rogue.crt",
-            ],
-        );
+        for (name, extensions) in [
+            (
+                "ca",
+                &[
+                    "basicConstraints=critical,CA:TRUE",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ][..],
+            ),
+            // The same name as the CA, another key.
+            ("rogue", &[][..]),
+        ] {
+            SelfSigned {
+                cert: &format!("{name}.crt"),
+                key: &format!("{name}.key"),
+                key_spec: "rsa:2048",
+                subject: "/CN=tlsdoctor OCSP Test CA",
+                days: 30,
+                extensions,
+                clock_shift: None,
+            }
+            .make(d);
+        }
         let leaf_ext = format!(
             "subjectAltName=DNS:localhost,IP:127.0.0.1\nauthorityInfoAccess=OCSP;URI:http://127.0.0.1:{port}/\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n"
         );
@@ -138,45 +102,19 @@ impl OcspPki {
                 "noeku.ext",
             ),
         ] {
-            openssl(
-                d,
-                &[
-                    "req",
-                    "-new",
-                    "-newkey",
-                    "ec",
-                    "-pkeyopt",
-                    "ec_paramgen_curve:P-256",
-                    "-nodes",
-                    "-subj",
-                    &format!("/CN={cn}"),
-                    "-keyout",
-                    &format!("{name}.key"),
-                    "-out",
-                    &format!("{name}.csr"),
-                ],
-            );
-            openssl(
-                d,
-                &[
-                    "x509",
-                    "-req",
-                    "-in",
-                    &format!("{name}.csr"),
-                    "-CA",
-                    "ca.crt",
-                    "-CAkey",
-                    "ca.key",
-                    "-set_serial",
-                    serial,
-                    "-days",
-                    "20",
-                    "-extfile",
-                    ext,
-                    "-out",
-                    &format!("{name}.crt"),
-                ],
-            );
+            Issued {
+                name,
+                cert: &format!("{name}.crt"),
+                key_spec: "ec:P-256",
+                subject: &format!("/CN={cn}"),
+                ca_cert: "ca.crt",
+                ca_key: "ca.key",
+                serial: Some(serial),
+                days: 20,
+                digest: None,
+                extfile: ext,
+            }
+            .make(d);
         }
         // Requests, as a client would build them (SHA-1 CertID, no nonce).
         for (cert, req) in [

@@ -2,11 +2,13 @@
 //! expired, not yet valid, for the wrong host, self-signed, RSA-1024, SHA-1 signed, for client
 //! use only, and under a second root that clients are not given.
 //!
-//! rcgen makes the EC certificates (it allows arbitrary validity dates); the openssl CLI makes
-//! the RSA-1024 and SHA-1 leaves, because ring can neither generate RSA keys nor sign with SHA-1.
+//! rcgen makes the EC certificates (it allows arbitrary validity dates); the openssl CLI
+//! (`common::openssl_certs`, which the OCSP PKI uses too) makes the RSA-2048, RSA-1024 and
+//! SHA-1 leaves, because ring can neither generate RSA keys nor sign with SHA-1.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+
+use super::openssl_certs::Issued;
 
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose,
@@ -76,20 +78,6 @@ fn leaf_params(cn: &str, names: &[&str]) -> CertificateParams {
     p
 }
 
-fn openssl(args: &[&str], dir: &Path) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 impl Pki {
     /// A leaf for localhost under the test intermediate whose AIA caIssuers URL is `url`
     /// (written as `{name}.pem` / `{name}.key`), for tests that serve the intermediate.
@@ -119,42 +107,19 @@ impl Pki {
              extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
         )
         .unwrap();
-        openssl(
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=localhost",
-                "-keyout",
-                "rsa.key",
-                "-out",
-                "rsa.csr",
-            ],
-            d,
-        );
-        openssl(
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "rsa.csr",
-                "-CA",
-                "int.pem",
-                "-CAkey",
-                "int.key",
-                "-CAcreateserial",
-                "-days",
-                "30",
-                "-sha256",
-                "-extfile",
-                "rsa-ext.cnf",
-                "-out",
-                "rsa.pem",
-            ],
-            d,
-        );
+        Issued {
+            name: "rsa",
+            cert: "rsa.pem",
+            key_spec: "rsa:2048",
+            subject: "/CN=localhost",
+            ca_cert: "int.pem",
+            ca_key: "int.key",
+            serial: None,
+            days: 30,
+            digest: Some("sha256"),
+            extfile: "rsa-ext.cnf",
+        }
+        .make(d);
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -304,64 +269,22 @@ impl Pki {
             ),
         )
         .unwrap();
-        for (name, keyspec, digest) in [
-            ("weak", "rsa:1024", "-sha256"),
-            ("sha1", "ec:prime256v1", "-sha1"),
-        ] {
-            let (alg, opt) = keyspec.split_once(':').unwrap();
-            let opt = if alg == "rsa" {
-                format!("rsa_keygen_bits:{opt}")
-            } else {
-                format!("ec_paramgen_curve:{opt}")
-            };
-            let alg = alg.to_uppercase();
-            openssl(
-                &[
-                    "genpkey",
-                    "-algorithm",
-                    &alg,
-                    "-pkeyopt",
-                    &opt,
-                    "-out",
-                    &format!("{name}.key"),
-                ],
-                d,
-            );
-            openssl(
-                &[
-                    "req",
-                    "-new",
-                    "-key",
-                    &format!("{name}.key"),
-                    "-subj",
-                    &format!("/CN={name}.test"),
-                    "-out",
-                    &format!("{name}.csr"),
-                ],
-                d,
-            );
-            openssl(
-                &[
-                    "x509",
-                    "-req",
-                    "-in",
-                    &format!("{name}.csr"),
-                    "-CA",
-                    "int.pem",
-                    "-CAkey",
-                    "int.key",
-                    "-set_serial",
-                    "4242",
-                    "-days",
-                    "30",
-                    digest,
-                    "-extfile",
-                    "leaf.ext",
-                    "-out",
-                    &format!("{name}.pem"),
-                ],
-                d,
-            );
+        for (name, key_spec, digest) in
+            [("weak", "rsa:1024", "sha256"), ("sha1", "ec:P-256", "sha1")]
+        {
+            Issued {
+                name,
+                cert: &format!("{name}.pem"),
+                key_spec,
+                subject: &format!("/CN={name}.test"),
+                ca_cert: "int.pem",
+                ca_key: "int.key",
+                serial: Some("4242"),
+                days: 30,
+                digest: Some(digest),
+                extfile: "leaf.ext",
+            }
+            .make(d);
         }
         pki
     }

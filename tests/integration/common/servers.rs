@@ -7,6 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::openssl_certs::SelfSigned;
+
 /// A port on 127.0.0.1 that is free for TCP and UDP now, for a server the test starts next.
 ///
 /// The port is released before the server binds it, so it must not be one the kernel could
@@ -135,7 +137,7 @@ pub fn spawn_listening(
     }
 }
 
-/// A self-signed RSA-2048 certificate for `localhost` made with the openssl CLI, in `dir`.
+/// A self-signed certificate (key `key_spec`, e.g. "rsa:2048") for `localhost`, in `dir`.
 /// Returns (cert, key).
 pub fn self_signed(dir: &Path, name: &str, key_spec: &str) -> (PathBuf, PathBuf) {
     self_signed_shifted(dir, name, key_spec, None)
@@ -150,35 +152,18 @@ pub fn self_signed_shifted(
     key_spec: &str,
     shift: Option<&str>,
 ) -> (PathBuf, PathBuf) {
-    let cert = dir.join(format!("{name}.crt"));
-    let key = dir.join(format!("{name}.key"));
-    let mut cmd = match shift {
-        Some(offset) => {
-            let mut c = Command::new("faketime");
-            c.args(["-f", offset, "openssl"]);
-            c
-        }
-        None => Command::new("openssl"),
-    };
-    let status = cmd
-        .args([
-            "req", "-x509", "-newkey", key_spec, "-nodes", "-days", "30", "-subj",
-        ])
-        .arg("/CN=localhost")
-        .args([
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("run openssl req");
-    assert!(status.success(), "openssl req failed");
-    (cert, key)
+    let (cert, key) = (format!("{name}.crt"), format!("{name}.key"));
+    SelfSigned {
+        cert: &cert,
+        key: &key,
+        key_spec,
+        subject: "/CN=localhost",
+        days: 30,
+        extensions: &["subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        clock_shift: shift,
+    }
+    .make(dir);
+    (dir.join(cert), dir.join(key))
 }
 
 /// `openssl s_server` with the given extra arguments, serving a fresh self-signed RSA certificate.
