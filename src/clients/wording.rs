@@ -175,6 +175,21 @@ pub fn certificate_breaks(
     out
 }
 
+/// What a client of `style` prints for certificate cause `cause` when no host name or
+/// subjectAltName enters the text (a style without its own text prints the text of the
+/// style it verifies like); empty when the catalogue has none.
+pub fn certificate_text(s: ErrorStyle, cause: CertCause) -> String {
+    let st = style(s);
+    st.certificate
+        .get(&cause)
+        .or_else(|| {
+            st.verifies_like
+                .and_then(|l| style(l).certificate.get(&cause))
+        })
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// A certificate problem as the chain analysis worded it, by error style rather than by
 /// display label: what the simulation judges with (and what recorded evidence keeps).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,6 +329,22 @@ mod tests {
                 "invalid status response"
             );
         }
+    }
+
+    #[test]
+    fn certificate_text_for_one_style() {
+        assert_eq!(
+            certificate_text(ErrorStyle::Python, CertCause::NoLocalIssuer),
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate"
+        );
+        assert_eq!(
+            certificate_text(ErrorStyle::Generic, CertCause::Expired),
+            certificate_text(ErrorStyle::Python, CertCause::Expired)
+        );
+        assert_eq!(
+            certificate_text(ErrorStyle::Node, CertCause::EeKeyTooWeak),
+            ""
+        );
     }
 
     #[test]

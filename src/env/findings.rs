@@ -3,6 +3,7 @@
 use super::trust::variable_defs;
 use super::version::{LibVersion, parse_banner, parse_numbers, protocol_rank};
 use super::*;
+use crate::clients::{CertCause, ErrorStyle};
 use crate::finding::catalogue::finding;
 use crate::finding::{FindingId, variant};
 
@@ -341,9 +342,15 @@ fn pythons(r: &EnvReport, out: &mut Vec<Finding>) {
                 )
                 .evidence(format!(
                     "openssl_cafile {} has no certificates",
-                    p.verify_paths.as_ref().and_then(|v| v.openssl_cafile.clone()).unwrap_or_default()
+                    p.verify_paths
+                        .as_ref()
+                        .and_then(|v| v.openssl_cafile.clone())
+                        .unwrap_or_default()
                 ))
-                .breaks(who.clone(), "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate"),
+                .breaks(
+                    who.clone(),
+                    crate::clients::certificate_text(ErrorStyle::Python, CertCause::NoLocalIssuer),
+                ),
             );
         }
         match &p.certifi {
