@@ -269,3 +269,82 @@ async fn attempt(ctx: &ScanContext) -> Result<Attempt, String> {
         accepted,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::{ProbeConfig, Prober};
+
+    fn folded(answers: Vec<<EarlyData as Check>::Answer>) -> EarlyDataSupport {
+        // The fold reads nothing from the basis; no connection is made.
+        let ctx = ScanContext::new(
+            Prober::new(([127, 0, 0, 1], 9).into(), ProbeConfig::default()),
+            None,
+        );
+        EarlyData.fold(&Basis::empty(&ctx), answers)
+    }
+
+    #[test]
+    fn acceptance_is_the_one_finding() {
+        let e = folded(vec![Ok(Attempt::Resumed {
+            max: 16384,
+            resumed: true,
+            accepted: true,
+        })]);
+        assert_eq!(
+            (e.accepted, e.max_early_data_size),
+            (Some(true), Some(16384))
+        );
+        let f = EarlyData.findings(&e);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].id, FindingId::EarlyDataAccepted);
+        assert_eq!(f[0].evidence, vec![e.evidence.clone()]);
+        assert_eq!(EarlyData.summary(&e)[0].value, "accepted");
+    }
+
+    #[test]
+    fn every_other_answer_reports_no_finding() {
+        let cases = [
+            (vec![], None, "TLS 1.3 not accepted"),
+            (
+                vec![Err("connect timed out".into())],
+                None,
+                "connect timed out",
+            ),
+            (
+                vec![Ok(Attempt::NoTicket)],
+                Some(false),
+                "no TLS 1.3 session ticket",
+            ),
+            (
+                vec![Ok(Attempt::NotAllowed)],
+                Some(false),
+                "allows no early data",
+            ),
+            (
+                vec![Ok(Attempt::Resumed {
+                    max: 100,
+                    resumed: true,
+                    accepted: false,
+                })],
+                Some(false),
+                "had it rejected, although the ticket allows 100 bytes",
+            ),
+            (
+                vec![Ok(Attempt::Resumed {
+                    max: 100,
+                    resumed: false,
+                    accepted: false,
+                })],
+                Some(false),
+                "was not resumed",
+            ),
+        ];
+        for (answers, accepted, says) in cases {
+            let e = folded(answers);
+            assert_eq!(e.accepted, accepted, "{e:?}");
+            assert!(e.evidence.contains(says), "{e:?}");
+            assert!(EarlyData.findings(&e).is_empty(), "{e:?}");
+        }
+    }
+}

@@ -64,6 +64,23 @@ pub struct ServerScan {
 }
 
 impl ServerScan {
+    /// The document before any check stored its evidence.
+    fn unmeasured(target: String, address: String, resolved: Vec<String>) -> Self {
+        ServerScan {
+            target,
+            address,
+            resolved,
+            sni: None,
+            protocols: versions::ProtocolSupport::default(),
+            cipher_suites: Vec::new(),
+            key_exchange: groups::KeyExchange::default(),
+            properties: properties::HandshakeProperties::not_measured(),
+            extra: ExtraEvidence::default(),
+            connections: 0,
+            elapsed_ms: 0,
+        }
+    }
+
     pub fn accepted_versions(&self) -> Vec<ProtocolVersion> {
         self.protocols.accepted()
     }
@@ -120,19 +137,8 @@ pub async fn scan_server(
         prober: ctx.prober.with_own_count(),
         ..ctx.clone()
     };
-    let mut scan = ServerScan {
-        target,
-        address: ctx.prober.addr().to_string(),
-        resolved,
-        sni: ctx.sni.clone(),
-        protocols: versions::ProtocolSupport::default(),
-        cipher_suites: Vec::new(),
-        key_exchange: groups::KeyExchange::default(),
-        properties: properties::HandshakeProperties::not_measured(),
-        extra: ExtraEvidence::default(),
-        connections: 0,
-        elapsed_ms: 0,
-    };
+    let mut scan = ServerScan::unmeasured(target, ctx.prober.addr().to_string(), resolved);
+    scan.sni = ctx.sni.clone();
     let selected = |stage: Stage| {
         CHECKS
             .iter()
@@ -234,5 +240,43 @@ impl Slot for resumption::Resumption {
             by_session_id: scan.properties.resumption_session_id.clone(),
             by_ticket: scan.properties.resumption_ticket.clone(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::properties::Property;
+
+    /// The properties and resumption checks share the `properties` section; whichever
+    /// stores first, both keep their evidence.
+    #[test]
+    fn properties_and_resumption_share_their_section_in_any_order() {
+        let yes = |e: &str| Property {
+            supported: Some(true),
+            evidence: e.into(),
+        };
+        let resumption = resumption::ResumptionSupport {
+            by_session_id: yes("by id"),
+            by_ticket: yes("by ticket"),
+        };
+        let mut props = properties::HandshakeProperties::not_measured();
+        props.compression = yes("deflate");
+        for resumption_first in [true, false] {
+            let mut scan = ServerScan::unmeasured("t".into(), "a".into(), Vec::new());
+            if resumption_first {
+                resumption::Resumption::store(resumption.clone(), &mut scan);
+                properties::Properties::store(props.clone(), &mut scan);
+            } else {
+                properties::Properties::store(props.clone(), &mut scan);
+                resumption::Resumption::store(resumption.clone(), &mut scan);
+            }
+            let p = &scan.properties;
+            assert_eq!(p.compression, yes("deflate"));
+            assert_eq!(p.resumption_session_id, yes("by id"));
+            assert_eq!(p.resumption_ticket, yes("by ticket"));
+            let back = resumption::Resumption::load(&scan).unwrap();
+            assert_eq!(back.by_ticket, yes("by ticket"));
+        }
     }
 }
