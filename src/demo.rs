@@ -1,5 +1,10 @@
 //! `tlsdoctor demo` (and `tlsdoctor check` with no target): start the built-in lab and run
 //! the doctor against every endpoint, so every failure mode is shown on one machine, offline.
+//! [`record_lab`] keeps what it measured on each endpoint as an evidence fixture.
+
+mod record;
+
+pub use record::record_lab;
 
 use crate::doctor::{Diagnosis, Examination, diagnose};
 use crate::finding::Severity;

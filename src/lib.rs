@@ -73,6 +73,7 @@ pub mod pipeline;
 pub mod probe;
 pub mod report;
 pub mod scan;
+mod serde_hex;
 pub mod simulate;
 pub mod target;
 pub mod wire;

@@ -12,27 +12,29 @@ use rustls::client::ResolvesClientCert;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use x509_parser::prelude::FromDer;
 
 use crate::probe::{ConnectError, HandshakeError, HandshakeFailure, Prober};
 use crate::wire::version::ProtocolVersion;
 
 /// The server asked for a client certificate; these are the CA names it said it accepts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientCertRequest {
     /// Distinguished names as printed (`CN=..., O=...`); undecodable ones as hex.
     pub ca_names: Vec<String>,
 }
 
 /// What one handshake showed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchedChain {
     pub version: ProtocolVersion,
     /// IANA name, e.g. `TLS13_AES_256_GCM_SHA384` (rustls spelling).
     pub cipher_suite: String,
     /// DER certificates as sent, leaf first.
+    #[serde(with = "crate::serde_hex")]
     pub chain: Vec<Vec<u8>>,
+    #[serde(with = "crate::serde_hex")]
     pub ocsp_staple: Option<Vec<u8>>,
     pub client_cert_request: Option<ClientCertRequest>,
     pub alpn: Option<String>,
@@ -42,7 +44,8 @@ pub struct FetchedChain {
 }
 
 /// Why a full handshake showed no certificates.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FetchError {
     /// rustls speaks TLS 1.2 and 1.3 only.
     UnsupportedVersion(ProtocolVersion),
@@ -135,7 +138,8 @@ impl std::error::Error for FetchError {}
 
 /// Why a full handshake did not finish: after the server's certificates arrived (the chain
 /// is still evidence), or before.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum IncompleteHandshake {
     AfterCertificates(HandshakeFailure),
     Before(FetchError),

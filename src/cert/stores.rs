@@ -11,22 +11,25 @@ use super::describe::{colon_hex, parse};
 
 /// One trusted root: its name and key (enough to match issuers and check signatures), and the
 /// whole certificate when the store has it (Mozilla's bundled set holds only name and key).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Anchor {
     /// Subject DN as printed, e.g. `CN=ISRG Root X1, O=Internet Security Research Group, C=US`.
     pub subject: String,
     /// Subject Name, full DER (with its SEQUENCE header).
+    #[serde(with = "crate::serde_hex")]
     pub subject_der: Vec<u8>,
     /// SubjectPublicKeyInfo, full DER.
+    #[serde(with = "crate::serde_hex")]
     pub spki_der: Vec<u8>,
     /// Subject key identifier, colon hex, when the certificate has one.
     pub ski: Option<String>,
     /// The certificate itself, when known.
+    #[serde(with = "crate::serde_hex")]
     pub der: Option<Vec<u8>>,
 }
 
 /// A named set of trusted roots.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrustStore {
     /// `mozilla`, `system` or `cafile`.
     pub name: String,

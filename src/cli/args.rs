@@ -64,6 +64,10 @@ pub struct LabArgs {
     /// Write the lab root CA (and a client certificate) to this directory.
     #[arg(long, value_name = "DIR")]
     pub write_ca: Option<PathBuf>,
+    /// For developers: check every endpoint, write one evidence fixture per endpoint to
+    /// this directory (tests/data/evidence), and stop.
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub record_evidence: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -129,6 +129,17 @@ pub async fn demo(json: bool, timeout: f64, style: Style) -> i32 {
 }
 
 pub async fn lab(args: LabArgs, style: Style) -> i32 {
+    if let Some(dir) = &args.record_evidence {
+        return match tlsdoctor::demo::record_lab(dir).await {
+            Ok(written) => {
+                for p in written {
+                    println!("{}", p.display());
+                }
+                0
+            }
+            Err(e) => fail(&e),
+        };
+    }
     let opts = tlsdoctor::lab::LabOptions {
         listen: args.listen,
         base_port: args.base_port,

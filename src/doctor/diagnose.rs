@@ -24,7 +24,7 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
             out.push(f);
         }
     }
-    match &ev.scan {
+    match &ev.observed.scan {
         Ok(scan) => {
             simulation_findings(ev, scan, &mut out);
             // What each check's evidence shows on its own (weak configuration that breaks
@@ -32,7 +32,7 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
             out.extend(scan.findings());
         }
         Err(ScanError::NotTls { first_bytes, .. }) => out.push(not_tls(ev, first_bytes)),
-        Err(e) if ev.sni.is_none() && every_probe_alerted(ev) => {
+        Err(e) if ev.observed.sni.is_none() && every_probe_alerted(ev) => {
             // Nothing was accepted and no name was sent: the classic SNI-only server
             // reached by IP address.
             let mut f = finding(variant::sni_required::EVERY_CONNECTION, &[])
@@ -125,7 +125,7 @@ fn names(vs: &[ProtocolVersion]) -> String {
 fn not_tls(ev: &Evidence, first_bytes: &str) -> Finding {
     // The scan already named the protocol when it could (from the first bytes, or from an
     // active probe such as a plain MongoDB hello); its hint reads " — looks like NAME: HINT".
-    let named = match &ev.scan {
+    let named = match &ev.observed.scan {
         Err(ScanError::NotTls { hint, .. }) => {
             hint.strip_prefix(" — looks like ").map(str::to_string)
         }
@@ -268,6 +268,7 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
             }
         }
         if let Some(names) = ev
+            .observed
             .handshakes
             .iter()
             .find_map(|(_, r)| r.as_ref().ok()?.client_cert_request.as_ref())
@@ -284,7 +285,7 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
     }
 
     // The user's own certificate, when given.
-    for (v, verdict) in &ev.client_cert_presented {
+    for (v, verdict) in &ev.observed.client_cert_presented {
         let f = match verdict {
             None => finding(FindingId::ClientCertAccepted, &[]).evidence(format!(
                 "{v}: a full handshake presenting your certificate succeeded"
@@ -323,7 +324,7 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
         };
         let mut f = finding(form, &[]).evidence(format!(
             "a hello without SNI is refused with alert {alert}; with SNI {} it is accepted",
-            ev.sni.as_deref().unwrap_or("")
+            ev.observed.sni.as_deref().unwrap_or("")
         ));
         let failure = match alert.as_str() {
             "unrecognized_name" => HandshakeFailure::UnrecognizedNameAlert,

@@ -1,54 +1,98 @@
-//! Evidence for the doctor: one server's measurement, its chain analysed once against the
-//! trust stores of the request, the OCSP check of that chain and its staples, the user's
-//! client certificate presented, and every client simulated against it.
+//! Evidence for the doctor, in two steps. [`observe`] measures: one server's scan and full
+//! handshakes, the OCSP responder when one is to be asked, the user's client certificate
+//! presented, and every client's hello replayed — an [`Observation`], plain data that
+//! serialises. [`judge`] weighs it, with no connection and at a given time: the chain
+//! analysed once against the request's trust stores, the OCSP check of that chain and its
+//! staples, and every client simulated — the [`Evidence`] a diagnosis rests on.
 
 use super::Examination;
+use crate::cert::TrustStore;
 use crate::cert::analyze::{ChainAnalysis, analyze};
 use crate::cert::fetch::{FetchError, FetchedChain, IncompleteHandshake};
 use crate::clients::{ClientProfile, TrustStoreKind};
 use crate::env::ClientStack;
 use crate::finding::{FindingId, Severity};
-use crate::scan::{Measurement, ScanContext, ScanError, ServerScan};
-use crate::simulate::{CertProblem, ServerFacts, Simulation, simulate};
+use crate::ocsp::responder::ResponderExchange;
+use crate::ocsp::{OcspReport, QueryPolicy};
+use crate::scan::{Measurement, PresentedChain, ScanContext, ScanError, ServerScan, Staple};
+use crate::simulate::{CertProblem, ClientReply, ServerFacts, Simulation, judge_reply};
 use crate::wire::{ClientExtension, ClientHello, ProtocolVersion};
-use std::time::SystemTime;
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime};
 
-/// Everything the diagnosis rests on.
-#[derive(Debug, Clone)]
-pub struct Evidence {
+/// Everything measured on one server for a diagnosis, nothing judged. Every byte the peer
+/// sent is kept (as hex when serialised), so the judgement can be made again from a
+/// recording.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Observation {
+    /// "host:port" as the user named it.
     pub target: String,
+    /// The address examined.
     pub address: String,
     pub sni: Option<String>,
     /// The full scan, or why it produced nothing (not TLS, no version accepted).
+    #[serde(with = "super::fixture::scan_form")]
     pub scan: Result<ServerScan, ScanError>,
     /// Full TLS 1.2 / 1.3 handshakes (rustls), for the chain, the stapled OCSP response
     /// and the server's reaction to a missing client certificate.
     pub handshakes: Vec<(ProtocolVersion, Result<FetchedChain, FetchError>)>,
-    /// Where the analysed chain came from.
-    pub chain_source: Option<String>,
-    /// The chain as the server sent it (DER, server's order).
-    pub chain_der: Vec<Vec<u8>>,
+    /// The chain to analyse, as the server sent it, and which handshake showed it.
+    pub presented: Option<PresentedChain>,
+    /// What each accepted version stapled.
+    #[serde(with = "crate::serde_hex")]
+    pub staples: Vec<Staple>,
+    /// The OCSP responder's answer, when the staples and the policy called for asking it.
+    pub responder: Option<ResponderExchange>,
+    /// With `--cert`/`--key`: per version where the server asked for a certificate, whether
+    /// it accepted the one presented (None) or why not (Some).
+    pub client_cert_presented: Vec<(ProtocolVersion, Option<IncompleteHandshake>)>,
+    /// The server's answer to every simulated client's hello, in the order of the profiles.
+    pub replies: Vec<ClientReply>,
+    /// TCP connections the whole check opened to the server (scan, full handshakes, client
+    /// simulations, OCSP fetches that go to the server).
+    pub connections: usize,
+}
+
+/// Everything the diagnosis rests on: the observation and its judgement.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub observed: Observation,
+    /// The trust stores the chain was judged against.
+    pub stores: Vec<TrustStore>,
+    /// When the OCSP responder was to be asked.
+    pub ocsp_policy: QueryPolicy,
     pub chain: Option<ChainAnalysis>,
     pub facts: ServerFacts,
     pub profiles: Vec<ClientProfile>,
     pub simulations: Vec<Simulation>,
     /// The user's own client on this machine, when `--client` named one.
     pub local_client: Option<ClientStack>,
-    /// With `--cert`/`--key`: per version where the server asked for a certificate, whether
-    /// it accepted the one presented (None) or why not (Some).
-    pub client_cert_presented: Vec<(ProtocolVersion, Option<IncompleteHandshake>)>,
     /// Stapled OCSP responses per version, must-staple, and the responder's answer.
-    pub ocsp: Option<crate::ocsp::OcspReport>,
-    /// TCP connections the whole check opened to the server (scan, full handshakes, client
-    /// simulations, OCSP fetches that go to the server).
-    pub connections: usize,
+    pub ocsp: Option<OcspReport>,
+    /// The time the judgement was made for (Unix seconds): certificate validity and OCSP
+    /// times are judged against it.
+    pub judged_at_unix: i64,
 }
 
 impl Evidence {
+    /// Where the analysed chain came from.
+    pub fn chain_source(&self) -> Option<&str> {
+        self.observed.presented.as_ref().map(|p| p.source.as_str())
+    }
+
+    /// The chain as the server sent it (DER, server's order); empty when it sent none.
+    pub fn chain_der(&self) -> &[Vec<u8>] {
+        self.observed
+            .presented
+            .as_ref()
+            .map(|p| p.der.as_slice())
+            .unwrap_or_default()
+    }
+
     /// One line per thing checked, for the report.
     pub fn checked(&self) -> Vec<String> {
         let mut c = Vec::new();
-        match &self.scan {
+        match &self.observed.scan {
             Ok(s) => {
                 c.push(format!(
                     "protocol versions SSLv2–TLSv1.3 (accepted: {})",
@@ -84,7 +128,7 @@ impl Evidence {
             c.push(format!(
                 "certificate chain of {} from {} against {}",
                 chain.certificates.len(),
-                self.chain_source.as_deref().unwrap_or("the server"),
+                self.chain_source().unwrap_or("the server"),
                 stores.join(", ")
             ));
         }
@@ -104,7 +148,7 @@ impl Evidence {
         }
         c.push(format!(
             "{} connections to the server for the whole check",
-            self.connections
+            self.observed.connections
         ));
         c
     }
@@ -156,13 +200,38 @@ pub fn adjust_profile(base: &ClientProfile, local: &ClientStack) -> ClientProfil
     p
 }
 
-/// Gather the evidence for one measured server. Errors only when the server cannot be
-/// reached.
+/// Gather the evidence for one measured server: [`observe`] it now, then [`judge`] it.
+/// Errors only when the server cannot be reached.
 pub async fn gather(
     ctx: &ScanContext,
     measured: Measurement,
     with: &Examination,
 ) -> Result<Evidence, String> {
+    let now = whole_seconds(SystemTime::now());
+    let observed = observe(ctx, measured, with, now).await?;
+    Ok(judge(observed, with, now))
+}
+
+/// `t` without its fraction of a second: the judgement counts in whole seconds, and a
+/// recording stores the time that way.
+pub fn whole_seconds(t: SystemTime) -> SystemTime {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// Measure what the diagnosis needs beyond the server's measurement: the OCSP responder
+/// (when the staples, judged at `now`, and the policy call for it), the user's client
+/// certificate presented, and every profile's hello replayed. Errors only when the server
+/// cannot be reached.
+pub async fn observe(
+    ctx: &ScanContext,
+    measured: Measurement,
+    with: &Examination,
+    now: SystemTime,
+) -> Result<Observation, String> {
     let Measurement {
         target,
         scan,
@@ -176,66 +245,24 @@ pub async fn gather(
     let timeout = ctx.prober.config().probe_timeout;
     let addr = ctx.prober.addr();
     let sni = ctx.sni.clone();
-    let stores = &with.stores;
-    let profiles = with.profiles.clone();
-    let local_client = with.local_client.clone();
 
-    // The one analysis of the presented chain, against this request's trust stores.
-    let host = sni.clone().unwrap_or_else(|| addr.ip().to_string());
-    let (chain_source, chain, chain_der) = match presented {
-        Some(p) => {
-            let analysis = analyze(&p.der, Some(&host), stores, SystemTime::now());
-            (Some(p.source), Some(analysis), p.der)
-        }
-        None => (None, None, Vec::new()),
-    };
-    let ocsp = crate::ocsp::check::check(
-        &chain_der,
-        stores,
-        staples,
+    let chain_der = presented
+        .as_ref()
+        .map(|p| p.der.as_slice())
+        .unwrap_or_default();
+    let responder = match crate::ocsp::check::assess(
+        chain_der,
+        &with.stores,
+        staples.clone(),
         with.ocsp,
-        timeout,
-        Some(&ctx.prober),
-        SystemTime::now(),
-    )
-    .await;
+        now,
+    ) {
+        Some(report) => {
+            crate::ocsp::check::ask_responder(&report, timeout, Some(&ctx.prober)).await
+        }
+        None => None,
+    };
 
-    let mut facts = ServerFacts::default();
-    if let Some(ch) = &chain {
-        for f in ch.findings.iter().filter(|f| f.severity == Severity::Error) {
-            facts.cert_problems.push(CertProblem {
-                finding_id: f.id,
-                title: f.title.clone(),
-                only_store: (f.id == FindingId::CertRootMissingLocally)
-                    .then_some(TrustStoreKind::System),
-                hostname_only: f.id == FindingId::CertHostnameMismatch,
-                texts: crate::clients::CertTexts::from_breaks(&f.breaks),
-            });
-        }
-    }
-    for (v, r) in &handshakes {
-        if let Ok(c) = r {
-            if c.client_cert_request.is_some() {
-                let alert = c.handshake_error.as_ref().and_then(|e| e.alert());
-                match v {
-                    ProtocolVersion::Tls13 => facts.client_cert_alert_tls13 = alert,
-                    _ => facts.client_cert_alert_tls12 = alert,
-                }
-            }
-        }
-    }
-
-    // rustls cannot finish a handshake with every server (CBC-only, old versions); the raw
-    // empty-Certificate probe of the scan covers TLS ≤1.2 there.
-    if facts.client_cert_alert_tls12.is_none() {
-        if let Ok(s) = &scan {
-            let cc = &s.properties.client_certificate;
-            if cc.required == Some(true) {
-                facts.client_cert_alert_tls12 = cc.alert_without_certificate;
-            }
-        }
-    }
-    facts.ocsp = ocsp.clone();
     // The user's own certificate: present it wherever the server asked for one.
     let mut client_cert_presented = Vec::new();
     if let Some(client) = &with.client_key {
@@ -250,36 +277,136 @@ pub async fn gather(
             };
             let outcome =
                 crate::cert::fetch::fetch_chain_with(&ctx.prober, sni.as_deref(), *v, opts).await;
-            let verdict = IncompleteHandshake::of(outcome);
-            if verdict.is_none() {
-                // The user's client presents this certificate: it gets past client
-                // authentication in this version.
-                match v {
-                    ProtocolVersion::Tls13 => facts.client_cert_alert_tls13 = None,
-                    _ => facts.client_cert_alert_tls12 = None,
-                }
-            }
-            client_cert_presented.push((*v, verdict));
+            client_cert_presented.push((*v, IncompleteHandshake::of(outcome)));
         }
     }
-    let sims = profiles.iter().map(|p| simulate(ctx, p, &facts));
-    let simulations = futures::future::join_all(sims).await;
+    let replies = futures::future::join_all(
+        with.profiles
+            .iter()
+            .map(|p| crate::simulate::exchange(ctx, p)),
+    )
+    .await;
 
-    Ok(Evidence {
+    Ok(Observation {
         target,
         address: addr.to_string(),
         sni,
         scan,
         handshakes,
-        chain_source,
-        chain,
-        chain_der,
-        facts,
-        profiles,
-        simulations,
-        local_client,
+        presented,
+        staples,
+        responder,
         client_cert_presented,
-        ocsp,
+        replies,
         connections: ctx.prober.connections_opened(),
     })
+}
+
+/// Judge an observation at `now` against the request's trust stores, clients and OCSP
+/// policy: no connection is made, so a recorded observation is judged exactly as the live
+/// one was. Profiles without a reply in the observation are not simulated.
+pub fn judge(observed: Observation, with: &Examination, now: SystemTime) -> Evidence {
+    let stores = &with.stores;
+    let addr = observed.address.parse::<std::net::SocketAddr>().ok();
+    // The one analysis of the presented chain, against this request's trust stores.
+    let host = observed
+        .sni
+        .clone()
+        .or_else(|| addr.map(|a| a.ip().to_string()))
+        .unwrap_or_else(|| observed.address.clone());
+    let chain = observed
+        .presented
+        .as_ref()
+        .map(|p| analyze(&p.der, Some(&host), stores, now));
+    let chain_der = observed
+        .presented
+        .as_ref()
+        .map(|p| p.der.as_slice())
+        .unwrap_or_default();
+    let mut ocsp =
+        crate::ocsp::check::assess(chain_der, stores, observed.staples.clone(), with.ocsp, now);
+    if let (Some(report), Some(exchange)) = (ocsp.as_mut(), &observed.responder) {
+        if report.responder_to_ask().is_some() {
+            report.judge_responder(exchange);
+        }
+    }
+
+    let mut facts = ServerFacts::default();
+    if let Some(ch) = &chain {
+        for f in ch.findings.iter().filter(|f| f.severity == Severity::Error) {
+            facts.cert_problems.push(CertProblem {
+                finding_id: f.id,
+                title: f.title.clone(),
+                only_store: (f.id == FindingId::CertRootMissingLocally)
+                    .then_some(TrustStoreKind::System),
+                hostname_only: f.id == FindingId::CertHostnameMismatch,
+                texts: crate::clients::CertTexts::from_breaks(&f.breaks),
+            });
+        }
+    }
+    for (v, r) in &observed.handshakes {
+        if let Ok(c) = r {
+            if c.client_cert_request.is_some() {
+                let alert = c.handshake_error.as_ref().and_then(|e| e.alert());
+                match v {
+                    ProtocolVersion::Tls13 => facts.client_cert_alert_tls13 = alert,
+                    _ => facts.client_cert_alert_tls12 = alert,
+                }
+            }
+        }
+    }
+
+    // rustls cannot finish a handshake with every server (CBC-only, old versions); the raw
+    // empty-Certificate probe of the scan covers TLS ≤1.2 there.
+    if facts.client_cert_alert_tls12.is_none() {
+        if let Ok(s) = &observed.scan {
+            let cc = &s.properties.client_certificate;
+            if cc.required == Some(true) {
+                facts.client_cert_alert_tls12 = cc.alert_without_certificate;
+            }
+        }
+    }
+    facts.ocsp = ocsp.clone();
+    for (v, verdict) in &observed.client_cert_presented {
+        if verdict.is_none() {
+            // The user's client presents this certificate: it gets past client
+            // authentication in this version.
+            match v {
+                ProtocolVersion::Tls13 => facts.client_cert_alert_tls13 = None,
+                _ => facts.client_cert_alert_tls12 = None,
+            }
+        }
+    }
+    let server = match addr {
+        Some(a) => crate::simulate::server_label(observed.sni.as_deref(), a),
+        None => observed.address.clone(),
+    };
+    let simulations = with
+        .profiles
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            // Replies come in the order of the profiles; a profile id may repeat.
+            let reply = (observed.replies.get(i))
+                .filter(|r| r.client == p.id)
+                .or_else(|| observed.replies.iter().find(|r| r.client == p.id))?;
+            Some(judge_reply(p, &facts, reply, &server))
+        })
+        .collect();
+
+    Evidence {
+        observed,
+        stores: with.stores.clone(),
+        ocsp_policy: with.ocsp,
+        chain,
+        facts,
+        profiles: with.profiles.clone(),
+        simulations,
+        local_client: with.local_client.clone(),
+        ocsp,
+        judged_at_unix: now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+    }
 }

@@ -87,7 +87,7 @@ pub fn fix_files(
     let chain = d
         .evidence
         .as_ref()
-        .map(|e| e.chain_der.clone())
+        .map(|e| e.chain_der().to_vec())
         .unwrap_or_default();
     if wants(d, Artefact::FullChain) && !chain.is_empty() {
         let (pem, missing) = full_chain(&chain, extra, anchors);

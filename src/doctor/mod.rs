@@ -6,8 +6,9 @@
 mod diagnose;
 mod evidence;
 pub mod fixes;
+pub mod fixture;
 
-pub use evidence::{Evidence, adjust_profile, gather};
+pub use evidence::{Evidence, Observation, adjust_profile, gather, judge, observe, whole_seconds};
 
 use crate::cert::TrustStore;
 use crate::clients::ClientProfile;
@@ -90,17 +91,17 @@ pub fn diagnose(evidence: Evidence, error: Option<&str>) -> Diagnosis {
     sort_by_severity(&mut findings);
     let error_match = error.map(|text| lead_with_error(text, &mut findings));
     Diagnosis {
-        target: evidence.target.clone(),
-        address: evidence.address.clone(),
-        sni: evidence.sni.clone(),
+        target: evidence.observed.target.clone(),
+        address: evidence.observed.address.clone(),
+        sni: evidence.observed.sni.clone(),
         findings,
         error_match,
         simulations: evidence.simulations.clone(),
         certificate_chain: evidence.chain.clone(),
-        certificate_source: evidence.chain_source.clone(),
-        scan: evidence.scan.as_ref().ok().cloned(),
+        certificate_source: evidence.chain_source().map(str::to_string),
+        scan: evidence.observed.scan.as_ref().ok().cloned(),
         checked: evidence.checked(),
-        connections: evidence.connections,
+        connections: evidence.observed.connections,
         ocsp: evidence.ocsp.clone(),
         evidence: Some(Box::new(evidence)),
     }

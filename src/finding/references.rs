@@ -106,6 +106,21 @@ fn code_names_findings_only_through_the_typed_id() {
         ),
         ("src/lab/mod.rs", "sni-required", "lab endpoint name"),
         (
+            "src/doctor/fixture/tests.rs",
+            "no-secure-renegotiation",
+            "lab endpoint name",
+        ),
+        (
+            "src/doctor/fixture/tests.rs",
+            "sni-required",
+            "lab endpoint name",
+        ),
+        (
+            "src/scan/properties.rs",
+            "no-secure-renegotiation",
+            "lab endpoint name",
+        ),
+        (
             "src/report/demo.rs",
             "no-secure-renegotiation",
             "lab endpoint name",

@@ -4,7 +4,7 @@
 //! confirmed against the real client in tests/ocsp_pymongo.rs.
 
 use super::parse::{CertStatusInfo, ParsedResponse, parse_response};
-use super::responder::{ResponderOutcome, ResponderQuery, query};
+use super::responder::{ResponderExchange, ResponderOutcome, ResponderQuery, fetch, judge};
 use super::verify::{CLOCK_SKEW_SECS, ProblemKind, Signer, Subject, Verdict, validate};
 use crate::cert::stores::TrustStore;
 use crate::clients::{ClientProfile, OcspBehaviour};
@@ -16,7 +16,8 @@ use std::time::{Duration, SystemTime};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// When to ask the responder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum QueryPolicy {
     /// `--ocsp-query`: always, when the leaf names one.
     Always,
@@ -77,6 +78,22 @@ impl OcspReport {
 
     pub fn staple_for(&self, v: ProtocolVersion) -> Option<&StapleCheck> {
         self.staples.iter().find(|s| s.version == v)
+    }
+
+    /// The responder URL [`assess`] decided to ask, if any.
+    pub fn responder_to_ask(&self) -> Option<&str> {
+        match &self.responder_skipped {
+            None => self.responder_urls.first().map(String::as_str),
+            Some(_) => None,
+        }
+    }
+
+    /// Judge the responder's measured answer (at the report's time) into the report.
+    pub fn judge_responder(&mut self, exchange: &ResponderExchange) {
+        if let Some(subject) = self.subject() {
+            let q = judge(exchange, &subject, self.checked_at_unix);
+            self.responder = Some(q);
+        }
     }
 
     fn subject(&self) -> Option<Subject<'_>> {
@@ -146,9 +163,10 @@ fn find_issuer(
 
 /// Run the OCSP check on measured facts: `chain` is the chain the server presents and
 /// `staples` holds, per protocol version the server accepted, what its handshake stapled
-/// (None: nothing), both measured once by `scan::measure`. `server` is the scanned server's
-/// prober: a responder URL that points at the server itself is fetched through it (slot and
-/// count). Returns None when there is no parsable leaf.
+/// (None: nothing), both measured once by `scan::measure`. Asks the responder when
+/// [`assess`] says to; `server` is the scanned server's prober: a responder URL that points
+/// at the server itself is fetched through it (slot and count). Returns None when there is
+/// no parsable leaf.
 pub async fn check(
     chain: &[Vec<u8>],
     stores: &[TrustStore],
@@ -158,10 +176,41 @@ pub async fn check(
     server: Option<&crate::probe::Prober>,
     now: SystemTime,
 ) -> Option<OcspReport> {
+    let mut report = assess(chain, stores, staples, policy, now)?;
+    let exchange = ask_responder(&report, timeout, server).await;
+    if let Some(e) = &exchange {
+        report.judge_responder(e);
+    }
+    Some(report)
+}
+
+/// The measurement [`assess`] asks for: the exchange with the responder, when the report
+/// says to ask one (no answer is judged here).
+pub async fn ask_responder(
+    report: &OcspReport,
+    timeout: Duration,
+    server: Option<&crate::probe::Prober>,
+) -> Option<ResponderExchange> {
+    let url = report.responder_to_ask()?;
+    let subject = report.subject()?;
+    Some(fetch(url, &subject, timeout, server).await)
+}
+
+/// The OCSP verdict on measured facts at `now`, without asking anyone: the leaf's issuer,
+/// every staple judged, and whether the responder is to be asked (`responder_skipped` says
+/// why not). Pure; the responder's answer, once measured, is added by
+/// [`OcspReport::judge_responder`]. None when there is no parsable leaf.
+pub fn assess(
+    chain: &[Vec<u8>],
+    stores: &[TrustStore],
+    staples: Vec<(ProtocolVersion, Option<Vec<u8>>)>,
+    policy: QueryPolicy,
+    now: SystemTime,
+) -> Option<OcspReport> {
     let leaf_der = chain.first()?;
     let (_, leaf) = X509Certificate::from_der(leaf_der).ok()?;
-    let info = crate::cert::describe::describe(leaf_der).ok();
     let now_unix = unix(now);
+    let info = crate::cert::describe::describe_at(leaf_der, now_unix).ok();
     let mut report = OcspReport {
         leaf_subject: leaf.subject().to_string(),
         leaf_serial: hex::encode(leaf.raw_serial()),
@@ -213,12 +262,6 @@ pub async fn check(
         (Some(_), true, false) => Some("the leaf's issuer is neither sent by the server nor in a trust store, so no request can be built".into()),
         (Some(_), true, true) => None,
     };
-    if let (Some(url), None) = (url, &report.responder_skipped) {
-        if let Some(subj) = report.subject() {
-            let q = query(&url, &subj, timeout, server, now_unix).await;
-            report.responder = Some(q);
-        }
-    }
     Some(report)
 }
 

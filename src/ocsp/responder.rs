@@ -12,7 +12,7 @@
 use super::parse::{ParsedResponse, parse_response};
 use super::verify::{Subject, Verdict, sha1_cert_id_hashes, validate};
 use der::Encode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Largest HTTP answer read (OCSP responses are a few KiB).
@@ -79,6 +79,31 @@ pub fn build_request(
     req.to_der().map_err(e)
 }
 
+/// What one exchange with a responder returned, before any judgement: the measurement the
+/// verdict in [`ResponderQuery`] is made from, kept so it can be judged again offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponderExchange {
+    pub url: String,
+    /// The address connected to, when resolution succeeded.
+    pub address: Option<String>,
+    /// Time from the start of the query to the end of the answer.
+    pub latency_ms: Option<u64>,
+    pub http_status: Option<u16>,
+    pub answer: ResponderAnswer,
+}
+
+/// How the exchange ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponderAnswer {
+    /// No connection or no answer in time.
+    Unreachable { reason: String },
+    /// No request could be built, or the answer was not usable HTTP.
+    Failed { reason: String },
+    /// The HTTP body, whatever the status said.
+    Body(#[serde(with = "crate::serde_hex")] Vec<u8>),
+}
+
 /// Query the responder at `url` about `subject.leaf`, with `timeout` bounding each of
 /// resolution, connect, write and the whole read (a responder that is the scanned `server`
 /// itself is reached through its prober). `now_unix` judges the answer's times.
@@ -89,20 +114,34 @@ pub async fn query(
     server: Option<&crate::probe::Prober>,
     now_unix: i64,
 ) -> ResponderQuery {
-    let mut out = ResponderQuery {
+    judge(
+        &fetch(url, subject, timeout, server).await,
+        subject,
+        now_unix,
+    )
+}
+
+/// Send the OCSP request for `subject.leaf` to `url` and keep what came back, unjudged (a
+/// responder that is the scanned `server` itself is reached through its prober).
+pub async fn fetch(
+    url: &str,
+    subject: &Subject<'_>,
+    timeout: Duration,
+    server: Option<&crate::probe::Prober>,
+) -> ResponderExchange {
+    let mut out = ResponderExchange {
         url: url.to_string(),
         address: None,
         latency_ms: None,
         http_status: None,
-        outcome: ResponderOutcome::Unreachable {
+        answer: ResponderAnswer::Failed {
             reason: String::new(),
         },
     };
-    let unreachable = |reason: String| ResponderOutcome::Unreachable { reason };
     let serial = match x509_parser::parse_x509_certificate(subject.leaf) {
         Ok((_, c)) => c.raw_serial().to_vec(),
         Err(_) => {
-            out.outcome = ResponderOutcome::Error {
+            out.answer = ResponderAnswer::Failed {
                 reason: "the leaf certificate could not be parsed".into(),
             };
             return out;
@@ -111,7 +150,7 @@ pub async fn query(
     let body = match build_request(&serial, subject.issuer_name, subject.issuer_spki) {
         Ok(b) => b,
         Err(e) => {
-            out.outcome = ResponderOutcome::Error { reason: e };
+            out.answer = ResponderAnswer::Failed { reason: e };
             return out;
         }
     };
@@ -121,47 +160,62 @@ pub async fn query(
         accept: "application/ocsp-response",
         body: &body,
     };
-    let answer =
-        match crate::http::exchange(url, &request, timeout, server, MAX_RESPONSE_BYTES).await {
-            Ok(a) => a,
-            Err(crate::http::HttpError::Unreachable { address, reason }) => {
-                out.address = address;
-                out.outcome = unreachable(reason);
-                return out;
-            }
-            Err(crate::http::HttpError::Bad { address, reason }) => {
-                out.address = address;
-                out.outcome = ResponderOutcome::Error { reason };
-                return out;
-            }
-        };
-    out.address = Some(answer.address.clone());
-    out.latency_ms = Some(answer.latency_ms);
-    let (code, body) = (answer.status, answer.body);
-    out.http_status = Some(code);
-    if code != 200 {
-        out.outcome = ResponderOutcome::Error {
-            reason: format!("the responder answered HTTP {code}"),
-        };
-        return out;
-    }
-    out.outcome = match parse_response(&body) {
-        Err(e) => ResponderOutcome::Error {
-            reason: format!("the HTTP body is not an OCSP response: {e}"),
-        },
-        Ok(r) if r.response_status != "successful" => ResponderOutcome::Error {
-            reason: format!(
-                "the responder answered with OCSP status {}",
-                r.response_status
-            ),
-        },
-        Ok(r) => {
-            let verdict = validate(&r, subject, now_unix);
-            ResponderOutcome::Answered {
-                response: Box::new(r),
-                verdict,
-            }
+    match crate::http::exchange(url, &request, timeout, server, MAX_RESPONSE_BYTES).await {
+        Ok(a) => {
+            out.address = Some(a.address);
+            out.latency_ms = Some(a.latency_ms);
+            out.http_status = Some(a.status);
+            out.answer = ResponderAnswer::Body(a.body);
         }
-    };
+        Err(crate::http::HttpError::Unreachable { address, reason }) => {
+            out.address = address;
+            out.answer = ResponderAnswer::Unreachable { reason };
+        }
+        Err(crate::http::HttpError::Bad { address, reason }) => {
+            out.address = address;
+            out.answer = ResponderAnswer::Failed { reason };
+        }
+    }
     out
+}
+
+/// The verdict on an exchange: the body parsed and validated against `subject` at
+/// `now_unix`. Pure, so a recorded exchange is judged as the live one was.
+pub fn judge(exchange: &ResponderExchange, subject: &Subject<'_>, now_unix: i64) -> ResponderQuery {
+    let outcome = match (&exchange.answer, exchange.http_status) {
+        (ResponderAnswer::Unreachable { reason }, _) => ResponderOutcome::Unreachable {
+            reason: reason.clone(),
+        },
+        (ResponderAnswer::Failed { reason }, _) => ResponderOutcome::Error {
+            reason: reason.clone(),
+        },
+        (ResponderAnswer::Body(_), Some(code)) if code != 200 => ResponderOutcome::Error {
+            reason: format!("the responder answered HTTP {code}"),
+        },
+        (ResponderAnswer::Body(body), _) => match parse_response(body) {
+            Err(e) => ResponderOutcome::Error {
+                reason: format!("the HTTP body is not an OCSP response: {e}"),
+            },
+            Ok(r) if r.response_status != "successful" => ResponderOutcome::Error {
+                reason: format!(
+                    "the responder answered with OCSP status {}",
+                    r.response_status
+                ),
+            },
+            Ok(r) => {
+                let verdict = validate(&r, subject, now_unix);
+                ResponderOutcome::Answered {
+                    response: Box::new(r),
+                    verdict,
+                }
+            }
+        },
+    };
+    ResponderQuery {
+        url: exchange.url.clone(),
+        address: exchange.address.clone(),
+        latency_ms: exchange.latency_ms,
+        http_status: exchange.http_status,
+        outcome,
+    }
 }

@@ -83,7 +83,7 @@ pub(crate) async fn write_all(
             let chain = d
                 .evidence
                 .as_ref()
-                .map(|e| e.chain_der.clone())
+                .map(|e| e.chain_der().to_vec())
                 .unwrap_or_default();
             let server = d.address.parse().ok().map(|a| Prober::new(a, cfg.clone()));
             let (have, notes) =

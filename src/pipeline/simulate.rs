@@ -36,15 +36,16 @@ pub async fn simulate(req: &SimulateRequest) -> Result<SimulateDocument, Pipelin
 
 fn simulated(ev: &Evidence) -> SimulatedServer {
     let accepted_versions = ev
+        .observed
         .scan
         .as_ref()
         .map(|s| s.accepted_versions().iter().map(|v| v.name()).collect())
         .unwrap_or_default();
     let connects = ev.simulations.iter().filter(|s| s.connects).count();
     SimulatedServer {
-        target: ev.target.clone(),
-        address: ev.address.clone(),
-        sni: ev.sni.clone(),
+        target: ev.observed.target.clone(),
+        address: ev.observed.address.clone(),
+        sni: ev.observed.sni.clone(),
         accepted_versions,
         connects,
         fails: ev.simulations.len() - connects,

@@ -36,7 +36,8 @@ impl Connection {
 }
 
 /// Why no connection came about.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ConnectError {
     /// The TCP connect did not complete before its deadline.
     #[error("connect timed out")]
@@ -44,6 +45,10 @@ pub enum ConnectError {
     /// The TCP connect failed (refused, unreachable, ...).
     #[error("{message}")]
     Failed {
+        #[serde(
+            serialize_with = "super::names::io_kind",
+            deserialize_with = "super::names::io_kind_from"
+        )]
         kind: io::ErrorKind,
         message: String,
     },

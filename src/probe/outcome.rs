@@ -3,11 +3,13 @@
 use super::connection::ConnectError;
 use super::prelude::PreludeError;
 use crate::wire::{Alert, ServerFlight};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// How one probe ended. Every variant is evidence a check can fold into its result.
-#[derive(Debug, Clone)]
+/// How one probe ended. Every variant is evidence a check can fold into its result; it
+/// serialises (peer bytes as hex) so recorded outcomes can be judged again offline.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ProbeOutcome {
     /// The server answered with a ServerHello (or an SSLv2 server hello); the parsed flight.
     Accepted(Box<ServerFlight>),
@@ -20,11 +22,18 @@ pub enum ProbeOutcome {
     /// No complete answer before the deadline.
     Timeout { bytes_received: usize },
     /// The peer answered, but not with TLS. The first bytes say what it speaks.
-    NotTls { first_bytes: Vec<u8> },
+    NotTls {
+        #[serde(with = "crate::serde_hex")]
+        first_bytes: Vec<u8>,
+    },
     /// The peer sent TLS-looking bytes that break the format.
     Malformed(String),
     /// The TCP connect failed (refused, unreachable, ...).
     ConnectFailed {
+        #[serde(
+            serialize_with = "super::names::io_kind",
+            deserialize_with = "super::names::io_kind_from"
+        )]
         kind: std::io::ErrorKind,
         message: String,
     },

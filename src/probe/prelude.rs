@@ -27,7 +27,8 @@ pub trait Prelude: Send + Sync + std::fmt::Debug {
 }
 
 /// Why a prelude did not reach the point where TLS starts.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PreludeError {
     /// The server did not finish its side before the deadline.
     #[error("no complete answer before the deadline")]
@@ -35,6 +36,10 @@ pub enum PreludeError {
     /// The connection broke (reset, closed early, ...).
     #[error("{message}")]
     Io {
+        #[serde(
+            serialize_with = "super::names::io_kind",
+            deserialize_with = "super::names::io_kind_from"
+        )]
         kind: io::ErrorKind,
         message: String,
     },

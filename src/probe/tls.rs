@@ -5,7 +5,7 @@ use super::Prober;
 use super::connection::{ConnectError, Connection, TimedStream};
 use crate::wire::AlertDescription;
 use rustls::pki_types::ServerName;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,13 +30,16 @@ pub enum HandshakeError {
 }
 
 /// How a TLS handshake failed, as far as the library lets us tell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HandshakeFailure {
     /// The server sent this alert.
     #[error("the server sent the TLS alert {}", rustls_alert_name(*.alert))]
     Alert {
-        #[serde(serialize_with = "super::names::alert")]
+        #[serde(
+            serialize_with = "super::names::alert",
+            deserialize_with = "super::names::alert_from"
+        )]
         alert: AlertDescription,
     },
     /// The handshake did not finish before a deadline.
@@ -45,7 +48,10 @@ pub enum HandshakeFailure {
     /// The connection broke: reset, closed mid-handshake, ...
     #[error("{message}")]
     Io {
-        #[serde(serialize_with = "super::names::io_kind")]
+        #[serde(
+            serialize_with = "super::names::io_kind",
+            deserialize_with = "super::names::io_kind_from"
+        )]
         io_kind: io::ErrorKind,
         message: String,
     },
@@ -58,7 +64,7 @@ pub enum HandshakeFailure {
 }
 
 /// The family of a rustls error, for code that decides by kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TlsErrorClass {
     /// Nothing in common: versions, suites, groups, signature schemes.

@@ -13,13 +13,13 @@ use crate::finding::{Finding, FindingId};
 use crate::probe::ProbeOutcome;
 use crate::wire::suites::{self, CipherSuite, CipherSuiteId};
 use crate::wire::{ClientHello, Codec, ProtocolVersion, Sslv2ClientHello};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many parallel elimination chains one version's candidates are split into.
 const CHAINS: usize = 4;
 
 /// One accepted cipher suite, described.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AcceptedSuite {
     pub id: String,
     pub iana: String,
@@ -73,7 +73,7 @@ impl From<&CipherSuite> for AcceptedSuite {
 }
 
 /// The suites one protocol version accepts, and whose order wins.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VersionSuites {
     pub version: ProtocolVersion,
     /// Whether the server picks by its own order (true), the client's (false), or unknown

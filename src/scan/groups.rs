@@ -8,9 +8,9 @@ use crate::wire::groups::{self, NamedGroup};
 use crate::wire::handshake::ServerKeyExchange;
 use crate::wire::suites::{self, CipherSuiteId};
 use crate::wire::{ClientExtension, ClientHello, ProtocolVersion, ServerFlight};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Group {
     pub id: u16,
     pub name: String,
@@ -28,7 +28,7 @@ impl Group {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KeyExchange {
     /// Groups accepted in TLS 1.3, in the order the server chose them.
     pub tls13_groups: Vec<Group>,

@@ -21,11 +21,12 @@ pub enum FullHandshakes {
 }
 
 /// The certificates the server presents, and which handshake showed them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PresentedChain {
     /// "the TLSv1.2 handshake", "a full TLSv1.3 handshake", …
     pub source: String,
     /// DER, in the server's order; never empty.
+    #[serde(with = "crate::serde_hex")]
     pub der: Vec<Vec<u8>>,
 }
 

@@ -11,11 +11,11 @@ use crate::finding::{Finding, FindingId};
 use crate::probe::ProbeOutcome;
 use crate::wire::suites::{self, CipherSuiteId};
 use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion, ServerFlight};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// A yes/no property with the evidence it rests on; `None` when it could not be measured.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Property {
     pub supported: Option<bool>,
     pub evidence: String,
@@ -43,7 +43,7 @@ impl Property {
 }
 
 /// What the server does when the ClientHello carries no SNI.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoSniBehaviour {
     /// Same handshake, same certificate.
@@ -60,14 +60,17 @@ pub enum NoSniBehaviour {
 
 /// Whether the server asks for a client certificate and insists on one, as measured (the
 /// wire-level request one full handshake saw is `cert::ClientCertRequest`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientCertDemand {
     pub requested: bool,
     /// Whether the server insists: measured by answering its request with an empty
     /// Certificate message (TLS ≤1.2). None when not requested or not measurable.
     pub required: Option<bool>,
     /// The alert the server sent when no certificate came.
-    #[serde(serialize_with = "crate::probe::names::alert_opt")]
+    #[serde(
+        serialize_with = "crate::probe::names::alert_opt",
+        deserialize_with = "crate::probe::names::alert_opt_from"
+    )]
     pub alert_without_certificate: Option<AlertDescription>,
     /// Acceptable CA distinguished names the server lists, as DER hex (rendered by the
     /// certificate module when available).
@@ -76,7 +79,7 @@ pub struct ClientCertDemand {
 }
 
 /// The certificate chain sent when only suites of one authentication kind are offered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyTypeCertificate {
     /// "RSA" or "ECDSA".
     pub key_type: String,
@@ -86,7 +89,7 @@ pub struct KeyTypeCertificate {
     pub chain: Vec<Vec<u8>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HandshakeProperties {
     pub secure_renegotiation: Property,
     pub compression: Property,
@@ -385,7 +388,12 @@ async fn compression(
     let mut hello = ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
     hello.compression_methods = vec![1, 0];
     let bytes = hello.encode_probe();
-    match ctx.prober.send_hello(&bytes).await.outcome {
+    judge_compression(&ctx.prober.send_hello(&bytes).await.outcome)
+}
+
+/// The answer to a hello offering DEFLATE before null compression.
+pub fn judge_compression(outcome: &ProbeOutcome) -> Property {
+    match outcome {
         ProbeOutcome::Accepted(f) => match f.server_hello.as_ref().map(|s| s.compression) {
             Some(1) => Property::yes("server chose DEFLATE compression (CRIME risk)"),
             Some(m) => Property::no(format!("offered DEFLATE and null; server chose method {m}")),
@@ -417,7 +425,12 @@ async fn fallback_scsv(ctx: &ScanContext, accepted: &[ProtocolVersion]) -> Prope
     let mut ids = super::ciphers::candidates(lower);
     ids.push(suites::TLS_FALLBACK_SCSV);
     let bytes = ClientHello::for_probe(lower, ctx.sni.as_deref(), &ids).encode_probe();
-    match ctx.prober.send_hello(&bytes).await.outcome {
+    judge_fallback(lower, &ctx.prober.send_hello(&bytes).await.outcome)
+}
+
+/// The answer to a `lower` hello carrying TLS_FALLBACK_SCSV.
+pub fn judge_fallback(lower: ProtocolVersion, outcome: &ProbeOutcome) -> Property {
+    match outcome {
         ProbeOutcome::Alert(a) if a.description == AlertDescription::InappropriateFallback => {
             Property::yes(format!(
                 "a {lower} hello with TLS_FALLBACK_SCSV was refused with inappropriate_fallback"
@@ -504,28 +517,32 @@ async fn without_sni(
     ctx.sni.as_ref()?;
     let v = best?;
     let bytes = ClientHello::for_probe(v, None, &super::ciphers::candidates(v)).encode_probe();
-    let base_leaf = base
-        .and_then(|f| f.certificates.as_ref())
-        .and_then(|c| c.first())
-        .map(|d| sha256_hex(d));
-    Some(match ctx.prober.send_hello(&bytes).await.outcome {
-        ProbeOutcome::Accepted(f) => {
-            let leaf = f
-                .certificates
-                .as_ref()
-                .and_then(|c| c.first())
-                .map(|d| sha256_hex(d));
-            match (leaf, base_leaf) {
-                (Some(a), Some(b)) if a == b => NoSniBehaviour::SameCertificate,
-                (Some(a), Some(_)) => NoSniBehaviour::DifferentCertificate { leaf_sha256: a },
-                _ => NoSniBehaviour::Answers,
-            }
-        }
+    Some(judge_without_sni(
+        &ctx.prober.send_hello(&bytes).await.outcome,
+        base,
+    ))
+}
+
+/// The answer to a hello without SNI, compared with the flight of the same server's hello
+/// with SNI (`base`).
+pub fn judge_without_sni(outcome: &ProbeOutcome, base: Option<&ServerFlight>) -> NoSniBehaviour {
+    let leaf_of = |f: &ServerFlight| {
+        f.certificates
+            .as_ref()
+            .and_then(|c| c.first())
+            .map(|d| sha256_hex(d))
+    };
+    match outcome {
+        ProbeOutcome::Accepted(f) => match (leaf_of(f), base.and_then(leaf_of)) {
+            (Some(a), Some(b)) if a == b => NoSniBehaviour::SameCertificate,
+            (Some(a), Some(_)) => NoSniBehaviour::DifferentCertificate { leaf_sha256: a },
+            _ => NoSniBehaviour::Answers,
+        },
         ProbeOutcome::Alert(a) => NoSniBehaviour::Alert {
             alert: a.description.name().to_string(),
         },
         _ => NoSniBehaviour::Closed,
-    })
+    }
 }
 
 /// The chain sent when only RSA-authenticated, then only ECDSA-authenticated, suites are
@@ -636,4 +653,180 @@ async fn tls13_certificates(ctx: &ScanContext) -> Vec<KeyTypeCertificate> {
     };
     let (r, e) = futures::join!(fetch("RSA", KeyKind::Rsa), fetch("ECDSA", KeyKind::Ecdsa));
     r.into_iter().chain(e).collect()
+}
+
+/// The pure judgements above, on flights recorded from the lab (tests/data/evidence).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::fixture::EvidenceFixture;
+    use crate::scan::ServerScan;
+    use crate::wire::{Alert, AlertDescription};
+
+    fn scan(endpoint: &str) -> ServerScan {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/data/evidence/{endpoint}.json"));
+        let f = EvidenceFixture::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        f.observed
+            .scan
+            .unwrap_or_else(|e| panic!("{endpoint}: {e}"))
+    }
+
+    /// What the server answered the version probe of `v`.
+    fn answer(endpoint: &str, v: ProtocolVersion) -> ProbeOutcome {
+        scan(endpoint).protocols.get(v).unwrap().raw.clone()
+    }
+
+    fn base(endpoint: &str) -> Option<ServerFlight> {
+        scan(endpoint).legacy_flight().map(|(_, f)| f.clone())
+    }
+
+    #[test]
+    fn base_flight_judgements_are_what_the_live_scan_folded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/evidence");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let f = EvidenceFixture::load(&path).unwrap();
+            let Ok(s) = &f.observed.scan else { continue };
+            let base = s.legacy_flight().map(|(_, f)| f);
+            let p = &s.properties;
+            let what = path.display();
+            assert_eq!(
+                from_flight(base).secure_renegotiation,
+                p.secure_renegotiation,
+                "{what}"
+            );
+            assert_eq!(
+                from_flight(base).extended_master_secret,
+                p.extended_master_secret,
+                "{what}"
+            );
+            assert_eq!(from_flight(base).session_ticket, p.session_ticket, "{what}");
+            assert_eq!(from_flight(base).ocsp_stapling, p.ocsp_stapling, "{what}");
+            let cc = from_flight(base).client_certificate;
+            assert_eq!(cc.requested, p.client_certificate.requested, "{what}");
+            assert_eq!(cc.ca_names_der, p.client_certificate.ca_names_der, "{what}");
+            seen += 1;
+        }
+        assert!(seen >= 19, "only {seen} fixtures with a scan");
+    }
+
+    #[test]
+    fn renegotiation_stapling_and_certificate_requests() {
+        let b = base("no-secure-renegotiation");
+        assert_eq!(
+            from_flight(b.as_ref()).secure_renegotiation.supported,
+            Some(false)
+        );
+        assert_eq!(
+            from_flight(base("healthy").as_ref())
+                .secure_renegotiation
+                .supported,
+            Some(true)
+        );
+        // TLS 1.3 only: nothing in clear to look at.
+        let p = from_flight(base("tls13-only").as_ref()).secure_renegotiation;
+        assert_eq!(p.supported, None);
+        assert_eq!(
+            p.evidence,
+            "no TLS 1.2 or older handshake to observe renegotiation_info in"
+        );
+
+        let p = from_flight(base("ocsp-revoked").as_ref()).ocsp_stapling;
+        assert_eq!(p.supported, Some(true));
+        assert!(
+            p.evidence.starts_with("CertificateStatus message with a "),
+            "{}",
+            p.evidence
+        );
+        assert_eq!(
+            from_flight(base("healthy").as_ref())
+                .ocsp_stapling
+                .supported,
+            Some(false)
+        );
+
+        let cc = from_flight(base("client-cert-tls12").as_ref()).client_certificate;
+        assert!(cc.requested);
+        assert_eq!(cc.ca_names_der.len(), 1);
+        assert_eq!(
+            cc.evidence,
+            "CertificateRequest in the server's flight, 1 acceptable CA name(s)"
+        );
+        assert!(
+            !from_flight(base("healthy").as_ref())
+                .client_certificate
+                .requested
+        );
+        assert_eq!(
+            from_flight(None).client_certificate.evidence,
+            "not observable without a TLS 1.2 or older handshake"
+        );
+    }
+
+    #[test]
+    fn compression_and_fallback_answers() {
+        let accepted = answer("healthy", ProtocolVersion::Tls12);
+        assert_eq!(
+            judge_compression(&accepted),
+            Property::no("offered DEFLATE and null; server chose method 0")
+        );
+        let refused = answer("tls13-only", ProtocolVersion::Tls12);
+        let p = judge_compression(&refused);
+        assert_eq!(p.supported, None);
+        assert_eq!(
+            p.evidence,
+            "hello offering compression was refused: alert protocol_version (70) from server"
+        );
+
+        let lower = ProtocolVersion::Tls12;
+        assert_eq!(
+            judge_fallback(lower, &accepted).evidence,
+            "a TLSv1.2 hello with TLS_FALLBACK_SCSV was accepted: downgrade is not detected"
+        );
+        assert_eq!(judge_fallback(lower, &refused).supported, None);
+        let fallback = ProbeOutcome::Alert(Alert::fatal(AlertDescription::InappropriateFallback));
+        assert_eq!(judge_fallback(lower, &fallback).supported, Some(true));
+    }
+
+    #[test]
+    fn answers_without_sni() {
+        let healthy = base("healthy");
+        let same = ProbeOutcome::Accepted(Box::new(healthy.clone().unwrap()));
+        assert_eq!(
+            judge_without_sni(&same, healthy.as_ref()),
+            NoSniBehaviour::SameCertificate
+        );
+        // Another server's certificate: a default virtual host.
+        let other = answer("wrong-host", ProtocolVersion::Tls12);
+        let leaf = other.flight().unwrap().certificates.as_ref().unwrap()[0].clone();
+        assert_eq!(
+            judge_without_sni(&other, healthy.as_ref()),
+            NoSniBehaviour::DifferentCertificate {
+                leaf_sha256: sha256_hex(&leaf)
+            }
+        );
+        // TLS 1.3 encrypts the certificate.
+        let tls13 = answer("healthy", ProtocolVersion::Tls13);
+        assert_eq!(
+            judge_without_sni(&tls13, healthy.as_ref()),
+            NoSniBehaviour::Answers
+        );
+        let refused = answer("healthy", ProtocolVersion::Tls10);
+        assert_eq!(
+            judge_without_sni(&refused, healthy.as_ref()),
+            NoSniBehaviour::Alert {
+                alert: "protocol_version".into()
+            }
+        );
+        let closed = answer("dh-1024", ProtocolVersion::Ssl2);
+        assert_eq!(
+            judge_without_sni(&closed, healthy.as_ref()),
+            NoSniBehaviour::Closed
+        );
+    }
 }

@@ -108,7 +108,8 @@ pub(super) fn legacy_version(accepted: &[ProtocolVersion]) -> Option<ProtocolVer
 }
 
 /// Why a scan could not produce results.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ScanError {
     #[error("cannot connect to {address}: {reason}")]
     Unreachable { address: String, reason: String },

@@ -3,12 +3,12 @@
 //! `data/cipher-suites.tsv`). The codec only knows what a suite is; this module says what that
 //! is worth.
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::wire::suites::{CipherSuite, SuiteProtocol};
 
 /// Overall verdict on a cipher suite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StrengthLevel {
     Insecure,
@@ -17,9 +17,10 @@ pub enum StrengthLevel {
 }
 
 /// A verdict plus every reason that pulled it down (empty for secure suites).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Strength {
     pub level: StrengthLevel,
+    #[serde(deserialize_with = "known_reasons")]
     pub reasons: Vec<&'static str>,
 }
 
@@ -38,6 +39,40 @@ pub const REASON_NO_FS_STATIC: &str = "no forward secrecy (static RSA/DH key exc
 pub const REASON_NO_FS_OTHER: &str = "no forward secrecy (key exchange is not ephemeral)";
 pub const REASON_CBC_SHA1: &str = "CBC mode with SHA-1 MAC";
 pub const REASON_CBC: &str = "CBC mode (MAC-then-encrypt, not AEAD)";
+
+/// Every reason [`rate`] gives.
+const ALL_REASONS: &[&str] = &[
+    REASON_NULL,
+    REASON_EXPORT,
+    REASON_RC4,
+    REASON_SHORT_KEY,
+    REASON_ANON,
+    REASON_MD5,
+    REASON_SSLV2,
+    REASON_SCSV,
+    REASON_DES,
+    REASON_64BIT_BLOCK,
+    REASON_NO_FS_STATIC,
+    REASON_NO_FS_OTHER,
+    REASON_CBC_SHA1,
+    REASON_CBC,
+];
+
+/// A recorded rating's reasons, mapped back onto the constants above.
+fn known_reasons<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<&'static str>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|text| {
+            ALL_REASONS
+                .iter()
+                .copied()
+                .find(|r| r == text)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!("unknown strength reason {text:?}"))
+                })
+        })
+        .collect()
+}
 
 const INSECURE_REASONS: &[&str] = &[
     REASON_NULL,
@@ -185,6 +220,21 @@ mod tests {
                 assert_eq!(st.level, StrengthLevel::Insecure, "{}", s.iana);
             }
         }
+    }
+
+    #[test]
+    fn every_rating_loads_back() {
+        for s in registry() {
+            let st = rate(s);
+            let json = serde_json::to_string(&st).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Strength>(&json).unwrap(),
+                st,
+                "{json}"
+            );
+        }
+        let bad = r#"{"level":"weak","reasons":["feels weak"]}"#;
+        assert!(serde_json::from_str::<Strength>(bad).is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Client simulation: send a client's real ClientHello, then apply that client's policy to
-//! the server's real answer, in the order the client's TLS library checks things, and say
-//! whether it connects or which error it prints.
+//! Client simulation: send a client's real ClientHello ([`exchange`]), then apply that
+//! client's policy to the server's real answer ([`judge_reply`]), in the order the client's
+//! TLS library checks things, and say whether it connects or which error it prints.
 
 use crate::clients::{
     ClientPolicy, ClientProfile, HandshakeFailure, SecurityLevel, TrustStoreKind,
@@ -11,7 +11,7 @@ use crate::probe::ProbeOutcome;
 use crate::scan::ScanContext;
 use crate::wire::handshake::ServerKeyExchange;
 use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion, suites};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A certificate problem found by chain analysis, with the text each client prints.
 #[derive(Debug, Clone, Serialize)]
@@ -104,11 +104,57 @@ pub fn replay_hello(profile: &ClientProfile, sni: Option<&str>) -> Option<Vec<u8
     Some(hello.encode_records(record_version))
 }
 
-/// Simulate `profile` against the server behind `ctx`.
-pub async fn simulate(
-    ctx: &ScanContext,
+/// What the server answered one client's replayed hello: the measurement a simulation is
+/// judged from ([`judge_reply`]), kept so it can be judged again offline.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClientReply {
+    /// The profile's id.
+    pub client: String,
+    /// The server's answer; None when the profile's hello could not be replayed, so nothing
+    /// was sent.
+    pub answer: Option<ProbeOutcome>,
+}
+
+/// The bytes a simulation of `profile` sends: SSLv2-format hellos (IE 6, Java 6) carry no
+/// extensions, hence no SNI, and go as they are; others are replayed with this server's SNI.
+fn hello_to_send(profile: &ClientProfile, sni: Option<&str>) -> Option<Vec<u8>> {
+    let raw = profile.hello_bytes();
+    if raw.first().is_some_and(|b| b & 0x80 != 0) {
+        Some(raw)
+    } else {
+        replay_hello(profile, sni)
+    }
+}
+
+/// Send `profile`'s hello to the server behind `ctx` and keep its answer.
+pub async fn exchange(ctx: &ScanContext, profile: &ClientProfile) -> ClientReply {
+    let answer = match hello_to_send(profile, ctx.sni.as_deref()) {
+        Some(hello) => Some(ctx.prober.send_hello(&hello).await.outcome),
+        None => None,
+    };
+    ClientReply {
+        client: profile.id.clone(),
+        answer,
+    }
+}
+
+/// How clients name the server in their messages: the way they were told to reach it
+/// (`host:port`, the SNI name when there is one).
+pub fn server_label(sni: Option<&str>, addr: std::net::SocketAddr) -> String {
+    let host = sni
+        .map(str::to_string)
+        .unwrap_or_else(|| addr.ip().to_string());
+    format!("{host}:{}", addr.port())
+}
+
+/// The simulation's verdict: `profile`'s policy applied to the server's `reply` and to the
+/// `facts` of full handshakes. `server` is how the client names the server
+/// ([`server_label`]). Pure, so a recorded reply is judged as the live one was.
+pub fn judge_reply(
     profile: &ClientProfile,
     facts: &ServerFacts,
+    reply: &ClientReply,
+    server: &str,
 ) -> Simulation {
     let mut sim = Simulation {
         client: profile.id.clone(),
@@ -119,14 +165,7 @@ pub async fn simulate(
         group: None,
         failure: None,
     };
-    let raw = profile.hello_bytes();
-    // SSLv2-format hellos (IE 6, Java 6) carry no extensions, hence no SNI: sent as they are.
-    let hello = if raw.first().is_some_and(|b| b & 0x80 != 0) {
-        Some(raw)
-    } else {
-        replay_hello(profile, ctx.sni.as_deref())
-    };
-    let Some(hello) = hello else {
+    let Some(outcome) = &reply.answer else {
         // tlsdoctor's own failure, not the client's: no client wording applies.
         sim.failure = Some(SimFailure {
             key: "internal".into(),
@@ -136,15 +175,9 @@ pub async fn simulate(
         });
         return sim;
     };
-    let outcome = ctx.prober.send_hello(&hello).await.outcome;
-    sim.failure = judge(profile, facts, &outcome, &mut sim);
+    sim.failure = judge(profile, facts, outcome, &mut sim);
     if let Some(f) = sim.failure.as_mut() {
-        // Clients name the server the way they were told to reach it.
-        let addr = ctx.prober.addr();
-        let host = ctx.sni.clone().unwrap_or_else(|| addr.ip().to_string());
-        f.error = f
-            .error
-            .replace("{address}", &format!("{host}:{}", addr.port()));
+        f.error = f.error.replace("{address}", server);
     }
     sim.connects = sim.failure.is_none();
     sim

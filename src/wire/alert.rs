@@ -2,8 +2,11 @@
 
 use super::WireError;
 use super::codec::{Codec, Reader};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Serialised as its wire code, so any value round-trips through recorded evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "u8", into = "u8")]
 pub enum AlertLevel {
     Warning,
     Fatal,
@@ -36,8 +39,10 @@ impl AlertLevel {
 
 macro_rules! alert_registry {
     ($( $variant:ident = $code:literal, $name:literal, $reason:expr; )*) => {
-        /// Every alert in the IANA registry; `Unknown` keeps any other value.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        /// Every alert in the IANA registry; `Unknown` keeps any other value. Serialised as
+        /// its wire code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(from = "u8", into = "u8")]
         pub enum AlertDescription { $( $variant, )* Unknown(u8) }
 
         impl AlertDescription {
@@ -106,8 +111,32 @@ alert_registry! {
     EchRequired = 121, "ech_required", None;
 }
 
+impl From<u8> for AlertLevel {
+    fn from(v: u8) -> Self {
+        AlertLevel::from_u8(v)
+    }
+}
+
+impl From<AlertLevel> for u8 {
+    fn from(l: AlertLevel) -> u8 {
+        l.to_u8()
+    }
+}
+
+impl From<u8> for AlertDescription {
+    fn from(v: u8) -> Self {
+        AlertDescription::from_u8(v)
+    }
+}
+
+impl From<AlertDescription> for u8 {
+    fn from(d: AlertDescription) -> u8 {
+        d.to_u8()
+    }
+}
+
 /// One alert message (two bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Alert {
     pub level: AlertLevel,
     pub description: AlertDescription,

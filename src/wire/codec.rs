@@ -224,11 +224,12 @@ impl Codec for [u8; 32] {
 /// newtype. Any value round-trips: one the registry does not list is kept as it came (the
 /// "unknown" case), and its name lookups answer `None`. The names and other metadata stay in
 /// the registry's data file; `$name_of` is the lookup that names a value for `Debug`. Lists of
-/// these values have a two-byte length.
+/// these values have a two-byte length. Serialised as the number (recorded evidence).
 macro_rules! u16_registry_value {
     ($(#[$doc:meta])* $name:ident, $name_of:path) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(from = "u16", into = "u16")]
         pub struct $name(pub u16);
 
         impl $crate::wire::codec::Codec for $name {

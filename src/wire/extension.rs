@@ -280,12 +280,13 @@ impl ListElement for ClientExtension {
 
 /// An extension of a ServerHello. (Decoded through [`Codec`]; the extensions of a
 /// HelloRetryRequest, whose key_share body differs, through [`HelloRetryExtension`].)
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ServerExtension {
     /// Empty acknowledgement that the server used our SNI.
     ServerName,
-    RenegotiationInfo(Vec<u8>),
-    EcPointFormats(Vec<u8>),
+    RenegotiationInfo(#[serde(with = "crate::serde_hex")] Vec<u8>),
+    EcPointFormats(#[serde(with = "crate::serde_hex")] Vec<u8>),
     /// Empty: the server will send a CertificateStatus message.
     StatusRequest,
     Alpn(String),
@@ -296,14 +297,16 @@ pub enum ServerExtension {
     /// ServerHello key share.
     KeyShare {
         group: NamedGroup,
+        #[serde(with = "crate::serde_hex")]
         key_exchange: Vec<u8>,
     },
     /// HelloRetryRequest: the group the server wants a share for.
     KeyShareHrr(NamedGroup),
-    Cookie(Vec<u8>),
+    Cookie(#[serde(with = "crate::serde_hex")] Vec<u8>),
     EncryptThenMac,
     Unknown {
         typ: u16,
+        #[serde(with = "crate::serde_hex")]
         data: Vec<u8>,
     },
 }

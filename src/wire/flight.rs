@@ -16,11 +16,14 @@ use super::sslv2::{self, Sslv2Message};
 use super::suites::CipherSuiteId;
 use super::version::ProtocolVersion;
 
-/// Everything the server said before we stop listening.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Everything the server said before we stop listening. Serialisable (peer bytes as hex),
+/// so a recorded flight can be judged again without the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServerFlight {
     pub server_hello: Option<ServerHello>,
+    #[serde(with = "crate::serde_hex")]
     pub certificates: Option<Vec<Vec<u8>>>,
+    #[serde(with = "crate::serde_hex")]
     pub certificate_status: Option<Vec<u8>>,
     pub server_key_exchange: Option<ServerKeyExchange>,
     pub certificate_request: Option<CertificateRequest>,

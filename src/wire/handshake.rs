@@ -9,12 +9,27 @@ use super::groups::NamedGroup;
 use super::sigalgs::SignatureScheme;
 use super::suites::CipherSuiteId;
 use super::version::ProtocolVersion;
+use serde::{Deserialize, Serialize};
 
 macro_rules! handshake_types {
     ($( $variant:ident = $code:literal, $name:literal; )*) => {
         /// Handshake message types (IANA "TLS HandshakeType"); `Unknown` keeps any other value.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        /// Serialised as the wire code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(from = "u8", into = "u8")]
         pub enum HandshakeType { $( $variant, )* Unknown(u8) }
+
+        impl From<u8> for HandshakeType {
+            fn from(v: u8) -> Self {
+                HandshakeType::from_u8(v)
+            }
+        }
+
+        impl From<HandshakeType> for u8 {
+            fn from(t: HandshakeType) -> u8 {
+                t.to_u8()
+            }
+        }
 
         impl HandshakeType {
             pub fn from_u8(v: u8) -> Self {
@@ -167,10 +182,12 @@ impl HandshakeJoiner {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerHello {
     pub legacy_version: u16,
+    #[serde(with = "crate::serde_hex")]
     pub random: [u8; 32],
+    #[serde(with = "crate::serde_hex")]
     pub session_id: Vec<u8>,
     pub cipher_suite: CipherSuiteId,
     pub compression: u8,
@@ -281,7 +298,8 @@ impl ServerHello {
 
 /// What the server's key exchange message carried. Only sizes are kept: the prober grades
 /// strength, it never completes the exchange.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ServerKeyExchange {
     Ecdhe {
         curve: NamedGroup,
@@ -289,11 +307,12 @@ pub enum ServerKeyExchange {
     },
     Dhe {
         p_bits: usize,
+        #[serde(with = "crate::serde_hex")]
         g: Vec<u8>,
         public_len: usize,
     },
     /// A form we do not interpret (RSA-export, PSK, SRP, explicit curves ...): raw body.
-    Other(Vec<u8>),
+    Other(#[serde(with = "crate::serde_hex")] Vec<u8>),
 }
 
 /// Which key exchange the negotiated suite uses, when the caller knows it.
@@ -386,12 +405,14 @@ impl ListElement for DistinguishedName {
 
 /// A CertificateRequest. Its [`Codec`] is the TLS 1.2 layout (RFC 5246 §7.4.4);
 /// [`PreTls12CertificateRequest`] is the SSLv3 to TLS 1.1 one, which has no signature list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateRequest {
+    #[serde(with = "crate::serde_hex")]
     pub cert_types: Vec<u8>,
     /// Empty before TLS 1.2 (the field does not exist there).
     pub sig_algs: Vec<SignatureScheme>,
     /// DER-encoded distinguished names of acceptable CAs.
+    #[serde(with = "crate::serde_hex")]
     pub ca_names: Vec<Vec<u8>>,
 }
 

@@ -131,13 +131,15 @@ impl Codec for Sslv2ClientHello {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Sslv2ServerHello {
     pub session_id_hit: bool,
     /// DER certificate (certificate type 1, X.509).
+    #[serde(with = "crate::serde_hex")]
     pub certificate: Vec<u8>,
     pub cipher_specs: Vec<u32>,
     pub version: u16,
+    #[serde(with = "crate::serde_hex")]
     pub connection_id: Vec<u8>,
 }
 

@@ -2,7 +2,7 @@
 
 use super::WireError;
 use super::codec::{Codec, ListElement, ListLength, Reader};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A TLS/SSL protocol version. `Unknown` keeps whatever odd value a peer sent.
@@ -78,6 +78,16 @@ impl ProtocolVersion {
         }
     }
 
+    /// The version whose [`key`](ProtocolVersion::key) is `key`.
+    pub fn from_key(key: &str) -> Option<Self> {
+        if let Some(code) = key.strip_prefix("0x") {
+            return u16::from_str_radix(code, 16)
+                .ok()
+                .map(ProtocolVersion::from_wire);
+        }
+        ProtocolVersion::ALL.into_iter().find(|v| v.key() == key)
+    }
+
     /// Parse the names users type: `tls1.2`, `TLSv1.2`, `tls1_2`, `1.2`, `ssl3`, `sslv3`.
     pub fn parse_name(s: &str) -> Option<Self> {
         let t = s.trim().to_ascii_lowercase().replace(['_', ' '], ".");
@@ -123,6 +133,15 @@ impl Serialize for ProtocolVersion {
     }
 }
 
+/// The inverse of [`ProtocolVersion::key`], so recorded evidence loads back.
+impl<'de> Deserialize<'de> for ProtocolVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let key = String::deserialize(d)?;
+        ProtocolVersion::from_key(&key)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown protocol version {key:?}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +165,19 @@ mod tests {
             Vec::<ProtocolVersion>::from_bytes(&[4, 3, 4, 0x7f, 0x1c]).unwrap(),
             list
         );
+    }
+
+    #[test]
+    fn keys_round_trip() {
+        for v in ProtocolVersion::ALL
+            .into_iter()
+            .chain([ProtocolVersion::Unknown(0x7f1c)])
+        {
+            assert_eq!(ProtocolVersion::from_key(&v.key()), Some(v));
+            let json = serde_json::to_string(&v).unwrap();
+            assert_eq!(serde_json::from_str::<ProtocolVersion>(&json).unwrap(), v);
+        }
+        assert_eq!(ProtocolVersion::from_key("tls9"), None);
     }
 
     #[test]

@@ -200,15 +200,15 @@ impl Normaliser {
 /// blessing). A golden file without a recording is also a difference.
 fn compare(group: &str, recorded: BTreeMap<String, String>) {
     let dir = golden_dir().join(group);
-    let existing: Vec<String> = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().to_str().map(str::to_string))
-                .filter_map(|n| n.strip_suffix(".txt").map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
     if blessing() {
+        let existing: Vec<String> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                    .filter_map(|n| n.strip_suffix(".txt").map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
         std::fs::create_dir_all(&dir).unwrap();
         for stale in existing.iter().filter(|n| !recorded.contains_key(*n)) {
             std::fs::remove_file(dir.join(format!("{stale}.txt"))).unwrap();
@@ -223,13 +223,33 @@ fn compare(group: &str, recorded: BTreeMap<String, String>) {
         );
         return;
     }
+    assert_same(
+        group,
+        &recorded,
+        &format!(
+            "{BLESS_VAR}=1 cargo test --test integration golden, and say why in the commit message"
+        ),
+    );
+}
+
+/// Every golden file of `group` equals its recording, and each has one; else fail with the
+/// differences and `remedy`.
+fn assert_same(group: &str, recorded: &BTreeMap<String, String>, remedy: &str) {
+    let existing: Vec<String> = std::fs::read_dir(golden_dir().join(group))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .filter_map(|n| n.strip_suffix(".txt").map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut report = Vec::new();
     for stale in existing.iter().filter(|n| !recorded.contains_key(*n)) {
         report.push(format!(
             "tests/golden/{group}/{stale}.txt: recorded before, not produced now"
         ));
     }
-    for (name, text) in &recorded {
+    for (name, text) in recorded {
         let file = format!("tests/golden/{group}/{name}.txt");
         match std::fs::read_to_string(golden_dir().join(group).join(format!("{name}.txt"))) {
             Err(_) => report.push(format!("{file}: no golden file (new output)")),
@@ -240,8 +260,7 @@ fn compare(group: &str, recorded: BTreeMap<String, String>) {
     assert!(
         report.is_empty(),
         "tlsdoctor's output differs from the golden files ({} of {}). `-` is the recorded \
-         output, `+` today's.\n\n{}\n\nIf the change is intended, re-record: \
-         {BLESS_VAR}=1 cargo test --test integration golden, and say why in the commit message.",
+         output, `+` today's.\n\n{}\n\nIf the change is intended, re-record: {remedy}.",
         report.len(),
         recorded.len(),
         report.join("\n\n")
@@ -483,6 +502,67 @@ fn check_on_every_lab_endpoint_matches_golden() {
         })
         .collect();
     compare("check", run_parallel(jobs).into_iter().collect());
+}
+
+/// The lab evidence recorded in tests/data/evidence, judged again without a server at the
+/// time it was recorded, gives the live check's documents exactly: measured facts, chain,
+/// OCSP, simulations, findings and client texts. (While blessing, the golden files are being
+/// rewritten from the live lab; the fixtures are compared on the next run.)
+#[test]
+fn recorded_lab_evidence_judges_as_the_live_lab() {
+    use tlsdoctor::doctor::diagnose;
+    use tlsdoctor::doctor::fixture::{EvidenceFixture, RecordedStore};
+    use tlsdoctor::document::CheckDocument;
+    if blessing() {
+        eprintln!("{BLESS_VAR}=1: the evidence fixtures are compared on the next run");
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/evidence");
+    let mut docs = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let f = EvidenceFixture::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let name = f.label.strip_prefix("lab endpoint ").unwrap().to_string();
+        // The lab root, as the recording's `--cafile` named it.
+        let cafile = f
+            .inputs
+            .trust
+            .iter()
+            .find_map(|s| match s {
+                RecordedStore::Roots(s) => s.source.strip_prefix("--cafile ").map(str::to_string),
+                RecordedStore::BundledMozilla => None,
+            })
+            .expect("the recording trusted the lab root as --cafile");
+        let labdir = Path::new(&cafile).parent().unwrap().display().to_string();
+        let mut args = vec!["check".to_string(), f.observed.target.clone()];
+        if let Some(sni) = &f.observed.sni {
+            args.extend(["--sni".to_string(), sni.clone()]);
+        }
+        args.extend(["--cafile".to_string(), cafile, "--json".to_string()]);
+
+        let mut doc = CheckDocument::new(&f.observed.target, None);
+        doc.diagnoses.push(diagnose(
+            f.evidence().unwrap_or_else(|e| panic!("{e}")),
+            None,
+        ));
+        let run = Run {
+            code: if doc.has_errors() { 1 } else { 0 },
+            stdout: tlsdoctor::report::to_json(&doc),
+            stderr: String::new(),
+            elapsed: std::time::Duration::ZERO,
+        };
+        let norm = Normaliser::new(vec![(labdir, "<labdir>")]);
+        let what = format!("lab endpoint {name}: tlsdoctor {}", args.join(" "));
+        docs.insert(name, norm.document(&what, &run));
+    }
+    assert_same(
+        "check",
+        &docs,
+        "cargo run -- lab --record-evidence tests/data/evidence (the golden files say what the live lab measures now)",
+    );
 }
 
 #[test]
