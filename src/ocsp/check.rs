@@ -1,7 +1,7 @@
 //! The OCSP check for one server: the staple per protocol version, must-staple, the
 //! responder, and the findings they lead to. Clients' reactions are modelled in
 //! [`client_rejects`] from their published code (PyMongo: pymongo/ocsp_support.py) and
-//! confirmed against the real client in tests/ocsp_pymongo.rs.
+//! confirmed against the real client in tests/integration/ocsp/pymongo.rs.
 
 use super::parse::{CertStatusInfo, ParsedResponse, parse_response};
 use super::responder::{ResponderExchange, ResponderOutcome, ResponderQuery, fetch, judge};

@@ -156,7 +156,7 @@ pub fn candidates_where(
 /// Whether scans offer suite `s` when probing SSLv3 to TLS 1.2 version `v`: wherever
 /// [`CipherSuite::versions`] allows it, and also the ECDH/ECDHE suites that the RFCs (and
 /// OpenSSL 3) start at TLS 1.0 when probing SSLv3, because servers do negotiate those in SSLv3
-/// (tlslite-ng picks ECDHE-RSA-AES256-SHA there; tests/scan_legacy_versions.rs measures it).
+/// (tlslite-ng picks ECDHE-RSA-AES256-SHA there; tests/integration/scan/legacy_versions.rs measures it).
 /// Leaving them out would hide them from the SSLv3 suite list, and hide SSLv3 entirely on a
 /// server whose SSLv3 suites are all ECDHE.
 pub fn offered_in(s: &CipherSuite, v: ProtocolVersion) -> bool {
