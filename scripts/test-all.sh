@@ -23,6 +23,8 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+# The library documentation must build without a warning (issue 12).
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 cargo test --all-targets --locked -- --test-threads="${TEST_THREADS:-4}"
 # --all-targets leaves out doc tests: the library example in src/lib.rs must keep compiling.
 cargo test --doc --locked

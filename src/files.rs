@@ -15,7 +15,7 @@ use std::path::Path;
 pub const MAX_INPUT_BYTES: u64 = 10 * 1024 * 1024;
 
 /// The whole of `path`, at most [`MAX_INPUT_BYTES`]. The error is a short reason, for the
-/// caller to put after the path ("cannot read CA file X: <reason>").
+/// caller to put after the path (`cannot read CA file X: <reason>`).
 pub fn read_input(path: &Path) -> Result<Vec<u8>, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
     let meta = file.metadata().map_err(|e| e.to_string())?;
