@@ -6,8 +6,14 @@ the ratio to tlsdoctor's median, TCP connections (counted by bench/countproxy.py
 number of accepted versions and suites each tool found; whether tlsdoctor met its speed
 target; then every protocol version and cipher suite on which the tools do not all agree.
 
+A directory from latency mode (run.sh --rtt, it holds latency.tsv) adds per tool the medians
+over its runs of the round trips of all connections and of the depth (round trips on the
+critical path), and the wall time in round trips; the targets are then those of issue 19, and
+how late the forwarder wrote its chunks is shown to judge the delay's fidelity.
+
 Findings are read from each tool's machine output of its last timed run:
   tlsdoctor  scan --json             servers[0].protocols / cipher_suites
+  tlsdoctor-check  check --json      diagnoses[0].scan, the same fields
   sslscan    --xml                   <protocol enabled=...>, <cipher status=... id=...>
   sslyze     --json_out              scan_result.<version>_cipher_suites.accepted_cipher_suites
   testssl    --jsonfile              ids SSLv2..TLS1_3 and cipher-<version>_x<hex id>
@@ -25,7 +31,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TOOLS = ["tlsdoctor", "sslscan", "sslyze", "testssl", "nmap"]
+TOOLS = ["tlsdoctor", "tlsdoctor-check", "sslscan", "sslyze", "testssl", "nmap"]
 VERSIONS = ["ssl2", "ssl3", "tls1_0", "tls1_1", "tls1_2", "tls1_3"]
 VERSION_NAMES = {
     "ssl2": "SSLv2",
@@ -37,6 +43,16 @@ VERSION_NAMES = {
 }
 # The speed target of issue 3: at most this fraction of the other tool's wall time.
 TARGETS = {"sslscan": 1 / 3, "sslyze": 1 / 10}
+# The targets of issue 19, for latency mode at RTT 50 ms: tlsdoctor's scan at most this many
+# seconds per server, at most this fraction of the other tools' time, never more connections
+# than sslscan, and check within this factor of scan.
+RTT_TARGETS = {
+    "rtt_ms": 50,
+    "scan_seconds": {"a": 0.3, "b": 0.5},
+    "fraction_of": {"sslscan": 1 / 25, "sslyze": 1 / 25},
+    "connections_at_most": "sslscan",
+    "check_over_scan": 1.3,
+}
 
 
 # ----------------------------------------------------------------------- suite registry ---
@@ -102,10 +118,22 @@ class Findings:
 
 def parse_tlsdoctor(path, reg):
     doc = json.loads(path.read_text())
-    f = Findings()
     if not doc.get("servers"):
         raise ValueError("; ".join(e.get("error", "?") for e in doc.get("errors", [])) or "no server")
-    server = doc["servers"][0]
+    return scan_findings(doc["servers"][0])
+
+
+def parse_tlsdoctor_check(path, reg):
+    doc = json.loads(path.read_text())
+    scan = (doc.get("diagnoses") or [{}])[0].get("scan")
+    if not scan:
+        raise ValueError("; ".join(e.get("error", "?") for e in doc.get("errors", [])) or "no scan")
+    return scan_findings(scan)
+
+
+def scan_findings(server):
+    """Versions and suites of one tlsdoctor ServerScan (docs/json.md)."""
+    f = Findings()
     for p in server["protocols"]:
         if p["accepted"]:
             f.versions.add(p["version"])
@@ -248,6 +276,7 @@ def parse_nmap(path, reg):
 
 PARSERS = {
     "tlsdoctor": ("json", parse_tlsdoctor),
+    "tlsdoctor-check": ("json", parse_tlsdoctor_check),
     "sslscan": ("xml", parse_sslscan),
     "sslyze": ("json", parse_sslyze),
     "testssl": ("json", parse_testssl),
@@ -258,10 +287,16 @@ PARSERS = {
 # ----------------------------------------------------------------------- measurements -----
 
 
-def read_tsv(path):
+def read_lines(path):
     if not path.exists():
         return []
-    lines = [l for l in path.read_text().splitlines() if l and not l.startswith("#")]
+    return [l for l in path.read_text().splitlines() if l and not l.startswith("#")]
+
+
+def read_tsv(path):
+    lines = read_lines(path)
+    if not lines:
+        return []
     header = lines[0].split("\t")
     return [dict(zip(header, l.split("\t"))) for l in lines[1:]]
 
@@ -270,7 +305,7 @@ def fmt_secs(x):
     return "-" if x is None else f"{x:.3f}"
 
 
-def print_server(d, server, desc, times, conns, reg):
+def print_server(d, server, desc, times, conns, reg, rtt_ms):
     tools = [t for t in TOOLS if any(r["server"] == server and r["tool"] == t for r in times)]
     print(f"\n=== server {server}: {desc} ===")
 
@@ -291,7 +326,13 @@ def print_server(d, server, desc, times, conns, reg):
         secs[t] = (min(ok), statistics.median(ok), len(ok), failed)
     base = secs.get("tlsdoctor", (None, None))[1]
 
-    head = f"{'tool':<10} {'best s':>8} {'median s':>9} {'x tlsdoctor':>11} {'conns':>6} {'versions':>8} {'suites':>6}"
+    latency = rtt_ms is not None
+    rounds = {t: run_medians(times, server, t) for t in tools} if latency else {}
+    extra = f" {'rtrips':>7} {'depth':>5} {'wall/RTT':>8}" if latency else ""
+    head = (
+        f"{'tool':<15} {'best s':>8} {'median s':>9} {'x tlsdoctor':>11} {'conns':>6}{extra}"
+        f" {'versions':>8} {'suites':>6}"
+    )
     print(head)
     print("-" * len(head))
     for t in tools:
@@ -302,11 +343,36 @@ def print_server(d, server, desc, times, conns, reg):
         nv = len(f.versions) if f else "-"
         ns = f.suite_count() if f else "-"
         note = f"  (exit status non-zero in run(s) {','.join(failed)})" if failed else ""
-        print(f"{t:<10} {fmt_secs(best):>8} {fmt_secs(median):>9} {ratio:>11} {c:>6} {nv:>8} {ns:>6}{note}")
+        cols = ""
+        if latency:
+            r = rounds[t]
+            walls = f"{median / (rtt_ms / 1000):.1f}" if rtt_ms else "-"
+            cols = f" {fmt_num(r['round_trips']):>7} {fmt_num(r['depth']):>5} {walls:>8}"
+        print(
+            f"{t:<15} {fmt_secs(best):>8} {fmt_secs(median):>9} {ratio:>11} {c:>6}{cols}"
+            f" {nv:>8} {ns:>6}{note}"
+        )
     counts = ", ".join(f"{t} {secs[t][2]}" for t in tools)
-    print(f"(timed runs against nginx directly: {counts}; connections: one run through the counting proxy)")
+    if latency:
+        lates = [
+            (float(r["late_mean_ms"]), float(r["late_max_ms"]))
+            for r in times
+            if r["server"] == server and r.get("late_max_ms")
+        ]
+        print(
+            f"(timed runs through the forwarder at RTT {rtt_ms:g} ms: {counts}; conns: the last run;"
+            " rtrips, depth: medians over the runs)"
+        )
+        if lates:
+            print(
+                f"forwarder lateness over these runs: mean {statistics.mean(m for m, _ in lates):.2f} ms,"
+                f" worst {max(x for _, x in lates):.1f} ms"
+            )
+        print_rtt_targets(server, secs, conns)
+    else:
+        print(f"(timed runs against nginx directly: {counts}; connections: one run through the counting proxy)")
 
-    if "tlsdoctor" in secs:
+    if "tlsdoctor" in secs and not latency:
         for other, fraction in TARGETS.items():
             if other not in secs:
                 continue
@@ -316,11 +382,16 @@ def print_server(d, server, desc, times, conns, reg):
                 f"target tlsdoctor <= {other}/{round(1 / fraction)}: "
                 f"{base:.3f}s vs {limit:.3f}s -> {verdict}"
             )
-        self_count = tlsdoctor_self_count(d / f"{server}-tlsdoctor-counted.json")
-        proxy_count = conns.get((server, "tlsdoctor"))
+    for t in ("tlsdoctor", "tlsdoctor-check"):
+        if t not in secs:
+            continue
+        # Latency mode counts the timed runs: the last one's output goes with its count.
+        suffix = "" if latency else "-counted"
+        self_count = tlsdoctor_self_count(d / f"{server}-{t}{suffix}.json")
+        proxy_count = conns.get((server, t))
         if self_count is not None and proxy_count is not None:
             same = "agrees" if str(self_count) == str(proxy_count) else "DIFFERS"
-            print(f"tlsdoctor's own connection count {self_count}, proxy counted {proxy_count}: {same}")
+            print(f"{t}'s own connection count {self_count}, proxy counted {proxy_count}: {same}")
 
     for t, e in errors.items():
         print(f"{t}: could not read its output: {e}")
@@ -358,10 +429,53 @@ def print_disagreements(findings, reg):
         print(l)
 
 
+def print_rtt_targets(server, secs, conns):
+    """Issue 19's targets for this server, each MET or MISSED."""
+    if "tlsdoctor" not in secs:
+        return
+    scan = secs["tlsdoctor"][1]
+    lines = []
+    limit = RTT_TARGETS["scan_seconds"].get(server)
+    if limit is not None:
+        lines.append((f"tlsdoctor scan <= {limit}s", f"{scan:.3f}s", scan <= limit))
+    for other, fraction in RTT_TARGETS["fraction_of"].items():
+        if other in secs:
+            bound = secs[other][1] * fraction
+            lines.append(
+                (f"tlsdoctor scan <= {other}/{round(1 / fraction)}", f"{scan:.3f}s vs {bound:.3f}s", scan <= bound)
+            )
+    other = RTT_TARGETS["connections_at_most"]
+    mine, theirs = conns.get((server, "tlsdoctor")), conns.get((server, other))
+    if mine is not None and theirs is not None:
+        lines.append((f"tlsdoctor connections <= {other}'s", f"{mine} vs {theirs}", int(mine) <= int(theirs)))
+    if "tlsdoctor-check" in secs:
+        factor = RTT_TARGETS["check_over_scan"]
+        check = secs["tlsdoctor-check"][1]
+        lines.append((f"check <= {factor} x scan", f"{check:.3f}s vs {scan * factor:.3f}s", check <= scan * factor))
+    for what, values, ok in lines:
+        print(f"target (issue 19, at RTT {RTT_TARGETS['rtt_ms']} ms) {what}: {values} -> {'MET' if ok else 'MISSED'}")
+
+
+def run_medians(times, server, tool):
+    """Medians over a tool's latency-mode runs of its round trips and depth."""
+    out = {}
+    for key in ("round_trips", "depth"):
+        vals = [float(r[key]) for r in times if r["server"] == server and r["tool"] == tool and r.get(key)]
+        out[key] = statistics.median(vals) if vals else None
+    return out
+
+
+def fmt_num(x):
+    return "-" if x is None else f"{x:g}"
+
+
 def tlsdoctor_self_count(path):
     try:
-        return json.loads(path.read_text())["servers"][0]["connections"]
-    except (OSError, ValueError, KeyError, IndexError):
+        doc = json.loads(path.read_text())
+        if "diagnoses" in doc:
+            return doc["diagnoses"][0]["scan"]["connections"]
+        return doc["servers"][0]["connections"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
         return None
 
 
@@ -377,13 +491,19 @@ def main():
     conns = {(r["server"], r["tool"]): r["connections"] for r in read_tsv(d / "connections.tsv")}
     servers = [l.split("\t", 1) for l in (d / "servers.tsv").read_text().splitlines() if l]
     reg = Registry(ROOT / "data" / "cipher-suites.tsv")
+    setup = {r[0]: r[1] for r in (l.split("\t") for l in read_lines(d / "latency.tsv")) if len(r) == 2}
+    rtt_ms = float(setup["rtt_ms"]) if "rtt_ms" in setup else None
 
     versions = d / "versions.tsv"
     if versions.exists():
         tv = [l.split("\t") for l in versions.read_text().splitlines() if l and not l.startswith("#")]
         print("tools: " + "; ".join(v[1] or v[0] for v in tv if len(v) > 1))
+    if rtt_ms is not None:
+        rate = float(setup.get("rate_kbit", 0))
+        cap = f", each direction capped at {rate:g} kbit/s" if rate else ""
+        print(f"latency mode: RTT {rtt_ms:g} ms through bench/countproxy.py{cap}")
     for server, desc in servers:
-        print_server(d, server, desc, times, conns, reg)
+        print_server(d, server, desc, times, conns, reg, rtt_ms)
     return 0
 
 

@@ -8,13 +8,19 @@
 #   - TCP connections: one more run through bench/countproxy.py, which counts accepted
 #     connections (timing is not taken from that run: the proxy's cost per connection would
 #     penalise the tools that open many);
+#   - with --rtt MS (latency mode) instead: the timed runs themselves go through
+#     bench/countproxy.py delaying every byte by MS/2 each way, as if nginx were MS away
+#     (the TCP handshake's round trip included), and each run also reports its connections,
+#     the round trips of all its connections, and the depth: the round trips on its critical
+#     path, as the forwarder estimates them (see bench/countproxy.py);
 #   - findings: accepted protocol versions and cipher suites per version, parsed from each
 #     tool's machine output by bench/compare.py, which prints the table and every
 #     disagreement.
 #
 # Everything listens on 127.0.0.1 only; every process started here is stopped on exit.
 #
-# Usage: bench/run.sh [--runs N] [--testssl-runs N] [--servers a,b,c] [--tools LIST] [--out DIR] [--keep]
+# Usage: bench/run.sh [--runs N] [--testssl-runs N] [--servers a,b,c] [--tools LIST]
+#                     [--rtt MS [--rate-kbit N]] [--out DIR] [--keep]
 #   --runs N      timed runs per tool and server (default 5, or $BENCH_RUNS)
 #   --testssl-runs N  timed runs of testssl.sh (default 1, or $BENCH_TESTSSL_RUNS): one of its
 #                 scans takes 15 s to 2 min here, so more runs only make the benchmark long
@@ -22,7 +28,10 @@
 #                   a  TLS 1.2+1.3, ECDSA P-256, Mozilla intermediate suites
 #                   b  RSA 2048, TLS 1.0-1.3, ALL:@SECLEVEL=0 (DHE, CBC, 3DES, anon)
 #                   c  TLS 1.3 only, all five TLS 1.3 suites
-#   --tools       comma list from tlsdoctor,sslscan,sslyze,testssl,nmap (default: all)
+#   --tools       comma list from tlsdoctor,sslscan,sslyze,testssl,nmap (default: these five)
+#                 and tlsdoctor-check (`tlsdoctor check`, the whole diagnosis; not by default)
+#   --rtt MS      latency mode: time every run through a forwarder adding MS ms of round trip
+#   --rate-kbit N with --rtt: also cap each direction at N kbit/s, shared by all connections
 #   --out DIR     where tool outputs and measurements go (default target/bench/<time>)
 #   --keep        keep nginx's temporary directory (certificates, configs, logs)
 set -euo pipefail
@@ -34,6 +43,8 @@ runs=${BENCH_RUNS:-5}
 testssl_runs=${BENCH_TESTSSL_RUNS:-1}
 servers=a,b,c
 tools=tlsdoctor,sslscan,sslyze,testssl,nmap
+rtt=""
+rate_kbit=0
 out=""
 keep=0
 while [ $# -gt 0 ]; do
@@ -42,6 +53,8 @@ while [ $# -gt 0 ]; do
         --testssl-runs) testssl_runs=$2; shift 2 ;;
         --servers) servers=$2; shift 2 ;;
         --tools) tools=$2; shift 2 ;;
+        --rtt) rtt=$2; shift 2 ;;
+        --rate-kbit) rate_kbit=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --keep) keep=1; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -51,13 +64,21 @@ done
 for n in "$runs" "$testssl_runs"; do
     case "$n" in ''|*[!0-9]*|0) echo "run.sh: run counts must be positive integers, got '$n'" >&2; exit 2 ;; esac
 done
+for n in "$rtt" "$rate_kbit"; do
+    case "$n" in *[!0-9.]*|*.*.*|.) echo "run.sh: --rtt and --rate-kbit take a number, got '$n'" >&2; exit 2 ;; esac
+done
+if [ "$rate_kbit" != 0 ] && [ -z "$rtt" ]; then
+    echo "run.sh: --rate-kbit needs --rtt (use --rtt 0 for a bandwidth cap alone)" >&2; exit 2
+fi
+latency=0
+[ -n "$rtt" ] && latency=1
 IFS=, read -r -a server_list <<< "$servers"
 IFS=, read -r -a tool_list <<< "$tools"
 for s in "${server_list[@]}"; do
     case "$s" in a|b|c) ;; *) echo "run.sh: unknown server '$s' (a, b or c)" >&2; exit 2 ;; esac
 done
 for t in "${tool_list[@]}"; do
-    case "$t" in tlsdoctor|sslscan|sslyze|testssl|nmap) ;;
+    case "$t" in tlsdoctor|tlsdoctor-check|sslscan|sslyze|testssl|nmap) ;;
         *) echo "run.sh: unknown tool '$t'" >&2; exit 2 ;; esac
 done
 has_tool() { [[ ",$tools," == *",$1,"* ]]; }
@@ -89,14 +110,14 @@ if has_tool sslyze && [ ! -x "$venv/bin/sslyze" ]; then
     "$venv/bin/pip" install -q sslyze
 fi
 tlsdoctor=$root/target/release/tlsdoctor
-if has_tool tlsdoctor; then
+if has_tool tlsdoctor || has_tool tlsdoctor-check; then
     log "cargo build --release (no-op when up to date)"
     (cd "$root" && cargo build --release -q)
 fi
 
 tool_version() {
     case "$1" in
-        tlsdoctor) "$tlsdoctor" --version 2>/dev/null | head -1 ;;
+        tlsdoctor|tlsdoctor-check) "$tlsdoctor" --version 2>/dev/null | head -1 ;;
         sslscan) sslscan --version 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep -m1 -o '[0-9][0-9.]*[^ ]*' | sed 's/^/sslscan /' ;;
         sslyze) "$venv/bin/pip" show sslyze 2>/dev/null | awk '/^Version/{print "sslyze " $2}' ;;
         testssl) dpkg-query -W -f='testssl.sh ${Version}' testssl.sh 2>/dev/null ;;
@@ -208,6 +229,19 @@ EOF
 }
 
 declare -A nginx_port proxy_port control_port
+# start_proxy SERVER DIR ARGS...: a bench/countproxy.py in front of the server's nginx; sets
+# proxy_port and control_port.
+start_proxy() {
+    local s=$1 d=$2
+    shift 2
+    rm -f "$d/proxy.ports"
+    python3 "$here/countproxy.py" --upstream "127.0.0.1:${nginx_port[$s]}" --port-file "$d/proxy.ports" \
+        "$@" >"$d/proxy.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do [ -s "$d/proxy.ports" ] && break; sleep 0.05; done
+    [ -s "$d/proxy.ports" ] || { echo "run.sh: forwarder for $s did not start" >&2; exit 1; }
+    read -r proxy_port[$s] control_port[$s] < "$d/proxy.ports"
+}
 start_server() {
     local s=$1 d=$work/nginx-$1 port
     mkdir -p "$d"
@@ -232,21 +266,43 @@ start_server() {
     wait_port "$port" "nginx ($s)"
     nginx_port[$s]=$port
 
-    python3 "$here/countproxy.py" --upstream "127.0.0.1:$port" --port-file "$d/proxy.ports" \
-        >"$d/proxy.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 100); do [ -s "$d/proxy.ports" ] && break; sleep 0.05; done
-    [ -s "$d/proxy.ports" ] || { echo "run.sh: counting proxy for $s did not start" >&2; exit 1; }
-    read -r proxy_port[$s] control_port[$s] < "$d/proxy.ports"
-    log "server $s: nginx 127.0.0.1:$port, counting proxy 127.0.0.1:${proxy_port[$s]} ($(server_desc "$s"))"
+    if [ $latency = 1 ]; then
+        start_proxy "$s" "$d" --delay-ms "$(awk -v r="$rtt" 'BEGIN { print r / 2 }')" \
+            --rate-kbit "$rate_kbit"
+        log "server $s: nginx 127.0.0.1:$port, forwarder 127.0.0.1:${proxy_port[$s]} with RTT ${rtt} ms ($(server_desc "$s"))"
+    else
+        start_proxy "$s" "$d"
+        log "server $s: nginx 127.0.0.1:$port, counting proxy 127.0.0.1:${proxy_port[$s]} ($(server_desc "$s"))"
+    fi
 }
 
+# proxy_stats CONTROL_PORT [reset]: the forwarder's line "<accepted> <active> <round_trips>
+# <depth> <late_mean_ms> <late_max_ms>"; with `reset`, its counters restart afterwards.
 proxy_stats() {
-    python3 - "$1" <<'EOF'
+    python3 - "$@" <<'EOF'
 import socket, sys
 with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5) as s:
-    print(s.makefile().readline().strip())
+    f = s.makefile("rwb")
+    print(f.readline().decode().strip())
+    if sys.argv[2:] == ["reset"]:
+        f.write(b"reset\n")
+        f.flush()
+        if f.readline() != b"ok\n":
+            sys.exit("run.sh: the forwarder did not confirm the reset")
 EOF
+}
+
+# settled_stats CONTROL_PORT: the stats once the tool's last connection has ended (closing
+# takes the forwarder a delay or two after the tool exits); at most 5 s.
+settled_stats() {
+    local line active
+    for _ in $(seq 100); do
+        line=$(proxy_stats "$1")
+        read -r _ active _ <<< "$line"
+        [ "$active" = 0 ] && break
+        sleep 0.05
+    done
+    echo "$line"
 }
 
 # ---------------------------------------------------------------- one tool run -------------
@@ -259,6 +315,10 @@ run_tool() {
     case "$tool" in
         tlsdoctor)
             "$tlsdoctor" scan --json --color never "127.0.0.1:$port" >"$p.json" 2>"$p.out" ;;
+        tlsdoctor-check)
+            # The whole diagnosis: the scan, the chain, full handshakes, client replays. Exit
+            # status 1 means findings of severity error (the bench's self-signed certificates).
+            "$tlsdoctor" check --json --color never "127.0.0.1:$port" >"$p.json" 2>"$p.out" || [ $? = 1 ] ;;
         sslscan)
             # Default checks: protocols, every suite, groups, renegotiation, compression,
             # heartbleed, fallback SCSV, certificate.
@@ -287,7 +347,13 @@ now_ns() { date +%s%N; }
     echo "# tool versions"
     for t in "${tool_list[@]}"; do echo "$t	$(tool_version "$t")"; done
 } > "$out/versions.tsv"
-printf 'server\ttool\trun\tseconds\texit\n' > "$out/times.tsv"
+if [ $latency = 1 ]; then
+    printf 'server\ttool\trun\tseconds\texit\tconnections\tround_trips\tdepth\tlate_mean_ms\tlate_max_ms\n' \
+        > "$out/times.tsv"
+    printf 'rtt_ms\t%s\nrate_kbit\t%s\n' "$rtt" "$rate_kbit" > "$out/latency.tsv"
+else
+    printf 'server\ttool\trun\tseconds\texit\n' > "$out/times.tsv"
+fi
 printf 'server\ttool\tconnections\n' > "$out/connections.tsv"
 for s in "${server_list[@]}"; do
     printf '%s\t%s\n' "$s" "$(server_desc "$s")" >> "$out/servers.tsv"
@@ -298,8 +364,12 @@ for s in "${server_list[@]}"; do
     port=${nginx_port[$s]}
     for t in "${tool_list[@]}"; do
         # Warm the page cache and Python's bytecode cache; testssl.sh is too slow to matter.
+        # Straight to nginx, also in latency mode: only the caches matter here.
         [ "$t" = testssl ] || run_tool "$t" "$port" "$out/$s-$t-warmup" || true
     done
+    # In latency mode every timed run goes through the delaying forwarder.
+    timed_port=$port
+    [ $latency = 1 ] && timed_port=${proxy_port[$s]}
     most=$runs
     has_tool testssl && [ "$testssl_runs" -gt "$most" ] && most=$testssl_runs
     for i in $(seq "$most"); do
@@ -307,16 +377,29 @@ for s in "${server_list[@]}"; do
             limit=$runs
             [ "$t" = testssl ] && limit=$testssl_runs
             [ "$i" -le "$limit" ] || continue
+            [ $latency = 1 ] && proxy_stats "${control_port[$s]}" reset >/dev/null
             t0=$(now_ns)
             rc=0
-            run_tool "$t" "$port" "$out/$s-$t" || rc=$?
+            run_tool "$t" "$timed_port" "$out/$s-$t" || rc=$?
             t1=$(now_ns)
             secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-            printf '%s\t%s\t%s\t%s\t%s\n' "$s" "$t" "$i" "$secs" "$rc" >> "$out/times.tsv"
-            log "server $s run $i/$limit: $t ${secs}s (exit $rc)"
+            if [ $latency = 1 ]; then
+                read -r conns _ trips depth late_mean late_max < <(settled_stats "${control_port[$s]}")
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$t" "$i" "$secs" "$rc" \
+                    "$conns" "$trips" "$depth" "$late_mean" "$late_max" >> "$out/times.tsv"
+                # The last run's count stands for the tool (its findings are the last run's too).
+                [ "$i" = "$limit" ] && printf '%s\t%s\t%s\n' "$s" "$t" "$conns" >> "$out/connections.tsv"
+                log "server $s run $i/$limit: $t ${secs}s (exit $rc), $conns connections, $trips round trips, depth $depth"
+            else
+                printf '%s\t%s\t%s\t%s\t%s\n' "$s" "$t" "$i" "$secs" "$rc" >> "$out/times.tsv"
+                log "server $s run $i/$limit: $t ${secs}s (exit $rc)"
+            fi
         done
     done
-    for t in "${tool_list[@]}"; do
+    # Latency mode counted every timed run already; otherwise one counted run per tool.
+    counted=()
+    [ $latency = 1 ] || counted=("${tool_list[@]}")
+    for t in "${counted[@]}"; do
         read -r before _ < <(proxy_stats "${control_port[$s]}")
         run_tool "$t" "${proxy_port[$s]}" "$out/$s-$t-counted" || true
         # Wait until the proxy has seen every connection of this tool end.
@@ -332,5 +415,8 @@ for s in "${server_list[@]}"; do
 done
 
 log "outputs in $out"
-echo "\$ bench/run.sh --runs $runs --testssl-runs $testssl_runs --servers $servers --tools $tools"
+latency_args=""
+[ $latency = 1 ] && latency_args=" --rtt $rtt"
+[ "$rate_kbit" != 0 ] && latency_args="$latency_args --rate-kbit $rate_kbit"
+echo "\$ bench/run.sh --runs $runs --testssl-runs $testssl_runs --servers $servers --tools $tools$latency_args"
 python3 "$here/compare.py" "$out"
