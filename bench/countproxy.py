@@ -195,6 +195,8 @@ async def deliver(queue, writer, stats, on_delivered):
             writer.write(data)
             await writer.drain()
         except (ConnectionError, OSError):
+            if kind == EOF:
+                return "gone"
             gone = True
             continue
         on_delivered(rnd)
@@ -220,7 +222,10 @@ async def relay(stats, upstream, delay, links, client_reader, client_writer):
         for w in (client_writer, up_writer):
             sock = w.get_extra_info("socket")
             if sock is not None:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                try:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                except OSError:
+                    pass  # already reset by the peer: the collectors will see it
         up_link, down_link = links
         forward_q = asyncio.Queue(QUEUE_CHUNKS)
         backward_q = asyncio.Queue(QUEUE_CHUNKS)

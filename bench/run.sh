@@ -276,33 +276,29 @@ start_server() {
     fi
 }
 
-# proxy_stats CONTROL_PORT [reset]: the forwarder's line "<accepted> <active> <round_trips>
-# <depth> <late_mean_ms> <late_max_ms>"; with `reset`, its counters restart afterwards.
+# proxy_stats CONTROL_PORT [reset|settled]: the forwarder's line "<accepted> <active>
+# <round_trips> <depth> <late_mean_ms> <late_max_ms>". With `reset` its counters restart
+# afterwards; with `settled` the line is read once no connection is open any more (a tool's
+# last ones may still be closing through the forwarder after it exited), waiting at most 10 s.
 proxy_stats() {
     python3 - "$@" <<'EOF'
-import socket, sys
-with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5) as s:
-    f = s.makefile("rwb")
-    print(f.readline().decode().strip())
-    if sys.argv[2:] == ["reset"]:
-        f.write(b"reset\n")
-        f.flush()
-        if f.readline() != b"ok\n":
-            sys.exit("run.sh: the forwarder did not confirm the reset")
+import socket, sys, time
+port, mode = int(sys.argv[1]), (sys.argv[2:] or ["now"])[0]
+deadline = time.monotonic() + 10
+while True:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        f = s.makefile("rwb")
+        line = f.readline().decode().strip()
+        if mode == "reset":
+            f.write(b"reset\n")
+            f.flush()
+            if f.readline() != b"ok\n":
+                sys.exit("run.sh: the forwarder did not confirm the reset")
+    if mode != "settled" or line.split()[1] == "0" or time.monotonic() > deadline:
+        break
+    time.sleep(0.05)
+print(line)
 EOF
-}
-
-# settled_stats CONTROL_PORT: the stats once the tool's last connection has ended (closing
-# takes the forwarder a delay or two after the tool exits); at most 5 s.
-settled_stats() {
-    local line active
-    for _ in $(seq 100); do
-        line=$(proxy_stats "$1")
-        read -r _ active _ <<< "$line"
-        [ "$active" = 0 ] && break
-        sleep 0.05
-    done
-    echo "$line"
 }
 
 # ---------------------------------------------------------------- one tool run -------------
@@ -384,7 +380,7 @@ for s in "${server_list[@]}"; do
             t1=$(now_ns)
             secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
             if [ $latency = 1 ]; then
-                read -r conns _ trips depth late_mean late_max < <(settled_stats "${control_port[$s]}")
+                read -r conns _ trips depth late_mean late_max < <(proxy_stats "${control_port[$s]}" settled)
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$t" "$i" "$secs" "$rc" \
                     "$conns" "$trips" "$depth" "$late_mean" "$late_max" >> "$out/times.tsv"
                 # The last run's count stands for the tool (its findings are the last run's too).
@@ -402,12 +398,8 @@ for s in "${server_list[@]}"; do
     for t in "${counted[@]}"; do
         read -r before _ < <(proxy_stats "${control_port[$s]}")
         run_tool "$t" "${proxy_port[$s]}" "$out/$s-$t-counted" || true
-        # Wait until the proxy has seen every connection of this tool end.
-        for _ in $(seq 100); do
-            read -r after active < <(proxy_stats "${control_port[$s]}")
-            [ "$active" = 0 ] && break
-            sleep 0.05
-        done
+        # Once the proxy has seen every connection of this tool end.
+        read -r after _ < <(proxy_stats "${control_port[$s]}" settled)
         printf '%s\t%s\t%s\n' "$s" "$t" "$((after - before))" >> "$out/connections.tsv"
         log "server $s: $t opened $((after - before)) connections"
     done

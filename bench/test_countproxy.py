@@ -43,6 +43,13 @@ class Echo(socketserver.BaseRequestHandler):
         srv = self.server
         if getattr(srv, "banner", None):
             self.request.sendall(srv.banner)
+        if getattr(srv, "answer_once", False):
+            try:
+                self.request.recv(100)
+                self.request.sendall(b"answer")
+            except OSError:
+                pass  # the client reset first
+            return  # closes at once
         while True:
             try:
                 data = self.request.recv(65536)
@@ -291,6 +298,37 @@ class ServerFirstTest(unittest.TestCase):
         # SYN, SYN-ACK, ACK (the server's accept), then the banner's way back: 4 delays.
         self.assertGreaterEqual(took, 4 * DELAY - 0.002)
         self.assertLess(took, 4 * DELAY + 2 * SLACK)
+
+
+class EndingTest(unittest.TestCase):
+    def test_connections_end_however_the_two_sides_close(self):
+        upstream = Upstream()
+        upstream.answer_once = True  # answers, then closes
+        threading.Thread(target=upstream.serve_forever, daemon=True).start()
+        proxy = Proxy(upstream.server_address[1], "--delay-ms", str(DELAY * 1000))
+        try:
+            for how in ("before the answer", "after the answer", "half first", "reset"):
+                s = proxy.connect()
+                s.sendall(b"q")
+                if how == "before the answer":
+                    # The answer then meets a closed socket, the server's FIN a reset one.
+                    time.sleep(3 * DELAY)
+                elif how == "after the answer":
+                    s.recv(100)
+                elif how == "half first":
+                    s.shutdown(socket.SHUT_WR)
+                    time.sleep(6 * DELAY)
+                else:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+                s.close()
+                deadline = time.monotonic() + 2
+                while proxy.stats()["active"] and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                self.assertEqual(proxy.stats()["active"], 0, f"a connection closed {how} stays open")
+        finally:
+            proxy.close()
+            upstream.shutdown()
+            upstream.server_close()
 
 
 class RateTest(unittest.TestCase):
