@@ -473,7 +473,9 @@ def tlsdoctor_self_count(path):
     try:
         doc = json.loads(path.read_text())
         if "diagnoses" in doc:
-            return doc["diagnoses"][0]["scan"]["connections"]
+            # Every connection of the diagnosis; older versions only counted the scan's.
+            diagnosis = doc["diagnoses"][0]
+            return diagnosis.get("connections", diagnosis["scan"]["connections"])
         return doc["servers"][0]["connections"]
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         return None
