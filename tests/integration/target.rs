@@ -3,32 +3,15 @@
 //! `.test` instead of forwarding anything). Every lookup passes `dns`, so nothing here asks
 //! the system's resolvers or the internet.
 
-use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, UdpSocket};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::servers::free_port;
+use crate::common::dns::Dnsmasq;
 use tlsdoctor::target::{Host, ResolveOptions, TargetError, parse, resolve};
 
-/// dnsmasq serving a fixed zone; killed and reaped on drop.
-struct Dnsmasq {
-    child: Child,
-    addr: SocketAddr,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Dnsmasq {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// dnsmasq serving a fixed zone.
 fn start_dnsmasq() -> Dnsmasq {
-    let port = free_port();
-    let log = std::env::temp_dir().join(format!("tlsdoctor-test-dnsmasq-{port}.log"));
-    let out = std::fs::File::create(&log).unwrap();
-    let err = out.try_clone().unwrap();
     let records = [
         // A good cluster: two hosts, TXT with the options drivers accept.
         "--srv-host=_mongodb._tcp.cluster.example.test,host1.example.test,27017,0,5",
@@ -52,56 +35,15 @@ fn start_dnsmasq() -> Dnsmasq {
         "--host-record=host1.example.test,127.0.0.1",
         "--host-record=host2.example.test,127.0.0.2,::1",
     ];
-    let child = Command::new("dnsmasq")
-        .args([
-            "--keep-in-foreground",
-            "--conf-file=/dev/null",
-            "--no-resolv",
-            "--no-hosts",
-            "--no-poll",
-            "--pid-file=",
-            "--user=root",
-            "--listen-address=127.0.0.1",
-            "--bind-interfaces",
-            "--local=/test/",
-            "--log-queries",
-            "--log-facility=-",
-        ])
-        .arg(format!("--port={port}"))
-        .args(records)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .expect("start dnsmasq");
-    let mut d = Dnsmasq {
-        child,
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        log,
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(Some(status)) = d.child.try_wait() {
-            panic!("dnsmasq exited ({status}): {}", d.log());
-        }
-        if TcpStream::connect_timeout(&d.addr, Duration::from_millis(200)).is_ok() {
-            return d;
-        }
-        assert!(Instant::now() < deadline, "dnsmasq not ready: {}", d.log());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    Dnsmasq::start(&records)
 }
 
-impl Dnsmasq {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-    fn opts(&self) -> ResolveOptions {
-        ResolveOptions {
-            dns: Some(self.addr),
-            timeout: Duration::from_secs(3),
-            ..Default::default()
-        }
+/// Resolution through this dnsmasq only.
+fn through(dns: &Dnsmasq) -> ResolveOptions {
+    ResolveOptions {
+        dns: Some(dns.addr),
+        timeout: Duration::from_secs(3),
+        ..Default::default()
     }
 }
 
@@ -112,7 +54,7 @@ fn ip(s: &str) -> IpAddr {
 #[tokio::test]
 async fn srv_expansion_txt_options_and_rejections() {
     let dns = start_dnsmasq();
-    let opts = dns.opts();
+    let opts = through(&dns);
 
     // Hosts, ports and options from SRV + TXT, sorted by SRV priority.
     let spec = parse("mongodb+srv://user:pw@cluster.example.test/db?tlsCAFile=/ca.pem").unwrap();
@@ -152,7 +94,7 @@ async fn srv_expansion_txt_options_and_rejections() {
     assert_eq!(m.auth_source.as_deref(), Some("admin"));
 
     // --all-addresses and --sni / --no-sni apply to SRV-expanded hosts too.
-    let mut all = dns.opts();
+    let mut all = through(&dns);
     all.all_addresses = true;
     all.sni = Some("override.test".into());
     let got = resolve(&parse("mongodb+srv://cluster.example.test").unwrap(), &all)
@@ -214,7 +156,7 @@ async fn srv_expansion_txt_options_and_rejections() {
 #[tokio::test]
 async fn plain_and_mongodb_hosts_through_dns_option() {
     let dns = start_dnsmasq();
-    let opts = dns.opts();
+    let opts = through(&dns);
 
     let spec = parse("mongodb://host1.example.test,host2.example.test:27018/?tls=true").unwrap();
     let got = resolve(&spec, &opts).await.unwrap();
@@ -224,7 +166,7 @@ async fn plain_and_mongodb_hosts_through_dns_option() {
     assert_eq!(got[0].mongo.as_ref().unwrap().tls, Some(true));
 
     let spec = parse("https://HOST2.example.test:8443/x").unwrap();
-    let mut all = dns.opts();
+    let mut all = through(&dns);
     all.all_addresses = true;
     let got = resolve(&spec, &all).await.unwrap();
     assert_eq!(got[0].host, Host::Name("host2.example.test".into()));
@@ -319,7 +261,7 @@ for uri in sys.argv[2:]:
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), seeds.len(), "pymongo output: {stdout}");
     for (seed, line) in seeds.iter().zip(lines) {
-        let ours = resolve(&parse(seed).unwrap(), &dns.opts()).await;
+        let ours = resolve(&parse(seed).unwrap(), &through(&dns)).await;
         match ours {
             Ok(targets) => {
                 let mut hosts: Vec<String> = targets.iter().map(|t| t.label()).collect();

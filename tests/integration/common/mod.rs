@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod clients;
+pub mod dns;
 pub mod ocsp;
 pub mod openssl_certs;
 pub mod pki;

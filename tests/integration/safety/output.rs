@@ -316,51 +316,6 @@ fn env_escapes_what_local_programs_and_variables_say() {
 }
 
 /// dnsmasq on 127.0.0.1 serving `records` for `.test` only; killed on drop.
-struct Dns {
-    child: std::process::Child,
-    addr: std::net::SocketAddr,
-}
-
-impl Drop for Dns {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn dnsmasq(records: &[String]) -> Dns {
-    let port = crate::common::servers::free_port();
-    let child = Command::new("dnsmasq")
-        .args([
-            "--keep-in-foreground",
-            "--conf-file=/dev/null",
-            "--no-resolv",
-            "--no-hosts",
-            "--no-poll",
-            "--pid-file=",
-            "--user=root",
-            "--listen-address=127.0.0.1",
-            "--bind-interfaces",
-            "--local=/test/",
-        ])
-        .arg(format!("--port={port}"))
-        .args(records)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start dnsmasq");
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200))
-        .is_err()
-    {
-        assert!(std::time::Instant::now() < deadline, "dnsmasq not ready");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    Dns { child, addr }
-}
-
 #[test]
 fn dns_txt_options_and_uri_options_are_escaped() {
     // The SRV target answers with a hostile banner; the TXT records carry escape sequences
@@ -377,7 +332,7 @@ fn dns_txt_options_and_uri_options_are_escaped() {
         "--txt-record=badtxt.example.test,tl\x1b[2J\u{202e}s=false".to_string(),
         "--host-record=host1.example.test,127.0.0.1".to_string(),
     ];
-    let dns = dnsmasq(&records);
+    let dns = crate::common::dns::Dnsmasq::start(&records);
     let dns_addr = dns.addr.to_string();
     for target in [
         "mongodb+srv://hostile.example.test/?tls=true",
