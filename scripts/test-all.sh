@@ -14,6 +14,7 @@ command -v faketime >/dev/null || need+=(faketime)
 command -v node >/dev/null || need+=(nodejs)
 command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
+command -v pypy3 >/dev/null || need+=(pypy3)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test peers: ${need[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

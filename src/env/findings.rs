@@ -437,6 +437,7 @@ mod tests {
             certifi: None,
             macos_cert_installer: String::new(),
             error: None,
+            ..Default::default()
         }
     }
 

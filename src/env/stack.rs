@@ -217,7 +217,9 @@ pub fn from_python(
         }
         Some(m) => {
             basis.push(format!(
-                "minimum_version {m} measured in ssl.create_default_context()"
+                "minimum {m} measured in ssl.create_default_context() ({})",
+                ctx.and_then(|c| c.versions_from.as_deref())
+                    .unwrap_or("minimum_version")
             ));
             Some(higher(&m, floor).to_string())
         }
@@ -241,7 +243,9 @@ pub fn from_python(
             .or_else(|| p.max_tls.clone()),
         Some(m) => {
             basis.push(format!(
-                "maximum_version {m} measured in ssl.create_default_context()"
+                "maximum {m} measured in ssl.create_default_context() ({})",
+                ctx.and_then(|c| c.versions_from.as_deref())
+                    .unwrap_or("maximum_version")
             ));
             Some(m)
         }

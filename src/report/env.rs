@@ -1,7 +1,7 @@
 //! Terminal rendering of `tlsdoctor env`. Plain text; ANSI colour only when asked.
 
 use super::style::Style;
-use crate::env::{BundleInfo, EnvReport};
+use crate::env::{BundleInfo, EnvReport, PythonInfo};
 use crate::escape::{escape, finish};
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -20,6 +20,87 @@ fn shown(p: &Path) -> String {
 
 fn shown_opt(p: &Option<std::path::PathBuf>, none: &str) -> String {
     p.as_deref().map(shown).unwrap_or_else(|| none.to_string())
+}
+
+/// What one interpreter can speak, in the `ssl` module's own terms: which `PROTOCOL_*`
+/// constants it defines, what the library can speak at all, and what its default context
+/// speaks once the security level and the OpenSSL configuration are applied.
+fn python_protocols(o: &mut String, r: &EnvReport, p: &PythonInfo) {
+    if !p.protocol_constants.is_empty() {
+        let _ = writeln!(
+            o,
+            "      ssl constants: {}",
+            escape(&p.protocol_constants.join(", "))
+        );
+    }
+    if !p.protocols.is_empty() {
+        let yes: Vec<&str> = p
+            .protocols
+            .iter()
+            .filter(|(_, v)| **v)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let no: Vec<&str> = p
+            .protocols
+            .iter()
+            .filter(|(_, v)| !**v)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let _ = writeln!(
+            o,
+            "      ssl module can speak: {}{}",
+            if yes.is_empty() {
+                "nothing".to_string()
+            } else {
+                escape(&yes.join(", ")).into_owned()
+            },
+            if no.is_empty() {
+                String::new()
+            } else {
+                format!(" (not {})", escape(&no.join(", ")))
+            }
+        );
+        if p.protocols.get("TLSv1.2") == Some(&false) {
+            let _ = writeln!(
+                o,
+                "      no TLS 1.2: the linked OpenSSL is older than 1.0.1, so no code change (not \
+                 even ssl.PROTOCOL_TLSv1_2) makes this interpreter speak it; use a Python built \
+                 against a newer OpenSSL"
+            );
+        }
+    }
+    if let Some(c) = &p.default_context {
+        let _ = writeln!(
+            o,
+            "      default context: min {}, max {}{}, security level {}, legacy server connect {}",
+            opt(&c.minimum_version),
+            opt(&c.maximum_version),
+            match c.versions_from.as_deref() {
+                Some(f) if f.starts_with("options") => " (from its OP_NO_* options)",
+                _ => "",
+            },
+            c.security_level
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "?".into()),
+            if c.unsafe_legacy_server_connect {
+                "ALLOWED"
+            } else {
+                "refused"
+            }
+        );
+    }
+    let stack = r
+        .clients
+        .iter()
+        .find(|s| s.kind == "python" && s.path == p.path);
+    if let Some(s) = stack.filter(|s| s.min_protocol.is_some() || s.max_protocol.is_some()) {
+        let _ = writeln!(
+            o,
+            "      speaks with create_default_context(): {} to {}",
+            opt(&s.min_protocol),
+            opt(&s.max_protocol)
+        );
+    }
 }
 
 fn bundle_line(b: &BundleInfo) -> String {
@@ -88,11 +169,17 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
         let _ = writeln!(o, "  none found");
     }
     for p in &r.pythons {
+        let pypy = match (&p.implementation, &p.implementation_version) {
+            (Some(i), Some(v)) if i != "CPython" => format!(" ({} {})", escape(i), escape(v)),
+            (Some(i), None) if i != "CPython" => format!(" ({})", escape(i)),
+            _ => String::new(),
+        };
         let _ = writeln!(
             o,
-            "  {} Python {}{} via {}",
+            "  {} Python {}{}{} via {}",
             shown(&p.path),
             opt(&p.version),
+            pypy,
             if p.is_venv { " (venv)" } else { "" },
             escape(&p.found_via.to_string())
         );
@@ -100,36 +187,14 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
             let _ = writeln!(o, "      error: {}", escape(e));
         }
         if let Some(v) = &p.openssl_version {
-            let _ = writeln!(o, "      {} (max {})", escape(v), opt(&p.max_tls));
-        }
-        if !p.protocols.is_empty() {
-            let list: Vec<String> = p
-                .protocols
-                .iter()
-                .map(|(k, v)| format!("{k}{}", if *v { "" } else { " (no)" }))
-                .collect();
             let _ = writeln!(
                 o,
-                "      protocols compiled in: {}",
-                escape(&list.join(", "))
+                "      ssl.OPENSSL_VERSION: {} (max {})",
+                escape(v),
+                opt(&p.max_tls)
             );
         }
-        if let Some(c) = &p.default_context {
-            let _ = writeln!(
-                o,
-                "      default context: min {}, max {}, security level {}, legacy server connect {}",
-                opt(&c.minimum_version),
-                opt(&c.maximum_version),
-                c.security_level
-                    .map(|l| l.to_string())
-                    .unwrap_or_else(|| "?".into()),
-                if c.unsafe_legacy_server_connect {
-                    "ALLOWED"
-                } else {
-                    "refused"
-                }
-            );
-        }
+        python_protocols(&mut o, r, p);
         if let Some(v) = &p.verify_paths {
             let _ = writeln!(
                 o,

@@ -1,4 +1,5 @@
 //! `tlsdoctor env`: what this machine's TLS clients are, checked against the real clients.
 
+mod interpreters;
 mod real_client;
 mod report;
