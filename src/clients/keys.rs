@@ -89,6 +89,13 @@ keyed_enum! {
         DhKeyTooSmall = "dh_key_too_small",
         WrongVersionNumber = "wrong_version_number",
         UnexpectedEof = "unexpected_eof",
+        /// The server reset the connection (TCP RST) during the handshake.
+        ConnectionReset = "connection_reset",
+        /// The server's Certificate message is larger than the client accepts.
+        ExcessiveMessageSize = "excessive_message_size",
+        /// The client cannot make a key pair for the server's DH group (Java: prime size not
+        /// a multiple of 64 bits).
+        DhKeypairFailed = "dh_keypair_failed",
         /// Certificate verification failed; the text depends on the cause ([`CertCause`]).
         CertificateVerifyFailed = "certificate_verify_failed",
         /// The client's OCSP check refused the handshake.

@@ -45,6 +45,14 @@ pub struct ClientPolicy {
     pub verifies_hostname: bool,
     pub trust_store: TrustStoreKind,
     pub ocsp: OcspBehaviour,
+    /// The largest Certificate handshake message (its body, in bytes) the client reads;
+    /// None where it was not measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_certificate_message: Option<usize>,
+    /// The client can only use a DHE prime whose size in bits is a multiple of this (Java:
+    /// 64); None: any size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dh_prime_bits_multiple_of: Option<u32>,
 }
 
 impl ClientPolicy {

@@ -27,6 +27,7 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
     match &ev.observed.scan {
         Ok(scan) => {
             simulation_findings(ev, scan, &mut out);
+            super::handshake::findings(ev, scan, &mut out);
             // What each check's evidence shows on its own (weak configuration that breaks
             // nobody today), from the check registry.
             out.extend(scan.findings());
@@ -93,7 +94,7 @@ fn local_client_context(ev: &Evidence, out: &mut [Finding]) {
     }
 }
 
-fn add_breaks<'a>(f: &mut Finding, sims: impl Iterator<Item = &'a Simulation>) {
+pub(super) fn add_breaks<'a>(f: &mut Finding, sims: impl Iterator<Item = &'a Simulation>) {
     for s in sims {
         if let Some(fail) = &s.failure {
             let key = Some(BreakKey::Simulated {
@@ -110,7 +111,7 @@ fn add_breaks<'a>(f: &mut Finding, sims: impl Iterator<Item = &'a Simulation>) {
     }
 }
 
-fn failing(ev: &Evidence, finding_id: FindingId) -> impl Iterator<Item = &Simulation> {
+pub(super) fn failing(ev: &Evidence, finding_id: FindingId) -> impl Iterator<Item = &Simulation> {
     ev.simulations.iter().filter(move |s| {
         s.failure
             .as_ref()

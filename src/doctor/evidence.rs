@@ -367,6 +367,7 @@ pub fn judge(observed: Observation, with: &Examination, now: SystemTime) -> Evid
         }
     }
     facts.ocsp = ocsp.clone();
+    facts.certificate_der_lens = chain_der.iter().map(Vec::len).collect();
     for (v, verdict) in &observed.client_cert_presented {
         if verdict.is_none() {
             // The user's client presents this certificate: it gets past client

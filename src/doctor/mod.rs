@@ -7,6 +7,7 @@ mod diagnose;
 mod evidence;
 pub mod fixes;
 pub mod fixture;
+mod handshake;
 
 pub use evidence::{Evidence, Observation, adjust_profile, gather, judge, observe, whole_seconds};
 

@@ -13,6 +13,9 @@ use crate::wire::handshake::ServerKeyExchange;
 use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion, suites};
 use serde::{Deserialize, Serialize};
 
+mod limits;
+pub use limits::certificate_message_size;
+
 /// A certificate problem found by chain analysis, with the text each client prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct CertProblem {
@@ -52,6 +55,9 @@ pub struct ServerFacts {
     /// The OCSP check (staples per version, must-staple, responder), for clients that
     /// check revocation.
     pub ocsp: Option<crate::ocsp::OcspReport>,
+    /// DER sizes of the certificates the server presents, in its order: the size of its
+    /// Certificate message in a version whose flight is encrypted (TLS 1.3).
+    pub certificate_der_lens: Vec<usize>,
 }
 
 /// Why a simulated client fails.
@@ -283,11 +289,20 @@ fn judge(
                 Some(FindingId::NotTls),
             ));
         }
-        ProbeOutcome::Closed { .. } | ProbeOutcome::Reset { .. } => {
+        // What the client prints depends on how the server hung up, as measured.
+        ProbeOutcome::Closed { .. } => {
             return Some(fail(
                 profile,
                 HandshakeFailure::UnexpectedEof,
                 "the server closed the connection instead of answering this client's hello",
+                Some(FindingId::ServerClosed),
+            ));
+        }
+        ProbeOutcome::Reset { .. } => {
+            return Some(fail(
+                profile,
+                HandshakeFailure::ConnectionReset,
+                "the server reset the connection (TCP RST) instead of answering this client's hello",
                 Some(FindingId::ServerClosed),
             ));
         }
@@ -337,6 +352,17 @@ fn judge(
             Some(FindingId::NoSecureRenegotiation),
         ));
     }
+    // The Certificate message's length is checked before any certificate in it is parsed.
+    let der_lens: Vec<usize> = match &flight.certificates {
+        Some(chain) if v <= ProtocolVersion::Tls12 => chain.iter().map(Vec::len).collect(),
+        _ => facts.certificate_der_lens.clone(),
+    };
+    if !der_lens.is_empty() {
+        if let Some(f) = limits::message_too_large(profile, certificate_message_size(v, &der_lens))
+        {
+            return Some(f);
+        }
+    }
     if p.verifies_certificate {
         let hit = facts.cert_problems.iter().find_map(|c| {
             let store_ok = c.only_store.is_none_or(|s| s == p.trust_store);
@@ -368,6 +394,11 @@ fn judge(
                     ),
                     Some(FindingId::DhTooSmall),
                 ));
+            }
+            Some(ServerKeyExchange::Dhe { p_bits, .. }) => {
+                if let Some(f) = limits::dh_prime_unusable(profile, *p_bits) {
+                    return Some(f);
+                }
             }
             _ => {}
         }

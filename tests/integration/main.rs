@@ -16,6 +16,7 @@ mod connections;
 mod env;
 mod explain;
 mod golden;
+mod handshake;
 mod lab;
 mod ocsp;
 mod safety;

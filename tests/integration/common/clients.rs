@@ -91,3 +91,266 @@ pub fn openssl_reason(output: &str) -> Option<String> {
     let i = parts.iter().position(|p| *p == "error")?;
     parts.get(i + 4).map(|s| s.to_string())
 }
+
+/// What a real client did against a test server: connected (and read the server's first
+/// answer bytes) or printed `text`, the line that names its error.
+#[derive(Debug, Clone)]
+pub struct Real {
+    pub connects: bool,
+    pub text: String,
+}
+
+/// The five clients every finding family is checked with (profile ids), and GnuTLS.
+pub const FIVE: [&str; 5] = ["python", "openssl", "curl", "node", "java"];
+
+const JAVA_CONNECT: &str = r#"
+import javax.net.ssl.*;
+public class RealClient {
+  public static void main(String[] a) {
+    try {
+      SSLSocketFactory f = (SSLSocketFactory) SSLSocketFactory.getDefault();
+      try (SSLSocket s = (SSLSocket) f.createSocket(a[1], Integer.parseInt(a[0]))) {
+        SSLParameters p = s.getSSLParameters();
+        p.setEndpointIdentificationAlgorithm("HTTPS");
+        s.setSSLParameters(p);
+        s.startHandshake();
+        s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes());
+        s.getOutputStream().flush();
+        if (s.getInputStream().read(new byte[16]) <= 0) throw new java.io.IOException("no answer");
+        System.out.println("OK");
+      }
+    } catch (Exception e) {
+      System.out.println("ERR " + e.toString());
+    }
+  }
+}
+"#;
+
+const PY_REAL: &str = r#"
+import ssl, socket, sys, re
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+try:
+    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5) as s:
+        with ctx.wrap_socket(s, server_hostname=sys.argv[2]) as t:
+            t.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            if not t.recv(16):
+                raise OSError("no answer")
+            print("OK")
+except Exception as e:
+    print("ERR " + re.sub(r" \(_ssl\.c:\d+\)$", "", str(e)))
+"#;
+
+const NODE_REAL: &str = r#"
+const tls = require('tls');
+const s = tls.connect({host: '127.0.0.1', port: +process.argv[1], servername: process.argv[2]}, () => {
+  s.write('GET / HTTP/1.0\r\n\r\n');
+});
+let done = false;
+s.on('data', () => { if (!done) { done = true; console.log('OK'); s.destroy(); } });
+s.on('error', e => { if (!done) { done = true; console.log('ERR ' + e.code + ': ' + e.message); } });
+s.setTimeout(8000, () => { console.log('ERR timeout'); s.destroy(); });
+"#;
+
+/// The real clients installed here, all trusting one root, reaching servers on 127.0.0.1
+/// under one host name.
+pub struct RealClients {
+    pub root: std::path::PathBuf,
+    pub host: String,
+    dir: tempfile::TempDir,
+}
+
+fn run_client(mut cmd: Command, stdin: &str) -> String {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start client");
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    // Every client runs under `timeout`, so this cannot hang.
+    let out = child.wait_with_output().expect("wait client");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn timeout(secs: u32, prog: &str) -> Command {
+    let mut c = Command::new("timeout");
+    c.arg(secs.to_string()).arg(prog);
+    c
+}
+
+/// The "OK" / "ERR text" line a script client printed.
+fn ok_or_err(out: &str) -> Real {
+    let line = out
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("OK") || l.starts_with("ERR "))
+        .unwrap_or("")
+        .to_string();
+    Real {
+        connects: line == "OK",
+        text: line.trim_start_matches("ERR ").to_string(),
+    }
+}
+
+impl RealClients {
+    /// Compile the Java client and make its trust store from `root` (PEM).
+    pub fn new(root: &std::path::Path, host: &str) -> RealClients {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("RealClient.java");
+        std::fs::write(&src, JAVA_CONNECT).unwrap();
+        let st = Command::new("javac")
+            .arg("-d")
+            .arg(dir.path())
+            .arg(&src)
+            .status()
+            .expect("javac");
+        assert!(st.success(), "javac failed");
+        let st = Command::new("keytool")
+            .args(["-importcert", "-noprompt", "-alias", "root", "-file"])
+            .arg(root)
+            .arg("-keystore")
+            .arg(dir.path().join("trust.p12"))
+            .args(["-storetype", "PKCS12", "-storepass", "changeit"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("keytool");
+        assert!(st.success(), "keytool failed");
+        RealClients {
+            root: root.to_path_buf(),
+            host: host.to_string(),
+            dir,
+        }
+    }
+
+    /// Run client `id` (a profile id: python, openssl, curl, node, java, gnutls) against
+    /// 127.0.0.1:`port`.
+    pub fn run(&self, id: &str, port: u16) -> Real {
+        let (root, host, p) = (&self.root, self.host.as_str(), port.to_string());
+        match id {
+            "python" => {
+                let mut c = timeout(15, "python3");
+                c.arg("-c").arg(PY_REAL).args([&p, host]).arg(root);
+                ok_or_err(&run_client(c, ""))
+            }
+            "openssl" => {
+                let mut c = timeout(15, "openssl");
+                c.args(["s_client", "-connect", &format!("127.0.0.1:{p}")])
+                    .args(["-servername", host, "-ign_eof", "-CAfile"])
+                    .arg(root);
+                let out = run_client(c, "GET / HTTP/1.0\r\n\r\n");
+                let connects = out.contains("HTTP/1.");
+                // The OpenSSL error line, or the failing socket call with its errno.
+                let err = regex::Regex::new(
+                    r"error:[0-9A-F]{8}:SSL routines:[a-z_0-9]*:[^:]*|(?m)^(read|write|connect):errno=\d+",
+                )
+                .unwrap()
+                .find(&out)
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default();
+                Real {
+                    connects,
+                    text: err,
+                }
+            }
+            "curl" => {
+                let mut c = timeout(15, "curl");
+                c.args(["-sS", "-o", "/dev/null", "--cacert"])
+                    .arg(root)
+                    .args(["--resolve", &format!("{host}:{p}:127.0.0.1")])
+                    .arg(format!("https://{host}:{p}/"));
+                let out = c.stdin(Stdio::null()).output().expect("run curl");
+                let text = String::from_utf8_lossy(&out.stderr);
+                Real {
+                    connects: out.status.success(),
+                    text: text.lines().next().unwrap_or("").trim_end().to_string(),
+                }
+            }
+            "node" => {
+                let mut c = timeout(15, "node");
+                c.arg("-e")
+                    .arg(NODE_REAL)
+                    .args([&p, host])
+                    .env("NODE_EXTRA_CA_CERTS", root);
+                ok_or_err(&run_client(c, ""))
+            }
+            "java" => {
+                let mut c = timeout(30, "java");
+                c.arg(format!(
+                    "-Djavax.net.ssl.trustStore={}",
+                    self.dir.path().join("trust.p12").display()
+                ))
+                .arg("-Djavax.net.ssl.trustStorePassword=changeit")
+                .arg("-cp")
+                .arg(self.dir.path())
+                .args(["RealClient", &p, host]);
+                ok_or_err(&run_client(c, ""))
+            }
+            "gnutls" => {
+                let mut c = timeout(15, "gnutls-cli");
+                c.arg("--x509cafile").arg(root).args(["-p", &p, host]);
+                let out = run_client(c, "GET / HTTP/1.0\r\n\r\n");
+                let connects = out.contains("HTTP/1.");
+                // The line that names the cause.
+                let text = out
+                    .lines()
+                    .find(|l| l.starts_with("*** "))
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                Real { connects, text }
+            }
+            other => panic!("no real client runner for {other}"),
+        }
+    }
+
+    /// Run every client in `ids` against `port` at once.
+    pub fn run_all(&self, ids: &[&str], port: u16) -> Vec<(String, Real)> {
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = ids
+                .iter()
+                .map(|id| sc.spawn(move || (id.to_string(), self.run(id, port))))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    }
+}
+
+/// Whether a simulated client (`connects`, `text`) says what the real one did; the reason
+/// when not. Texts are compared as each client prints them: curl's version in "OpenSSL/3.0.N"
+/// is the profile's series, Node's line is `code: message` where the profile may keep only the
+/// code, gnutls-cli prints several lines.
+pub fn agrees(id: &str, real: &Real, connects: bool, text: &str) -> Result<(), String> {
+    if real.connects != connects {
+        return Err(format!(
+            "{id}: real connects={} ({:?}), simulated connects={connects} ({text:?})",
+            real.connects, real.text
+        ));
+    }
+    if real.connects {
+        return Ok(());
+    }
+    let same = match id {
+        "curl" => {
+            let tail = text.trim_start_matches("OpenSSL/3.0: ");
+            real.text.contains(tail) && (tail != text || real.text.ends_with(text))
+        }
+        "node" => real.text.starts_with(text),
+        _ => real.text == text,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(format!(
+            "{id}: real error {:?}, simulated {text:?}",
+            real.text
+        ))
+    }
+}
