@@ -40,9 +40,55 @@ const FILES: &[(&str, &str)] = &[
         "connection.toml",
         include_str!("../../data/errors/connection.toml"),
     ),
+    ("gnutls.toml", include_str!("../../data/errors/gnutls.toml")),
+    ("nss.toml", include_str!("../../data/errors/nss.toml")),
+    (
+        "windows.toml",
+        include_str!("../../data/errors/windows.toml"),
+    ),
+    (
+        "runtimes.toml",
+        include_str!("../../data/errors/runtimes.toml"),
+    ),
+    (
+        "mongodb.toml",
+        include_str!("../../data/errors/mongodb.toml"),
+    ),
+    (
+        "server-logs.toml",
+        include_str!("../../data/errors/server-logs.toml"),
+    ),
 ];
 
 const ECOSYSTEMS: &str = include_str!("../../data/errors/ecosystems.toml");
+
+/// Which side printed a message: the client that failed, or a server in its own log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    #[default]
+    Client,
+    Server,
+}
+
+/// Which messages an entry is about: a client's, a server log's, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applies {
+    #[default]
+    Any,
+    Client,
+    Server,
+}
+
+impl Applies {
+    fn admits(self, side: Side) -> bool {
+        matches!(
+            (self, side),
+            (Applies::Any, _) | (Applies::Client, Side::Client) | (Applies::Server, Side::Server)
+        )
+    }
+}
 
 /// A likely cause of an error message, tied to a doctor finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,7 +116,51 @@ struct RawEntry {
     meaning: String,
     #[serde(default)]
     notes: Vec<String>,
+    /// Which side's messages this entry explains (default: both).
+    #[serde(default)]
+    side: Applies,
+    /// Evidence in the text or the detected ecosystem that reorders `causes`.
+    #[serde(default)]
+    boost: Vec<RawBoost>,
     causes: Vec<Cause>,
+}
+
+/// "When the text shows this (or comes from that ecosystem), these causes come first."
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBoost {
+    /// Regular expressions; any one matching the text is evidence.
+    #[serde(default)]
+    when: Vec<String>,
+    /// Detected ecosystems the rule is for (any of them).
+    #[serde(default)]
+    ecosystems: Vec<String>,
+    /// Causes of the entry to move to the front, in this order.
+    first: Vec<FindingId>,
+    /// Why, in a few words (shown with the ranking).
+    because: String,
+}
+
+/// A compiled [`RawBoost`]: it applies when every given condition holds.
+#[derive(Debug, Clone)]
+pub(crate) struct Boost {
+    when: Vec<Regex>,
+    ecosystems: Vec<String>,
+    pub first: Vec<FindingId>,
+    pub because: String,
+}
+
+impl Boost {
+    pub(crate) fn applies(&self, texts: &[&str], ecosystem: Option<&str>) -> bool {
+        let text_ok = self.when.is_empty()
+            || self
+                .when
+                .iter()
+                .any(|re| texts.iter().any(|t| re.is_match(t)));
+        let eco_ok = self.ecosystems.is_empty()
+            || ecosystem.is_some_and(|e| self.ecosystems.iter().any(|x| x == e));
+        text_ok && eco_ok
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +174,20 @@ struct RawFile {
 struct RawEcosystem {
     name: String,
     patterns: Vec<String>,
+    /// A broader ecosystem whose fixes also apply (requests → python).
+    #[serde(default)]
+    family: Option<String>,
+    /// The `check --client` profile that stands for this program, if there is one.
+    #[serde(default)]
+    client: Option<String>,
+}
+
+/// One ecosystem rule of `ecosystems.toml`, compiled.
+pub(crate) struct EcoRule {
+    pub name: String,
+    res: Vec<Regex>,
+    pub family: Option<String>,
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,20 +206,29 @@ pub struct Entry {
     pub patterns: Vec<String>,
     pub meaning: String,
     pub notes: Vec<String>,
+    pub side: Applies,
     pub causes: Vec<Cause>,
     /// Which file it came from.
     pub file: String,
     #[serde(skip)]
     compiled: Vec<Regex>,
+    #[serde(skip)]
+    pub(crate) boosts: Vec<Boost>,
 }
 
 impl Entry {
-    /// The longest text any pattern of this entry matches in `text`, and the entry's score.
-    pub(crate) fn best_match<'t>(&self, text: &'t str) -> Option<(&'t str, u32)> {
+    /// Whether this entry explains messages seen on `side`.
+    pub(crate) fn admits(&self, side: Side) -> bool {
+        self.side.admits(side)
+    }
+
+    /// The longest text any pattern of this entry matches in any of `texts` (the message and
+    /// its re-joined forms), and the entry's score.
+    pub(crate) fn best_match<'t>(&self, texts: &[&'t str]) -> Option<(&'t str, u32)> {
         let best = self
             .compiled
             .iter()
-            .filter_map(|re| re.find(text))
+            .flat_map(|re| texts.iter().filter_map(move |t| re.find(t)))
             .max_by_key(|m| m.as_str().len())?;
         let len = u32::try_from(best.as_str().len().min(999)).unwrap_or(999);
         Some((best.as_str(), self.priority * 1000 + len))
@@ -124,19 +237,26 @@ impl Entry {
 
 pub(crate) struct KnowledgeBase {
     pub entries: Vec<Entry>,
-    ecosystems: Vec<(String, Vec<Regex>)>,
+    ecosystems: Vec<EcoRule>,
+    pub(crate) sides: super::side::SideRules,
+    pub(crate) fixes: Vec<super::fixes::StackFix>,
 }
 
 impl KnowledgeBase {
-    pub(crate) fn detect_ecosystem(&self, text: &str) -> Option<String> {
+    pub(crate) fn detect_ecosystem(&self, texts: &[&str]) -> Option<&EcoRule> {
         self.ecosystems
             .iter()
-            .find(|(_, res)| res.iter().any(|re| re.is_match(text)))
-            .map(|(name, _)| name.clone())
+            .find(|r| r.res.iter().any(|re| texts.iter().any(|t| re.is_match(t))))
+    }
+
+    /// The ecosystem names `ecosystems.toml` knows, in detection order.
+    #[cfg(test)]
+    pub(crate) fn ecosystem_names(&self) -> impl Iterator<Item = &str> {
+        self.ecosystems.iter().map(|r| r.name.as_str())
     }
 }
 
-fn compile(pattern: &str) -> Result<Regex, String> {
+pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
     RegexBuilder::new(pattern)
         .case_insensitive(true)
         .multi_line(true)
@@ -192,6 +312,40 @@ fn parse_file(name: &str, text: &str) -> Result<Vec<Entry>, String> {
         if let Some(p) = compiled.iter().find(|re| re.is_match("")) {
             return Err(ctx(&format!("pattern {:?} matches empty text", p.as_str())));
         }
+        let mut boosts = Vec::new();
+        for b in &e.boost {
+            if b.when.is_empty() && b.ecosystems.is_empty() {
+                return Err(ctx("a boost needs `when` or `ecosystems`"));
+            }
+            if b.first.is_empty() || b.because.trim().is_empty() {
+                return Err(ctx("a boost needs `first` and `because`"));
+            }
+            if let Some(f) = b
+                .first
+                .iter()
+                .find(|f| !e.causes.iter().any(|c| c.finding == **f))
+            {
+                return Err(ctx(&format!(
+                    "boost names {} which is not a cause",
+                    f.as_str()
+                )));
+            }
+            let when = b
+                .when
+                .iter()
+                .map(|p| compile(p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|m| ctx(&m))?;
+            if let Some(p) = when.iter().find(|re| re.is_match("")) {
+                return Err(ctx(&format!("boost {:?} matches empty text", p.as_str())));
+            }
+            boosts.push(Boost {
+                when,
+                ecosystems: b.ecosystems.clone(),
+                first: b.first.clone(),
+                because: b.because.clone(),
+            });
+        }
         out.push(Entry {
             id: e.id,
             title: e.title,
@@ -200,9 +354,11 @@ fn parse_file(name: &str, text: &str) -> Result<Vec<Entry>, String> {
             patterns: e.patterns,
             meaning: e.meaning,
             notes: e.notes,
+            side: e.side,
             causes: e.causes,
             file: name.to_string(),
             compiled,
+            boosts,
         });
     }
     Ok(out)
@@ -230,12 +386,53 @@ pub(crate) fn load() -> Result<KnowledgeBase, String> {
                 .map(|p| compile(p))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|m| format!("ecosystems.toml: {}: {m}", eco.name))?;
-            Ok((eco.name, res))
+            Ok(EcoRule {
+                name: eco.name,
+                res,
+                family: eco.family,
+                client: eco.client,
+            })
         })
         .collect::<Result<Vec<_>, String>>()?;
+    let known: Vec<&str> = ecosystems.iter().map(|r| r.name.as_str()).collect();
+    for r in &ecosystems {
+        if let Some(f) = &r.family {
+            if !known.contains(&f.as_str()) {
+                return Err(format!("ecosystems.toml: {}: family {f:?} unknown", r.name));
+            }
+        }
+    }
+    let check = |what: &str, eco: &str| {
+        if known.contains(&eco) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{what}: ecosystem {eco:?} is not in ecosystems.toml"
+            ))
+        }
+    };
+    for e in &entries {
+        for eco in &e.ecosystems {
+            check(&format!("{}: entry {}", e.file, e.id), eco)?;
+        }
+        for b in &e.boosts {
+            for eco in &b.ecosystems {
+                check(&format!("{}: entry {} boost", e.file, e.id), eco)?;
+            }
+        }
+    }
+    let sides = super::side::SideRules::load()?;
+    let fixes = super::fixes::load()?;
+    for f in &fixes {
+        for eco in &f.ecosystems {
+            check("fixes.toml", eco)?;
+        }
+    }
     Ok(KnowledgeBase {
         entries,
         ecosystems,
+        sides,
+        fixes,
     })
 }
 
@@ -253,23 +450,14 @@ pub(crate) fn knowledge_base() -> &'static KnowledgeBase {
 mod tests {
     use super::*;
 
-    const ECOSYSTEM_NAMES: &[&str] = &[
-        "openssl", "python", "pymongo", "curl", "java", "go", "node", "dotnet", "rustls",
-    ];
-
     #[test]
     fn knowledge_base_is_valid() {
+        // Every cause names a catalogue id and every ecosystem one that ecosystems.toml
+        // detects: the files do not load otherwise.
         let kb = load().unwrap_or_else(|e| panic!("{e}"));
-        assert!(kb.entries.len() >= 25, "only {} entries", kb.entries.len());
-        // Every cause names a catalogue id: the files do not parse otherwise.
-        for e in &kb.entries {
-            for eco in &e.ecosystems {
-                assert!(ECOSYSTEM_NAMES.contains(&eco.as_str()), "{}: {eco}", e.id);
-            }
-        }
-        for (name, _) in &kb.ecosystems {
-            assert!(ECOSYSTEM_NAMES.contains(&name.as_str()), "{name}");
-        }
+        assert!(kb.entries.len() >= 60, "only {} entries", kb.entries.len());
+        assert!(kb.ecosystem_names().count() >= 25);
+        assert!(kb.fixes.len() >= 20);
     }
 
     #[test]

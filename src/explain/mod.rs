@@ -2,14 +2,17 @@
 //! means, the usual causes (ranked, each tied to a doctor finding id) and which `tlsdoctor check`
 //! run tells them apart. Works offline: the knowledge lives in `data/errors/*.toml`.
 
+mod fixes;
 mod kb;
+mod side;
 mod specifics;
 
 use serde::Serialize;
 
 use crate::finding::FindingId;
 
-pub use kb::{Cause, Entry};
+pub use fixes::StackFix;
+pub use kb::{Applies, Cause, Entry, Side};
 pub use specifics::Specifics;
 
 /// One knowledge-base entry that matched the input, with the commands filled in for this input.
@@ -20,8 +23,11 @@ pub struct KbMatch {
     pub meaning: String,
     pub ecosystems: Vec<String>,
     pub notes: Vec<String>,
-    /// Ranked, most likely first.
+    /// Ranked, most likely first (for this message: evidence in the text and the ecosystem
+    /// can move causes up, see `ranked_by`).
     pub causes: Vec<Cause>,
+    /// Why the order differs from the entry's default, when it does.
+    pub ranked_by: Option<String>,
     /// The doctor finding ids of `causes`, in the same order, without duplicates.
     pub finding_ids: Vec<FindingId>,
     /// The part of the input that matched.
@@ -30,54 +36,167 @@ pub struct KbMatch {
     pub score: u32,
 }
 
+/// A stack-specific fix shown for one cause of the best match.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixFor {
+    pub finding: FindingId,
+    /// The ecosystem the fix is written for (the detected one or its family).
+    pub ecosystem: String,
+    pub lines: Vec<String>,
+}
+
 /// The answer to `tlsdoctor explain TEXT`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
     pub input: String,
-    /// Which program most likely printed the message: python, pymongo, curl, node, java, go,
-    /// dotnet, rustls, openssl.
+    /// Which program most likely printed the message (ecosystems.toml: python, requests, pip,
+    /// uv, pymongo, curl, node, npm, java, go, dotnet, schannel, gnutls, nss, ruby, ...).
     pub ecosystem: Option<String>,
+    /// Whether a failing client printed it or a server logged it.
+    pub side: Side,
+    /// The text that showed the side (None: nothing did, a client is assumed).
+    pub side_evidence: Option<String>,
     /// Best match first. Empty when the text is not recognised.
     pub matches: Vec<KbMatch>,
     /// Details pulled out of the message (verify reason, OpenSSL error code, host, ...).
+    /// For a server's log line the addresses in it are the clients', so no host is taken.
     pub specifics: Specifics,
+    /// Fixes for the user's own stack, for the best match's likeliest causes.
+    pub fixes: Vec<FixFor>,
 }
 
 /// Longest input looked at; error messages pasted with stack traces can be long, but the
 /// recognisable part is never beyond this.
 const MAX_INPUT: usize = 64 * 1024;
 
+/// The `check` target used when the message is a server's log line: the addresses in it are
+/// the clients', and the server to check is the one that wrote the log.
+pub const SERVER_SIDE_TARGET: &str = "THIS-SERVER:PORT";
+
+/// How many of the best match's causes get stack-specific fixes.
+const FIXES_FOR_CAUSES: usize = 3;
+
 /// Explain an error message. Never fails: unrecognised text gives an empty `matches`.
 pub fn explain(text: &str) -> Explanation {
     let text = truncate(text, MAX_INPUT);
+    let forms = Forms::of(text);
+    let texts = forms.all();
     let kb = kb::knowledge_base();
-    let ecosystem = kb.detect_ecosystem(text);
-    let specifics = specifics::extract(text);
+    let eco = kb.detect_ecosystem(&texts);
+    let ecosystem = eco.map(|r| r.name.clone());
+    let (side, side_evidence) = kb.sides.detect(&texts);
+    let mut specifics = specifics::extract(&forms.spaced);
+    if side == Side::Server {
+        specifics.hosts.clear();
+        specifics.port = None;
+    }
 
-    let target = specifics
-        .hosts
-        .first()
-        .map(|h| match specifics.port {
-            Some(p) if !h.contains(':') => format!("{h}:{p}"),
-            _ => h.clone(),
-        })
-        .unwrap_or_else(|| "HOST".to_string());
-    let client = ecosystem.clone().unwrap_or_else(|| "openssl".to_string());
+    let target = match side {
+        Side::Server => SERVER_SIDE_TARGET.to_string(),
+        Side::Client => specifics
+            .hosts
+            .first()
+            .map(|h| match specifics.port {
+                Some(p) if !h.contains(':') => format!("{h}:{p}"),
+                _ => h.clone(),
+            })
+            .unwrap_or_else(|| "HOST".to_string()),
+    };
+    // `--client` only where the ecosystem has a profile and a client is the one that failed.
+    let client = match side {
+        Side::Server => None,
+        Side::Client => eco.and_then(|r| r.client.clone()),
+    };
+    let fill = Fill {
+        target: &target,
+        client: client.as_deref(),
+    };
 
     let mut matches: Vec<KbMatch> = Vec::new();
-    for entry in &kb.entries {
-        if let Some((matched, score)) = entry.best_match(text) {
-            matches.push(to_match(entry, matched, score, &target, &client));
+    for entry in kb.entries.iter().filter(|e| e.admits(side)) {
+        if let Some((matched, score)) = entry.best_match(&texts) {
+            matches.push(to_match(
+                entry,
+                matched,
+                score,
+                &fill,
+                &texts,
+                ecosystem.as_deref(),
+            ));
         }
     }
     // Highest score first; ties broken by id so the order is stable.
     matches.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
 
+    let mut fixes: Vec<FixFor> = Vec::new();
+    if let (Some(best), Some(eco)) = (matches.first(), eco) {
+        for id in best.finding_ids.iter().take(FIXES_FOR_CAUSES) {
+            if let Some(f) = fixes::lookup(&kb.fixes, *id, &eco.name, eco.family.as_deref()) {
+                let ecosystem = if f.ecosystems.contains(&eco.name) {
+                    eco.name.clone()
+                } else {
+                    eco.family.clone().unwrap_or_else(|| eco.name.clone())
+                };
+                fixes.push(FixFor {
+                    finding: *id,
+                    ecosystem,
+                    lines: f.lines.clone(),
+                });
+            }
+        }
+    }
+
     Explanation {
         input: text.to_string(),
         ecosystem,
+        side,
+        side_evidence,
         matches,
         specifics,
+        fixes,
+    }
+}
+
+/// The message as pasted and two re-joined forms, so a message broken by a line wrap
+/// (`SEC_E_UNTRUSTED_` / `ROOT`, `valid cert` / `ification path`) still matches.
+struct Forms {
+    original: String,
+    /// Every line break and the indentation around it removed.
+    joined: String,
+    /// Every line break with its indentation turned into one space.
+    spaced: String,
+}
+
+impl Forms {
+    fn of(text: &str) -> Forms {
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        Forms {
+            original: text.to_string(),
+            joined: lines.concat(),
+            spaced: lines.join(" "),
+        }
+    }
+
+    fn all(&self) -> [&str; 3] {
+        [&self.original, &self.joined, &self.spaced]
+    }
+}
+
+/// What the `{target}` and `{client}` placeholders of a command become for this message.
+struct Fill<'a> {
+    target: &'a str,
+    client: Option<&'a str>,
+}
+
+impl Fill<'_> {
+    fn command(&self, template: &str) -> String {
+        let t = match self.client {
+            Some(c) => template.replace("{client}", c),
+            None => template
+                .replace(" --client {client}", "")
+                .replace("{client}", ""),
+        };
+        t.replace("{target}", self.target)
     }
 }
 
@@ -99,16 +218,43 @@ pub fn entries() -> &'static [Entry] {
     &kb::knowledge_base().entries
 }
 
-fn to_match(entry: &Entry, matched: &str, score: u32, target: &str, client: &str) -> KbMatch {
-    let causes: Vec<Cause> = entry
-        .causes
+/// The entry's causes in the order this message's evidence gives them: the first boost rule
+/// that applies moves its causes to the front, the rest keep the entry's order.
+fn ranked_causes(
+    entry: &Entry,
+    texts: &[&str],
+    ecosystem: Option<&str>,
+) -> (Vec<Cause>, Option<String>) {
+    let Some(boost) = entry.boosts.iter().find(|b| b.applies(texts, ecosystem)) else {
+        return (entry.causes.clone(), None);
+    };
+    let mut out: Vec<Cause> = boost
+        .first
         .iter()
+        .filter_map(|f| entry.causes.iter().find(|c| c.finding == *f).cloned())
+        .collect();
+    for c in &entry.causes {
+        if !out.iter().any(|o| o.finding == c.finding) {
+            out.push(c.clone());
+        }
+    }
+    (out, Some(boost.because.clone()))
+}
+
+fn to_match(
+    entry: &Entry,
+    matched: &str,
+    score: u32,
+    fill: &Fill,
+    texts: &[&str],
+    ecosystem: Option<&str>,
+) -> KbMatch {
+    let (ranked, ranked_by) = ranked_causes(entry, texts, ecosystem);
+    let causes: Vec<Cause> = ranked
+        .into_iter()
         .map(|c| Cause {
-            command: c
-                .command
-                .replace("{target}", target)
-                .replace("{client}", client),
-            ..c.clone()
+            command: fill.command(&c.command),
+            ..c
         })
         .collect();
     let mut finding_ids: Vec<FindingId> = Vec::new();
@@ -124,6 +270,7 @@ fn to_match(entry: &Entry, matched: &str, score: u32, target: &str, client: &str
         ecosystems: entry.ecosystems.clone(),
         notes: entry.notes.clone(),
         causes,
+        ranked_by,
         finding_ids,
         matched_text: matched.to_string(),
         score,
@@ -169,14 +316,18 @@ mod tests {
 
     #[test]
     fn finding_ids_are_ranked_and_unique() {
+        // A client's "unable to get local issuer certificate": most often its own trust store
+        // or an intercepting proxy; the server's missing intermediate comes next.
         let ids = finding_ids_for(
             "curl: (60) SSL certificate problem: unable to get local issuer certificate",
         );
-        assert_eq!(ids[0], FindingId::CertMissingIntermediate);
+        assert_eq!(ids[0], FindingId::EnvTrustStoreEmpty);
+        assert_eq!(ids[1], FindingId::TlsInterceptionProxy);
+        assert!(ids.contains(&FindingId::CertMissingIntermediate));
         let mut dedup = ids.clone();
+        dedup.sort_by_key(|f| f.as_str());
         dedup.dedup();
         assert_eq!(ids.len(), dedup.len());
-        assert!(ids.contains(&FindingId::EnvTrustStoreEmpty));
     }
 
     #[test]
@@ -190,6 +341,126 @@ mod tests {
             e.matches[0].causes[0].command,
             "tlsdoctor check db.example.net:27017"
         );
+    }
+
+    #[test]
+    fn evidence_in_the_text_reorders_the_causes() {
+        let plain = explain("Error: unable to get local issuer certificate");
+        assert_eq!(
+            plain.matches[0].causes[0].finding,
+            FindingId::EnvTrustStoreEmpty
+        );
+        assert!(plain.matches[0].ranked_by.is_none());
+        // uv's own hint: a tool with bundled roots on a corporate network.
+        let uv = explain(
+            "error: invalid peer certificate: UnknownIssuer\n  help: Consider enabling use of system TLS certificates with the `--native-tls` command-line flag",
+        );
+        assert_eq!(uv.ecosystem.as_deref(), Some("uv"));
+        assert_eq!(
+            uv.matches[0].causes[0].finding,
+            FindingId::TlsInterceptionProxy
+        );
+        assert!(uv.matches[0].ranked_by.is_some());
+        // Node's leaf-signature error: the chain is incomplete.
+        let leaf = explain(
+            "Error: unable to verify the first certificate { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }",
+        );
+        assert_eq!(
+            leaf.matches[0].causes[0].finding,
+            FindingId::CertMissingIntermediate
+        );
+        // MongoDB Atlas answers internal_error to clients not on its access list.
+        let atlas = explain(
+            "pymongo.errors.ServerSelectionTimeoutError: SSL handshake failed: ac-x-shard-00-01.abcd.mongodb.net:27017: [SSL: TLSV1_ALERT_INTERNAL_ERROR] tlsv1 alert internal error (_ssl.c:1006)",
+        );
+        assert_eq!(
+            atlas.matches[0].causes[0].finding,
+            FindingId::ClientIpNotAllowed
+        );
+        assert!(
+            atlas
+                .fixes
+                .iter()
+                .any(|f| f.lines.iter().any(|l| l.contains("IP access list")))
+        );
+        // Without Atlas in the text the same alert keeps its usual first cause.
+        let other = explain(
+            "ssl.SSLError: [SSL: TLSV1_ALERT_INTERNAL_ERROR] tlsv1 alert internal error (_ssl.c:1006)",
+        );
+        assert_eq!(
+            other.matches[0].causes[0].finding,
+            FindingId::ProtoClientTooOld
+        );
+    }
+
+    #[test]
+    fn server_log_lines_are_answered_for_the_server() {
+        let e = explain(
+            "May 17 10:35:53 mail dovecot: imap-login: Disconnected: Connection closed: SSL_accept() failed: error:0A000416:SSL routines::sslv3 alert certificate unknown: SSL alert number 46, user=<>, rip=198.51.100.9, lip=10.0.0.2",
+        );
+        assert_eq!(e.side, Side::Server);
+        assert_eq!(e.ecosystem.as_deref(), Some("dovecot"));
+        assert_eq!(e.matches[0].id, "server-client-rejected-certificate");
+        assert!(e.specifics.hosts.is_empty());
+        for c in &e.matches[0].causes {
+            assert_eq!(c.command, format!("tlsdoctor check {SERVER_SIDE_TARGET}"));
+        }
+        // A proxy's line about its upstream is a client's view.
+        let up = explain(
+            "SSL_do_handshake() failed (SSL: error:0A000410:SSL routines::sslv3 alert handshake failure:SSL alert number 40) while SSL handshaking to upstream, client: 172.19.0.1, server: example.host",
+        );
+        assert_eq!(up.side, Side::Client);
+        assert_eq!(up.matches[0].causes[0].finding, FindingId::SniRequired);
+    }
+
+    #[test]
+    fn wrapped_and_pasted_together_messages_match() {
+        let wrapped = explain("InitializeSecurityContext error: SEC_E_UNTRUSTED_\nROOT");
+        assert_eq!(wrapped.matches[0].id, "schannel-untrusted-root");
+        let java = explain(
+            "PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid cert\nification path to requested target",
+        );
+        assert!(java.matches[0].matched_text.contains("certification path"));
+        // Two messages in one paste: both are recognised.
+        let both = explain(
+            "ERROR: cannot verify example.org's certificate, issued by 'CN=Example CA':\n  Unable to locally verify the issuer's authority.\nERROR: no certificate subject alternative name matches\n requested host name 'example.org'.",
+        );
+        let ids: Vec<&str> = both.matches.iter().map(|m| m.id.as_str()).collect();
+        assert!(
+            ids.contains(&"unknown-issuer") && ids.contains(&"hostname-mismatch"),
+            "{ids:?}"
+        );
+    }
+
+    #[test]
+    fn older_and_shorter_variants_match() {
+        for (text, id) in [
+            ("remote error: handshake failure", "alert-handshake-failure"),
+            (
+                "javax.net.ssl.SSLHandshakeException: No appropriate protocol",
+                "no-protocols-available",
+            ),
+            (
+                "Error: Hostname/IP doesn't match certificate's altnames",
+                "hostname-mismatch",
+            ),
+            (
+                "x509: certificate relies on legacy Common Name field, use SANs instead",
+                "go-legacy-common-name",
+            ),
+            (
+                "Io(Custom { kind: InvalidData, error: InvalidCertificate(UnknownIssuer) })",
+                "unknown-issuer",
+            ),
+            ("{error,{tls_alert,\"unknown ca\"}}", "erlang-unknown-ca"),
+            (
+                "curl: (77) error setting certificate verify locations:  CAfile: /etc/ssl/certs/ca-certificates.crt CApath: none",
+                "curl-ca-file-unusable",
+            ),
+        ] {
+            let e = explain(text);
+            assert_eq!(e.matches.first().map(|m| m.id.as_str()), Some(id), "{text}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use super::style::Style;
 use crate::escape::{escape, finish};
-use crate::explain::Explanation;
+use crate::explain::{Explanation, Side};
 
 /// How many other matching entries to mention after the best one.
 const MAX_ALSO: usize = 3;
@@ -24,6 +24,9 @@ pub fn render_explanation(e: &Explanation, color: bool) -> String {
     let mut facts: Vec<String> = Vec::new();
     if let Some(eco) = &e.ecosystem {
         facts.push(format!("from {eco}"));
+    }
+    if e.side == Side::Server {
+        facts.push("a server's own log line".to_string());
     }
     let sp = &e.specifics;
     if let Some(r) = &sp.verify_reason {
@@ -60,11 +63,26 @@ pub fn render_explanation(e: &Explanation, color: bool) -> String {
         best.meaning
     ));
 
+    if e.side == Side::Server {
+        out.push('\n');
+        out.push_str(&format!(
+            "{}\n  {}\n",
+            st.bold("Seen on the server side"),
+            "This line comes from the server's log: the addresses in it are its clients', and any alert in it came from the client. Check the server that wrote the log (not the client address)."
+        ));
+    }
+
     out.push('\n');
     out.push_str(&format!(
         "{}\n",
         st.bold("Likely causes, most likely first")
     ));
+    if let Some(why) = &best.ranked_by {
+        out.push_str(&format!(
+            "  {}\n",
+            st.dim(&format!("ranked for this message: {why}"))
+        ));
+    }
     for (i, c) in best.causes.iter().enumerate() {
         out.push_str(&format!(
             "  {}. {} {}\n",
@@ -86,6 +104,19 @@ pub fn render_explanation(e: &Explanation, color: bool) -> String {
     out.push_str(&format!("{}\n", st.bold("Tell them apart")));
     for c in commands {
         out.push_str(&format!("  $ {c}\n"));
+    }
+
+    if !e.fixes.is_empty() {
+        out.push('\n');
+        for f in &e.fixes {
+            out.push_str(&format!(
+                "{}\n",
+                st.bold(&format!("Fix for {} ({})", f.ecosystem, f.finding.as_str()))
+            ));
+            for l in &f.lines {
+                out.push_str(&format!("  - {l}\n"));
+            }
+        }
     }
 
     if !best.notes.is_empty() {
@@ -122,12 +153,83 @@ mod tests {
             explain("curl: (60) SSL certificate problem: unable to get local issuer certificate");
         let s = render_explanation(&e, false);
         assert!(s.contains("What it means"), "{s}");
-        assert!(s.contains("1. cert-missing-intermediate"), "{s}");
+        assert!(s.contains("1. env-trust-store-empty"), "{s}");
+        assert!(s.contains("2. tls-interception-proxy"), "{s}");
+        assert!(s.contains("Fix for curl (env-trust-store-empty)"), "{s}");
+        assert!(s.contains("--cacert"), "{s}");
         assert!(s.contains("$ tlsdoctor check HOST"), "{s}");
         assert!(s.contains("curl exit 60"), "{s}");
         assert!(!s.contains('\x1b'), "colour escape without colour: {s}");
         let c = render_explanation(&e, true);
         assert!(c.contains("\x1b[1m"));
+    }
+
+    #[test]
+    fn stack_fixes_are_in_the_human_output() {
+        // The fix for the user's own stack is printed, not only in --json.
+        let cases = [
+            (
+                "Error: unable to get local issuer certificate { code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' }",
+                "NODE_EXTRA_CA_CERTS",
+            ),
+            (
+                "javax.net.ssl.SSLHandshakeException: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target",
+                "-Djavax.net.ssl.trustStore",
+            ),
+            (
+                "fatal: unable to access 'https://git.example.org/x.git/': server certificate verification failed. CAfile: none CRLfile: none",
+                "http.sslCAInfo",
+            ),
+            (
+                "Invoke-WebRequest : The request was aborted: Could not create SSL/TLS secure channel.",
+                "SecurityProtocol",
+            ),
+            (
+                "Error response from daemon: Get https://registry.example.org:5000/v2/: x509: certificate signed by unknown authority",
+                "/etc/docker/certs.d",
+            ),
+            (
+                "requests.exceptions.SSLError: HTTPSConnectionPool(host='pypi.org', port=443): Max retries exceeded with url: /simple/ (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate in certificate chain (_ssl.c:1006)')))",
+                "REQUESTS_CA_BUNDLE",
+            ),
+            (
+                "  ╰─▶ invalid peer certificate: UnknownIssuer\n  help: Consider enabling use of system TLS certificates with the `--native-tls` command-line flag",
+                "--native-tls",
+            ),
+            (
+                "urllib.error.URLError: <urlopen error [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)>",
+                "Install Certificates.command",
+            ),
+            (
+                "Failed to connect: Io(Custom { kind: InvalidData, error: InvalidCertificate(UnknownIssuer) })",
+                "rustls-tls-native-roots",
+            ),
+            (
+                "pymongo.errors.ServerSelectionTimeoutError: SSL handshake failed: ac-x-shard-00-01.abc.mongodb.net:27017: [SSL: TLSV1_ALERT_INTERNAL_ERROR] tlsv1 alert internal error (_ssl.c:1006)",
+                "IP Access List",
+            ),
+            (
+                "javax.net.ssl.SSLHandshakeException: No appropriate protocol (protocol is disabled or cipher suites are inappropriate)",
+                "jdk.tls.disabledAlgorithms",
+            ),
+        ];
+        for (msg, want) in cases {
+            let s = render_explanation(&explain(msg), false);
+            assert!(s.contains(want), "{want:?} missing for {msg}:\n{s}");
+        }
+    }
+
+    #[test]
+    fn server_log_lines_say_so_and_check_the_server() {
+        let s = render_explanation(
+            &explain(
+                "2020/11/10 11:56:03 http: TLS handshake error from 203.0.113.7:54433: remote error: tls: bad certificate",
+            ),
+            false,
+        );
+        assert!(s.contains("Seen on the server side"), "{s}");
+        assert!(s.contains("$ tlsdoctor check THIS-SERVER:PORT"), "{s}");
+        assert!(!s.contains("203.0.113.7"), "probes the client: {s}");
     }
 
     #[test]

@@ -110,6 +110,7 @@ fn ecosystem_is_detected_for_ecosystem_files() {
             "curl.txt" => "curl",
             "java.txt" => "java",
             "node.txt" if c.message.contains("code: '") => "node",
+            "dotnet.txt" if c.message.starts_with("Invoke-") => "powershell",
             "dotnet.txt" => "dotnet",
             "openssl3.txt" => "openssl",
             _ => continue,

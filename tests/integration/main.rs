@@ -15,6 +15,8 @@ mod cli;
 mod connections;
 mod env;
 mod explain;
+mod explain_check;
+mod explain_corpus;
 mod golden;
 mod handshake;
 mod lab;

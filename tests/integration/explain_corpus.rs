@@ -1,0 +1,240 @@
+//! `explain` over the corpus of real messages from public issue threads
+//! (tests/data/explain-corpus.toml): per stack, how many are recognised, how many list the
+//! cause the thread established among the best match's causes, and how many rank it first.
+//! `cargo test --test integration explain_corpus -- --nocapture` prints the table.
+//!
+//! Also: a server's log line is answered for the server (its `check` never targets the
+//! client addresses in the line), and each message's program is not mistaken for another
+//! runtime (Ruby's OpenSSL::SSL::SSLError is not Python).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use tlsdoctor::explain::{SERVER_SIDE_TARGET, Side, explain};
+use tlsdoctor::finding::FindingId;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Message {
+    pub(crate) stack: String,
+    pub(crate) side: Side,
+    pub(crate) source: String,
+    pub(crate) cause: FindingId,
+    pub(crate) note: String,
+    pub(crate) text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Corpus {
+    message: Vec<Message>,
+}
+
+pub(crate) fn corpus() -> Vec<Message> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/explain-corpus.toml");
+    let text = std::fs::read_to_string(&path).expect("read the corpus");
+    let c: Corpus = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    c.message
+}
+
+#[derive(Default)]
+struct Tally {
+    total: usize,
+    recognised: usize,
+    listed: usize,
+    first: usize,
+}
+
+impl Tally {
+    fn add(&mut self, recognised: bool, listed: bool, first: bool) {
+        self.total += 1;
+        self.recognised += usize::from(recognised);
+        self.listed += usize::from(listed);
+        self.first += usize::from(first);
+    }
+}
+
+fn pct(n: usize, d: usize) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        100.0 * n as f64 / d as f64
+    }
+}
+
+fn table(rows: &BTreeMap<String, Tally>, all: &Tally) -> String {
+    let mut out = String::from("stack           msgs  recognised  cause listed  cause first\n");
+    let line = |name: &str, t: &Tally| {
+        format!(
+            "{name:<14} {:>5}  {:>4} {:>5.1}%  {:>4} {:>5.1}%  {:>4} {:>5.1}%\n",
+            t.total,
+            t.recognised,
+            pct(t.recognised, t.total),
+            t.listed,
+            pct(t.listed, t.total),
+            t.first,
+            pct(t.first, t.total)
+        )
+    };
+    for (name, t) in rows {
+        out.push_str(&line(name, t));
+    }
+    out.push_str(&line("ALL", all));
+    out
+}
+
+#[test]
+fn corpus_is_large_varied_and_sourced() {
+    let c = corpus();
+    assert!(c.len() >= 300, "only {} messages", c.len());
+    let stacks: std::collections::BTreeSet<&str> = c.iter().map(|m| m.stack.as_str()).collect();
+    assert!(stacks.len() >= 20, "only {} stacks", stacks.len());
+    for m in &c {
+        assert!(m.source.starts_with("https://"), "no source: {}", m.text);
+        assert!(!m.note.trim().is_empty(), "no note: {}", m.text);
+        assert!(!m.text.trim().is_empty(), "empty text from {}", m.source);
+    }
+    // Server-side lines and the variants the issue lists are present.
+    assert!(c.iter().filter(|m| m.side == Side::Server).count() >= 30);
+    for needle in [
+        "remote error: handshake failure",
+        "No appropriate protocol",
+        "Hostname/IP doesn't match certificate's altnames",
+        "relies on legacy Common Name field",
+        "InvalidCertificate(UnknownIssuer)",
+        "CAfile: none CRLfile: none",
+        "SSL_accept() failed",
+        "http: TLS handshake error from",
+        "no SSL certificate provided by peer",
+        "OpenSSL::SSL::SSLError",
+        "TlsFatalAlert",
+        "tls_alert",
+        "SEC_E_UNTRUSTED_ROOT",
+        "SEC_ERROR_",
+        "non-properly terminated",
+        "curl: (77)",
+        "did not match expected CN",
+    ] {
+        assert!(
+            c.iter().any(|m| m.text.contains(needle)),
+            "no message with {needle:?}"
+        );
+    }
+    assert!(
+        c.iter().any(|m| m.text.contains('\n')),
+        "no line-wrapped message"
+    );
+}
+
+#[test]
+fn explain_meets_the_targets_on_the_corpus() {
+    let mut rows: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut all = Tally::default();
+    let mut misses = Vec::new();
+    for m in corpus() {
+        let e = explain(&m.text);
+        let best = e.matches.first();
+        let recognised = best.is_some();
+        let listed = best.is_some_and(|b| b.finding_ids.contains(&m.cause));
+        let first = best.is_some_and(|b| b.finding_ids.first() == Some(&m.cause));
+        rows.entry(m.stack.clone())
+            .or_default()
+            .add(recognised, listed, first);
+        all.add(recognised, listed, first);
+        if !first {
+            misses.push(format!(
+                "[{}] want {} got {:?} via {:?}: {}",
+                m.stack,
+                m.cause.as_str(),
+                best.map(|b| b.finding_ids.iter().map(|f| f.as_str()).collect::<Vec<_>>()),
+                best.map(|b| b.id.as_str()),
+                m.text.lines().next().unwrap_or("")
+            ));
+        }
+    }
+    let t = table(&rows, &all);
+    println!("{t}");
+    if std::env::var_os("TLSDOCTOR_CORPUS_MISSES").is_some() {
+        println!("{}", misses.join("\n"));
+    }
+    let recognised = pct(all.recognised, all.total);
+    let first = pct(all.first, all.total);
+    assert!(recognised >= 90.0, "recognised {recognised:.1}% < 90%\n{t}");
+    assert!(first >= 75.0, "right cause first {first:.1}% < 75%\n{t}");
+}
+
+#[test]
+fn server_log_lines_are_answered_for_the_server() {
+    let mut wrong = Vec::new();
+    for m in corpus().iter().filter(|m| m.side == Side::Server) {
+        let e = explain(&m.text);
+        if e.side != Side::Server {
+            wrong.push(format!("not seen as a server log: {}", m.text));
+            continue;
+        }
+        for c in e.matches.iter().flat_map(|x| &x.causes) {
+            if !c.command.contains(SERVER_SIDE_TARGET) || c.command.contains("--client") {
+                wrong.push(format!("command {:?} for: {}", c.command, m.text));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // And the other way round: a client's message is not taken for a server log.
+    let clients: Vec<String> = corpus()
+        .into_iter()
+        .filter(|m| m.side == Side::Client)
+        .filter(|m| explain(&m.text).side == Side::Server)
+        .map(|m| m.text)
+        .collect();
+    assert!(
+        clients.is_empty(),
+        "client messages seen as server logs:\n{}",
+        clients.join("\n")
+    );
+}
+
+#[test]
+fn ecosystems_are_attributed_to_the_right_program() {
+    // A message carrying a program's own marker must be attributed to that program (or the
+    // library it stands on), never to another runtime: Ruby's OpenSSL::SSL::SSLError is Ruby.
+    let expect: &[(&str, &[&str])] = &[
+        ("OpenSSL::SSL::SSLError", &["ruby"]),
+        ("SSL_connect returned", &["ruby"]),
+        ("stream_socket_", &["php"]),
+        ("cURL error", &["php"]),
+        ("tls_alert", &["erlang"]),
+        ("org.bouncycastle", &["bouncycastle"]),
+        ("schannel:", &["schannel"]),
+        ("SEC_E_", &["schannel"]),
+        ("Invoke-WebRequest", &["powershell"]),
+        ("Invoke-RestMethod", &["powershell"]),
+        ("--native-tls", &["uv"]),
+        ("npm ERR!", &["npm"]),
+        ("fatal: unable to access", &["git"]),
+        ("Unable to locally verify the issuer's authority", &["wget"]),
+        ("http: TLS handshake error from", &["go-server"]),
+        ("imap-login", &["dovecot"]),
+        ("postfix/", &["postfix"]),
+        ("Error response from daemon", &["docker"]),
+        ("PKIX path", &["java"]),
+        ("javax.net.ssl", &["java", "bouncycastle"]),
+        ("no SSL certificate provided by peer", &["mongod"]),
+        ("SEC_ERROR_", &["nss"]),
+        ("gnutls_handshake", &["gnutls", "git", "curl"]),
+    ];
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for m in corpus() {
+        let Some((_, ok)) = expect.iter().find(|(marker, _)| m.text.contains(marker)) else {
+            continue;
+        };
+        checked += 1;
+        let got = explain(&m.text).ecosystem.unwrap_or_default();
+        if !ok.contains(&got.as_str()) {
+            wrong.push(format!("[{}] detected {got:?}: {}", m.stack, m.text));
+        }
+    }
+    assert!(checked >= 100, "only {checked} messages carry a marker");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
