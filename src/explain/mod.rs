@@ -36,10 +36,11 @@ pub struct KbMatch {
     pub score: u32,
 }
 
-/// A stack-specific fix shown for one cause of the best match.
+/// A stack-specific fix shown for causes of the best match.
 #[derive(Debug, Clone, Serialize)]
 pub struct FixFor {
-    pub finding: FindingId,
+    /// The causes (of the best match's first few) this fix is for.
+    pub findings: Vec<FindingId>,
     /// The ecosystem the fix is written for (the detected one or its family).
     pub ecosystem: String,
     pub lines: Vec<String>,
@@ -128,23 +129,10 @@ pub fn explain(text: &str) -> Explanation {
     // Highest score first; ties broken by id so the order is stable.
     matches.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
 
-    let mut fixes: Vec<FixFor> = Vec::new();
-    if let (Some(best), Some(eco)) = (matches.first(), eco) {
-        for id in best.finding_ids.iter().take(FIXES_FOR_CAUSES) {
-            if let Some(f) = fixes::lookup(&kb.fixes, *id, &eco.name, eco.family.as_deref()) {
-                let ecosystem = if f.ecosystems.contains(&eco.name) {
-                    eco.name.clone()
-                } else {
-                    eco.family.clone().unwrap_or_else(|| eco.name.clone())
-                };
-                fixes.push(FixFor {
-                    finding: *id,
-                    ecosystem,
-                    lines: f.lines.clone(),
-                });
-            }
-        }
-    }
+    let fixes = match (matches.first(), eco) {
+        (Some(best), Some(eco)) => stack_fixes(&kb.fixes, best, eco, side),
+        _ => Vec::new(),
+    };
 
     Explanation {
         input: text.to_string(),
@@ -155,6 +143,39 @@ pub fn explain(text: &str) -> Explanation {
         specifics,
         fixes,
     }
+}
+
+/// The fixes for `eco` of the best match's first causes, one per distinct fix. A server's log
+/// line only gets fixes written for that server (a client's trust-store fix would be wrong).
+fn stack_fixes(all: &[StackFix], best: &KbMatch, eco: &kb::EcoRule, side: Side) -> Vec<FixFor> {
+    let family = match side {
+        Side::Client => eco.family.as_deref(),
+        Side::Server => None,
+    };
+    let mut out: Vec<(&StackFix, FixFor)> = Vec::new();
+    for id in best.finding_ids.iter().take(FIXES_FOR_CAUSES) {
+        let Some(f) = fixes::lookup(all, *id, &eco.name, family) else {
+            continue;
+        };
+        if let Some((_, seen)) = out.iter_mut().find(|(g, _)| std::ptr::eq(*g, f)) {
+            seen.findings.push(*id);
+            continue;
+        }
+        let ecosystem = if f.ecosystems.contains(&eco.name) {
+            eco.name.clone()
+        } else {
+            eco.family.clone().unwrap_or_else(|| eco.name.clone())
+        };
+        out.push((
+            f,
+            FixFor {
+                findings: vec![*id],
+                ecosystem,
+                lines: f.lines.clone(),
+            },
+        ));
+    }
+    out.into_iter().map(|(_, f)| f).collect()
 }
 
 /// The message as pasted and two re-joined forms, so a message broken by a line wrap

@@ -111,7 +111,15 @@ pub fn render_explanation(e: &Explanation, color: bool) -> String {
         for f in &e.fixes {
             out.push_str(&format!(
                 "{}\n",
-                st.bold(&format!("Fix for {} ({})", f.ecosystem, f.finding.as_str()))
+                st.bold(&format!(
+                    "Fix for {} ({})",
+                    f.ecosystem,
+                    f.findings
+                        .iter()
+                        .map(|id| id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
             ));
             for l in &f.lines {
                 out.push_str(&format!("  - {l}\n"));
@@ -155,7 +163,10 @@ mod tests {
         assert!(s.contains("What it means"), "{s}");
         assert!(s.contains("1. env-trust-store-empty"), "{s}");
         assert!(s.contains("2. tls-interception-proxy"), "{s}");
-        assert!(s.contains("Fix for curl (env-trust-store-empty)"), "{s}");
+        assert!(
+            s.contains("Fix for curl (env-trust-store-empty, tls-interception-proxy"),
+            "{s}"
+        );
         assert!(s.contains("--cacert"), "{s}");
         assert!(s.contains("$ tlsdoctor check HOST"), "{s}");
         assert!(s.contains("curl exit 60"), "{s}");
@@ -230,6 +241,8 @@ mod tests {
         assert!(s.contains("Seen on the server side"), "{s}");
         assert!(s.contains("$ tlsdoctor check THIS-SERVER:PORT"), "{s}");
         assert!(!s.contains("203.0.113.7"), "probes the client: {s}");
+        // No client-side trust fix for a server's log line.
+        assert!(!s.contains("SSL_CERT_FILE"), "{s}");
     }
 
     #[test]
