@@ -87,7 +87,7 @@ pub(crate) fn general_name(g: &GeneralName<'_>) -> String {
         GeneralName::IPAddress(b) => format!("IP:{}", ip_text(b)),
         GeneralName::RFC822Name(e) => format!("email:{e}"),
         GeneralName::URI(u) => format!("URI:{u}"),
-        GeneralName::DirectoryName(n) => format!("DirName:{n}"),
+        GeneralName::DirectoryName(n) => format!("DirName:{}", super::name::name_text(n)),
         GeneralName::RegisteredID(o) => format!("RID:{o}"),
         GeneralName::OtherName(o, _) => format!("othername:{o}"),
         _ => "unsupported name form".to_string(),
@@ -248,8 +248,8 @@ pub fn describe_at(der: &[u8], now_unix: i64) -> Result<CertInfo, CertError> {
     let (signature_algorithm, sig_hash) = signature_names(&cert);
 
     let mut info = CertInfo {
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
+        subject: super::name::name_text(cert.subject()),
+        issuer: super::name::name_text(cert.issuer()),
         sans: Vec::new(),
         serial: cert.raw_serial_as_string().to_ascii_uppercase(),
         not_before: rfc3339(cert.validity().not_before.timestamp()),

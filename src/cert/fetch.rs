@@ -267,7 +267,7 @@ impl ResolvesClientCert for ClientCertChoice {
         let names = root_hint_subjects
             .iter()
             .map(|dn| match x509_parser::x509::X509Name::from_der(dn) {
-                Ok((_, n)) => n.to_string(),
+                Ok((_, n)) => super::name::name_text(&n),
                 Err(_) => hex::encode(dn),
             })
             .collect();

@@ -8,6 +8,7 @@ pub mod analyze;
 mod data;
 pub mod describe;
 pub mod fetch;
+pub mod name;
 pub mod stores;
 
 pub use analyze::{ChainAnalysis, StoreVerdict, analyze, analyze_with};

@@ -65,7 +65,7 @@ fn anchor_from_cert(der: &[u8]) -> Result<Anchor, CertError> {
             _ => None,
         });
     Ok(Anchor {
-        subject: cert.subject().to_string(),
+        subject: super::name::name_text(cert.subject()),
         subject_der: cert.subject().as_raw().to_vec(),
         spki_der: cert.public_key().raw.to_vec(),
         ski,
@@ -79,7 +79,7 @@ pub fn mozilla() -> TrustStore {
     for ta in webpki_roots::TLS_SERVER_ROOTS {
         let subject_der = wrap_sequence(ta.subject.as_ref());
         let subject = match X509Name::from_der(&subject_der) {
-            Ok((_, n)) => n.to_string(),
+            Ok((_, n)) => super::name::name_text(&n),
             Err(_) => continue,
         };
         roots.push(Anchor {

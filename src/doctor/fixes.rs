@@ -186,7 +186,7 @@ pub async fn fetch_missing_issuers(
         let last = pool.iter().find(|d| {
             X509Certificate::from_der(d)
                 .ok()
-                .is_some_and(|(_, c)| c.issuer().to_string() == missing)
+                .is_some_and(|(_, c)| crate::cert::name::name_text(c.issuer()) == missing)
         });
         let Some(info) = last.and_then(|d| crate::cert::describe::describe(d).ok()) else {
             break;
@@ -292,7 +292,7 @@ pub fn full_chain(
         match next {
             Some(i) => order.push(i),
             None => {
-                missing = Some(cur.issuer().to_string());
+                missing = Some(crate::cert::name::name_text(cur.issuer()));
                 break;
             }
         }

@@ -138,7 +138,7 @@ fn find_issuer(
         if let Ok((_, c)) = X509Certificate::from_der(der) {
             if c.subject().as_raw() == want && signs_leaf(c.public_key().raw) {
                 return Some(IssuerInfo {
-                    subject: c.subject().to_string(),
+                    subject: crate::cert::name::name_text(c.subject()),
                     source: "sent by the server".into(),
                     name_der: want.to_vec(),
                     spki_der: c.public_key().raw.to_vec(),
@@ -212,7 +212,7 @@ pub fn assess(
     let now_unix = unix(now);
     let info = crate::cert::describe::describe_at(leaf_der, now_unix).ok();
     let mut report = OcspReport {
-        leaf_subject: leaf.subject().to_string(),
+        leaf_subject: crate::cert::name::name_text(leaf.subject()),
         leaf_serial: hex::encode(leaf.raw_serial()),
         responder_urls: info
             .as_ref()

@@ -275,7 +275,7 @@ pub fn parse_response(der_bytes: &[u8]) -> Result<ParsedResponse, String> {
     out.signature_algorithm = Some(signature_name(&alg_oid));
     for c in certs {
         let subject = match x509_parser::parse_x509_certificate(&c) {
-            Ok((_, cert)) => cert.subject().to_string(),
+            Ok((_, cert)) => crate::cert::name::name_text(cert.subject()),
             Err(_) => "(undecodable certificate)".to_string(),
         };
         out.certs.push(IncludedCert { subject, der: c });

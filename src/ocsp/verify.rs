@@ -373,7 +373,7 @@ pub fn validate(resp: &ParsedResponse, subject: &Subject<'_>, now_unix: i64) -> 
                         .any(|o| o.to_id_string() == OCSP_SIGNING_EKU)
             });
             Some((
-                cert.subject().to_string(),
+                crate::cert::name::name_text(cert.subject()),
                 issued_by(&cert, subject.issuer_name, subject.issuer_spki),
                 eku,
                 spki.to_vec(),

@@ -235,12 +235,20 @@ fn a_name_that_is_not_utf8_keeps_json_valid() {
             !subject.is_empty(),
             "{args:?}: the leaf is still described: {doc:#}"
         );
+        // The bytes that are not UTF-8 show as visible escapes; the rest of the name is kept.
+        assert!(
+            subject.contains("CN=bad\\xff\\xfe\\xc3utf8!"),
+            "{args:?}: subject {subject:?}"
+        );
+        assert!(!subject.contains("X509Error"), "{args:?}: {subject:?}");
         assert_run_clean(&r, false);
     }
     for color in [false, true] {
         let r = run(&["check", &target, "--cafile", ca], &[], color);
         assert!((0..=1).contains(&r.code), "{}", r.text());
         assert_run_clean(&r, color);
+        let out = String::from_utf8_lossy(&r.stdout);
+        assert!(out.contains("bad\\xff\\xfe\\xc3utf8!"), "{}", r.text());
     }
 }
 
