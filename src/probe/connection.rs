@@ -2,6 +2,8 @@
 //! prelude done, holding its server's connection slot until dropped, with the deadline by
 //! which the whole exchange must end.
 
+use super::ProbeOutcome;
+use super::deadline::RunDeadline;
 use super::prelude::PreludeError;
 use std::future::Future;
 use std::io;
@@ -20,6 +22,8 @@ pub struct Connection {
     pub stream: TcpStream,
     /// When the whole exchange on this connection must be over.
     pub deadline: Instant,
+    /// The run's deadline, when it comes before this probe's own (and so is `deadline`).
+    pub(super) run_cut: Option<RunDeadline>,
     pub(super) _slot: Option<OwnedSemaphorePermit>,
 }
 
@@ -30,8 +34,21 @@ impl Connection {
         Ok(Connection {
             stream: dial(addr, timeout).await?,
             deadline: Instant::now() + timeout,
+            run_cut: None,
             _slot: None,
         })
+    }
+
+    /// An exchange's outcome as the probe reports it: a timeout at a deadline that was the
+    /// run's (now noted as reached) is [`ProbeOutcome::DeadlineReached`].
+    pub(super) fn judge(&self, outcome: ProbeOutcome) -> ProbeOutcome {
+        match (&outcome, &self.run_cut) {
+            (ProbeOutcome::Timeout { .. }, Some(run)) if run.has_passed() => {
+                run.mark_reached();
+                ProbeOutcome::DeadlineReached
+            }
+            _ => outcome,
+        }
     }
 }
 
@@ -58,6 +75,9 @@ pub enum ConnectError {
         prelude: String,
         error: PreludeError,
     },
+    /// The run's deadline (`--deadline`) passed before this connection could be made.
+    #[error("the run's deadline was reached")]
+    Deadline,
 }
 
 /// Connect to `addr` within `timeout`: the engine's only `TcpStream::connect`, used by the

@@ -6,18 +6,21 @@
 //! handshakes in [`tls`]. Outcomes and errors are typed, never strings.
 
 mod connection;
+pub mod deadline;
 pub mod names;
 mod outcome;
 pub mod prelude;
 pub mod tls;
+mod violation;
 
 use connection::dial;
 pub use connection::{ConnectError, Connection, TimedStream};
+pub use deadline::{RunDeadline, default_budget};
 pub use outcome::{OutcomeSummary, ProbeOutcome, ProbeResult};
 pub use prelude::{Prelude, PreludeError};
 pub use tls::{HandshakeError, HandshakeFailure, TlsErrorClass, TlsSession};
 
-use crate::wire::{FlightProgress, ServerFlightParser, WireError};
+use crate::wire::{ClientHello, FlightProgress, ServerFlightParser, WireError};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,6 +49,9 @@ pub struct ProbeConfig {
     pub max_connections: usize,
     /// Run on every connection before TLS starts (none: TLS from the first byte).
     pub prelude: Option<Arc<dyn Prelude>>,
+    /// The whole run's deadline, shared by every prober of the run (none: only the
+    /// per-probe deadlines apply).
+    pub run: Option<RunDeadline>,
 }
 
 impl Default for ProbeConfig {
@@ -63,6 +69,7 @@ impl ProbeConfig {
             probe_timeout: timeout,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             prelude: None,
+            run: None,
         }
     }
 }
@@ -141,17 +148,47 @@ impl Prober {
     }
 
     async fn open_inner(&self, tls_next: bool) -> Result<Connection, ConnectError> {
-        let slot = self.slot().await;
-        let deadline = tokio::time::Instant::now() + self.cfg.probe_timeout;
+        let run = self.cfg.run.as_ref();
+        let slot = match run {
+            None => self.slot().await,
+            Some(r) => match tokio::time::timeout_at(r.at(), self.slot()).await {
+                Ok(slot) if !r.has_passed() => slot,
+                _ => {
+                    r.mark_reached();
+                    return Err(ConnectError::Deadline);
+                }
+            },
+        };
+        let now = tokio::time::Instant::now();
+        let own = now + self.cfg.probe_timeout;
+        // A probe that would outlast the run is cut at the run's deadline.
+        let run_cut = run.filter(|r| r.at() < own).cloned();
+        let deadline = run_cut.as_ref().map_or(own, |r| r.at());
         self.count();
-        let connect_timeout = self.cfg.connect_timeout.min(self.cfg.probe_timeout);
-        let mut stream = dial(self.addr, connect_timeout).await?;
+        let connect_timeout = self
+            .cfg
+            .connect_timeout
+            .min(self.cfg.probe_timeout)
+            .min(deadline - now);
+        let mut stream = match dial(self.addr, connect_timeout).await {
+            Err(ConnectError::Timeout { .. })
+                if run_cut.as_ref().is_some_and(|r| r.has_passed()) =>
+            {
+                run_cut.as_ref().map(RunDeadline::mark_reached);
+                return Err(ConnectError::Deadline);
+            }
+            other => other?,
+        };
         if let Some(prelude) = self.cfg.prelude.as_ref().filter(|_| tls_next) {
             let failed = |error| ConnectError::Prelude {
                 prelude: prelude.name().to_string(),
                 error,
             };
             match tokio::time::timeout_at(deadline, prelude.run(&mut stream, deadline)).await {
+                Err(_) if run_cut.is_some() => {
+                    run_cut.as_ref().map(RunDeadline::mark_reached);
+                    return Err(ConnectError::Deadline);
+                }
                 Err(_) => return Err(failed(PreludeError::Timeout)),
                 Ok(Err(e)) => return Err(failed(e)),
                 Ok(Ok(())) => {}
@@ -160,6 +197,7 @@ impl Prober {
         Ok(Connection {
             stream,
             deadline,
+            run_cut,
             _slot: Some(slot),
         })
     }
@@ -170,10 +208,55 @@ impl Prober {
         let outcome = match self.open().await {
             Err(e) => ProbeOutcome::from(e),
             Ok(mut conn) => {
-                let exchange = self.exchange(&mut conn.stream, hello);
-                match tokio::time::timeout_at(conn.deadline, exchange).await {
-                    Ok(o) => o,
-                    Err(_) => ProbeOutcome::Timeout { bytes_received: 0 },
+                let until = conn.deadline;
+                let outcome = self.exchange(&mut conn.stream, hello, until).await;
+                conn.judge(outcome)
+            }
+        };
+        ProbeResult {
+            outcome,
+            elapsed: start.elapsed(),
+        }
+    }
+
+    /// A TLS 1.3 probe that follows a HelloRetryRequest: when the server asks for another
+    /// key share (one we can make), the same hello goes again on the same connection with
+    /// that share (and the cookie, if any), and the answer to it is the outcome. A second
+    /// HelloRetryRequest breaks RFC 8446 §4.1.4 and is reported as a protocol violation; a
+    /// retry left unanswered or refused keeps the first answer as the outcome (the server did
+    /// choose TLS 1.3).
+    pub async fn send_hello_following_retry(&self, hello: &ClientHello) -> ProbeResult {
+        let start = Instant::now();
+        let outcome = match self.open().await {
+            Err(e) => ProbeOutcome::from(e),
+            Ok(mut conn) => {
+                let until = conn.deadline;
+                let stream = &mut conn.stream;
+                let first = self.exchange(stream, &hello.encode_probe(), until).await;
+                match first.flight().and_then(|f| retry_hello(hello, f)) {
+                    None => conn.judge(first),
+                    Some((second, bytes)) => {
+                        let retried = self.exchange_offer(stream, &bytes, None, until).await;
+                        match conn.judge(retried) {
+                            ProbeOutcome::Accepted(f)
+                                if f.server_hello
+                                    .as_ref()
+                                    .is_some_and(|sh| sh.is_hello_retry_request) =>
+                            {
+                                ProbeOutcome::ProtocolViolation(
+                                    "a second HelloRetryRequest, in answer to the retried \
+                                     ClientHello"
+                                        .into(),
+                                )
+                            }
+                            ProbeOutcome::Accepted(f) => match violation::check(&second, &f) {
+                                Some(why) => ProbeOutcome::ProtocolViolation(why),
+                                None => ProbeOutcome::Accepted(f),
+                            },
+                            ProbeOutcome::DeadlineReached => ProbeOutcome::DeadlineReached,
+                            _ => first,
+                        }
+                    }
                 }
             }
         };
@@ -195,43 +278,98 @@ impl Prober {
             Ok(c) => c,
             Err(e) => return (ProbeOutcome::from(e), None),
         };
-        let stream = &mut conn.stream;
-        let run = async {
-            let outcome = self.exchange(stream, hello).await;
-            if !matches!(outcome, ProbeOutcome::Accepted(_)) {
-                return (outcome, None);
-            }
-            if stream.write_all(followup).await.is_err() {
-                return (outcome, Some(FollowUp::Closed));
-            }
-            (outcome, Some(watch_for_alert(stream, wait).await))
+        let until = conn.deadline;
+        let outcome = self.exchange(&mut conn.stream, hello, until).await;
+        let outcome = conn.judge(outcome);
+        if !matches!(outcome, ProbeOutcome::Accepted(_)) {
+            return (outcome, None);
+        }
+        // The follow-up's wait comes on top of the probe's own deadline, never past the run's.
+        let until = match &self.cfg.run {
+            Some(r) => (conn.deadline + wait).min(r.at()),
+            None => conn.deadline + wait,
         };
-        match tokio::time::timeout_at(conn.deadline + wait, run).await {
-            Ok(r) => r,
-            Err(_) => (ProbeOutcome::Timeout { bytes_received: 0 }, None),
+        let stream = &mut conn.stream;
+        let after = async {
+            if stream.write_all(followup).await.is_err() {
+                return FollowUp::Closed;
+            }
+            watch_for_alert(stream, wait).await
+        };
+        match tokio::time::timeout_at(until, after).await {
+            Ok(f) => (outcome, Some(f)),
+            Err(_) if self.cfg.run.as_ref().is_some_and(|r| r.has_passed()) => {
+                self.cfg.run.as_ref().map(RunDeadline::mark_reached);
+                (ProbeOutcome::DeadlineReached, None)
+            }
+            Err(_) => (outcome, Some(FollowUp::Silent)),
         }
     }
 
-    async fn exchange(&self, stream: &mut TcpStream, hello: &[u8]) -> ProbeOutcome {
-        match tokio::time::timeout(self.cfg.read_timeout, stream.write_all(hello)).await {
+    /// Write `hello`, read the answer by `until`, and refuse an answer that no server may
+    /// give to that hello (see [`violation`]).
+    async fn exchange(
+        &self,
+        stream: &mut TcpStream,
+        hello: &[u8],
+        until: tokio::time::Instant,
+    ) -> ProbeOutcome {
+        // SSLv2 hellos, and records this codec cannot read back, are not checked.
+        let offer = ClientHello::parse_record(hello).ok();
+        self.exchange_offer(stream, hello, offer.as_ref(), until)
+            .await
+    }
+
+    /// [`Prober::exchange`] with the hello `bytes` carry already known (`offer`; none: the
+    /// answer is not checked against it).
+    async fn exchange_offer(
+        &self,
+        stream: &mut TcpStream,
+        hello: &[u8],
+        offer: Option<&ClientHello>,
+        until: tokio::time::Instant,
+    ) -> ProbeOutcome {
+        let write_by = until.min(tokio::time::Instant::now() + self.cfg.read_timeout);
+        match tokio::time::timeout_at(write_by, stream.write_all(hello)).await {
             Err(_) => return ProbeOutcome::Timeout { bytes_received: 0 },
             Ok(Err(e)) => return io_outcome(&e, 0),
             Ok(Ok(())) => {}
         }
-        read_flight(stream, self.cfg.read_timeout).await
+        let outcome = read_flight_by(stream, self.cfg.read_timeout, Some(until)).await;
+        let broken = outcome
+            .flight()
+            .zip(offer)
+            .and_then(|(flight, offer)| violation::check(offer, flight));
+        match broken {
+            Some(why) => ProbeOutcome::ProtocolViolation(why),
+            None => outcome,
+        }
     }
 }
 
 /// Read until the flight parser says the server's answer is complete (so we never wait on a
 /// timeout once the answer is final), the peer closes, or a read deadline passes.
 pub async fn read_flight(stream: &mut TcpStream, read_timeout: Duration) -> ProbeOutcome {
+    read_flight_by(stream, read_timeout, None).await
+}
+
+/// [`read_flight`], ending by `until` at the latest (a timeout that counts what arrived).
+async fn read_flight_by(
+    stream: &mut TcpStream,
+    read_timeout: Duration,
+    until: Option<tokio::time::Instant>,
+) -> ProbeOutcome {
     let mut parser = ServerFlightParser::new().with_kx_hint(crate::wire::suites::kx_hint);
     let mut buf = vec![0u8; 16 * 1024];
     let mut total = 0usize;
     // A peer that speaks first (SMTP, FTP banners) or answers garbage (HTTP 400) is caught by
     // the parser's not-TLS check on the first bytes.
     loop {
-        let n = match tokio::time::timeout(read_timeout, stream.read(&mut buf)).await {
+        let mut read_by = tokio::time::Instant::now() + read_timeout;
+        if let Some(u) = until {
+            read_by = read_by.min(u);
+        }
+        let n = match tokio::time::timeout_at(read_by, stream.read(&mut buf)).await {
             Err(_) => {
                 return partial_or(
                     parser,
@@ -266,6 +404,48 @@ pub async fn read_flight(stream: &mut TcpStream, read_timeout: Duration) -> Prob
             ));
         }
     }
+}
+
+/// The second ClientHello after `flight`'s HelloRetryRequest: `hello` with one key share for
+/// the group asked for and the server's cookie, in a handshake record (TLS 1.2 record
+/// version, as after any first flight) preceded by the middlebox-compatibility
+/// ChangeCipherSpec. None when `flight` is no HelloRetryRequest or the group is one we
+/// cannot make a share for.
+fn retry_hello(
+    hello: &ClientHello,
+    flight: &crate::wire::ServerFlight,
+) -> Option<(ClientHello, Vec<u8>)> {
+    use crate::wire::ServerExtension;
+    use crate::wire::extension::ClientExtension;
+    let hrr = flight
+        .server_hello
+        .as_ref()
+        .filter(|sh| sh.is_hello_retry_request)?;
+    let group = hrr.selected_group()?;
+    let share = crate::wire::keyshare::ephemeral_public_key(group)?;
+    let mut second = hello.clone();
+    second.extensions.retain(|e| {
+        !matches!(
+            e,
+            ClientExtension::KeyShare(_) | ClientExtension::Padding(_)
+        )
+    });
+    second
+        .extensions
+        .push(ClientExtension::KeyShare(vec![(group, share)]));
+    if let Some(cookie) = hrr.extensions.iter().find_map(|e| match e {
+        ServerExtension::Cookie(c) => Some(c),
+        _ => None,
+    }) {
+        let mut data = (cookie.len() as u16).to_be_bytes().to_vec();
+        data.extend_from_slice(cookie);
+        second
+            .extensions
+            .push(ClientExtension::Raw { typ: 44, data });
+    }
+    let mut out = vec![0x14, 0x03, 0x03, 0x00, 0x01, 0x01];
+    out.extend(second.encode_records(0x0303));
+    Some((second, out))
 }
 
 /// What a server did after a follow-up message.

@@ -47,6 +47,11 @@ pub enum ProbeOutcome {
     },
     /// Any other I/O failure after connecting.
     IoError(String),
+    /// The server answered with something no server may send in answer to that hello (a
+    /// version or suite not offered, a second HelloRetryRequest, ...); the string says what.
+    ProtocolViolation(String),
+    /// The run's deadline (`--deadline`) cut this probe short or came before it started.
+    DeadlineReached,
 }
 
 impl ProbeOutcome {
@@ -77,7 +82,7 @@ impl ProbeOutcome {
 
     /// A short, stable machine key: `accepted`, `alert`, `closed`, `reset`, `timeout`,
     /// `not_tls`, `malformed`, `connect_failed`, `connect_timeout`, `prelude_failed`,
-    /// `io_error`.
+    /// `io_error`, `protocol_violation`, `deadline`.
     pub fn kind(&self) -> &'static str {
         match self {
             ProbeOutcome::Accepted(_) => "accepted",
@@ -91,6 +96,8 @@ impl ProbeOutcome {
             ProbeOutcome::ConnectTimeout => "connect_timeout",
             ProbeOutcome::PreludeFailed { .. } => "prelude_failed",
             ProbeOutcome::IoError(_) => "io_error",
+            ProbeOutcome::ProtocolViolation(_) => "protocol_violation",
+            ProbeOutcome::DeadlineReached => "deadline",
         }
     }
 
@@ -131,6 +138,8 @@ impl ProbeOutcome {
             ProbeOutcome::ConnectTimeout => "connect timed out".into(),
             ProbeOutcome::PreludeFailed { prelude, error } => format!("{prelude} failed: {error}"),
             ProbeOutcome::IoError(m) => format!("I/O error: {m}"),
+            ProbeOutcome::ProtocolViolation(m) => format!("protocol violation: {m}"),
+            ProbeOutcome::DeadlineReached => "not finished: the run's deadline was reached".into(),
         }
     }
 }
@@ -143,6 +152,7 @@ impl From<ConnectError> for ProbeOutcome {
             ConnectError::Prelude { prelude, error } => {
                 ProbeOutcome::PreludeFailed { prelude, error }
             }
+            ConnectError::Deadline => ProbeOutcome::DeadlineReached,
         }
     }
 }

@@ -148,12 +148,17 @@ impl Prober {
         let Connection {
             stream,
             deadline,
+            run_cut,
             _slot,
         } = self.open().await.map_err(HandshakeError::Connect)?;
         let whole = self.cfg.probe_timeout;
         let timed = TimedStream::new(stream, self.cfg.read_timeout);
         let connector = tokio_rustls::TlsConnector::from(config);
         match tokio::time::timeout_at(deadline, connector.connect(name, timed)).await {
+            Err(_) if run_cut.is_some() => {
+                run_cut.as_ref().map(super::RunDeadline::mark_reached);
+                Err(HandshakeError::Connect(ConnectError::Deadline))
+            }
             Err(_) => Err(HandshakeError::Failed(HandshakeFailure::Timeout {
                 after_ms: whole.as_millis() as u64,
             })),

@@ -121,6 +121,9 @@ pub enum ScanError {
     },
     #[error("{address} accepted no SSL/TLS version: {reason}")]
     NoTls { address: String, reason: String },
+    /// The run's deadline came before any version probe had an answer.
+    #[error("{address}: the run's deadline was reached before any protocol version was confirmed")]
+    Deadline { address: String },
 }
 
 /// Run the scan of one server address: the basis stage, then every other check the

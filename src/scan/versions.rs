@@ -72,6 +72,15 @@ impl ProtocolSupport {
                 reason,
             });
         }
+        if self
+            .results
+            .iter()
+            .any(|r| matches!(r.raw, ProbeOutcome::DeadlineReached))
+        {
+            return Err(ScanError::Deadline {
+                address: address.to_string(),
+            });
+        }
         if let Some(first_bytes) = self.results.iter().find_map(|r| match &r.raw {
             ProbeOutcome::NotTls { first_bytes } => Some(first_bytes.clone()),
             _ => None,
@@ -101,15 +110,24 @@ impl ProtocolSupport {
 /// The bytes of the probe for `version`: every suite the registry allows in that version
 /// (so any server configuration finds one it likes), plus the modern extensions.
 pub fn probe_hello(version: ProtocolVersion, sni: Option<&str>) -> Vec<u8> {
+    match probe_client_hello(version, sni) {
+        Some(hello) => hello.encode_probe(),
+        None => Sslv2ClientHello::for_probe().to_bytes(),
+    }
+}
+
+/// The hello [`probe_hello`] sends, for every version but SSLv2 (whose hello has its own
+/// format).
+pub fn probe_client_hello(version: ProtocolVersion, sni: Option<&str>) -> Option<ClientHello> {
     match version {
-        ProtocolVersion::Ssl2 => Sslv2ClientHello::for_probe().to_bytes(),
+        ProtocolVersion::Ssl2 => None,
         v => {
             // Every suite the registry allows in `v`, so any configuration finds one it likes.
             let mut ids = super::ciphers::candidates(v);
             if v != ProtocolVersion::Tls13 {
                 ids.push(suites::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
             }
-            ClientHello::for_probe(v, sni, &ids).encode_probe()
+            Some(ClientHello::for_probe(v, sni, &ids))
         }
     }
 }
@@ -129,6 +147,18 @@ impl Check for Protocols {
         ProtocolVersion::ALL
             .into_iter()
             .map(|v| -> Job<'a, Self::Answer> {
+                if v == ProtocolVersion::Tls13 {
+                    // A HelloRetryRequest is followed through, so that a server that only
+                    // ever asks again is not taken for one that accepts TLS 1.3.
+                    if let Some(hello) = probe_client_hello(v, ctx.sni.as_deref()) {
+                        return Box::pin(async move {
+                            (
+                                v,
+                                ctx.prober.send_hello_following_retry(&hello).await.outcome,
+                            )
+                        });
+                    }
+                }
                 let hello = probe_hello(v, ctx.sni.as_deref());
                 Box::pin(async move { (v, ctx.prober.send_hello(&hello).await.outcome) })
             })
