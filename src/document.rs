@@ -38,6 +38,9 @@ pub struct CheckDocument {
     pub errors: Vec<AddressFailure>,
     /// Files written by --write-fixes.
     pub fixes_written: Vec<WrittenFix>,
+    /// The run's deadline cut it short: what is here is what was learned by then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 impl CheckDocument {
@@ -51,6 +54,7 @@ impl CheckDocument {
             diagnoses: Vec::new(),
             errors: Vec::new(),
             fixes_written: Vec::new(),
+            partial: false,
         }
     }
 
@@ -72,6 +76,9 @@ pub struct ScanDocument {
     /// `--ocsp-query` was given: every server gets an OCSP section.
     #[serde(skip)]
     pub ocsp_query: bool,
+    /// The run's deadline cut it short: what is here is what was learned by then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 impl ScanDocument {
@@ -84,6 +91,7 @@ impl ScanDocument {
             servers: Vec::new(),
             errors: Vec::new(),
             ocsp_query: false,
+            partial: false,
         }
     }
 }
@@ -112,6 +120,9 @@ pub struct SimulateDocument {
     pub notes: Vec<String>,
     pub servers: Vec<SimulatedServer>,
     pub errors: Vec<AddressFailure>,
+    /// The run's deadline cut it short: what is here is what was learned by then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 impl SimulateDocument {
@@ -123,6 +134,7 @@ impl SimulateDocument {
             notes: Vec::new(),
             servers: Vec::new(),
             errors: Vec::new(),
+            partial: false,
         }
     }
 }

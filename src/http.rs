@@ -52,6 +52,29 @@ pub async fn exchange(
     server: Option<&Prober>,
     max: usize,
 ) -> Result<Answer, HttpError> {
+    // A fetch made for a probed server ends by that run's deadline too.
+    let Some(run) = server.and_then(|p| p.config().run.clone()) else {
+        return exchange_within(url, req, timeout, server, max).await;
+    };
+    match tokio::time::timeout_at(run.at(), exchange_within(url, req, timeout, server, max)).await {
+        Ok(answer) => answer,
+        Err(_) => {
+            run.mark_reached();
+            Err(HttpError::Unreachable {
+                address: None,
+                reason: "the run's deadline was reached before the answer".into(),
+            })
+        }
+    }
+}
+
+async fn exchange_within(
+    url: &str,
+    req: &Request<'_>,
+    timeout: Duration,
+    server: Option<&Prober>,
+    max: usize,
+) -> Result<Answer, HttpError> {
     let bad = |address: Option<String>, reason: String| HttpError::Bad { address, reason };
     let unreachable =
         |address: Option<String>, reason: String| HttpError::Unreachable { address, reason };
@@ -208,7 +231,7 @@ pub fn split_url(url: &str) -> Result<(String, u16, String), String> {
 }
 
 /// Split an HTTP response into status code and body (Content-Length, chunked or until close).
-fn parse_http(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
+pub(crate) fn parse_http(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
     let end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -255,7 +278,7 @@ fn parse_http(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
 
 /// True when `raw` holds a whole response with a Content-Length (or a finished chunked
 /// body); responses delimited by the connection closing are complete only at EOF.
-fn is_complete(raw: &[u8]) -> bool {
+pub(crate) fn is_complete(raw: &[u8]) -> bool {
     let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
         return false;
     };

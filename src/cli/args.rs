@@ -219,6 +219,10 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
           value_parser = parse_max_connections)]
     pub max_connections: usize,
+    /// Cap in seconds on the whole run; what was learned by then is printed, marked partial
+    /// (exit code 3). Default: TIMEOUT × (2 + ⌈256 / MAX_CONNECTIONS⌉).
+    #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
+    pub deadline: Option<f64>,
 }
 
 #[derive(Args, Debug)]
@@ -258,6 +262,15 @@ fn parse_max_connections(s: &str) -> Result<usize, String> {
     }
 }
 
+fn parse_deadline(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds between 0 and 86400"
+        )),
+    }
+}
+
 fn parse_timeout(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 600.0 => Ok(v),
@@ -281,6 +294,7 @@ impl ConnectArgs {
             all_addresses: self.all_addresses,
             timeout: Duration::from_secs_f64(self.timeout),
             max_connections: self.max_connections,
+            deadline: self.deadline.map(Duration::from_secs_f64),
             extra_checks: Selection::none(),
         })
     }

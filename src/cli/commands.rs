@@ -2,7 +2,7 @@
 //! and pick the exit code.
 
 use super::args::{CaptureArgs, CheckArgs, EnvArgs, ExplainArgs, LabArgs, ScanArgs, SimulateArgs};
-use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, fail};
+use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_PARTIAL, fail};
 use std::time::Duration;
 use tlsdoctor::document::AddressFailure;
 use tlsdoctor::report::style::Style;
@@ -26,7 +26,10 @@ pub async fn check(args: CheckArgs, style: Style) -> i32 {
         print!("{}", report::check::render_human(&doc, style));
     }
     report_errors(&doc.errors);
-    if doc.diagnoses.is_empty() {
+    if doc.partial {
+        report_partial(&request.connect);
+        EXIT_PARTIAL
+    } else if doc.diagnoses.is_empty() {
         EXIT_CANNOT_RUN
     } else if doc.has_errors() {
         EXIT_FINDINGS
@@ -50,6 +53,10 @@ pub async fn scan(args: ScanArgs, style: Style) -> i32 {
         print!("{}", report::scan::render_human(&doc, style));
     }
     report_errors(&doc.errors);
+    if doc.partial {
+        report_partial(&request.connect);
+        return EXIT_PARTIAL;
+    }
     if doc.servers.is_empty() {
         return EXIT_CANNOT_RUN;
     }
@@ -71,10 +78,23 @@ pub async fn simulate(args: SimulateArgs, style: Style) -> i32 {
         print!("{}", report::simulate::render_human(&doc, style));
     }
     report_errors(&doc.errors);
+    if doc.partial {
+        report_partial(&request.connect);
+        return EXIT_PARTIAL;
+    }
     if doc.servers.is_empty() {
         return EXIT_CANNOT_RUN;
     }
     0
+}
+
+/// The line on stderr that says the output is partial.
+fn report_partial(connect: &tlsdoctor::pipeline::ConnectOptions) {
+    eprintln!(
+        "tlsdoctor: the run's deadline ({:.1}s) was reached: the results are partial (probes \
+         cut short say so)",
+        connect.run_budget().as_secs_f64()
+    );
 }
 
 /// One line on stderr per address that could not be examined (escaped: it may quote the

@@ -1,6 +1,7 @@
 //! Command-line front end: parse arguments ([`args`]), call the library, render, pick the
 //! exit code ([`commands`]). It uses only the library's public API.
-//! Exit codes: 0 ran (and, for `check`, healthy), 1 findings of severity error, 2 could not run.
+//! Exit codes: 0 ran (and, for `check`, healthy), 1 findings of severity error, 2 could not run,
+//! 3 the run's deadline cut it short (what was learned is printed, marked partial).
 
 mod args;
 mod commands;
@@ -13,6 +14,8 @@ use tlsdoctor::report::style::Style;
 pub const EXIT_FINDINGS: i32 = 1;
 /// Exit code: the command could not run (bad input, unreachable, not TLS).
 pub const EXIT_CANNOT_RUN: i32 = 2;
+/// Exit code: the run's deadline was reached; the output is partial.
+pub const EXIT_PARTIAL: i32 = 3;
 
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {

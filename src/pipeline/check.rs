@@ -13,6 +13,7 @@ use crate::scan::{FullHandshakes, measure};
 /// target, unreadable files, unknown client, fixes that cannot be written); an address that
 /// cannot be examined is listed in the document's `errors`.
 pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
+    let run = req.connect.start_run();
     let (spec, targets) = fanout::resolve(&req.connect).await?;
     let trust = req.trust.with_target_default(&spec);
     let loaded = trust.load()?;
@@ -34,7 +35,7 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
     let mut doc = CheckDocument::new(&req.connect.target, req.client.clone());
     doc.notes = spec.notes.clone();
     let error = req.error.as_deref();
-    let (diagnoses, errors) = fanout::each_address(&targets, &req.connect, |a| {
+    let (diagnoses, errors) = fanout::each_address(&targets, &req.connect, &run, |a| {
         let examination = &examination;
         async move {
             let ev = examine(&a, examination).await?;
@@ -45,7 +46,9 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
     doc.diagnoses = diagnoses;
     doc.errors = errors;
     if let Some(dir) = &req.write_fixes {
-        let fetch = req.fetch_intermediate.then(|| req.connect.probe_config());
+        let fetch = req
+            .fetch_intermediate
+            .then(|| req.connect.probe_config(&run));
         let cafile = trust.cafile.as_deref();
         fixes::write_all(
             &mut doc,
@@ -57,6 +60,7 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
         )
         .await?;
     }
+    doc.partial = run.reached();
     Ok(doc)
 }
 

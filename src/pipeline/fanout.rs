@@ -4,7 +4,7 @@
 use super::PipelineError;
 use super::request::ConnectOptions;
 use crate::document::AddressFailure;
-use crate::probe::{ProbeConfig, Prober};
+use crate::probe::{ProbeConfig, Prober, RunDeadline};
 use crate::scan::{ScanContext, Selection};
 use crate::target::{self, ResolvedTarget, TargetSpec};
 use std::future::Future;
@@ -47,11 +47,13 @@ fn addresses(targets: &[ResolvedTarget], cfg: &ProbeConfig, checks: &Selection) 
     out
 }
 
-/// Run `job` on every address at once. Successes and failures come back in address order;
-/// a failure names the address and the job's error.
+/// Run `job` on every address at once, every prober under the run's deadline `run`.
+/// Successes and failures come back in address order; a failure names the address and the
+/// job's error.
 pub(crate) async fn each_address<T, E, F, Fut>(
     targets: &[ResolvedTarget],
     connect: &ConnectOptions,
+    run: &RunDeadline,
     job: F,
 ) -> (Vec<T>, Vec<AddressFailure>)
 where
@@ -60,7 +62,7 @@ where
     Fut: Future<Output = Result<T, E>>,
 {
     let checks = Selection::default().and(&connect.extra_checks);
-    let jobs = addresses(targets, &connect.probe_config(), &checks)
+    let jobs = addresses(targets, &connect.probe_config(run), &checks)
         .into_iter()
         .map(|a| {
             let (label, addr) = (a.label.clone(), a.ctx.prober.addr());

@@ -1,7 +1,7 @@
 //! What a caller asks for: the target and how to reach it, the trust inputs, the clients, and
 //! what else each operation should do. Plain data; the CLI fills it from its arguments.
 
-use crate::probe::{DEFAULT_MAX_CONNECTIONS, ProbeConfig};
+use crate::probe::{DEFAULT_MAX_CONNECTIONS, ProbeConfig, RunDeadline, default_budget};
 use crate::scan::Selection;
 use crate::target::ResolveOptions;
 use std::net::SocketAddr;
@@ -25,6 +25,9 @@ pub struct ConnectOptions {
     pub timeout: Duration,
     /// Maximum simultaneous connections to one server.
     pub max_connections: usize,
+    /// Cap on the whole run (`--deadline`); none: [`default_budget`] of `timeout` and
+    /// `max_connections`. What was learned by then is still reported, marked partial.
+    pub deadline: Option<Duration>,
     /// Checks to run on every address besides the default ones (which every operation
     /// runs: its report rests on them), e.g. `early-data`.
     pub extra_checks: Selection,
@@ -42,13 +45,27 @@ impl ConnectOptions {
             all_addresses: false,
             timeout: Duration::from_secs(5),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            deadline: None,
             extra_checks: Selection::none(),
         }
     }
 
-    pub(crate) fn probe_config(&self) -> ProbeConfig {
+    /// How long the whole run may take: `deadline`, or the default function of `timeout`
+    /// and `max_connections` ([`default_budget`]).
+    pub fn run_budget(&self) -> Duration {
+        self.deadline
+            .unwrap_or_else(|| default_budget(self.timeout, self.max_connections))
+    }
+
+    /// The run's deadline, counted from now.
+    pub(crate) fn start_run(&self) -> RunDeadline {
+        RunDeadline::start(self.run_budget())
+    }
+
+    pub(crate) fn probe_config(&self, run: &RunDeadline) -> ProbeConfig {
         let mut cfg = ProbeConfig::with_timeout(self.timeout);
         cfg.max_connections = self.max_connections;
+        cfg.run = Some(run.clone());
         cfg
     }
 

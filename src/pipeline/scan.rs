@@ -13,17 +13,19 @@ use std::time::SystemTime;
 /// Scan every address of the request's target. Errors are about the request (bad target,
 /// unreadable CA file); an address that cannot be scanned is listed in `errors`.
 pub async fn scan(req: &ScanRequest) -> Result<ScanDocument, PipelineError> {
+    let run = req.connect.start_run();
     let (spec, targets) = fanout::resolve(&req.connect).await?;
     let stores = req.trust.load()?.stores(None);
     let mut doc = ScanDocument::new(&req.connect.target);
     doc.notes = spec.notes.clone();
     doc.ocsp_query = req.ocsp_query;
-    let (servers, errors) = fanout::each_address(&targets, &req.connect, |a| {
+    let (servers, errors) = fanout::each_address(&targets, &req.connect, &run, |a| {
         scan_address(a, &stores, req.ocsp_query)
     })
     .await;
     doc.servers = servers;
     doc.errors = errors;
+    doc.partial = run.reached();
     Ok(doc)
 }
 

@@ -11,6 +11,7 @@ use crate::ocsp::QueryPolicy;
 pub async fn simulate(req: &SimulateRequest) -> Result<SimulateDocument, PipelineError> {
     let profiles = crate::clients::select_profiles(&req.clients).map_err(PipelineError::Client)?;
     let loaded = req.trust.load()?;
+    let run = req.connect.start_run();
     let (spec, targets) = fanout::resolve(&req.connect).await?;
     let examination = Examination {
         stores: loaded.stores(None),
@@ -21,7 +22,7 @@ pub async fn simulate(req: &SimulateRequest) -> Result<SimulateDocument, Pipelin
     };
     let mut doc = SimulateDocument::new(&req.connect.target);
     doc.notes = spec.notes.clone();
-    let (servers, errors) = fanout::each_address(&targets, &req.connect, |a| {
+    let (servers, errors) = fanout::each_address(&targets, &req.connect, &run, |a| {
         let examination = &examination;
         async move {
             let ev = examine(&a, examination).await?;
@@ -31,6 +32,7 @@ pub async fn simulate(req: &SimulateRequest) -> Result<SimulateDocument, Pipelin
     .await;
     doc.servers = servers;
     doc.errors = errors;
+    doc.partial = run.reached();
     Ok(doc)
 }
 
