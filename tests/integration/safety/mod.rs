@@ -4,4 +4,5 @@
 
 mod files;
 mod hostile_pki;
+mod hostile_servers;
 mod output;
