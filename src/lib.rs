@@ -66,6 +66,8 @@ pub mod escape;
 pub mod explain;
 pub mod files;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod lab;
 pub mod ocsp;

@@ -9,7 +9,7 @@
 //! Secrets in the input (URI passwords, `tlsCertificateKeyFilePassword`) are never stored:
 //! the spec keeps a redacted copy of the input, so `Debug`, `Display` and `Serialize` are safe.
 
-mod mongo;
+pub(crate) mod mongo;
 mod parse;
 mod resolve;
 

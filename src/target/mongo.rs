@@ -395,7 +395,7 @@ pub(super) fn srv_target_domain_check(seed: &str, target: &str) -> Result<(), St
 
 /// Merge a seed's TXT record (`authSource=…&replicaSet=…`) into the URI options; URI options
 /// win. `name` is the TXT owner name, for messages.
-pub(super) fn apply_txt(
+pub(crate) fn apply_txt(
     name: &str,
     txt: &str,
     uri: &MongoTlsOptions,
