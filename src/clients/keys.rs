@@ -119,10 +119,27 @@ keyed_enum! {
         CaKeyTooWeak = "ca_key_too_weak",
         CaMdTooWeak = "ca_md_too_weak",
         UnsuitablePurpose = "unsuitable_purpose",
+        /// An issuing certificate without basicConstraints.
         InvalidCa = "invalid_ca",
+        /// An issuing certificate whose basicConstraints says CA:FALSE.
+        CaFalse = "ca_false",
+        /// An issuing CA whose keyUsage lacks keyCertSign.
+        CaNoKeyCertSign = "ca_no_key_cert_sign",
         PathLength = "path_length",
         PermittedSubtree = "permitted_subtree",
         ExcludedSubtree = "excluded_subtree",
+        /// A critical extension the client does not know.
+        UnhandledCriticalExtension = "unhandled_critical_extension",
+        /// An MD5 signature in the chain (SHA-1 is `ca_md_too_weak`).
+        Md5Signature = "md5_signature",
+        /// The first certificate served is a CA certificate (a chain file in reverse order).
+        CaAsLeaf = "ca_as_leaf",
+        /// An RSA server certificate whose keyUsage lacks digitalSignature.
+        LeafNoDigitalSignature = "leaf_no_digital_signature",
+        /// The intermediate sent has the issuer's name but another key.
+        RekeyedIssuer = "rekeyed_issuer",
+        /// The root the client's store holds for this chain has expired.
+        ExpiredAnchor = "expired_anchor",
     }
 }
 

@@ -12,10 +12,10 @@ mod wording;
 pub use keys::{CertCause, ErrorStyle, Failure, HandshakeFailure};
 pub use profile::{
     ClientPolicy, ClientProfile, OcspBehaviour, TrustStoreKind, all_profiles, every_profile,
-    find_profile, recorded_profiles, select_profiles,
+    find_profile, profile_for_style, recorded_profiles, select_profiles,
 };
 pub use security_level::{SecurityLevel, SecurityLimits};
 pub use wording::{
     BreakKey, CertTexts, CertVars, CertWording, certificate_breaks, certificate_failure_text,
-    certificate_text, failure_text,
+    certificate_text, chain_analysis_styles, failure_text,
 };

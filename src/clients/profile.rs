@@ -168,6 +168,12 @@ pub fn every_profile() -> impl Iterator<Item = &'static ClientProfile> {
 }
 
 /// The profile with this id or alias (captured profiles win over recorded ones).
+/// The profile of this machine's client that prints `style`'s texts (the first compiled in):
+/// where the chain analysis reads a listed style's key-size and digest limits.
+pub fn profile_for_style(style: ErrorStyle) -> Option<&'static ClientProfile> {
+    all_profiles().iter().find(|p| p.style == style)
+}
+
 pub fn find_profile(name: &str) -> Option<&'static ClientProfile> {
     every_profile().find(|p| p.matches(name))
 }

@@ -46,9 +46,6 @@ struct StyleEntry {
     /// The text for each certificate cause this client fails on.
     #[serde(default)]
     certificate: BTreeMap<CertCause, String>,
-    /// Causes this client was measured to accept.
-    #[serde(default)]
-    accepts: Vec<CertCause>,
 }
 
 fn yes() -> bool {
@@ -124,6 +121,22 @@ pub struct CertVars<'a> {
     pub host: &'a str,
     /// The certificate's subjectAltName as OpenSSL prints it (Node's hostname text).
     pub altnames: &'a str,
+    /// The size of the key a key-size text names (Java's).
+    pub bits: &'a str,
+    /// The subject of the certificate a text names, as Java prints it.
+    pub subject_dn: &'a str,
+}
+
+impl<'a> CertVars<'a> {
+    /// Only the host name.
+    pub fn host(host: &'a str) -> Self {
+        CertVars {
+            host,
+            altnames: "",
+            bits: "",
+            subject_dn: "",
+        }
+    }
 }
 
 /// The chain analysis's wording of one cause: a break per listed style that fails on it,
@@ -132,6 +145,11 @@ pub struct CertVars<'a> {
 pub struct CertWording {
     pub breaks: Vec<ClientBreak>,
     pub evidence: Vec<String>,
+}
+
+/// The styles the chain analysis lists certificate texts for, in order.
+pub fn chain_analysis_styles() -> &'static [ErrorStyle] {
+    &catalogue().chain_analysis.styles
 }
 
 /// What the clients the chain analysis lists print for `cause`, leaving out the styles in
@@ -156,17 +174,14 @@ pub fn certificate_breaks(
                 client: label.clone(),
                 error: text
                     .replace("{host}", vars.host)
-                    .replace("{altnames}", vars.altnames),
+                    .replace("{altnames}", vars.altnames)
+                    .replace("{bits}", vars.bits)
+                    .replace("{subject_dn}", vars.subject_dn),
                 key: Some(BreakKey::Worded {
                     style: s,
                     failure: Failure::Certificate(cause),
                 }),
             });
-        }
-        if st.accepts.contains(&cause) {
-            out.evidence.push(format!(
-                "{label} accepts this (measured): only OpenSSL-default clients fail"
-            ));
         }
     }
     if let Some(note) = cat.certificate.get(&cause).and_then(|c| c.note.as_ref()) {
@@ -342,7 +357,7 @@ mod tests {
             certificate_text(ErrorStyle::Python, CertCause::Expired)
         );
         assert_eq!(
-            certificate_text(ErrorStyle::Node, CertCause::EeKeyTooWeak),
+            certificate_text(ErrorStyle::Node, CertCause::LeafNoDigitalSignature),
             ""
         );
     }
@@ -350,8 +365,8 @@ mod tests {
     #[test]
     fn certificate_texts_follow_the_chain_analysis() {
         let vars = CertVars {
-            host: "db.example",
             altnames: "DNS:other.example",
+            ..CertVars::host("db.example")
         };
         let w = certificate_breaks(CertCause::HostnameMismatch, vars, &[]);
         let labels: Vec<&str> = w.breaks.iter().map(|b| b.client.as_str()).collect();
@@ -361,7 +376,9 @@ mod tests {
                 "OpenSSL 3 (openssl s_client, curl)",
                 "Python ssl (OpenSSL 3)",
                 "curl 7.88 (OpenSSL 3)",
-                "Node.js 20 (tls)"
+                "Node.js 20 (tls)",
+                "Java 17 (JSSE)",
+                "gnutls-cli 3.7.9"
             ]
         );
         assert_eq!(
@@ -369,23 +386,32 @@ mod tests {
             "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for 'db.example'."
         );
         assert!(w.breaks[3].error.ends_with("altnames: DNS:other.example"));
+        assert_eq!(
+            w.breaks[4].error,
+            "javax.net.ssl.SSLHandshakeException: No subject alternative DNS name matching db.example found."
+        );
         assert_eq!(w.evidence.len(), 1, "the note");
         let texts = CertTexts::from_breaks(&w.breaks);
         assert_eq!(texts.cause, Some(CertCause::HostnameMismatch));
-        assert_eq!(texts.by_style.len(), 4);
+        assert_eq!(texts.by_style.len(), 6);
         // Recorded evidence keeps them: they survive a JSON round trip, unlike a break's key.
         let json = serde_json::to_string(&texts).expect("serialises");
         let back: CertTexts = serde_json::from_str(&json).expect("loads");
         assert_eq!(back, texts);
 
-        // Node accepts weak leaf keys; PyMongo fails where Python does, without the detail.
-        let weak_breaks = certificate_breaks(CertCause::EeKeyTooWeak, vars, &[]);
-        let weak = CertTexts::from_breaks(&weak_breaks.breaks);
-        assert_eq!(
-            weak_breaks.evidence,
-            ["Node.js 20 (tls) accepts this (measured): only OpenSSL-default clients fail"]
+        // A listed style left out accepts; PyMongo fails where Python does, without the detail.
+        let weak_breaks = certificate_breaks(
+            CertCause::EeKeyTooWeak,
+            CertVars {
+                bits: "1024",
+                subject_dn: "CN=w",
+                ..vars
+            },
+            &[ErrorStyle::Node, ErrorStyle::Java, ErrorStyle::Gnutls],
         );
+        let weak = CertTexts::from_breaks(&weak_breaks.breaks);
         assert_eq!(certificate_failure_text(ErrorStyle::Node, &weak, "t"), None);
+        assert_eq!(certificate_failure_text(ErrorStyle::Java, &weak, "t"), None);
         assert_eq!(
             certificate_failure_text(ErrorStyle::Pymongo, &weak, "t").as_deref(),
             Some(
@@ -398,13 +424,25 @@ mod tests {
                 "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: EE certificate key too weak"
             )
         );
-        // Java has no text of its own for weak keys: its template with the finding's title.
+        // Java's key-size text names the key and the certificate, never the finding's title.
+        let java = certificate_breaks(
+            CertCause::EeKeyTooWeak,
+            CertVars {
+                bits: "512",
+                subject_dn: "CN=w.test",
+                ..vars
+            },
+            &[],
+        );
+        let java = CertTexts::from_breaks(&java.breaks);
         assert_eq!(
-            certificate_failure_text(ErrorStyle::Java, &weak, "weak key").as_deref(),
-            Some("javax.net.ssl.SSLHandshakeException: PKIX path building failed: weak key")
+            certificate_failure_text(ErrorStyle::Java, &java, "weak key").as_deref(),
+            Some(
+                "javax.net.ssl.SSLHandshakeException: PKIX path validation failed: java.security.cert.CertPathValidatorException: Algorithm constraints check failed on keysize limits: RSA 512 bit key used with certificate: CN=w.test"
+            )
         );
         let no_node = certificate_breaks(CertCause::NoLocalIssuer, vars, &[ErrorStyle::Node]);
-        assert_eq!(no_node.breaks.len(), 3);
+        assert_eq!(no_node.breaks.len(), 5);
         let no_node = CertTexts::from_breaks(&no_node.breaks);
         assert_eq!(
             certificate_failure_text(ErrorStyle::Node, &no_node, "t"),

@@ -339,7 +339,16 @@ pub fn judge(observed: Observation, with: &Examination, now: SystemTime) -> Evid
                 title: f.title.clone(),
                 only_store: (f.id == FindingId::CertRootMissingLocally)
                     .then_some(TrustStoreKind::System),
-                hostname_only: f.id == FindingId::CertHostnameMismatch,
+                hostname_only: matches!(
+                    f.id,
+                    FindingId::CertHostnameMismatch | FindingId::CertWildcardApex
+                ),
+                weakest_rsa_bits: ch
+                    .certificates
+                    .iter()
+                    .filter(|c| c.key_type == "RSA" || c.key_type == "DSA")
+                    .map(|c| c.key_bits)
+                    .min(),
                 texts: crate::clients::CertTexts::from_breaks(&f.breaks),
             });
         }

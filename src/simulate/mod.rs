@@ -25,6 +25,8 @@ pub struct CertProblem {
     pub only_store: Option<TrustStoreKind>,
     /// Only clients that check the host name fail on this one.
     pub hostname_only: bool,
+    /// For a weak-key problem: the smallest RSA/DSA key in the chain sent, in bits.
+    pub weakest_rsa_bits: Option<usize>,
     /// The text each client the chain analysis lists prints, by error style, and the cause
     /// (a listed client without a text accepts the certificate despite the problem,
     /// measured, e.g. Node.js and RSA-1024 leaves).
@@ -32,11 +34,14 @@ pub struct CertProblem {
 }
 
 /// Whether the client's own limits let this certificate problem pass (its policy accepts
-/// the key size or the SHA-1 signature that OpenSSL 3's default level refuses). The weak
-/// keys the chain analysis flags are taken to be those level 1 still accepts.
-fn policy_accepts(p: &ClientPolicy, finding_id: FindingId) -> bool {
-    match finding_id {
-        FindingId::CertWeakKey => p.limits.min_rsa_bits <= SecurityLevel(1).limits().min_rsa_bits,
+/// the key size or the SHA-1 signature that OpenSSL 3's default level refuses). Without the
+/// key size, the weak keys the chain analysis flags are taken to be those level 1 accepts.
+fn policy_accepts(p: &ClientPolicy, c: &CertProblem) -> bool {
+    match c.finding_id {
+        FindingId::CertWeakKey => match c.weakest_rsa_bits {
+            Some(bits) => bits >= p.limits.min_rsa_bits,
+            None => p.limits.min_rsa_bits <= SecurityLevel(1).limits().min_rsa_bits,
+        },
         FindingId::CertSha1Signature => p.limits.accepts_sha1_certificates,
         _ => false,
     }
@@ -367,7 +372,7 @@ fn judge(
         let hit = facts.cert_problems.iter().find_map(|c| {
             let store_ok = c.only_store.is_none_or(|s| s == p.trust_store);
             let host_ok = p.verifies_hostname || !c.hostname_only;
-            if !store_ok || !host_ok || policy_accepts(p, c.finding_id) {
+            if !store_ok || !host_ok || policy_accepts(p, c) {
                 return None;
             }
             let text = certificate_failure_text(profile.style, &c.texts, &c.title)?;

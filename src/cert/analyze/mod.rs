@@ -11,6 +11,7 @@
 //! `prose` names certificates and stores in the texts.
 
 mod client_texts;
+mod knowledge;
 mod path;
 mod prose;
 mod rules;
@@ -26,7 +27,7 @@ use super::stores::TrustStore;
 use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 use path::Parsed;
-use rules::{hostname, name_constraints, order, strength, trust, usage, validity};
+use rules::{critical, hostname, name_constraints, order, strength, trust, usage, validity};
 
 pub use rules::hostname::dns_name_matches;
 pub use rules::name_constraints::dns_in_subtree;
@@ -144,12 +145,17 @@ pub fn analyze_with(
     let first_anchor = anchors.iter().flatten().next();
     let mut anchor_cert: Option<X509Certificate<'_>> = None;
     let mut anchor_info: Option<CertInfo> = None;
+    let mut anchor_store: Option<&TrustStore> = None;
     if let Some((_, a, false)) = first_anchor
         && let Some(der) = &a.der
         && let (Ok(c), Ok(i)) = (parse(der), describe_at(der, now_unix))
     {
         anchor_cert = Some(c);
         anchor_info = Some(i);
+        anchor_store = anchors
+            .iter()
+            .position(|x| x.is_some())
+            .and_then(|k| stores.get(k));
     }
     let mut eval: Vec<(&X509Certificate<'_>, &CertInfo)> = path
         .iter()
@@ -163,14 +169,21 @@ pub fn analyze_with(
         .map(|(_, i)| i.self_issued && i.self_signed_verified)
         .unwrap_or(false);
 
-    validity::validity_findings(&mut f, &eval, now_unix, &host_text);
-    if let Some(h) = &host_owned {
+    validity::validity_findings(&mut f, &eval, now_unix, &host_text, anchor_store);
+    // A chain served in reverse order puts a CA first: that finding replaces the name, usage
+    // and order findings about the CA taken for the server certificate.
+    let reversed = order::reversed_chain(&parsed, &sent_pos, &host_text);
+    if let Some(h) = host_owned.as_ref().filter(|_| reversed.is_none()) {
         hostname::hostname_finding(&mut f, &parsed[0].cert, &parsed[0].info, h);
     }
     strength::strength_findings(&mut f, &eval, anchored_self_signed, &host_text);
-    usage::usage_findings(&mut f, &eval, &host_text);
+    usage::usage_findings(&mut f, &eval, &host_text, reversed.is_some());
     name_constraints::name_constraint_findings(&mut f, &eval, &host_text);
-    order::order_findings(&mut f, &parsed, &path, &sent_pos);
+    critical::critical_extension_findings(&mut f, &eval, &host_text);
+    match reversed {
+        Some(x) => f.push(x),
+        None => order::order_findings(&mut f, &parsed, &path, &sent_pos),
+    }
 
     if let Some(hook) = revocation {
         f.extend(hook(chain));

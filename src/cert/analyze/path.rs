@@ -33,7 +33,7 @@ pub(super) fn link(parsed: &[Parsed<'_>]) -> Vec<usize> {
     path
 }
 
-fn issued_by(child: &X509Certificate<'_>, parent: &X509Certificate<'_>) -> bool {
+pub(super) fn issued_by(child: &X509Certificate<'_>, parent: &X509Certificate<'_>) -> bool {
     if child.issuer().as_raw() != parent.subject().as_raw() {
         return false;
     }

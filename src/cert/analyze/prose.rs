@@ -18,3 +18,21 @@ pub(super) fn role_name(pos: usize, i: &CertInfo) -> &'static str {
 pub(super) fn store_label(s: &TrustStore) -> String {
     format!("{} store ({})", s.name, s.source)
 }
+
+/// A certificate's subject as Java prints it in its errors: the RDNs last first (RFC 2253
+/// order), `TYPE=value` joined by ", ".
+pub(super) fn java_dn(c: &x509_parser::prelude::X509Certificate<'_>) -> String {
+    use x509_parser::objects::{oid_registry, oid2abbrev};
+    let rdns: Vec<_> = c.subject().iter_rdn().collect();
+    rdns.iter()
+        .rev()
+        .flat_map(|rdn| rdn.iter())
+        .map(|a| {
+            let name = oid2abbrev(a.attr_type(), oid_registry())
+                .map(str::to_string)
+                .unwrap_or_else(|_| a.attr_type().to_id_string());
+            format!("{name}={}", a.as_str().unwrap_or("?"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

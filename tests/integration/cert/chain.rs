@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
+use crate::common::clients;
 use crate::common::pki::{AIA_URL, Pki};
 use crate::common::servers::{ServerProcess, nginx_with, openssl_s_server_with};
 use tlsdoctor::cert::{ChainAnalysis, TrustStore, analyze, fetch_chain, stores};
@@ -178,17 +179,46 @@ fn curl(port: u16, trust: &Trust, name: &str) -> ClientResult {
     }
 }
 
-struct Run {
-    curl: ClientResult,
-    analysis: ChainAnalysis,
-    openssl: ClientResult,
-    python: ClientResult,
-    node: Option<ClientResult>,
+pub(super) struct Run {
+    pub curl: ClientResult,
+    pub analysis: ChainAnalysis,
+    pub openssl: ClientResult,
+    pub python: ClientResult,
+    pub node: Option<ClientResult>,
+    /// Java 17 and gnutls-cli, with a CA file only (their own stores are not redirected).
+    pub java: Option<ClientResult>,
+    pub gnutls: Option<ClientResult>,
+}
+
+impl Run {
+    /// Every client run, by the label the chain analysis lists its texts under.
+    pub fn outcomes(&self) -> Vec<(&'static str, ClientResult)> {
+        let mut v = vec![
+            ("OpenSSL 3 (openssl s_client, curl)", self.openssl.clone()),
+            ("Python ssl (OpenSSL 3)", self.python.clone()),
+            ("curl 7.88 (OpenSSL 3)", self.curl.clone()),
+        ];
+        for (label, r) in [
+            ("Node.js 20 (tls)", &self.node),
+            ("Java 17 (JSSE)", &self.java),
+            ("gnutls-cli 3.7.9", &self.gnutls),
+        ] {
+            if let Some(r) = r {
+                v.push((label, r.clone()));
+            }
+        }
+        v
+    }
 }
 
 /// Fetch the chain over TLS 1.3 with tlsdoctor, analyse it, and run both real clients at the
 /// same time against the same server.
-async fn run(server: &ServerProcess, cafile: &Path, name: &str, stores: Vec<TrustStore>) -> Run {
+pub(super) async fn run(
+    server: &ServerProcess,
+    cafile: &Path,
+    name: &str,
+    stores: Vec<TrustStore>,
+) -> Run {
     run_with(server, Trust::CaFile(cafile.to_path_buf()), name, stores).await
 }
 
@@ -202,7 +232,17 @@ async fn run_with(
     let (ca1, n1) = (trust.clone(), name.to_string());
     let (ca2, n2) = (trust.clone(), name.to_string());
     let (ca3, n3) = (trust.clone(), name.to_string());
-    let (ca4, n4) = (trust, name.to_string());
+    let (ca4, n4) = (trust.clone(), name.to_string());
+    let (ca5, n5) = (trust.clone(), name.to_string());
+    let (ca6, n6) = (trust, name.to_string());
+    let j = std::thread::spawn(move || match ca5 {
+        Trust::CaFile(f) => Some(clients::java_verify(port, &n5, &f)),
+        Trust::SystemFile(_) => None,
+    });
+    let g = std::thread::spawn(move || match ca6 {
+        Trust::CaFile(f) => Some(clients::gnutls_verify(port, &n6, &f)),
+        Trust::SystemFile(_) => None,
+    });
     let o = std::thread::spawn(move || s_client(port, &ca1, &n1));
     let p = std::thread::spawn(move || python(port, &ca2, &n2));
     let n = std::thread::spawn(move || node(port, &ca3, &n3));
@@ -227,14 +267,16 @@ async fn run_with(
         python: p.join().unwrap(),
         node: n.join().unwrap(),
         curl: c.join().unwrap(),
+        java: j.join().unwrap(),
+        gnutls: g.join().unwrap(),
     }
 }
 
-fn cafile_store(path: &Path) -> TrustStore {
+pub(super) fn cafile_store(path: &Path) -> TrustStore {
     stores::from_file(path).unwrap()
 }
 
-fn error_ids(a: &ChainAnalysis) -> Vec<FindingId> {
+pub(super) fn error_ids(a: &ChainAnalysis) -> Vec<FindingId> {
     a.findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -242,8 +284,38 @@ fn error_ids(a: &ChainAnalysis) -> Vec<FindingId> {
         .collect()
 }
 
-/// The case's only error finding is `id`, and it carries exactly the texts both clients printed.
-fn assert_single_cause(r: &Run, id: FindingId) {
+/// Every client that failed has its exact text among the finding's breaks, and every client
+/// that connected is not listed there.
+pub(super) fn assert_texts_of_every_client(r: &Run, id: FindingId) {
+    let shown = tlsdoctor::report::cert::render_chain(&r.analysis, false);
+    let f = r
+        .analysis
+        .findings
+        .iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("no {id:?}: {shown}"));
+    for (label, outcome) in r.outcomes() {
+        let listed: Vec<&str> = f
+            .breaks
+            .iter()
+            .filter(|b| b.client == label)
+            .map(|b| b.error.as_str())
+            .collect();
+        match outcome {
+            Err(text) => assert!(
+                listed.contains(&text.as_str()),
+                "{id:?}: {label} printed {text:?}, the finding lists {listed:?}"
+            ),
+            Ok(()) => assert!(
+                listed.is_empty(),
+                "{id:?}: {label} connected, the finding lists {listed:?}"
+            ),
+        }
+    }
+}
+
+/// The case's only error finding is `id`, and it carries exactly the texts the clients printed.
+pub(super) fn assert_single_cause(r: &Run, id: FindingId) {
     let shown = tlsdoctor::report::cert::render_chain(&r.analysis, false);
     assert_eq!(error_ids(&r.analysis), vec![id], "{shown}");
     let f = r.analysis.findings.iter().find(|f| f.id == id).unwrap();
@@ -263,9 +335,10 @@ fn assert_single_cause(r: &Run, id: FindingId) {
         !f.evidence.is_empty() && !f.fix_server.is_empty(),
         "{shown}"
     );
+    assert_texts_of_every_client(r, id);
 }
 
-fn s_server(leaf: &str, chain: Option<&str>, extra: &[&str]) -> ServerProcess {
+pub(super) fn s_server(leaf: &str, chain: Option<&str>, extra: &[&str]) -> ServerProcess {
     let p = pki();
     let chain_path: Option<PathBuf> = chain.map(|c| p.path(c));
     let chain_s = chain_path.as_ref().map(|c| c.display().to_string());

@@ -1,6 +1,8 @@
 //! Real clients run by tests, to compare what tlsdoctor predicts with what they print.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 const PY_CONNECT: &str = r#"
@@ -352,5 +354,194 @@ pub fn agrees(id: &str, real: &Real, connects: bool, text: &str) -> Result<(), S
             "{id}: real error {:?}, simulated {text:?}",
             real.text
         ))
+    }
+}
+
+/// What a real client said when verifying a server: Ok (connected), or its stable error text.
+pub type Outcome = Result<(), String>;
+
+const JAVA_PROBE: &str = r#"
+import javax.net.ssl.*;
+import java.net.Socket;
+public class VerifyProbe {
+  public static void main(String[] a) {
+    try {
+      SSLSocketFactory f = (SSLSocketFactory) SSLSocketFactory.getDefault();
+      Socket raw = new Socket("127.0.0.1", Integer.parseInt(a[0]));
+      raw.setSoTimeout(10000);
+      try (SSLSocket s = (SSLSocket) f.createSocket(raw, a[1], Integer.parseInt(a[0]), true)) {
+        SSLParameters p = s.getSSLParameters();
+        p.setEndpointIdentificationAlgorithm("HTTPS");
+        s.setSSLParameters(p);
+        s.startHandshake();
+        System.out.println("OK");
+      }
+    } catch (Exception e) {
+      System.out.println("ERR " + e.toString());
+    }
+  }
+}
+"#;
+
+/// The compiled Java probe (javac once per test process).
+fn java_classes() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("VerifyProbe.java");
+        std::fs::write(&src, JAVA_PROBE).unwrap();
+        let st = Command::new("javac")
+            .arg("-d")
+            .arg(dir.path())
+            .arg(&src)
+            .status()
+            .expect("javac");
+        assert!(st.success(), "javac failed");
+        dir
+    })
+    .path()
+}
+
+/// A PKCS#12 trust store next to `cafile` holding every certificate of that PEM file.
+pub fn java_truststore(cafile: &Path) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let out = cafile.with_extension("truststore.p12");
+    if out.exists() {
+        return out;
+    }
+    let pem = std::fs::read_to_string(cafile).unwrap();
+    let mut n = 0;
+    for block in pem.split_inclusive("-----END CERTIFICATE-----\n") {
+        let Some(start) = block.find("-----BEGIN CERTIFICATE-----") else {
+            continue;
+        };
+        let one = cafile.with_extension(format!("part{n}.pem"));
+        std::fs::write(&one, &block[start..]).unwrap();
+        let st = Command::new("keytool")
+            .args([
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                &format!("ca{n}"),
+                "-file",
+            ])
+            .arg(&one)
+            .arg("-keystore")
+            .arg(&out)
+            .args(["-storetype", "PKCS12", "-storepass", "changeit"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("keytool");
+        assert!(st.success(), "keytool failed for {}", one.display());
+        n += 1;
+    }
+    out
+}
+
+/// Java 17 (JSSE, endpoint identification HTTPS as HttpsURLConnection and HttpClient set
+/// it) connecting to 127.0.0.1:`port` for `host`, trusting only the certificates in `cafile`.
+/// The text is `exception.toString()`.
+pub fn java_verify(port: u16, host: &str, cafile: &Path) -> Outcome {
+    let ts = java_truststore(cafile);
+    let out = Command::new("timeout")
+        .args(["30", "java"])
+        .arg(format!("-Djavax.net.ssl.trustStore={}", ts.display()))
+        .arg("-Djavax.net.ssl.trustStorePassword=changeit")
+        .arg("-cp")
+        .arg(java_classes())
+        .arg("VerifyProbe")
+        .arg(port.to_string())
+        .arg(host)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run java");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().last().unwrap_or("").trim();
+    if line == "OK" {
+        return Ok(());
+    }
+    match line.strip_prefix("ERR ") {
+        Some(e) => Err(e.to_string()),
+        None => panic!(
+            "java printed {text:?}; stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+/// gnutls-cli 3.7 connecting to 127.0.0.1:`port`, checking the name `host`, trusting `cafile`.
+/// The text is the line that names the cause: `- Status: …` for a verification failure,
+/// else the first `*** Fatal error` / `*** Received alert` line.
+pub fn gnutls_verify(port: u16, host: &str, cafile: &Path) -> Outcome {
+    let out = Command::new("timeout")
+        .args(["20", "gnutls-cli", "--x509cafile"])
+        .arg(cafile)
+        .args([
+            "-p",
+            &port.to_string(),
+            "--verify-hostname",
+            host,
+            "127.0.0.1",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run gnutls-cli");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    if let Some(l) = lines
+        .iter()
+        .find(|l| l.starts_with("- Status: The certificate is NOT trusted"))
+    {
+        return Err(l.to_string());
+    }
+    if let Some(l) = lines
+        .iter()
+        .find(|l| l.starts_with("*** Fatal error") || l.starts_with("*** Received alert"))
+    {
+        return Err(l.to_string());
+    }
+    assert!(
+        text.contains("Handshake was completed"),
+        "gnutls-cli neither failed nor completed: {text}"
+    );
+    Ok(())
+}
+
+const NODE_VERIFY: &str = r#"
+const tls = require('tls'), fs = require('fs');
+const [ca, port, name] = process.argv.slice(1);
+const s = tls.connect({ host: '127.0.0.1', port: +port, servername: name, ca: fs.readFileSync(ca) },
+  () => { console.log('OK'); s.destroy(); });
+s.setTimeout(10000, () => { console.log('TIMEOUT'); s.destroy(); });
+s.on('error', e => { console.log('ERR ' + e.code + ': ' + e.message); });
+"#;
+
+/// Node.js 20 `tls.connect` for `host`, trusting only `cafile`; the text is
+/// `err.code + ": " + err.message`.
+pub fn node_verify(port: u16, host: &str, cafile: &Path) -> Outcome {
+    let out = Command::new("timeout")
+        .args(["20", "node", "-e", NODE_VERIFY])
+        .arg(cafile)
+        .arg(port.to_string())
+        .arg(host)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node");
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if text == "OK" {
+        return Ok(());
+    }
+    match text.strip_prefix("ERR ") {
+        Some(e) => Err(e.lines().next().unwrap_or("").to_string()),
+        None => panic!(
+            "node printed {text:?}; stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
     }
 }

@@ -73,6 +73,9 @@ pub(crate) fn hostname_finding(
         }
     };
     if ok {
+        if host_ip.is_none() && dns.is_empty() {
+            f.push(cn_only(host, &cns));
+        }
         return;
     }
     let held = if info.sans.is_empty() {
@@ -81,15 +84,24 @@ pub(crate) fn hostname_finding(
         info.sans.join(", ")
     };
     let name_type = if host_ip.is_some() { "IP" } else { "DNS" };
-    let mut x = finding(
-        FindingId::CertHostnameMismatch,
-        &[
-            ("host", host.to_string()),
-            ("name_type", name_type.to_string()),
-        ],
-    )
-    .evidence(format!("name asked for: {host}"))
-    .evidence(format!("names in the certificate: {held}"));
+    let apex = format!("*.{}", host.trim_end_matches('.').to_ascii_lowercase());
+    let wildcard = dns.iter().find(|d| d.to_ascii_lowercase() == apex);
+    let form = match wildcard {
+        Some(w) => finding(
+            FindingId::CertWildcardApex,
+            &[("host", host.to_string()), ("wildcard", w.clone())],
+        ),
+        None => finding(
+            FindingId::CertHostnameMismatch,
+            &[
+                ("host", host.to_string()),
+                ("name_type", name_type.to_string()),
+            ],
+        ),
+    };
+    let mut x = form
+        .evidence(format!("name asked for: {host}"))
+        .evidence(format!("names in the certificate: {held}"));
     if host_ip.is_some() {
         x = x.evidence(
             "an IP address only matches an IP: entry in subjectAltName, never a DNS name or the CN",
@@ -114,6 +126,18 @@ pub(crate) fn hostname_finding(
     // Node's text is measured for DNS names checked against subjectAltName only.
     let node_known = host_ip.is_none() && !info.sans.is_empty();
     f.push(cause_breaks_full(x, key, host, &node_altnames, node_known));
+}
+
+/// The name matched only through the CN: fine for the clients measured here, refused by
+/// clients that read subjectAltName only.
+fn cn_only(host: &str, cns: &[String]) -> Finding {
+    finding(FindingId::CertCnOnly, &[("host", host.to_string())])
+        .evidence(format!(
+            "no subjectAltName; the name matched is the subject CN={}",
+            cns.join(", CN=")
+        ))
+        .evidence("measured here: OpenSSL 3 (Python, curl, s_client), Node 20, Java 17 and GnuTLS fall back to the CN and connect")
+        .evidence("documented, not run here: browsers (Chrome since version 58, Firefox, Safari) and Go since 1.15 match only subjectAltName and refuse the certificate")
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! finding per cause it finds, built from the catalogue (data/findings.toml) with the
 //! evidence measured here and the texts each client prints.
 
+pub(super) mod critical;
 pub(super) mod hostname;
 pub(super) mod name_constraints;
 pub(super) mod order;

@@ -1,7 +1,9 @@
 //! The order and content of what the server sends: out of order, or with certificates that
 //! are not part of its chain.
 
-use super::super::path::Parsed;
+use super::super::client_texts::cause_breaks;
+use super::super::path::{Parsed, issued_by};
+use crate::clients::CertCause;
 use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 
@@ -52,4 +54,45 @@ pub(crate) fn order_findings(
             "clients ignore them, but they cost bytes in every handshake and often mean a stale or wrong chain file",
         ));
     }
+}
+
+/// The first certificate served is a CA and a later one is the certificate it issued: the
+/// chain file is in reverse order (served with the CA's key, or the server would not start).
+pub(crate) fn reversed_chain(
+    parsed: &[Parsed<'_>],
+    sent_pos: &[usize],
+    host: &str,
+) -> Option<Finding> {
+    let first = parsed.first()?;
+    if !first.info.is_ca {
+        return None;
+    }
+    let leaf = (1..parsed.len())
+        .find(|&j| !parsed[j].info.is_ca && issued_by(&parsed[j].cert, &first.cert))?;
+    let l = &parsed[leaf].info;
+    let x = finding(
+        FindingId::CertChainReversed,
+        &[("ca", first.info.subject.clone())],
+    )
+    .evidence(format!(
+        "certificate #1, \"{}\", is a CA certificate (basicConstraints CA:TRUE, keyUsage {})",
+        first.info.subject,
+        if first.info.key_usage.is_empty() {
+            "absent".to_string()
+        } else {
+            first.info.key_usage.join(", ")
+        }
+    ))
+    .evidence(format!(
+        "certificate #{}, \"{}\" ({}), is issued by it: that is the server certificate, and it belongs first",
+        sent_pos[leaf] + 1,
+        l.subject,
+        if l.sans.is_empty() {
+            "no subjectAltName".to_string()
+        } else {
+            l.sans.join(", ")
+        }
+    ))
+    .evidence("clients check the purpose of the first certificate before its name, so OpenSSL-based clients print \"unsuitable certificate purpose\" rather than a name mismatch (measured)");
+    Some(cause_breaks(x, CertCause::CaAsLeaf, host))
 }

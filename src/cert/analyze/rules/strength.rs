@@ -1,15 +1,25 @@
-//! Key sizes and signature hashes that OpenSSL 3's default security level refuses
-//! (data/openssl-security-levels.toml).
+//! Key sizes and signature hashes clients refuse. Whether the chain is flagged follows OpenSSL
+//! 3's default security level (data/openssl-security-levels.toml); which listed clients fail
+//! follows each one's profile limits (data/clients/*.toml), measured against the real clients.
 
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
 
-use super::super::client_texts::cause_breaks;
-use super::super::prose::role_name;
+use super::super::client_texts::{cause_breaks_with, styles_accepting};
+use super::super::prose::{java_dn, role_name};
 use crate::cert::describe::CertInfo;
-use crate::clients::{CertCause, SecurityLevel};
+use crate::clients::{CertCause, CertVars, ClientPolicy, SecurityLevel};
 use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
+
+/// Whether a client with `policy` accepts this certificate's key.
+fn key_accepted(policy: &ClientPolicy, i: &CertInfo) -> bool {
+    match i.key_type.as_str() {
+        "RSA" | "DSA" => i.key_bits >= policy.limits.min_rsa_bits,
+        t if t.starts_with("EC") => i.key_bits >= policy.limits.min_ecc_bits,
+        _ => true,
+    }
+}
 
 /// Below what OpenSSL 3 accepts at its default security level.
 fn weak_key(i: &CertInfo) -> bool {
@@ -29,23 +39,38 @@ pub(crate) fn strength_findings(
 ) {
     let level = SecurityLevel::openssl3_default();
     let limits = level.limits();
-    for (pos, (_, i)) in eval.iter().enumerate() {
-        if weak_key(i) {
-            let key = if pos == 0 {
-                CertCause::EeKeyTooWeak
-            } else {
-                CertCause::CaKeyTooWeak
-            };
-            let vars = [
-                ("role", role_name(pos, i).to_string()),
-                ("subject", i.subject.clone()),
-                ("bits", i.key_bits.to_string()),
-                ("key_type", i.key_type.clone()),
-            ];
-            let x = finding(FindingId::CertWeakKey, &vars)
-            .evidence(format!("{} {} bits; OpenSSL 3 at its default security level {} requires RSA/DSA >= {} bits and EC >= {} bits", i.key_type, i.key_bits, level.0, limits.min_rsa_bits, limits.min_ecc_bits));
-            f.push(cause_breaks(x, key, host));
+    for (pos, (c, i)) in eval.iter().enumerate() {
+        if !weak_key(i) {
+            continue;
         }
+        let key = if pos == 0 {
+            CertCause::EeKeyTooWeak
+        } else {
+            CertCause::CaKeyTooWeak
+        };
+        let vars = [
+            ("role", role_name(pos, i).to_string()),
+            ("subject", i.subject.clone()),
+            ("bits", i.key_bits.to_string()),
+            ("key_type", i.key_type.clone()),
+        ];
+        let mut x = finding(FindingId::CertWeakKey, &vars)
+            .evidence(format!("{} {} bits; OpenSSL 3 at its default security level {} requires RSA/DSA >= {} bits and EC >= {} bits", i.key_type, i.key_bits, level.0, limits.min_rsa_bits, limits.min_ecc_bits));
+        let accepting = styles_accepting(|p| key_accepted(p, i));
+        for (_, name) in &accepting {
+            x = x.evidence(format!(
+                "{name} accepts a {}-bit {} key (measured limit)",
+                i.key_bits, i.key_type
+            ));
+        }
+        let leave_out: Vec<_> = accepting.iter().map(|(s, _)| *s).collect();
+        let (bits, dn) = (i.key_bits.to_string(), java_dn(c));
+        let cv = CertVars {
+            bits: &bits,
+            subject_dn: &dn,
+            ..CertVars::host(host)
+        };
+        f.push(cause_breaks_with(x, key, cv, &leave_out));
     }
     for (pos, (_, i)) in eval.iter().enumerate() {
         // The self-signature of the trust anchor is never checked, so its hash does not matter.
@@ -53,16 +78,44 @@ pub(crate) fn strength_findings(
         if is_anchor_self {
             continue;
         }
-        if i.sig_hash == "sha1" || i.sig_hash == "md5" {
-            let vars = [
-                ("role", role_name(pos, i).to_string()),
-                ("subject", i.subject.clone()),
-                ("algorithm", i.signature_algorithm.clone()),
-            ];
-            let x = finding(FindingId::CertSha1Signature, &vars)
-            .evidence(format!("signature algorithm {} (hash {}), issued by \"{}\"", i.signature_algorithm, i.sig_hash, i.issuer))
-            .evidence("OpenSSL 3 at its default security level refuses SHA-1 and MD5 signatures in the chain");
-            f.push(cause_breaks(x, CertCause::CaMdTooWeak, host));
+        let vars = [
+            ("role", role_name(pos, i).to_string()),
+            ("subject", i.subject.clone()),
+            ("algorithm", i.signature_algorithm.clone()),
+        ];
+        let signed_by = format!(
+            "signature algorithm {} (hash {}), issued by \"{}\"",
+            i.signature_algorithm, i.sig_hash, i.issuer
+        );
+        if i.sig_hash == "md5" {
+            let x = finding(FindingId::CertMd5Signature, &vars)
+                .evidence(signed_by)
+                .evidence("MD5 signatures can be forged (collisions are practical): every current client refuses them at any security level");
+            f.push(cause_breaks_with(
+                x,
+                CertCause::Md5Signature,
+                CertVars::host(host),
+                &[],
+            ));
+        } else if i.sig_hash == "sha1" {
+            let mut x = finding(FindingId::CertSha1Signature, &vars)
+                .evidence(signed_by)
+                .evidence(
+                    "OpenSSL 3 at its default security level refuses SHA-1 signatures in the chain",
+                );
+            let accepting = styles_accepting(|p| p.limits.accepts_sha1_certificates);
+            for (_, name) in &accepting {
+                x = x.evidence(format!(
+                    "{name} accepts SHA-1 signed certificates (measured under a private root)"
+                ));
+            }
+            let leave_out: Vec<_> = accepting.iter().map(|(s, _)| *s).collect();
+            f.push(cause_breaks_with(
+                x,
+                CertCause::CaMdTooWeak,
+                CertVars::host(host),
+                &leave_out,
+            ));
         }
     }
 }
