@@ -1,4 +1,5 @@
 //! Certificate chains and trust stores.
 
 mod chain;
+mod classes;
 mod stores;

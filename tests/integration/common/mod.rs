@@ -1,6 +1,7 @@
 //! Shared fixtures for integration tests: real TLS servers on 127.0.0.1 and test certificates.
 //! Every process started here is killed when its guard drops.
 
+pub mod broken_pki;
 pub mod cli;
 pub mod clients;
 pub mod dns;
