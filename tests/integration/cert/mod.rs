@@ -2,4 +2,5 @@
 
 mod chain;
 mod classes;
+mod limits;
 mod stores;

@@ -2,7 +2,7 @@
 //! openssl CLI (rcgen cannot make RSA keys, MD5 signatures or arbitrary critical extensions):
 //! issuers that are not CAs or may not sign certificates, an unknown critical extension, an
 //! RSA leaf whose keyUsage cannot sign, a CN-only leaf, a wildcard for the apex, a re-keyed
-//! intermediate, a chain file in reverse order, MD5 and RSA-512, a cross-signed chain whose
+//! intermediate, a chain file in reverse order, MD5, SHA-1 and RSA-512/1024/2048 leaves, a cross-signed chain whose
 //! old root has expired, an interception product's root and an unknown private root.
 //!
 //! Every leaf is for `localhost` (and `example.test` where a case needs a DNS name with a
@@ -176,6 +176,30 @@ impl BrokenPki {
             "sha256",
         );
         pki.issue("md5", "rsa:2048", "/CN=md5.test", "intrsa", LEAF_EXT, "md5");
+        pki.issue(
+            "sha1",
+            "rsa:2048",
+            "/CN=sha1.test",
+            "intrsa",
+            LEAF_EXT,
+            "sha1",
+        );
+        pki.issue(
+            "rsa1024",
+            "rsa:1024",
+            "/CN=rsa1024.test",
+            "int",
+            LEAF_EXT,
+            "sha256",
+        );
+        pki.issue(
+            "rsa2048",
+            "rsa:2048",
+            "/CN=rsa2048.test",
+            "int",
+            LEAF_EXT,
+            "sha256",
+        );
         for (leaf, ca) in [
             ("crit", "int"),
             ("rsanods", "int"),
@@ -183,6 +207,9 @@ impl BrokenPki {
             ("wild", "int"),
             ("rsa512", "int"),
             ("md5", "intrsa"),
+            ("sha1", "intrsa"),
+            ("rsa1024", "int"),
+            ("rsa2048", "int"),
         ] {
             pki.bundle(
                 &format!("{leaf}-chain.pem"),
