@@ -58,9 +58,19 @@ impl CheckDocument {
         }
     }
 
-    /// True when some finding of some diagnosis is an error (what `check`'s exit code 1 says).
+    /// True when some finding of some diagnosis is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnoses.iter().any(Diagnosis::has_errors)
+    }
+
+    /// The worst verdict of the diagnoses (what `check`'s exit code says: 1 connections fail,
+    /// 4 a security problem only).
+    pub fn verdict(&self) -> crate::doctor::Verdict {
+        self.diagnoses
+            .iter()
+            .map(|d| d.verdict)
+            .max()
+            .unwrap_or(crate::doctor::Verdict::Healthy)
     }
 }
 

@@ -126,6 +126,11 @@ pub struct SimulateArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Exit codes: 0 no finding of severity error; 1 findings that make connections fail; \
+                  2 could not run (bad input, unreachable); 3 the run's deadline cut it short (partial output); 4 a security problem only (e.g. a revoked \
+                  certificate): the clients examined connect, but the certificate must not be trusted."
+)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,

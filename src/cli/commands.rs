@@ -2,8 +2,9 @@
 //! and pick the exit code.
 
 use super::args::{CaptureArgs, CheckArgs, EnvArgs, ExplainArgs, LabArgs, ScanArgs, SimulateArgs};
-use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_PARTIAL, fail};
+use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_PARTIAL, EXIT_SECURITY, fail};
 use std::time::Duration;
+use tlsdoctor::doctor::Verdict;
 use tlsdoctor::document::AddressFailure;
 use tlsdoctor::report::style::Style;
 use tlsdoctor::report::{self, to_json};
@@ -31,10 +32,12 @@ pub async fn check(args: CheckArgs, style: Style) -> i32 {
         EXIT_PARTIAL
     } else if doc.diagnoses.is_empty() {
         EXIT_CANNOT_RUN
-    } else if doc.has_errors() {
-        EXIT_FINDINGS
     } else {
-        0
+        match doc.verdict() {
+            Verdict::ConnectionsFail => EXIT_FINDINGS,
+            Verdict::SecurityProblem => EXIT_SECURITY,
+            Verdict::Healthy => 0,
+        }
     }
 }
 

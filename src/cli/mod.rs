@@ -1,7 +1,9 @@
 //! Command-line front end: parse arguments ([`args`]), call the library, render, pick the
 //! exit code ([`commands`]). It uses only the library's public API.
-//! Exit codes: 0 ran (and, for `check`, healthy), 1 findings of severity error, 2 could not run,
-//! 3 the run's deadline cut it short (what was learned is printed, marked partial).
+//! Exit codes: 0 ran (and, for `check`, healthy), 1 findings of severity error that make
+//! connections fail, 2 could not run, 3 the run's deadline cut it short (what was learned is
+//! printed, marked partial), 4 (`check`) a security problem only: clients connect but the
+//! certificate must not be trusted (revoked).
 
 mod args;
 mod commands;
@@ -16,6 +18,9 @@ pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_CANNOT_RUN: i32 = 2;
 /// Exit code: the run's deadline was reached; the output is partial.
 pub const EXIT_PARTIAL: i32 = 3;
+/// Exit code: `check` found a security problem (a revoked certificate) and nothing that makes
+/// connections fail: clients that do not check revocation connect.
+pub const EXIT_SECURITY: i32 = 4;
 
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {

@@ -17,5 +17,5 @@ pub use profile::{
 pub use security_level::{SecurityLevel, SecurityLimits};
 pub use wording::{
     BreakKey, CertTexts, CertVars, CertWording, certificate_breaks, certificate_failure_text,
-    certificate_text, chain_analysis_styles, failure_text,
+    certificate_text, chain_analysis_styles, failure_text, ocsp_failure_text,
 };

@@ -25,7 +25,8 @@ pub enum OcspBehaviour {
     /// Checks a stapled response when present and fails on a bad one; asks the responder
     /// when none is stapled, failing soft when unreachable (PyMongo with `pymongo[ocsp]`).
     StapleThenResponder,
-    /// Requires a valid staple when the certificate demands one (must-staple).
+    /// Checks a stapled response (any problem refuses the handshake) and requires one when the
+    /// certificate demands it (must-staple); never asks the responder (gnutls-cli).
     HonourMustStaple,
 }
 

@@ -2,7 +2,7 @@
 //! catalogue keyed by error style × failure, and the only place client wording comes from.
 
 use super::keys::{CertCause, ErrorStyle, Failure, HandshakeFailure};
-use crate::finding::ClientBreak;
+use crate::finding::{ClientBreak, FindingId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -46,6 +46,10 @@ struct StyleEntry {
     /// The text for each certificate cause this client fails on.
     #[serde(default)]
     certificate: BTreeMap<CertCause, String>,
+    /// Where the client words its OCSP refusals by what is wrong: the text per finding id
+    /// (others print the `invalid_status_response` failure).
+    #[serde(default)]
+    ocsp: BTreeMap<FindingId, String>,
 }
 
 fn yes() -> bool {
@@ -112,6 +116,15 @@ pub fn failure_text(s: ErrorStyle, failure: HandshakeFailure, alert: Option<&str
         .replace("{function}", &f.function)
         .replace("{REASON}", &reason.to_ascii_uppercase().replace(' ', "_"))
         .replace("{reason}", &reason)
+}
+
+/// What a client of `style` prints when its OCSP check refuses the handshake for the reason
+/// finding `why` names (a revoked, expired or invalid staple, a missing must-staple one).
+pub fn ocsp_failure_text(s: ErrorStyle, why: FindingId) -> String {
+    match style(s).ocsp.get(&why) {
+        Some(t) => t.clone(),
+        None => failure_text(s, HandshakeFailure::InvalidStatusResponse, None),
+    }
 }
 
 /// What the certificate texts need besides the cause.

@@ -8,8 +8,10 @@ mod evidence;
 pub mod fixes;
 pub mod fixture;
 mod handshake;
+mod verdict;
 
 pub use evidence::{Evidence, Observation, adjust_profile, gather, judge, observe, whole_seconds};
+pub use verdict::{Verdict, is_security_problem, verdict};
 
 use crate::cert::TrustStore;
 use crate::clients::ClientProfile;
@@ -45,6 +47,9 @@ pub struct Diagnosis {
     pub sni: Option<String>,
     /// Most severe first; with `--error`, the finding that explains it leads.
     pub findings: Vec<Finding>,
+    /// Whether connections fail, or only a security problem was found (a revoked
+    /// certificate that clients without revocation checks accept).
+    pub verdict: Verdict,
     /// When `--error` was given: the finding ids that message points to, and whether this
     /// server shows one of them.
     pub error_match: Option<ErrorMatch>,
@@ -80,7 +85,7 @@ pub struct ErrorMatch {
 }
 
 impl Diagnosis {
-    /// True when any finding is an error.
+    /// True when any finding is an error (a connection failure or a security problem).
     pub fn has_errors(&self) -> bool {
         self.findings.iter().any(|f| f.severity == Severity::Error)
     }
@@ -95,6 +100,7 @@ pub fn diagnose(evidence: Evidence, error: Option<&str>) -> Diagnosis {
         target: evidence.observed.target.clone(),
         address: evidence.observed.address.clone(),
         sni: evidence.observed.sni.clone(),
+        verdict: verdict(&findings),
         findings,
         error_match,
         simulations: evidence.simulations.clone(),

@@ -61,6 +61,10 @@ pub struct Entry {
     pub weakness: Option<String>,
     #[serde(default)]
     pub kind: Kind,
+    /// A security problem rather than a connection failure: clients that do not check for it
+    /// connect (a revoked certificate). `check` reports these apart (doctor::Verdict).
+    #[serde(default)]
+    pub security: bool,
     #[serde(default)]
     variant: BTreeMap<String, Variant>,
 }

@@ -104,6 +104,7 @@ mod tests {
                 fix_server: vec![EVIL.into()],
                 fix_client: vec![EVIL.into()],
             }],
+            verdict: crate::doctor::Verdict::ConnectionsFail,
             error_match: None,
             simulations: Vec::new(),
             certificate_chain: None,

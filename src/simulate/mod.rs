@@ -430,7 +430,7 @@ fn judge(
     {
         return Some(SimFailure {
             key: HandshakeFailure::InvalidStatusResponse.key().into(),
-            error: failure_text(profile.style, HandshakeFailure::InvalidStatusResponse, None),
+            error: crate::clients::ocsp_failure_text(profile.style, finding),
             reason,
             finding: Some(finding),
         });

@@ -549,7 +549,11 @@ fn recorded_lab_evidence_judges_as_the_live_lab() {
             None,
         ));
         let run = Run {
-            code: if doc.has_errors() { 1 } else { 0 },
+            code: match doc.verdict() {
+                tlsdoctor::doctor::Verdict::ConnectionsFail => 1,
+                tlsdoctor::doctor::Verdict::SecurityProblem => 4,
+                tlsdoctor::doctor::Verdict::Healthy => 0,
+            },
             stdout: tlsdoctor::report::to_json(&doc),
             stderr: String::new(),
             elapsed: std::time::Duration::ZERO,

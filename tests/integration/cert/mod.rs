@@ -3,4 +3,5 @@
 mod chain;
 mod classes;
 mod limits;
+mod revoked;
 mod stores;
