@@ -25,9 +25,13 @@ pub enum OcspBehaviour {
     /// Checks a stapled response when present and fails on a bad one; asks the responder
     /// when none is stapled, failing soft when unreachable (PyMongo with `pymongo[ocsp]`).
     StapleThenResponder,
-    /// Checks a stapled response (any problem refuses the handshake) and requires one when the
-    /// certificate demands it (must-staple); never asks the responder (gnutls-cli).
+    /// Requires a valid staple when the certificate demands one (must-staple), and refuses a
+    /// stapled response with any problem.
     HonourMustStaple,
+    /// gnutls-cli: refuses a stapled response that is invalid, revoked or past its nextUpdate,
+    /// and a must-staple certificate without one; accepts `unknown` and a thisUpdate in the
+    /// future; never asks the responder (measured, tests/integration/cert/revoked.rs).
+    CheckStaple,
 }
 
 /// The checks a client applies to the server's answer.

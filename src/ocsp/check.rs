@@ -295,6 +295,26 @@ pub fn client_rejects(
                 _ => None,
             },
         },
+        OcspBehaviour::CheckStaple => match staple {
+            Some(s) => match (&s.parse_error, &s.verdict) {
+                (Some(e), _) => Some((FindingId::OcspStapleInvalid, format!("the stapled response cannot be parsed: {e}"))),
+                (None, Some(v)) => v
+                    .problems
+                    .iter()
+                    .find(|p| match p.kind {
+                        ProblemKind::Unknown => false,
+                        ProblemKind::Expired => p.key != "this-update-future",
+                        ProblemKind::Invalid | ProblemKind::Revoked => true,
+                    })
+                    .map(|p| (finding_for(p.kind), p.detail.clone())),
+                (None, None) => None,
+            },
+            None if report.must_staple => Some((
+                FindingId::OcspMustStapleMissing,
+                "the certificate demands a stapled OCSP response (must-staple) and the server sent none".into(),
+            )),
+            None => None,
+        },
         OcspBehaviour::HonourMustStaple => match staple {
             Some(s) => match (&s.parse_error, &s.verdict) {
                 (Some(e), _) => Some((FindingId::OcspStapleInvalid, format!("the stapled response cannot be parsed: {e}"))),

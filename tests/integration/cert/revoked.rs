@@ -97,3 +97,47 @@ async fn revoked_staple_is_a_security_problem_not_a_failure() {
         mismatch.stdout
     );
 }
+
+/// gnutls-cli checks every staple it is given: each kind the OCSP tests make, met by the real
+/// gnutls-cli and by its simulation, must give the same outcome and text.
+#[test]
+fn gnutls_staple_checks_match_its_simulation() {
+    let p = OcspPki::build();
+    let ca = p.path("ca.crt");
+    let ca_s = ca.display().to_string();
+    let mut problems = Vec::new();
+    let mut refused = Vec::new();
+    for kind in [
+        Staple::Good,
+        Staple::Revoked,
+        Staple::Expired,
+        Staple::Future,
+        Staple::WrongKey,
+        Staple::OtherSerial,
+        Staple::Unknown,
+        Staple::Delegated,
+        Staple::DelegatedNoEku,
+    ] {
+        let staple = p.staple(kind);
+        let srv = p.server("leaf", Some(&staple), &[]);
+        let real = crate::common::clients::gnutls_verify(srv.port, "localhost", &ca);
+        let target = format!("localhost:{}", srv.port);
+        let run = tlsdoctor(&[
+            "simulate", &target, "--cafile", &ca_s, "--client", "gnutls", "--json",
+        ]);
+        let j = run.json();
+        let sim = &j["servers"][0]["simulations"][0];
+        let predicted = match sim["connects"].as_bool() {
+            Some(true) => Ok(()),
+            _ => Err(sim["failure"]["error"].as_str().unwrap_or("").to_string()),
+        };
+        if real.is_err() {
+            refused.push(kind);
+        }
+        if real != predicted {
+            problems.push(format!("{kind:?}: real {real:?}, simulated {predicted:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(refused.contains(&Staple::Revoked) && !refused.contains(&Staple::Good));
+}
