@@ -17,6 +17,7 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
     if let Some(chain) = &ev.chain {
         out.extend(chain.findings.iter().cloned());
     }
+    super::served::findings(ev, &mut out);
     if let Some(o) = &ev.ocsp {
         for mut f in crate::ocsp::findings(o, &ev.profiles) {
             let id = f.id;

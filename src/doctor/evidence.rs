@@ -62,6 +62,8 @@ pub struct Evidence {
     /// When the OCSP responder was to be asked.
     pub ocsp_policy: QueryPolicy,
     pub chain: Option<ChainAnalysis>,
+    /// The other chains the server serves (one per other key type), analysed the same way.
+    pub other_chains: Vec<super::served::OtherChain>,
     pub facts: ServerFacts,
     pub profiles: Vec<ClientProfile>,
     pub simulations: Vec<Simulation>,
@@ -302,6 +304,31 @@ pub async fn observe(
     })
 }
 
+/// What the simulation needs of each error finding of an analysed chain.
+fn cert_problems(ch: &ChainAnalysis) -> Vec<CertProblem> {
+    ch.findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| CertProblem {
+            finding_id: f.id,
+            title: f.title.clone(),
+            only_store: (f.id == FindingId::CertRootMissingLocally)
+                .then_some(TrustStoreKind::System),
+            hostname_only: matches!(
+                f.id,
+                FindingId::CertHostnameMismatch | FindingId::CertWildcardApex
+            ),
+            weakest_rsa_bits: ch
+                .certificates
+                .iter()
+                .filter(|c| c.key_type == "RSA" || c.key_type == "DSA")
+                .map(|c| c.key_bits)
+                .min(),
+            texts: crate::clients::CertTexts::from_breaks(&f.breaks),
+        })
+        .collect()
+}
+
 /// Judge an observation at `now` against the request's trust stores, clients and OCSP
 /// policy: no connection is made, so a recorded observation is judged exactly as the live
 /// one was. Profiles without a reply in the observation are not simulated.
@@ -333,26 +360,11 @@ pub fn judge(observed: Observation, with: &Examination, now: SystemTime) -> Evid
 
     let mut facts = ServerFacts::default();
     if let Some(ch) = &chain {
-        for f in ch.findings.iter().filter(|f| f.severity == Severity::Error) {
-            facts.cert_problems.push(CertProblem {
-                finding_id: f.id,
-                title: f.title.clone(),
-                only_store: (f.id == FindingId::CertRootMissingLocally)
-                    .then_some(TrustStoreKind::System),
-                hostname_only: matches!(
-                    f.id,
-                    FindingId::CertHostnameMismatch | FindingId::CertWildcardApex
-                ),
-                weakest_rsa_bits: ch
-                    .certificates
-                    .iter()
-                    .filter(|c| c.key_type == "RSA" || c.key_type == "DSA")
-                    .map(|c| c.key_bits)
-                    .min(),
-                texts: crate::clients::CertTexts::from_breaks(&f.breaks),
-            });
-        }
+        facts.cert_problems = cert_problems(ch);
+        facts.presented_key_type = super::served::leaf_key_type(ch);
     }
+    let other_chains = super::served::other_chains(&observed, &host, stores, now);
+    facts.other_chains = super::served::served(&other_chains, cert_problems);
     for (v, r) in &observed.handshakes {
         if let Ok(c) = r {
             if c.client_cert_request.is_some() {
@@ -409,6 +421,7 @@ pub fn judge(observed: Observation, with: &Examination, now: SystemTime) -> Evid
         stores: with.stores.clone(),
         ocsp_policy: with.ocsp,
         chain,
+        other_chains,
         facts,
         profiles: with.profiles.clone(),
         simulations,

@@ -8,6 +8,7 @@ mod evidence;
 pub mod fixes;
 pub mod fixture;
 mod handshake;
+mod served;
 mod verdict;
 
 pub use evidence::{Evidence, Observation, adjust_profile, gather, judge, observe, whole_seconds};

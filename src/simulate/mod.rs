@@ -13,6 +13,8 @@ use crate::wire::handshake::ServerKeyExchange;
 use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion, suites};
 use serde::{Deserialize, Serialize};
 
+pub mod served;
+
 mod limits;
 pub use limits::certificate_message_size;
 
@@ -63,6 +65,11 @@ pub struct ServerFacts {
     /// DER sizes of the certificates the server presents, in its order: the size of its
     /// Certificate message in a version whose flight is encrypted (TLS 1.3).
     pub certificate_der_lens: Vec<usize>,
+    /// The key type of the presented chain's leaf ("RSA" or "ECDSA").
+    pub presented_key_type: String,
+    /// The other chains the server serves (one per other key type), with their problems;
+    /// a client served one of them is judged by its problems instead of `cert_problems`.
+    pub other_chains: Vec<served::ServedChain>,
 }
 
 /// Why a simulated client fails.
@@ -369,15 +376,17 @@ fn judge(
         }
     }
     if p.verifies_certificate {
-        let hit = facts.cert_problems.iter().find_map(|c| {
-            let store_ok = c.only_store.is_none_or(|s| s == p.trust_store);
-            let host_ok = p.verifies_hostname || !c.hostname_only;
-            if !store_ok || !host_ok || policy_accepts(p, c) {
-                return None;
-            }
-            let text = certificate_failure_text(profile.style, &c.texts, &c.title)?;
-            Some((c, text))
-        });
+        let hit = served::problems_for(facts, profile, flight)
+            .iter()
+            .find_map(|c| {
+                let store_ok = c.only_store.is_none_or(|s| s == p.trust_store);
+                let host_ok = p.verifies_hostname || !c.hostname_only;
+                if !store_ok || !host_ok || policy_accepts(p, c) {
+                    return None;
+                }
+                let text = certificate_failure_text(profile.style, &c.texts, &c.title)?;
+                Some((c, text))
+            });
         if let Some((cp, error)) = hit {
             return Some(SimFailure {
                 key: HandshakeFailure::CertificateVerifyFailed.key().into(),

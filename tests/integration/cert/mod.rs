@@ -5,3 +5,4 @@ mod classes;
 mod limits;
 mod revoked;
 mod stores;
+mod two_certificates;

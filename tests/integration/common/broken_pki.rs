@@ -63,6 +63,64 @@ impl BrokenPki {
         .make(self.dir.path());
     }
 
+    /// `NAME.pem`/`NAME.key` for localhost issued by `ca`, valid from 100 to 10 days ago
+    /// (signed with the clock shifted by faketime).
+    fn issue_expired(&self, name: &str, key_spec: &str, ca: &str) {
+        let d = self.dir.path();
+        let mut req: Vec<String> = vec!["req".into(), "-new".into()];
+        match key_spec.split_once(':') {
+            Some(("ec", curve)) => req.extend(
+                [
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    &format!("ec_paramgen_curve:{curve}"),
+                ]
+                .map(String::from),
+            ),
+            _ => req.extend(["-newkey".to_string(), key_spec.to_string()]),
+        }
+        req.extend(
+            [
+                "-nodes",
+                "-subj",
+                &format!("/CN={name}.test"),
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+            ]
+            .map(String::from),
+        );
+        openssl(d, &req.iter().map(String::as_str).collect::<Vec<_>>());
+        self.write(&format!("{name}.ext"), LEAF_EXT);
+        let (ca_cert, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
+        let (csr, ext, out) = (
+            format!("{name}.csr"),
+            format!("{name}.ext"),
+            format!("{name}.pem"),
+        );
+        super::openssl_certs::run(
+            std::process::Command::new("faketime")
+                .current_dir(d)
+                .args([
+                    "-f", "-100d", "openssl", "x509", "-req", "-in", &csr, "-CA", &ca_cert,
+                ])
+                .args([
+                    "-CAkey",
+                    &ca_key,
+                    "-CAcreateserial",
+                    "-days",
+                    "90",
+                    "-extfile",
+                    &ext,
+                    "-out",
+                    &out,
+                ]),
+            "faketime openssl x509 (expired leaf)",
+        );
+    }
+
     fn self_signed_ca(&self, name: &str, subject: &str, shift: Option<&str>, days: u32) {
         SelfSigned {
             cert: &format!("{name}.pem"),
@@ -216,6 +274,16 @@ impl BrokenPki {
                 &[&format!("{leaf}.pem"), &format!("{ca}.pem")],
             );
         }
+
+        // Expired leaves of both key types, for a server with two certificates.
+        for (name, spec) in [("expiredec", ec), ("expiredrsa", "rsa:2048")] {
+            pki.issue_expired(name, spec, "int");
+            pki.bundle(
+                &format!("{name}-chain.pem"),
+                &[&format!("{name}.pem"), "int.pem"],
+            );
+        }
+        pki.bundle("good-chain.pem", &["good.pem", "int.pem"]);
 
         // Re-keyed intermediate: same name as int, another key; the server sends the old one.
         pki.issue(
