@@ -10,6 +10,10 @@ use crate::scan::ServerScan;
 use crate::simulate::Simulation;
 use serde::Serialize;
 
+/// Each client's verdict in a diagnosis, observed or predicted (`Diagnosis::verdicts`), and
+/// what observation showed (`Diagnosis::live`).
+pub use crate::live::reconcile::{ClientVerdict, LiveReport, Predicted, VerdictSource};
+
 /// Version stamp of every JSON document tlsdoctor prints; raised on incompatible changes.
 pub const JSON_SCHEMA_VERSION: u32 = 2;
 

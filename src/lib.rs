@@ -48,6 +48,8 @@
 //! - [`explain`]: offline knowledge base of TLS error messages.
 //! - [`http`]: a minimal, bounded HTTP/1.0 client for OCSP responders and AIA issuers.
 //! - [`files`]: the user's files: bounded reads, writes that never follow what is there.
+//! - [`live`]: the real clients of this machine run against the server by `check`, and
+//!   their verdicts held against the predictions.
 //! - [`lab`]: the built-in lab of misconfigured servers (tests, demo); never used by scans.
 //! - [`demo`]: the lab diagnosed endpoint by endpoint.
 //! - [`finding`]: the diagnosis vocabulary shared by every check.
@@ -70,6 +72,7 @@ pub mod finding;
 pub mod fuzzing;
 pub mod http;
 pub mod lab;
+pub mod live;
 pub mod ocsp;
 pub mod pipeline;
 pub mod probe;

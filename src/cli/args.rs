@@ -165,6 +165,14 @@ pub struct CheckArgs {
     /// in the server's certificate (plain HTTP, that URL only).
     #[arg(long, requires = "write_fixes")]
     pub fetch_intermediate: bool,
+    /// Do not run the real clients of this machine against the server: every verdict is
+    /// then predicted. TLSDOCTOR_NO_LIVE=1 in the environment does the same.
+    #[arg(long)]
+    pub no_live: bool,
+    /// Write each case where a real client contradicts its prediction (its hello, the
+    /// server's answer, both verdicts) as a JSON fixture into this directory.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_live")]
+    pub record_disagreements: Option<PathBuf>,
     /// Also ask the OCSP responder named in the server's certificate (AIA), even when the
     /// server staples a response. Without it the responder is asked only when nothing is
     /// stapled. Only that URL is contacted (plain HTTP, no redirects followed).
@@ -328,8 +336,18 @@ impl CheckArgs {
             replace_fixes: self.force,
             intermediates: self.intermediate.clone(),
             fetch_intermediate: self.fetch_intermediate,
+            live: tlsdoctor::live::LiveRequest {
+                enabled: !self.no_live && !no_live_from_env(),
+                record_disagreements: self.record_disagreements.clone(),
+            },
         })
     }
+}
+
+/// TLSDOCTOR_NO_LIVE set to anything but "" or "0" turns live observation off, as
+/// `--no-live` does (for CI jobs that run `check` often).
+fn no_live_from_env() -> bool {
+    std::env::var("TLSDOCTOR_NO_LIVE").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
 impl ScanArgs {

@@ -94,6 +94,9 @@ pub enum BreakKey {
     Worded { style: ErrorStyle, failure: Failure },
     /// The failure of a simulated client profile, by profile id.
     Simulated { profile: String },
+    /// The failure a real client on this machine printed when `check` ran it, by program
+    /// (see `crate::live`).
+    Observed { program: std::path::PathBuf },
 }
 
 /// The text a client of `style` prints for handshake failure `failure`; `alert` fills

@@ -55,6 +55,12 @@ pub struct Diagnosis {
     /// server shows one of them.
     pub error_match: Option<ErrorMatch>,
     pub simulations: Vec<Simulation>,
+    /// Every client's verdict, marked observed (the real client ran here) or predicted (its
+    /// simulation).
+    pub verdicts: Vec<crate::live::reconcile::ClientVerdict>,
+    /// What running the real clients showed, when they ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<crate::live::reconcile::LiveReport>,
     /// The certificates the server sent, each described, and each trust store's verdict
     /// with the path it built: the one analysis of the chain (the embedded `scan` carries
     /// none).
@@ -105,6 +111,8 @@ pub fn diagnose(evidence: Evidence, error: Option<&str>) -> Diagnosis {
         findings,
         error_match,
         simulations: evidence.simulations.clone(),
+        verdicts: crate::live::reconcile::predicted_verdicts(&evidence.simulations),
+        live: None,
         certificate_chain: evidence.chain.clone(),
         certificate_source: evidence.chain_source().map(str::to_string),
         scan: evidence.observed.scan.as_ref().ok().cloned(),

@@ -120,30 +120,15 @@ pub async fn inspect(opts: &EnvOptions) -> EnvReport {
     .unwrap_or_default();
     let openssl_conf = conf::analyze(openssl_dir.as_deref(), &env);
 
-    let mut clients = Vec::new();
-    for p in &pythons {
-        // The CLI's compiled-in security level applies to a Python linked to the same build.
-        let default_sec = openssl_cli
-            .as_ref()
-            .filter(|t| same_build(t, p.openssl_version.as_deref()))
-            .and_then(|t| t.default_security_level);
-        if let Some(c) = stack::from_python(p, &env, default_sec) {
-            clients.push(c);
-        }
-    }
-    if let Some(o) = &openssl_cli {
-        clients.push(stack::from_openssl_tool(o, "openssl", &openssl_conf, &env));
-    }
-    if let Some(c) = &curl {
-        let c = with_cli_defaults(c, openssl_cli.as_ref());
-        clients.push(stack::from_openssl_tool(&c, "curl", &openssl_conf, &env));
-    }
-    if let Some(n) = &node {
-        clients.push(stack::from_node(n, &env));
-    }
-    if let Some(j) = &java {
-        clients.push(stack::from_java(j));
-    }
+    let clients = client_stacks(
+        &pythons,
+        openssl_cli.as_ref(),
+        curl.as_ref(),
+        node.as_ref(),
+        java.as_ref(),
+        &openssl_conf,
+        &env,
+    );
 
     let mut report = EnvReport {
         os: std::env::consts::OS.to_string(),
@@ -163,6 +148,67 @@ pub async fn inspect(opts: &EnvOptions) -> EnvReport {
     report.findings = findings::all(&report, &env);
     crate::finding::sort_by_severity(&mut report.findings);
     report
+}
+
+/// This machine's clients as [`inspect`] reports them (`EnvReport::clients`), without the
+/// rest of the report: what `check` runs against the server (`crate::live`).
+pub async fn local_clients(opts: &EnvOptions) -> Vec<ClientStack> {
+    let env = opts.env_map();
+    let t = opts.timeout;
+    let (openssl_cli, pythons, node, curl, java) = tokio::join!(
+        programs::openssl::find(&env, t),
+        programs::python::find_all(&opts.pythons, &env, t),
+        programs::node::find(&env, t),
+        programs::curl::find(&env, t),
+        programs::java::find(&env, t),
+    );
+    let openssl_dir = openssl_cli.as_ref().and_then(|t| t.openssl_dir.clone());
+    let conf = conf::analyze(openssl_dir.as_deref(), &env);
+    client_stacks(
+        &pythons,
+        openssl_cli.as_ref(),
+        curl.as_ref(),
+        node.as_ref(),
+        java.as_ref(),
+        &conf,
+        &env,
+    )
+}
+
+/// The TLS stack of each program found.
+fn client_stacks(
+    pythons: &[PythonInfo],
+    openssl_cli: Option<&Tool>,
+    curl: Option<&Tool>,
+    node: Option<&NodeInfo>,
+    java: Option<&JavaInfo>,
+    openssl_conf: &OpensslConfReport,
+    env: &HashMap<String, String>,
+) -> Vec<ClientStack> {
+    let mut clients = Vec::new();
+    for p in pythons {
+        // The CLI's compiled-in security level applies to a Python linked to the same build.
+        let default_sec = openssl_cli
+            .filter(|t| same_build(t, p.openssl_version.as_deref()))
+            .and_then(|t| t.default_security_level);
+        if let Some(c) = stack::from_python(p, env, default_sec) {
+            clients.push(c);
+        }
+    }
+    if let Some(o) = openssl_cli {
+        clients.push(stack::from_openssl_tool(o, "openssl", openssl_conf, env));
+    }
+    if let Some(c) = curl {
+        let c = with_cli_defaults(c, openssl_cli);
+        clients.push(stack::from_openssl_tool(&c, "curl", openssl_conf, env));
+    }
+    if let Some(n) = node {
+        clients.push(stack::from_node(n, env));
+    }
+    if let Some(j) = java {
+        clients.push(stack::from_java(j));
+    }
+    clients
 }
 
 /// The TLS stack of one local client, named (`python`, `python3.11`, `openssl`, `curl`,

@@ -3,7 +3,7 @@
 
 use super::fanout::{self, Address};
 use super::request::{CheckRequest, ClientCertFiles};
-use super::{PipelineError, clients, fixes};
+use super::{PipelineError, clients, fixes, live};
 use crate::doctor::{self, Evidence, Examination};
 use crate::document::CheckDocument;
 use crate::ocsp::QueryPolicy;
@@ -19,7 +19,12 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
     let loaded = trust.load()?;
     let client_key = req.client_cert.as_ref().map(load_client_key).transpose()?;
     let extra_certs = fixes::read_pem_certs(&req.intermediates)?;
-    let clients = clients::for_check(req.client.as_deref()).await?;
+    let (clients, prepared) = tokio::join!(
+        clients::for_check(req.client.as_deref()),
+        live::prepare(req)
+    );
+    let clients = clients?;
+    let prepared = prepared?;
     let examination = Examination {
         stores: loaded.stores(clients.local.as_ref()),
         profiles: clients.profiles,
@@ -35,15 +40,34 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
     let mut doc = CheckDocument::new(&req.connect.target, req.client.clone());
     doc.notes = spec.notes.clone();
     let error = req.error.as_deref();
+    let record = req.live.record_disagreements.as_deref();
     let (diagnoses, errors) = fanout::each_address(&targets, &req.connect, &run, |a| {
         let examination = &examination;
+        let prepared = prepared.as_ref();
         async move {
-            let ev = examine(&a, examination).await?;
-            Ok::<_, String>(doctor::diagnose(ev, error))
+            let (ev, observed) = tokio::join!(examine(&a, examination), async {
+                match prepared {
+                    Some(p) => crate::live::observe(&a.ctx, p).await,
+                    None => Vec::new(),
+                }
+            });
+            let mut d = doctor::diagnose(ev?, error);
+            let mut written = Vec::new();
+            if prepared.is_some() {
+                written = live::follow(&mut d, &a.ctx, observed, record).await?;
+            }
+            Ok::<_, String>((d, written))
         }
     })
     .await;
-    doc.diagnoses = diagnoses;
+    for (d, written) in diagnoses {
+        doc.notes.extend(
+            written
+                .iter()
+                .map(|p| format!("disagreement fixture written: {}", p.display())),
+        );
+        doc.diagnoses.push(d);
+    }
     doc.errors = errors;
     if let Some(dir) = &req.write_fixes {
         let fetch = req

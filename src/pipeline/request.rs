@@ -122,6 +122,9 @@ pub struct CheckRequest {
     /// With `write_fixes`: download a missing intermediate from the caIssuers URL in the
     /// server's certificate.
     pub fetch_intermediate: bool,
+    /// Run the real clients of this machine against the server and follow what they do
+    /// (on by default; `--no-live` turns it off).
+    pub live: crate::live::LiveRequest,
 }
 
 impl CheckRequest {
@@ -138,6 +141,10 @@ impl CheckRequest {
             replace_fixes: false,
             intermediates: Vec::new(),
             fetch_intermediate: false,
+            live: crate::live::LiveRequest {
+                enabled: true,
+                record_disagreements: None,
+            },
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Rendering of `tlsdoctor check`: findings first, most severe first, then the clients, then
 //! what was checked.
 
-use super::style::{Style, pad};
+use super::style::Style;
 use crate::doctor::{Diagnosis, Verdict, is_security_problem};
 use crate::document::CheckDocument;
 use crate::escape::{escape, finish};
@@ -123,6 +123,9 @@ pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {
     }
 
     out.push_str(&headline(d, st));
+    if let Some(live) = &d.live {
+        out.push_str(&super::live::render_summary(live, st));
+    }
     for f in &d.findings {
         out.push('\n');
         out.push_str(&render_finding(f, st));
@@ -142,26 +145,8 @@ pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {
     if let Some(o) = &d.ocsp {
         out.push_str(&super::ocsp::render_section(&d.target, Some(o), st));
     }
-    if !d.simulations.is_empty() {
-        out.push_str(&format!("\n{}\n", st.bold("Clients")));
-        for s in &d.simulations {
-            let line = if s.connects {
-                let detail = [
-                    s.version.map(|v| v.name()),
-                    s.cipher_suite.clone(),
-                    s.group.clone(),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-                format!("{} {}", st.green("connects"), st.dim(&escape(&detail)))
-            } else {
-                let err = s.failure.as_ref().map(|f| f.error.as_str()).unwrap_or("");
-                format!("{}    {}", st.red("fails"), escape(err))
-            };
-            out.push_str(&format!("  {} {line}\n", pad(&escape(&s.client_name), 44)));
-        }
+    if !d.verdicts.is_empty() {
+        out.push_str(&super::live::render_clients(d, st));
     }
     out.push_str(&format!("\n{}\n", st.bold("Checked")));
     for c in &d.checked {

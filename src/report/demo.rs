@@ -107,6 +107,8 @@ mod tests {
             verdict: crate::doctor::Verdict::ConnectionsFail,
             error_match: None,
             simulations: Vec::new(),
+            verdicts: Vec::new(),
+            live: None,
             certificate_chain: None,
             certificate_source: Some(EVIL.into()),
             scan: None,

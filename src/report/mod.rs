@@ -5,6 +5,7 @@ pub mod check;
 pub mod demo;
 pub mod env;
 pub mod explain;
+pub mod live;
 pub mod ocsp;
 pub mod scan;
 pub mod simulate;
