@@ -27,9 +27,8 @@ const NODE: &str = include_str!("scripts/node_client.js");
 pub(crate) const JAVA: &str = include_str!("scripts/LiveClient.java");
 pub(crate) const JAVA_FILE: &str = "LiveClient.java";
 
-/// A kind of client, as `check` runs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// A kind of client, as `check` runs it (serialised as [`Kind::name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     PythonSsl,
     Pymongo,
@@ -88,6 +87,12 @@ impl Kind {
             },
             _ => Gate::All,
         }
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 

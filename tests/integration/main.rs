@@ -20,6 +20,7 @@ mod explain_corpus;
 mod golden;
 mod handshake;
 mod lab;
+mod live;
 mod ocsp;
 mod safety;
 mod scan;

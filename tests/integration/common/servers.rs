@@ -284,3 +284,73 @@ pub fn banner_server(banner: &'static [u8], reply: &'static [u8]) -> SocketAddr 
     });
     addr
 }
+
+/// A crafted server for live observation: it forwards the client's ClientHello to `backend`
+/// and the backend's answer back, then hangs up as soon as the client sends its next flight
+/// (its key exchange). A replayed hello sees a normal first flight, so a prediction says the
+/// client connects; a real client never completes its handshake. Stops on drop.
+pub struct HangsUpAfterHello {
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl HangsUpAfterHello {
+    pub fn start(backend: SocketAddr) -> HangsUpAfterHello {
+        use std::io::Write;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if flag.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(mut client) = client else { continue };
+                std::thread::spawn(move || {
+                    let Ok(mut server) = TcpStream::connect(backend) else {
+                        return;
+                    };
+                    let _ = client.set_read_timeout(Some(Duration::from_secs(10)));
+                    // The ClientHello record: header, then its length.
+                    let mut header = [0u8; 5];
+                    if client.read_exact(&mut header).is_err() {
+                        return;
+                    }
+                    let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+                    let mut body = vec![0u8; len];
+                    if client.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let _ = server.write_all(&header);
+                    let _ = server.write_all(&body);
+                    let mut down = server.try_clone().unwrap();
+                    let mut up = client.try_clone().unwrap();
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut down, &mut up);
+                    });
+                    // The client's next bytes: hang up on both.
+                    let mut next = [0u8; 1];
+                    let _ = client.read(&mut next);
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                    let _ = server.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        HangsUpAfterHello { port, stop }
+    }
+
+    pub fn target(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for HangsUpAfterHello {
+    fn drop(&mut self) {
+        self.stop
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}

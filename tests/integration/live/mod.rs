@@ -1,0 +1,6 @@
+//! Live observation in `check`: the real clients of this machine run against lab endpoints
+//! and crafted servers on 127.0.0.1, their verdicts held against the predictions.
+
+mod agreement;
+mod lab;
+mod disagreement;
