@@ -147,7 +147,11 @@ pub struct NotRun {
 }
 
 /// The prediction for each observed client: its profile adjusted to its stack (`adjust`),
-/// its hello replayed to the server, its policy applied to the answer with `facts`.
+/// with the ClientHello the client really sent through the relay in place of the recorded
+/// one (a local build offers its own suites, versions and groups: Debian's Python 3.11 and
+/// every Python before 3.10 still offer RSA key exchange, which the recorded Python 3.11
+/// hello does not), replayed to the server, and its policy applied to the answer with
+/// `facts`.
 pub async fn predict(
     ctx: &ScanContext,
     facts: &ServerFacts,
@@ -160,9 +164,15 @@ pub async fn predict(
             .reading
             .as_ref()
             .and_then(|_| find_profile(o.client.kind.profile()))
-            .map(|p| match &o.client.stack {
-                Some(stack) => adjust(p, stack),
-                None => p.clone(),
+            .map(|p| {
+                let mut p = match &o.client.stack {
+                    Some(stack) => adjust(p, stack),
+                    None => p.clone(),
+                };
+                if let Some(hello) = client_hello_record(&o.client_bytes) {
+                    p.hello = hex::encode(hello);
+                }
+                p
             });
         let server = server.clone();
         async move {
@@ -172,6 +182,15 @@ pub async fn predict(
         }
     });
     futures::future::join_all(jobs).await
+}
+
+/// The first record the client sent, when it is a whole ClientHello.
+fn client_hello_record(bytes: &[u8]) -> Option<&[u8]> {
+    let header = bytes.get(..5)?;
+    let len = 5 + usize::from(u16::from_be_bytes([header[3], header[4]]));
+    let record = bytes.get(..len)?;
+    crate::wire::ClientHello::parse_record(record).ok()?;
+    Some(record)
 }
 
 /// Make `findings` follow the observations; returns the live report and every client's
@@ -435,4 +454,138 @@ fn verdicts(simulations: &[Simulation], results: &[LiveResult]) -> Vec<ClientVer
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::LiveClient;
+    use std::time::Duration;
+
+    fn observed(kind: Kind, program: &str, connects: bool, error: Option<&str>) -> Observed {
+        Observed {
+            client: LiveClient {
+                kind,
+                label: format!("{} ({program})", kind.name()),
+                program: program.into(),
+                stack: None,
+            },
+            reading: Some(Reading {
+                connects,
+                version: None,
+                error: error.map(str::to_string),
+            }),
+            not_run: None,
+            output: String::new(),
+            elapsed: Duration::ZERO,
+            client_bytes: Vec::new(),
+            server_bytes: Vec::new(),
+            connections: 1,
+        }
+    }
+
+    fn simulation(client: &str, fails: Option<(&str, FindingId)>) -> Simulation {
+        Simulation {
+            client: client.into(),
+            client_name: client.into(),
+            connects: fails.is_none(),
+            version: None,
+            cipher_suite: None,
+            group: None,
+            failure: fails.map(|(error, finding)| crate::simulate::SimFailure {
+                key: "x".into(),
+                error: error.into(),
+                reason: String::new(),
+                finding: Some(finding),
+            }),
+        }
+    }
+
+    fn predicted(s: &Simulation) -> Option<(Simulation, ClientReply)> {
+        Some((
+            s.clone(),
+            ClientReply {
+                client: s.client.clone(),
+                answer: None,
+            },
+        ))
+    }
+
+    #[test]
+    fn the_findings_follow_the_observations() {
+        let py = simulation("python", Some(("[SSL: X] x", FindingId::DhTooSmall)));
+        let curl = simulation("curl", None);
+        let mut f = finding(FindingId::DhTooSmall, &[]);
+        f.breaks.push(ClientBreak {
+            client: "python".into(),
+            error: "[SSL: X] x".into(),
+            key: Some(BreakKey::Simulated {
+                profile: "python".into(),
+            }),
+        });
+        let mut findings = vec![f];
+        let (report, verdicts) = reconcile(
+            &mut findings,
+            &[py.clone(), curl.clone()],
+            vec![
+                // Python connects although predicted to fail; curl fails although predicted
+                // to connect.
+                observed(Kind::PythonSsl, "/usr/bin/python3", true, None),
+                observed(Kind::Curl, "/usr/bin/curl", false, Some("curl: (35) boom")),
+            ],
+            vec![predicted(&py), predicted(&curl)],
+        );
+        assert_eq!(report.disagreements, 2);
+        let ids: Vec<FindingId> = findings.iter().map(|f| f.id).collect();
+        assert_eq!(
+            ids,
+            [
+                FindingId::LiveClientFails,
+                FindingId::DhTooSmall,
+                FindingId::LivePredictionContradicted
+            ]
+        );
+        // The error whose only broken client connected is no longer an error.
+        let dh = &findings[1];
+        assert!(dh.breaks.is_empty());
+        assert_eq!(dh.severity, Severity::Warning);
+        // curl's own text is quoted.
+        assert_eq!(findings[0].breaks[0].error, "curl: (35) boom");
+        assert!(verdicts.iter().all(|v| v.source == VerdictSource::Observed));
+        assert_eq!(verdicts[1].agreement, Some(Agreement::Contradicts));
+    }
+
+    #[test]
+    fn an_observed_failure_is_quoted_under_the_finding_that_predicted_it() {
+        let py = simulation("python", Some(("[SSL: X] x", FindingId::DhTooSmall)));
+        let mut f = finding(FindingId::DhTooSmall, &[]);
+        f.breaks.push(ClientBreak {
+            client: "python".into(),
+            error: "[SSL: X] x".into(),
+            key: Some(BreakKey::Simulated {
+                profile: "python".into(),
+            }),
+        });
+        let mut findings = vec![f];
+        let (report, _) = reconcile(
+            &mut findings,
+            std::slice::from_ref(&py),
+            vec![observed(
+                Kind::PythonSsl,
+                "/usr/bin/python3",
+                false,
+                Some("[SSL: X] x (_ssl.c:1006)"),
+            )],
+            vec![predicted(&py)],
+        );
+        assert_eq!(report.agreements, 1);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].severity, Severity::Error);
+        assert_eq!(findings[0].breaks.len(), 1);
+        assert_eq!(findings[0].breaks[0].error, "[SSL: X] x (_ssl.c:1006)");
+        assert!(matches!(
+            findings[0].breaks[0].key,
+            Some(BreakKey::Observed { .. })
+        ));
+    }
 }

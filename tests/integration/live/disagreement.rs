@@ -14,7 +14,16 @@ fn a_server_that_hangs_up_after_its_hello_contradicts_the_prediction() {
     let ca = backend.cert.clone().unwrap();
     let ca = ca.to_str().unwrap();
     let target = crafted.target();
-    let base = ["check", &target, "--sni", "localhost", "--cafile", ca, "--client", "python"];
+    let base = [
+        "check",
+        &target,
+        "--sni",
+        "localhost",
+        "--cafile",
+        ca,
+        "--client",
+        "python",
+    ];
 
     // Predicted alone, Python connects: nothing stops it.
     let predicted = tlsdoctor(&[&base[..], &["--json"]].concat());
@@ -33,7 +42,11 @@ fn a_server_that_hangs_up_after_its_hello_contradicts_the_prediction() {
     ]
     .concat();
     let r = live_check(&args);
-    assert_eq!(r.code, 1, "the verdict follows the observation: {}", r.stdout);
+    assert_eq!(
+        r.code, 1,
+        "the verdict follows the observation: {}",
+        r.stdout
+    );
     let doc = r.json();
     let d = &doc["diagnoses"][0];
     let pythons = observed(&doc, "python-ssl");
@@ -42,7 +55,10 @@ fn a_server_that_hangs_up_after_its_hello_contradicts_the_prediction() {
         assert_eq!(p["observed"]["connects"], false, "{p:#}");
         assert_eq!(p["predicted"]["connects"], true, "{p:#}");
         assert_eq!(p["agreement"], "contradicts");
-        assert_eq!(p["baseline"]["connects"], true, "--json carries the --no-live prediction too");
+        assert_eq!(
+            p["baseline"]["connects"], true,
+            "--json carries the --no-live prediction too"
+        );
     }
     assert_eq!(d["live"]["disagreements"], pythons.len());
     let ids: Vec<&str> = d["findings"]
@@ -67,8 +83,19 @@ fn a_server_that_hangs_up_after_its_hello_contradicts_the_prediction() {
     assert_eq!(files.len(), pythons.len());
     let fixture: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(files[0].path()).unwrap()).unwrap();
-    assert!(fixture["client_hello"].as_str().unwrap().starts_with("160301"), "{fixture:#}");
-    assert!(fixture["server_answer"].as_str().unwrap().starts_with("160303"));
+    assert!(
+        fixture["client_hello"]
+            .as_str()
+            .unwrap()
+            .starts_with("160301"),
+        "{fixture:#}"
+    );
+    assert!(
+        fixture["server_answer"]
+            .as_str()
+            .unwrap()
+            .starts_with("160303")
+    );
     assert!(fixture["server_flight"]["server_hello"].is_object());
     assert_eq!(fixture["observed"]["connects"], false);
     assert_eq!(fixture["predicted"]["connects"], true);
@@ -78,5 +105,9 @@ fn a_server_that_hangs_up_after_its_hello_contradicts_the_prediction() {
     let human = live_check(&base);
     assert!(human.stdout.contains("contradict it"), "{}", human.stdout);
     assert!(human.stdout.contains("observed"), "{}", human.stdout);
-    assert!(human.stdout.contains("the prediction said it connects"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("the prediction said it connects"),
+        "{}",
+        human.stdout
+    );
 }

@@ -58,7 +58,12 @@ pub fn observed<'a>(doc: &'a Value, kind: &str) -> Vec<&'a Value> {
 async fn on_lab_endpoints_the_real_clients_do_what_is_predicted() {
     let (lab, _dir) = lab().await;
     use futures::StreamExt;
-    let names = ["healthy", "expired", "no-secure-renegotiation", "client-cert-tls13"];
+    let names = [
+        "healthy",
+        "expired",
+        "no-secure-renegotiation",
+        "client-cert-tls13",
+    ];
     let runs: Vec<_> = futures::stream::iter(names.map(|n| check_endpoint(&lab, n, &[])))
         .buffered(2)
         .collect()
@@ -68,7 +73,13 @@ async fn on_lab_endpoints_the_real_clients_do_what_is_predicted() {
         let d = &doc["diagnoses"][0];
         let live = &d["live"];
         let clients = live["clients"].as_array().expect("clients ran");
-        for kind in ["python-ssl", "openssl-s_client", "curl", "node", "gnutls-cli"] {
+        for kind in [
+            "python-ssl",
+            "openssl-s_client",
+            "curl",
+            "node",
+            "gnutls-cli",
+        ] {
             assert!(
                 !observed(&doc, kind).is_empty(),
                 "{name}: {kind} did not run: {:#}",
@@ -86,9 +97,15 @@ async fn on_lab_endpoints_the_real_clients_do_what_is_predicted() {
         // Every verdict is marked; the observed ones name their program.
         let verdicts = d["verdicts"].as_array().unwrap();
         assert!(verdicts.iter().any(|v| v["source"] == "observed"), "{name}");
-        assert!(verdicts.iter().any(|v| v["source"] == "predicted"), "{name}");
+        assert!(
+            verdicts.iter().any(|v| v["source"] == "predicted"),
+            "{name}"
+        );
         for v in verdicts.iter().filter(|v| v["source"] == "observed") {
-            assert!(v["program"].is_string() && v["predicted"].is_object(), "{v:#}");
+            assert!(
+                v["program"].is_string() && v["predicted"].is_object(),
+                "{v:#}"
+            );
         }
         // The exit code is the prediction's: only the healthy endpoint passes.
         assert_eq!(run.code, if name == "healthy" { 0 } else { 1 }, "{name}");
@@ -158,6 +175,9 @@ fn curl_sends_nothing_beyond_its_handshake() {
         assert_eq!(curl[0]["observed"]["connects"], true, "{:#}", curl[0]);
         std::thread::sleep(std::time::Duration::from_millis(300));
         let log = srv.log();
-        assert!(!log.contains("GET /"), "{version}: the server got a request:\n{log}");
+        assert!(
+            !log.contains("GET /"),
+            "{version}: the server got a request:\n{log}"
+        );
     }
 }

@@ -2,5 +2,5 @@
 //! and crafted servers on 127.0.0.1, their verdicts held against the predictions.
 
 mod agreement;
-mod lab;
 mod disagreement;
+mod lab;
