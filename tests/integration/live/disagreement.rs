@@ -23,6 +23,8 @@ fn a_server_that_hangs_up_after_its_hello_contradicts_the_prediction() {
         ca,
         "--client",
         "python",
+        "--timeout",
+        "15",
     ];
 
     // Predicted alone, Python connects: nothing stops it.

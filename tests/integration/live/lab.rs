@@ -31,6 +31,10 @@ pub async fn check_endpoint(lab: &Lab, name: &str, extra: &[&str]) -> (Run, Valu
         "--cafile".into(),
         lab.root_ca_path.as_ref().unwrap().display().to_string(),
         "--json".into(),
+        // A busy test machine starts JVMs and interpreters slowly: the relay's deadline per
+        // connection is --timeout.
+        "--timeout".into(),
+        "15".into(),
     ];
     if let Some(sni) = &e.sni {
         args.extend(["--sni".into(), sni.clone()]);
@@ -168,6 +172,8 @@ fn curl_sends_nothing_beyond_its_handshake() {
             "--client",
             "curl",
             "--json",
+            "--timeout",
+            "15",
         ]);
         let doc = r.json();
         let curl = observed(&doc, "curl");
