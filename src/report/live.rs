@@ -62,11 +62,15 @@ fn line(d: &Diagnosis, v: &ClientVerdict, st: Style) -> String {
             .iter()
             .find(|s| v.source == VerdictSource::Predicted && s.client == v.client);
         let detail = match simulated {
-            Some(s) => [s.version.map(|v| v.name()), s.cipher_suite.clone(), s.group.clone()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" "),
+            Some(s) => [
+                s.version.map(|v| v.name()),
+                s.cipher_suite.clone(),
+                s.group.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
             None => v.version.clone().unwrap_or_default(),
         };
         format!("{} {}", st.green("connects"), st.dim(&escape(&detail)))
