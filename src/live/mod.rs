@@ -1,10 +1,10 @@
-//! Live confirmation for `check`: the real clients on this machine ([`discover`]) run
-//! against the server, each through a loopback [`relay`] that sends its connection through
+//! Live confirmation for `check`: the real clients on this machine (`discover.rs`) run
+//! against the server, each through a loopback relay (`relay.rs`) that sends its connection through
 //! the probe engine (so it counts under the connection cap and has the engine's deadlines),
-//! with the user's trust inputs, concurrently, each process under a deadline ([`run`]). Each
+//! with the user's trust inputs, concurrently, each process under a deadline (`run.rs`). Each
 //! one's verdict and exact error text ([`clients`]) is then held against the prediction for
 //! it ([`compare`]), the diagnosis follows the observation where they differ
-//! ([`reconcile`]), and each disagreement can be kept as a fixture ([`record`]).
+//! ([`mod@reconcile`]), and each disagreement can be kept as a fixture ([`record`]).
 //!
 //! A client does nothing beyond its handshake: the scripts close right after it (PyMongo
 //! sends only its `hello` and a `ping`, and is never given the user's URI, so never their
