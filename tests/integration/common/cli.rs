@@ -73,6 +73,8 @@ pub fn tlsdoctor_measured(args: &[&str], limit: Duration) -> MeasuredRun {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tlsdoctor"))
         .args(args)
         .env("NO_COLOR", "1")
+        // As in tlsdoctor_env: no live observation in checks of other capabilities.
+        .env("TLSDOCTOR_NO_LIVE", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -27,7 +27,10 @@ impl Raw {
 /// `tlsdoctor ARGS`, the raw bytes it wrote. `color`: force colour (`--color always`).
 fn run(args: &[&str], env: &[(&str, &str)], color: bool) -> Raw {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tlsdoctor"));
-    cmd.args(args).envs(env.iter().copied());
+    // No live observation (see common::cli::tlsdoctor_env).
+    cmd.args(args)
+        .env("TLSDOCTOR_NO_LIVE", "1")
+        .envs(env.iter().copied());
     if color {
         cmd.args(["--color", "always"]);
     } else {
