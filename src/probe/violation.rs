@@ -63,6 +63,17 @@ pub fn check(hello: &ClientHello, flight: &ServerFlight) -> Option<String> {
             suites::name_of(suite)
         ));
     }
+    // RFC 8446 §B.4: TLS 1.3 suites exist only in TLS 1.3, and TLS 1.3 has no other suites.
+    let tls13 = sh.negotiated_version() == ProtocolVersion::Tls13;
+    let tls13_suite =
+        suites::by_id(suite.0 as u32).is_some_and(|s| s.protocol == suites::SuiteProtocol::Tls13);
+    if tls13 != tls13_suite {
+        return Some(format!(
+            "the server chose {} with cipher suite {}, which does not exist in that version",
+            sh.negotiated_version().name(),
+            suites::name_of(suite)
+        ));
+    }
     if sh.is_hello_retry_request {
         if !offered.is_some_and(|l| l.contains(&TLS13)) {
             return Some("a HelloRetryRequest to a ClientHello that did not offer TLS 1.3".into());
@@ -155,6 +166,16 @@ mod tests {
         assert!(v.contains("did not send"), "{v}");
         let v = check(&h12, &flight(0x0303, 0xc02f, vec![], true)).unwrap();
         assert!(v.contains("did not offer TLS 1.3"), "{v}");
+        // a suite offered, but one of the other protocol generation
+        let both = ClientHello::for_probe(
+            ProtocolVersion::Tls13,
+            None,
+            &[CipherSuiteId(0x1301), CipherSuiteId(0xc02f)],
+        );
+        let v = check(&both, &flight(0x0303, 0x1301, vec![], false)).unwrap();
+        assert!(v.contains("does not exist in that version"), "{v}");
+        let v = check(&both, &flight(0x0303, 0xc02f, vec![sv.clone()], false)).unwrap();
+        assert!(v.contains("does not exist in that version"), "{v}");
         let h13 = hello(ProtocolVersion::Tls13);
         let bad = ServerExtension::SupportedVersions(0x0305);
         assert!(check(&h13, &flight(0x0303, 0x1301, vec![bad], false)).is_some());

@@ -757,6 +757,31 @@ fn server_hello_for_a_suite_never_offered() {
 }
 
 #[test]
+fn server_hello_for_tls12_with_a_tls13_suite() {
+    // The suite was offered, but in a TLS 1.3 hello: a TLS 1.2 ServerHello cannot choose it.
+    let s = Hostile::start(|mut p| {
+        let Some(h) = p.hello.take() else { return };
+        let Some(suite) = h.cipher_suites.iter().copied().find(|s| s.0 >> 8 == 0x13) else {
+            return;
+        };
+        p.send(&record(22, &server_hello(&h, 0x0303, suite, Vec::new())));
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let m = assert_case(
+        "tls13-suite-in-tls12",
+        &["scan", &s.target()],
+        2,
+        "protocol violation",
+        one_stage(),
+    );
+    assert!(
+        m.run.stderr.contains("does not exist in that version"),
+        "{}",
+        m.run.stderr
+    );
+}
+
+#[test]
 fn server_hello_for_a_version_never_offered() {
     let s = Hostile::start(|mut p| {
         let Some(h) = p.hello.take() else { return };
