@@ -10,7 +10,7 @@
 //! (`wire::handshake::MAX_HANDSHAKE_MESSAGE`) and 4 records of unread data, and rustls at most
 //! one 64 KiB handshake message, for at most `--max-connections` connections at a time:
 //! about 8 MiB above what tlsdoctor needs anyway. The suite holds it to 64 MiB of peak RSS
-//! (`PEAK_RSS_LIMIT_KIB`); measured, every case peaks at 17–20 MiB (debug build), as a plain
+//! (`PEAK_RSS_LIMIT_KIB`); measured, the cases peak at 17–23 MiB (debug build), as a plain
 //! scan of a healthy server does (`peak_rss_of_a_plain_scan_for_comparison`).
 
 use crate::common::cli::{MeasuredRun, tlsdoctor_measured};
