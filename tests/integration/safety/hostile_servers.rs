@@ -682,6 +682,19 @@ fn hello_retry_request_forever() {
         "{}",
         m.run.stderr
     );
+    // `check`'s rustls handshakes meet the same server: still a violation, never support.
+    let m = assert_case(
+        "hrr-forever/check",
+        &["check", &s.target()],
+        1,
+        "second HelloRetryRequest",
+        documented_bound(10),
+    );
+    assert!(
+        !m.run.stdout.contains("TLSv1.3: HelloRetryRequest"),
+        "{}",
+        m.run.stdout
+    );
 }
 
 #[test]
