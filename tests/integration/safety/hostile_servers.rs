@@ -1003,3 +1003,27 @@ fn a_deadline_shorter_than_the_timeout_cuts_a_trickling_server() {
     );
     assert!(m.peak_rss_kib <= PEAK_RSS_LIMIT_KIB);
 }
+
+#[test]
+fn without_a_deadline_the_documented_default_caps_a_slow_scan() {
+    // Every suite of every version is "accepted", each answer 1.5 s late: the enumeration
+    // alone would take many minutes. The default deadline, T × (2 + ⌈256 / C⌉) with T = 2 s
+    // and C = 64 connections, is 12 s.
+    let s = slow_server();
+    let bound = Duration::from_secs(TIMEOUT * (2 + 256u64.div_ceil(64)));
+    let m = assert_case(
+        "default-deadline/scan",
+        &["scan", &s.target(), "--json", "--max-connections", "64"],
+        3,
+        "deadline (12.0s)",
+        bound + Duration::from_secs(2),
+    );
+    assert!(
+        m.run.elapsed >= bound - Duration::from_millis(500),
+        "{:?}",
+        m.run.elapsed
+    );
+    let j = m.run.json();
+    assert_eq!(j["partial"], true);
+    assert!(accepted(&j, "TLSv1.2"), "{}", m.run.stdout);
+}
