@@ -15,10 +15,26 @@ command -v node >/dev/null || need+=(nodejs)
 command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
 command -v pypy3 >/dev/null || need+=(pypy3)
+# STARTTLS servers and clients (tests/integration/starttls/); the tests run their own
+# instances on loopback ports, never the packaged services.
+[ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd dovecot-pop3d)
+[ -x /usr/sbin/postfix ] || need+=(postfix)
+command -v psql >/dev/null || need+=(postgresql postgresql-client)
+[ -x /usr/sbin/vsftpd ] || need+=(vsftpd)
+[ -x /usr/sbin/slapd ] || need+=(slapd ldap-utils)
+[ -x /usr/sbin/mariadbd ] || need+=(mariadb-server mariadb-client)
+command -v prosody >/dev/null || need+=(prosody)
+command -v redis-server >/dev/null || need+=(redis-server)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test peers: ${need[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   $SUDO apt-get update -qq
+  # Packaged daemons must not start system-wide services: the tests start their own.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 

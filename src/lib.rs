@@ -80,6 +80,7 @@ pub mod report;
 pub mod scan;
 mod serde_hex;
 pub mod simulate;
+pub mod starttls;
 pub mod target;
 pub mod wire;
 

@@ -236,6 +236,15 @@ pub struct ConnectArgs {
     /// (exit code 3). Default: TIMEOUT × (2 + ⌈256 / MAX_CONNECTIONS⌉).
     #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
     pub deadline: Option<f64>,
+    /// Upgrade to TLS inside this protocol first: smtp, lmtp, imap, pop3, ftp, sieve, nntp,
+    /// ldap, postgres, mysql, xmpp, xmpp-server; `none` for TLS from the first byte. Default:
+    /// what the URL scheme or a well-known port (25, 587, 143, 5432, …) implies.
+    #[arg(long, value_name = "PROTO", default_value = "auto",
+          value_parser = str::parse::<tlsdoctor::starttls::Choice>)]
+    pub starttls: tlsdoctor::starttls::Choice,
+    /// XMPP: the domain to name in the stream header (default: the target's host name).
+    #[arg(long, value_name = "DOMAIN")]
+    pub xmpp_host: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -309,6 +318,8 @@ impl ConnectArgs {
             max_connections: self.max_connections,
             deadline: self.deadline.map(Duration::from_secs_f64),
             extra_checks: Selection::none(),
+            starttls: self.starttls,
+            xmpp_host: self.xmpp_host.clone(),
         })
     }
 }

@@ -34,6 +34,9 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
             out.extend(scan.findings());
         }
         Err(ScanError::NotTls { first_bytes, .. }) => out.push(not_tls(ev, first_bytes)),
+        Err(ScanError::Upgrade { prelude, error, .. }) => {
+            out.push(crate::starttls::failure_finding(prelude, error))
+        }
         Err(e) if ev.observed.sni.is_none() && every_probe_alerted(ev) => {
             // Nothing was accepted and no name was sent: the classic SNI-only server
             // reached by IP address.

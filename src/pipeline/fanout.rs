@@ -24,7 +24,8 @@ pub struct Address {
 pub(crate) async fn resolve(
     connect: &ConnectOptions,
 ) -> Result<(TargetSpec, Vec<ResolvedTarget>), PipelineError> {
-    let spec = target::parse(&connect.target)?;
+    let mut spec = target::parse(&connect.target)?;
+    spec.choose_upgrade(connect.starttls, connect.xmpp_host.as_deref());
     let resolved = target::resolve(&spec, &connect.resolve_options()).await?;
     Ok((spec, resolved))
 }
@@ -39,12 +40,19 @@ fn addresses(targets: &[ResolvedTarget], cfg: &ProbeConfig, checks: &Selection) 
             out.push(Address {
                 label: t.label(),
                 resolved: resolved.clone(),
-                ctx: ScanContext::new(Prober::new(*addr, cfg.clone()), t.sni.clone())
+                ctx: ScanContext::new(Prober::new(*addr, with_upgrade(cfg, t)), t.sni.clone())
                     .with_checks(checks.clone()),
             });
         }
     }
     out
+}
+
+/// The probe configuration for one target: every connection runs its upgrade (STARTTLS…).
+fn with_upgrade(cfg: &ProbeConfig, t: &ResolvedTarget) -> ProbeConfig {
+    let mut cfg = cfg.clone();
+    cfg.prelude = t.upgrade.as_ref().map(|u| u.prelude());
+    cfg
 }
 
 /// Run `job` on every address at once, every prober under the run's deadline `run`.

@@ -31,6 +31,11 @@ pub struct ConnectOptions {
     /// Checks to run on every address besides the default ones (which every operation
     /// runs: its report rests on them), e.g. `early-data`.
     pub extra_checks: Selection,
+    /// The plaintext upgrade before TLS (`--starttls`); by default the URL scheme or a
+    /// well-known port decides.
+    pub starttls: crate::starttls::Choice,
+    /// The XMPP domain to name in the stream header (default: the target's host).
+    pub xmpp_host: Option<String>,
 }
 
 impl ConnectOptions {
@@ -47,6 +52,8 @@ impl ConnectOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             deadline: None,
             extra_checks: Selection::none(),
+            starttls: crate::starttls::Choice::Auto,
+            xmpp_host: None,
         }
     }
 

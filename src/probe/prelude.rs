@@ -46,6 +46,12 @@ pub enum PreludeError {
     /// The server answered, but not with what lets TLS start (e.g. STARTTLS refused).
     #[error("the server answered \"{reply}\"")]
     Refused { reply: String },
+    /// The server does not offer the upgrade (e.g. no STARTTLS among its capabilities).
+    #[error("the server does not offer it; it announced \"{reply}\"")]
+    NotOffered { reply: String },
+    /// The server's reply breaks the protocol (unparsable, too long, too many lines).
+    #[error("malformed reply: {reason}")]
+    Malformed { reason: String },
 }
 
 impl From<io::Error> for PreludeError {
@@ -76,9 +82,9 @@ pub async fn read_line(
                 return Ok(String::from_utf8_lossy(&line).into_owned());
             }
             if line.len() >= max {
-                return Err(PreludeError::Refused {
-                    reply: format!(
-                        "{}… (a line longer than {max} bytes)",
+                return Err(PreludeError::Malformed {
+                    reason: format!(
+                        "a line longer than {max} bytes: \"{}…\"",
                         crate::wire::printable_prefix(&line)
                     ),
                 });

@@ -124,6 +124,13 @@ pub enum ScanError {
     /// The run's deadline came before any version probe had an answer.
     #[error("{address}: the run's deadline was reached before any protocol version was confirmed")]
     Deadline { address: String },
+    /// The plaintext upgrade before TLS (STARTTLS …) failed on every probe.
+    #[error("{address}: {prelude} failed: {error}")]
+    Upgrade {
+        address: String,
+        prelude: String,
+        error: crate::probe::PreludeError,
+    },
 }
 
 /// Run the scan of one server address: the basis stage, then every other check the

@@ -81,6 +81,16 @@ impl ProtocolSupport {
                 address: address.to_string(),
             });
         }
+        if let Some((prelude, error)) = self.results.iter().find_map(|r| match &r.raw {
+            ProbeOutcome::PreludeFailed { prelude, error } => Some((prelude, error)),
+            _ => None,
+        }) {
+            return Err(ScanError::Upgrade {
+                address: address.to_string(),
+                prelude: prelude.clone(),
+                error: error.clone(),
+            });
+        }
         if let Some(first_bytes) = self.results.iter().find_map(|r| match &r.raw {
             ProbeOutcome::NotTls { first_bytes } => Some(first_bytes.clone()),
             _ => None,

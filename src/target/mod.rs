@@ -12,6 +12,7 @@
 pub(crate) mod mongo;
 mod parse;
 mod resolve;
+mod service;
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -40,6 +41,8 @@ pub enum Scheme {
     Mongodb,
     /// `mongodb+srv://host[/db][?options]`: hosts come from DNS SRV records.
     MongodbSrv,
+    /// A service URL (`smtp://`, `imaps://`, `postgres://`, …): see [`ServiceUrl`].
+    Service,
 }
 
 impl Scheme {
@@ -49,6 +52,7 @@ impl Scheme {
             Scheme::Https => "https",
             Scheme::Mongodb => "mongodb",
             Scheme::MongodbSrv => "mongodb+srv",
+            Scheme::Service => "service",
         }
     }
 }
@@ -152,6 +156,18 @@ impl MongoTlsOptions {
     }
 }
 
+/// What a service URL's scheme says about TLS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceUrl {
+    /// The scheme as written, lower-cased (`smtp`, `imaps`, `postgresql`).
+    pub scheme: String,
+    /// The upgrade it implies; none: TLS from the first byte (`smtps://`, `imaps://`, …).
+    pub upgrade: Option<crate::starttls::Protocol>,
+    /// The TLS mode the URL sets (`sslmode=require`, `ssl-mode=REQUIRED`), as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+}
+
 /// A parsed target. `input` is the user's text with secrets replaced by `****`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TargetSpec {
@@ -163,8 +179,42 @@ pub struct TargetSpec {
     pub hosts: Vec<HostPort>,
     /// Present for `mongodb://` and `mongodb+srv://`.
     pub mongo: Option<MongoTlsOptions>,
+    /// Present for service URLs (`smtp://`, `postgres://`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceUrl>,
+    /// The plaintext upgrade before TLS, once [`TargetSpec::choose_upgrade`] decided it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<crate::starttls::StartTls>,
     /// Warnings about the input worth showing the user (e.g. a MongoDB URI without `tls=true`).
     pub notes: Vec<String>,
+}
+
+impl TargetSpec {
+    /// Decide the upgrade every connection runs before TLS: `--starttls` when given, else
+    /// what a service URL's scheme implies, else a plain target's well-known port (587 is
+    /// SMTP submission, 5432 PostgreSQL, …). The decision is noted for the report.
+    pub fn choose_upgrade(&mut self, choice: crate::starttls::Choice, xmpp_host: Option<&str>) {
+        use crate::starttls::{Choice, Protocol, Source, StartTls};
+        let port = self.hosts.first().map(|h| h.port);
+        let chosen = match choice {
+            Choice::Off => None,
+            Choice::Use(p) => Some(StartTls::new(p, Source::Option)),
+            Choice::Auto => match (&self.service, self.scheme) {
+                (Some(s), _) => s.upgrade.map(|p| StartTls::new(p, Source::Scheme)),
+                (None, Scheme::Plain) => port
+                    .and_then(Protocol::for_port)
+                    .map(|p| StartTls::new(p, Source::Port)),
+                _ => None,
+            },
+        };
+        self.upgrade = chosen.map(|mut u| {
+            u.xmpp_host = xmpp_host
+                .map(str::to_string)
+                .or_else(|| self.hosts.first().map(|h| h.host.to_string()));
+            self.notes.push(u.note());
+            u
+        });
+    }
 }
 
 impl fmt::Display for TargetSpec {
@@ -216,6 +266,9 @@ pub struct ResolvedTarget {
     pub mongo: Option<MongoTlsOptions>,
     /// What resolution found worth telling (e.g. options taken from the TXT record).
     pub notes: Vec<String>,
+    /// The upgrade before TLS on every connection (the spec's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<crate::starttls::StartTls>,
 }
 
 impl ResolvedTarget {
@@ -236,7 +289,7 @@ pub enum TargetError {
     #[error("empty target: give a host, host:port, https://… or mongodb://… URI")]
     Empty,
     #[error(
-        "unsupported scheme '{scheme}://' in '{input}': use host[:port], https://, mongodb:// or mongodb+srv://"
+        "unsupported scheme '{scheme}://' in '{input}': use host[:port], https://, mongodb://, mongodb+srv://, or a service URL (smtp://, imap://, pop3://, ftp://, ldap://, postgres://, mysql://, xmpp://, smtps://, imaps://, pop3s://, ldaps://, ftps://)"
     )]
     UnsupportedScheme { input: String, scheme: String },
     #[error("'{input}' is plain HTTP, not a TLS endpoint: tlsdoctor needs TLS, try '{suggestion}'")]

@@ -144,6 +144,8 @@ pub(super) fn parse_uri(rest: &str, scheme: Scheme) -> Result<TargetSpec, Target
         scheme,
         hosts,
         mongo: Some(mongo),
+        service: None,
+        upgrade: None,
         notes,
     })
 }

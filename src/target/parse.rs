@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::{DEFAULT_PORT, Host, HostPort, Scheme, TargetError, TargetSpec, mongo};
+use super::{DEFAULT_PORT, Host, HostPort, Scheme, TargetError, TargetSpec, mongo, service};
 
 /// Parse a target as typed by the user. Pure: no DNS, no files, no network.
 pub fn parse(input: &str) -> Result<TargetSpec, TargetError> {
@@ -26,6 +26,7 @@ pub fn parse(input: &str) -> Result<TargetSpec, TargetError> {
             }
             "mongodb" => mongo::parse_uri(rest, Scheme::Mongodb),
             "mongodb+srv" => mongo::parse_uri(rest, Scheme::MongodbSrv),
+            s if service::scheme(s).is_some() => service::parse(s, scheme_text, rest),
             _ if !scheme.is_empty()
                 && scheme
                     .chars()
@@ -55,6 +56,8 @@ pub fn parse(input: &str) -> Result<TargetSpec, TargetError> {
         scheme: Scheme::Plain,
         hosts: vec![hp],
         mongo: None,
+        service: None,
+        upgrade: None,
         notes: Vec::new(),
     })
 }
@@ -87,12 +90,14 @@ fn parse_https(rest: &str) -> Result<TargetSpec, TargetError> {
         scheme: Scheme::Https,
         hosts: vec![hp],
         mongo: None,
+        service: None,
+        upgrade: None,
         notes,
     })
 }
 
 /// Split `user:pass@rest` at the last `@` of the authority (before the first `/`, `?`, `#`).
-fn split_url_userinfo(rest: &str) -> (Option<&str>, &str) {
+pub(super) fn split_url_userinfo(rest: &str) -> (Option<&str>, &str) {
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     match rest[..end].rfind('@') {
         Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
@@ -101,7 +106,7 @@ fn split_url_userinfo(rest: &str) -> (Option<&str>, &str) {
 }
 
 /// `scheme://rest` with any URL userinfo replaced by `****`.
-fn redacted_url(scheme: &str, rest: &str) -> String {
+pub(super) fn redacted_url(scheme: &str, rest: &str) -> String {
     match split_url_userinfo(rest) {
         (Some(_), after) => format!("{scheme}://****@{after}"),
         (None, _) => format!("{scheme}://{rest}"),
@@ -382,7 +387,7 @@ mod tests {
             ),
             ("http://example.com", "not a TLS endpoint"),
             ("http://example.com", "try 'https://example.com'"),
-            ("ftp://example.com", "unsupported scheme 'ftp://'"),
+            ("gopher://example.com", "unsupported scheme 'gopher://'"),
             ("a b://x", "not a URI scheme"),
         ];
         for (input, want) in cases {

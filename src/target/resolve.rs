@@ -43,17 +43,17 @@ pub async fn resolve(
     if spec.scheme != Scheme::MongodbSrv {
         let mut out = Vec::with_capacity(spec.hosts.len());
         for hp in &spec.hosts {
-            out.push(
-                resolve_host(
-                    &hp.host,
-                    hp.port,
-                    opts,
-                    dns.as_ref(),
-                    spec.mongo.clone(),
-                    Vec::new(),
-                )
-                .await?,
-            );
+            let mut t = resolve_host(
+                &hp.host,
+                hp.port,
+                opts,
+                dns.as_ref(),
+                spec.mongo.clone(),
+                Vec::new(),
+            )
+            .await?;
+            t.upgrade = spec.upgrade.clone();
+            out.push(t);
         }
         return Ok(out);
     }
@@ -186,6 +186,7 @@ async fn resolve_host(
         sni,
         mongo,
         notes,
+        upgrade: None,
     })
 }
 

@@ -25,5 +25,6 @@ mod ocsp;
 mod safety;
 mod scan;
 mod simulate;
+mod starttls;
 mod target;
 mod wire;

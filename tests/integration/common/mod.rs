@@ -9,4 +9,6 @@ pub mod ocsp;
 pub mod openssl_certs;
 pub mod pki;
 pub mod servers;
+pub mod starttls_clients;
+pub mod starttls_servers;
 pub mod venv;

@@ -50,6 +50,11 @@ fn port_range_below_ephemeral() -> (u16, u16) {
     (high.saturating_sub(10_000).max(1024), high)
 }
 
+/// Servers with a master process that must stop its children itself (SIGTERM, then wait).
+const GRACEFUL: &[&str] = &[
+    "nginx", "postfix", "dovecot", "postgres", "slapd", "mariadb", "prosody", "vsftpd", "sshd",
+];
+
 /// A running server process; killed (and reaped) on drop.
 pub struct ServerProcess {
     pub port: u16,
@@ -79,9 +84,10 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        if self.name == "nginx" {
+        if GRACEFUL.contains(&self.name.as_str()) {
             // SIGKILL on the nginx master orphans its workers (they keep running, reparented to
-            // init). SIGTERM makes the master stop its workers and then exit.
+            // init). SIGTERM makes the master stop its workers and then exit; the same holds
+            // for the other servers with a master process.
             let _ = Command::new("kill")
                 .args(["-TERM", &self.child.id().to_string()])
                 .status();

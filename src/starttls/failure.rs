@@ -1,0 +1,218 @@
+//! A failed upgrade as a finding of its own: what kind of failure it was, the server's
+//! answer quoted (escaped), where to fix it per protocol (data/plaintext-protocols.toml) and
+//! what the protocol's own clients print (data/client-errors.toml, `[upgrade]`).
+
+use super::Protocol;
+use crate::finding::catalogue::finding as build;
+use crate::finding::{Finding, variant};
+use crate::probe::PreludeError;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// What went wrong in the plaintext dialogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpgradeFailure {
+    /// The server does not offer the upgrade.
+    NotOffered,
+    /// It offered the upgrade and refused it, or refused the dialogue.
+    Refused,
+    /// It wants authentication first.
+    AuthFirst,
+    /// The reply breaks the protocol (garbage, endless lines).
+    Malformed,
+    /// No complete reply before the deadline.
+    NoAnswer,
+    /// The connection was closed or reset during the dialogue.
+    Closed,
+}
+
+impl UpgradeFailure {
+    pub fn classify(error: &PreludeError) -> UpgradeFailure {
+        match error {
+            PreludeError::NotOffered { .. } => UpgradeFailure::NotOffered,
+            PreludeError::Refused { reply } if wants_auth(reply) => UpgradeFailure::AuthFirst,
+            PreludeError::Refused { .. } => UpgradeFailure::Refused,
+            PreludeError::Malformed { .. } => UpgradeFailure::Malformed,
+            PreludeError::Timeout => UpgradeFailure::NoAnswer,
+            PreludeError::Io { .. } => UpgradeFailure::Closed,
+        }
+    }
+}
+
+/// Replies that mean "log in first": SMTP/FTP 530, LDAP strongerAuthRequired.
+fn wants_auth(reply: &str) -> bool {
+    reply.starts_with("530") || reply.starts_with("resultCode 8 ")
+}
+
+/// The server's words, fit to quote: control characters escaped, at most 200 characters.
+pub fn quote(reply: &str) -> String {
+    let mut out = String::from("\"");
+    for (i, c) in reply.chars().enumerate() {
+        if i >= 200 {
+            out.push('…');
+            break;
+        }
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32 & 0xff)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[derive(Debug, Deserialize)]
+struct Hints {
+    starttls: BTreeMap<Protocol, ProtocolHints>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProtocolHints {
+    server: String,
+    client: String,
+}
+
+fn hints(p: Protocol) -> Option<&'static ProtocolHints> {
+    static H: OnceLock<BTreeMap<Protocol, ProtocolHints>> = OnceLock::new();
+    H.get_or_init(|| {
+        toml::from_str::<Hints>(include_str!("../../data/plaintext-protocols.toml"))
+            .map(|h| h.starttls)
+            .unwrap_or_default()
+    })
+    .get(&p)
+}
+
+#[derive(Debug, Deserialize)]
+struct Wording {
+    upgrade: BTreeMap<Protocol, BTreeMap<UpgradeFailure, BTreeMap<String, String>>>,
+}
+
+/// What each client of `p` prints for `failure`, measured (client name → text).
+pub fn client_texts(p: Protocol, failure: UpgradeFailure) -> Vec<(String, String)> {
+    static W: OnceLock<Wording> = OnceLock::new();
+    let w = W.get_or_init(|| {
+        toml::from_str::<Wording>(include_str!("../../data/client-errors.toml")).unwrap_or(
+            Wording {
+                upgrade: BTreeMap::new(),
+            },
+        )
+    });
+    w.upgrade
+        .get(&p)
+        .and_then(|f| f.get(&failure))
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// The finding for an upgrade named `upgrade` (a [`Protocol::upgrade_name`]) that failed
+/// with `error` on every connection.
+pub fn finding(upgrade: &str, error: &PreludeError) -> Finding {
+    let protocol = Protocol::ALL
+        .into_iter()
+        .find(|p| p.upgrade_name() == upgrade);
+    let failure = UpgradeFailure::classify(error);
+    let reply = match error {
+        PreludeError::NotOffered { reply } | PreludeError::Refused { reply } => quote(reply),
+        PreludeError::Malformed { reason } => quote(reason),
+        other => quote(&other.to_string()),
+    };
+    let h = protocol.and_then(hints);
+    let vars = [
+        ("upgrade", upgrade.to_string()),
+        ("reply", reply.clone()),
+        (
+            "server_hint",
+            h.map(|h| h.server.clone())
+                .unwrap_or_else(|| "see its TLS settings".into()),
+        ),
+        (
+            "client_hint",
+            h.map(|h| h.client.clone()).unwrap_or_default(),
+        ),
+    ];
+    use variant::starttls_failed as v;
+    let form = match failure {
+        UpgradeFailure::NotOffered => v::NOT_OFFERED,
+        UpgradeFailure::Refused => v::REFUSED,
+        UpgradeFailure::AuthFirst => v::AUTH_FIRST,
+        UpgradeFailure::Malformed => v::MALFORMED,
+        UpgradeFailure::NoAnswer => v::NO_ANSWER,
+        UpgradeFailure::Closed => v::CLOSED,
+    };
+    let mut f = build(form, &vars).evidence(format!(
+        "every connection failed in the plaintext {upgrade} dialogue, before any TLS byte"
+    ));
+    f = f.evidence(match error {
+        PreludeError::NotOffered { .. } => format!("the server's announcement: {reply}"),
+        PreludeError::Refused { .. } => format!("the server answered {reply}"),
+        PreludeError::Malformed { .. } => format!("what was wrong: {reply}"),
+        PreludeError::Timeout => "no complete answer before the timeout".to_string(),
+        PreludeError::Io { message, .. } => format!("the connection ended: {}", quote(message)),
+    });
+    if let Some(p) = protocol {
+        for (client, text) in client_texts(p, failure) {
+            f = f.breaks(client, text);
+        }
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::FindingId;
+
+    #[test]
+    fn classify_and_quote() {
+        let r = |s: &str| PreludeError::Refused { reply: s.into() };
+        assert_eq!(
+            UpgradeFailure::classify(&r("530 Please login with USER and PASS.")),
+            UpgradeFailure::AuthFirst
+        );
+        assert_eq!(
+            UpgradeFailure::classify(&r("454 4.7.0 TLS not available")),
+            UpgradeFailure::Refused
+        );
+        assert_eq!(
+            UpgradeFailure::classify(&PreludeError::Timeout),
+            UpgradeFailure::NoAnswer
+        );
+        assert_eq!(quote("a\x1b[31m\"b"), "\"a\\x1b[31m\\\"b\"");
+        assert!(quote(&"x".repeat(500)).ends_with("…\""));
+    }
+
+    #[test]
+    fn every_protocol_has_hints() {
+        for p in Protocol::ALL {
+            assert!(
+                hints(p).is_some(),
+                "data/plaintext-protocols.toml has no [starttls.{p}]"
+            );
+        }
+    }
+
+    #[test]
+    fn the_finding_quotes_the_reply() {
+        let f = finding(
+            "SMTP STARTTLS",
+            &PreludeError::Refused {
+                reply: "454 4.7.0 TLS not available\x07".into(),
+            },
+        );
+        assert_eq!(f.id, FindingId::StarttlsFailed);
+        assert!(
+            f.title.contains("\"454 4.7.0 TLS not available\\x07\""),
+            "{}",
+            f.title
+        );
+        assert!(
+            f.fix_server.iter().any(|l| l.contains("smtpd_tls")),
+            "{:?}",
+            f.fix_server
+        );
+    }
+}

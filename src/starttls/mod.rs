@@ -1,0 +1,346 @@
+//! STARTTLS: the plaintext dialogue that brings a mail, directory, chat or database server
+//! to the point where it expects a ClientHello, one module per protocol. Each protocol is a
+//! [`Prelude`] for the probe engine, so every probe and every full handshake of a scan goes
+//! through the upgrade, under the same connection cap and deadlines.
+//!
+//! Every byte the server sends here is hostile: replies are read in bounded lines or bounded
+//! messages ([`reply`]), never past the point where TLS starts.
+
+mod binary;
+mod failure;
+mod ftp;
+mod imap;
+mod ldap;
+mod mysql;
+mod pop3;
+mod postgres;
+pub mod reply;
+mod sieve;
+mod smtp;
+mod xmpp;
+
+pub use failure::{UpgradeFailure, finding as failure_finding};
+
+use crate::probe::{Prelude, PreludeError};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+/// A protocol that upgrades a plaintext session to TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// SMTP submission or relay: EHLO, then STARTTLS (RFC 3207).
+    Smtp,
+    /// LMTP: LHLO, then STARTTLS.
+    Lmtp,
+    /// IMAP: CAPABILITY, then STARTTLS (RFC 3501).
+    Imap,
+    /// POP3: CAPA, then STLS (RFC 2595).
+    Pop3,
+    /// FTP: AUTH TLS (RFC 4217).
+    Ftp,
+    /// ManageSieve: STARTTLS (RFC 5804).
+    Sieve,
+    /// NNTP: STARTTLS (RFC 4642).
+    Nntp,
+    /// LDAP: the StartTLS extended operation (RFC 4511 §4.14).
+    Ldap,
+    /// PostgreSQL: SSLRequest.
+    Postgres,
+    /// MySQL / MariaDB: the SSL capability flag in the handshake response.
+    Mysql,
+    /// XMPP client-to-server (RFC 6120).
+    Xmpp,
+    /// XMPP server-to-server.
+    XmppServer,
+}
+
+impl Protocol {
+    pub const ALL: [Protocol; 12] = [
+        Protocol::Smtp,
+        Protocol::Lmtp,
+        Protocol::Imap,
+        Protocol::Pop3,
+        Protocol::Ftp,
+        Protocol::Sieve,
+        Protocol::Nntp,
+        Protocol::Ldap,
+        Protocol::Postgres,
+        Protocol::Mysql,
+        Protocol::Xmpp,
+        Protocol::XmppServer,
+    ];
+
+    /// The `--starttls` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Smtp => "smtp",
+            Protocol::Lmtp => "lmtp",
+            Protocol::Imap => "imap",
+            Protocol::Pop3 => "pop3",
+            Protocol::Ftp => "ftp",
+            Protocol::Sieve => "sieve",
+            Protocol::Nntp => "nntp",
+            Protocol::Ldap => "ldap",
+            Protocol::Postgres => "postgres",
+            Protocol::Mysql => "mysql",
+            Protocol::Xmpp => "xmpp",
+            Protocol::XmppServer => "xmpp-server",
+        }
+    }
+
+    /// How the protocol is named in messages, e.g. `SMTP STARTTLS`.
+    pub fn upgrade_name(self) -> &'static str {
+        match self {
+            Protocol::Smtp => "SMTP STARTTLS",
+            Protocol::Lmtp => "LMTP STARTTLS",
+            Protocol::Imap => "IMAP STARTTLS",
+            Protocol::Pop3 => "POP3 STLS",
+            Protocol::Ftp => "FTP AUTH TLS",
+            Protocol::Sieve => "ManageSieve STARTTLS",
+            Protocol::Nntp => "NNTP STARTTLS",
+            Protocol::Ldap => "LDAP StartTLS",
+            Protocol::Postgres => "PostgreSQL SSLRequest",
+            Protocol::Mysql => "MySQL SSL request",
+            Protocol::Xmpp => "XMPP STARTTLS",
+            Protocol::XmppServer => "XMPP server-to-server STARTTLS",
+        }
+    }
+
+    /// The protocol a well-known plaintext port implies when the user names none.
+    pub fn for_port(port: u16) -> Option<Protocol> {
+        Some(match port {
+            21 => Protocol::Ftp,
+            24 => Protocol::Lmtp,
+            25 | 587 => Protocol::Smtp,
+            110 => Protocol::Pop3,
+            119 => Protocol::Nntp,
+            143 => Protocol::Imap,
+            389 => Protocol::Ldap,
+            3306 => Protocol::Mysql,
+            4190 => Protocol::Sieve,
+            5222 => Protocol::Xmpp,
+            5269 => Protocol::XmppServer,
+            5432 => Protocol::Postgres,
+            _ => return None,
+        })
+    }
+
+    /// The port the protocol's servers listen on for the upgrade, by default.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Protocol::Smtp => 25,
+            Protocol::Lmtp => 24,
+            Protocol::Imap => 143,
+            Protocol::Pop3 => 110,
+            Protocol::Ftp => 21,
+            Protocol::Sieve => 4190,
+            Protocol::Nntp => 119,
+            Protocol::Ldap => 389,
+            Protocol::Postgres => 5432,
+            Protocol::Mysql => 3306,
+            Protocol::Xmpp => 5222,
+            Protocol::XmppServer => 5269,
+        }
+    }
+
+    /// The port where the same service speaks TLS from the first byte, where there is one.
+    pub fn implicit_tls_port(self) -> Option<u16> {
+        match self {
+            Protocol::Smtp => Some(465),
+            Protocol::Imap => Some(993),
+            Protocol::Pop3 => Some(995),
+            Protocol::Ftp => Some(990),
+            Protocol::Nntp => Some(563),
+            Protocol::Ldap => Some(636),
+            Protocol::Xmpp => Some(5223),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_lowercase();
+        let p = match s.as_str() {
+            "postgresql" | "psql" | "pgsql" => Protocol::Postgres,
+            "mariadb" => Protocol::Mysql,
+            "xmpp-client" | "jabber" => Protocol::Xmpp,
+            "pop" => Protocol::Pop3,
+            "ldap" => Protocol::Ldap,
+            other => match Protocol::ALL.into_iter().find(|p| p.as_str() == other) {
+                Some(p) => p,
+                None => {
+                    let names: Vec<&str> = Protocol::ALL.iter().map(|p| p.as_str()).collect();
+                    return Err(format!(
+                        "unknown STARTTLS protocol '{s}' (one of: {})",
+                        names.join(", ")
+                    ));
+                }
+            },
+        };
+        Ok(p)
+    }
+}
+
+/// What the user asked for: `--starttls PROTO`, `--starttls none`, or nothing (then the URL
+/// scheme or a well-known port decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Choice {
+    #[default]
+    Auto,
+    /// `--starttls none`: TLS from the first byte, whatever the port.
+    Off,
+    Use(Protocol),
+}
+
+impl FromStr for Choice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" | "off" | "no" => Ok(Choice::Off),
+            "auto" => Ok(Choice::Auto),
+            other => other.parse().map(Choice::Use),
+        }
+    }
+}
+
+/// Why the upgrade is in force: asked for, implied by the URL scheme, or by the port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// `--starttls PROTO`.
+    Option,
+    /// A URL scheme such as `smtp://` or `postgres://`.
+    Scheme,
+    /// A well-known port such as 587.
+    Port,
+}
+
+/// The upgrade to run before TLS on every connection to the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartTls {
+    pub protocol: Protocol,
+    /// The domain XMPP's stream header names (`to=`); default: the target's host name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xmpp_host: Option<String>,
+    pub source: Source,
+}
+
+impl StartTls {
+    pub fn new(protocol: Protocol, source: Source) -> Self {
+        StartTls {
+            protocol,
+            xmpp_host: None,
+            source,
+        }
+    }
+
+    /// A line for the report's notes: what is upgraded, and why.
+    pub fn note(&self) -> String {
+        let why = match self.source {
+            Source::Option => "as asked (--starttls)".to_string(),
+            Source::Scheme => "as the URL scheme implies".to_string(),
+            Source::Port => format!(
+                "because the port is {}'s well-known port (give --starttls none to probe TLS from the first byte)",
+                self.protocol.as_str().to_ascii_uppercase()
+            ),
+        };
+        format!(
+            "every connection upgrades with {} before TLS, {why}",
+            self.protocol.upgrade_name()
+        )
+    }
+
+    /// The prelude the probe engine runs on every connection.
+    pub fn prelude(&self) -> std::sync::Arc<dyn Prelude> {
+        std::sync::Arc::new(Upgrade {
+            protocol: self.protocol,
+            domain: self
+                .xmpp_host
+                .clone()
+                .unwrap_or_else(|| "localhost".to_string()),
+        })
+    }
+}
+
+/// One protocol's upgrade as a [`Prelude`].
+#[derive(Debug)]
+pub struct Upgrade {
+    pub protocol: Protocol,
+    /// The XMPP domain (`to=`); unused by other protocols.
+    pub domain: String,
+}
+
+impl Prelude for Upgrade {
+    fn name(&self) -> &str {
+        self.protocol.upgrade_name()
+    }
+
+    fn run<'a>(
+        &'a self,
+        stream: &'a mut TcpStream,
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), PreludeError>> {
+        Box::pin(async move {
+            match self.protocol {
+                Protocol::Smtp => smtp::upgrade(stream, deadline, "EHLO").await,
+                Protocol::Lmtp => smtp::upgrade(stream, deadline, "LHLO").await,
+                Protocol::Imap => imap::upgrade(stream, deadline).await,
+                Protocol::Pop3 => pop3::upgrade(stream, deadline).await,
+                Protocol::Ftp => ftp::upgrade(stream, deadline).await,
+                Protocol::Sieve => sieve::upgrade(stream, deadline).await,
+                Protocol::Nntp => smtp::nntp_upgrade(stream, deadline).await,
+                Protocol::Ldap => ldap::upgrade(stream, deadline).await,
+                Protocol::Postgres => postgres::upgrade(stream, deadline).await,
+                Protocol::Mysql => mysql::upgrade(stream, deadline).await,
+                Protocol::Xmpp => xmpp::upgrade(stream, deadline, &self.domain, false).await,
+                Protocol::XmppServer => xmpp::upgrade(stream, deadline, &self.domain, true).await,
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_aliases() {
+        for p in Protocol::ALL {
+            assert_eq!(p.as_str().parse::<Protocol>(), Ok(p));
+        }
+        assert_eq!("PostgreSQL".parse::<Protocol>(), Ok(Protocol::Postgres));
+        assert_eq!("mariadb".parse::<Protocol>(), Ok(Protocol::Mysql));
+        let err = "gopher".parse::<Protocol>().unwrap_err();
+        assert!(err.contains("smtp") && err.contains("gopher"), "{err}");
+    }
+
+    #[test]
+    fn well_known_ports() {
+        assert_eq!(Protocol::for_port(587), Some(Protocol::Smtp));
+        assert_eq!(Protocol::for_port(5432), Some(Protocol::Postgres));
+        assert_eq!(Protocol::for_port(443), None);
+        assert_eq!(
+            Protocol::for_port(465),
+            None,
+            "SMTPS is TLS from the first byte"
+        );
+        for p in Protocol::ALL {
+            assert_eq!(Protocol::for_port(p.default_port()), Some(p));
+        }
+    }
+}

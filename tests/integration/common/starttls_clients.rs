@@ -1,0 +1,122 @@
+//! The clients people use with STARTTLS protocols, run for real against a loopback port:
+//! `openssl s_client -starttls`, `curl --ssl-reqd`, Python's smtplib/imaplib/poplib/ftplib,
+//! psql, the mariadb client, ldapsearch -ZZ. Each returns everything it printed.
+
+use std::process::{Command, Stdio};
+
+/// Run `cmd` (under `timeout 10`) with stdin closed; stdout and stderr together.
+fn output(program: &str, args: &[String]) -> String {
+    let out = Command::new("timeout")
+        .arg("10")
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Python: run `call` (an expression using `host`, `port`) and print the last line of the
+/// traceback it raises, as a user sees it.
+fn python(module: &str, call: &str, port: u16) -> String {
+    let script = format!(
+        "import {module}, ssl, traceback, sys\nhost, port = '127.0.0.1', {port}\n\
+         try:\n    {call}\n    print('connected')\n\
+         except Exception as e:\n    print(traceback.format_exception_only(type(e), e)[-1].strip())\n"
+    );
+    output("python3", &["-c".to_string(), script])
+}
+
+/// The output of the client named `label` (as in data/client-errors.toml's `[upgrade]`)
+/// against 127.0.0.1:`port`. Panics on a label no test knows how to run: every client text
+/// the product claims must be measured.
+pub fn run(label: &str, port: u16) -> String {
+    let url = |scheme: &str| format!("{scheme}://127.0.0.1:{port}/");
+    if let Some(proto) = label.strip_prefix("openssl s_client -starttls ") {
+        return output(
+            "openssl",
+            &[
+                "s_client".into(),
+                "-starttls".into(),
+                proto.into(),
+                "-connect".into(),
+                format!("127.0.0.1:{port}"),
+            ],
+        );
+    }
+    if let Some(scheme) = label
+        .strip_prefix("curl --ssl-reqd ")
+        .and_then(|s| s.strip_suffix("://"))
+    {
+        return output(
+            "curl",
+            &[
+                "-sS".into(),
+                "--max-time".into(),
+                "8".into(),
+                "--ssl-reqd".into(),
+                url(scheme),
+            ],
+        );
+    }
+    match label {
+        "Python smtplib starttls()" => python(
+            "smtplib",
+            "smtplib.SMTP(host, port, timeout=5).starttls()",
+            port,
+        ),
+        "Python imaplib starttls()" => python(
+            "imaplib",
+            "imaplib.IMAP4(host, port, timeout=5).starttls()",
+            port,
+        ),
+        "Python poplib stls()" => {
+            python("poplib", "poplib.POP3(host, port, timeout=5).stls()", port)
+        }
+        "Python ftplib auth()" => python(
+            "ftplib",
+            "f = ftplib.FTP_TLS(timeout=5); f.connect(host, port); f.auth()",
+            port,
+        ),
+        "psql sslmode=require" => output(
+            "psql",
+            &[
+                format!(
+                    "host=127.0.0.1 port={port} user=postgres sslmode=require connect_timeout=5"
+                ),
+                "-c".into(),
+                "select 1".into(),
+            ],
+        ),
+        "mariadb --ssl" => output(
+            "mariadb",
+            &[
+                "-h127.0.0.1".into(),
+                format!("-P{port}"),
+                "-uroot".into(),
+                "--ssl".into(),
+                "--connect-timeout=5".into(),
+                "-e".into(),
+                "select 1".into(),
+            ],
+        ),
+        "ldapsearch -ZZ" => output(
+            "ldapsearch",
+            &[
+                "-x".into(),
+                "-ZZ".into(),
+                "-H".into(),
+                format!("ldap://127.0.0.1:{port}"),
+                "-b".into(),
+                "".into(),
+                "-s".into(),
+                "base".into(),
+            ],
+        ),
+        other => panic!("no test runs the client {other:?}: add it here or drop its text"),
+    }
+}

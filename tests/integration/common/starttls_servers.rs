@@ -1,0 +1,249 @@
+//! Real servers that upgrade to TLS inside their own protocol (Debian packages), each started
+//! on a random loopback port with its own configuration directory and certificate, and
+//! stopped on drop. None touches the system-wide instance of its package.
+
+use super::servers::{ServerProcess, free_port, self_signed, self_signed_shifted, spawn_listening};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The TLS a test server is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tls {
+    /// A valid self-signed certificate for `localhost`, the package's default protocols.
+    On,
+    /// TLS configured with a certificate that expired ten days ago.
+    Expired,
+    /// TLS 1.0 only (where the server can be told so).
+    Tls10Only,
+    /// No TLS at all: the upgrade is not offered.
+    Off,
+}
+
+/// The certificate and key for `tls` in `dir`.
+pub fn certificate(dir: &Path, tls: Tls) -> (PathBuf, PathBuf) {
+    match tls {
+        // Made 40 days ago, valid for 30.
+        Tls::Expired => self_signed_shifted(dir, "server", "rsa:2048", Some("-40d")),
+        _ => self_signed(dir, "server", "rsa:2048"),
+    }
+}
+
+/// A fresh configuration directory the servers' unprivileged users can traverse.
+fn config_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn run(cmd: &mut Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Dovecot with IMAP and POP3 (STARTTLS / STLS) on two ports: `(server, imap, pop3)`.
+pub fn dovecot(tls: Tls) -> (ServerProcess, u16, u16) {
+    let dir = config_dir();
+    let d = dir.path();
+    let (cert, key) = certificate(d, tls);
+    let (imap, pop3) = (free_port(), free_port());
+    for sub in ["run", "state", "home"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    let ssl = match tls {
+        Tls::Off => "ssl = no\ndisable_plaintext_auth = no\n".to_string(),
+        Tls::Tls10Only => format!(
+            "ssl = yes\nssl_cert = <{}\nssl_key = <{}\nssl_min_protocol = TLSv1\nssl_cipher_list = DEFAULT:@SECLEVEL=0\n",
+            cert.display(),
+            key.display()
+        ),
+        _ => format!(
+            "ssl = yes\nssl_cert = <{}\nssl_key = <{}\n",
+            cert.display(),
+            key.display()
+        ),
+    };
+    let conf = format!(
+        "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
+         protocols = imap pop3\nlisten = 127.0.0.1\n{ssl}\
+         ssl_dh = </usr/share/dovecot/dh.pem\nauth_mechanisms = plain\n\
+         passdb {{\n driver = static\n args = password=pw\n}}\n\
+         userdb {{\n driver = static\n args = uid=65534 gid=65534 home={d}/home\n}}\n\
+         service imap-login {{\n inet_listener imap {{\n port = {imap}\n }}\n inet_listener imaps {{\n port = 0\n }}\n}}\n\
+         service pop3-login {{\n inet_listener pop3 {{\n port = {pop3}\n }}\n inet_listener pop3s {{\n port = 0\n }}\n}}\n\
+         service anvil {{\n chroot =\n}}\nservice stats {{\n chroot =\n}}\n",
+        d = d.display()
+    );
+    let path = d.join("dovecot.conf");
+    std::fs::write(&path, conf).unwrap();
+    let mut cmd = Command::new("/usr/sbin/dovecot");
+    cmd.arg("-F").arg("-c").arg(&path);
+    let mut p = spawn_listening("dovecot", cmd, imap, Some(dir));
+    p.cert = Some(cert);
+    wait_for(pop3);
+    (p, imap, pop3)
+}
+
+fn wait_for(port: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "port {port} never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(30));
+    }
+}
+
+/// Postfix's smtpd (STARTTLS) from a private configuration and queue directory, run by its
+/// own `master -d`: no system-wide service is started.
+pub fn postfix(tls: Tls) -> ServerProcess {
+    let dir = config_dir();
+    let d = dir.path();
+    let (cert, key) = certificate(d, tls);
+    let port = free_port();
+    for sub in ["q", "data"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    let tls_conf = match tls {
+        Tls::Off => "smtpd_tls_security_level = none\n".to_string(),
+        Tls::Tls10Only => format!(
+            "smtpd_tls_security_level = may\nsmtpd_tls_cert_file = {}\nsmtpd_tls_key_file = {}\n\
+             smtpd_tls_protocols = TLSv1, !TLSv1.1, !TLSv1.2, !TLSv1.3\ntls_medium_cipherlist = DEFAULT:@SECLEVEL=0\n",
+            cert.display(),
+            key.display()
+        ),
+        _ => format!(
+            "smtpd_tls_security_level = may\nsmtpd_tls_cert_file = {}\nsmtpd_tls_key_file = {}\n",
+            cert.display(),
+            key.display()
+        ),
+    };
+    let main = format!(
+        "compatibility_level = 3.6\nqueue_directory = {d}/q\ndata_directory = {d}/data\n\
+         mail_owner = postfix\nsetgid_group = postdrop\ninet_interfaces = 127.0.0.1\n\
+         inet_protocols = ipv4\nmyhostname = mail.test\nmydestination =\n\
+         maillog_file_prefixes = {d}\nmaillog_file = {d}/maillog\n\
+         smtpd_tls_session_cache_database =\n{tls_conf}",
+        d = d.display()
+    );
+    std::fs::write(d.join("main.cf"), main).unwrap();
+    // Only what smtpd needs to greet, answer EHLO and start TLS.
+    let master = format!(
+        "127.0.0.1:{port} inet n - n - - smtpd\n\
+         cleanup unix n - n - 0 cleanup\nqmgr unix n - n 300 1 qmgr\n\
+         tlsmgr unix - - n 1000? 1 tlsmgr\nrewrite unix - - n - - trivial-rewrite\n\
+         bounce unix - - n - 0 bounce\ndefer unix - - n - 0 bounce\ntrace unix - - n - 0 bounce\n\
+         verify unix - - n - 1 verify\nproxymap unix - - n - - proxymap\n\
+         anvil unix - - n - 1 anvil\nscache unix - - n - 1 scache\n\
+         postlog unix-dgram n - n - 1 postlogd\n"
+    );
+    std::fs::write(d.join("master.cf"), master).unwrap();
+    run(
+        Command::new("chown")
+            .arg("-R")
+            .arg("postfix")
+            .arg(d.join("q"))
+            .arg(d.join("data")),
+        "chown the postfix queue",
+    );
+    // `postfix check` creates the queue's subdirectories with their owners.
+    run(
+        Command::new("postfix").arg("-c").arg(d).arg("check"),
+        "postfix check",
+    );
+    let mut cmd = Command::new("/usr/lib/postfix/sbin/master");
+    cmd.arg("-c").arg(d).arg("-d");
+    let mut p = spawn_listening("postfix", cmd, port, Some(dir));
+    p.cert = Some(cert);
+    p
+}
+
+/// A PostgreSQL program: from /usr/local/bin when there, else Debian's versioned directory.
+fn pg_bin(name: &str) -> String {
+    let local = format!("/usr/local/bin/{name}");
+    if Path::new(&local).exists() {
+        return local;
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin").join(name))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .unwrap_or_else(|| panic!("no {name}: install postgresql"))
+        .display()
+        .to_string()
+}
+
+/// `setpriv` to the `postgres` user (PostgreSQL refuses to run as root); it execs, so the
+/// server process is the one the guard stops.
+fn as_postgres(program: &str) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args([
+        "--reuid=postgres",
+        "--regid=postgres",
+        "--init-groups",
+        program,
+    ]);
+    c
+}
+
+/// PostgreSQL, a fresh cluster with `ssl = on` (or off).
+pub fn postgres(tls: Tls) -> ServerProcess {
+    let dir = config_dir();
+    let d = dir.path();
+    let (cert, key) = certificate(d, tls);
+    let port = free_port();
+    run(
+        Command::new("chown").arg("-R").arg("postgres").arg(d),
+        "chown the cluster directory",
+    );
+    run(Command::new("chmod").arg("600").arg(&key), "chmod the key");
+    run(
+        as_postgres(&pg_bin("initdb"))
+            .args(["--no-sync", "-A", "trust", "-U", "postgres", "-D"])
+            .arg(d.join("data")),
+        "initdb",
+    );
+    let mut cmd = as_postgres(&pg_bin("postgres"));
+    cmd.arg("-D")
+        .arg(d.join("data"))
+        .args(["-p", &port.to_string(), "-k"])
+        .arg(d)
+        .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]);
+    match tls {
+        Tls::Off => {
+            cmd.args(["-c", "ssl=off"]);
+        }
+        _ => {
+            cmd.args(["-c", "ssl=on"])
+                .arg("-c")
+                .arg(format!("ssl_cert_file={}", cert.display()))
+                .arg("-c")
+                .arg(format!("ssl_key_file={}", key.display()));
+            if tls == Tls::Tls10Only {
+                cmd.args([
+                    "-c",
+                    "ssl_min_protocol_version=TLSv1",
+                    "-c",
+                    "ssl_max_protocol_version=TLSv1",
+                    "-c",
+                    "ssl_ciphers=DEFAULT:@SECLEVEL=0",
+                ]);
+            }
+        }
+    }
+    let mut p = spawn_listening("postgres", cmd, port, Some(dir));
+    p.cert = Some(cert);
+    p
+}
