@@ -177,22 +177,9 @@ async fn usable(ctx: &ScanContext, protocols: &versions::ProtocolSupport) -> Res
     let Err(e) = protocols.ensure_usable(&ctx.prober.addr().to_string()) else {
         return Ok(());
     };
-    // A server that hangs up on every hello without a word may be a plain-text service
-    // that parsed our hello as garbage: ask it in its own protocol.
-    if matches!(e, ScanError::NoTls { .. }) && protocols.all_closed_silently() {
-        if let Some(entry) = plaintext::by_probe("mongodb") {
-            if plaintext::probe_mongodb(&ctx.prober).await {
-                return Err(ScanError::NotTls {
-                    address: ctx.prober.addr().to_string(),
-                    first_bytes:
-                        "(nothing; it closed the connection, then answered a plain MongoDB hello)"
-                            .into(),
-                    hint: format!(" — looks like {}: {}", entry.name, entry.hint),
-                });
-            }
-        }
-    }
-    Err(e)
+    // A port that answered no hello with TLS may speak something else: ask it (one
+    // harmless message per protocol) so the report can name it.
+    Err(plaintext::sniff_after(&ctx.prober, ctx.sni.as_deref(), protocols, e).await)
 }
 
 // Where the core checks keep their evidence: the fields `tlsdoctor scan --json` has always

@@ -9,6 +9,7 @@
 mod binary;
 mod failure;
 mod ftp;
+mod fuzz;
 mod imap;
 mod ldap;
 mod mysql;
@@ -20,6 +21,17 @@ mod smtp;
 mod xmpp;
 
 pub use failure::{UpgradeFailure, finding as failure_finding};
+pub use fuzz::fuzz_replies;
+
+/// PostgreSQL's SSLRequest, for a sniffer that asks a silent port whether it is PostgreSQL.
+pub fn postgres_ssl_request() -> [u8; 8] {
+    postgres::SSL_REQUEST
+}
+
+/// An LDAP StartTLS extended request (message id 1), for the same sniffer.
+pub fn ldap_start_tls_request() -> Vec<u8> {
+    ldap::start_tls_request()
+}
 
 use crate::probe::{Prelude, PreludeError};
 use futures::future::BoxFuture;

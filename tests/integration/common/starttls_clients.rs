@@ -92,13 +92,13 @@ pub fn run(label: &str, port: u16) -> String {
                 "select 1".into(),
             ],
         ),
-        "mariadb --ssl" => output(
+        "mariadb --ssl-verify-server-cert" => output(
             "mariadb",
             &[
                 "-h127.0.0.1".into(),
                 format!("-P{port}"),
                 "-uroot".into(),
-                "--ssl".into(),
+                "--ssl-verify-server-cert".into(),
                 "--connect-timeout=5".into(),
                 "-e".into(),
                 "select 1".into(),

@@ -247,3 +247,208 @@ pub fn postgres(tls: Tls) -> ServerProcess {
     p.cert = Some(cert);
     p
 }
+
+/// vsftpd (AUTH TLS) from its own configuration file, in the foreground.
+pub fn vsftpd(tls: Tls) -> ServerProcess {
+    let dir = config_dir();
+    let d = dir.path();
+    let (cert, key) = certificate(d, tls);
+    let port = free_port();
+    std::fs::create_dir_all(d.join("empty")).unwrap();
+    let ssl = match tls {
+        Tls::Off => "ssl_enable=NO\n".to_string(),
+        _ => format!(
+            "ssl_enable=YES\nallow_anon_ssl=YES\nrsa_cert_file={}\nrsa_private_key_file={}\n{}",
+            cert.display(),
+            key.display(),
+            if tls == Tls::Tls10Only {
+                "ssl_tlsv1=YES\nssl_tlsv1_1=NO\nssl_tlsv1_2=NO\nssl_ciphers=DEFAULT:@SECLEVEL=0\n"
+            } else {
+                ""
+            }
+        ),
+    };
+    let conf = format!(
+        "listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\nlisten_port={port}\nbackground=NO\n\
+         anonymous_enable=YES\nlocal_enable=NO\nsecure_chroot_dir={d}/empty\nanon_root={d}/empty\n\
+         nopriv_user=nobody\nseccomp_sandbox=NO\nxferlog_enable=NO\nvsftpd_log_file={d}/vsftpd.log\n{ssl}",
+        d = d.display()
+    );
+    let path = d.join("vsftpd.conf");
+    std::fs::write(&path, conf).unwrap();
+    let mut cmd = Command::new("/usr/sbin/vsftpd");
+    cmd.arg(&path);
+    let mut p = spawn_listening("vsftpd", cmd, port, Some(dir));
+    p.cert = Some(cert);
+    p
+}
+
+/// OpenLDAP's slapd (StartTLS) with a slapd.conf of its own and no database: the root DSE
+/// is all a StartTLS client needs.
+pub fn slapd(tls: Tls) -> ServerProcess {
+    let dir = config_dir();
+    let d = dir.path();
+    let (cert, key) = certificate(d, tls);
+    let port = free_port();
+    let tls_conf = match tls {
+        Tls::Off => String::new(),
+        _ => format!(
+            "TLSCertificateFile {}\nTLSCertificateKeyFile {}\n{}",
+            cert.display(),
+            key.display(),
+            if tls == Tls::Tls10Only {
+                "TLSProtocolMin 3.1\nTLSCipherSuite DEFAULT:@SECLEVEL=0\n"
+            } else {
+                ""
+            }
+        ),
+    };
+    let conf = format!(
+        "include /etc/ldap/schema/core.schema\npidfile {}/slapd.pid\n{tls_conf}",
+        d.display()
+    );
+    let path = d.join("slapd.conf");
+    std::fs::write(&path, conf).unwrap();
+    let mut cmd = Command::new("/usr/sbin/slapd");
+    cmd.args(["-d", "0", "-h"])
+        .arg(format!("ldap://127.0.0.1:{port}/"))
+        .arg("-f")
+        .arg(&path);
+    let mut p = spawn_listening("slapd", cmd, port, Some(dir));
+    p.cert = Some(cert);
+    p
+}
+
+/// MariaDB with an empty data directory and no grant tables (it starts in a second and
+/// answers the handshake, which is all the upgrade needs), TLS on or off.
+pub fn mariadb(tls: Tls) -> ServerProcess {
+    let dir = config_dir();
+    let d = dir.path();
+    let (cert, key) = certificate(d, tls);
+    let port = free_port();
+    std::fs::create_dir_all(d.join("data")).unwrap();
+    run(
+        Command::new("chown").arg("-R").arg("mysql").arg(d),
+        "chown the MariaDB directory",
+    );
+    let mut cmd = Command::new("/usr/sbin/mariadbd");
+    cmd.arg("--no-defaults")
+        .arg(format!("--datadir={}/data", d.display()))
+        .arg(format!("--socket={}/mysqld.sock", d.display()))
+        .arg(format!("--pid-file={}/mysqld.pid", d.display()))
+        .arg(format!("--port={port}"))
+        .args([
+            "--bind-address=127.0.0.1",
+            "--user=mysql",
+            "--skip-grant-tables",
+        ])
+        .args(["--skip-log-bin", "--innodb-buffer-pool-size=8M"]);
+    match tls {
+        Tls::Off => {
+            cmd.arg("--skip-ssl");
+        }
+        _ => {
+            cmd.arg(format!("--ssl-cert={}", cert.display()))
+                .arg(format!("--ssl-key={}", key.display()));
+            if tls == Tls::Tls10Only {
+                cmd.args(["--tls-version=TLSv1.0", "--ssl-cipher=DEFAULT:@SECLEVEL=0"]);
+            }
+        }
+    }
+    let mut p = spawn_listening("mariadb", cmd, port, Some(dir));
+    p.cert = Some(cert);
+    p
+}
+
+/// Prosody (XMPP client-to-server STARTTLS) for the domain `localhost`, in the foreground.
+pub fn prosody(tls: Tls) -> ServerProcess {
+    let dir = config_dir();
+    let d = dir.path();
+    let (cert, key) = certificate(d, tls);
+    let (c2s, s2s) = (free_port(), free_port());
+    std::fs::create_dir_all(d.join("data")).unwrap();
+    let (modules, vhost_ssl) = match tls {
+        Tls::Off => ("\"saslauth\", \"disco\"", String::new()),
+        _ => (
+            "\"tls\", \"saslauth\", \"disco\"",
+            format!(
+                "  ssl = {{ certificate = \"{}\", key = \"{}\" }}\n",
+                cert.display(),
+                key.display()
+            ),
+        ),
+    };
+    let conf = format!(
+        "daemonize = false\nrun_as_root = true\npidfile = \"{d}/prosody.pid\"\n\
+         data_path = \"{d}/data\"\ncertificates = \"{d}/certs\"\ninterfaces = {{ \"127.0.0.1\" }}\n\
+         c2s_ports = {{ {c2s} }}\ns2s_ports = {{ {s2s} }}\nc2s_direct_tls_ports = {{ }}\n\
+         s2s_direct_tls_ports = {{ }}\nlegacy_ssl_ports = {{ }}\n\
+         c2s_require_encryption = false\nlog = {{ info = \"{d}/prosody.log\" }}\n\
+         modules_enabled = {{ {modules} }}\nVirtualHost \"localhost\"\n{vhost_ssl}",
+        d = d.display()
+    );
+    let path = d.join("prosody.cfg.lua");
+    std::fs::write(&path, conf).unwrap();
+    let mut cmd = Command::new("prosody");
+    cmd.arg("--config").arg(&path);
+    let mut p = spawn_listening("prosody", cmd, c2s, Some(dir));
+    p.cert = Some(cert);
+    p
+}
+
+/// OpenSSH's sshd on a loopback port with a fresh host key and no configuration file.
+pub fn sshd() -> ServerProcess {
+    let dir = config_dir();
+    let d = dir.path();
+    let port = free_port();
+    run(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(d.join("host_key")),
+        "ssh-keygen",
+    );
+    // sshd insists on its privilege-separation directory; it is empty and the package's.
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    let mut cmd = Command::new("/usr/sbin/sshd");
+    cmd.args(["-D", "-e", "-f", "/dev/null", "-h"])
+        .arg(d.join("host_key"))
+        .arg("-o")
+        .arg(format!("ListenAddress=127.0.0.1:{port}"))
+        .args(["-o", "PidFile=none"]);
+    spawn_listening("sshd", cmd, port, Some(dir))
+}
+
+/// redis-server without TLS, no persistence.
+pub fn redis() -> ServerProcess {
+    let dir = config_dir();
+    let port = free_port();
+    let mut cmd = Command::new("redis-server");
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+    ])
+    .args(["--appendonly", "no", "--dir"])
+    .arg(dir.path());
+    spawn_listening("redis", cmd, port, Some(dir))
+}
+
+/// tinyproxy, an HTTP forward proxy (CONNECT to port 443 only).
+pub fn tinyproxy() -> ServerProcess {
+    let dir = config_dir();
+    let port = free_port();
+    let conf = dir.path().join("tinyproxy.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "Port {port}\nListen 127.0.0.1\nTimeout 10\nMaxClients 50\nAllow 127.0.0.1\nConnectPort 443\n"
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new("tinyproxy");
+    cmd.arg("-d").arg("-c").arg(&conf);
+    spawn_listening("tinyproxy", cmd, port, Some(dir))
+}

@@ -3,8 +3,11 @@
 //! -starttls`, misconfigured servers are named with the real clients' texts, and upgrade
 //! failures are findings of their own.
 
+mod failures;
 mod mail;
+mod others;
 mod postgres;
+mod sniff;
 
 use crate::common::cli::tlsdoctor;
 use crate::common::starttls_clients;
@@ -15,6 +18,10 @@ use std::collections::BTreeSet;
 /// negotiated, or None.
 fn s_client_session(port: u16, proto: &str, args: &[&str]) -> Option<(String, String)> {
     let mut all = vec!["-brief", "-starttls", proto];
+    if proto.starts_with("xmpp") {
+        // The test servers serve the XMPP domain `localhost`.
+        all.extend_from_slice(&["-xmpphost", "localhost"]);
+    }
     all.extend_from_slice(args);
     let out = crate::common::clients::s_client(port, &all);
     let field = |name: &str| {
@@ -53,18 +60,27 @@ fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R>
 }
 
 /// The scan document's versions and suites agree with what `openssl s_client -starttls`
-/// gets from the same server: every version, every TLS 1.2 suite OpenSSL knows and every
-/// TLS 1.3 suite.
+/// gets from the same server: every version, the TLS 1.2 suites (each one found and a sample
+/// of the others) and every TLS 1.3 suite.
 pub fn assert_scan_agrees_with_s_client(port: u16, proto: &str, server: &Value) {
-    let accepted = |name: &str| {
-        server["protocols"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == name)
-            .map(|r| r["accepted"] == true)
-            .unwrap_or(false)
-    };
+    assert_versions_agree_with_s_client(port, proto, server);
+    assert_suites_agree_with_s_client(port, proto, server);
+}
+
+fn accepted(server: &Value, name: &str) -> bool {
+    server["protocols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .map(|r| r["accepted"] == true)
+        .unwrap_or(false)
+}
+
+/// Every version TLS 1.0 to 1.3: accepted by the scan exactly when s_client gets it, and
+/// s_client's default session uses a suite the scan found.
+pub fn assert_versions_agree_with_s_client(port: u16, proto: &str, server: &Value) {
+    let accepted = |name: &str| accepted(server, name);
     // (tlsdoctor's name, s_client's flag, the name s_client prints)
     for (name, flag, theirs) in [
         ("TLSv1.0", "-tls1", "TLSv1"),
@@ -80,6 +96,17 @@ pub fn assert_scan_agrees_with_s_client(port: u16, proto: &str, server: &Value) 
             accepted(name)
         );
     }
+    let all_suites = server["cipher_suites"].to_string();
+    let default = s_client_session(port, proto, &[]);
+    let (_, suite) = default.unwrap_or_else(|| panic!("{proto}: s_client did not connect"));
+    assert!(
+        all_suites.contains(&format!("\"{suite}\"")),
+        "{proto}: s_client's {suite} is not among {all_suites}"
+    );
+}
+
+fn assert_suites_agree_with_s_client(port: u16, proto: &str, server: &Value) {
+    let accepted = |name: &str| accepted(server, name);
     let scanned = |version: &str| -> BTreeSet<String> {
         server["cipher_suites"]
             .as_array()
