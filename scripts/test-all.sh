@@ -25,6 +25,7 @@ command -v psql >/dev/null || need+=(postgresql postgresql-client)
 [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server mariadb-client)
 command -v prosody >/dev/null || need+=(prosody)
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v tinyproxy >/dev/null || need+=(tinyproxy)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test peers: ${need[*]}"

@@ -148,9 +148,9 @@ pub async fn sniff_after(
                 Some(entry) if waited => named(
                     Sniffed {
                         entry,
-                        evidence: "nor to any of the sniffer's probes".into(),
+                        evidence: "none to any of the sniffer's probes either".into(),
                     },
-                    "nothing to any TLS hello",
+                    "no answer before the timeout to any TLS hello",
                 ),
                 _ => error,
             }
