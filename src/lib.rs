@@ -52,6 +52,8 @@
 //!   their verdicts held against the predictions.
 //! - [`lab`]: the built-in lab of misconfigured servers (tests, demo); never used by scans.
 //! - [`demo`]: the lab diagnosed endpoint by endpoint.
+//! - [`watch`]: a relay in front of a failing server that records the real application's
+//!   handshakes (clear text only) and reads each one as it ends.
 //! - [`finding`]: the diagnosis vocabulary shared by every check.
 //! - [`report`]: human and JSON rendering of documents; nothing else.
 //! - [`escape`]: peer text made safe for a terminal (every human renderer, and the files
@@ -82,6 +84,7 @@ mod serde_hex;
 pub mod simulate;
 pub mod starttls;
 pub mod target;
+pub mod watch;
 pub mod wire;
 
 #[cfg(test)]

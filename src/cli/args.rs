@@ -51,6 +51,50 @@ pub enum Command {
     CaptureClient(CaptureArgs),
     /// Predict, per client, whether it connects: replays each client's real hello and applies its policy.
     Simulate(SimulateArgs),
+    /// Relay a real application's connections to a server and diagnose each handshake it makes.
+    Watch(WatchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// Loopback address to listen on, e.g. 127.0.0.1:27018 (port 0: any free port); point
+    /// the application at it instead of the server.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// The real server, HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub upstream: String,
+    /// Stop after this many connections have ended.
+    #[arg(long, value_name = "N")]
+    pub count: Option<usize>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
+    pub duration: Option<f64>,
+    /// Deadline in seconds to reach the server and finish each handshake.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// After the handshake, end a connection when nothing moves for this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0, value_parser = parse_deadline)]
+    pub idle: f64,
+    /// Connections relayed at once (more wait to be accepted).
+    #[arg(long, value_name = "N", default_value_t = tlsdoctor::watch::DEFAULT_MAX_CONNECTIONS,
+          value_parser = parse_max_connections)]
+    pub max_connections: usize,
+    /// Print JSON Lines: one object per connection as it ends, then the summary (docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl WatchArgs {
+    pub fn options(&self) -> tlsdoctor::watch::WatchOptions {
+        let mut o = tlsdoctor::watch::WatchOptions::new(self.listen, self.upstream.clone());
+        o.count = self.count;
+        o.duration = self.duration.map(Duration::from_secs_f64);
+        o.handshake_timeout = Duration::from_secs_f64(self.timeout);
+        o.idle_timeout = Duration::from_secs_f64(self.idle);
+        o.max_connections = self.max_connections;
+        o
+    }
 }
 
 #[derive(Args, Debug)]
@@ -284,6 +328,7 @@ fn parse_max_connections(s: &str) -> Result<usize, String> {
     }
 }
 
+/// A run length in seconds: up to a day (`--deadline`, `watch --duration`, `--idle`).
 fn parse_deadline(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),

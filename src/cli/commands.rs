@@ -1,7 +1,9 @@
 //! One function per subcommand: build the request, call the library, render the document,
 //! and pick the exit code.
 
-use super::args::{CaptureArgs, CheckArgs, EnvArgs, ExplainArgs, LabArgs, ScanArgs, SimulateArgs};
+use super::args::{
+    CaptureArgs, CheckArgs, EnvArgs, ExplainArgs, LabArgs, ScanArgs, SimulateArgs, WatchArgs,
+};
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_PARTIAL, EXIT_SECURITY, fail};
 use std::time::Duration;
 use tlsdoctor::doctor::Verdict;
@@ -233,4 +235,48 @@ pub async fn capture(args: CaptureArgs) -> i32 {
         None => print!("{text}"),
     }
     0
+}
+
+/// `watch`: relay until --count / --duration / Ctrl-C, a report per connection as it ends,
+/// then the summary. Exit 1 when a connection failed.
+pub async fn watch(args: WatchArgs, style: Style) -> i32 {
+    let w = match tlsdoctor::watch::Watch::start(args.options()).await {
+        Ok(w) => w,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let json = args.json;
+    // The handler is installed before anything says where to connect, so a Ctrl-C that
+    // comes at once still ends the run with its summary.
+    let mut interrupt =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+            Ok(s) => s,
+            Err(e) => return fail(&format!("cannot handle Ctrl-C: {e}")),
+        };
+    let stop = async move {
+        interrupt.recv().await;
+    };
+    // On stderr, so stdout stays the report (and JSON Lines with --json).
+    eprintln!(
+        "tlsdoctor watch: listening on {} -> {} ({}); point the application at {}",
+        w.local_addr(),
+        tlsdoctor::escape::escape(&args.upstream),
+        w.upstream_addr(),
+        w.local_addr()
+    );
+
+    let summary = w
+        .run(stop, |c| {
+            if json {
+                println!("{}", report::watch::json_line("connection", c));
+            } else {
+                print!("{}", report::watch::render_connection(c, style));
+            }
+        })
+        .await;
+    if json {
+        println!("{}", report::watch::json_line("summary", &summary));
+    } else {
+        print!("{}", report::watch::render_summary(&summary, style));
+    }
+    if summary.failed > 0 { EXIT_FINDINGS } else { 0 }
 }

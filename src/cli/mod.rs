@@ -53,6 +53,7 @@ pub fn main() -> i32 {
             Command::Demo(args) => commands::demo(args.json, args.timeout, style).await,
             Command::CaptureClient(args) => commands::capture(args).await,
             Command::Simulate(args) => commands::simulate(args, style).await,
+            Command::Watch(args) => commands::watch(args, style).await,
         }
     })
 }

@@ -10,6 +10,7 @@ pub mod ocsp;
 pub mod scan;
 pub mod simulate;
 pub mod style;
+pub mod watch;
 
 pub use crate::document::JSON_SCHEMA_VERSION;
 

@@ -27,4 +27,5 @@ mod scan;
 mod simulate;
 mod starttls;
 mod target;
+mod watch;
 mod wire;

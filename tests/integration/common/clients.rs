@@ -6,9 +6,11 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 const PY_CONNECT: &str = r#"
-import ssl, socket, sys
+import os, ssl, socket, sys
 port, host, cafile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 ctx = ssl.create_default_context(cafile=cafile or None)
+if os.environ.get("TLSDOCTOR_TEST_MIN_TLS"):
+    ctx.minimum_version = getattr(ssl.TLSVersion, os.environ["TLSDOCTOR_TEST_MIN_TLS"])
 if sys.argv[4:] and sys.argv[4]:
     ctx.load_cert_chain(sys.argv[4], sys.argv[5])
 try:
@@ -30,6 +32,8 @@ pub fn python(port: u16, host: &str, cafile: Option<&str>) -> Result<String, Str
     python_with(port, host, cafile, &[])
 }
 
+/// As [`python`], with extra environment variables. `TLSDOCTOR_TEST_MIN_TLS=TLSv1_3` sets the
+/// context's minimum_version, as an application that requires TLS 1.3 does.
 pub fn python_with(
     port: u16,
     host: &str,
