@@ -42,6 +42,9 @@ pub fn render_connection(c: &WatchedConnection, st: Style) -> String {
         c.bytes_from_server,
         escape(&c.ended_by)
     );
+    if let Some(r) = &c.recognised_as {
+        let _ = writeln!(o, "    the application's hello is the one of {}", escape(r));
+    }
     if c.outcome == Outcome::Failed {
         let who = match c.gave_up {
             Some(side) => format!("the {} gave up", side_name(side)),
@@ -76,6 +79,14 @@ pub fn render_connection(c: &WatchedConnection, st: Style) -> String {
         );
         for e in &f.evidence {
             let _ = writeln!(o, "      - {}", escape(e));
+        }
+        for b in &f.breaks {
+            let _ = writeln!(
+                o,
+                "      {} prints: {}",
+                escape(&b.client),
+                escape(&b.error)
+            );
         }
         for fix in &f.fix_server {
             let _ = writeln!(o, "      fix on the server: {}", escape(fix));

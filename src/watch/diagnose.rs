@@ -508,9 +508,13 @@ fn client_alert(
         }
         d if is_certificate_alert(d) && i.fetched_chain.is_some_and(|c| !c.is_empty()) => {
             let chain = i.fetched_chain.unwrap_or_default();
-            certificate(h, chain, alert).evidence(
-                "TLS 1.3 encrypts the certificate the application saw: the chain above is the one the server sent the relay's own connection, with the same SNI",
-            )
+            let mut f = certificate(h, chain, alert).evidence(
+                "TLS 1.3 encrypts the certificate the application saw: the chain below is the one the server sent the relay's own connection, with the same SNI",
+            );
+            for line in chain_lines(i.fetched_chain) {
+                f = f.evidence(line);
+            }
+            f
         }
         D::HandshakeFailure | D::InsufficientSecurity => {
             if a.secure_renegotiation == Some(false) && h.renegotiation_info {

@@ -14,6 +14,7 @@
 //! and the answer in plain terms), [`diagnose`] (the reading), this module (the listener, the
 //! connection cap, stopping).
 
+mod client;
 pub mod diagnose;
 pub mod record;
 mod relay;
@@ -110,6 +111,9 @@ pub struct WatchedConnection {
     pub hello: Option<HelloSummary>,
     /// What the server answered in clear.
     pub answer: Option<AnswerSummary>,
+    /// The known client whose recorded hello has the same shape as the application's: name
+    /// and profile id. The finding's `breaks` then quotes what that client prints.
+    pub recognised_as: Option<String>,
     pub finding: Option<Finding>,
     /// What could not be seen.
     pub unseen: Vec<String>,
@@ -213,6 +217,7 @@ impl Watch {
             ..WatchSummary::default()
         };
         let mut tasks: JoinSet<WatchedConnection> = JoinSet::new();
+        let listen = self.local_addr();
         let mut accepted = 0usize;
         let until = self.opts.duration.map(|d| began + d);
         tokio::pin!(stop);
@@ -251,7 +256,8 @@ impl Watch {
                     let upstream = self.upstream.clone();
                     let stop_rx = stop_rx.clone();
                     tasks.spawn(async move {
-                        let c = one(accepted, client, peer, upstream, deadlines, stop_rx).await;
+                        let c =
+                            one(accepted, listen, client, peer, upstream, deadlines, stop_rx).await;
                         drop(permit);
                         c
                     });
@@ -297,6 +303,7 @@ fn ended_by(r: &EndReason) -> String {
 /// Relay one application connection and read its handshake.
 async fn one(
     number: usize,
+    listen: SocketAddr,
     client: TcpStream,
     peer: SocketAddr,
     upstream: upstream::Upstream,
@@ -343,13 +350,39 @@ async fn one(
     } else {
         None
     };
-    let d = diagnose::diagnose(&diagnose::Inputs {
+    let mut d = diagnose::diagnose(&diagnose::Inputs {
         rec: &rec,
         ended: &reason,
         upstream: &upstream.label,
         probe: probe.as_ref(),
         fetched_chain: fetched_chain.as_deref(),
     });
+    let answer = rec
+        .server()
+        .server_hello
+        .as_ref()
+        .map(|_| AnswerSummary::of(rec.server(), rec.hello_retry.as_ref()));
+    let recognised = rec.client.hello.as_ref().and_then(client::recognise);
+    if let (Some(p), Some(alert), Some(f)) = (recognised, d.alert.as_ref(), d.finding.as_ref()) {
+        let root_sent = answer
+            .as_ref()
+            .and_then(|a| a.certificates.last())
+            .or(fetched_chain.as_ref().and_then(|c| c.last()))
+            .is_some_and(|c| c.self_issued);
+        // As the application was told to reach the server: by name (the SNI it sent) or by
+        // the relay's address, on the relay's port.
+        let address = format!(
+            "{}:{}",
+            sni.clone().unwrap_or_else(|| listen.ip().to_string()),
+            listen.port()
+        );
+        if let Some(text) = client::its_text(p, alert, f, sni.as_deref(), &address, root_sent) {
+            d.finding = d
+                .finding
+                .take()
+                .map(|f| f.breaks(format!("the application ({})", p.name), text));
+        }
+    }
     WatchedConnection {
         number,
         application: peer.to_string(),
@@ -364,11 +397,8 @@ async fn one(
         gave_up: d.gave_up,
         alert: d.alert,
         hello: rec.client.hello.as_ref().map(HelloSummary::of),
-        answer: rec
-            .server()
-            .server_hello
-            .as_ref()
-            .map(|_| AnswerSummary::of(rec.server(), rec.hello_retry.as_ref())),
+        answer,
+        recognised_as: recognised.map(|p| format!("{} ({})", p.name, p.id)),
         finding: d.finding,
         unseen: d.unseen,
         server_probe: probe,

@@ -64,13 +64,29 @@ fn assert_reading(c: &Value, id: &str, gave_up: &str, alert: Option<&str>) {
     }
 }
 
+/// The application was recognised as `profile` and the text the reading says it prints is
+/// the one the real client printed.
+fn assert_prints(c: &Value, profile: &str, real: &str) {
+    let recognised = c["recognised_as"].as_str().unwrap_or("");
+    assert!(recognised.ends_with(&format!("({profile})")), "{c:#}");
+    let said = c["finding"]["breaks"][0]["error"].as_str().unwrap_or("");
+    assert!(
+        !said.is_empty() && real.contains(said),
+        "said {said:?}, real {real:?}"
+    );
+}
+
 /// Every connection PyMongo made (it retries within its server-selection timeout) reads the
-/// same.
-fn assert_every(conns: &[Value], id: &str, gave_up: &str) {
+/// same; with `real`, the hello is the recorded PyMongo's and the reading says what PyMongo
+/// printed.
+fn assert_every(conns: &[Value], id: &str, gave_up: &str, real: Option<&str>) {
     assert!(!conns.is_empty(), "PyMongo made no connection");
     for c in conns {
         assert_eq!(cause(c), id, "{c:#}");
         assert_eq!(c["gave_up"], gave_up, "{c:#}");
+        if let Some(real) = real {
+            assert_prints(c, "pymongo", real);
+        }
     }
 }
 
@@ -105,7 +121,7 @@ fn tls10_only_server_and_modern_clients() {
     let text = pymongo(relay.port, "localhost", "");
     assert!(text.contains("protocol version"), "{text}");
     let (conns, _, _) = relay.interrupt();
-    assert_every(&conns, "proto-server-too-old", "server");
+    assert_every(&conns, "proto-server-too-old", "server", Some(&text));
 }
 
 #[test]
@@ -163,6 +179,7 @@ fn untrusted_certificate_is_the_clients_unknown_ca() {
         );
         let c = only(relay);
         assert_reading(&c, "cert-self-signed", "client", Some("unknown_ca"));
+        assert_prints(&c, "python", &err);
         assert_eq!(c["alert"]["openssl_reason"], "tlsv1 alert unknown ca");
         if flag == "-tls1_3" {
             assert_eq!(c["answer"]["certificates"], serde_json::json!([]), "{c:#}");
@@ -186,7 +203,7 @@ fn untrusted_certificate_is_the_clients_unknown_ca() {
         // PyMongo verifies through pyOpenSSL, which gives no verify detail.
         assert!(text.contains("certificate verify failed"), "{text}");
         let (conns, _, _) = relay.interrupt();
-        assert_every(&conns, "cert-self-signed", "client");
+        assert_every(&conns, "cert-self-signed", "client", Some(&text));
     }
 }
 
@@ -204,6 +221,7 @@ fn sni_required_and_clients_that_connect_by_ip() {
     assert!(err.contains("unrecognized name"), "{err}");
     let c = only(relay);
     assert_reading(&c, "sni-required", "server", Some("unrecognized_name"));
+    assert_prints(&c, "python", &err);
     assert!(c["hello"]["sni"].is_null(), "{c:#}");
 
     let relay = Relay::start(server.port, &["--count", "1"]);
@@ -220,5 +238,11 @@ fn sni_required_and_clients_that_connect_by_ip() {
     let text = pymongo(relay.port, "127.0.0.1", "&tlsAllowInvalidCertificates=true");
     assert!(text.contains("unrecognized name"), "{text}");
     let (conns, _, _) = relay.interrupt();
-    assert_every(&conns, "sni-required", "server");
+    // tlsAllowInvalidCertificates changes PyMongo's hello (no OCSP status request), so it is
+    // not the recorded one and no text is claimed for it.
+    assert_every(&conns, "sni-required", "server", None);
+    assert!(
+        conns.iter().all(|c| c["recognised_as"].is_null()),
+        "{conns:#?}"
+    );
 }

@@ -21,10 +21,14 @@ impl Relay {
     /// `watch --listen 127.0.0.1:0 --upstream 127.0.0.1:PORT --json ARGS`; returns once it
     /// listens (it says where on stderr).
     pub fn start(upstream_port: u16, args: &[&str]) -> Relay {
+        Relay::spawn(upstream_port, &[&["--json"], args].concat())
+    }
+
+    /// As [`Relay::start`], with exactly `args` (human output unless `--json` is among them).
+    pub fn spawn(upstream_port: u16, args: &[&str]) -> Relay {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tlsdoctor"))
             .args(["watch", "--listen", "127.0.0.1:0", "--upstream"])
             .arg(format!("127.0.0.1:{upstream_port}"))
-            .arg("--json")
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -60,7 +64,23 @@ impl Relay {
     }
 
     /// Wait (at most 60 s) for it to stop by itself; the connection objects and the summary.
-    pub fn finish(mut self) -> (Vec<Value>, Value, i32) {
+    pub fn finish(self) -> (Vec<Value>, Value, i32) {
+        let (text, code) = self.finish_raw();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect();
+        let (summary, conns): (Vec<Value>, Vec<Value>) =
+            lines.into_iter().partition(|v| v["type"] == "summary");
+        let summary = summary
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no summary in {text}"));
+        (conns, summary, code)
+    }
+
+    /// Wait (at most 60 s) for it to stop by itself; what it printed and its exit code.
+    pub fn finish_raw(mut self) -> (String, i32) {
         let child = self.child.take().unwrap();
         let pid = child.id();
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -75,18 +95,10 @@ impl Relay {
         });
         let out = child.wait_with_output().expect("watch output");
         let _ = watchdog.join();
-        let text = String::from_utf8_lossy(&out.stdout);
-        let lines: Vec<Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-            .collect();
-        let (summary, conns): (Vec<Value>, Vec<Value>) =
-            lines.into_iter().partition(|v| v["type"] == "summary");
-        let summary = summary
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("no summary in {text}"));
-        (conns, summary, out.status.code().unwrap_or(-1))
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            out.status.code().unwrap_or(-1),
+        )
     }
 }
 

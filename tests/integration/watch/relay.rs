@@ -123,3 +123,24 @@ fn connection_cap_and_handshake_deadline() {
     let second = conns.iter().find(|c| c["number"] == 2).unwrap();
     assert_eq!(second["outcome"], "completed", "{second:#}");
 }
+
+/// What the application sends is peer text too: a server name with terminal escapes is shown
+/// escaped in the human report.
+#[test]
+fn hostile_server_name_is_escaped() {
+    let server = openssl_s_server(&["-tls1_2"]);
+    let relay = Relay::spawn(server.port, &["--count", "1"]);
+    let hello = tlsdoctor::scan::versions::probe_hello(
+        tlsdoctor::wire::ProtocolVersion::Tls12,
+        Some("evil\u{1b}[2Jname"),
+    );
+    let mut s = TcpStream::connect(("127.0.0.1", relay.port)).unwrap();
+    s.write_all(&hello).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut answer = [0u8; 4096];
+    let _ = s.read(&mut answer);
+    drop(s);
+    let (text, _) = relay.finish_raw();
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(text.contains("SNI evil\\x1b[2Jname"), "{text}");
+}
