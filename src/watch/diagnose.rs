@@ -19,6 +19,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// What TLS 1.3 hides from the relay, said on every TLS 1.3 connection.
+const TLS13_UNSEEN: &str = "TLS 1.3: after the ServerHello the server's certificate, any CertificateRequest and alerts sent under the handshake keys are encrypted; the relay sees their records' sizes and who closed first. (OpenSSL clients send an alert about the server's certificate in clear, before their own keys are in use: that one is read.)";
+
 /// How a relayed connection came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -225,6 +228,33 @@ pub fn diagnose(i: &Inputs<'_>) -> Diagnosis {
     };
     let answer = AnswerSummary::of(rec.server(), rec.hello_retry.as_ref());
     let ev = evidence_lines(&hello, &answer, rec);
+    if answer.negotiated == Some(ProtocolVersion::Tls13) {
+        d.unseen.push(TLS13_UNSEEN.into());
+    }
+    if let Some(first) = &rec.server_not_tls {
+        d.gave_up = Some(Side::Server);
+        let f = match crate::scan::plaintext::identify(first) {
+            Some(p) => finding(
+                crate::finding::variant::not_tls::NAMED,
+                &[
+                    ("name", p.name.to_string()),
+                    ("hint", format!("it speaks {}: {}", p.name, p.hint)),
+                ],
+            ),
+            None => finding(
+                FindingId::NotTls,
+                &[("hint", "it answers, but not with TLS".to_string())],
+            ),
+        };
+        d.finding = Some(with_evidence(
+            f.evidence(format!(
+                "the server answered the hello with: {}",
+                printable_prefix(first)
+            )),
+            &ev,
+        ));
+        return d;
+    }
 
     if let Some(a) = clear_server_alert(rec) {
         d.gave_up = Some(Side::Server);
@@ -566,8 +596,11 @@ fn certificate(h: &HelloSummary, chain: &[CertSummary], alert: Alert) -> Finding
             .filter_map(|s| s.strip_prefix("DNS:"))
             .collect();
         if !dns.is_empty() && !dns.iter().any(|p| dns_name_matches(p, host)) {
-            return finding(FindingId::CertHostnameMismatch, &[("host", host.clone())])
-                .evidence(format!("the certificate's names: {}", leaf.sans.join(", ")));
+            return finding(
+                FindingId::CertHostnameMismatch,
+                &[("host", host.clone()), ("name_type", "DNS".to_string())],
+            )
+            .evidence(format!("the certificate's names: {}", leaf.sans.join(", ")));
         }
     }
     if leaf.self_issued {
@@ -650,9 +683,6 @@ fn no_server_hello(i: &Inputs<'_>, mut d: Diagnosis, h: &HelloSummary, ev: &[Str
 /// reading comes from record sizes and who closed first.
 fn tls13(i: &Inputs<'_>, mut d: Diagnosis, h: &HelloSummary, ev: &[String]) -> Diagnosis {
     let rec = i.rec;
-    d.unseen.push(
-        "TLS 1.3: the server's certificate, any CertificateRequest and every alert after the ServerHello are encrypted; only record sizes and who closed first are visible".into(),
-    );
     let client_enc = rec.encrypted_records(Side::Client);
     let server_enc = rec.encrypted_records(Side::Server);
     let ended_first = first_to_end(rec);
@@ -819,6 +849,7 @@ fn unfinished(i: &Inputs<'_>, mut d: Diagnosis, ev: &[String]) -> Diagnosis {
 mod tests {
     use super::*;
     use crate::wire::ServerHello;
+    use crate::wire::alert::Alert;
     use crate::wire::codec::Codec;
     use crate::wire::extension::ServerExtension;
     use crate::wire::groups::NamedGroup;
@@ -1005,5 +1036,120 @@ mod tests {
         );
         let d = read(&p, EndReason::PeersClosed, None);
         assert_eq!(d.finding.unwrap().id, FindingId::ClientNotTls);
+    }
+
+    fn cert(subject: &str, issuer: &str, sans: &[&str], days_left: i64) -> CertSummary {
+        CertSummary {
+            subject: subject.into(),
+            issuer: issuer.into(),
+            sans: sans.iter().map(|s| s.to_string()).collect(),
+            not_before: "2026-01-01T00:00:00Z".into(),
+            not_after: "2027-01-01T00:00:00Z".into(),
+            days_left,
+            self_issued: subject == issuer,
+        }
+    }
+
+    /// Every certificate reading builds its finding (each catalogue placeholder filled).
+    #[test]
+    fn certificate_readings() {
+        let mut r = Recording::new();
+        r.feed(Side::Client, &hello(ProtocolVersion::Tls12), Duration::ZERO);
+        let h = HelloSummary::of(r.client.hello.as_ref().unwrap());
+        let alert = |d| Alert::fatal(d);
+        let leaf = |sans: &[&str], days| vec![cert("CN=db.test", "CN=Int", sans, days)];
+        let id = |chain: &[CertSummary], d| certificate(&h, chain, alert(d)).id;
+        use AlertDescription as D;
+        assert_eq!(
+            id(&leaf(&["DNS:db.test"], -3), D::CertificateExpired),
+            FindingId::CertExpired
+        );
+        assert_eq!(
+            id(&leaf(&["DNS:other.test"], 30), D::BadCertificate),
+            FindingId::CertHostnameMismatch
+        );
+        assert_eq!(
+            id(&leaf(&["DNS:db.test"], 30), D::UnknownCa),
+            FindingId::CertUntrustedRoot
+        );
+        let with_root = [
+            cert("CN=db.test", "CN=Root", &["DNS:db.test"], 30),
+            cert("CN=Root", "CN=Root", &[], 300),
+        ];
+        let f = certificate(&h, &with_root, alert(D::UnknownCa));
+        assert_eq!(f.id, FindingId::CertUntrustedRoot);
+        assert!(f.title.contains("CN=Root"), "{}", f.title);
+        let selfsigned = [cert("CN=db.test", "CN=db.test", &["DNS:db.test"], 30)];
+        assert_eq!(id(&selfsigned, D::UnknownCa), FindingId::CertSelfSigned);
+    }
+
+    /// Every clear server alert to the hello builds its finding.
+    #[test]
+    fn server_alert_readings() {
+        use AlertDescription as D;
+        for (code, want) in [
+            (D::InternalError, FindingId::ServerInternalError),
+            (D::DecodeError, FindingId::ServerDecodeError),
+            (D::CertificateRequired, FindingId::ClientCertRequired),
+            (D::NoApplicationProtocol, FindingId::ServerAlert),
+            (D::UnrecognizedName, FindingId::ServerAlert),
+            (D::HandshakeFailure, FindingId::NoSharedCipher),
+        ] {
+            let mut r = Recording::new();
+            r.feed(Side::Client, &hello(ProtocolVersion::Tls12), Duration::ZERO);
+            r.feed(
+                Side::Server,
+                &rec(ContentType::Alert, vec![2, code.to_u8()]),
+                Duration::ZERO,
+            );
+            let mut p = probe(&[ProtocolVersion::Tls12]);
+            p.suites
+                .insert("TLSv1.2".into(), "NOT-A-SUITE-THE-HELLO-HAS".into());
+            let d = read(&r, EndReason::PeersClosed, Some(&p));
+            assert_eq!(d.finding.unwrap().id, want, "{code:?}");
+            assert_eq!(d.gave_up, Some(Side::Server));
+        }
+    }
+
+    /// The application's own alerts without a certificate to judge, and TLS 1.3 server aborts.
+    #[test]
+    fn client_alert_and_server_abort_readings() {
+        let mut r = Recording::new();
+        r.feed(Side::Client, &hello(ProtocolVersion::Tls13), Duration::ZERO);
+        r.feed(Side::Server, &tls13_server_hello(), Duration::ZERO);
+        r.feed(
+            Side::Client,
+            &rec(ContentType::Alert, vec![2, 47]),
+            Duration::ZERO,
+        );
+        let d = read(&r, EndReason::PeersClosed, None);
+        assert_eq!(d.finding.unwrap().id, FindingId::WatchClientAlert);
+        assert_eq!(d.gave_up, Some(Side::Client));
+        assert!(d.unseen[0].starts_with("TLS 1.3"));
+
+        let mut r = Recording::new();
+        r.feed(Side::Client, &hello(ProtocolVersion::Tls13), Duration::ZERO);
+        r.feed(Side::Server, &tls13_server_hello(), Duration::ZERO);
+        r.feed(
+            Side::Server,
+            &rec(ContentType::ApplicationData, vec![0; 900]),
+            Duration::ZERO,
+        );
+        r.feed(
+            Side::Client,
+            &rec(ContentType::ApplicationData, vec![0; 53]),
+            Duration::ZERO,
+        );
+        r.feed(
+            Side::Server,
+            &rec(ContentType::ApplicationData, vec![0; 19]),
+            Duration::ZERO,
+        );
+        r.end(Side::Server, Ending::Closed { at_ms: 3 });
+        r.end(Side::Client, Ending::Closed { at_ms: 4 });
+        let d = read(&r, EndReason::PeersClosed, None);
+        assert_eq!(d.finding.unwrap().id, FindingId::WatchTls13ServerGaveUp);
+        assert_eq!(d.gave_up, Some(Side::Server));
+        assert!(d.alert.unwrap().encrypted);
     }
 }

@@ -262,24 +262,36 @@ impl Watch {
                         c
                     });
                 }
-                Some(done) = tasks.join_next() => {
-                    if let Ok(c) = done {
-                        note(&c, &mut summary);
-                    }
-                }
+                Some(done) = tasks.join_next() => ended(done, &mut note, &mut summary),
                 _ = sleep_until_opt(until) => break "duration".into(),
                 _ = &mut stop => break "signal".into(),
             }
         };
         let _ = stop_tx.send(true);
         while let Some(done) = tasks.join_next().await {
-            if let Ok(c) = done {
-                note(&c, &mut summary);
-            }
+            ended(done, &mut note, &mut summary);
         }
         summary.upstream_connections = self.upstream.connections_opened();
         summary.duration_ms = began.elapsed().as_millis() as u64;
         summary
+    }
+}
+
+/// A connection's task ended: its report, or (a bug) a task that panicked, which still
+/// counts as a connection so `--count` ends the run.
+fn ended(
+    done: Result<WatchedConnection, tokio::task::JoinError>,
+    note: &mut impl FnMut(&WatchedConnection, &mut WatchSummary),
+    summary: &mut WatchSummary,
+) {
+    match done {
+        Ok(c) => note(&c, summary),
+        Err(e) => {
+            summary.connections += 1;
+            summary.failed += 1;
+            *summary.causes.entry("internal-error".into()).or_default() += 1;
+            eprintln!("tlsdoctor watch: a connection's reading failed: {e}");
+        }
     }
 }
 

@@ -110,6 +110,8 @@ pub struct Recording {
     server_parser: ServerFlightParser,
     /// Why the server's bytes stopped being interpreted early.
     pub server_error: Option<String>,
+    /// The server's first bytes, when they are not TLS (up to 64).
+    pub server_not_tls: Option<Vec<u8>>,
     pub log: Vec<LoggedRecord>,
     server_deframer: Deframer,
     logged: [usize; 2],
@@ -153,6 +155,7 @@ impl Recording {
             hello_retry: None,
             server_parser: ServerFlightParser::new().with_kx_hint(crate::wire::suites::kx_hint),
             server_error: None,
+            server_not_tls: None,
             log: Vec::new(),
             server_deframer: Deframer::new(),
             logged: [0; 2],
@@ -239,8 +242,13 @@ impl Recording {
                 .first()
                 .is_some_and(|b| !crate::wire::record::is_tls_content_type(*b))
             {
-                if let Err(e) = self.server_parser.feed(bytes) {
-                    self.server_error = Some(e.to_string());
+                match self.server_parser.feed(bytes) {
+                    Err(WireError::NotTls { first_bytes }) => {
+                        self.server_error = Some("the server does not speak TLS".into());
+                        self.server_not_tls = Some(first_bytes);
+                    }
+                    Err(e) => self.server_error = Some(e.to_string()),
+                    Ok(_) => {}
                 }
                 return;
             }

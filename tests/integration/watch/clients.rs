@@ -183,6 +183,10 @@ fn untrusted_certificate_is_the_clients_unknown_ca() {
         assert_eq!(c["alert"]["openssl_reason"], "tlsv1 alert unknown ca");
         if flag == "-tls1_3" {
             assert_eq!(c["answer"]["certificates"], serde_json::json!([]), "{c:#}");
+            assert!(
+                c["unseen"][0].as_str().unwrap().contains("encrypted"),
+                "{c:#}"
+            );
             assert_eq!(c["fetched_chain"][0]["subject"], "CN=localhost", "{c:#}");
         } else {
             assert_eq!(c["answer"]["certificates"][0]["subject"], "CN=localhost");

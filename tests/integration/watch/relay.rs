@@ -4,7 +4,7 @@
 use super::{Relay, cause};
 use crate::common::cli::tlsdoctor;
 use crate::common::clients::python;
-use crate::common::servers::{free_port, openssl_s_server};
+use crate::common::servers::{banner_server, free_port, openssl_s_server};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -143,4 +143,43 @@ fn hostile_server_name_is_escaped() {
     let (text, _) = relay.finish_raw();
     assert!(!text.contains('\u{1b}'), "{text}");
     assert!(text.contains("SNI evil\\x1b[2Jname"), "{text}");
+}
+
+/// A HelloRetryRequest (the server wants P-256, Python's key share is X25519) is followed
+/// through to the second ServerHello.
+#[test]
+fn hello_retry_request_then_completed() {
+    let server = openssl_s_server(&["-tls1_3", "-groups", "P-256", "-www"]);
+    let ca = server.cert.as_ref().unwrap().to_str().unwrap().to_string();
+    let relay = Relay::start(server.port, &["--count", "1"]);
+    assert_eq!(
+        python(relay.port, "localhost", Some(&ca)).as_deref(),
+        Ok("TLSv1.3")
+    );
+    let (conns, _, code) = relay.finish();
+    let c = &conns[0];
+    assert_eq!(code, 0, "{c:#}");
+    assert_eq!(c["outcome"], "completed", "{c:#}");
+    assert_eq!(c["answer"]["hello_retry_group"], "secp256r1", "{c:#}");
+    assert_eq!(c["answer"]["group"], "secp256r1", "{c:#}");
+}
+
+/// An upstream that answers the hello in plain HTTP.
+#[test]
+fn upstream_that_does_not_speak_tls() {
+    let http = banner_server(
+        b"",
+        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+    );
+    let relay = Relay::start(http.port(), &["--count", "1"]);
+    let err = python(relay.port, "localhost", None).unwrap_err();
+    assert!(err.contains("wrong version number"), "{err}");
+    let (conns, _, _) = relay.finish();
+    let c = &conns[0];
+    assert_eq!(cause(c), "not-tls", "{c:#}");
+    assert!(
+        c["finding"]["title"].as_str().unwrap().contains("HTTP"),
+        "{c:#}"
+    );
+    assert_eq!(c["gave_up"], "server", "{c:#}");
 }
