@@ -116,10 +116,7 @@ pub fn its_text(
         }
         Side::Client => {
             let cause = cert_cause(finding, chain_sent_root)?;
-            let vars = CertVars {
-                host: host.unwrap_or(""),
-                altnames: "",
-            };
+            let vars = CertVars::host(host.unwrap_or(""));
             // Worded as the chain analysis words it, so a style that verifies like another
             // (PyMongo through pyOpenSSL) gets its own form of the text.
             let texts = CertTexts::from_breaks(&certificate_breaks(cause, vars, &[]).breaks);
