@@ -9,8 +9,8 @@
 //! is the two hellos; the rest is judged from record sizes and who closed first, and the
 //! report says so). It listens on loopback only.
 //!
-//! Layout: [`record`] (sans-IO recording of what passes), [`relay`] (the byte pipe and its
-//! deadlines), [`upstream`] (the server, through the probe engine), [`summary`] (the hello
+//! Layout: [`record`] (sans-IO recording of what passes), `relay` (the byte pipe and its
+//! deadlines), `upstream` (the server, through the probe engine), [`summary`] (the hello
 //! and the answer in plain terms), [`diagnose`] (the reading), this module (the listener, the
 //! connection cap, stopping).
 
