@@ -14,6 +14,7 @@ command -v faketime >/dev/null || need+=(faketime)
 command -v node >/dev/null || need+=(nodejs)
 command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
+command -v chromium >/dev/null || need+=(chromium)
 command -v pypy3 >/dev/null || need+=(pypy3)
 # STARTTLS servers and clients (tests/integration/starttls/); the tests run their own
 # instances on loopback ports, never the packaged services.

@@ -118,6 +118,58 @@ pub fn finish(rendered: String, color: bool) -> String {
     out
 }
 
+/// `s` for inline GitHub-flavoured Markdown (a paragraph, a list item or a table cell):
+/// [`escape`]d first, then every character Markdown or the HTML it may contain gives a meaning
+/// to inside a line is backslash-escaped (`|` included, so a value cannot end a table cell),
+/// and `<`, `>` and `&` become entities, so a peer string can neither add markup nor run
+/// script. Renderers never start a line with a value, so line-start syntax needs nothing.
+pub fn markdown(s: &str) -> String {
+    let s = escape(s);
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            // An underscore between two letters or digits never opens emphasis (`s_client`,
+            // `TLS_AES_128`), so it stays readable in the Markdown source.
+            '_' if i > 0
+                && chars[i - 1].is_alphanumeric()
+                && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric()) =>
+            {
+                out.push(c)
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            // The characters that open emphasis, code, links, headings, strikethrough or a
+            // table cell; the rest of ASCII punctuation is inert inside a line.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `s` for HTML text content or a double- or single-quoted attribute value: [`escape`]d
+/// first, then `&`, `<`, `>`, `"` and `'` become character references.
+pub fn html(s: &str) -> String {
+    let s = escape(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +256,27 @@ mod tests {
         // A lone ESC, or one ending the text, is not markup either.
         assert_eq!(finish("a\x1b".into(), true), "a\\x1b");
         assert_eq!(finish("\x1b[".into(), true), "\\x1b[");
+    }
+
+    #[test]
+    fn markdown_values_cannot_add_markup() {
+        let v =
+            markdown("CN=<script>alert(1)</script> | **x** [a](http://e) `c` _u_ #h ~s~ \x1b[2J");
+        assert_eq!(
+            v,
+            "CN=&lt;script&gt;alert(1)&lt;/script&gt; \\| \\*\\*x\\*\\* \\[a\\](http://e) \\`c\\` \\_u\\_ \\#h \\~s\\~ \\\\x1b\\[2J"
+        );
+        assert_eq!(
+            markdown("TLS_AES_128_GCM s_client"),
+            "TLS_AES_128_GCM s_client"
+        );
+    }
+
+    #[test]
+    fn html_values_are_text_only() {
+        assert_eq!(
+            html("<img src=x onerror='a'>\"&\u{202e}"),
+            "&lt;img src=x onerror=&#39;a&#39;&gt;&quot;&amp;\\u{202e}"
+        );
     }
 }

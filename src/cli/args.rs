@@ -164,9 +164,8 @@ pub struct SimulateArgs {
     /// CA bundle the clients trust instead of the system store (for private CAs).
     #[arg(long, value_name = "FILE")]
     pub cafile: Option<PathBuf>,
-    /// Print JSON instead of human output.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -226,9 +225,45 @@ pub struct CheckArgs {
     /// name lists every check).
     #[arg(long, value_name = "NAME,…", value_parser = parse_checks, default_value = "")]
     pub extra_checks: Selection,
-    /// Print JSON (schema: docs/json.md) instead of human output.
-    #[arg(long)]
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The report format of `check`, `scan` and `simulate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For the terminal.
+    Text,
+    /// Machine-readable (schema: docs/json.md).
+    Json,
+    /// GitHub-flavoured Markdown, to paste into a ticket.
+    Markdown,
+    /// One self-contained HTML file with pictures, to attach or open offline.
+    Html,
+}
+
+/// Where a report goes, and in which format.
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    /// Report format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Short for --format json.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Write the report to FILE instead of standard output (text then has no colour).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    pub fn format(&self) -> Format {
+        match (self.json, self.format) {
+            (true, _) => Format::Json,
+            (false, Some(f)) => f,
+            (false, None) => Format::Text,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -302,9 +337,8 @@ pub struct ScanArgs {
     /// name lists every check).
     #[arg(long, value_name = "NAME,…", value_parser = parse_checks, default_value = "")]
     pub extra_checks: Selection,
-    /// Print JSON (schema: docs/json.md) instead of human output.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// A comma-separated list of check names, each one the registry knows.

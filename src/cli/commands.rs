@@ -2,7 +2,8 @@
 //! and pick the exit code.
 
 use super::args::{
-    CaptureArgs, CheckArgs, EnvArgs, ExplainArgs, LabArgs, ScanArgs, SimulateArgs, WatchArgs,
+    CaptureArgs, CheckArgs, EnvArgs, ExplainArgs, Format, LabArgs, OutputArgs, ScanArgs,
+    SimulateArgs, WatchArgs,
 };
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_PARTIAL, EXIT_SECURITY, fail};
 use std::time::Duration;
@@ -13,7 +14,14 @@ use tlsdoctor::report::{self, to_json};
 
 pub async fn check(args: CheckArgs, style: Style) -> i32 {
     if args.connect.target.is_none() {
-        return demo(args.json, args.connect.timeout, style).await;
+        return match args.output.format() {
+            Format::Text | Format::Json if args.output.output.is_none() => {
+                demo(args.output.json, args.connect.timeout, style).await
+            }
+            _ => fail(
+                "Markdown, HTML and -o reports need a TARGET (the lab demo prints to the terminal)",
+            ),
+        };
     }
     let request = match args.request() {
         Ok(r) => r,
@@ -23,10 +31,14 @@ pub async fn check(args: CheckArgs, style: Style) -> i32 {
         Ok(d) => d,
         Err(e) => return fail(&e.to_string()),
     };
-    if args.json {
-        println!("{}", to_json(&doc));
-    } else {
-        print!("{}", report::check::render_human(&doc, style));
+    let rendered = match args.output.format() {
+        Format::Json => format!("{}\n", to_json(&doc)),
+        Format::Text => report::check::render_human(&doc, text_style(&args.output, style)),
+        Format::Markdown => report::markdown::render_check(&doc),
+        Format::Html => report::html::render_check(&doc),
+    };
+    if let Err(code) = write_report(&args.output, &rendered) {
+        return code;
     }
     report_errors(&doc.errors);
     if doc.partial {
@@ -52,10 +64,14 @@ pub async fn scan(args: ScanArgs, style: Style) -> i32 {
         Ok(d) => d,
         Err(e) => return fail(&e.to_string()),
     };
-    if args.json {
-        println!("{}", report::scan::render_json(&doc));
-    } else {
-        print!("{}", report::scan::render_human(&doc, style));
+    let rendered = match args.output.format() {
+        Format::Json => format!("{}\n", report::scan::render_json(&doc)),
+        Format::Text => report::scan::render_human(&doc, text_style(&args.output, style)),
+        Format::Markdown => report::markdown::render_scan(&doc),
+        Format::Html => report::html::render_scan(&doc),
+    };
+    if let Err(code) = write_report(&args.output, &rendered) {
+        return code;
     }
     report_errors(&doc.errors);
     if doc.partial {
@@ -77,10 +93,14 @@ pub async fn simulate(args: SimulateArgs, style: Style) -> i32 {
         Ok(d) => d,
         Err(e) => return fail(&e.to_string()),
     };
-    if args.json {
-        println!("{}", to_json(&doc));
-    } else {
-        print!("{}", report::simulate::render_human(&doc, style));
+    let rendered = match args.output.format() {
+        Format::Json => format!("{}\n", to_json(&doc)),
+        Format::Text => report::simulate::render_human(&doc, text_style(&args.output, style)),
+        Format::Markdown => report::markdown::render_simulate(&doc),
+        Format::Html => report::html::render_simulate(&doc),
+    };
+    if let Err(code) = write_report(&args.output, &rendered) {
+        return code;
     }
     report_errors(&doc.errors);
     if doc.partial {
@@ -100,6 +120,32 @@ fn report_partial(connect: &tlsdoctor::pipeline::ConnectOptions) {
          cut short say so)",
         connect.run_budget().as_secs_f64()
     );
+}
+
+/// Terminal text is coloured only when it goes to the terminal.
+fn text_style(out: &OutputArgs, style: Style) -> Style {
+    if out.output.is_some() {
+        Style::plain()
+    } else {
+        style
+    }
+}
+
+/// The report to standard output, or to `-o FILE`; a file that cannot be written is a
+/// one-line error and the "could not run" exit code.
+fn write_report(out: &OutputArgs, rendered: &str) -> Result<(), i32> {
+    match &out.output {
+        None => {
+            print!("{rendered}");
+            Ok(())
+        }
+        Some(path) => std::fs::write(path, rendered).map_err(|e| {
+            fail(&format!(
+                "cannot write the report to {}: {e}",
+                path.display()
+            ))
+        }),
+    }
 }
 
 /// One line on stderr per address that could not be examined (escaped: it may quote the

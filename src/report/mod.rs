@@ -1,15 +1,19 @@
-//! Rendering only: human (terminal) and JSON output of results computed elsewhere.
+//! Rendering only: human (terminal), JSON, Markdown and HTML output of results computed
+//! elsewhere.
 
 pub mod cert;
 pub mod check;
 pub mod demo;
 pub mod env;
 pub mod explain;
+pub mod html;
 pub mod live;
+pub mod markdown;
 pub mod ocsp;
 pub mod scan;
 pub mod simulate;
 pub mod style;
+mod verdict;
 pub mod watch;
 
 pub use crate::document::JSON_SCHEMA_VERSION;

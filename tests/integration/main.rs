@@ -22,6 +22,7 @@ mod handshake;
 mod lab;
 mod live;
 mod ocsp;
+mod report;
 mod safety;
 mod scan;
 mod simulate;

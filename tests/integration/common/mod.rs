@@ -2,6 +2,7 @@
 //! Every process started here is killed when its guard drops.
 
 pub mod broken_pki;
+pub mod browser;
 pub mod cli;
 pub mod clients;
 pub mod dns;

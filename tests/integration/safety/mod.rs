@@ -6,3 +6,4 @@ mod files;
 mod hostile_pki;
 mod hostile_servers;
 mod output;
+mod reports;
