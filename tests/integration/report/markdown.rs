@@ -73,6 +73,7 @@ fn outline(md: &str) -> Outline {
 fn normalise(md: &str, lab: &LabRun) -> String {
     let rules = [
         (r"127\.0\.0\.1:\d+", "127.0.0.1:<port>"),
+        (r"localhost:\d+", "localhost:<port>"),
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<time>"),
         (r"(?:[0-9A-F]{2}:){7,}[0-9A-F]{2}", "<hex>"),
         (r"\d+ connections", "<n> connections"),
