@@ -81,6 +81,8 @@ keyed_enum! {
         InternalErrorAlert = "internal_error_alert",
         InsufficientSecurityAlert = "insufficient_security_alert",
         DecodeErrorAlert = "decode_error_alert",
+        /// The server shares none of the ALPN protocols the client offered and aborts.
+        NoApplicationProtocolAlert = "no_application_protocol_alert",
         /// Any other alert; its name fills `{alert}`.
         OtherAlert = "other_alert",
         UnsupportedProtocol = "unsupported_protocol",

@@ -78,6 +78,16 @@ pub struct ClientCertDemand {
     pub evidence: String,
 }
 
+/// A hello whose ALPN list the server refused outright (no_application_protocol) instead of
+/// going on without ALPN: what clients offering only those protocols get.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlpnRefusal {
+    /// The protocols that hello offered (the candidates the server had not chosen yet).
+    pub offered: Vec<String>,
+    /// The alert's registry name.
+    pub alert: String,
+}
+
 /// The certificate chain sent when only suites of one authentication kind are offered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyTypeCertificate {
@@ -102,6 +112,9 @@ pub struct HandshakeProperties {
     pub fallback_scsv: Property,
     pub alpn: Vec<String>,
     pub alpn_evidence: String,
+    /// Set when the server refused a hello for its ALPN list alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpn_refused: Option<AlpnRefusal>,
     pub ocsp_stapling: Property,
     pub without_sni: Option<NoSniBehaviour>,
     pub client_certificate: ClientCertDemand,
@@ -133,6 +146,7 @@ impl HandshakeProperties {
             fallback_scsv: not_measured(),
             alpn: Vec::new(),
             alpn_evidence: "not measured".into(),
+            alpn_refused: None,
             ocsp_stapling: not_measured(),
             without_sni: None,
             client_certificate: ClientCertDemand {
@@ -156,7 +170,7 @@ pub struct Properties;
 pub enum PropertyAnswer {
     Compression(Property),
     FallbackScsv(Property),
-    Alpn(Vec<String>, String),
+    Alpn(Vec<String>, String, Option<AlpnRefusal>),
     WithoutSni(Option<NoSniBehaviour>),
     Certificates(Vec<KeyTypeCertificate>),
     /// Whether a requested client certificate is required, the alert, the evidence.
@@ -189,8 +203,8 @@ impl Check for Properties {
             Box::pin(async move { A::FallbackScsv(fallback_scsv(ctx, &acc2).await) }),
             // In TLS 1.3 the ALPN answer travels encrypted; TLS 1.2 shows it in the ServerHello.
             Box::pin(async move {
-                let (found, evidence) = alpn(ctx, legacy, &acc3).await;
-                A::Alpn(found, evidence)
+                let (found, evidence, refused) = alpn(ctx, legacy, &acc3).await;
+                A::Alpn(found, evidence, refused)
             }),
             Box::pin(async move { A::WithoutSni(without_sni(ctx, best, base).await) }),
             Box::pin(async move {
@@ -209,9 +223,10 @@ impl Check for Properties {
             match a {
                 PropertyAnswer::Compression(p) => props.compression = p,
                 PropertyAnswer::FallbackScsv(p) => props.fallback_scsv = p,
-                PropertyAnswer::Alpn(found, evidence) => {
+                PropertyAnswer::Alpn(found, evidence, refused) => {
                     props.alpn = found;
                     props.alpn_evidence = evidence;
+                    props.alpn_refused = refused;
                 }
                 PropertyAnswer::WithoutSni(b) => props.without_sni = b,
                 PropertyAnswer::Certificates(c) => props.certificates = c,
@@ -446,12 +461,18 @@ pub fn judge_fallback(lower: ProtocolVersion, outcome: &ProbeOutcome) -> Propert
     }
 }
 
-/// Offer the candidates, note the server's choice, take it away, repeat.
+/// What the ALPN probes found: the protocols the server chose in turn, the evidence, and
+/// the refusal that ended them, if one did.
+type AlpnFound = (Vec<String>, String, Option<AlpnRefusal>);
+
+/// Offer the candidates, note the server's choice, take it away, repeat. A server that
+/// enforces its list answers the first offer without its protocols with
+/// no_application_protocol: that offer is kept, since clients making it fail.
 async fn alpn(
     ctx: &ScanContext,
     best: Option<ProtocolVersion>,
     accepted: &[ProtocolVersion],
-) -> (Vec<String>, String) {
+) -> AlpnFound {
     let Some(v) = best else {
         if accepted.contains(&ProtocolVersion::Tls13) {
             return tls13_alpn(ctx).await;
@@ -459,11 +480,13 @@ async fn alpn(
         return (
             Vec::new(),
             "SSLv2 only: SSLv2 has no extensions, so no ALPN".into(),
+            None,
         );
     };
     let mut offer: Vec<String> = ALPN_CANDIDATES.iter().map(|s| s.to_string()).collect();
     let mut found = Vec::new();
     let mut evidence = String::new();
+    let mut refused = None;
     while !offer.is_empty() {
         let mut hello =
             ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
@@ -490,6 +513,10 @@ async fn alpn(
                 }
             }
             ProbeOutcome::Alert(a) if a.description == AlertDescription::NoApplicationProtocol => {
+                refused = Some(AlpnRefusal {
+                    offered: offer.clone(),
+                    alert: a.description.name().to_string(),
+                });
                 break;
             }
             other => {
@@ -506,7 +533,19 @@ async fn alpn(
             found.join(", then ")
         );
     }
-    (found, evidence)
+    if let (true, Some(r)) = (found.is_empty(), &refused) {
+        evidence = refusal_words(r);
+    }
+    (found, evidence, refused)
+}
+
+/// "a hello offering only h2, http/1.1 was refused with alert no_application_protocol".
+pub fn refusal_words(r: &AlpnRefusal) -> String {
+    format!(
+        "a hello offering only {} in ALPN was refused with alert {}",
+        r.offered.join(", "),
+        r.alert
+    )
 }
 
 async fn without_sni(
@@ -581,11 +620,12 @@ async fn certificates(
 
 /// TLS 1.3 only: the server's ALPN choice travels encrypted, so complete handshakes (rustls)
 /// offering the candidates, and take each choice away in turn.
-async fn tls13_alpn(ctx: &ScanContext) -> (Vec<String>, String) {
+async fn tls13_alpn(ctx: &ScanContext) -> AlpnFound {
     use crate::cert::fetch::{FetchOptions, fetch_chain_with};
     let mut offer: Vec<String> = ALPN_CANDIDATES.iter().map(|s| s.to_string()).collect();
     let mut found = Vec::new();
     let mut why = String::new();
+    let mut refused = None;
     while !offer.is_empty() {
         let opts = FetchOptions {
             alpn: offer.clone(),
@@ -610,7 +650,12 @@ async fn tls13_alpn(ctx: &ScanContext) -> (Vec<String>, String) {
                 break;
             }
             Err(e) => {
-                if found.is_empty() {
+                if e.alert() == Some(AlertDescription::NoApplicationProtocol) {
+                    refused = Some(AlpnRefusal {
+                        offered: offer.clone(),
+                        alert: AlertDescription::NoApplicationProtocol.name().to_string(),
+                    });
+                } else if found.is_empty() {
                     why = format!("a TLS 1.3 handshake offering ALPN failed: {e}");
                 }
                 break;
@@ -623,7 +668,10 @@ async fn tls13_alpn(ctx: &ScanContext) -> (Vec<String>, String) {
             found.join(", then ")
         );
     }
-    (found, why)
+    if let (true, Some(r)) = (found.is_empty(), &refused) {
+        why = refusal_words(r);
+    }
+    (found, why, refused)
 }
 
 /// TLS 1.3 only: complete a handshake offering only RSA, then only ECDSA signature schemes;

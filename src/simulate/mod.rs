@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 pub mod served;
 
 mod limits;
+mod refusal;
 pub use limits::certificate_message_size;
+pub use refusal::ServerKx;
 
 /// A certificate problem found by chain analysis, with the text each client prints.
 #[derive(Debug, Clone, Serialize)]
@@ -70,6 +72,8 @@ pub struct ServerFacts {
     /// The other chains the server serves (one per other key type), with their problems;
     /// a client served one of them is judged by its problems instead of `cert_problems`.
     pub other_chains: Vec<served::ServedChain>,
+    /// The groups and suites the scan found, to name the cause of a handshake_failure.
+    pub server_kx: Option<ServerKx>,
 }
 
 /// Why a simulated client fails.
@@ -252,6 +256,11 @@ fn alert_failure(profile: &ClientProfile, a: AlertDescription) -> SimFailure {
             "the server failed internally on this client's hello",
             FindingId::ServerInternalError,
         ),
+        AlertDescription::NoApplicationProtocol => (
+            HandshakeFailure::NoApplicationProtocolAlert,
+            "the server accepts none of the ALPN protocols this client offers",
+            FindingId::AlpnRequired,
+        ),
         AlertDescription::DecodeError => (
             HandshakeFailure::DecodeErrorAlert,
             "the server could not decode this client's hello",
@@ -284,6 +293,11 @@ fn judge(
     let flight = match outcome {
         ProbeOutcome::Accepted(f) => f,
         ProbeOutcome::Alert(a) => {
+            if a.description == AlertDescription::HandshakeFailure {
+                if let Some(f) = refusal::no_shared_group(profile, facts) {
+                    return Some(f);
+                }
+            }
             let mut f = alert_failure(profile, a.description);
             if a.description == AlertDescription::ProtocolVersion {
                 f.reason = format!(

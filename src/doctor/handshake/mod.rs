@@ -1,8 +1,11 @@
 //! The doctor's rules for handshake-level causes that have a name of their own: limits a
 //! client applies while it reads the server's flight (a Certificate message too large, a
-//! DHE prime of a size the client cannot use). Each rule reads the measured facts and the
-//! simulated clients that failed for that cause.
+//! DHE prime of a size the client cannot use), and refusals with a specific reason (an
+//! enforced ALPN list, no shared key exchange group). Each rule reads the measured facts and the simulated clients that
+//! failed for that cause.
 
+mod alpn;
+mod groups;
 mod limits;
 
 use super::evidence::Evidence;
@@ -13,4 +16,37 @@ use crate::scan::ServerScan;
 pub fn findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>) {
     out.extend(limits::certificate_message(ev));
     out.extend(limits::dh_prime_size(ev, scan));
+    out.extend(alpn::alpn_enforced(scan));
+    out.extend(groups::no_shared_group(ev, scan));
+}
+
+/// The scan's groups and suites as the simulation names a refusal's cause from them.
+pub fn server_kx(scan: &ServerScan) -> crate::simulate::ServerKx {
+    let kx = &scan.key_exchange;
+    let mut out = crate::simulate::ServerKx {
+        groups: kx
+            .tls13_groups
+            .iter()
+            .chain(&kx.ecdhe_curves)
+            .map(|g| g.id)
+            .collect(),
+        ..Default::default()
+    };
+    out.groups.dedup();
+    for vs in &scan.cipher_suites {
+        for s in &vs.suites {
+            let Some(id) =
+                s.id.strip_prefix("0x")
+                    .and_then(|h| u16::from_str_radix(h, 16).ok())
+            else {
+                continue;
+            };
+            if vs.version == crate::wire::ProtocolVersion::Tls13 || s.kx == "ECDHE" {
+                out.suites_needing_group.push(id);
+            } else {
+                out.other_suites.push(id);
+            }
+        }
+    }
+    out
 }

@@ -118,6 +118,7 @@ public class RealClient {
       try (SSLSocket s = (SSLSocket) f.createSocket(a[1], Integer.parseInt(a[0]))) {
         SSLParameters p = s.getSSLParameters();
         p.setEndpointIdentificationAlgorithm("HTTPS");
+        if (a.length > 2 && !a[2].isEmpty()) p.setApplicationProtocols(a[2].split(","));
         s.setSSLParameters(p);
         s.startHandshake();
         s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes());
@@ -134,7 +135,12 @@ public class RealClient {
 
 const PY_REAL: &str = r#"
 import ssl, socket, sys, re
+import os
 ctx = ssl.create_default_context(cafile=sys.argv[3])
+if os.environ.get("TEST_ALPN"):
+    ctx.set_alpn_protocols(os.environ["TEST_ALPN"].split(","))
+if os.environ.get("TEST_CERT"):
+    ctx.load_cert_chain(os.environ["TEST_CERT"], os.environ["TEST_KEY"])
 try:
     with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5) as s:
         with ctx.wrap_socket(s, server_hostname=sys.argv[2]) as t:
@@ -148,7 +154,14 @@ except Exception as e:
 
 const NODE_REAL: &str = r#"
 const tls = require('tls');
-const s = tls.connect({host: '127.0.0.1', port: +process.argv[1], servername: process.argv[2]}, () => {
+const fs = require('fs');
+const opts = {host: '127.0.0.1', port: +process.argv[1], servername: process.argv[2]};
+if (process.env.TEST_ALPN) opts.ALPNProtocols = process.env.TEST_ALPN.split(',');
+if (process.env.TEST_CERT) {
+  opts.cert = fs.readFileSync(process.env.TEST_CERT);
+  opts.key = fs.readFileSync(process.env.TEST_KEY);
+}
+const s = tls.connect(opts, () => {
   s.write('GET / HTTP/1.0\r\n\r\n');
 });
 let done = false;
@@ -156,6 +169,17 @@ s.on('data', () => { if (!done) { done = true; console.log('OK'); s.destroy(); }
 s.on('error', e => { if (!done) { done = true; console.log('ERR ' + e.code + ': ' + e.message); } });
 s.setTimeout(8000, () => { console.log('ERR timeout'); s.destroy(); });
 "#;
+
+/// How a client is configured beyond trusting the root: the ALPN protocols it offers
+/// (comma-separated), the client certificate it presents (PEM certificate and key; Java
+/// reads `java_keystore`, a PKCS#12 file with password "changeit"), the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Tweaks {
+    pub alpn: Option<String>,
+    pub cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    pub java_keystore: Option<std::path::PathBuf>,
+    pub env: Vec<(String, String)>,
+}
 
 /// The real clients installed here, all trusting one root, reaching servers on 127.0.0.1
 /// under one host name.
@@ -239,11 +263,26 @@ impl RealClients {
     /// Run client `id` (a profile id: python, openssl, curl, node, java, gnutls) against
     /// 127.0.0.1:`port`.
     pub fn run(&self, id: &str, port: u16) -> Real {
+        self.run_with(id, port, &Tweaks::default())
+    }
+
+    /// [`RealClients::run`], the client configured by `t`.
+    pub fn run_with(&self, id: &str, port: u16, t: &Tweaks) -> Real {
         let (root, host, p) = (&self.root, self.host.as_str(), port.to_string());
+        let script_env = |c: &mut Command| {
+            if let Some(a) = &t.alpn {
+                c.env("TEST_ALPN", a);
+            }
+            if let Some((cert, key)) = &t.cert {
+                c.env("TEST_CERT", cert).env("TEST_KEY", key);
+            }
+            c.envs(t.env.iter().map(|(k, v)| (k, v)));
+        };
         match id {
             "python" => {
                 let mut c = timeout(15, "python3");
                 c.arg("-c").arg(PY_REAL).args([&p, host]).arg(root);
+                script_env(&mut c);
                 ok_or_err(&run_client(c, ""))
             }
             "openssl" => {
@@ -251,6 +290,13 @@ impl RealClients {
                 c.args(["s_client", "-connect", &format!("127.0.0.1:{p}")])
                     .args(["-servername", host, "-ign_eof", "-CAfile"])
                     .arg(root);
+                if let Some(a) = &t.alpn {
+                    c.args(["-alpn", a]);
+                }
+                if let Some((cert, key)) = &t.cert {
+                    c.arg("-cert").arg(cert).arg("-key").arg(key);
+                }
+                c.envs(t.env.iter().map(|(k, v)| (k, v)));
                 let out = run_client(c, "GET / HTTP/1.0\r\n\r\n");
                 let connects = out.contains("HTTP/1.");
                 // The OpenSSL error line, or the failing socket call with its errno.
@@ -272,6 +318,17 @@ impl RealClients {
                     .arg(root)
                     .args(["--resolve", &format!("{host}:{p}:127.0.0.1")])
                     .arg(format!("https://{host}:{p}/"));
+                match t.alpn.as_deref() {
+                    Some("http/1.1") => {
+                        c.arg("--http1.1");
+                    }
+                    Some(other) => panic!("curl cannot be made to offer only {other}"),
+                    None => {}
+                }
+                if let Some((cert, key)) = &t.cert {
+                    c.arg("--cert").arg(cert).arg("--key").arg(key);
+                }
+                c.envs(t.env.iter().map(|(k, v)| (k, v)));
                 let out = c.stdin(Stdio::null()).output().expect("run curl");
                 let text = String::from_utf8_lossy(&out.stderr);
                 Real {
@@ -285,6 +342,7 @@ impl RealClients {
                     .arg(NODE_REAL)
                     .args([&p, host])
                     .env("NODE_EXTRA_CA_CERTS", root);
+                script_env(&mut c);
                 ok_or_err(&run_client(c, ""))
             }
             "java" => {
@@ -293,15 +351,34 @@ impl RealClients {
                     "-Djavax.net.ssl.trustStore={}",
                     self.dir.path().join("trust.p12").display()
                 ))
-                .arg("-Djavax.net.ssl.trustStorePassword=changeit")
-                .arg("-cp")
-                .arg(self.dir.path())
-                .args(["RealClient", &p, host]);
+                .arg("-Djavax.net.ssl.trustStorePassword=changeit");
+                if let Some(ks) = &t.java_keystore {
+                    c.arg(format!("-Djavax.net.ssl.keyStore={}", ks.display()))
+                        .arg("-Djavax.net.ssl.keyStorePassword=changeit")
+                        .arg("-Djavax.net.ssl.keyStoreType=PKCS12");
+                }
+                c.arg("-cp").arg(self.dir.path()).args([
+                    "RealClient",
+                    &p,
+                    host,
+                    t.alpn.as_deref().unwrap_or(""),
+                ]);
+                c.envs(t.env.iter().map(|(k, v)| (k, v)));
                 ok_or_err(&run_client(c, ""))
             }
             "gnutls" => {
                 let mut c = timeout(15, "gnutls-cli");
                 c.arg("--x509cafile").arg(root).args(["-p", &p, host]);
+                if let Some(a) = &t.alpn {
+                    c.args(["--alpn", a]);
+                }
+                if let Some((cert, key)) = &t.cert {
+                    c.arg("--x509certfile")
+                        .arg(cert)
+                        .arg("--x509keyfile")
+                        .arg(key);
+                }
+                c.envs(t.env.iter().map(|(k, v)| (k, v)));
                 let out = run_client(c, "GET / HTTP/1.0\r\n\r\n");
                 let connects = out.contains("HTTP/1.");
                 // The line that names the cause.
@@ -319,10 +396,15 @@ impl RealClients {
 
     /// Run every client in `ids` against `port` at once.
     pub fn run_all(&self, ids: &[&str], port: u16) -> Vec<(String, Real)> {
+        self.run_all_with(ids, port, &Tweaks::default())
+    }
+
+    /// [`RealClients::run_all`], every client configured by `t`.
+    pub fn run_all_with(&self, ids: &[&str], port: u16, t: &Tweaks) -> Vec<(String, Real)> {
         std::thread::scope(|sc| {
             let handles: Vec<_> = ids
                 .iter()
-                .map(|id| sc.spawn(move || (id.to_string(), self.run(id, port))))
+                .map(|id| sc.spawn(move || (id.to_string(), self.run_with(id, port, t))))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         })

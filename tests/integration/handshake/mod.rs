@@ -3,9 +3,11 @@
 //! - limits: a Certificate message larger than clients read, and a DHE prime of a size Java
 //!   cannot use; each client's limit measured at its boundary.
 //! - closes: a front end that hangs up on the hello with a FIN or a reset.
+//! - refusals: an enforced ALPN list, and no shared ECDHE group.
 
 mod closes;
 mod limits;
+mod refusals;
 
 use crate::common::cli::tlsdoctor;
 use crate::common::clients::{Real, agrees};

@@ -1,0 +1,66 @@
+//! A handshake_failure alert names no reason; the scan often shows it. When the server takes
+//! ECDHE (or TLS 1.3) suites the client offers, but only with groups the client does not
+//! offer, the cause is the groups, not the cipher suites.
+
+use super::{ServerFacts, SimFailure};
+use crate::clients::{ClientProfile, HandshakeFailure, failure_text};
+use crate::finding::FindingId;
+use crate::wire::groups::{NamedGroup, group_name};
+use crate::wire::{ClientExtension, ClientHello};
+use serde::{Deserialize, Serialize};
+
+/// The key exchange the scan measured, as far as a refusal's cause needs it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ServerKx {
+    /// Groups accepted for ECDHE in TLS ≤1.2 and for TLS 1.3.
+    pub groups: Vec<u16>,
+    /// Accepted suites that need one of those groups (ECDHE, and every TLS 1.3 suite).
+    pub suites_needing_group: Vec<u16>,
+    /// Accepted suites that do not (RSA, DHE, …).
+    pub other_suites: Vec<u16>,
+}
+
+/// Why `profile`'s hello was refused with handshake_failure, when the scan shows it is the
+/// groups: None when the suites (or nothing measured) explain it.
+pub fn no_shared_group(profile: &ClientProfile, facts: &ServerFacts) -> Option<SimFailure> {
+    let kx = facts.server_kx.as_ref()?;
+    if kx.groups.is_empty() || kx.suites_needing_group.is_empty() {
+        return None;
+    }
+    let hello = ClientHello::parse_record(&profile.hello_bytes()).ok()?;
+    let offered_groups: Vec<u16> = hello
+        .extensions
+        .iter()
+        .find_map(|e| match e {
+            ClientExtension::SupportedGroups(g) => Some(g.iter().map(|g| g.0).collect()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let suites: Vec<u16> = hello.cipher_suites.iter().map(|s| s.0).collect();
+    let shares = |list: &[u16]| list.iter().any(|s| suites.contains(s));
+    if offered_groups.iter().any(|g| kx.groups.contains(g))
+        || shares(&kx.other_suites)
+        || !shares(&kx.suites_needing_group)
+    {
+        return None;
+    }
+    let names: Vec<String> = kx
+        .groups
+        .iter()
+        .map(|g| {
+            group_name(NamedGroup(*g))
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("0x{g:04x}"))
+        })
+        .collect();
+    let key = HandshakeFailure::HandshakeFailureAlert;
+    Some(SimFailure {
+        key: key.key().to_string(),
+        error: failure_text(profile.style, key, None),
+        reason: format!(
+            "the server takes cipher suites this client offers, but only with the groups {}, none of which this client offers",
+            names.join(", ")
+        ),
+        finding: Some(FindingId::NoSharedGroup),
+    })
+}
