@@ -83,6 +83,12 @@ keyed_enum! {
         DecodeErrorAlert = "decode_error_alert",
         /// The server shares none of the ALPN protocols the client offered and aborts.
         NoApplicationProtocolAlert = "no_application_protocol_alert",
+        /// The server does not trust the issuer of the client certificate presented.
+        UnknownCaAlert = "unknown_ca_alert",
+        /// The client certificate presented has expired (the alert read after a TLS 1.3
+        /// handshake; `CertificateExpiredAlertTls12` when it ends a TLS ≤1.2 handshake).
+        CertificateExpiredAlert = "certificate_expired_alert",
+        CertificateExpiredAlertTls12 = "certificate_expired_alert_tls12",
         /// Any other alert; its name fills `{alert}`.
         OtherAlert = "other_alert",
         UnsupportedProtocol = "unsupported_protocol",

@@ -58,6 +58,10 @@ pub struct ClientPolicy {
     /// 64); None: any size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dh_prime_bits_multiple_of: Option<u32>,
+    /// The client presents its certificate only when its issuer is one of the CAs the
+    /// server's CertificateRequest lists, and otherwise sends none (Java's key manager).
+    #[serde(default)]
+    pub client_cert_only_for_listed_ca: bool,
 }
 
 impl ClientPolicy {

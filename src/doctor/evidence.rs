@@ -390,6 +390,7 @@ pub fn judge(observed: Observation, with: &Examination, now: SystemTime) -> Evid
     facts.ocsp = ocsp.clone();
     facts.certificate_der_lens = chain_der.iter().map(Vec::len).collect();
     facts.server_kx = observed.scan.as_ref().ok().map(super::handshake::server_kx);
+    super::handshake::client_cert_facts(&observed, with, &mut facts);
     for (v, verdict) in &observed.client_cert_presented {
         if verdict.is_none() {
             // The user's client presents this certificate: it gets past client

@@ -74,6 +74,11 @@ pub struct ServerFacts {
     pub other_chains: Vec<served::ServedChain>,
     /// The groups and suites the scan found, to name the cause of a handshake_failure.
     pub server_kx: Option<ServerKx>,
+    /// With `--cert`: the alert the server rejected that certificate with, per version.
+    pub client_cert_rejected_tls12: Option<AlertDescription>,
+    pub client_cert_rejected_tls13: Option<AlertDescription>,
+    /// With `--cert`: whether its issuer is among the CAs the server lists.
+    pub client_cert_issuer_listed: Option<bool>,
 }
 
 /// Why a simulated client fails.
@@ -457,6 +462,16 @@ fn judge(
             reason,
             finding: Some(finding),
         });
+    }
+    let rejected = if v == ProtocolVersion::Tls13 {
+        facts.client_cert_rejected_tls13
+    } else {
+        facts.client_cert_rejected_tls12
+    };
+    let sends_none =
+        p.client_cert_only_for_listed_ca && facts.client_cert_issuer_listed == Some(false);
+    if let (Some(a), false) = (rejected, sends_none) {
+        return Some(refusal::client_cert_rejected(profile, a, v));
     }
     let cc_alert = if v == ProtocolVersion::Tls13 {
         facts.client_cert_alert_tls13

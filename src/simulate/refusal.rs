@@ -1,12 +1,14 @@
-//! A handshake_failure alert names no reason; the scan often shows it. When the server takes
-//! ECDHE (or TLS 1.3) suites the client offers, but only with groups the client does not
-//! offer, the cause is the groups, not the cipher suites.
+//! Refusals whose cause the measurement shows although the client only sees an alert. A
+//! handshake_failure alert names no reason; when the server takes ECDHE (or TLS 1.3) suites
+//! the client offers, but only with groups the client does not offer, the cause is the
+//! groups, not the cipher suites. And a server that rejects the client certificate given
+//! (`--cert`) says why in its alert.
 
 use super::{ServerFacts, SimFailure};
 use crate::clients::{ClientProfile, HandshakeFailure, failure_text};
 use crate::finding::FindingId;
 use crate::wire::groups::{NamedGroup, group_name};
-use crate::wire::{ClientExtension, ClientHello};
+use crate::wire::{AlertDescription, ClientExtension, ClientHello, ProtocolVersion};
 use serde::{Deserialize, Serialize};
 
 /// The key exchange the scan measured, as far as a refusal's cause needs it.
@@ -63,4 +65,29 @@ pub fn no_shared_group(profile: &ClientProfile, facts: &ServerFacts) -> Option<S
         ),
         finding: Some(FindingId::NoSharedGroup),
     })
+}
+
+/// The client presents the user's certificate in `v` and the server rejects it with `alert`.
+pub fn client_cert_rejected(
+    profile: &ClientProfile,
+    alert: AlertDescription,
+    v: ProtocolVersion,
+) -> SimFailure {
+    let key = match alert {
+        AlertDescription::UnknownCa => HandshakeFailure::UnknownCaAlert,
+        AlertDescription::CertificateExpired if v == ProtocolVersion::Tls13 => {
+            HandshakeFailure::CertificateExpiredAlert
+        }
+        AlertDescription::CertificateExpired => HandshakeFailure::CertificateExpiredAlertTls12,
+        _ => HandshakeFailure::OtherAlert,
+    };
+    SimFailure {
+        key: key.key().to_string(),
+        error: failure_text(profile.style, key, Some(alert.name())),
+        reason: format!(
+            "the server rejects the client certificate this client presents, with alert {}",
+            alert.name()
+        ),
+        finding: Some(FindingId::ClientCertRejected),
+    }
 }

@@ -29,7 +29,12 @@ const HTTP11_ONLY: &[(ErrorStyle, &str)] = &[
 
 pub fn alpn_enforced(scan: &ServerScan) -> Option<Finding> {
     let p = &scan.properties;
-    let refused = p.alpn_refused.as_ref()?;
+    // A server without HTTP/2 refusing h2-only offers is configured as intended; the
+    // finding is for servers that refuse what ordinary clients offer, http/1.1.
+    let refused = p
+        .alpn_refused
+        .as_ref()
+        .filter(|r| r.offered.iter().any(|o| o == "http/1.1"))?;
     let accepted = if p.alpn.is_empty() {
         "a protocol tlsdoctor did not offer".to_string()
     } else {
@@ -41,18 +46,16 @@ pub fn alpn_enforced(scan: &ServerScan) -> Option<Finding> {
         f = f.evidence(p.alpn_evidence.clone());
     }
     f = f.evidence("clients that send no ALPN extension at all are not refused by this check; those that offer only other protocols are");
-    if refused.offered.iter().any(|o| o == "http/1.1") {
-        let failure = HandshakeFailure::NoApplicationProtocolAlert;
-        for (style, label) in HTTP11_ONLY {
-            f.breaks.push(ClientBreak {
-                client: label.to_string(),
-                error: failure_text(*style, failure, Some(&refused.alert)),
-                key: Some(BreakKey::Worded {
-                    style: *style,
-                    failure: Failure::Handshake(failure),
-                }),
-            });
-        }
+    let failure = HandshakeFailure::NoApplicationProtocolAlert;
+    for (style, label) in HTTP11_ONLY {
+        f.breaks.push(ClientBreak {
+            client: label.to_string(),
+            error: failure_text(*style, failure, Some(&refused.alert)),
+            key: Some(BreakKey::Worded {
+                style: *style,
+                failure: Failure::Handshake(failure),
+            }),
+        });
     }
     Some(f)
 }

@@ -1,12 +1,16 @@
 //! The doctor's rules for handshake-level causes that have a name of their own: limits a
 //! client applies while it reads the server's flight (a Certificate message too large, a
 //! DHE prime of a size the client cannot use), and refusals with a specific reason (an
-//! enforced ALPN list, no shared key exchange group). Each rule reads the measured facts and the simulated clients that
+//! enforced ALPN list, no shared key exchange group, the user's client certificate
+//! rejected). Each rule reads the measured facts and the simulated clients that
 //! failed for that cause.
 
 mod alpn;
 mod groups;
 mod limits;
+mod mtls;
+
+pub use mtls::client_cert_facts;
 
 use super::evidence::Evidence;
 use crate::finding::Finding;
@@ -18,6 +22,7 @@ pub fn findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>) {
     out.extend(limits::dh_prime_size(ev, scan));
     out.extend(alpn::alpn_enforced(scan));
     out.extend(groups::no_shared_group(ev, scan));
+    mtls::lead_with_rejection(ev, out);
 }
 
 /// The scan's groups and suites as the simulation names a refusal's cause from them.

@@ -4,9 +4,11 @@
 //!   cannot use; each client's limit measured at its boundary.
 //! - closes: a front end that hangs up on the hello with a FIN or a reset.
 //! - refusals: an enforced ALPN list, and no shared ECDHE group.
+//! - mtls: a client certificate the server rejects (unknown CA, expired).
 
 mod closes;
 mod limits;
+mod mtls;
 mod refusals;
 
 use crate::common::cli::tlsdoctor;
@@ -156,4 +158,22 @@ pub fn check(port: u16, root: &Path) -> serde_json::Value {
     let r = tlsdoctor(&args);
     assert!(r.code <= 1, "check {target}: {}", r.stderr);
     r.json()["diagnoses"][0].clone()
+}
+
+/// (connects, text) per id from a diagnosis's simulations.
+pub fn simulations_of(diag: &serde_json::Value, ids: &[&str]) -> Vec<(String, bool, String)> {
+    let sims = diag["simulations"].as_array().unwrap();
+    ids.iter()
+        .map(|id| {
+            let s = sims
+                .iter()
+                .find(|s| s["client"] == *id)
+                .unwrap_or_else(|| panic!("no simulation of {id}"));
+            (
+                id.to_string(),
+                s["connects"].as_bool().unwrap(),
+                s["failure"]["error"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
 }
