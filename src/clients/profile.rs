@@ -62,6 +62,10 @@ pub struct ClientPolicy {
     /// server's CertificateRequest lists, and otherwise sends none (Java's key manager).
     #[serde(default)]
     pub client_cert_only_for_listed_ca: bool,
+    /// The client applies the OpenSSL configuration named by OPENSSL_CONF (its
+    /// system_default section); false where it was measured not to, or not measured.
+    #[serde(default)]
+    pub reads_openssl_conf: bool,
 }
 
 impl ClientPolicy {

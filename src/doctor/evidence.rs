@@ -161,25 +161,37 @@ impl Evidence {
 pub fn adjust_profile(base: &ClientProfile, local: &ClientStack) -> ClientProfile {
     let mut p = base.clone();
     p.name = format!("{} (this machine: {})", base.name, local.path.display());
-    if let Some(min) = local
-        .min_protocol
-        .as_deref()
-        .and_then(ProtocolVersion::parse_name)
-    {
+    narrow_profile(
+        &mut p,
+        local.min_protocol.as_deref(),
+        local.max_protocol.as_deref(),
+        local.security_level,
+        local.unsafe_legacy_server_connect,
+    );
+    p
+}
+
+/// Apply OpenSSL settings (MinProtocol, MaxProtocol, the security level,
+/// UnsafeLegacyServerConnect) to a profile's policy, and offer only the versions they allow
+/// in its hello.
+pub(crate) fn narrow_profile(
+    p: &mut ClientProfile,
+    min_protocol: Option<&str>,
+    max_protocol: Option<&str>,
+    security_level: Option<u8>,
+    unsafe_legacy_server_connect: Option<bool>,
+) {
+    if let Some(min) = min_protocol.and_then(ProtocolVersion::parse_name) {
         p.policy.min_version = min.key();
     }
-    if let Some(max) = local
-        .max_protocol
-        .as_deref()
-        .and_then(ProtocolVersion::parse_name)
-    {
+    if let Some(max) = max_protocol.and_then(ProtocolVersion::parse_name) {
         p.policy.max_version = max.key();
     }
-    if let Some(level) = local.security_level {
+    if let Some(level) = security_level {
         p.policy
             .set_security_level(crate::clients::SecurityLevel(level));
     }
-    if let Some(unsafe_ok) = local.unsafe_legacy_server_connect {
+    if let Some(unsafe_ok) = unsafe_legacy_server_connect {
         p.policy.requires_secure_renegotiation = !unsafe_ok;
     }
     // The hello offers only the versions the client's settings allow.
@@ -199,7 +211,6 @@ pub fn adjust_profile(base: &ClientProfile, local: &ClientStack) -> ClientProfil
         }
         p.hello = hex::encode(hello.encode_records(rv));
     }
-    p
 }
 
 /// Gather the evidence for one measured server: [`observe`] it now, then [`judge`] it.

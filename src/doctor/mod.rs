@@ -3,6 +3,7 @@
 //! simulations with the local client's real settings), and turn it into findings, most
 //! severe first.
 
+mod client_conf;
 mod diagnose;
 mod evidence;
 pub mod fixes;
@@ -11,6 +12,7 @@ mod handshake;
 mod served;
 mod verdict;
 
+pub use client_conf::under_openssl_conf;
 pub use evidence::{Evidence, Observation, adjust_profile, gather, judge, observe, whole_seconds};
 pub use verdict::{Verdict, is_security_problem, verdict};
 

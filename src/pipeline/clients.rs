@@ -40,6 +40,12 @@ pub(crate) async fn for_check(client: Option<&str>) -> Result<CheckClients, Pipe
             .iter()
             .map(|p| crate::doctor::adjust_profile(p, stack))
             .collect();
+    } else {
+        // The OpenSSL configuration in force for this run applies to the clients that read it.
+        let env = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        profiles = crate::doctor::under_openssl_conf(profiles, &env);
     }
     Ok(CheckClients { profiles, local })
 }

@@ -5,10 +5,12 @@
 //! - closes: a front end that hangs up on the hello with a FIN or a reset.
 //! - refusals: an enforced ALPN list, and no shared ECDHE group.
 //! - mtls: a client certificate the server rejects (unknown CA, expired).
+//! - openssl_conf: an OPENSSL_CONF in force while `check` runs.
 
 mod closes;
 mod limits;
 mod mtls;
+mod openssl_conf;
 mod refusals;
 
 use crate::common::cli::tlsdoctor;
