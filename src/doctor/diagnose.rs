@@ -52,6 +52,7 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
             out.push(f);
         }
     }
+    super::handshake::closed_without_alert(ev, &mut out);
     dedupe(&mut out);
     local_client_context(ev, &mut out);
     out

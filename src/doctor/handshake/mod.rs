@@ -6,10 +6,12 @@
 //! failed for that cause.
 
 mod alpn;
+mod closes;
 mod groups;
 mod limits;
 mod mtls;
 
+pub use closes::closed_without_alert;
 pub use mtls::client_cert_facts;
 
 use super::evidence::Evidence;
