@@ -50,6 +50,8 @@ pub struct FixFor {
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
     pub input: String,
+    /// True when the message was longer than the limit and only its start was read.
+    pub truncated: bool,
     /// Which program most likely printed the message (ecosystems.toml: python, requests, pip,
     /// uv, pymongo, curl, node, npm, java, go, dotnet, schannel, gnutls, nss, ruby, ...).
     pub ecosystem: Option<String>,
@@ -66,9 +68,9 @@ pub struct Explanation {
     pub fixes: Vec<FixFor>,
 }
 
-/// Longest input looked at; error messages pasted with stack traces can be long, but the
+/// Longest input looked at (bytes); error messages pasted with stack traces can be long, but the
 /// recognisable part is never beyond this.
-const MAX_INPUT: usize = 64 * 1024;
+pub const MAX_INPUT: usize = 64 * 1024;
 
 /// The `check` target used when the message is a server's log line: the addresses in it are
 /// the clients', and the server to check is the one that wrote the log.
@@ -79,6 +81,7 @@ const FIXES_FOR_CAUSES: usize = 3;
 
 /// Explain an error message. Never fails: unrecognised text gives an empty `matches`.
 pub fn explain(text: &str) -> Explanation {
+    let truncated = text.len() > MAX_INPUT;
     let text = truncate(text, MAX_INPUT);
     let forms = Forms::of(text);
     let texts = forms.all();
@@ -136,6 +139,7 @@ pub fn explain(text: &str) -> Explanation {
 
     Explanation {
         input: text.to_string(),
+        truncated,
         ecosystem,
         side,
         side_evidence,
@@ -490,6 +494,7 @@ mod tests {
         s.push_str("wrong version number");
         let e = explain(&s);
         assert!(e.input.len() <= MAX_INPUT);
+        assert!(e.truncated);
         assert!(e.matches.is_empty());
         // Multi-byte characters at the cut do not panic.
         let s = "é".repeat(100_000);

@@ -15,6 +15,12 @@ pub fn render_explanation(e: &Explanation, color: bool) -> String {
     let Some(best) = e.matches.first() else {
         out.push_str(&st.yellow("Not recognised:"));
         out.push_str(" this text does not match any known TLS error message.\n");
+        if e.truncated {
+            out.push_str(&format!(
+                "Only the first {} KiB were read; paste the part with the TLS error.\n",
+                crate::explain::MAX_INPUT / 1024
+            ));
+        }
         out.push_str("Run the full diagnosis against the server instead:\n");
         out.push_str(&format!("  {}\n", st.bold("tlsdoctor check TARGET")));
         return finish(out, color);
@@ -250,5 +256,12 @@ mod tests {
         let s = render_explanation(&explain("the coffee machine is broken"), false);
         assert!(s.starts_with("Not recognised"), "{s}");
         assert!(s.contains("tlsdoctor check TARGET"), "{s}");
+        assert!(!s.contains("Only the first"), "{s}");
+        let long = format!(
+            "{}\nnpm ERR! code UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+            "x".repeat(70_000)
+        );
+        let s = render_explanation(&explain(&long), false);
+        assert!(s.contains("Only the first 64 KiB were read"), "{s}");
     }
 }
