@@ -2,10 +2,10 @@
 //! what was checked.
 
 use super::style::Style;
-use crate::doctor::{Diagnosis, Verdict, is_security_problem};
+use crate::doctor::{Diagnosis, Verdict};
 use crate::document::CheckDocument;
 use crate::escape::{escape, finish};
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 
 pub fn render_human(doc: &CheckDocument, st: Style) -> String {
     let mut out = String::new();
@@ -31,56 +31,13 @@ pub fn render_human(doc: &CheckDocument, st: Style) -> String {
 /// The first line: connections fail, only a security problem (clients connect but must not
 /// trust the certificate), or nothing that stops a client.
 fn headline(d: &Diagnosis, st: Style) -> String {
-    let errors = |security: bool| {
-        d.findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error && is_security_problem(f) == security)
-            .count()
+    let v = super::verdict::of_diagnosis(d);
+    let text = escape(&v.text);
+    let coloured = match d.verdict {
+        Verdict::Healthy => st.green(&text),
+        _ => st.red(&text),
     };
-    let (failing, security) = (errors(false), errors(true));
-    let warnings = d
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Warning)
-        .count();
-    let mut out = match d.verdict {
-        Verdict::Healthy => st.green("No problem found that stops a client from connecting."),
-        Verdict::ConnectionsFail => {
-            let mut s = st.red(&format!(
-                "{failing} problem(s) stop clients from connecting."
-            ));
-            if security > 0 {
-                s.push_str(&format!(" {security} security problem(s)."));
-            }
-            s
-        }
-        Verdict::SecurityProblem => {
-            let refusing: Vec<String> = d
-                .simulations
-                .iter()
-                .filter(|s| !s.connects)
-                .map(|s| escape(&s.client_name).into_owned())
-                .collect();
-            let who = if refusing.is_empty() {
-                "none of the clients examined refuses it".to_string()
-            } else {
-                format!("only clients that check it refuse: {}", refusing.join(", "))
-            };
-            st.red(&format!(
-                "{security} security problem(s): clients connect, but the certificate must not be trusted ({who})."
-            ))
-        }
-    };
-    if warnings > 0 {
-        let below = if d.verdict == Verdict::Healthy {
-            " below"
-        } else {
-            ""
-        };
-        out.push_str(&format!(" {warnings} warning(s){below}."));
-    }
-    out.push('\n');
-    out
+    format!("{coloured}{}\n", escape(&v.suffix))
 }
 
 pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {

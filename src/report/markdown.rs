@@ -9,10 +9,12 @@ use crate::doctor::Diagnosis;
 use crate::document::{CheckDocument, ScanDocument, SimulateDocument, SimulatedServer};
 use crate::escape::markdown as md;
 use crate::finding::{Finding, Severity};
+use crate::live::Agreement;
+use crate::live::reconcile::VerdictSource;
 use crate::scan::ServerScan;
 use crate::simulate::Simulation;
 
-use super::verdict::{self, Verdict};
+use super::verdict::{self, Kind, Verdict};
 
 /// A GFM table; cells are Markdown already escaped by the caller.
 struct Table {
@@ -52,14 +54,12 @@ impl Table {
 }
 
 fn verdict_line(v: &Verdict) -> String {
-    let mark = if v.failing > 0 {
-        "❌"
-    } else if v.warnings > 0 {
-        "⚠️"
-    } else {
-        "✅"
+    let mark = match v.kind {
+        Kind::Fails => "❌",
+        Kind::Warns => "⚠️",
+        Kind::Passes => "✅",
     };
-    format!("**Verdict: {mark} {}**\n\n", md(&v.headline()))
+    format!("**Verdict: {mark} {}**\n\n", md(&v.line()))
 }
 
 /// `check` as Markdown: one section per address examined.
@@ -121,9 +121,9 @@ fn render_diagnosis(d: &Diagnosis, heading: bool) -> String {
             out.push_str(&render_finding(i + 1, f, h));
         }
     }
-    if !d.simulations.is_empty() {
+    if !d.verdicts.is_empty() {
         out.push_str(&format!("{h} Clients\n\n"));
-        out.push_str(&clients_table(&d.simulations));
+        out.push_str(&verdicts_table(d));
     }
     if let Some(chain) = &d.certificate_chain {
         out.push_str(&format!("{h} Certificate chain\n\n"));
@@ -206,6 +206,59 @@ fn clients_table(sims: &[Simulation]) -> String {
         t.row(vec![md(&s.client_name), result.to_string(), detail]);
     }
     t.render()
+}
+
+/// `check`'s clients: each verdict observed (the real client ran here) or predicted, and
+/// where an observation contradicts the prediction, what the prediction said.
+fn verdicts_table(d: &Diagnosis) -> String {
+    let mut t = Table::new(&["Client", "Result", "Seen how", "Negotiated or error"]);
+    let mut contradicted = Vec::new();
+    for v in &d.verdicts {
+        let (result, detail) = if v.connects {
+            let detail = d
+                .simulations
+                .iter()
+                .find(|s| v.source == VerdictSource::Predicted && s.client == v.client)
+                .map(|s| {
+                    [
+                        s.version.map(|v| v.name()),
+                        s.cipher_suite.clone(),
+                        s.group.clone(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                })
+                .unwrap_or_else(|| v.version.clone().unwrap_or_default());
+            ("✅ connects", md(&detail))
+        } else {
+            let err = v.error.as_deref().unwrap_or("");
+            ("❌ fails", format!("`{}`", code(err)))
+        };
+        let how = match v.source {
+            VerdictSource::Observed => "observed",
+            VerdictSource::Predicted => "predicted",
+        };
+        if v.agreement == Some(Agreement::Contradicts) {
+            if let Some(p) = &v.predicted {
+                contradicted.push(format!(
+                    "- {}: predicted to {}, but the real client {}.\n",
+                    md(&v.client_name),
+                    if p.connects { "connect" } else { "fail" },
+                    if v.connects { "connected" } else { "failed" }
+                ));
+            }
+        }
+        t.row(vec![md(&v.client_name), result.to_string(), how.into(), detail]);
+    }
+    let mut out = t.render();
+    if !contradicted.is_empty() {
+        out.push_str("**Observation contradicts the prediction** (the verdicts follow what the clients did)\n\n");
+        out.push_str(&contradicted.concat());
+        out.push('\n');
+    }
+    out
 }
 
 fn chain_tables(chain: &ChainAnalysis) -> String {

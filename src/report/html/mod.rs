@@ -13,21 +13,21 @@ use crate::doctor::Diagnosis;
 use crate::document::{CheckDocument, ScanDocument, SimulateDocument, SimulatedServer};
 use crate::escape::html as h;
 use crate::finding::{Finding, Severity};
+use crate::live::Agreement;
+use crate::live::reconcile::VerdictSource;
 use crate::scan::ServerScan;
 use crate::scan::strength::StrengthLevel;
 use crate::simulate::Simulation;
 
-use super::verdict::{self, Verdict};
+use super::verdict::{self, Kind, Verdict};
 
 fn verdict_block(v: &Verdict) -> String {
-    let class = if v.failing > 0 {
-        "fail"
-    } else if v.warnings > 0 {
-        "warn"
-    } else {
-        "pass"
+    let class = match v.kind {
+        Kind::Fails => "fail",
+        Kind::Warns => "warn",
+        Kind::Passes => "pass",
     };
-    format!("<p class=\"verdict {class}\">{}</p>\n", h(&v.headline()))
+    format!("<p class=\"verdict {class}\">{}</p>\n", h(&v.line()))
 }
 
 /// `check` as one HTML page.
@@ -71,9 +71,9 @@ fn diagnosis(d: &Diagnosis, heading: bool) -> String {
             }
         );
     }
-    if !d.simulations.is_empty() {
+    if !d.verdicts.is_empty() {
         out.push_str("<h2>Which clients connect</h2>\n");
-        out.push_str(&client_matrix(&d.simulations));
+        out.push_str(&verdict_matrix(d));
     }
     if !d.findings.is_empty() {
         out.push_str("<h2>Findings</h2>\n");
@@ -131,6 +131,66 @@ fn client_matrix(sims: &[Simulation]) -> String {
                 h(&s.client_name),
                 h(err),
                 h(why)
+            );
+        }
+    }
+    out.push_str("</table></div>\n");
+    out
+}
+
+/// `check`'s clients: each verdict observed (the real client ran here) or predicted; an
+/// observation that contradicts its prediction says so.
+fn verdict_matrix(d: &Diagnosis) -> String {
+    let mut out = String::from(
+        "<div class=\"scroll\"><table class=\"client-matrix\">\n\
+         <tr><th>Client</th><th>Outcome</th><th>Seen how</th><th>Negotiated, or the error it prints</th></tr>\n",
+    );
+    for v in &d.verdicts {
+        let how = match v.source {
+            VerdictSource::Observed => "observed",
+            VerdictSource::Predicted => "predicted",
+        };
+        let contradiction = match (&v.agreement, &v.predicted) {
+            (Some(Agreement::Contradicts), Some(p)) => format!(
+                "<br><strong>The prediction said it {}; the verdict follows what it did.</strong>",
+                if p.connects { "connects" } else { "fails" }
+            ),
+            _ => String::new(),
+        };
+        let simulated = d
+            .simulations
+            .iter()
+            .find(|s| v.source == VerdictSource::Predicted && s.client == v.client);
+        if v.connects {
+            let detail = simulated
+                .map(|s| {
+                    [
+                        s.version.map(|v| v.name()),
+                        s.cipher_suite.clone(),
+                        s.group.clone(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                })
+                .unwrap_or_else(|| v.version.clone().unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"ok\">connects</td><td>{how}</td><td class=\"mono\">{}{contradiction}</td></tr>",
+                h(&v.client_name),
+                h(&detail)
+            );
+        } else {
+            let why = simulated
+                .and_then(|s| s.failure.as_ref())
+                .map(|f| format!("<br>{}", h(&f.reason)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"bad\">fails</td><td>{how}</td><td><code>{}</code>{why}{contradiction}</td></tr>",
+                h(&v.client_name),
+                h(v.error.as_deref().unwrap_or(""))
             );
         }
     }

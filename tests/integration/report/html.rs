@@ -68,7 +68,7 @@ fn check_reports_render_in_chromium_with_verdict_matrix_and_chain() {
             "{endpoint}: {dom}"
         );
         // One matrix row per simulated client (plus the header).
-        let sims = doc["diagnoses"][0]["simulations"].as_array().unwrap().len();
+        let sims = doc["diagnoses"][0]["verdicts"].as_array().unwrap().len();
         let matrix = dom
             .split("class=\"client-matrix\"")
             .nth(1)
@@ -77,7 +77,7 @@ fn check_reports_render_in_chromium_with_verdict_matrix_and_chain() {
         assert_eq!(matrix.matches("<tr>").count(), sims + 1, "{endpoint}");
         assert_eq!(
             matrix.matches("class=\"bad\"").count(),
-            doc["diagnoses"][0]["simulations"]
+            doc["diagnoses"][0]["verdicts"]
                 .as_array()
                 .unwrap()
                 .iter()

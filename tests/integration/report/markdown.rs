@@ -153,14 +153,14 @@ fn check_reports_parse_into_the_expected_sections_and_match_their_snapshots() {
         ] {
             assert!(h.contains(&want), "{endpoint}: no heading {want}: {h:?}");
         }
-        // The client table: one row per client, three cells each.
+        // The client table: one row per client, four cells each.
         let clients = o
             .tables
             .iter()
-            .find(|(head, _)| head.first().map(String::as_str) == Some("Client") && head.len() == 3)
+            .find(|(head, _)| head.first().map(String::as_str) == Some("Client") && head.len() == 4)
             .unwrap_or_else(|| panic!("{endpoint}: no client table"));
         assert!(clients.1.len() >= 5, "{endpoint}: {clients:?}");
-        assert!(clients.1.iter().all(|&n| n == 3), "{endpoint}: {clients:?}");
+        assert!(clients.1.iter().all(|&n| n == 4), "{endpoint}: {clients:?}");
         let healthy = endpoint == "healthy";
         assert_eq!(
             o.text
