@@ -28,6 +28,21 @@ pub(crate) async fn prepare(req: &CheckRequest) -> Result<Option<Prepared>, Pipe
         .map_err(PipelineError::Client)
 }
 
+/// A profile adjusted to a local client's stack for its prediction. A security level `env`
+/// only guessed (OpenSSL's upstream default, when the client did not say and no CLI of the
+/// same build did) is not applied: PyPy 3.9 on Debian was guessed at level 1 and observed
+/// refusing RSA-1024, SHA-1 and 1024-bit DH, as the profile's level 2 does.
+fn adjust(
+    profile: &crate::clients::ClientProfile,
+    stack: &crate::env::ClientStack,
+) -> crate::clients::ClientProfile {
+    let mut stack = stack.clone();
+    if stack.basis.iter().any(|b| b.ends_with(": OpenSSL default")) {
+        stack.security_level = None;
+    }
+    doctor::adjust_profile(profile, &stack)
+}
+
 /// Make `d` follow what the real clients did; returns the disagreement fixtures written.
 pub(crate) async fn follow(
     d: &mut Diagnosis,
@@ -38,8 +53,7 @@ pub(crate) async fn follow(
     let Some(ev) = d.evidence.as_ref() else {
         return Ok(Vec::new());
     };
-    let predictions =
-        live::reconcile::predict(ctx, &ev.facts, &observed, doctor::adjust_profile).await;
+    let predictions = live::reconcile::predict(ctx, &ev.facts, &observed, adjust).await;
     let (report, verdicts) =
         live::reconcile(&mut d.findings, &d.simulations, observed, predictions);
     // The finding that explains the user's error message still leads.

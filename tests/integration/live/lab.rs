@@ -187,3 +187,54 @@ fn curl_sends_nothing_beyond_its_handshake() {
         );
     }
 }
+
+#[test]
+fn client_path_runs_exactly_that_program() {
+    use crate::common::servers::openssl_s_server;
+    let srv = openssl_s_server(&[]);
+    let ca = srv.cert.clone().unwrap();
+    let python = std::fs::canonicalize("/usr/bin/python3")
+        .ok()
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| std::path::PathBuf::from("/usr/bin/python3"));
+    let python = python.to_str().unwrap();
+    let r = live_check(&[
+        "check",
+        &srv.target(),
+        "--sni",
+        "localhost",
+        "--cafile",
+        ca.to_str().unwrap(),
+        "--client",
+        python,
+        "--json",
+        "--timeout",
+        "15",
+    ]);
+    let doc = r.json();
+    let live = &doc["diagnoses"][0]["live"];
+    let clients = live["clients"].as_array().expect("clients ran");
+    assert!(!clients.is_empty(), "{live:#}");
+    for c in clients {
+        assert_eq!(c["program"], python, "{c:#}");
+        assert_eq!(c["observed"]["connects"], true, "{c:#}");
+        assert_eq!(c["agreement"], "agrees", "{c:#}");
+    }
+    // --no-live: nothing observed, every verdict predicted.
+    let r = crate::common::cli::tlsdoctor(&[
+        "check",
+        &srv.target(),
+        "--sni",
+        "localhost",
+        "--cafile",
+        ca.to_str().unwrap(),
+        "--client",
+        python,
+        "--json",
+        "--no-live",
+    ]);
+    let doc = r.json();
+    assert!(doc["diagnoses"][0].get("live").is_none());
+    let verdicts = doc["diagnoses"][0]["verdicts"].as_array().unwrap();
+    assert!(verdicts.iter().all(|v| v["source"] == "predicted"));
+}
