@@ -234,6 +234,17 @@ pub(crate) fn check_signature(
         "1.3.101.112" => &s::ED25519,
         _ => return SigCheck::Unsupported,
     };
+    // ring verifies RSA signatures only from 1024-bit keys (2048 for SHA-384 and PSS): a
+    // smaller key's signature is one it cannot check, not a wrong one.
+    let ring_min_rsa = match oid.as_str() {
+        "1.2.840.113549.1.1.12" | "1.2.840.113549.1.1.10" => 2048,
+        _ => 1024,
+    };
+    if let Ok(x509_parser::public_key::PublicKey::RSA(r)) = signer.parsed() {
+        if r.key_size() < ring_min_rsa {
+            return SigCheck::Unsupported;
+        }
+    }
     let key = s::UnparsedPublicKey::new(alg, &signer.subject_public_key.data);
     match key.verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data) {
         Ok(()) => SigCheck::Valid,

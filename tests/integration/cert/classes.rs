@@ -62,6 +62,50 @@ fn assert_class(r: &Run, id: FindingId) {
     assert_texts_of_every_client(r, id);
 }
 
+/// The profile behind each label the chain analysis lists (s_client's profile does not abort
+/// on a failed verification, so it is compared by the chain analysis only).
+const SIMULATED: &[(&str, &str)] = &[
+    ("Python ssl (OpenSSL 3)", "python"),
+    ("curl 7.88 (OpenSSL 3)", "curl"),
+    ("Node.js 20 (tls)", "node"),
+    ("Java 17 (JSSE)", "java"),
+    ("gnutls-cli 3.7.9", "gnutls"),
+];
+
+/// `tlsdoctor simulate` against the same server predicts what each real client did.
+fn assert_simulated(srv: &ServerProcess, host: &str, cafile: &Path, r: &Run) {
+    let ca = cafile.display().to_string();
+    let target = format!("127.0.0.1:{}", srv.port);
+    let mut args = vec![
+        "simulate", &target, "--sni", host, "--cafile", &ca, "--json",
+    ];
+    for (_, id) in SIMULATED {
+        args.extend(["--client", id]);
+    }
+    let run = crate::common::cli::tlsdoctor(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.json();
+    let sims = j["servers"][0]["simulations"].as_array().unwrap().clone();
+    let mut problems = Vec::new();
+    for (label, outcome) in r.outcomes() {
+        let Some((_, id)) = SIMULATED.iter().find(|(l, _)| *l == label) else {
+            continue;
+        };
+        let sim = sims.iter().find(|s| s["client"] == *id).unwrap();
+        let predicted = sim["failure"]["error"].as_str().unwrap_or("");
+        let same = match (&outcome, sim["connects"].as_bool()) {
+            (Ok(()), Some(true)) => true,
+            (Err(t), Some(false)) if *id == "node" => t.starts_with(predicted),
+            (Err(t), Some(false)) => t == predicted,
+            _ => false,
+        };
+        if !same {
+            problems.push(format!("{id}: real {outcome:?}, simulated {sim}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 fn failing(r: &Run) -> Vec<&'static str> {
     r.outcomes()
         .into_iter()
@@ -78,6 +122,7 @@ async fn issuer_without_ca_true() {
         let srv = serve(leaf, &format!("{leaf}.key"), &[]);
         let r = check(&srv, "localhost", &pki().root(), ProtocolVersion::Tls13).await;
         assert_class(&r, FindingId::CertIssuerNotCa);
+        assert_simulated(&srv, "localhost", &pki().root(), &r);
         assert_eq!(failing(&r).len(), ALL, "{leaf}");
         assert_eq!(
             r.openssl.clone().unwrap_err(),
@@ -91,6 +136,7 @@ async fn issuer_without_key_cert_sign() {
     let srv = serve("nokcs", "nokcs.key", &[]);
     let r = check(&srv, "localhost", &pki().root(), ProtocolVersion::Tls13).await;
     assert_class(&r, FindingId::CertIssuerNoKeycertsign);
+    assert_simulated(&srv, "localhost", &pki().root(), &r);
     assert_eq!(failing(&r).len(), ALL);
     assert_eq!(
         r.java.clone().unwrap().unwrap_err(),
@@ -103,6 +149,7 @@ async fn unknown_critical_extension() {
     let srv = serve("crit", "crit.key", &[]);
     let r = check(&srv, "localhost", &pki().root(), ProtocolVersion::Tls13).await;
     assert_class(&r, FindingId::CertUnknownCriticalExtension);
+    assert_simulated(&srv, "localhost", &pki().root(), &r);
     assert_eq!(failing(&r).len(), ALL);
     let f = &r.analysis.findings[0];
     assert!(f.title.contains("1.3.6.1.4.1.55555.1"), "{}", f.title);
@@ -113,6 +160,7 @@ async fn rsa_leaf_whose_key_usage_cannot_sign() {
     let srv = serve("rsanods", "rsanods.key", &[]);
     let r = check(&srv, "localhost", &pki().root(), ProtocolVersion::Tls13).await;
     assert_class(&r, FindingId::CertRsaKeyUsageNoSignature);
+    assert_simulated(&srv, "localhost", &pki().root(), &r);
     // Only Java and GnuTLS check keyUsage against the key exchange.
     assert_eq!(failing(&r), ["Java 17 (JSSE)", "gnutls-cli 3.7.9"]);
 }
@@ -143,6 +191,7 @@ async fn wildcard_used_for_the_apex() {
     let srv = serve("wild", "wild.key", &[]);
     let r = check(&srv, "example.test", &pki().root(), ProtocolVersion::Tls13).await;
     assert_class(&r, FindingId::CertWildcardApex);
+    assert_simulated(&srv, "example.test", &pki().root(), &r);
     assert_eq!(failing(&r).len(), ALL);
     assert_eq!(
         r.java.clone().unwrap().unwrap_err(),
@@ -166,6 +215,7 @@ async fn rsa_512_leaf_is_refused_by_node_java_and_gnutls_too() {
     );
     let r = check(&srv, "localhost", &pki().root(), ProtocolVersion::Tls12).await;
     assert_class(&r, FindingId::CertWeakKey);
+    assert_simulated(&srv, "localhost", &pki().root(), &r);
     assert_eq!(failing(&r).len(), ALL);
     assert_eq!(
         r.java.clone().unwrap().unwrap_err(),
@@ -182,6 +232,7 @@ async fn md5_signed_leaf_has_its_own_finding() {
     let srv = serve("md5", "md5.key", &["-cipher", "DEFAULT:@SECLEVEL=0"]);
     let r = check(&srv, "localhost", &pki().root(), ProtocolVersion::Tls13).await;
     assert_class(&r, FindingId::CertMd5Signature);
+    assert_simulated(&srv, "localhost", &pki().root(), &r);
     assert_eq!(failing(&r).len(), ALL);
     assert!(
         !r.analysis
@@ -196,6 +247,7 @@ async fn intermediate_rekeyed_under_the_same_name() {
     let srv = serve("rekeyed", "rekeyed.key", &[]);
     let r = check(&srv, "localhost", &pki().root(), ProtocolVersion::Tls13).await;
     assert_class(&r, FindingId::CertIntermediateRekeyed);
+    assert_simulated(&srv, "localhost", &pki().root(), &r);
     assert_eq!(failing(&r).len(), ALL);
 }
 
@@ -213,6 +265,7 @@ async fn chain_file_in_reverse_order() {
     );
     let r = check(&srv, "localhost", &p.root(), ProtocolVersion::Tls13).await;
     assert_class(&r, FindingId::CertChainReversed);
+    assert_simulated(&srv, "localhost", &p.root(), &r);
     assert_eq!(failing(&r).len(), ALL);
     assert_eq!(
         r.python.clone().unwrap_err(),
@@ -229,6 +282,7 @@ async fn expired_root_in_the_clients_own_store() {
     let old = pki().path("oldroot.pem");
     let r = check(&srv, "localhost", &old, ProtocolVersion::Tls13).await;
     assert_class(&r, FindingId::CertTrustAnchorExpired);
+    assert_simulated(&srv, "localhost", &old, &r);
     // Java does not check a trust anchor's validity.
     assert_eq!(r.java, Some(Ok(())));
     assert_eq!(failing(&r).len(), ALL - 1);
@@ -247,6 +301,7 @@ async fn interception_root_is_named_with_how_to_confirm() {
     let srv = serve("mitm", "mitm.key", &[]);
     let r = check(&srv, "localhost", &pki().root(), ProtocolVersion::Tls13).await;
     assert_class(&r, FindingId::CertInterceptionRoot);
+    assert_simulated(&srv, "localhost", &pki().root(), &r);
     assert_eq!(failing(&r).len(), ALL);
     let f = &r.analysis.findings[0];
     assert!(f.title.contains("mitmproxy"), "{}", f.title);
@@ -279,4 +334,21 @@ async fn unknown_issuer_keeps_both_readings_open() {
             f.evidence
         );
     }
+}
+
+#[tokio::test]
+async fn rsa_512_intermediate() {
+    let srv = serve(
+        "under512",
+        "under512.key",
+        &["-cipher", "DEFAULT:@SECLEVEL=0"],
+    );
+    let r = check(&srv, "localhost", &pki().root(), ProtocolVersion::Tls13).await;
+    assert_class(&r, FindingId::CertWeakKey);
+    assert_simulated(&srv, "localhost", &pki().root(), &r);
+    assert_eq!(failing(&r).len(), ALL);
+    assert_eq!(
+        r.java.clone().unwrap().unwrap_err(),
+        "javax.net.ssl.SSLHandshakeException: PKIX path validation failed: java.security.cert.CertPathValidatorException: Algorithm constraints check failed on keysize limits: RSA 512 bit key used with certificate: CN=tlsdoctor RSA-512 Intermediate"
+    );
 }

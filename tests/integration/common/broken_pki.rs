@@ -234,6 +234,24 @@ impl BrokenPki {
             "sha256",
         );
         pki.issue("md5", "rsa:2048", "/CN=md5.test", "intrsa", LEAF_EXT, "md5");
+        // A weak CA key: an RSA-512 intermediate issuing an ECDSA leaf.
+        pki.issue(
+            "int512",
+            "rsa:512",
+            "/CN=tlsdoctor RSA-512 Intermediate",
+            "root",
+            CA_EXT,
+            "sha256",
+        );
+        pki.issue(
+            "under512",
+            ec,
+            "/CN=under512.test",
+            "int512",
+            LEAF_EXT,
+            "sha256",
+        );
+        pki.bundle("under512-chain.pem", &["under512.pem", "int512.pem"]);
         pki.issue(
             "sha1",
             "rsa:2048",
