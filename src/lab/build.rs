@@ -40,8 +40,14 @@ impl Builder<'_> {
             .pki
             .ecdsa(plan.certificate)
             .ok_or_else(|| format!("no ECDSA certificate {:?}", plan.certificate))?;
-        let mut key = CertifiedKey::from_der(id.chain.clone(), id.key_der(), &self.provider)
+        // Not CertifiedKey::from_der: its key check parses the leaf with webpki, which refuses
+        // the leaf of the unknown-critical-extension endpoint. The lab's keys are its own.
+        let signer = self
+            .provider
+            .key_provider
+            .load_private_key(id.key_der())
             .map_err(|e| e.to_string())?;
+        let mut key = CertifiedKey::new(id.chain.clone(), signer);
         if let Some(staple) = plan.ocsp_staple {
             key.ocsp = Some(self.pki.staple(staple).to_vec());
         }

@@ -1,5 +1,6 @@
 //! The lab's test PKI, generated fresh at every start: a trusted root and intermediate, one
-//! leaf per certificate fault, a second private root nobody trusts, an RSA-2048 and an RSA-1024
+//! leaf per certificate fault (also an issuer that is not a CA, an unknown critical extension,
+//! a chain in reverse order and an interception product's root), a second private root nobody trusts, an RSA-2048 and an RSA-1024
 //! key for the legacy endpoints, a SHA-1-signed chain and three stapled OCSP responses.
 //!
 //! ECDSA P-256 keys (instant with ring) are used wherever the fault does not depend on the key;
@@ -52,6 +53,10 @@ pub(crate) struct Pki {
     missing_intermediate: Identity,
     sha1_chain: Identity,
     must_staple: Identity,
+    issuer_not_ca: Identity,
+    unknown_critical_extension: Identity,
+    chain_reversed: Identity,
+    interception_root: Identity,
     /// The leaf served by the three OCSP endpoints, with the staple each one sends.
     ocsp_leaf: Identity,
     ocsp_bad: Vec<u8>,
@@ -86,6 +91,14 @@ pub(crate) enum CertName {
     MustStaple,
     /// The leaf the stapled OCSP responses are about.
     OcspLeaf,
+    /// Leaf issued by an intermediate whose basicConstraints says CA:FALSE.
+    IssuerNotCa,
+    /// Leaf with a critical extension no client implements.
+    UnknownCriticalExtension,
+    /// The chain file in reverse order: the intermediate served first, with its own key.
+    ChainReversed,
+    /// Leaf issued directly by a root named like mitmproxy's, not sent.
+    InterceptionRoot,
     /// RSA-2048 leaf, for the legacy server.
     #[serde(rename = "rsa-2048")]
     Rsa2048,
@@ -127,6 +140,10 @@ impl Pki {
             CertName::Sha1Chain => &self.sha1_chain,
             CertName::MustStaple => &self.must_staple,
             CertName::OcspLeaf => &self.ocsp_leaf,
+            CertName::IssuerNotCa => &self.issuer_not_ca,
+            CertName::UnknownCriticalExtension => &self.unknown_critical_extension,
+            CertName::ChainReversed => &self.chain_reversed,
+            CertName::InterceptionRoot => &self.interception_root,
             CertName::Rsa2048 | CertName::Rsa1024 => return None,
         })
     }
@@ -235,6 +252,62 @@ pub(crate) fn generate() -> Result<Pki, PkiError> {
     let must_staple = Identity {
         chain: with_int(must.0),
         key: must.1,
+    };
+
+    // Certificate classes clients enforce (tests/integration/cert/classes.rs measures each
+    // against the real clients): an issuer that is not a CA, an unknown critical extension,
+    // a chain served in reverse order, and a leaf from an interception product's root.
+    let not_ca_key = KeyPair::generate().map_err(|e| ("not-CA intermediate key", e))?;
+    let mut not_ca_params = ca_params("tlsdoctor lab NOT-A-CA intermediate", valid);
+    not_ca_params.is_ca = IsCa::ExplicitNoCa;
+    let not_ca_cert = not_ca_params
+        .signed_by(&not_ca_key, &root)
+        .map_err(|e| ("not-CA intermediate certificate", e))?;
+    let not_ca = Issuer::new(not_ca_params, &not_ca_key);
+    let leaf = ecdsa_leaf(&LEAF_NAMES, valid, &not_ca, |_| {})?;
+    let issuer_not_ca = Identity {
+        chain: vec![leaf.0, not_ca_cert.der().clone()],
+        key: leaf.1,
+    };
+    let leaf = ecdsa_leaf(&LEAF_NAMES, valid, &intermediate, |p| {
+        // A private-arc OID with an empty value, marked critical.
+        let mut ext =
+            CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 55555, 1], vec![0x05, 0x00]);
+        ext.set_criticality(true);
+        p.custom_extensions.push(ext);
+    })?;
+    let unknown_critical_extension = Identity {
+        chain: with_int(leaf.0),
+        key: leaf.1,
+    };
+    // The reversed chain needs a CA whose keyUsage allows no TLS use (keyCertSign and cRLSign
+    // only), as CAs have: the lab intermediate also has digitalSignature.
+    let rev_key = KeyPair::generate().map_err(|e| ("reversed-chain CA key", e))?;
+    let mut rev_params = ca_params("tlsdoctor lab issuing CA (served first)", valid);
+    rev_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let rev_cert = rev_params
+        .signed_by(&rev_key, &root)
+        .map_err(|e| ("reversed-chain CA certificate", e))?;
+    let rev_issuer = Issuer::new(rev_params, &rev_key);
+    let rev_leaf = ecdsa_leaf(&LEAF_NAMES, valid, &rev_issuer, |_| {})?;
+    let chain_reversed = Identity {
+        chain: vec![rev_cert.der().clone(), rev_leaf.0],
+        key: PrivatePkcs8KeyDer::from(rev_key.serialize_der()),
+    };
+    let mitm_key = KeyPair::generate().map_err(|e| ("interception root key", e))?;
+    let mut mitm_params = ca_params("mitmproxy", valid);
+    mitm_params.distinguished_name = DistinguishedName::new();
+    mitm_params
+        .distinguished_name
+        .push(DnType::OrganizationName, "mitmproxy");
+    mitm_params
+        .distinguished_name
+        .push(DnType::CommonName, "mitmproxy");
+    let mitm = Issuer::new(mitm_params, &mitm_key);
+    let leaf = ecdsa_leaf(&LEAF_NAMES, valid, &mitm, |_| {})?;
+    let interception_root = Identity {
+        chain: vec![leaf.0],
+        key: leaf.1,
     };
 
     // A client certificate straight from the root (clients such as s_client send only the
@@ -355,6 +428,10 @@ pub(crate) fn generate() -> Result<Pki, PkiError> {
         missing_intermediate,
         sha1_chain,
         must_staple,
+        issuer_not_ca,
+        unknown_critical_extension,
+        chain_reversed,
+        interception_root,
         ocsp_leaf,
         ocsp_bad,
         ocsp_expired,
