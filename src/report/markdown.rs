@@ -250,7 +250,12 @@ fn verdicts_table(d: &Diagnosis) -> String {
                 ));
             }
         }
-        t.row(vec![md(&v.client_name), result.to_string(), how.into(), detail]);
+        t.row(vec![
+            md(&v.client_name),
+            result.to_string(),
+            how.into(),
+            detail,
+        ]);
     }
     let mut out = t.render();
     if !contradicted.is_empty() {

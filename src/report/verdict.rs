@@ -49,7 +49,11 @@ pub fn of_diagnosis(d: &Diagnosis) -> Verdict {
         .count();
     let (kind, text) = match d.verdict {
         Judged::Healthy => (
-            if warnings > 0 { Kind::Warns } else { Kind::Passes },
+            if warnings > 0 {
+                Kind::Warns
+            } else {
+                Kind::Passes
+            },
             "No problem found that stops a client from connecting.".to_string(),
         ),
         Judged::ConnectionsFail => {
@@ -90,7 +94,11 @@ pub fn of_diagnosis(d: &Diagnosis) -> Verdict {
 /// `simulate`'s verdict for one server: how many clients connect.
 pub fn of_simulation(s: &SimulatedServer) -> Verdict {
     Verdict {
-        kind: if s.fails > 0 { Kind::Fails } else { Kind::Passes },
+        kind: if s.fails > 0 {
+            Kind::Fails
+        } else {
+            Kind::Passes
+        },
         text: format!(
             "{} of {} clients connect, {} fail.",
             s.simulations.len() - s.fails,
