@@ -57,22 +57,7 @@ fn line(d: &Diagnosis, v: &ClientVerdict, st: Style) -> String {
     };
     let verdict = if v.connects {
         // A prediction also says which suite and group the client gets.
-        let simulated = d
-            .simulations
-            .iter()
-            .find(|s| v.source == VerdictSource::Predicted && s.client == v.client);
-        let detail = match simulated {
-            Some(s) => [
-                s.version.map(|v| v.name()),
-                s.cipher_suite.clone(),
-                s.group.clone(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
-            None => v.version.clone().unwrap_or_default(),
-        };
+        let detail = super::verdict_detail(d, v);
         format!("{} {}", st.green("connects"), st.dim(&escape(&detail)))
     } else {
         format!(

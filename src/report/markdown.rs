@@ -189,15 +189,7 @@ fn clients_table(sims: &[Simulation]) -> String {
     let mut t = Table::new(&["Client", "Result", "Negotiated or error"]);
     for s in sims {
         let (result, detail) = if s.connects {
-            let detail = [
-                s.version.map(|v| v.name()),
-                s.cipher_suite.clone(),
-                s.group.clone(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+            let detail = s.negotiated(" ");
             ("✅ connects", md(&detail))
         } else {
             let err = s.failure.as_ref().map(|f| f.error.as_str()).unwrap_or("");
@@ -215,23 +207,7 @@ fn verdicts_table(d: &Diagnosis) -> String {
     let mut contradicted = Vec::new();
     for v in &d.verdicts {
         let (result, detail) = if v.connects {
-            let detail = d
-                .simulations
-                .iter()
-                .find(|s| v.source == VerdictSource::Predicted && s.client == v.client)
-                .map(|s| {
-                    [
-                        s.version.map(|v| v.name()),
-                        s.cipher_suite.clone(),
-                        s.group.clone(),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                })
-                .unwrap_or_else(|| v.version.clone().unwrap_or_default());
-            ("✅ connects", md(&detail))
+            ("✅ connects", md(&super::verdict_detail(d, v)))
         } else {
             let err = v.error.as_deref().unwrap_or("");
             ("❌ fails", format!("`{}`", code(err)))

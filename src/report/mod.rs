@@ -29,3 +29,17 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> String {
     }
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
+
+/// What a connecting client verdict negotiated: from its simulation when the verdict is a
+/// prediction (version, suite, group), else the version the real client reported.
+pub(crate) fn verdict_detail(
+    d: &crate::doctor::Diagnosis,
+    v: &crate::live::reconcile::ClientVerdict,
+) -> String {
+    use crate::live::reconcile::VerdictSource;
+    d.simulations
+        .iter()
+        .find(|s| v.source == VerdictSource::Predicted && s.client == v.client)
+        .map(|s| s.negotiated(" "))
+        .unwrap_or_else(|| v.version.clone().unwrap_or_default())
+}

@@ -7,15 +7,7 @@ use crate::escape::{escape, finish};
 use crate::simulate::Simulation;
 
 fn connected_detail(s: &Simulation) -> String {
-    let detail = [
-        s.version.map(|v| v.name()),
-        s.cipher_suite.clone(),
-        s.group.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join("  ");
+    let detail = s.negotiated("  ");
     escape(&detail).into_owned()
 }
 

@@ -107,6 +107,22 @@ pub struct Simulation {
     pub failure: Option<SimFailure>,
 }
 
+impl Simulation {
+    /// What a connecting client negotiated: version, suite and group, those that are known,
+    /// joined by `sep`.
+    pub fn negotiated(&self, sep: &str) -> String {
+        [
+            self.version.map(|v| v.name()),
+            self.cipher_suite.clone(),
+            self.group.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(sep)
+    }
+}
+
 /// The client's hello with SNI set for this server (or removed), as bytes on the wire.
 pub fn replay_hello(profile: &ClientProfile, sni: Option<&str>) -> Option<Vec<u8>> {
     let bytes = profile.hello_bytes();

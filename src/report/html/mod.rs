@@ -107,15 +107,7 @@ fn client_matrix(sims: &[Simulation]) -> String {
     );
     for s in sims {
         if s.connects {
-            let detail = [
-                s.version.map(|v| v.name()),
-                s.cipher_suite.clone(),
-                s.group.clone(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+            let detail = s.negotiated(" ");
             let _ = writeln!(
                 out,
                 "<tr><td>{}</td><td class=\"ok\">connects</td><td class=\"mono\">{}</td></tr>",
@@ -162,19 +154,7 @@ fn verdict_matrix(d: &Diagnosis) -> String {
             .iter()
             .find(|s| v.source == VerdictSource::Predicted && s.client == v.client);
         if v.connects {
-            let detail = simulated
-                .map(|s| {
-                    [
-                        s.version.map(|v| v.name()),
-                        s.cipher_suite.clone(),
-                        s.group.clone(),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                })
-                .unwrap_or_else(|| v.version.clone().unwrap_or_default());
+            let detail = super::verdict_detail(d, v);
             let _ = writeln!(
                 out,
                 "<tr><td>{}</td><td class=\"ok\">connects</td><td>{how}</td><td class=\"mono\">{}{contradiction}</td></tr>",
