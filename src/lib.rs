@@ -78,6 +78,7 @@ pub mod live;
 pub mod ocsp;
 pub mod pipeline;
 pub mod probe;
+pub mod progress;
 pub mod report;
 pub mod scan;
 mod serde_hex;

@@ -254,6 +254,9 @@ pub struct OutputArgs {
     /// Write the report to FILE instead of standard output (text then has no colour).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// No progress line on stderr (it only ever appears on a terminal, after a second).
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 impl OutputArgs {
@@ -399,6 +402,7 @@ impl ConnectArgs {
             extra_checks: Selection::none(),
             starttls: self.starttls,
             xmpp_host: self.xmpp_host.clone(),
+            progress: tlsdoctor::progress::Progress::none(),
         })
     }
 }

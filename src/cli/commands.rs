@@ -5,6 +5,7 @@ use super::args::{
     CaptureArgs, CheckArgs, EnvArgs, ExplainArgs, Format, LabArgs, OutputArgs, ScanArgs,
     SimulateArgs, WatchArgs,
 };
+use super::progress::{self, Spinner};
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_PARTIAL, EXIT_SECURITY, fail};
 use std::time::Duration;
 use tlsdoctor::doctor::Verdict;
@@ -23,11 +24,16 @@ pub async fn check(args: CheckArgs, style: Style) -> i32 {
             ),
         };
     }
-    let request = match args.request() {
+    let mut request = match args.request() {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let doc = match tlsdoctor::pipeline::check(&request).await {
+    let (progress, spinner) =
+        Spinner::for_terminal(&request.connect.target, !args.output.no_progress);
+    request.connect.progress = progress;
+    let doc = tlsdoctor::pipeline::check(&request).await;
+    progress::stop(spinner).await;
+    let doc = match doc {
         Ok(d) => d,
         Err(e) => return fail(&e.to_string()),
     };
@@ -56,11 +62,16 @@ pub async fn check(args: CheckArgs, style: Style) -> i32 {
 }
 
 pub async fn scan(args: ScanArgs, style: Style) -> i32 {
-    let request = match args.request() {
+    let mut request = match args.request() {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let doc = match tlsdoctor::pipeline::scan(&request).await {
+    let (progress, spinner) =
+        Spinner::for_terminal(&request.connect.target, !args.output.no_progress);
+    request.connect.progress = progress;
+    let doc = tlsdoctor::pipeline::scan(&request).await;
+    progress::stop(spinner).await;
+    let doc = match doc {
         Ok(d) => d,
         Err(e) => return fail(&e.to_string()),
     };
@@ -85,11 +96,16 @@ pub async fn scan(args: ScanArgs, style: Style) -> i32 {
 }
 
 pub async fn simulate(args: SimulateArgs, style: Style) -> i32 {
-    let request = match args.request() {
+    let mut request = match args.request() {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let doc = match tlsdoctor::pipeline::simulate(&request).await {
+    let (progress, spinner) =
+        Spinner::for_terminal(&request.connect.target, !args.output.no_progress);
+    request.connect.progress = progress;
+    let doc = tlsdoctor::pipeline::simulate(&request).await;
+    progress::stop(spinner).await;
+    let doc = match doc {
         Ok(d) => d,
         Err(e) => return fail(&e.to_string()),
     };

@@ -7,6 +7,7 @@
 
 mod args;
 mod commands;
+mod progress;
 
 use args::{Cli, ColorChoice, Command};
 use clap::Parser;

@@ -258,6 +258,7 @@ pub async fn observe(
     let timeout = ctx.prober.config().probe_timeout;
     let addr = ctx.prober.addr();
     let sni = ctx.sni.clone();
+    let progress = &ctx.prober.config().progress;
 
     let chain_der = presented
         .as_ref()
@@ -271,7 +272,8 @@ pub async fn observe(
         now,
     ) {
         Some(report) => {
-            crate::ocsp::check::ask_responder(&report, timeout, Some(&ctx.prober)).await
+            let ask = crate::ocsp::check::ask_responder(&report, timeout, Some(&ctx.prober));
+            progress.track("OCSP responder", ask).await
         }
         None => None,
     };
@@ -288,8 +290,8 @@ pub async fn observe(
                 client: Some(client.clone()),
                 ..Default::default()
             };
-            let outcome =
-                crate::cert::fetch::fetch_chain_with(&ctx.prober, sni.as_deref(), *v, opts).await;
+            let fetch = crate::cert::fetch::fetch_chain_with(&ctx.prober, sni.as_deref(), *v, opts);
+            let outcome = progress.track("client certificate", fetch).await;
             client_cert_presented.push((*v, IncompleteHandshake::of(outcome)));
         }
     }
@@ -297,8 +299,8 @@ pub async fn observe(
         with.profiles
             .iter()
             .map(|p| crate::simulate::exchange(ctx, p)),
-    )
-    .await;
+    );
+    let replies = progress.track("client simulations", replies).await;
 
     Ok(Observation {
         target,

@@ -96,10 +96,13 @@ pub async fn prepare(selection: Option<&str>, inputs: LiveInputs) -> Result<Prep
 /// Run every prepared client against the server behind `ctx`, a few at a time.
 pub async fn observe(ctx: &ScanContext, prepared: &Prepared) -> Vec<Observed> {
     use futures::StreamExt;
-    let jobs = prepared
-        .clients
-        .iter()
-        .map(|c| observe_one(ctx, c, prepared));
+    let jobs = prepared.clients.iter().map(|c| {
+        let progress = &ctx.prober.config().progress;
+        progress.track(
+            format!("real client: {}", c.label),
+            observe_one(ctx, c, prepared),
+        )
+    });
     futures::stream::iter(jobs)
         .buffered(AT_ONCE)
         .collect::<Vec<_>>()

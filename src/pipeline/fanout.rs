@@ -26,7 +26,9 @@ pub(crate) async fn resolve(
 ) -> Result<(TargetSpec, Vec<ResolvedTarget>), PipelineError> {
     let mut spec = target::parse(&connect.target)?;
     spec.choose_upgrade(connect.starttls, connect.xmpp_host.as_deref());
-    let resolved = target::resolve(&spec, &connect.resolve_options()).await?;
+    let opts = connect.resolve_options();
+    let resolving = target::resolve(&spec, &opts);
+    let resolved = connect.progress.track("resolving", resolving).await?;
     Ok((spec, resolved))
 }
 

@@ -36,6 +36,8 @@ pub struct ConnectOptions {
     pub starttls: crate::starttls::Choice,
     /// The XMPP domain to name in the stream header (default: the target's host).
     pub xmpp_host: Option<String>,
+    /// Where the run reports what it is probing (the CLI's spinner); none by default.
+    pub progress: crate::progress::Progress,
 }
 
 impl ConnectOptions {
@@ -54,6 +56,7 @@ impl ConnectOptions {
             extra_checks: Selection::none(),
             starttls: crate::starttls::Choice::Auto,
             xmpp_host: None,
+            progress: crate::progress::Progress::none(),
         }
     }
 
@@ -73,6 +76,7 @@ impl ConnectOptions {
         let mut cfg = ProbeConfig::with_timeout(self.timeout);
         cfg.max_connections = self.max_connections;
         cfg.run = Some(run.clone());
+        cfg.progress = self.progress.clone();
         cfg
     }
 

@@ -52,6 +52,8 @@ pub struct ProbeConfig {
     /// The whole run's deadline, shared by every prober of the run (none: only the
     /// per-probe deadlines apply).
     pub run: Option<RunDeadline>,
+    /// Where each opened connection is reported for a person watching (usually nobody).
+    pub progress: crate::progress::Progress,
 }
 
 impl Default for ProbeConfig {
@@ -69,6 +71,7 @@ impl ProbeConfig {
             probe_timeout: timeout,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             prelude: None,
+            progress: crate::progress::Progress::none(),
             run: None,
         }
     }
@@ -132,6 +135,7 @@ impl Prober {
         for t in &self.tallies {
             t.fetch_add(1, Ordering::Relaxed);
         }
+        self.cfg.progress.connection_opened();
     }
 
     /// A connection ready for TLS: slot taken, counted, connected under the connect

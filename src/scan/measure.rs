@@ -97,7 +97,14 @@ async fn full_handshake(
     ctx: &ScanContext,
     v: ProtocolVersion,
 ) -> (ProtocolVersion, Result<FetchedChain, FetchError>) {
-    (v, fetch_chain(&ctx.prober, ctx.sni.as_deref(), v).await)
+    let progress = &ctx.prober.config().progress;
+    let label = format!("full handshake ({v})");
+    (
+        v,
+        progress
+            .track(label, fetch_chain(&ctx.prober, ctx.sni.as_deref(), v))
+            .await,
+    )
 }
 
 /// The chain the server presents: as sent in the TLS ≤1.2 flight when there is one (the

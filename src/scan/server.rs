@@ -156,15 +156,20 @@ pub async fn scan_server(
             .filter(move |c| c.stage() == stage && ctx.checks.runs(**c))
     };
 
+    let progress = &ctx.prober.config().progress;
     let basis = Basis::empty(ctx);
-    let stored: Vec<Stored> =
-        futures::future::join_all(selected(Stage::Basis).map(|c| c.run(&basis))).await;
+    let stored: Vec<Stored> = futures::future::join_all(
+        selected(Stage::Basis).map(|c| progress.track(c.title(), c.run(&basis))),
+    )
+    .await;
     stored.into_iter().for_each(|s| s.apply(&mut scan));
     usable(ctx, &scan.protocols).await?;
 
     let basis = Basis::after(ctx, &scan.protocols);
-    let stored: Vec<Stored> =
-        futures::future::join_all(selected(Stage::Main).map(|c| c.run(&basis))).await;
+    let stored: Vec<Stored> = futures::future::join_all(
+        selected(Stage::Main).map(|c| progress.track(c.title(), c.run(&basis))),
+    )
+    .await;
     stored.into_iter().for_each(|s| s.apply(&mut scan));
 
     scan.connections = ctx.prober.connections_opened();
@@ -179,7 +184,9 @@ async fn usable(ctx: &ScanContext, protocols: &versions::ProtocolSupport) -> Res
     };
     // A port that answered no hello with TLS may speak something else: ask it (one
     // harmless message per protocol) so the report can name it.
-    Err(plaintext::sniff_after(&ctx.prober, ctx.sni.as_deref(), protocols, e).await)
+    let sniff = plaintext::sniff_after(&ctx.prober, ctx.sni.as_deref(), protocols, e);
+    let progress = &ctx.prober.config().progress;
+    Err(progress.track("asking what the port speaks", sniff).await)
 }
 
 // Where the core checks keep their evidence: the fields `tlsdoctor scan --json` has always

@@ -5,6 +5,7 @@
 
 mod html;
 mod markdown;
+mod progress;
 
 use std::path::PathBuf;
 use tlsdoctor::lab::{Lab, LabOptions};
