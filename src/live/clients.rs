@@ -78,6 +78,18 @@ impl Kind {
         }
     }
 
+    /// How many connections one run of it may open through the relay. Most make one.
+    /// PyMongo retries a failed server check every half second until its server-selection
+    /// timeout and then reports the last attempt's error: were a retry refused, that error
+    /// would be the refusal ("Unexpected EOF"), not the server's, so it gets room for every
+    /// retry its timeout allows (its monitor and pool connections included).
+    pub(crate) fn relay_connections(self) -> usize {
+        match self {
+            Kind::Pymongo => 16,
+            _ => 4,
+        }
+    }
+
     /// What the relay forwards for it: curl sends its HTTP request right after the
     /// handshake, which the server must not get.
     pub(crate) fn gate(self, with_client_cert: bool) -> Gate {

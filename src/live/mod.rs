@@ -167,7 +167,8 @@ async fn observe_one(ctx: &ScanContext, client: &LiveClient, prepared: &Prepared
         &prepared.scratch.dir,
     );
     let gate = client.kind.gate(prepared.inputs.cert.is_some());
-    let (result, capture) = relay.serve(&ctx.prober, gate, run::run(cmd)).await;
+    let max = client.kind.relay_connections();
+    let (result, capture) = relay.serve(&ctx.prober, gate, max, run::run(cmd)).await;
     observed.elapsed = start.elapsed();
     observed.output = tail(&result.output(), OUTPUT_TAIL);
     observed.client_bytes = capture.client_bytes;

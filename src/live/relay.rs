@@ -25,10 +25,6 @@ const CAPTURE_CAP: usize = 64 * 1024;
 /// the shortest HTTP/1.1 request curl sends is over 90.
 const TLS13_SHORT_RECORD: usize = 80;
 
-/// Connections one client run may open through the relay (PyMongo opens a monitor and a
-/// pool connection); more are refused.
-const MAX_CONNECTIONS: usize = 4;
-
 /// What the relay forwards from the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Gate {
@@ -76,11 +72,13 @@ impl Relay {
     }
 
     /// Forward connections until `stop` completes, then wait for those in flight (each ends
-    /// by its own deadline at the latest).
+    /// by its own deadline at the latest). Connections beyond the first `max_connections`
+    /// are refused (closed at once).
     pub async fn serve<F: std::future::Future>(
         self,
         prober: &Prober,
         gate: Gate,
+        max_connections: usize,
         stop: F,
     ) -> (F::Output, Capture) {
         let capture = Arc::new(Mutex::new(Capture::default()));
@@ -96,7 +94,7 @@ impl Relay {
                         c.connections += 1;
                         c.connections
                     };
-                    if n > MAX_CONNECTIONS {
+                    if n > max_connections {
                         drop(client);
                         continue;
                     }

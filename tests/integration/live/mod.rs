@@ -4,3 +4,4 @@
 mod agreement;
 mod disagreement;
 mod lab;
+mod pymongo;
