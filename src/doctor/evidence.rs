@@ -280,9 +280,20 @@ pub async fn observe(
 
     // The user's own certificate: present it wherever the server asked for one.
     let mut client_cert_presented = Vec::new();
+    // A TLS 1.2 server that requires a certificate aborts the full handshake that sent
+    // none, so its request shows only in the scan's flight.
+    // Unless the server's TLS 1.2 suites are none that rustls speaks (static RSA or DHE key
+    // exchange only): then that handshake fails whatever certificate it carries, and says
+    // nothing about the user's.
+    let requested_tls12 = scan.as_ref().is_ok_and(|s| {
+        s.properties.client_certificate.requested && rustls_speaks_a_tls12_suite_of(s)
+    });
     if let Some(client) = &with.client_key {
         for (v, r) in &handshakes {
-            let asked = r.as_ref().is_ok_and(|c| c.client_cert_request.is_some());
+            let asked = match r {
+                Ok(c) => c.client_cert_request.is_some(),
+                Err(_) => *v != ProtocolVersion::Tls13 && requested_tls12,
+            };
             if !asked {
                 continue;
             }
@@ -315,6 +326,22 @@ pub async fn observe(
         replies,
         connections: ctx.prober.connections_opened(),
     })
+}
+
+/// Whether one of the TLS 1.2 suites `scan` found is one rustls (the full handshakes'
+/// library) can negotiate.
+fn rustls_speaks_a_tls12_suite_of(scan: &ServerScan) -> bool {
+    let provider = rustls::crypto::ring::default_provider();
+    let ours: Vec<String> = provider
+        .cipher_suites
+        .iter()
+        .map(|c| format!("0x{:04x}", u16::from(c.suite())))
+        .collect();
+    scan.cipher_suites
+        .iter()
+        .filter(|v| v.version == ProtocolVersion::Tls12)
+        .flat_map(|v| &v.suites)
+        .any(|s| ours.iter().any(|o| o.eq_ignore_ascii_case(&s.id)))
 }
 
 /// What the simulation needs of each error finding of an analysed chain.

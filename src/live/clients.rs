@@ -124,6 +124,8 @@ pub(crate) struct Setting {
     pub key: Option<PathBuf>,
     /// cert and key in one file, for PyMongo's tlsCertificateKeyFile.
     pub cert_and_key: Option<PathBuf>,
+    /// The key alone as PKCS#8 DER, for Java.
+    pub key_pkcs8: Option<PathBuf>,
     /// The scratch directory of this check's runs.
     pub dir: PathBuf,
     /// How long the client may wait for the server at each step.
@@ -191,6 +193,8 @@ pub(crate) fn command<'a>(
             s.cafile.as_deref().map(arg).unwrap_or_default(),
             settle_ms,
             ((timeout * 1000.0) as u64).to_string(),
+            s.cert.as_deref().map(arg).unwrap_or_default(),
+            s.key_pkcs8.as_deref().map(arg).unwrap_or_default(),
         ]),
         Kind::OpensslCli => {
             args.extend(["s_client".into(), "-connect".into()]);

@@ -14,6 +14,7 @@
 pub mod clients;
 pub mod compare;
 mod discover;
+mod pkcs8;
 pub mod reconcile;
 pub mod record;
 mod relay;
@@ -127,8 +128,8 @@ async fn observe_one(ctx: &ScanContext, client: &LiveClient, prepared: &Prepared
         server_bytes: Vec::new(),
         connections: 0,
     };
-    if client.kind == clients::Kind::Java && prepared.inputs.cert.is_some() {
-        observed.not_run = Some("a client certificate is not passed to the Java client".into());
+    if let (clients::Kind::Java, Some(e)) = (client.kind, &prepared.scratch.java_key_error) {
+        observed.not_run = Some(format!("the client key cannot be given to Java: {e}"));
         return observed;
     }
     let relay = match relay::Relay::bind().await {
@@ -156,6 +157,7 @@ async fn observe_one(ctx: &ScanContext, client: &LiveClient, prepared: &Prepared
         cert: prepared.inputs.cert.clone(),
         key: prepared.inputs.key.clone(),
         cert_and_key: prepared.scratch.cert_and_key.clone(),
+        key_pkcs8: prepared.scratch.java_key.clone(),
         dir: prepared.scratch.dir.clone(),
         timeout: ctx.prober.config().probe_timeout,
     };
@@ -211,12 +213,16 @@ fn tail(s: &str, n: usize) -> String {
     format!("…{}", &s[i..])
 }
 
-/// A private directory for one check's runs: the Java source file, and for PyMongo the
-/// client certificate and key in one file (its `tlsCertificateKeyFile`). Removed when the
-/// check ends.
+/// A private directory for one check's runs: the Java source file, and with a client
+/// certificate, for PyMongo the certificate and key in one file (its
+/// `tlsCertificateKeyFile`) and for Java the key as PKCS#8 DER (the only form its standard
+/// library reads). Removed when the check ends.
 struct Scratch {
     dir: PathBuf,
     cert_and_key: Option<PathBuf>,
+    java_key: Option<PathBuf>,
+    /// Why the key could not be converted for Java (then Java is not run).
+    java_key_error: Option<String>,
 }
 
 impl Scratch {
@@ -236,6 +242,8 @@ impl Scratch {
         let mut scratch = Scratch {
             dir,
             cert_and_key: None,
+            java_key: None,
+            java_key_error: None,
         };
         crate::files::write_new(
             &scratch.dir.join(clients::JAVA_FILE),
@@ -245,13 +253,23 @@ impl Scratch {
         )
         .map_err(|e| std::io::Error::other(e.to_string()))?;
         if let (Some(cert), Some(key)) = (&inputs.cert, &inputs.key) {
+            let key_pem = read(key)?;
             let mut both = read(cert)?;
             both.push(b'\n');
-            both.extend(read(key)?);
+            both.extend(&key_pem);
             let path = scratch.dir.join("cert-and-key.pem");
             crate::files::write_new(&path, &both, true, crate::files::Existing::Refuse)
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
             scratch.cert_and_key = Some(path);
+            match pkcs8::from_pem(&key_pem) {
+                Ok(der) => {
+                    let path = scratch.dir.join("client-key.pk8");
+                    crate::files::write_new(&path, &der, true, crate::files::Existing::Refuse)
+                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    scratch.java_key = Some(path);
+                }
+                Err(e) => scratch.java_key_error = Some(e),
+            }
         }
         Ok(scratch)
     }

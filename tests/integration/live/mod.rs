@@ -3,5 +3,6 @@
 
 mod agreement;
 mod disagreement;
+mod java_client_cert;
 mod lab;
 mod pymongo;
