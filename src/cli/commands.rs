@@ -149,10 +149,10 @@ fn text_style(out: &OutputArgs, style: Style) -> Style {
 
 /// The report to standard output, or to `-o FILE`; a file that cannot be written is a
 /// one-line error and the "could not run" exit code.
-fn write_report(out: &OutputArgs, rendered: &str) -> Result<(), i32> {
-    match &out.output {
+fn write_report(output: &OutputArgs, rendered: &str) -> Result<(), i32> {
+    match &output.output {
         None => {
-            print!("{rendered}");
+            out(rendered);
             Ok(())
         }
         Some(path) => std::fs::write(path, rendered).map_err(|e| {
@@ -176,9 +176,9 @@ pub fn explain(args: ExplainArgs, style: Style) -> i32 {
     let text = args.text.join(" ");
     let e = tlsdoctor::explain::explain(&text);
     if args.json {
-        println!("{}", to_json(&e));
+        outln(to_json(&e));
     } else {
-        print!("{}", report::explain::render_explanation(&e, style.color));
+        out(&report::explain::render_explanation(&e, style.color));
     }
     0
 }
@@ -190,9 +190,9 @@ pub async fn env(args: EnvArgs, style: Style) -> i32 {
     };
     let env = tlsdoctor::env::inspect(&opts).await;
     if args.json {
-        println!("{}", to_json(&env));
+        outln(to_json(&env));
     } else {
-        print!("{}", report::env::render_env(&env, style.color));
+        out(&report::env::render_env(&env, style.color));
     }
     0
 }
@@ -201,9 +201,9 @@ pub async fn demo(json: bool, timeout: f64, style: Style) -> i32 {
     match tlsdoctor::demo::run(Duration::from_secs_f64(timeout)).await {
         Ok(demo) => {
             if json {
-                println!("{}", to_json(&demo));
+                outln(to_json(&demo));
             } else {
-                print!("{}", report::demo::render(&demo, style));
+                out(&report::demo::render(&demo, style));
             }
             if demo.rows.iter().all(|r| r.correct) {
                 0
@@ -220,7 +220,7 @@ pub async fn lab(args: LabArgs, style: Style) -> i32 {
         return match tlsdoctor::demo::record_lab(dir).await {
             Ok(written) => {
                 for p in written {
-                    println!("{}", p.display());
+                    outln(p.display());
                 }
                 0
             }
@@ -236,18 +236,15 @@ pub async fn lab(args: LabArgs, style: Style) -> i32 {
         Ok(l) => l,
         Err(e) => return fail(&e.to_string()),
     };
-    println!(
-        "{}",
-        style.bold("tlsdoctor lab: one misconfigured TLS server per failure mode")
-    );
-    print!("{}", tlsdoctor::lab::render_table(&lab));
+    outln(style.bold("tlsdoctor lab: one misconfigured TLS server per failure mode"));
+    out(&tlsdoctor::lab::render_table(&lab));
     if let Some(p) = &lab.root_ca_path {
-        println!(
+        outln(format!(
             "\nlab root CA written to {} (trust it with --cafile / SSL_CERT_FILE)",
             p.display()
-        );
+        ));
     }
-    println!("\nPress Ctrl-C to stop.");
+    outln("\nPress Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     drop(lab);
     0
@@ -294,7 +291,7 @@ pub async fn capture(args: CaptureArgs) -> i32 {
                 path.display()
             );
         }
-        None => print!("{text}"),
+        None => out(&text),
     }
     0
 }
@@ -329,16 +326,38 @@ pub async fn watch(args: WatchArgs, style: Style) -> i32 {
     let summary = w
         .run(stop, |c| {
             if json {
-                println!("{}", report::watch::json_line("connection", c));
+                outln(report::watch::json_line("connection", c));
             } else {
-                print!("{}", report::watch::render_connection(c, style));
+                out(&report::watch::render_connection(c, style));
             }
         })
         .await;
     if json {
-        println!("{}", report::watch::json_line("summary", &summary));
+        outln(report::watch::json_line("summary", &summary));
     } else {
-        print!("{}", report::watch::render_summary(&summary, style));
+        out(&report::watch::render_summary(&summary, style));
     }
     if summary.failed > 0 { EXIT_FINDINGS } else { 0 }
+}
+
+/// Write to standard output. A reader that went away (`tlsdoctor … | head`) ends the
+/// program quietly instead of a panic: what it wanted has been written.
+fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("tlsdoctor: cannot write to standard output: {e}");
+        std::process::exit(EXIT_CANNOT_RUN);
+    }
+}
+
+/// [`out`] with a line end.
+fn outln(text: impl std::fmt::Display) {
+    out(&format!("{text}\n"));
 }

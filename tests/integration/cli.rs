@@ -102,3 +102,28 @@ fn silent_server_times_out() {
         run.elapsed
     );
 }
+
+/// `tlsdoctor … | head` where the reader is already gone: no panic, no error, status 0.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    for args in [
+        &["explain", "certificate verify failed"][..],
+        &["explain", "--json", "wrong version number"][..],
+    ] {
+        let mut fds = [-1; 2];
+        // SAFETY: pipe writes two fresh descriptors into the array.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: both descriptors are fresh and owned by nothing else.
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        drop(read);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tlsdoctor"))
+            .args(args)
+            .stdout(std::process::Stdio::from(write))
+            .output()
+            .expect("run tlsdoctor");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
