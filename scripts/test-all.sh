@@ -16,6 +16,8 @@ command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
 command -v chromium >/dev/null || need+=(chromium)
 command -v pypy3 >/dev/null || need+=(pypy3)
+# Go's crypto/tls, one of the real clients `check` observes (tests/integration/live/go.rs).
+command -v go >/dev/null || need+=(golang-go)
 # STARTTLS servers and clients (tests/integration/starttls/); the tests run their own
 # instances on loopback ports, never the packaged services.
 [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd dovecot-pop3d)

@@ -26,6 +26,9 @@ const NODE: &str = include_str!("scripts/node_client.js");
 /// Java (JSSE), run by the JDK's source launcher.
 pub(crate) const JAVA: &str = include_str!("scripts/LiveClient.java");
 pub(crate) const JAVA_FILE: &str = "LiveClient.java";
+/// Go's crypto/tls, run by `go run`.
+pub(crate) const GO: &str = include_str!("scripts/go_client.go");
+pub(crate) const GO_FILE: &str = "go_client.go";
 
 /// A kind of client, as `check` runs it (serialised as [`Kind::name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +40,7 @@ pub enum Kind {
     Node,
     Java,
     Gnutls,
+    Go,
 }
 
 impl Kind {
@@ -50,12 +54,15 @@ impl Kind {
             Kind::Node => "node",
             Kind::Java => "java",
             Kind::Gnutls => "gnutls",
+            // No recorded Go profile: its verdicts are observed only.
+            Kind::Go => "go",
         }
     }
 
-    /// The wording style of its texts (a finding's worded breaks of this style stand for it).
-    pub fn style(self) -> ErrorStyle {
-        match self {
+    /// The wording style of its texts (a finding's worded breaks of this style stand for
+    /// it); none for a client the wording catalogue has no measured texts of (Go).
+    pub fn style(self) -> Option<ErrorStyle> {
+        Some(match self {
             Kind::PythonSsl => ErrorStyle::Python,
             Kind::Pymongo => ErrorStyle::Pymongo,
             Kind::OpensslCli => ErrorStyle::OpensslCli,
@@ -63,7 +70,8 @@ impl Kind {
             Kind::Node => ErrorStyle::Node,
             Kind::Java => ErrorStyle::Java,
             Kind::Gnutls => ErrorStyle::Gnutls,
-        }
+            Kind::Go => return None,
+        })
     }
 
     pub fn name(self) -> &'static str {
@@ -75,6 +83,7 @@ impl Kind {
             Kind::Node => "node",
             Kind::Java => "java",
             Kind::Gnutls => "gnutls-cli",
+            Kind::Go => "go",
         }
     }
 
@@ -184,6 +193,7 @@ pub(crate) fn command<'a>(
         Kind::PythonSsl => args.extend(["-c".into(), PYTHON_SSL.into(), config]),
         Kind::Pymongo => args.extend(["-c".into(), PYMONGO.into(), config]),
         Kind::Node => args.extend(["-e".into(), NODE.into(), config]),
+        Kind::Go => args.extend(["run".into(), arg(&s.dir.join(GO_FILE)), config]),
         Kind::Java => args.extend([
             // The source launcher compiles the file in memory; nothing is written.
             arg(&s.dir.join(JAVA_FILE)),
@@ -269,7 +279,7 @@ pub(crate) fn command<'a>(
 pub(crate) fn read(kind: Kind, r: &RunResult) -> Option<Reading> {
     let out = r.output();
     match kind {
-        Kind::PythonSsl | Kind::Node => json_line(&r.stdout),
+        Kind::PythonSsl | Kind::Node | Kind::Go => json_line(&r.stdout),
         Kind::Pymongo => json_line(&r.stdout).map(pymongo_tls_verdict),
         Kind::Java => {
             let line = r

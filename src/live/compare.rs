@@ -72,7 +72,7 @@ pub fn same_text(kind: Kind, observed: &str, predicted: &str) -> bool {
         Kind::OpensslCli => observed.contains(predicted),
         // gnutls-cli prints several lines; the reading keeps the one that names the cause.
         Kind::Gnutls => observed == predicted,
-        Kind::Java => observed == predicted,
+        Kind::Java | Kind::Go => observed == predicted,
     }
 }
 

@@ -36,7 +36,7 @@ pub(crate) async fn find(
         let kinds = kinds_of(&program, stack.as_ref());
         if kinds.is_empty() {
             return Err(format!(
-                "'{path}' is not a client tlsdoctor can run (Python, openssl, curl, node, java, gnutls-cli)"
+                "'{path}' is not a client tlsdoctor can run (Python, openssl, curl, node, java, gnutls-cli, go)"
             ));
         }
         return Ok(kinds
@@ -53,6 +53,10 @@ pub(crate) async fn find(
     }
     if let Some(program) = exec::which("gnutls-cli", env) {
         out.push(client(Kind::Gnutls, &program, None));
+    }
+    // A Go toolchain: its crypto/tls, compiled by `go run` (cached after the first run).
+    if let Some(program) = exec::which("go", env) {
+        out.push(client(Kind::Go, &program, None));
     }
     if let Some(name) = selection {
         let id = find_profile(name).map(|p| p.id.as_str()).unwrap_or(name);
@@ -75,6 +79,7 @@ fn kinds_of(program: &Path, stack: Option<&ClientStack>) -> Vec<Kind> {
         "node" | "nodejs" => vec![Kind::Node],
         "java" => vec![Kind::Java],
         "gnutls-cli" => vec![Kind::Gnutls],
+        "go" => vec![Kind::Go],
         _ => Vec::new(),
     }
 }

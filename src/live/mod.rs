@@ -114,6 +114,13 @@ pub async fn observe(ctx: &ScanContext, prepared: &Prepared) -> Vec<Observed> {
         .collect()
 }
 
+/// Whether `--client NAME` names a client that is observed only, with no profile to
+/// predict it by: Go's crypto/tls (`go`, or a path to a `go` toolchain binary).
+pub fn observed_only(name: &str) -> bool {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    base == clients::Kind::Go.profile()
+}
+
 const PYMONGO_ABSENT: &str = "PyMongo is not installed in this interpreter";
 
 async fn observe_one(ctx: &ScanContext, client: &LiveClient, prepared: &Prepared) -> Observed {
@@ -213,7 +220,7 @@ fn tail(s: &str, n: usize) -> String {
     format!("…{}", &s[i..])
 }
 
-/// A private directory for one check's runs: the Java source file, and with a client
+/// A private directory for one check's runs: the Java and Go source files, and with a client
 /// certificate, for PyMongo the certificate and key in one file (its
 /// `tlsCertificateKeyFile`) and for Java the key as PKCS#8 DER (the only form its standard
 /// library reads). Removed when the check ends.
@@ -245,13 +252,18 @@ impl Scratch {
             java_key: None,
             java_key_error: None,
         };
-        crate::files::write_new(
-            &scratch.dir.join(clients::JAVA_FILE),
-            clients::JAVA.as_bytes(),
-            false,
-            crate::files::Existing::Refuse,
-        )
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
+        for (file, source) in [
+            (clients::JAVA_FILE, clients::JAVA),
+            (clients::GO_FILE, clients::GO),
+        ] {
+            crate::files::write_new(
+                &scratch.dir.join(file),
+                source.as_bytes(),
+                false,
+                crate::files::Existing::Refuse,
+            )
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        }
         if let (Some(cert), Some(key)) = (&inputs.cert, &inputs.key) {
             let key_pem = read(key)?;
             let mut both = read(cert)?;

@@ -270,7 +270,7 @@ fn stands_for(b: &ClientBreak, r: &LiveResult) -> bool {
     match &b.key {
         Some(BreakKey::Simulated { profile }) => profile == r.kind.profile(),
         Some(BreakKey::Worded { style, .. }) => {
-            r.kind != Kind::OpensslCli && *style == r.kind.style()
+            r.kind != Kind::OpensslCli && Some(*style) == r.kind.style()
         }
         _ => false,
     }
@@ -289,7 +289,7 @@ fn observed_break(r: &LiveResult) -> ClientBreak {
 fn follow_observations(findings: &mut Vec<Finding>, results: &[LiveResult]) {
     // The finding each observed failure is quoted under: the first whose break for it has
     // the text it printed, else the one its prediction names, else the first with a break
-    // for it at all.
+    // for it at all, else the one the explain knowledge base reads in its text.
     let home: Vec<Option<usize>> = results
         .iter()
         .map(|r| {
@@ -307,11 +307,20 @@ fn follow_observations(findings: &mut Vec<Finding>, results: &[LiveResult]) {
                 .flatten()
                 .find_map(|p| p.finding)
                 .and_then(|id| findings.iter().position(|f| f.id == id));
+            // A client no profile predicts (Go) has no break of its own anywhere: its text
+            // is read by the explain knowledge base, whose best cause present here is its
+            // finding.
+            let explained = || {
+                crate::explain::finding_ids_for(text)
+                    .into_iter()
+                    .find_map(|id| findings.iter().position(|f| f.id == id))
+            };
             findings
                 .iter()
                 .position(|f| listed(f, true))
                 .or(named)
                 .or_else(|| findings.iter().position(|f| listed(f, false)))
+                .or_else(explained)
         })
         .collect();
     for (i, f) in findings.iter_mut().enumerate() {

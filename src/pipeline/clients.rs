@@ -17,6 +17,9 @@ pub(crate) struct CheckClients {
 /// profile.
 pub(crate) async fn for_check(client: Option<&str>) -> Result<CheckClients, PipelineError> {
     let mut local = None;
+    // A client tlsdoctor can only observe (no recorded profile, e.g. Go) narrows the live
+    // run, not the predictions: every current profile is still simulated.
+    let client = client.filter(|c| !crate::live::observed_only(c));
     let mut profile_name = client.map(str::to_string);
     if let Some(name) = client {
         let is_path = name.contains('/');

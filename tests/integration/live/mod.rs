@@ -3,6 +3,7 @@
 
 mod agreement;
 mod disagreement;
+mod go;
 mod java_client_cert;
 mod lab;
 mod pymongo;
