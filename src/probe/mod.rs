@@ -7,6 +7,7 @@
 
 mod connection;
 pub mod deadline;
+mod held;
 pub mod names;
 mod outcome;
 pub mod prelude;
@@ -16,6 +17,7 @@ mod violation;
 use connection::dial;
 pub use connection::{ConnectError, Connection, TimedStream};
 pub use deadline::{RunDeadline, default_budget};
+pub use held::{Held, MAX_STEP_READ, Step};
 pub use outcome::{OutcomeSummary, ProbeOutcome, ProbeResult};
 pub use prelude::{Prelude, PreludeError};
 pub use tls::{HandshakeError, HandshakeFailure, TlsErrorClass, TlsSession};

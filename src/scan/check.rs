@@ -95,6 +95,9 @@ pub trait Check: Sync + 'static {
     /// Whether a scan runs it unless asked otherwise.
     const BY_DEFAULT: bool = true;
     const STAGE: Stage = Stage::Main;
+    /// A group name that selects this check together with the others of its group
+    /// (`--extra-checks vulns`), kebab-case, never the name of a check.
+    const GROUP: Option<&'static str> = None;
 
     /// What one job answers.
     type Answer: Send;
@@ -145,6 +148,7 @@ pub trait Registered: Sync {
     fn title(&self) -> &'static str;
     fn by_default(&self) -> bool;
     fn stage(&self) -> Stage;
+    fn group(&self) -> Option<&'static str>;
     /// Run every job, fold the answers; the result puts the evidence in its slot.
     fn run<'a>(&'a self, basis: &'a Basis<'a>) -> BoxFuture<'a, Stored>;
     /// The findings of the evidence this check left in `scan` (none when it did not run).
@@ -167,6 +171,10 @@ impl<C: Slot> Registered for C {
 
     fn stage(&self) -> Stage {
         C::STAGE
+    }
+
+    fn group(&self) -> Option<&'static str> {
+        C::GROUP
     }
 
     fn run<'a>(&'a self, basis: &'a Basis<'a>) -> BoxFuture<'a, Stored> {
@@ -199,7 +207,7 @@ pub struct Selection {
     names: BTreeSet<&'static str>,
 }
 
-/// A name no registered check has.
+/// A name no registered check or group has.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no check is called {name:?}; the checks are: {known}")]
 pub struct UnknownCheck {
@@ -228,7 +236,8 @@ impl Selection {
         }
     }
 
-    /// The checks named in `list` (comma-separated; `default` stands for the default set).
+    /// The checks named in `list` (comma-separated; `default` stands for the default set,
+    /// a group name such as `vulns` for every check of that group).
     pub fn parse(list: &str) -> Result<Self, UnknownCheck> {
         let mut sel = Selection::none();
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -236,16 +245,21 @@ impl Selection {
                 sel = sel.and(&Selection::default());
                 continue;
             }
+            let group: Vec<&'static str> = super::CHECKS
+                .iter()
+                .filter(|c| c.group() == Some(name))
+                .map(|c| c.name())
+                .collect();
+            if !group.is_empty() {
+                sel.names.extend(group);
+                continue;
+            }
             let check = super::CHECKS
                 .iter()
                 .find(|c| c.name() == name)
                 .ok_or_else(|| UnknownCheck {
                     name: name.to_string(),
-                    known: super::CHECKS
-                        .iter()
-                        .map(|c| c.name())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    known: known_names(),
                 })?;
             sel.names.insert(check.name());
         }
@@ -267,4 +281,21 @@ impl Selection {
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.names.iter().copied()
     }
+}
+
+/// Every check's name, then every group's (`group: a b c`), for the unknown-name error.
+fn known_names() -> String {
+    let mut known: Vec<String> = super::CHECKS.iter().map(|c| c.name().to_string()).collect();
+    let mut groups: Vec<&'static str> = super::CHECKS.iter().filter_map(|c| c.group()).collect();
+    groups.sort();
+    groups.dedup();
+    for g in groups {
+        let members: Vec<&str> = super::CHECKS
+            .iter()
+            .filter(|c| c.group() == Some(g))
+            .map(|c| c.name())
+            .collect();
+        known.push(format!("{g} (the group: {})", members.join(" ")));
+    }
+    known.join(", ")
 }

@@ -24,6 +24,9 @@ pub mod resumption;
 mod server;
 pub mod strength;
 pub mod versions;
+pub mod vuln_ccs;
+pub mod vuln_heartbleed;
+pub mod vuln_reply;
 
 pub use check::{Basis, Check, Registered, Selection, Slot, Stage, SummaryLine, UnknownCheck};
 pub use measure::{FullHandshakes, Measurement, PresentedChain, Staple, measure};
@@ -76,6 +79,8 @@ registry! {
     ],
     extra: [
         early_data: early_data::EarlyData,
+        heartbleed: vuln_heartbleed::Heartbleed,
+        ccs_injection: vuln_ccs::CcsInjection,
     ],
 }
 
@@ -125,8 +130,35 @@ mod tests {
             .map(|c| c.name())
             .collect();
         assert_eq!(runs, ["protocols", "suites"], "the basis stage always runs");
-        let err = Selection::parse("suites,heartbleed").unwrap_err();
-        assert_eq!(err.name, "heartbleed");
+        let err = Selection::parse("suites,no-such-check").unwrap_err();
+        assert_eq!(err.name, "no-such-check");
         assert!(err.known.contains("resumption"), "{err}");
+        assert!(err.known.contains("vulns (the group: "), "{err}");
+    }
+
+    #[test]
+    fn groups_select_their_checks_and_never_share_a_check_name() {
+        let names: Vec<&str> = CHECKS.iter().map(|c| c.name()).collect();
+        for g in CHECKS.iter().filter_map(|c| c.group()) {
+            assert!(!names.contains(&g), "group {g:?} is also a check's name");
+            let sel = Selection::parse(g).unwrap();
+            for c in CHECKS {
+                assert_eq!(
+                    sel.runs(*c),
+                    c.group() == Some(g) || c.stage() == Stage::Basis,
+                    "{g}: {}",
+                    c.name()
+                );
+            }
+        }
+        let vulns = Selection::parse("vulns").unwrap();
+        assert!(vulns.names().any(|n| n == "heartbleed"));
+        assert!(
+            CHECKS
+                .iter()
+                .filter(|c| c.group() == Some("vulns"))
+                .all(|c| !c.by_default()),
+            "the active vulnerability probes run only when asked for"
+        );
     }
 }

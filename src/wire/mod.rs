@@ -11,6 +11,7 @@ pub mod extension;
 pub mod flight;
 pub mod groups;
 pub mod handshake;
+pub mod heartbeat;
 pub mod keyshare;
 pub mod record;
 pub mod sigalgs;
@@ -24,7 +25,7 @@ pub use codec::Codec;
 pub use extension::{ClientExtension, ServerExtension};
 pub use flight::{FlightProgress, ServerFlight, ServerFlightParser};
 pub use handshake::{CertificateRequest, KxHint, ServerHello, ServerKeyExchange};
-pub use record::{ContentType, Deframer, Record};
+pub use record::{ContentType, Deframer, Record, RecordHeader};
 pub use sslv2::{Sslv2ClientHello, Sslv2ServerHello};
 pub use version::ProtocolVersion;
 

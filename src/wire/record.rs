@@ -87,6 +87,34 @@ fn encode_one(typ: ContentType, version: u16, payload: &[u8], out: &mut Vec<u8>)
     Opaque16::write(payload, out);
 }
 
+/// The five bytes in front of every record, read on their own where a probe must not read
+/// the payload (a heartbeat answer may carry the server's memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordHeader {
+    pub typ: ContentType,
+    pub version: u16,
+    pub length: u16,
+}
+
+impl RecordHeader {
+    pub const LEN: usize = HEADER;
+}
+
+impl Codec for RecordHeader {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.typ.encode(out);
+        self.version.encode(out);
+        self.length.encode(out);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(RecordHeader {
+            typ: ContentType::decode(r)?,
+            version: r.u16()?,
+            length: r.u16()?,
+        })
+    }
+}
+
 /// Wrap `data` in as many records of `typ` as needed, each carrying at most 2^14 bytes.
 /// Empty data still yields one (empty) record.
 pub fn encode_fragmented(typ: ContentType, version: u16, data: &[u8], out: &mut Vec<u8>) {

@@ -28,5 +28,6 @@ mod scan;
 mod simulate;
 mod starttls;
 mod target;
+mod vulns;
 mod watch;
 mod wire;

@@ -1,0 +1,183 @@
+//! The active vulnerability probes (`--extra-checks vulns`, src/scan/vuln_*.rs) against
+//! stand-ins that re-create one bug each in front of a real server (standin.rs), and against
+//! healthy real servers (OpenSSL, nginx, GnuTLS with and without heartbeat), which must show
+//! no false positive.
+
+mod standin;
+
+use crate::common::cli::tlsdoctor;
+use crate::common::servers::{ServerProcess, gnutls_serv, nginx, openssl_s_server};
+use serde_json::Value;
+use standin::{Bug, MEMORY_FILLER, Vulnerable};
+
+fn scan_with(target: &str, checks: &str) -> Value {
+    let run = tlsdoctor(&[
+        "scan",
+        target,
+        "--extra-checks",
+        checks,
+        "--json",
+        "--timeout",
+        "5",
+    ]);
+    assert_eq!(run.code, 0, "scan failed: {}\n{}", run.stdout, run.stderr);
+    run.json()["servers"][0].clone()
+}
+
+fn plain_scan(target: &str) -> Value {
+    let run = tlsdoctor(&["scan", target, "--json", "--timeout", "5"]);
+    assert_eq!(run.code, 0, "scan failed: {}\n{}", run.stdout, run.stderr);
+    run.json()["servers"][0].clone()
+}
+
+fn accepted_versions(scan: &Value) -> Vec<String> {
+    scan["protocols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["accepted"] == true)
+        .map(|v| v["version"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn check_findings(target: &str, checks: &str) -> Vec<(String, String)> {
+    let run = tlsdoctor(&[
+        "check",
+        target,
+        "--extra-checks",
+        checks,
+        "--json",
+        "--timeout",
+        "5",
+    ]);
+    assert!(
+        run.code <= 4,
+        "check failed: {}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    run.json()["diagnoses"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().into(),
+                f["severity"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+/// Heartbleed's over-read is seen from its lengths alone: tlsdoctor reports the answer's size
+/// and keeps none of the "memory" (the stand-in's filler appears nowhere in the document).
+#[test]
+fn heartbleed_stand_in_is_found_without_keeping_its_memory() {
+    let backend = openssl_s_server(&[]);
+    let bleeding = Vulnerable::start(backend.addr(), Bug::Heartbleed);
+    let plain = plain_scan(&bleeding.target());
+    let s = scan_with(&bleeding.target(), "heartbleed");
+    let hb = &s["heartbleed"];
+    assert_eq!(hb["vulnerable"], true, "{hb:#}");
+    assert_eq!(hb["extension_negotiated"], true, "{hb:#}");
+    assert_eq!(hb["reply"]["kind"], "heartbeat", "{hb:#}");
+    // 3 header bytes + the 32 declared + 16 padding, against the 19 sent.
+    assert_eq!(hb["reply"]["record_length"], 51, "{hb:#}");
+    assert_eq!(hb["request_length"], 19, "{hb:#}");
+    let filler = format!("{MEMORY_FILLER:02x}{MEMORY_FILLER:02x}");
+    let doc = s.to_string();
+    assert!(!doc.contains(&filler), "memory bytes kept: {doc}");
+    // One connection, and only the check's key is new.
+    assert_eq!(
+        s["connections"].as_u64().unwrap(),
+        plain["connections"].as_u64().unwrap() + 1,
+        "{hb:#}"
+    );
+    assert!(s.get("ccs_injection").is_none() && plain.get("heartbleed").is_none());
+    // The relay passes the real server's handshake through: the scan sees the versions it
+    // serves (the relay drops SSLv2 hellos, which the server refuses anyway).
+    assert_eq!(
+        accepted_versions(&plain),
+        accepted_versions(&plain_scan(&backend.target()))
+    );
+
+    let judged = check_findings(&bleeding.target(), "heartbleed");
+    assert!(
+        judged.contains(&("heartbleed-vulnerable".into(), "error".into())),
+        "{judged:?}"
+    );
+    // The Heartbleed stand-in has no other bug.
+    let other = scan_with(&bleeding.target(), "ccs-injection");
+    assert_eq!(other["ccs_injection"]["vulnerable"], false, "{other:#}");
+}
+
+#[test]
+fn ccs_injection_stand_in_is_found() {
+    let backend = openssl_s_server(&[]);
+    let accepting = Vulnerable::start(backend.addr(), Bug::EarlyCcs);
+    let plain = plain_scan(&accepting.target());
+    let s = scan_with(&accepting.target(), "ccs-injection");
+    let ccs = &s["ccs_injection"];
+    assert_eq!(ccs["vulnerable"], true, "{ccs:#}");
+    assert_eq!(ccs["after_first"]["kind"], "silent", "{ccs:#}");
+    assert_eq!(ccs["after_second"]["alert"]["description"], 21, "{ccs:#}");
+    assert_eq!(
+        s["connections"].as_u64().unwrap(),
+        plain["connections"].as_u64().unwrap() + 1,
+        "{ccs:#}"
+    );
+    let judged = check_findings(&accepting.target(), "ccs-injection");
+    assert!(
+        judged.contains(&("ccs-injection-vulnerable".into(), "error".into())),
+        "{judged:?}"
+    );
+    let other = scan_with(&accepting.target(), "heartbleed");
+    assert_eq!(other["heartbleed"]["vulnerable"], false, "{other:#}");
+}
+
+/// Healthy servers: nothing found, through the `vulns` group; a GnuTLS server that takes up
+/// the heartbeat extension is tested for real and is not vulnerable.
+#[test]
+fn healthy_servers_show_no_vulnerability() {
+    let servers: Vec<(&str, ServerProcess)> = vec![
+        ("openssl", openssl_s_server(&[])),
+        (
+            "openssl-tls1.0",
+            openssl_s_server(&["-tls1", "-cipher", "DEFAULT:@SECLEVEL=0"]),
+        ),
+        ("gnutls", gnutls_serv("NORMAL", &[])),
+        ("gnutls-heartbeat", gnutls_serv("NORMAL", &["--heartbeat"])),
+        (
+            "nginx",
+            nginx(
+                "ssl_protocols TLSv1.2 TLSv1.3;\n\
+                 server { listen 127.0.0.1:{port} ssl; server_name localhost;\n\
+                   ssl_certificate {cert}; ssl_certificate_key {key}; location / { return 200 'ok'; } }",
+            ),
+        ),
+    ];
+    for (name, server) in &servers {
+        let s = scan_with(&server.target(), "vulns");
+        for key in ["heartbleed", "ccs_injection"] {
+            assert_eq!(
+                s[key]["vulnerable"],
+                false,
+                "{name}: {key}: {:#}\n{}",
+                s[key],
+                server.log()
+            );
+        }
+        let negotiated = s["heartbleed"]["extension_negotiated"].as_bool();
+        assert_eq!(
+            negotiated,
+            Some(*name == "gnutls-heartbeat"),
+            "{name}: {:#}",
+            s["heartbleed"]
+        );
+        let judged = check_findings(&server.target(), "vulns");
+        assert!(
+            !judged.iter().any(|(id, _)| id.ends_with("-vulnerable")),
+            "{name}: {judged:?}"
+        );
+    }
+}

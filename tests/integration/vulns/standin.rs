@@ -1,0 +1,226 @@
+//! Stand-ins for vulnerable servers: no OpenSSL build with these bugs can be had here, so a
+//! relay in front of a real, current `openssl s_server` re-creates exactly one bug and passes
+//! everything else through untouched. Real clients (and each tool's other probes) get the real
+//! server's handshake; only the messages the bug is about are answered as the vulnerable
+//! OpenSSL answered them:
+//!
+//! - [`Bug::Heartbleed`]: a ClientHello offering the heartbeat extension gets it taken up in the
+//!   ServerHello (OpenSSL 1.0.1 always did), and a heartbeat request is answered with as many
+//!   payload bytes as it *declares*: what it carried, then filler standing for the memory that
+//!   followed it (OpenSSL 1.0.1–1.0.1f's over-read).
+//! - [`Bug::EarlyCcs`]: a ChangeCipherSpec before the client's key exchange is taken silently
+//!   (not passed on); the next record is then "decrypted" with keys the client cannot have and
+//!   fails with a fatal `decryption_failed` alert, as OpenSSL before 1.0.1h did.
+//!
+//! Loopback only; every thread ends when its connection does; the listener stops on drop.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bug {
+    Heartbleed,
+    EarlyCcs,
+}
+
+/// What a heartbeat over-read sends back after the bytes the request carried.
+pub const MEMORY_FILLER: u8 = 0xa5;
+
+pub struct Vulnerable {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl Vulnerable {
+    pub fn start(backend: SocketAddr, bug: Bug) -> Vulnerable {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if flag.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(client) = client else { continue };
+                std::thread::spawn(move || relay(client, backend, bug));
+            }
+        });
+        Vulnerable { port, stop }
+    }
+
+    pub fn target(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Vulnerable {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// One TLS record, read whole (bounded by the record size limit).
+fn read_record(s: &mut TcpStream) -> Option<(u8, [u8; 2], Vec<u8>)> {
+    let mut h = [0u8; 5];
+    s.read_exact(&mut h).ok()?;
+    let len = usize::from(u16::from_be_bytes([h[3], h[4]]));
+    if len > (1 << 14) + 2048 {
+        return None;
+    }
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).ok()?;
+    Some((h[0], [h[1], h[2]], body))
+}
+
+fn record(typ: u8, version: [u8; 2], body: &[u8]) -> Vec<u8> {
+    let mut out = vec![typ, version[0], version[1]];
+    out.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// Whether a ClientHello record offers extension 15 (heartbeat).
+fn offers_heartbeat(rec: &[u8]) -> bool {
+    // parse_record wants exactly one hello; a hello split over records is not offered here.
+    let whole = record(22, [3, 1], rec);
+    tlsdoctor::wire::ClientHello::parse_record(&whole).is_ok_and(|h| {
+        h.extensions
+            .iter()
+            .any(|e| e.typ() == tlsdoctor::wire::heartbeat::EXTENSION_TYPE)
+    })
+}
+
+/// The server's first handshake record with the heartbeat extension added to the ServerHello
+/// at its start (unchanged if it does not start with one it can read).
+fn with_heartbeat(body: &[u8]) -> Vec<u8> {
+    let Some(out) = (|| {
+        if *body.first()? != 2 {
+            return None;
+        }
+        let hs_len = u32::from_be_bytes([0, body[1], body[2], body[3]]) as usize;
+        let sh = body.get(4..4 + hs_len)?;
+        let sid_len = usize::from(*sh.get(34)?);
+        let ext_at = 35 + sid_len + 3;
+        let mut new_sh = sh.get(..ext_at)?.to_vec();
+        let (mut exts, rest_at) = match sh.get(ext_at..ext_at + 2) {
+            Some(l) => {
+                let n = usize::from(u16::from_be_bytes([l[0], l[1]]));
+                (sh.get(ext_at + 2..ext_at + 2 + n)?.to_vec(), ext_at + 2 + n)
+            }
+            None => (Vec::new(), ext_at),
+        };
+        exts.extend_from_slice(&[0, 15, 0, 1, 1]);
+        new_sh.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+        new_sh.extend_from_slice(&exts);
+        new_sh.extend_from_slice(sh.get(rest_at..)?);
+        let mut out = vec![2];
+        out.extend_from_slice(&(new_sh.len() as u32).to_be_bytes()[1..]);
+        out.extend_from_slice(&new_sh);
+        out.extend_from_slice(body.get(4 + hs_len..)?);
+        Some(out)
+    })() else {
+        return body.to_vec();
+    };
+    out
+}
+
+/// The over-read: as many payload bytes as the request declares.
+fn heartbleed_answer(request: &[u8]) -> Option<Vec<u8>> {
+    if request.len() < 3 || request[0] != 1 {
+        return None;
+    }
+    let declared = usize::from(u16::from_be_bytes([request[1], request[2]]));
+    let mut payload: Vec<u8> = request[3..].iter().copied().take(declared).collect();
+    payload.resize(declared, MEMORY_FILLER);
+    let mut out = vec![2];
+    out.extend_from_slice(&(declared as u16).to_be_bytes());
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&[0u8; 16]);
+    Some(out)
+}
+
+fn relay(mut client: TcpStream, backend: SocketAddr, bug: Bug) {
+    let _ = client.set_read_timeout(Some(Duration::from_secs(20)));
+    // The backend (a single-threaded s_server) is only dialled once a whole TLS record came:
+    // an SSLv2 hello or a silent client must not hold it.
+    let mut peek = [0u8; 1];
+    if !matches!(client.peek(&mut peek), Ok(1)) || peek[0] != 22 {
+        return;
+    }
+    let Some(hello) = read_record(&mut client) else {
+        return;
+    };
+    let Ok(server) = TcpStream::connect(backend) else {
+        return;
+    };
+    let to_client = Arc::new(Mutex::new(client.try_clone().unwrap()));
+    let heartbeat = Arc::new(AtomicBool::new(false));
+    // Server to client: the first handshake record gets the heartbeat extension when asked.
+    {
+        let (mut server, to_client, heartbeat) = (
+            server.try_clone().unwrap(),
+            to_client.clone(),
+            heartbeat.clone(),
+        );
+        std::thread::spawn(move || {
+            let mut first = true;
+            while let Some((typ, v, body)) = read_record(&mut server) {
+                let body = if first && typ == 22 && heartbeat.load(Ordering::SeqCst) {
+                    with_heartbeat(&body)
+                } else {
+                    body
+                };
+                first = false;
+                let mut c = to_client.lock().unwrap();
+                if c.write_all(&record(typ, v, &body)).is_err() {
+                    break;
+                }
+            }
+            let _ = to_client.lock().unwrap().shutdown(Shutdown::Both);
+        });
+    }
+    let mut server = server;
+    let mut first = true;
+    let mut key_exchange_seen = false;
+    let mut early_ccs = false;
+    let mut next = Some(hello);
+    while let Some((typ, v, body)) = next.take().or_else(|| read_record(&mut client)) {
+        if first && typ == 22 && bug == Bug::Heartbleed && offers_heartbeat(&body) {
+            heartbeat.store(true, Ordering::SeqCst);
+        }
+        first = false;
+        if typ == 22 && body.first() == Some(&16) {
+            key_exchange_seen = true;
+        }
+        match bug {
+            Bug::Heartbleed if typ == 24 && heartbeat.load(Ordering::SeqCst) => {
+                if let Some(answer) = heartbleed_answer(&body) {
+                    let _ = to_client.lock().unwrap().write_all(&record(24, v, &answer));
+                }
+                continue;
+            }
+            Bug::EarlyCcs if early_ccs => {
+                let _ = to_client
+                    .lock()
+                    .unwrap()
+                    .write_all(&record(21, v, &[2, 21]));
+                break;
+            }
+            Bug::EarlyCcs if typ == 20 && !key_exchange_seen => {
+                early_ccs = true;
+                continue;
+            }
+            _ => {}
+        }
+        if server.write_all(&record(typ, v, &body)).is_err() {
+            break;
+        }
+    }
+    let _ = server.shutdown(Shutdown::Both);
+    let _ = client.shutdown(Shutdown::Both);
+}
