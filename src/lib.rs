@@ -54,6 +54,7 @@
 //! - [`demo`]: the lab diagnosed endpoint by endpoint.
 //! - [`watch`]: a relay in front of a failing server that records the real application's
 //!   handshakes (clear text only) and reads each one as it ends.
+//! - [`fleet`]: many targets from one input, one JSON line per target (`scan -i`, `check -i`).
 //! - [`finding`]: the diagnosis vocabulary shared by every check.
 //! - [`report`]: human and JSON rendering of documents; nothing else.
 //! - [`escape`]: peer text made safe for a terminal (every human renderer, and the files
@@ -70,6 +71,7 @@ pub mod escape;
 pub mod explain;
 pub mod files;
 pub mod finding;
+pub mod fleet;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;

@@ -53,6 +53,24 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Relay a real application's connections to a server and diagnose each handshake it makes.
     Watch(WatchArgs),
+    /// Work with the JSON Lines of fleet runs (`scan -i` / `check -i`).
+    #[command(subcommand)]
+    Fleet(Fleet),
+}
+
+/// `tlsdoctor fleet …`: one variant per subcommand.
+#[derive(Subcommand, Debug)]
+pub enum Fleet {
+    /// Merge the JSON Lines of several workers or runs into one stream on stdout, each
+    /// target once (the first line of each key wins).
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The JSON Lines files, in order of precedence.
+    #[arg(required = true, value_name = "FILE.jsonl")]
+    pub inputs: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

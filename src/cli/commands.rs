@@ -2,7 +2,7 @@
 //! and pick the exit code.
 
 use super::args::{
-    CaptureArgs, CheckArgs, EnvArgs, ExplainArgs, Format, LabArgs, OutputArgs, ScanArgs,
+    CaptureArgs, CheckArgs, EnvArgs, ExplainArgs, Fleet, Format, LabArgs, OutputArgs, ScanArgs,
     SimulateArgs, WatchArgs,
 };
 use super::progress::{self, Spinner};
@@ -360,4 +360,23 @@ fn out(text: &str) {
 /// [`out`] with a line end.
 fn outln(text: impl std::fmt::Display) {
     out(&format!("{text}\n"));
+}
+/// `fleet …`.
+pub fn fleet(args: Fleet) -> i32 {
+    match args {
+        Fleet::Merge(m) => {
+            let inputs: Vec<&std::path::Path> = m.inputs.iter().map(|p| p.as_path()).collect();
+            let stdout = std::io::stdout();
+            match tlsdoctor::fleet::merge::merge(&inputs, &mut stdout.lock()) {
+                Ok(count) => {
+                    eprintln!(
+                        "tlsdoctor fleet merge: {} line(s) written, {} duplicate(s) dropped",
+                        count.written, count.duplicates
+                    );
+                    0
+                }
+                Err(e) => fail(&e),
+            }
+        }
+    }
 }

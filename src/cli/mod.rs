@@ -55,6 +55,7 @@ pub fn main() -> i32 {
             Command::CaptureClient(args) => commands::capture(args).await,
             Command::Simulate(args) => commands::simulate(args, style).await,
             Command::Watch(args) => commands::watch(args, style).await,
+            Command::Fleet(args) => commands::fleet(args),
         }
     })
 }

@@ -1,0 +1,14 @@
+//! Fleet runs: many targets from one input, scanned or checked a bounded number at a time,
+//! one JSON line per target as it finishes ([`line`]).
+
+pub mod input;
+pub mod line;
+pub mod merge;
+pub mod shard;
+
+pub use input::InputTarget;
+pub use line::{
+    Backoff, ErrorKind, FleetCommand, FleetLine, LINE_SCHEMA_VERSION, LineStatus, ReadLine,
+    TargetError,
+};
+pub use shard::Shard;
