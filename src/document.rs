@@ -28,6 +28,10 @@ pub struct AddressFailure {
     pub target: String,
     pub address: Option<String>,
     pub error: String,
+    /// The scan's typed error behind `error`, when the failure was one (not in JSON: callers
+    /// that sort failures by kind, such as fleet runs, read it).
+    #[serde(skip)]
+    pub cause: Option<crate::scan::ScanError>,
 }
 
 /// The result of `check`: one diagnosis per address examined.

@@ -244,6 +244,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME,…", value_parser = parse_checks, default_value = "")]
     pub extra_checks: Selection,
     #[command(flatten)]
+    pub fleet: super::fleet::FleetArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -358,6 +360,14 @@ pub struct ScanArgs {
     /// name lists every check).
     #[arg(long, value_name = "NAME,…", value_parser = parse_checks, default_value = "")]
     pub extra_checks: Selection,
+    /// Run only these checks instead of the default set, e.g. `protocols,certificate` for
+    /// an inventory: protocols (always run), suites, groups, properties, resumption, any
+    /// extra check, `certificate` (describe and judge the chain), `ocsp` (as --ocsp-query),
+    /// `default`. The JSON leaves out the sections of checks not run.
+    #[arg(long, value_name = "NAME,…", value_parser = super::fleet::parse_scan_checks)]
+    pub checks: Option<super::fleet::ScanChecks>,
+    #[command(flatten)]
+    pub fleet: super::fleet::FleetArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -417,10 +427,13 @@ impl ConnectArgs {
             timeout: Duration::from_secs_f64(self.timeout),
             max_connections: self.max_connections,
             deadline: self.deadline.map(Duration::from_secs_f64),
+            checks: None,
             extra_checks: Selection::none(),
             starttls: self.starttls,
             xmpp_host: self.xmpp_host.clone(),
             progress: tlsdoctor::progress::Progress::none(),
+            rate: None,
+            backoff_tally: None,
         })
     }
 }
@@ -429,6 +442,7 @@ impl CheckArgs {
     pub fn request(&self) -> Result<CheckRequest, &'static str> {
         let mut connect = self.connect.options()?;
         connect.extra_checks = self.extra_checks.clone();
+        connect.rate = self.fleet.rate_limit();
         Ok(CheckRequest {
             connect,
             client: self.client.clone(),
@@ -466,11 +480,17 @@ impl ScanArgs {
     pub fn request(&self) -> Result<ScanRequest, &'static str> {
         let mut connect = self.connect.options()?;
         connect.extra_checks = self.extra_checks.clone();
-        Ok(ScanRequest {
+        connect.rate = self.fleet.rate_limit();
+        let mut req = ScanRequest {
             connect,
             trust: TrustInputs::default(),
             ocsp_query: self.ocsp_query,
-        })
+            certificate: true,
+        };
+        if let Some(checks) = &self.checks {
+            checks.apply(&mut req);
+        }
+        Ok(req)
     }
 }
 

@@ -8,6 +8,7 @@
 mod args;
 mod commands;
 mod progress;
+mod fleet;
 
 use args::{Cli, ColorChoice, Command};
 use clap::Parser;
@@ -46,8 +47,14 @@ pub fn main() -> i32 {
     };
     rt.block_on(async move {
         match cli.command {
-            Command::Check(args) => commands::check(args, style).await,
-            Command::Scan(args) => commands::scan(args, style).await,
+            Command::Check(args) => match args.fleet.input.clone() {
+                Some(input) => fleet::check(args, input).await,
+                None => commands::check(args, style).await,
+            },
+            Command::Scan(args) => match args.fleet.input.clone() {
+                Some(input) => fleet::scan(args, input).await,
+                None => commands::scan(args, style).await,
+            },
             Command::Explain(args) => commands::explain(args, style),
             Command::Env(args) => commands::env(args, style).await,
             Command::Lab(args) => commands::lab(args, style).await,

@@ -2,8 +2,12 @@
 //! one JSON line per target as it finishes ([`line`]).
 
 pub mod input;
+pub mod jobs;
 pub mod line;
 pub mod merge;
+pub mod progress;
+pub mod resume;
+pub mod run;
 pub mod shard;
 
 pub use input::InputTarget;

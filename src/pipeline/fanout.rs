@@ -5,7 +5,7 @@ use super::PipelineError;
 use super::request::ConnectOptions;
 use crate::document::AddressFailure;
 use crate::probe::{ProbeConfig, Prober, RunDeadline};
-use crate::scan::{ScanContext, Selection};
+use crate::scan::{ScanContext, ScanError, Selection};
 use crate::target::{self, ResolvedTarget, TargetSpec};
 use std::future::Future;
 
@@ -67,11 +67,15 @@ pub(crate) async fn each_address<T, E, F, Fut>(
     job: F,
 ) -> (Vec<T>, Vec<AddressFailure>)
 where
-    E: std::fmt::Display,
+    E: std::fmt::Display + AsScanError,
     F: Fn(Address) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let checks = Selection::default().and(&connect.extra_checks);
+    let checks = connect
+        .checks
+        .clone()
+        .unwrap_or_default()
+        .and(&connect.extra_checks);
     let jobs = addresses(targets, &connect.probe_config(run), &checks)
         .into_iter()
         .map(|a| {
@@ -88,8 +92,27 @@ where
                 target: label,
                 address: Some(addr.to_string()),
                 error: e.to_string(),
+                cause: e.as_scan_error(),
             }),
         }
     }
     (done, failed)
+}
+
+/// The typed scan error inside a per-address error, if it is one (kept beside the message in
+/// [`AddressFailure::cause`]).
+pub(crate) trait AsScanError {
+    fn as_scan_error(&self) -> Option<ScanError>;
+}
+
+impl AsScanError for ScanError {
+    fn as_scan_error(&self) -> Option<ScanError> {
+        Some(self.clone())
+    }
+}
+
+impl AsScanError for String {
+    fn as_scan_error(&self) -> Option<ScanError> {
+        None
+    }
 }

@@ -22,7 +22,7 @@ pub use fanout::Address;
 pub use request::{
     CheckRequest, ClientCertFiles, ConnectOptions, ScanRequest, SimulateRequest, TrustInputs,
 };
-pub use scan::scan;
+pub use scan::{scan, scan_stores, scan_with_stores};
 pub use simulate::simulate;
 
 pub(crate) use clients::profiles_for;

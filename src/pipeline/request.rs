@@ -1,11 +1,15 @@
 //! What a caller asks for: the target and how to reach it, the trust inputs, the clients, and
 //! what else each operation should do. Plain data; the CLI fills it from its arguments.
 
-use crate::probe::{DEFAULT_MAX_CONNECTIONS, ProbeConfig, RunDeadline, default_budget};
+use crate::probe::{
+    BackoffPolicy, BackoffTally, DEFAULT_MAX_CONNECTIONS, ProbeConfig, RateLimit, RunDeadline,
+    default_budget,
+};
 use crate::scan::Selection;
 use crate::target::ResolveOptions;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The target and how to reach it: shared by every operation that connects.
@@ -28,6 +32,9 @@ pub struct ConnectOptions {
     /// Cap on the whole run (`--deadline`); none: [`default_budget`] of `timeout` and
     /// `max_connections`. What was learned by then is still reported, marked partial.
     pub deadline: Option<Duration>,
+    /// The checks to run instead of the default set (`scan --checks`); none: the default
+    /// set. The basis stage (protocol versions) always runs.
+    pub checks: Option<Selection>,
     /// Checks to run on every address besides the default ones (which every operation
     /// runs: its report rests on them), e.g. `early-data`.
     pub extra_checks: Selection,
@@ -38,6 +45,12 @@ pub struct ConnectOptions {
     pub xmpp_host: Option<String>,
     /// Where the run reports what it is probing (the CLI's spinner); none by default.
     pub progress: crate::progress::Progress,
+    /// New connections per second overall (`--rate`), shared by every request that holds
+    /// this limit.
+    pub rate: Option<Arc<RateLimit>>,
+    /// With a tally: retry connects a server refuses after accepting earlier ones (the
+    /// default backoff policy), counted there (fleet runs set one per target).
+    pub backoff_tally: Option<Arc<BackoffTally>>,
 }
 
 impl ConnectOptions {
@@ -53,10 +66,13 @@ impl ConnectOptions {
             timeout: Duration::from_secs(5),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             deadline: None,
+            checks: None,
             extra_checks: Selection::none(),
             starttls: crate::starttls::Choice::Auto,
             xmpp_host: None,
             progress: crate::progress::Progress::none(),
+            rate: None,
+            backoff_tally: None,
         }
     }
 
@@ -77,6 +93,11 @@ impl ConnectOptions {
         cfg.max_connections = self.max_connections;
         cfg.run = Some(run.clone());
         cfg.progress = self.progress.clone();
+        cfg.rate = self.rate.clone();
+        cfg.backoff = self
+            .backoff_tally
+            .clone()
+            .map(|t| (BackoffPolicy::default(), t));
         cfg
     }
 
@@ -168,6 +189,9 @@ pub struct ScanRequest {
     pub trust: TrustInputs,
     /// Also check the staples and ask the certificate's OCSP responder.
     pub ocsp_query: bool,
+    /// Describe and judge the chain each address presents (on by default; `--checks`
+    /// without `certificate` turns it off, and `certificate_chain` is then null).
+    pub certificate: bool,
 }
 
 impl ScanRequest {
@@ -176,6 +200,7 @@ impl ScanRequest {
             connect: ConnectOptions::new(target),
             trust: TrustInputs::default(),
             ocsp_query: false,
+            certificate: true,
         }
     }
 }

@@ -3,11 +3,14 @@
 
 use super::PipelineError;
 use super::fanout::{self, Address};
-use super::request::ScanRequest;
+use super::request::{ScanRequest, TrustInputs};
 use crate::cert::TrustStore;
 use crate::document::{ScanDocument, ScannedServer};
 use crate::ocsp::QueryPolicy;
+use crate::probe::RunDeadline;
 use crate::scan::{FullHandshakes, ScanError, measure};
+use crate::target::{ResolvedTarget, TargetSpec};
+use crate::wire::ProtocolVersion;
 use std::time::SystemTime;
 
 /// Scan every address of the request's target. Errors are about the request (bad target,
@@ -16,23 +19,51 @@ pub async fn scan(req: &ScanRequest) -> Result<ScanDocument, PipelineError> {
     let run = req.connect.start_run();
     let (spec, targets) = fanout::resolve(&req.connect).await?;
     let stores = req.trust.load()?.stores(None);
+    Ok(scan_resolved(req, run, spec, targets, &stores).await)
+}
+
+/// The trust stores `scan` judges chains against (Mozilla's and the CA file, else the
+/// system store): for a caller that scans many targets with the same trust inputs.
+pub fn scan_stores(trust: &TrustInputs) -> Result<Vec<TrustStore>, PipelineError> {
+    Ok(trust.load()?.stores(None))
+}
+
+/// [`scan`] with the trust stores already loaded ([`scan_stores`]), so a fleet run reads
+/// them once rather than once per target.
+pub async fn scan_with_stores(
+    req: &ScanRequest,
+    stores: &[TrustStore],
+) -> Result<ScanDocument, PipelineError> {
+    let run = req.connect.start_run();
+    let (spec, targets) = fanout::resolve(&req.connect).await?;
+    Ok(scan_resolved(req, run, spec, targets, stores).await)
+}
+
+async fn scan_resolved(
+    req: &ScanRequest,
+    run: RunDeadline,
+    spec: TargetSpec,
+    targets: Vec<ResolvedTarget>,
+    stores: &[TrustStore],
+) -> ScanDocument {
     let mut doc = ScanDocument::new(&req.connect.target);
     doc.notes = spec.notes.clone();
     doc.ocsp_query = req.ocsp_query;
     let (servers, errors) = fanout::each_address(&targets, &req.connect, &run, |a| {
-        scan_address(a, &stores, req.ocsp_query)
+        scan_address(a, stores, req.ocsp_query, req.certificate)
     })
     .await;
     doc.servers = servers;
     doc.errors = errors;
     doc.partial = run.reached();
-    Ok(doc)
+    doc
 }
 
 async fn scan_address(
     a: Address,
     stores: &[TrustStore],
     ocsp_query: bool,
+    certificate: bool,
 ) -> Result<ScannedServer, ScanError> {
     // The OCSP check needs full handshakes (TLS 1.2/1.3 staples); they follow the scan.
     let full = if ocsp_query {
@@ -48,10 +79,19 @@ async fn scan_address(
         .clone()
         .unwrap_or_else(|| a.ctx.prober.addr().ip().to_string());
     let now = SystemTime::now();
-    let certificate_chain = measured
-        .presented
+    let presented = match (&measured.presented, certificate) {
+        (_, false) => None,
+        (Some(p), true) => Some(p.der.clone()),
+        // Without the properties check (`--checks`), a server with no TLS ≤ 1.2 flight
+        // showed no certificate in clear: one full handshake fetches it.
+        (None, true) if !a.ctx.checks.contains("properties") => {
+            chain_by_handshake(&a.ctx, &scan).await
+        }
+        (None, true) => None,
+    };
+    let certificate_chain = presented
         .as_ref()
-        .map(|p| crate::cert::analyze(&p.der, Some(&host), stores, now));
+        .map(|der| crate::cert::analyze(der, Some(&host), stores, now));
     let ocsp = match (&measured.presented, ocsp_query) {
         (Some(p), true) => {
             crate::ocsp::check(
@@ -74,4 +114,19 @@ async fn scan_address(
         certificate_chain,
         ocsp,
     })
+}
+
+/// The chain from one full handshake in the newest accepted version that rustls speaks.
+async fn chain_by_handshake(
+    ctx: &crate::scan::ScanContext,
+    scan: &crate::scan::ServerScan,
+) -> Option<Vec<Vec<u8>>> {
+    let accepted = scan.accepted_versions();
+    let version = [ProtocolVersion::Tls13, ProtocolVersion::Tls12]
+        .into_iter()
+        .find(|v| accepted.contains(v))?;
+    let fetched = crate::cert::fetch::fetch_chain(&ctx.prober, ctx.sni.as_deref(), version)
+        .await
+        .ok()?;
+    Some(fetched.chain).filter(|c| !c.is_empty())
 }

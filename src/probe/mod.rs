@@ -10,6 +10,7 @@ pub mod deadline;
 mod held;
 pub mod names;
 mod outcome;
+pub mod pace;
 pub mod prelude;
 pub mod tls;
 mod violation;
@@ -19,13 +20,14 @@ pub use connection::{ConnectError, Connection, TimedStream};
 pub use deadline::{RunDeadline, default_budget};
 pub use held::{Held, MAX_STEP_READ, Step};
 pub use outcome::{OutcomeSummary, ProbeOutcome, ProbeResult};
+pub use pace::{BackoffPolicy, BackoffTally, RateLimit};
 pub use prelude::{Prelude, PreludeError};
 pub use tls::{HandshakeError, HandshakeFailure, TlsErrorClass, TlsSession};
 
 use crate::wire::{ClientHello, FlightProgress, ServerFlightParser, WireError};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -56,6 +58,11 @@ pub struct ProbeConfig {
     pub run: Option<RunDeadline>,
     /// Where each opened connection is reported for a person watching (usually nobody).
     pub progress: crate::progress::Progress,
+    /// New connections per second, shared by every prober of the process (`--rate`).
+    pub rate: Option<Arc<RateLimit>>,
+    /// Retry a connect that a server which accepted earlier connections refuses, and count
+    /// it here (fleet runs; none: a refusal is final).
+    pub backoff: Option<(BackoffPolicy, Arc<BackoffTally>)>,
 }
 
 impl Default for ProbeConfig {
@@ -75,6 +82,8 @@ impl ProbeConfig {
             prelude: None,
             progress: crate::progress::Progress::none(),
             run: None,
+            rate: None,
+            backoff: None,
         }
     }
 }
@@ -88,6 +97,8 @@ pub struct Prober {
     /// Every connection adds one to each tally; the last is this prober's own (see
     /// [`Prober::with_own_count`]), the first the server's total.
     tallies: Vec<Arc<AtomicUsize>>,
+    /// Whether a connect to this server ever succeeded (backoff applies only then).
+    accepted_once: Arc<AtomicBool>,
 }
 
 impl Prober {
@@ -98,6 +109,7 @@ impl Prober {
             cfg: Arc::new(cfg),
             slots,
             tallies: vec![Arc::new(AtomicUsize::new(0))],
+            accepted_once: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -165,6 +177,14 @@ impl Prober {
                 }
             },
         };
+        if let Some(rate) = &self.cfg.rate {
+            let at = rate.reserve();
+            if run.is_some_and(|r| at >= r.at()) {
+                run.map(RunDeadline::mark_reached);
+                return Err(ConnectError::Deadline);
+            }
+            tokio::time::sleep_until(at).await;
+        }
         let now = tokio::time::Instant::now();
         let own = now + self.cfg.probe_timeout;
         // A probe that would outlast the run is cut at the run's deadline.
@@ -176,7 +196,7 @@ impl Prober {
             .connect_timeout
             .min(self.cfg.probe_timeout)
             .min(deadline - now);
-        let mut stream = match dial(self.addr, connect_timeout).await {
+        let mut stream = match self.dial_with_backoff(connect_timeout, deadline).await {
             Err(ConnectError::Timeout { .. })
                 if run_cut.as_ref().is_some_and(|r| r.has_passed()) =>
             {
@@ -206,6 +226,46 @@ impl Prober {
             run_cut,
             _slot: Some(slot),
         })
+    }
+
+    /// Connect; when the server refuses although it accepted before and backoff is on,
+    /// wait and retry (each retry paced by `--rate` too), never past `deadline`.
+    async fn dial_with_backoff(
+        &self,
+        timeout: Duration,
+        deadline: tokio::time::Instant,
+    ) -> Result<TcpStream, ConnectError> {
+        let mut attempt = 0;
+        loop {
+            let result = dial(self.addr, timeout).await;
+            let refused = matches!(&result, Err(ConnectError::Failed { kind, .. }) if pace::is_refusal(*kind));
+            match (&self.cfg.backoff, refused) {
+                (_, false) => {
+                    if result.is_ok() {
+                        self.accepted_once.store(true, Ordering::Relaxed);
+                    }
+                    return result;
+                }
+                (Some((policy, tally)), true) if self.accepted_once.load(Ordering::Relaxed) => {
+                    let wait = policy.wait(attempt);
+                    let at = tokio::time::Instant::now() + wait;
+                    if attempt >= policy.retries
+                        || at + timeout.min(Duration::from_millis(100)) > deadline
+                    {
+                        tally.gave_up();
+                        return result;
+                    }
+                    tokio::time::sleep_until(at).await;
+                    if let Some(rate) = &self.cfg.rate {
+                        tokio::time::sleep_until(rate.reserve().min(deadline)).await;
+                    }
+                    tally.retried(wait);
+                    self.count();
+                    attempt += 1;
+                }
+                _ => return result,
+            }
+        }
     }
 
     /// Send `hello` (complete records, any format) and read the server's first flight.

@@ -3,8 +3,8 @@
 use super::style::{Style, pad};
 use crate::document::{ScanDocument, ScannedServer};
 use crate::escape::{escape, finish};
-use crate::scan::ServerScan;
 use crate::scan::strength::StrengthLevel;
+use crate::scan::{Check, ServerScan, ciphers, groups, properties};
 
 pub fn render_json(doc: &ScanDocument) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
@@ -62,9 +62,17 @@ fn render_server(server: &ScannedServer, st: Style) -> String {
             st.dim(&escape(&r.evidence))
         ));
     }
-    out.push_str(&render_suites(s, st));
-    out.push_str(&render_kx(s, st));
-    out.push_str(&render_properties(s, st));
+    // A core check left out by `--checks` has no section (its fields hold no measurement).
+    let ran = |name: &str| s.checks.contains(name);
+    if ran(ciphers::Suites::NAME) {
+        out.push_str(&render_suites(s, st));
+    }
+    if ran(groups::Groups::NAME) {
+        out.push_str(&render_kx(s, st));
+    }
+    if ran(properties::Properties::NAME) {
+        out.push_str(&render_properties(s, st));
+    }
     out.push_str(&render_other_checks(s, st));
     if let Some(chain) = &server.certificate_chain {
         out.push_str(&format!("\n{}\n", st.bold("Certificates")));

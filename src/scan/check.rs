@@ -277,6 +277,12 @@ impl Selection {
         check.stage() == Stage::Basis || self.names.contains(check.name())
     }
 
+    /// Whether the check called `name` is selected (the basis stage's name included only
+    /// when it was named).
+    pub fn contains(&self, name: &str) -> bool {
+        self.names.contains(name)
+    }
+
     /// The selected names, in name order.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.names.iter().copied()

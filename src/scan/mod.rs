@@ -22,6 +22,7 @@ pub mod plaintext;
 pub mod properties;
 pub mod resumption;
 mod server;
+mod server_json;
 pub mod strength;
 pub mod versions;
 pub mod vuln_ccs;

@@ -6,7 +6,6 @@ use super::{CHECKS, ExtraEvidence, ciphers, groups, plaintext, properties, resum
 use crate::finding::Finding;
 use crate::probe::Prober;
 use crate::wire::{ProtocolVersion, ServerFlight};
-use serde::Serialize;
 use std::borrow::Cow;
 use std::time::Instant;
 
@@ -36,8 +35,9 @@ impl ScanContext {
     }
 }
 
-/// Everything `tlsdoctor scan` measured on one server address.
-#[derive(Debug, Clone, Serialize)]
+/// Everything `tlsdoctor scan` measured on one server address. Its JSON form
+/// (`server_json.rs`) leaves out the core fields of checks that did not run.
+#[derive(Debug, Clone)]
 pub struct ServerScan {
     /// "host:port" as the user named it.
     pub target: String,
@@ -56,8 +56,10 @@ pub struct ServerScan {
     pub properties: properties::HandshakeProperties,
     /// The evidence of the checks beyond the core ones, each under its own key; a check
     /// that did not run has none.
-    #[serde(flatten)]
     pub extra: ExtraEvidence,
+    /// The checks this scan ran (the basis stage always): a core check's field holds its
+    /// default when the check is not among them, and is left out of the JSON.
+    pub checks: Selection,
     /// TCP connections opened for this scan.
     pub connections: usize,
     pub elapsed_ms: u64,
@@ -76,6 +78,7 @@ impl ServerScan {
             key_exchange: groups::KeyExchange::default(),
             properties: properties::HandshakeProperties::not_measured(),
             extra: ExtraEvidence::default(),
+            checks: Selection::default(),
             connections: 0,
             elapsed_ms: 0,
         }
@@ -150,6 +153,7 @@ pub async fn scan_server(
     };
     let mut scan = ServerScan::unmeasured(target, ctx.prober.addr().to_string(), resolved);
     scan.sni = ctx.sni.clone();
+    scan.checks = ctx.checks.clone();
     let selected = |stage: Stage| {
         CHECKS
             .iter()
@@ -190,7 +194,13 @@ async fn usable(ctx: &ScanContext, protocols: &versions::ProtocolSupport) -> Res
 }
 
 // Where the core checks keep their evidence: the fields `tlsdoctor scan --json` has always
-// had. A core check that did not run leaves its field at the default above.
+// had. A core check that did not run leaves its field at the default above, loads as
+// nothing (so it reports no findings) and is left out of the JSON.
+
+/// Whether check `C` ran in this scan.
+pub(super) fn ran<C: Check>(scan: &ServerScan) -> bool {
+    C::STAGE == Stage::Basis || scan.checks.contains(C::NAME)
+}
 
 impl Slot for versions::Protocols {
     fn store(evidence: versions::ProtocolSupport, scan: &mut ServerScan) {
@@ -206,7 +216,7 @@ impl Slot for ciphers::Suites {
         scan.cipher_suites = evidence;
     }
     fn load(scan: &ServerScan) -> Option<Cow<'_, Vec<ciphers::VersionSuites>>> {
-        Some(Cow::Borrowed(&scan.cipher_suites))
+        ran::<Self>(scan).then_some(Cow::Borrowed(&scan.cipher_suites))
     }
 }
 
@@ -215,7 +225,7 @@ impl Slot for groups::Groups {
         scan.key_exchange = evidence;
     }
     fn load(scan: &ServerScan) -> Option<Cow<'_, groups::KeyExchange>> {
-        Some(Cow::Borrowed(&scan.key_exchange))
+        ran::<Self>(scan).then_some(Cow::Borrowed(&scan.key_exchange))
     }
 }
 
@@ -231,7 +241,7 @@ impl Slot for properties::Properties {
         };
     }
     fn load(scan: &ServerScan) -> Option<Cow<'_, properties::HandshakeProperties>> {
-        Some(Cow::Borrowed(&scan.properties))
+        ran::<Self>(scan).then_some(Cow::Borrowed(&scan.properties))
     }
 }
 
@@ -241,6 +251,9 @@ impl Slot for resumption::Resumption {
         scan.properties.resumption_ticket = evidence.by_ticket;
     }
     fn load(scan: &ServerScan) -> Option<Cow<'_, <Self as Check>::Evidence>> {
+        if !ran::<Self>(scan) {
+            return None;
+        }
         Some(Cow::Owned(resumption::ResumptionSupport {
             by_session_id: scan.properties.resumption_session_id.clone(),
             by_ticket: scan.properties.resumption_ticket.clone(),

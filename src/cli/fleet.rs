@@ -1,0 +1,234 @@
+//! `scan -i FILE` / `check -i FILE`: the fleet options, and the run that writes one JSON
+//! line per target (the engine is `tlsdoctor::fleet`); and `--checks` for `scan`.
+
+use super::args::{CheckArgs, Format, OutputArgs, ScanArgs};
+use super::fail;
+use clap::Args;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tlsdoctor::fleet::run::{Filter, RunCount};
+use tlsdoctor::fleet::{FleetCommand, Shard};
+use tlsdoctor::pipeline::ScanRequest;
+use tlsdoctor::probe::RateLimit;
+use tlsdoctor::scan::Selection;
+
+/// Targets in flight at once by default.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
+#[derive(Args, Debug)]
+pub struct FleetArgs {
+    /// Read targets from FILE (`-` for standard input), one per line (`#` comments and
+    /// blank lines allowed), and print JSON Lines: one object per target as it finishes
+    /// (docs/json.md, "Fleet runs").
+    #[arg(
+        short = 'i',
+        long = "input",
+        value_name = "FILE|-",
+        conflicts_with = "target"
+    )]
+    pub input: Option<PathBuf>,
+    /// With -i: targets examined at once (each still under --max-connections).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY,
+          value_parser = parse_concurrency, requires = "input")]
+    pub concurrency: usize,
+    /// With -i: skip the targets already in OUT.jsonl and append the new lines to it.
+    #[arg(
+        long,
+        value_name = "OUT.jsonl",
+        requires = "input",
+        conflicts_with = "output"
+    )]
+    pub resume: Option<PathBuf>,
+    /// With -i: only shard I of N (0 ≤ I < N) by a stable hash of each target;
+    /// `auto/N` reads I from JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID.
+    #[arg(long, value_name = "I/N|auto/N", requires = "input",
+          value_parser = |s: &str| Shard::parse(s, |v| std::env::var(v).ok()))]
+    pub shard: Option<Shard>,
+    /// At most N new connections per second overall (all targets together), e.g. 100/s.
+    #[arg(long, value_name = "N/s", value_parser = RateLimit::parse)]
+    pub rate: Option<f64>,
+}
+
+impl FleetArgs {
+    pub fn rate_limit(&self) -> Option<Arc<RateLimit>> {
+        self.rate.map(|r| Arc::new(RateLimit::per_second(r)))
+    }
+}
+
+fn parse_concurrency(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(v) if (1..=4096).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a whole number from 1 to 4096")),
+    }
+}
+
+/// What `scan --checks` selects: registry checks, and the two parts of a scan that are
+/// not registry checks (the chain judgement and OCSP).
+#[derive(Debug, Clone)]
+pub struct ScanChecks {
+    selection: Selection,
+    certificate: bool,
+    ocsp: bool,
+}
+
+impl ScanChecks {
+    pub fn apply(&self, req: &mut ScanRequest) {
+        req.connect.checks = Some(self.selection.clone());
+        req.certificate = self.certificate || self.ocsp;
+        req.ocsp_query |= self.ocsp;
+    }
+}
+
+pub fn parse_scan_checks(s: &str) -> Result<ScanChecks, String> {
+    let mut certificate = false;
+    let mut ocsp = false;
+    let mut registry = Vec::new();
+    for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        match name {
+            "certificate" => certificate = true,
+            "ocsp" => ocsp = true,
+            "default" => {
+                certificate = true;
+                registry.push(name);
+            }
+            _ => registry.push(name),
+        }
+    }
+    let selection = Selection::parse(&registry.join(","))
+        .map_err(|e| format!("{e}, certificate, ocsp, default"))?;
+    Ok(ScanChecks {
+        selection,
+        certificate,
+        ocsp,
+    })
+}
+
+/// Where the lines go: stdout, `-o FILE` (created anew), or the `--resume` file (appended
+/// to, after what it already holds has been read as done).
+fn open_sink(
+    out: &OutputArgs,
+    resume: Option<&Path>,
+) -> Result<(Box<dyn std::io::Write>, Filter), String> {
+    if !matches!(out.format(), Format::Json | Format::Text) {
+        return Err("-i prints JSON Lines; --format markdown or html needs one TARGET".into());
+    }
+    if let Some(path) = resume {
+        let done = tlsdoctor::fleet::resume::done_keys(path)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("cannot append to {}: {e}", path.display()))?;
+        return Ok((Box::new(file), Filter { shard: None, done }));
+    }
+    let sink: Box<dyn std::io::Write> = match &out.output {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout()),
+    };
+    Ok((sink, Filter::default()))
+}
+
+fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, String> {
+    if path == Path::new("-") {
+        return Ok(Box::new(BufReader::new(std::io::stdin())));
+    }
+    let f =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(Box::new(BufReader::with_capacity(64 * 1024, f)))
+}
+
+/// Everything a fleet run needs before its first target.
+struct Prepared {
+    input: Box<dyn BufRead + Send>,
+    sink: Box<dyn std::io::Write>,
+    filter: Filter,
+    progress: tlsdoctor::fleet::progress::Bar,
+}
+
+fn prepare(fleet: &FleetArgs, out: &OutputArgs, input: &Path) -> Result<Prepared, String> {
+    let (sink, mut filter) = open_sink(out, fleet.resume.as_deref())?;
+    filter.shard = fleet.shard;
+    let reader = open_input(input)?;
+    // A file can be counted ahead for the bar's ETA; standard input cannot.
+    let total = (input != Path::new("-"))
+        .then(|| tlsdoctor::fleet::progress::count_kept(input, &filter))
+        .flatten();
+    Ok(Prepared {
+        input: reader,
+        sink,
+        filter,
+        progress: tlsdoctor::fleet::progress::Bar::on_stderr(total),
+    })
+}
+
+fn report(count: &RunCount) -> i32 {
+    eprintln!(
+        "tlsdoctor: {} target(s) done, {} failed, {} skipped (shard or --resume)",
+        count.written, count.failed, count.skipped
+    );
+    0
+}
+
+/// `scan -i`.
+pub async fn scan(mut args: ScanArgs, input: PathBuf) -> i32 {
+    args.connect.target = Some(String::new());
+    let template = match args.request() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let stores = match tlsdoctor::pipeline::scan_stores(&template.trust) {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let mut p = match prepare(&args.fleet, &args.output, &input) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let result = tlsdoctor::fleet::run::run(
+        p.input,
+        p.filter,
+        args.fleet.concurrency,
+        FleetCommand::Scan,
+        |t| tlsdoctor::fleet::jobs::scan_line(&template, &stores, t),
+        &mut p.sink,
+        &mut p.progress,
+    )
+    .await;
+    p.progress.done();
+    match result {
+        Ok(count) => report(&count),
+        Err(e) => fail(&format!("cannot write a result line: {e}")),
+    }
+}
+
+/// `check -i`.
+pub async fn check(mut args: CheckArgs, input: PathBuf) -> i32 {
+    args.connect.target = Some(String::new());
+    let template = match args.request() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let mut p = match prepare(&args.fleet, &args.output, &input) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let result = tlsdoctor::fleet::run::run(
+        p.input,
+        p.filter,
+        args.fleet.concurrency,
+        FleetCommand::Check,
+        |t| tlsdoctor::fleet::jobs::check_line(&template, t),
+        &mut p.sink,
+        &mut p.progress,
+    )
+    .await;
+    p.progress.done();
+    match result {
+        Ok(count) => report(&count),
+        Err(e) => fail(&format!("cannot write a result line: {e}")),
+    }
+}
