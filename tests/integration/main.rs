@@ -17,6 +17,7 @@ mod env;
 mod explain;
 mod explain_check;
 mod explain_corpus;
+mod fleet;
 mod golden;
 mod handshake;
 mod lab;
