@@ -3,4 +3,5 @@
 //! runs them, the connection rate and the backoff.
 
 mod endpoints;
+mod manifest;
 mod runs;
