@@ -54,7 +54,8 @@
 //! - [`demo`]: the lab diagnosed endpoint by endpoint.
 //! - [`watch`]: a relay in front of a failing server that records the real application's
 //!   handshakes (clear text only) and reads each one as it ends.
-//! - [`fleet`]: many targets from one input, one JSON line per target (`scan -i`, `check -i`).
+//! - [`fleet`]: many targets from one input, one JSON line per target (`scan -i`, `check -i`),
+//!   and the results store that records runs in SQLite (`--db`, `tlsdoctor fleet summary|diff`).
 //! - [`finding`]: the diagnosis vocabulary shared by every check.
 //! - [`report`]: human and JSON rendering of documents; nothing else.
 //! - [`escape`]: peer text made safe for a terminal (every human renderer, and the files

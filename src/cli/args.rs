@@ -64,6 +64,14 @@ pub enum Fleet {
     /// Merge the JSON Lines of several workers or runs into one stream on stdout, each
     /// target once (the first line of each key wins).
     Merge(MergeArgs),
+    /// Import the JSON Lines of a fleet run (several shard files make one run) into a results store.
+    Import(super::fleet_store::ImportArgs),
+    /// One run of a results store in numbers: findings, versions, suites, expiring certificates, failures.
+    Summary(super::fleet_store::SummaryArgs),
+    /// What changed per target between two runs of a results store.
+    Diff(super::fleet_store::DiffArgs),
+    /// The runs in a results store.
+    Runs(super::fleet_store::RunsArgs),
 }
 
 #[derive(Args, Debug)]
@@ -247,6 +255,8 @@ pub struct CheckArgs {
     pub fleet: super::fleet::FleetArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub store: super::fleet_store::StoreArgs,
 }
 
 /// The report format of `check`, `scan` and `simulate`.
@@ -370,6 +380,8 @@ pub struct ScanArgs {
     pub fleet: super::fleet::FleetArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub store: super::fleet_store::StoreArgs,
 }
 
 /// A comma-separated list of check names, each one the registry knows.

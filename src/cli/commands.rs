@@ -28,6 +28,10 @@ pub async fn check(args: CheckArgs, style: Style) -> i32 {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    let recording = match super::fleet_store::begin(&args.store, "check") {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     let (progress, spinner) =
         Spinner::for_terminal(&request.connect.target, !args.output.no_progress);
     request.connect.progress = progress;
@@ -35,8 +39,11 @@ pub async fn check(args: CheckArgs, style: Style) -> i32 {
     progress::stop(spinner).await;
     let doc = match doc {
         Ok(d) => d,
-        Err(e) => return fail(&e.to_string()),
+        Err(e) => return failed_target(recording, &request.connect.target, &e.to_string()),
     };
+    if let Some(Err(code)) = recording.map(|r| r.finish(Ok(&doc))) {
+        return code;
+    }
     let rendered = match args.output.format() {
         Format::Json => format!("{}\n", to_json(&doc)),
         Format::Text => report::check::render_human(&doc, text_style(&args.output, style)),
@@ -66,6 +73,10 @@ pub async fn scan(args: ScanArgs, style: Style) -> i32 {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    let recording = match super::fleet_store::begin(&args.store, "scan") {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     let (progress, spinner) =
         Spinner::for_terminal(&request.connect.target, !args.output.no_progress);
     request.connect.progress = progress;
@@ -73,8 +84,11 @@ pub async fn scan(args: ScanArgs, style: Style) -> i32 {
     progress::stop(spinner).await;
     let doc = match doc {
         Ok(d) => d,
-        Err(e) => return fail(&e.to_string()),
+        Err(e) => return failed_target(recording, &request.connect.target, &e.to_string()),
     };
+    if let Some(Err(code)) = recording.map(|r| r.finish(Ok(&doc))) {
+        return code;
+    }
     let rendered = match args.output.format() {
         Format::Json => format!("{}\n", report::scan::render_json(&doc)),
         Format::Text => report::scan::render_human(&doc, text_style(&args.output, style)),
@@ -127,6 +141,19 @@ pub async fn simulate(args: SimulateArgs, style: Style) -> i32 {
         return EXIT_CANNOT_RUN;
     }
     0
+}
+
+/// A target that stopped before its document: recorded with its error when `--db` is on,
+/// then the one-line error.
+fn failed_target(
+    recording: Option<super::fleet_store::Recording>,
+    target: &str,
+    error: &str,
+) -> i32 {
+    if let Some(Err(code)) = recording.map(|r| r.finish::<()>(Err((target, error)))) {
+        return code;
+    }
+    fail(error)
 }
 
 /// The line on stderr that says the output is partial.
@@ -362,7 +389,7 @@ fn outln(text: impl std::fmt::Display) {
     out(&format!("{text}\n"));
 }
 /// `fleet …`.
-pub fn fleet(args: Fleet) -> i32 {
+pub fn fleet(args: Fleet, style: Style) -> i32 {
     match args {
         Fleet::Merge(m) => {
             let inputs: Vec<&std::path::Path> = m.inputs.iter().map(|p| p.as_path()).collect();
@@ -378,5 +405,9 @@ pub fn fleet(args: Fleet) -> i32 {
                 Err(e) => fail(&e),
             }
         }
+        Fleet::Import(a) => super::fleet_store::import(a, style),
+        Fleet::Summary(a) => super::fleet_store::summary(a, style),
+        Fleet::Diff(a) => super::fleet_store::diff(a, style),
+        Fleet::Runs(a) => super::fleet_store::runs(a, style),
     }
 }

@@ -9,6 +9,7 @@ mod args;
 mod commands;
 mod progress;
 mod fleet;
+mod fleet_store;
 
 use args::{Cli, ColorChoice, Command};
 use clap::Parser;
@@ -62,7 +63,7 @@ pub fn main() -> i32 {
             Command::CaptureClient(args) => commands::capture(args).await,
             Command::Simulate(args) => commands::simulate(args, style).await,
             Command::Watch(args) => commands::watch(args, style).await,
-            Command::Fleet(args) => commands::fleet(args),
+            Command::Fleet(args) => commands::fleet(args, style),
         }
     })
 }

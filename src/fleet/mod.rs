@@ -1,5 +1,6 @@
 //! Fleet runs: many targets from one input, scanned or checked a bounded number at a time,
-//! one JSON line per target as it finishes ([`line`]).
+//! one JSON line per target as it finishes ([`line`]); and the results store that records
+//! them ([`store`]).
 
 pub mod input;
 pub mod jobs;
@@ -9,6 +10,7 @@ pub mod progress;
 pub mod resume;
 pub mod run;
 pub mod shard;
+pub mod store;
 
 pub use input::InputTarget;
 pub use line::{

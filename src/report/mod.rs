@@ -6,6 +6,7 @@ pub mod check;
 pub mod demo;
 pub mod env;
 pub mod explain;
+pub mod fleet_store;
 pub mod html;
 pub mod live;
 pub mod markdown;
