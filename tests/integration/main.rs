@@ -18,6 +18,7 @@ mod explain;
 mod explain_check;
 mod explain_corpus;
 mod fleet;
+mod fleet_store;
 mod golden;
 mod handshake;
 mod lab;

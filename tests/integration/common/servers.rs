@@ -188,7 +188,18 @@ pub fn openssl_s_server_with(
     key: &Path,
     dir: Option<tempfile::TempDir>,
 ) -> ServerProcess {
-    let port = free_port();
+    openssl_s_server_at(free_port(), extra, cert, key, dir)
+}
+
+/// `openssl s_server` on a given loopback port (one taken with [`free_port`]), e.g. to
+/// start a server again where an earlier one listened.
+pub fn openssl_s_server_at(
+    port: u16,
+    extra: &[&str],
+    cert: &Path,
+    key: &Path,
+    dir: Option<tempfile::TempDir>,
+) -> ServerProcess {
     let mut cmd = Command::new("openssl");
     cmd.args(["s_server", "-accept"])
         .arg(format!("127.0.0.1:{port}"))
