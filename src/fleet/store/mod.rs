@@ -10,7 +10,8 @@
 //! (`tlsdoctor fleet import`) give the same rows.
 //!
 //! Recording is small on purpose: [`Store::open`], [`Store::begin_run`],
-//! [`Store::record_target`] per finished target, [`Store::finish_run`]. Records are written
+//! [`Store::record_target`] per finished target, [`Store::finish_run`]; or, around a writer
+//! of JSON Lines, [`RecordingWriter`], which records each line as it is written. Records are written
 //! in batched transactions (WAL journal), so thousands of targets record in well under a
 //! second; a batch is committed after [`BATCH_TARGETS`] targets or [`BATCH_AGE`], and at
 //! `finish_run`, `flush` and drop.
@@ -21,6 +22,7 @@ pub mod import;
 mod record;
 mod schema;
 pub mod summary;
+mod tee;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -32,6 +34,7 @@ pub use extract::TargetRecord;
 pub use import::{ImportReport, import_files};
 pub use schema::SCHEMA_VERSION;
 pub use summary::Summary;
+pub use tee::RecordingWriter;
 
 /// Targets written per transaction at most.
 pub const BATCH_TARGETS: usize = 500;
