@@ -188,6 +188,11 @@ pub async fn scan(mut args: ScanArgs, input: PathBuf) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
+    if let Err(code) =
+        super::fleet_store::record_lines(&args.store, "scan", args.fleet.shard, &mut p.sink)
+    {
+        return code;
+    }
     let result = tlsdoctor::fleet::run::run(
         p.input,
         p.filter,
@@ -216,6 +221,11 @@ pub async fn check(mut args: CheckArgs, input: PathBuf) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
+    if let Err(code) =
+        super::fleet_store::record_lines(&args.store, "check", args.fleet.shard, &mut p.sink)
+    {
+        return code;
+    }
     let result = tlsdoctor::fleet::run::run(
         p.input,
         p.filter,

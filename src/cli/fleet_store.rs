@@ -4,7 +4,9 @@
 use super::{EXIT_CANNOT_RUN, fail};
 use clap::Args;
 use std::path::PathBuf;
-use tlsdoctor::fleet::store::{NewRun, RunId, RunSelector, Store, import_files, now_unix};
+use tlsdoctor::fleet::store::{
+    NewRun, RecordingWriter, RunId, RunSelector, Store, import_files, now_unix,
+};
 use tlsdoctor::report::fleet_store as render;
 use tlsdoctor::report::style::Style;
 use tlsdoctor::report::to_json;
@@ -93,6 +95,27 @@ pub fn begin(args: &StoreArgs, command: &str) -> Result<Option<Recording>, i32> 
     new.label = args.run_label.clone();
     let run = store.begin_run(&new).map_err(|e| fail(&e.to_string()))?;
     Ok(Some(Recording { store, run }))
+}
+
+/// With `--db`, wrap the JSON Lines sink of a `-i` run so that every line is recorded in
+/// one run of the store as it is written; the run is finished when the sink is dropped.
+pub fn record_lines(
+    args: &StoreArgs,
+    command: &str,
+    shard: Option<tlsdoctor::fleet::Shard>,
+    sink: &mut Box<dyn std::io::Write>,
+) -> Result<(), i32> {
+    let Some(path) = &args.db else {
+        return Ok(());
+    };
+    let mut store = Store::open(path).map_err(|e| fail(&e.to_string()))?;
+    let mut new = NewRun::this_process(command);
+    new.label = args.run_label.clone();
+    new.shard = shard.map(|s| s.to_string());
+    let run = store.begin_run(&new).map_err(|e| fail(&e.to_string()))?;
+    let inner = std::mem::replace(sink, Box::new(std::io::sink()));
+    *sink = Box::new(RecordingWriter::new(inner, store, run));
+    Ok(())
 }
 
 impl Recording {

@@ -4,6 +4,7 @@
 //! recorded live.
 
 mod changed_fleet;
+mod fleet_input;
 mod import;
 
 use crate::common::cli::{Run, tlsdoctor};
