@@ -66,6 +66,15 @@ impl CheckDocument {
         }
     }
 
+    /// True when some diagnosis was judged against a `--profile` and fails it.
+    pub fn noncompliant(&self) -> bool {
+        self.diagnoses.iter().any(|d| {
+            d.audit
+                .as_ref()
+                .is_some_and(crate::audit::Audit::noncompliant)
+        })
+    }
+
     /// True when some finding of some diagnosis is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnoses.iter().any(Diagnosis::has_errors)
@@ -100,6 +109,11 @@ pub struct ScanDocument {
 }
 
 impl ScanDocument {
+    /// True when some server was judged against a `--profile` and fails it.
+    pub fn noncompliant(&self) -> bool {
+        self.servers.iter().any(|s| s.audit.noncompliant())
+    }
+
     pub fn new(input: &str) -> Self {
         ScanDocument {
             schema_version: JSON_SCHEMA_VERSION,
@@ -127,6 +141,9 @@ pub struct ScannedServer {
     /// With `--ocsp-query`: stapled responses and the responder's answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ocsp: Option<OcspReport>,
+    /// The scan judged as an audit: its findings (known vulnerabilities included), the
+    /// grade, and the `--profile` verdict.
+    pub audit: crate::audit::Audit,
 }
 
 /// The result of `simulate`: per address, every selected client's predicted result.

@@ -56,11 +56,14 @@
 //!   handshakes (clear text only) and reads each one as it ends.
 //! - [`fleet`]: many targets from one input, one JSON line per target (`scan -i`, `check -i`),
 //!   and the results store that records runs in SQLite (`--db`, `tlsdoctor fleet summary|diff`).
+//! - [`audit`]: a scan judged as a security audit: known vulnerabilities, a grade, and
+//!   compliance with a configuration profile.
 //! - [`finding`]: the diagnosis vocabulary shared by every check.
 //! - [`report`]: human and JSON rendering of documents; nothing else.
 //! - [`escape`]: peer text made safe for a terminal (every human renderer, and the files
 //!   meant to be read in one).
 
+pub mod audit;
 pub mod capture;
 pub mod cert;
 pub mod clients;

@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use tlsdoctor::audit::{AuditRequest, Profile};
 use tlsdoctor::pipeline::{
     CheckRequest, ClientCertFiles, ConnectOptions, ScanRequest, SimulateRequest, TrustInputs,
 };
@@ -198,7 +199,8 @@ pub struct SimulateArgs {
 #[command(
     after_help = "Exit codes: 0 no finding of severity error; 1 findings that make connections fail; \
                   2 could not run (bad input, unreachable); 3 the run's deadline cut it short (partial output); 4 a security problem only (e.g. a revoked \
-                  certificate): the clients examined connect, but the certificate must not be trusted."
+                  certificate): the clients examined connect, but the certificate must not be trusted; \
+                  5 with --profile: the server does not comply (and nothing above applies)."
 )]
 pub struct CheckArgs {
     #[command(flatten)]
@@ -251,6 +253,15 @@ pub struct CheckArgs {
     /// name lists every check).
     #[arg(long, value_name = "NAME,…", value_parser = parse_checks, default_value = "")]
     pub extra_checks: Selection,
+    /// Also audit the server: known vulnerabilities as findings, and a grade by SSL Labs'
+    /// rating guide (docs/grade.md).
+    #[arg(long)]
+    pub audit: bool,
+    /// Judge the server against a profile, field by field (implies --audit): mozilla-modern,
+    /// mozilla-intermediate, mozilla-old (Mozilla's Server Side TLS 5.7) or openssl3-python
+    /// (what default OpenSSL 3 / Python clients accept). Exit code 5 when it does not comply.
+    #[arg(long, value_name = "NAME", value_parser = parse_profile)]
+    pub profile: Option<&'static Profile>,
     #[command(flatten)]
     pub fleet: super::fleet::FleetArgs,
     #[command(flatten)]
@@ -378,10 +389,20 @@ pub struct ScanArgs {
     pub checks: Option<super::fleet::ScanChecks>,
     #[command(flatten)]
     pub fleet: super::fleet::FleetArgs,
+    /// Judge every server against a profile, field by field: mozilla-modern,
+    /// mozilla-intermediate, mozilla-old (Mozilla's Server Side TLS 5.7) or openssl3-python
+    /// (what default OpenSSL 3 / Python clients accept). Exit code 5 when one does not comply.
+    #[arg(long, value_name = "NAME", value_parser = parse_profile)]
+    pub profile: Option<&'static Profile>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub store: super::fleet_store::StoreArgs,
+}
+
+/// A compliance profile's name.
+fn parse_profile(s: &str) -> Result<&'static Profile, String> {
+    tlsdoctor::audit::profile::find(s).map_err(|e| e.to_string())
 }
 
 /// A comma-separated list of check names, each one the registry knows.
@@ -474,6 +495,9 @@ impl CheckArgs {
             replace_fixes: self.force,
             intermediates: self.intermediate.clone(),
             fetch_intermediate: self.fetch_intermediate,
+            audit: (self.audit || self.profile.is_some()).then_some(AuditRequest {
+                profile: self.profile,
+            }),
             live: tlsdoctor::live::LiveRequest {
                 enabled: !self.no_live && !no_live_from_env(),
                 record_disagreements: self.record_disagreements.clone(),
@@ -498,6 +522,9 @@ impl ScanArgs {
             trust: TrustInputs::default(),
             ocsp_query: self.ocsp_query,
             certificate: true,
+            audit: AuditRequest {
+                profile: self.profile,
+            },
         };
         if let Some(checks) = &self.checks {
             checks.apply(&mut req);

@@ -6,7 +6,9 @@ use super::args::{
     SimulateArgs, WatchArgs,
 };
 use super::progress::{self, Spinner};
-use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_PARTIAL, EXIT_SECURITY, fail};
+use super::{
+    EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_NONCOMPLIANT, EXIT_PARTIAL, EXIT_SECURITY, fail,
+};
 use std::time::Duration;
 use tlsdoctor::doctor::Verdict;
 use tlsdoctor::document::AddressFailure;
@@ -63,6 +65,7 @@ pub async fn check(args: CheckArgs, style: Style) -> i32 {
         match doc.verdict() {
             Verdict::ConnectionsFail => EXIT_FINDINGS,
             Verdict::SecurityProblem => EXIT_SECURITY,
+            Verdict::Healthy if doc.noncompliant() => EXIT_NONCOMPLIANT,
             Verdict::Healthy => 0,
         }
     }
@@ -105,6 +108,9 @@ pub async fn scan(args: ScanArgs, style: Style) -> i32 {
     }
     if doc.servers.is_empty() {
         return EXIT_CANNOT_RUN;
+    }
+    if doc.noncompliant() {
+        return EXIT_NONCOMPLIANT;
     }
     0
 }

@@ -24,6 +24,8 @@ pub const EXIT_PARTIAL: i32 = 3;
 /// Exit code: `check` found a security problem (a revoked certificate) and nothing that makes
 /// connections fail: clients that do not check revocation connect.
 pub const EXIT_SECURITY: i32 = 4;
+/// `--profile` was given and a server does not comply with it (and nothing above applies).
+pub const EXIT_NONCOMPLIANT: i32 = 5;
 
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {

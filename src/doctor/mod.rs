@@ -78,6 +78,10 @@ pub struct Diagnosis {
     pub ocsp: Option<crate::ocsp::OcspReport>,
     /// TCP connections the whole check opened to the server, as the server counts them.
     pub connections: usize,
+    /// With `--audit` or `--profile`: the grade and the profile verdict (the audit's
+    /// findings are among `findings`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit::Audit>,
     #[serde(skip)]
     pub evidence: Option<Box<Evidence>>,
 }
@@ -121,6 +125,7 @@ pub fn diagnose(evidence: Evidence, error: Option<&str>) -> Diagnosis {
         checked: evidence.checked(),
         connections: evidence.observed.connections,
         ocsp: evidence.ocsp.clone(),
+        audit: None,
         evidence: Some(Box::new(evidence)),
     }
 }

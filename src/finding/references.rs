@@ -126,6 +126,12 @@ fn code_names_findings_only_through_the_typed_id() {
             "lab endpoint name",
         ),
         (
+            "src/audit/tests.rs",
+            "no-secure-renegotiation",
+            "lab endpoint name",
+        ),
+        ("src/audit/tests.rs", "sni-required", "lab endpoint name"),
+        (
             "src/explain/mod.rs",
             "cert-expired",
             "knowledge-base entry id",

@@ -40,6 +40,7 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
     let mut doc = CheckDocument::new(&req.connect.target, req.client.clone());
     doc.notes = spec.notes.clone();
     let error = req.error.as_deref();
+    let audit = req.audit.as_ref();
     let record = req.live.record_disagreements.as_deref();
     let (diagnoses, errors) = fanout::each_address(&targets, &req.connect, &run, |a| {
         let examination = &examination;
@@ -52,6 +53,10 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
                 }
             });
             let mut d = doctor::diagnose(ev?, error);
+            if let (Some(req), Some(scan)) = (audit, d.scan.as_ref()) {
+                let chain = d.certificate_chain.as_ref();
+                d.audit = Some(crate::audit::join(scan, chain, &mut d.findings, req));
+            }
             let mut written = Vec::new();
             if prepared.is_some() {
                 written = live::follow(&mut d, &a.ctx, observed, record).await?;

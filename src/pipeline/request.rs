@@ -157,6 +157,9 @@ pub struct CheckRequest {
     /// Run the real clients of this machine against the server and follow what they do
     /// (on by default; `--no-live` turns it off).
     pub live: crate::live::LiveRequest,
+    /// Audit every server too (`--audit`, `--profile`): its vulnerability and profile
+    /// findings join the diagnosis, and the grade is shown.
+    pub audit: Option<crate::audit::AuditRequest>,
 }
 
 impl CheckRequest {
@@ -173,6 +176,7 @@ impl CheckRequest {
             replace_fixes: false,
             intermediates: Vec::new(),
             fetch_intermediate: false,
+            audit: None,
             live: crate::live::LiveRequest {
                 enabled: true,
                 record_disagreements: None,
@@ -192,6 +196,9 @@ pub struct ScanRequest {
     /// Describe and judge the chain each address presents (on by default; `--checks`
     /// without `certificate` turns it off, and `certificate_chain` is then null).
     pub certificate: bool,
+    /// What the audit every server gets judges besides the vulnerabilities and the grade
+    /// (`--profile`).
+    pub audit: crate::audit::AuditRequest,
 }
 
 impl ScanRequest {
@@ -201,6 +208,7 @@ impl ScanRequest {
             trust: TrustInputs::default(),
             ocsp_query: false,
             certificate: true,
+            audit: crate::audit::AuditRequest::default(),
         }
     }
 }

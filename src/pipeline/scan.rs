@@ -50,7 +50,7 @@ async fn scan_resolved(
     doc.notes = spec.notes.clone();
     doc.ocsp_query = req.ocsp_query;
     let (servers, errors) = fanout::each_address(&targets, &req.connect, &run, |a| {
-        scan_address(a, stores, req.ocsp_query, req.certificate)
+        scan_address(a, stores, req.ocsp_query, req.certificate, &req.audit)
     })
     .await;
     doc.servers = servers;
@@ -64,6 +64,7 @@ async fn scan_address(
     stores: &[TrustStore],
     ocsp_query: bool,
     certificate: bool,
+    audit: &crate::audit::AuditRequest,
 ) -> Result<ScannedServer, ScanError> {
     // The OCSP check needs full handshakes (TLS 1.2/1.3 staples); they follow the scan.
     let full = if ocsp_query {
@@ -109,10 +110,16 @@ async fn scan_address(
     };
     // The total the server saw, the OCSP check's handshakes and fetches included.
     scan.connections = a.ctx.prober.connections_opened();
+    let known = certificate_chain
+        .as_ref()
+        .map(|c| c.findings.clone())
+        .unwrap_or_default();
+    let audit = crate::audit::audit(&scan, certificate_chain.as_ref(), &known, audit);
     Ok(ScannedServer {
         scan,
         certificate_chain,
         ocsp,
+        audit,
     })
 }
 

@@ -80,6 +80,16 @@ pub fn render_diagnosis(d: &Diagnosis, st: Style) -> String {
     }
 
     out.push_str(&headline(d, st));
+    if let Some(a) = &d.audit {
+        for (i, l) in super::audit::summary(a).iter().enumerate() {
+            let l = escape(l);
+            out.push_str(&if i == 0 {
+                format!("{}\n", st.bold(&l))
+            } else {
+                format!("  {}\n", st.dim(&l))
+            });
+        }
+    }
     if let Some(live) = &d.live {
         out.push_str(&super::live::render_summary(live, st));
     }

@@ -115,6 +115,7 @@ mod tests {
             checked: vec![EVIL.into()],
             ocsp: None,
             connections: 0,
+            audit: None,
             evidence: None,
         }
     }

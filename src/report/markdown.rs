@@ -115,6 +115,9 @@ fn render_diagnosis(d: &Diagnosis, heading: bool) -> String {
         }
     }
     let h = if heading { "###" } else { "##" };
+    if let Some(a) = &d.audit {
+        out.push_str(&audit_section(a, h));
+    }
     if !d.findings.is_empty() {
         out.push_str(&format!("{h} Findings\n\n"));
         for (i, f) in d.findings.iter().enumerate() {
@@ -142,6 +145,25 @@ fn render_diagnosis(d: &Diagnosis, heading: bool) -> String {
             out.push_str(&format!("- {}\n", md(c)));
         }
         out.push('\n');
+    }
+    out
+}
+
+/// The grade, its caps and the profile verdict.
+fn audit_section(a: &crate::audit::Audit, h: &str) -> String {
+    let mut out = format!(
+        "{h} Grade: {}\n\n",
+        md(&super::audit::grade_headline(&a.grade))
+    );
+    for l in super::audit::grade_lines(&a.grade) {
+        out.push_str(&format!("- {}\n", md(&l)));
+    }
+    out.push('\n');
+    if let Some(p) = &a.profile {
+        out.push_str(&format!(
+            "**Profile** {}\n\n",
+            md(&super::audit::profile_line(p))
+        ));
     }
     out
 }
@@ -336,6 +358,10 @@ pub fn render_scan(doc: &ScanDocument) -> String {
         out.push_str(&t.render());
         out.push_str("### Handshake properties\n\n");
         out.push_str(&properties_table(s));
+        out.push_str(&audit_section(&server.audit, "###"));
+        for (i, f) in server.audit.findings.iter().enumerate() {
+            out.push_str(&render_finding(i + 1, f, "###"));
+        }
         if let Some(chain) = &server.certificate_chain {
             out.push_str("### Certificate chain\n\n");
             out.push_str(&chain_tables(chain));

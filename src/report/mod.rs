@@ -1,6 +1,7 @@
 //! Rendering only: human (terminal), JSON, Markdown and HTML output of results computed
 //! elsewhere.
 
+pub mod audit;
 pub mod cert;
 pub mod check;
 pub mod demo;

@@ -88,6 +88,7 @@ fn render_server(server: &ScannedServer, st: Style) -> String {
             ));
         }
     }
+    out.push_str(&render_audit(&server.audit, st));
     out.push_str(&st.dim(&format!(
         "\n  {} connections, {} ms\n",
         s.connections, s.elapsed_ms
@@ -249,6 +250,35 @@ fn render_properties(s: &ServerScan, st: Style) -> String {
             c.chain_length,
             escape(prefix(&c.leaf_sha256, 16))
         ));
+    }
+    out
+}
+
+/// The audit: the grade with its caps, the profile verdict, then every finding in full.
+fn render_audit(a: &crate::audit::Audit, st: Style) -> String {
+    let mut out = format!(
+        "\n{} {}\n",
+        st.bold("Grade"),
+        escape(&super::audit::grade_headline(&a.grade))
+    );
+    for l in super::audit::grade_lines(&a.grade) {
+        out.push_str(&format!("  {}\n", st.dim(&escape(&l))));
+    }
+    if let Some(p) = &a.profile {
+        let line = escape(&super::audit::profile_line(p)).into_owned();
+        let coloured = if p.compliant {
+            st.green(&line)
+        } else {
+            st.red(&line)
+        };
+        out.push_str(&format!("\n{} {coloured}\n", st.bold("Profile")));
+    }
+    if !a.findings.is_empty() {
+        out.push_str(&format!("\n{}\n", st.bold("Findings")));
+        for f in &a.findings {
+            out.push('\n');
+            out.push_str(&super::check::render_finding(f, st));
+        }
     }
     out
 }

@@ -75,6 +75,9 @@ fn diagnosis(d: &Diagnosis, heading: bool) -> String {
         out.push_str("<h2>Which clients connect</h2>\n");
         out.push_str(&verdict_matrix(d));
     }
+    if let Some(a) = &d.audit {
+        out.push_str(&audit_section(a));
+    }
     if !d.findings.is_empty() {
         out.push_str("<h2>Findings</h2>\n");
         for f in &d.findings {
@@ -175,6 +178,28 @@ fn verdict_matrix(d: &Diagnosis) -> String {
         }
     }
     out.push_str("</table></div>\n");
+    out
+}
+
+/// The grade, its caps and the profile verdict.
+fn audit_section(a: &crate::audit::Audit) -> String {
+    let mut out = format!(
+        "<h2 data-grade=\"{}\">Grade {}</h2>\n<ul>\n",
+        h(a.grade.shown().as_str()),
+        h(&super::audit::grade_headline(&a.grade))
+    );
+    for l in super::audit::grade_lines(&a.grade) {
+        let _ = writeln!(out, "<li>{}</li>", h(&l));
+    }
+    out.push_str("</ul>\n");
+    if let Some(p) = &a.profile {
+        let _ = writeln!(
+            out,
+            "<p data-compliant=\"{}\"><strong>Profile</strong> {}</p>",
+            p.compliant,
+            h(&super::audit::profile_line(p))
+        );
+    }
     out
 }
 
@@ -322,6 +347,10 @@ pub fn render_scan(doc: &ScanDocument) -> String {
             s.elapsed_ms
         );
         body.push_str(&suite_table(s));
+        body.push_str(&audit_section(&server.audit));
+        for f in &server.audit.findings {
+            body.push_str(&finding(f));
+        }
         if let Some(chain) = &server.certificate_chain {
             body.push_str(&chain_section(chain, None));
             for f in &chain.findings {

@@ -1,0 +1,188 @@
+//! The audit on recorded lab evidence (tests/data/evidence/): each endpoint's diagnosis
+//! joined with its audit, as `check --audit` makes it, and the grade with its caps.
+
+use super::*;
+use crate::doctor::fixture::EvidenceFixture;
+use crate::doctor::{Diagnosis, diagnose};
+use crate::finding::{FindingId, Severity};
+use std::path::Path;
+
+fn audited(endpoint: &str, profile: Option<&str>) -> (Diagnosis, Audit) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/evidence")
+        .join(format!("{endpoint}.json"));
+    let fixture = EvidenceFixture::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut d = diagnose(fixture.evidence().unwrap(), None);
+    let req = AuditRequest {
+        profile: profile.map(|p| profile::find(p).unwrap()),
+    };
+    let scan = d
+        .scan
+        .clone()
+        .unwrap_or_else(|| panic!("{endpoint}: not a TLS endpoint"));
+    let chain = d.certificate_chain.clone();
+    let a = join(&scan, chain.as_ref(), &mut d.findings, &req);
+    (d, a)
+}
+
+fn ids(d: &Diagnosis) -> Vec<FindingId> {
+    d.findings.iter().map(|f| f.id).collect()
+}
+
+fn caps(a: &Audit) -> Vec<String> {
+    a.grade
+        .caps
+        .iter()
+        .map(|c| format!("{} {}", c.cap, c.by))
+        .collect()
+}
+
+/// Every endpoint, as a table to read when an expectation below fails.
+#[test]
+fn every_endpoint_has_a_grade() {
+    for entry in
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/evidence"))
+            .unwrap()
+    {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let Some(endpoint) = name.strip_suffix(".json") else {
+            continue;
+        };
+        if matches!(endpoint, "plain-http" | "smtp-starttls" | "sni-required") {
+            continue;
+        }
+        let (d, a) = audited(endpoint, None);
+        println!(
+            "{endpoint}: {} score {} caps [{}] findings {:?}",
+            a.grade.shown(),
+            a.grade.score,
+            caps(&a).join(", "),
+            ids(&d)
+        );
+        assert!(a.grade.score <= 100);
+        for c in &a.grade.caps {
+            assert!(!c.rule.is_empty() && !c.reason.is_empty() && !c.evidence.is_empty());
+        }
+    }
+}
+
+/// (endpoint, the grade shown, the caps) as the guide gives them on the lab's evidence.
+const GRADES: &[(&str, &str, &[&str])] = &[
+    ("healthy", "A", &[]),
+    ("tls13-only", "A", &[]),
+    (
+        "tls10-only",
+        "C",
+        &["C no-tls12", "B tls10-or-tls11", "A- no-aead"],
+    ),
+    ("rsa-1024", "B", &["B key-under-2048", "A- no-aead"]),
+    ("dh-1024", "B", &["B key-under-2048", "A- no-aead"]),
+    ("rsa-kx-only", "B", &["B no-forward-secrecy", "A- no-aead"]),
+    (
+        "no-secure-renegotiation",
+        "C",
+        &["C no-secure-renegotiation", "A- no-aead"],
+    ),
+    (
+        "missing-intermediate",
+        "B",
+        &["B cert-missing-intermediate"],
+    ),
+    ("self-signed", "T", &["T cert-self-signed"]),
+    ("expired", "T", &["T cert-expired"]),
+    ("not-yet-valid", "T", &["T cert-not-yet-valid"]),
+    ("sha1-chain", "T", &["T cert-sha1-signature"]),
+    ("wrong-host", "M", &["M cert-hostname-mismatch"]),
+    ("ocsp-revoked", "F", &["F ocsp-staple-revoked"]),
+];
+
+#[test]
+fn lab_endpoints_grade_as_the_guide_says() {
+    for (endpoint, shown, want) in GRADES {
+        let (_, a) = audited(endpoint, None);
+        assert_eq!(
+            a.grade.shown().as_str(),
+            *shown,
+            "{endpoint}: {:?}",
+            a.grade
+        );
+        assert_eq!(caps(&a), *want, "{endpoint}");
+    }
+    // The trust mark keeps the grade the server would have with a good certificate.
+    let (_, a) = audited("expired", None);
+    assert_eq!(
+        (a.grade.letter, a.grade.trust),
+        (Letter::A, Some(Letter::T))
+    );
+    let (_, a) = audited("dh-1024", None);
+    let cap = &a.grade.caps[0];
+    assert!(cap.evidence.contains("DHE prime 1024 bits"), "{cap:?}");
+    assert!(cap.rule.contains("2048") && !cap.reason.is_empty());
+}
+
+#[test]
+fn the_healthy_endpoint_shows_no_vulnerability() {
+    let (d, a) = audited("healthy", None);
+    assert!(d.findings.is_empty(), "{:?}", ids(&d));
+    assert_eq!(a.grade.score, 93);
+    // rustls ignores TLS_FALLBACK_SCSV; its TLS 1.2 answer carries the TLS 1.3 downgrade
+    // sentinel instead, which is why no fallback finding is made.
+    let scan = d.scan.as_ref().unwrap();
+    assert_eq!(scan.properties.fallback_scsv.supported, Some(false));
+    assert!(vulns::downgrade_sentinel(
+        scan,
+        crate::wire::ProtocolVersion::Tls12
+    ));
+}
+
+#[test]
+fn reused_findings_gain_their_cve_and_new_ones_their_evidence() {
+    let (d, _) = audited("no-secure-renegotiation", None);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::NoSecureRenegotiation)
+        .unwrap();
+    assert!(f.evidence.iter().any(|e| e == "CVE-2009-3555"), "{f:?}");
+    // Once: the doctor's finding, with the audit's evidence added.
+    assert_eq!(
+        ids(&d)
+            .iter()
+            .filter(|i| **i == FindingId::NoSecureRenegotiation)
+            .count(),
+        1
+    );
+    let (d, _) = audited("tls10-only", None);
+    let beast = d
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::Beast)
+        .unwrap();
+    assert_eq!(beast.severity, Severity::Info);
+    assert!(
+        beast
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("TLSv1.0 accepts ")),
+        "{beast:?}"
+    );
+    assert!(beast.title.contains("TLSv1.0"));
+}
+
+#[test]
+fn profiles_on_recorded_evidence() {
+    // TLS 1.0 only: every profile but old fails its versions; Python's default context
+    // shares no version with it.
+    let (_, a) = audited("tls10-only", Some("openssl3-python"));
+    let p = a.profile.unwrap();
+    assert!(!p.compliant);
+    assert_eq!(p.failed, ["protocols"]);
+    let (_, a) = audited("tls10-only", Some("mozilla-old"));
+    let p = a.profile.unwrap();
+    assert!(!p.failed.contains(&"protocols".to_string()), "{p:?}");
+    // DH 1024: Python refuses the prime (its minimum is 2048), Mozilla old allows 1024.
+    let (_, a) = audited("dh-1024", Some("openssl3-python"));
+    assert!(a.profile.unwrap().failed.contains(&"dh-size".to_string()));
+    let (d, a) = audited("healthy", Some("openssl3-python"));
+    assert!(a.profile.unwrap().compliant, "{:?}", ids(&d));
+}
