@@ -205,7 +205,7 @@ fn der_certificate(dir: &Path) -> PathBuf {
 
 /// The SSLv2 stand-in serving a fresh certificate with these cipher kinds. Returns the server
 /// and the DER certificate it sends.
-fn sslv2_server(kinds: &[u32]) -> (ServerProcess, Vec<u8>) {
+pub(crate) fn sslv2_server(kinds: &[u32]) -> (ServerProcess, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let der = der_certificate(dir.path());
     let cert = std::fs::read(&der).unwrap();

@@ -3,5 +3,5 @@
 
 mod full;
 mod hostile_peers;
-mod legacy_versions;
+pub(crate) mod legacy_versions;
 mod versions;
