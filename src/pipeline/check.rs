@@ -3,7 +3,7 @@
 
 use super::fanout::{self, Address};
 use super::request::{CheckRequest, ClientCertFiles};
-use super::{PipelineError, clients, fixes, live};
+use super::{PipelineError, clients, fixes, follow, live};
 use crate::doctor::{self, Evidence, Examination};
 use crate::document::CheckDocument;
 use crate::ocsp::QueryPolicy;
@@ -42,36 +42,44 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
     let error = req.error.as_deref();
     let audit = req.audit.as_ref();
     let record = req.live.record_disagreements.as_deref();
+    let upgrade = spec.upgrade.as_ref();
     let (diagnoses, errors) = fanout::each_address(&targets, &req.connect, &run, |a| {
         let examination = &examination;
         let prepared = prepared.as_ref();
         async move {
-            let (ev, observed) = tokio::join!(examine(&a, examination), async {
-                match prepared {
-                    Some(p) => crate::live::observe(&a.ctx, p).await,
-                    None => Vec::new(),
+            let (mut d, mut written) =
+                diagnose_one(&a, examination, prepared, error, audit, record).await?;
+            // A port that is not what the target implied is examined again the way its
+            // clients reach it (pipeline/follow.rs).
+            let Some(detour) = follow::after(&a, &d, upgrade, req.connect.starttls).await else {
+                return Ok::<_, String>((vec![d], written, None));
+            };
+            let note = detour.note(&a.label);
+            let mut again = detour.address.clone();
+            again.label = detour.label(&a.label);
+            let (mut second, more) =
+                diagnose_one(&again, examination, prepared, error, audit, record).await?;
+            written.extend(more);
+            second.checked.insert(0, note.clone());
+            let ds = match detour.kind {
+                follow::DetourKind::Through(_) => {
+                    follow::point_to_second(&mut d, &second.target);
+                    vec![d, second]
                 }
-            });
-            let mut d = doctor::diagnose(ev?, error);
-            if let (Some(req), Some(scan)) = (audit, d.scan.as_ref()) {
-                let chain = d.certificate_chain.as_ref();
-                d.audit = Some(crate::audit::join(scan, chain, &mut d.findings, req));
-            }
-            let mut written = Vec::new();
-            if prepared.is_some() {
-                written = live::follow(&mut d, &a.ctx, observed, record).await?;
-            }
-            Ok::<_, String>((d, written))
+                follow::DetourKind::Direct { .. } => vec![second],
+            };
+            Ok((ds, written, Some(note)))
         }
     })
     .await;
-    for (d, written) in diagnoses {
+    for (ds, written, note) in diagnoses {
+        doc.notes.extend(note);
         doc.notes.extend(
             written
                 .iter()
                 .map(|p| format!("disagreement fixture written: {}", p.display())),
         );
-        doc.diagnoses.push(d);
+        doc.diagnoses.extend(ds);
     }
     doc.errors = errors;
     if let Some(dir) = &req.write_fixes {
@@ -91,6 +99,34 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
     }
     doc.partial = run.reached();
     Ok(doc)
+}
+
+/// Examine one address, diagnose it, and make the diagnosis follow what the real clients
+/// did when they ran; the disagreement fixtures written come back too.
+async fn diagnose_one(
+    a: &Address,
+    examination: &Examination,
+    prepared: Option<&crate::live::Prepared>,
+    error: Option<&str>,
+    audit: Option<&crate::audit::AuditRequest>,
+    record: Option<&std::path::Path>,
+) -> Result<(doctor::Diagnosis, Vec<std::path::PathBuf>), String> {
+    let (ev, observed) = tokio::join!(examine(a, examination), async {
+        match prepared {
+            Some(p) => crate::live::observe(&a.ctx, p).await,
+            None => Vec::new(),
+        }
+    });
+    let mut d = doctor::diagnose(ev?, error);
+    if let (Some(req), Some(scan)) = (audit, d.scan.as_ref()) {
+        let chain = d.certificate_chain.as_ref();
+        d.audit = Some(crate::audit::join(scan, chain, &mut d.findings, req));
+    }
+    let mut written = Vec::new();
+    if prepared.is_some() {
+        written = live::follow(&mut d, &a.ctx, observed, record).await?;
+    }
+    Ok((d, written))
 }
 
 /// Examine one address: measure the server (scan and full handshakes), then gather the

@@ -11,6 +11,7 @@ mod check;
 mod clients;
 mod fanout;
 mod fixes;
+mod follow;
 mod live;
 mod request;
 mod scan;

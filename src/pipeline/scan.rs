@@ -3,6 +3,7 @@
 
 use super::PipelineError;
 use super::fanout::{self, Address};
+use super::follow;
 use super::request::{ScanRequest, TrustInputs};
 use crate::cert::TrustStore;
 use crate::document::{ScanDocument, ScannedServer};
@@ -49,10 +50,34 @@ async fn scan_resolved(
     let mut doc = ScanDocument::new(&req.connect.target);
     doc.notes = spec.notes.clone();
     doc.ocsp_query = req.ocsp_query;
+    let upgrade = spec.upgrade.as_ref();
     let (servers, errors) = fanout::each_address(&targets, &req.connect, &run, |a| {
-        scan_address(a, stores, req.ocsp_query, req.certificate, &req.audit)
+        async move {
+            let first = scan_address(a.clone(), stores, req.ocsp_query, req.certificate, &req.audit).await;
+            let Err(e) = first else {
+                return first.map(|s| (s, None));
+            };
+            // A well-known port whose implied upgrade failed, but that speaks TLS from the
+            // first byte, is scanned as direct TLS (pipeline/follow.rs). `scan` does not go
+            // on through a sniffed upgrade: the error names it and the option to use.
+            match follow::detour(&a, &Err(e.clone()), upgrade, req.connect.starttls).await {
+                Some(
+                    d @ follow::Detour {
+                        kind: follow::DetourKind::Direct { .. },
+                        ..
+                    },
+                ) => {
+                    let note = d.note(&a.label);
+                    let s = scan_address(d.address, stores, req.ocsp_query, req.certificate, &req.audit).await?;
+                    Ok((s, Some(note)))
+                }
+                _ => Err(e),
+            }
+        }
     })
     .await;
+    let (servers, notes): (Vec<_>, Vec<_>) = servers.into_iter().unzip();
+    doc.notes.extend(notes.into_iter().flatten());
     doc.servers = servers;
     doc.errors = errors;
     doc.partial = run.reached();

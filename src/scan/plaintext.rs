@@ -72,6 +72,19 @@ pub fn by_probe(name: &str) -> Option<&'static Entry> {
         .find(|e| e.active_probe.as_deref() == Some(name))
 }
 
+/// The table entry a failed scan named (" — looks like NAME: HINT", from the first bytes or
+/// an active probe), when that service has a STARTTLS upgrade: what `check` goes on through.
+pub fn upgrade_named_by(error: &super::ScanError) -> Option<&'static Entry> {
+    let super::ScanError::NotTls { hint, .. } = error else {
+        return None;
+    };
+    let named = hint.strip_prefix(" — looks like ")?;
+    table()
+        .iter()
+        .filter(|e| e.starttls.is_some())
+        .find(|e| named == format!("{}: {}", e.name, e.hint))
+}
+
 /// A MongoDB OP_MSG `hello` command on database `admin`, as a driver sends it first.
 pub fn mongodb_hello() -> Vec<u8> {
     // BSON {hello: 1, $db: "admin"}
@@ -366,6 +379,25 @@ mod tests {
             );
         }
         assert!(identify(b"\x16\x03\x01").is_none());
+    }
+
+    #[test]
+    fn a_named_service_with_an_upgrade_is_found_again() {
+        let smtp = identify(b"220 mail.test ESMTP Postfix\r\n").unwrap();
+        let error = crate::scan::ScanError::NotTls {
+            address: "127.0.0.1:2525".into(),
+            first_bytes: "220 mail.test ESMTP Postfix\\r\\n".into(),
+            hint: format!(" — looks like {}: {}", smtp.name, smtp.hint),
+        };
+        let found = upgrade_named_by(&error).map(|e| e.starttls);
+        assert_eq!(found, Some(Some(crate::starttls::Protocol::Smtp)));
+        let ssh = identify(b"SSH-2.0-OpenSSH_9.2\r\n").unwrap();
+        let error = crate::scan::ScanError::NotTls {
+            address: "127.0.0.1:22".into(),
+            first_bytes: "SSH-2.0".into(),
+            hint: format!(" — looks like {}: {}", ssh.name, ssh.hint),
+        };
+        assert!(upgrade_named_by(&error).is_none(), "SSH has no upgrade");
     }
 
     #[test]

@@ -240,6 +240,9 @@ pub enum Source {
     Scheme,
     /// A well-known port such as 587.
     Port,
+    /// The port answered a TLS hello as this protocol does (its banner, or its answer to a
+    /// sniffer's probe), and `check` went on through the upgrade.
+    Sniffed,
 }
 
 /// The upgrade to run before TLS on every connection to the server.
@@ -269,6 +272,11 @@ impl StartTls {
             Source::Port => format!(
                 "because the port is {}'s well-known port (give --starttls none to probe TLS from the first byte)",
                 self.protocol.as_str().to_ascii_uppercase()
+            ),
+            Source::Sniffed => format!(
+                "because the port answered a TLS hello as {} does (the same as --starttls {})",
+                self.protocol.as_str().to_ascii_uppercase(),
+                self.protocol
             ),
         };
         format!(

@@ -235,6 +235,24 @@ fn compare(group: &str, recorded: BTreeMap<String, String>) {
 /// Every golden file of `group` equals its recording, and each has one; else fail with the
 /// differences and `remedy`.
 fn assert_same(group: &str, recorded: &BTreeMap<String, String>, remedy: &str) {
+    assert_same_lines(group, recorded, remedy, &|_| true)
+}
+
+/// [`assert_same`] on the lines `keep` keeps, of the golden files and the recordings alike.
+fn assert_same_lines(
+    group: &str,
+    recorded: &BTreeMap<String, String>,
+    remedy: &str,
+    keep: &dyn Fn(&str) -> bool,
+) {
+    let kept = |text: &str| -> String {
+        text.lines()
+            .filter(|l| keep(l))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let recorded: BTreeMap<String, String> =
+        recorded.iter().map(|(k, v)| (k.clone(), kept(v))).collect();
     let existing: Vec<String> = std::fs::read_dir(golden_dir().join(group))
         .map(|rd| {
             rd.filter_map(|e| e.ok())
@@ -249,12 +267,12 @@ fn assert_same(group: &str, recorded: &BTreeMap<String, String>, remedy: &str) {
             "tests/golden/{group}/{stale}.txt: recorded before, not produced now"
         ));
     }
-    for (name, text) in recorded {
+    for (name, text) in &recorded {
         let file = format!("tests/golden/{group}/{name}.txt");
         match std::fs::read_to_string(golden_dir().join(group).join(format!("{name}.txt"))) {
             Err(_) => report.push(format!("{file}: no golden file (new output)")),
-            Ok(want) if want == *text => {}
-            Ok(want) => report.push(format!("{file}:\n{}", diff(&want, text))),
+            Ok(want) if kept(&want) == *text => {}
+            Ok(want) => report.push(format!("{file}:\n{}", diff(&kept(&want), text))),
         }
     }
     assert!(
@@ -562,10 +580,20 @@ fn recorded_lab_evidence_judges_as_the_live_lab() {
         let what = format!("lab endpoint {name}: tlsdoctor {}", args.join(" "));
         docs.insert(name, norm.document(&what, &run));
     }
-    assert_same(
+    // A port that speaks a STARTTLS protocol in plaintext (smtp-starttls) is examined a
+    // second time through the upgrade by `check` (pipeline/follow.rs): a fixture holds the
+    // first examination, so that second diagnosis, the note about it and the line pointing
+    // at it are not compared here.
+    let first_examination = |l: &str| {
+        !(l.starts_with("diagnoses[1]")
+            || l.starts_with("notes")
+            || l.contains("tlsdoctor went on through the upgrade"))
+    };
+    assert_same_lines(
         "check",
         &docs,
         "cargo run -- lab --record-evidence tests/data/evidence (the golden files say what the live lab measures now)",
+        &first_examination,
     );
 }
 

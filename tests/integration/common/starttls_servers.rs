@@ -452,3 +452,69 @@ pub fn tinyproxy() -> ServerProcess {
     cmd.arg("-d").arg("-c").arg(&conf);
     spawn_listening("tinyproxy", cmd, port, Some(dir))
 }
+
+/// A random address in 127.0.0.0/8 other than 127.0.0.1 (that one is shared by every test),
+/// where a test can listen on a well-known port (587, 5432) that implies an upgrade.
+pub fn random_loopback_ip() -> String {
+    let seed = std::process::id()
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+    format!(
+        "127.{}.{}.{}",
+        seed % 250 + 2,
+        (seed >> 8) % 250 + 1,
+        (seed >> 16) % 250 + 1
+    )
+}
+
+/// `openssl s_server` speaking TLS from the first byte on `ip:port` (a fresh self-signed
+/// certificate for localhost); killed on drop.
+pub struct TlsFirstServer {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+    pub addr: String,
+}
+
+impl TlsFirstServer {
+    pub fn start(ip: &str, port: u16, extra: &[&str]) -> TlsFirstServer {
+        let dir = config_dir();
+        let (cert, key) = self_signed(dir.path(), "server", "rsa:2048");
+        let addr = format!("{ip}:{port}");
+        let child = Command::new("openssl")
+            .args(["s_server", "-quiet", "-naccept", "100000", "-accept", &addr])
+            .arg("-cert")
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .args(extra)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("openssl s_server");
+        let server = TlsFirstServer {
+            child,
+            _dir: dir,
+            addr,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(&server.addr).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "s_server never listened on {}",
+                server.addr
+            );
+            std::thread::sleep(std::time::Duration::from_millis(30));
+        }
+        server
+    }
+}
+
+impl Drop for TlsFirstServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

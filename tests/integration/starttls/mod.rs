@@ -4,6 +4,7 @@
 //! failures are findings of their own.
 
 mod failures;
+mod follow;
 mod mail;
 mod others;
 mod postgres;

@@ -1,0 +1,162 @@
+//! When the port is not what the target implied, examine it again the way its clients reach
+//! it:
+//! - a port that answered a TLS hello as a protocol with a STARTTLS upgrade (an SMTP banner,
+//!   a PostgreSQL answer to the sniffer's SSLRequest, …) is examined a second time through
+//!   that upgrade, so `check` gives the TLS diagnosis behind it as well as "this port speaks
+//!   SMTP";
+//! - a port whose implied upgrade (a well-known port, or the sniffed protocol) failed on
+//!   every connection, but that answers a TLS hello from the first byte (SMTPS-style 465
+//!   configured on 587, a PostgreSQL proxy speaking direct TLS on 5432), is examined as
+//!   direct TLS instead.
+//!
+//! `--starttls PROTO|none` and a URL scheme are the user's word and are never overridden.
+
+use super::fanout::Address;
+use crate::doctor::Diagnosis;
+use crate::finding::FindingId;
+use crate::probe::{ProbeOutcome, Prober};
+use crate::scan::{ScanContext, ScanError, ServerScan, plaintext};
+use crate::starttls::{Choice, Protocol, Source, StartTls};
+
+/// A second examination of the same address, and why.
+pub(crate) struct Detour {
+    pub kind: DetourKind,
+    /// The address with the probe configuration of the second examination.
+    pub address: Address,
+}
+
+pub(crate) enum DetourKind {
+    /// The port speaks `upgrade.protocol` in plaintext: examined again through the upgrade.
+    Through(StartTls),
+    /// The implied upgrade failed but the port speaks TLS from the first byte.
+    Direct {
+        implied: StartTls,
+        /// What answered the direct TLS hello, for the note.
+        answer: String,
+    },
+}
+
+impl Detour {
+    /// The label of the second diagnosis: the address and the upgrade it went through.
+    pub fn label(&self, label: &str) -> String {
+        match &self.kind {
+            DetourKind::Through(u) => format!("{label} through {}", u.protocol.upgrade_name()),
+            DetourKind::Direct { .. } => label.to_string(),
+        }
+    }
+
+    /// The line for the document's notes and the diagnosis's "checked" list.
+    pub fn note(&self, label: &str) -> String {
+        match &self.kind {
+            DetourKind::Through(u) => format!(
+                "{label} speaks {} in plaintext: tlsdoctor went on through {} ({}); the diagnosis \"{}\" is the TLS behind it",
+                u.protocol.as_str().to_ascii_uppercase(),
+                u.protocol.upgrade_name(),
+                format_args!("--starttls {}", u.protocol),
+                self.label(label)
+            ),
+            DetourKind::Direct { implied, answer } => format!(
+                "{label}: {} failed, but the port answers a TLS hello from the first byte ({answer}), as {}: examined as direct TLS (--starttls none does this from the start)",
+                implied.protocol.upgrade_name(),
+                direct_name(implied.protocol)
+            ),
+        }
+    }
+}
+
+/// How the direct-TLS form of a protocol is usually called.
+fn direct_name(p: Protocol) -> String {
+    match (p, p.implicit_tls_port()) {
+        (Protocol::Postgres, _) => {
+            "PostgreSQL 17 allows (sslnegotiation=direct, ALPN \"postgresql\")".into()
+        }
+        (_, Some(port)) => format!(
+            "the implicit-TLS port of {} ({port}) does",
+            p.as_str().to_ascii_uppercase()
+        ),
+        (_, None) => "a TLS-first listener does".into(),
+    }
+}
+
+/// Whether the first examination of `a` calls for a second one, and with which prelude.
+/// `upgrade` is the upgrade the target implied (none: TLS from the first byte), `choice`
+/// what the user asked for.
+pub(crate) async fn detour(
+    a: &Address,
+    scan: &Result<ServerScan, ScanError>,
+    upgrade: Option<&StartTls>,
+    choice: Choice,
+) -> Option<Detour> {
+    if choice != Choice::Auto {
+        return None;
+    }
+    match (scan, upgrade) {
+        (Err(e @ ScanError::NotTls { .. }), None) => {
+            let protocol = plaintext::upgrade_named_by(e)?.starttls?;
+            let mut u = StartTls::new(protocol, Source::Sniffed);
+            u.xmpp_host = a.ctx.sni.clone();
+            Some(Detour {
+                address: with_prelude(a, Some(&u)),
+                kind: DetourKind::Through(u),
+            })
+        }
+        (Err(ScanError::Upgrade { .. }), Some(u)) if u.source == Source::Port => {
+            let direct = with_prelude(a, None);
+            let answer = speaks_tls(&direct.ctx.prober, a.ctx.sni.as_deref()).await?;
+            Some(Detour {
+                address: direct,
+                kind: DetourKind::Direct {
+                    implied: u.clone(),
+                    answer,
+                },
+            })
+        }
+        _ => None,
+    }
+}
+
+/// [`detour`] after a diagnosis (its evidence holds the scan's outcome).
+pub(crate) async fn after(
+    a: &Address,
+    d: &Diagnosis,
+    upgrade: Option<&StartTls>,
+    choice: Choice,
+) -> Option<Detour> {
+    let ev = d.evidence.as_ref()?;
+    detour(a, &ev.observed.scan, upgrade, choice).await
+}
+
+/// The first diagnosis's not-tls finding points at the second, the TLS behind the upgrade.
+pub(crate) fn point_to_second(first: &mut Diagnosis, second: &str) {
+    for f in first
+        .findings
+        .iter_mut()
+        .filter(|f| f.id == FindingId::NotTls)
+    {
+        f.evidence.push(format!(
+            "tlsdoctor went on through the upgrade: the diagnosis \"{second}\" is the TLS its STARTTLS clients get"
+        ));
+    }
+}
+
+/// A TLS 1.2 hello from the first byte: what the server answered, when it answered as TLS.
+async fn speaks_tls(prober: &Prober, sni: Option<&str>) -> Option<String> {
+    let hello = crate::scan::versions::probe_hello(crate::wire::ProtocolVersion::Tls12, sni);
+    match prober.send_hello(&hello).await.outcome {
+        o @ (ProbeOutcome::Accepted(_) | ProbeOutcome::Alert(_)) => Some(o.describe()),
+        _ => None,
+    }
+}
+
+/// The same address with a fresh prober (its own connection cap and count, the same run
+/// deadline) that runs `upgrade` before TLS, or nothing.
+fn with_prelude(a: &Address, upgrade: Option<&StartTls>) -> Address {
+    let mut cfg = a.ctx.prober.config().clone();
+    cfg.prelude = upgrade.map(StartTls::prelude);
+    Address {
+        label: a.label.clone(),
+        resolved: a.resolved.clone(),
+        ctx: ScanContext::new(Prober::new(a.ctx.prober.addr(), cfg), a.ctx.sni.clone())
+            .with_checks(a.ctx.checks.clone()),
+    }
+}

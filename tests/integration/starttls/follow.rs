@@ -1,0 +1,98 @@
+//! A port that is not what the target implied: `check` on a port that speaks a STARTTLS
+//! protocol in plaintext names it and goes on through the upgrade (a second diagnosis, the
+//! TLS behind it), and a well-known upgrade port that speaks TLS from the first byte is
+//! examined as direct TLS.
+
+use super::*;
+use crate::common::starttls_servers::{
+    Tls, TlsFirstServer, dovecot, postfix, postgres, random_loopback_ip,
+};
+
+/// The document's diagnoses: the first names what the port speaks, the second is the TLS
+/// behind `upgrade`.
+fn two_diagnoses<'a>(doc: &'a Value, upgrade: &str) -> (&'a Value, &'a Value) {
+    let ds = doc["diagnoses"].as_array().unwrap();
+    assert_eq!(ds.len(), 2, "{doc:#}");
+    let f = &ds[0]["findings"][0];
+    assert_eq!(f["id"], "not-tls", "{doc:#}");
+    assert!(
+        f["evidence"].to_string().contains("went on through"),
+        "{f:#}"
+    );
+    let target = ds[1]["target"].as_str().unwrap();
+    assert!(target.ends_with(&format!("through {upgrade}")), "{target}");
+    assert!(
+        doc["notes"]
+            .to_string()
+            .contains(&format!("went on through {upgrade}")),
+        "{}",
+        doc["notes"]
+    );
+    (&ds[0], &ds[1])
+}
+
+#[test]
+fn check_goes_on_through_the_sniffed_upgrade() {
+    let smtp = postfix(Tls::On);
+    let pg = postgres(Tls::On);
+    for (port, upgrade, proto, ca) in [
+        (smtp.port, "SMTP STARTTLS", "smtp", &smtp.cert),
+        (pg.port, "PostgreSQL SSLRequest", "postgres", &pg.cert),
+    ] {
+        let ca = ca.as_ref().unwrap().display().to_string();
+        let doc = check(
+            &format!("127.0.0.1:{port}"),
+            &["--cafile", &ca, "--sni", "localhost"],
+        );
+        let (first, second) = two_diagnoses(&doc, upgrade);
+        assert!(first["scan"].is_null());
+        assert_eq!(second["verdict"], "healthy", "{second:#}");
+        assert!(
+            second["checked"][0]
+                .to_string()
+                .contains(&format!("--starttls {proto}")),
+            "{second:#}"
+        );
+        assert_versions_agree_with_s_client(port, proto, &second["scan"]);
+    }
+}
+
+#[test]
+fn the_tls_diagnosis_behind_a_sniffed_upgrade_names_an_expired_certificate() {
+    let (server, imap, _) = dovecot(Tls::Expired);
+    let ca = server.cert.as_ref().unwrap().display().to_string();
+    let doc = check(&format!("127.0.0.1:{imap}"), &["--cafile", &ca]);
+    let (_, second) = two_diagnoses(&doc, "IMAP STARTTLS");
+    let ids = second["findings"].to_string();
+    assert!(ids.contains("\"cert-expired\""), "{second:#}");
+}
+
+#[test]
+fn a_well_known_upgrade_port_that_speaks_tls_first_is_examined_as_direct_tls() {
+    let ip = random_loopback_ip();
+    let server = TlsFirstServer::start(&ip, 587, &[]);
+    let doc = check(&server.addr, &["--timeout", "3"]);
+    let ds = doc["diagnoses"].as_array().unwrap();
+    assert_eq!(ds.len(), 1, "{doc:#}");
+    assert!(!ds[0]["scan"].is_null(), "{doc:#}");
+    assert!(
+        !ds[0]["findings"].to_string().contains("starttls-failed"),
+        "{doc:#}"
+    );
+    let notes = doc["notes"].to_string();
+    assert!(
+        notes.contains("SMTP STARTTLS failed") && notes.contains("examined as direct TLS"),
+        "{notes}"
+    );
+    let doc = scan(&server.addr, &["--timeout", "3"]);
+    let s = &doc["servers"][0];
+    assert!(s["protocols"].to_string().contains("TLSv1.3"), "{s}");
+    assert!(
+        doc["notes"].to_string().contains("examined as direct TLS"),
+        "{}",
+        doc["notes"]
+    );
+    // The user's word stands: --starttls smtp on the same port is a failed upgrade.
+    let doc = check(&server.addr, &["--starttls", "smtp", "--timeout", "3"]);
+    finding(&doc, "starttls-failed");
+}
