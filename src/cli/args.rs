@@ -360,7 +360,8 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
     pub deadline: Option<f64>,
     /// Upgrade to TLS inside this protocol first: smtp, lmtp, imap, pop3, ftp, sieve, nntp,
-    /// ldap, postgres, mysql, xmpp, xmpp-server; `none` for TLS from the first byte. Default:
+    /// ldap, postgres, postgres-direct (PostgreSQL 17's direct TLS: ALPN `postgresql` in every
+    /// hello), mysql, xmpp, xmpp-server; `none` for TLS from the first byte. Default:
     /// what the URL scheme or a well-known port (25, 587, 143, 5432, …) implies.
     #[arg(long, value_name = "PROTO", default_value = "auto",
           value_parser = str::parse::<tlsdoctor::starttls::Choice>)]

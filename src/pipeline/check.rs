@@ -63,7 +63,7 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
             second.checked.insert(0, note.clone());
             let ds = match detour.kind {
                 follow::DetourKind::Through(_) => {
-                    follow::point_to_second(&mut d, &second.target);
+                    follow::point_to_second(&mut d, &second.target, upgrade);
                     vec![d, second]
                 }
                 follow::DetourKind::Direct { .. } => vec![second],

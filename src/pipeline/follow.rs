@@ -13,10 +13,10 @@
 
 use super::fanout::Address;
 use crate::doctor::Diagnosis;
-use crate::finding::FindingId;
+use crate::finding::{ClientBreak, FindingId};
 use crate::probe::{ProbeOutcome, Prober};
 use crate::scan::{ScanContext, ScanError, ServerScan, plaintext};
-use crate::starttls::{Choice, Protocol, Source, StartTls};
+use crate::starttls::{Choice, Protocol, Source, StartTls, UpgradeFailure};
 
 /// A second examination of the same address, and why.
 pub(crate) struct Detour {
@@ -100,8 +100,24 @@ pub(crate) async fn detour(
                 kind: DetourKind::Through(u),
             })
         }
+        // sslnegotiation=direct against a server before PostgreSQL 17: it reads the hello
+        // as a startup packet and hangs up, and answers the sniffer's SSLRequest. The TLS
+        // it does have is behind the SSLRequest.
+        (Err(e @ ScanError::NotTls { .. }), Some(u)) if u.protocol == Protocol::PostgresDirect => {
+            let sniffed = plaintext::upgrade_named_by(e)?.starttls?;
+            (sniffed == Protocol::Postgres).then(|| {
+                let u = StartTls::new(Protocol::Postgres, Source::Sniffed);
+                Detour {
+                    address: with_prelude(a, Some(&u)),
+                    kind: DetourKind::Through(u),
+                }
+            })
+        }
         (Err(ScanError::Upgrade { .. }), Some(u)) if u.source == Source::Port => {
-            let direct = with_prelude(a, None);
+            // PostgreSQL's direct TLS wants ALPN "postgresql" in every hello.
+            let direct_form = (u.protocol == Protocol::Postgres)
+                .then(|| StartTls::new(Protocol::PostgresDirect, Source::Port));
+            let direct = with_prelude(a, direct_form.as_ref());
             let answer = speaks_tls(&direct.ctx.prober, a.ctx.sni.as_deref()).await?;
             Some(Detour {
                 address: direct,
@@ -127,7 +143,10 @@ pub(crate) async fn after(
 }
 
 /// The first diagnosis's not-tls finding points at the second, the TLS behind the upgrade.
-pub(crate) fn point_to_second(first: &mut Diagnosis, second: &str) {
+/// When the first went in with PostgreSQL's direct TLS, the finding also quotes what libpq
+/// 17 prints there (data/client-errors.toml, `[upgrade.postgres-direct.closed]`).
+pub(crate) fn point_to_second(first: &mut Diagnosis, second: &str, upgrade: Option<&StartTls>) {
+    let direct = upgrade.is_some_and(|u| u.protocol == Protocol::PostgresDirect);
     for f in first
         .findings
         .iter_mut()
@@ -136,6 +155,17 @@ pub(crate) fn point_to_second(first: &mut Diagnosis, second: &str) {
         f.evidence.push(format!(
             "tlsdoctor went on through the upgrade: the diagnosis \"{second}\" is the TLS its STARTTLS clients get"
         ));
+        if direct {
+            f.evidence.push("a server before PostgreSQL 17 reads a direct TLS hello as a malformed startup packet and hangs up; sslnegotiation=postgres (the default) asks with an SSLRequest first".into());
+            let texts =
+                crate::starttls::client_texts(Protocol::PostgresDirect, UpgradeFailure::Closed);
+            f.breaks
+                .extend(texts.into_iter().map(|(client, error)| ClientBreak {
+                    client,
+                    error,
+                    key: None,
+                }));
+        }
     }
 }
 

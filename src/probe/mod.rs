@@ -395,6 +395,24 @@ impl Prober {
         offer: Option<&ClientHello>,
         until: tokio::time::Instant,
     ) -> ProbeOutcome {
+        // A service that insists on an ALPN protocol gets it in every hello (prelude.rs).
+        let patched = self
+            .cfg
+            .prelude
+            .as_ref()
+            .and_then(|p| p.required_alpn())
+            .and_then(|alpn| prelude::with_alpn(hello, alpn))
+            .map(|h| {
+                let record_version = hello
+                    .get(1..3)
+                    .map_or(0x0301, |v| u16::from_be_bytes([v[0], v[1]]));
+                let bytes = h.encode_records(record_version);
+                (h, bytes)
+            });
+        let (hello, offer) = match &patched {
+            Some((h, bytes)) => (bytes.as_slice(), offer.map(|_| h)),
+            None => (hello, offer),
+        };
         let write_by = until.min(tokio::time::Instant::now() + self.cfg.read_timeout);
         match tokio::time::timeout_at(write_by, stream.write_all(hello)).await {
             Err(_) => return ProbeOutcome::Timeout { bytes_received: 0 },

@@ -24,6 +24,33 @@ pub trait Prelude: Send + Sync + std::fmt::Debug {
         stream: &'a mut TcpStream,
         deadline: Instant,
     ) -> BoxFuture<'a, Result<(), PreludeError>>;
+
+    /// The ALPN protocol every hello on such a connection must offer, when the service
+    /// insists on one (PostgreSQL 17's direct TLS closes a connection whose hello lacks
+    /// `postgresql`). It is added to each hello: alone when the hello offers no ALPN, at the
+    /// end of the list when it offers others (the ALPN check's candidates).
+    fn required_alpn(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+/// `hello` (ClientHello records) with `alpn` offered, when it parses and does not offer it
+/// yet; otherwise None (send it unchanged).
+pub fn with_alpn(hello: &[u8], alpn: &str) -> Option<crate::wire::ClientHello> {
+    use crate::wire::ClientExtension;
+    let mut parsed = crate::wire::ClientHello::parse_record(hello).ok()?;
+    let offered = parsed.extensions.iter_mut().find_map(|e| match e {
+        ClientExtension::Alpn(list) => Some(list),
+        _ => None,
+    });
+    match offered {
+        Some(list) if list.iter().any(|p| p == alpn) => return None,
+        Some(list) => list.push(alpn.to_string()),
+        None => parsed
+            .extensions
+            .push(ClientExtension::Alpn(vec![alpn.to_string()])),
+    }
+    Some(parsed)
 }
 
 /// Why a prelude did not reach the point where TLS starts.
@@ -95,5 +122,35 @@ pub async fn read_line(
     match tokio::time::timeout_at(deadline, read).await {
         Ok(r) => r,
         Err(_) => Err(PreludeError::Timeout),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::wire::{ClientExtension, ClientHello, ProtocolVersion};
+
+    #[test]
+    fn every_hello_offers_the_required_alpn() {
+        let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls12, Some("db.test"));
+        let patched = super::with_alpn(&hello, "postgresql").expect("patched");
+        assert!(
+            patched
+                .extensions
+                .contains(&ClientExtension::Alpn(vec!["postgresql".into()]))
+        );
+        let again = ClientHello::parse_record(&patched.encode_records(0x0301)).unwrap();
+        assert_eq!(again, patched);
+        // A hello that offers it already is left alone; one with other protocols gets it
+        // at the end of its list.
+        assert!(super::with_alpn(&patched.encode_records(0x0301), "postgresql").is_none());
+        let mut h2 = again.clone();
+        h2.extensions
+            .retain(|e| !matches!(e, ClientExtension::Alpn(_)));
+        h2.extensions.push(ClientExtension::Alpn(vec!["h2".into()]));
+        let both = super::with_alpn(&h2.encode_records(0x0301), "postgresql").unwrap();
+        assert!(both.extensions.contains(&ClientExtension::Alpn(vec![
+            "h2".into(),
+            "postgresql".into()
+        ])));
     }
 }

@@ -152,6 +152,15 @@ impl Prober {
             _slot,
         } = self.open().await.map_err(HandshakeError::Connect)?;
         let whole = self.cfg.probe_timeout;
+        let config = match self.cfg.prelude.as_ref().and_then(|p| p.required_alpn()) {
+            // As for raw hellos (prelude.rs): the required protocol joins whatever is offered.
+            Some(alpn) if !config.alpn_protocols.iter().any(|p| p == alpn.as_bytes()) => {
+                let mut c = (*config).clone();
+                c.alpn_protocols.push(alpn.as_bytes().to_vec());
+                Arc::new(c)
+            }
+            _ => config,
+        };
         let timed = TimedStream::new(stream, self.cfg.read_timeout);
         let connector = tokio_rustls::TlsConnector::from(config);
         match tokio::time::timeout_at(deadline, connector.connect(name, timed)).await {

@@ -124,6 +124,23 @@ pub struct HandshakeProperties {
 /// ALPN protocols worth asking for over TLS on TCP.
 const ALPN_CANDIDATES: &[&str] = &["h2", "http/1.1", "http/1.0", "spdy/3.1", "acme-tls/1"];
 
+/// The candidates, and the protocol the connection's prelude requires (PostgreSQL's direct
+/// TLS: the prober adds it to every hello anyway, so it is asked for by name).
+fn alpn_candidates(ctx: &ScanContext) -> Vec<String> {
+    let required = ctx
+        .prober
+        .config()
+        .prelude
+        .as_ref()
+        .and_then(|p| p.required_alpn());
+    ALPN_CANDIDATES
+        .iter()
+        .copied()
+        .chain(required)
+        .map(str::to_string)
+        .collect()
+}
+
 pub fn sha256_hex(der: &[u8]) -> String {
     hex::encode(Sha256::digest(der))
 }
@@ -483,7 +500,7 @@ async fn alpn(
             None,
         );
     };
-    let mut offer: Vec<String> = ALPN_CANDIDATES.iter().map(|s| s.to_string()).collect();
+    let mut offer = alpn_candidates(ctx);
     let mut found = Vec::new();
     let mut evidence = String::new();
     let mut refused = None;
@@ -622,7 +639,7 @@ async fn certificates(
 /// offering the candidates, and take each choice away in turn.
 async fn tls13_alpn(ctx: &ScanContext) -> AlpnFound {
     use crate::cert::fetch::{FetchOptions, fetch_chain_with};
-    let mut offer: Vec<String> = ALPN_CANDIDATES.iter().map(|s| s.to_string()).collect();
+    let mut offer = alpn_candidates(ctx);
     let mut found = Vec::new();
     let mut why = String::new();
     let mut refused = None;

@@ -20,7 +20,7 @@ mod sieve;
 mod smtp;
 mod xmpp;
 
-pub use failure::{UpgradeFailure, finding as failure_finding};
+pub use failure::{UpgradeFailure, client_texts, finding as failure_finding};
 pub use fuzz::fuzz_replies;
 
 /// PostgreSQL's SSLRequest, for a sniffer that asks a silent port whether it is PostgreSQL.
@@ -63,6 +63,9 @@ pub enum Protocol {
     Ldap,
     /// PostgreSQL: SSLRequest.
     Postgres,
+    /// PostgreSQL 17 and later: TLS from the first byte with ALPN `postgresql` (libpq's
+    /// `sslnegotiation=direct`); no plaintext dialogue.
+    PostgresDirect,
     /// MySQL / MariaDB: the SSL capability flag in the handshake response.
     Mysql,
     /// XMPP client-to-server (RFC 6120).
@@ -72,7 +75,7 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 12] = [
+    pub const ALL: [Protocol; 13] = [
         Protocol::Smtp,
         Protocol::Lmtp,
         Protocol::Imap,
@@ -82,6 +85,7 @@ impl Protocol {
         Protocol::Nntp,
         Protocol::Ldap,
         Protocol::Postgres,
+        Protocol::PostgresDirect,
         Protocol::Mysql,
         Protocol::Xmpp,
         Protocol::XmppServer,
@@ -99,6 +103,7 @@ impl Protocol {
             Protocol::Nntp => "nntp",
             Protocol::Ldap => "ldap",
             Protocol::Postgres => "postgres",
+            Protocol::PostgresDirect => "postgres-direct",
             Protocol::Mysql => "mysql",
             Protocol::Xmpp => "xmpp",
             Protocol::XmppServer => "xmpp-server",
@@ -117,6 +122,7 @@ impl Protocol {
             Protocol::Nntp => "NNTP STARTTLS",
             Protocol::Ldap => "LDAP StartTLS",
             Protocol::Postgres => "PostgreSQL SSLRequest",
+            Protocol::PostgresDirect => "PostgreSQL direct TLS (ALPN postgresql)",
             Protocol::Mysql => "MySQL SSL request",
             Protocol::Xmpp => "XMPP STARTTLS",
             Protocol::XmppServer => "XMPP server-to-server STARTTLS",
@@ -153,7 +159,7 @@ impl Protocol {
             Protocol::Sieve => 4190,
             Protocol::Nntp => 119,
             Protocol::Ldap => 389,
-            Protocol::Postgres => 5432,
+            Protocol::Postgres | Protocol::PostgresDirect => 5432,
             Protocol::Mysql => 3306,
             Protocol::Xmpp => 5222,
             Protocol::XmppServer => 5269,
@@ -188,6 +194,7 @@ impl FromStr for Protocol {
         let s = s.trim().to_ascii_lowercase();
         let p = match s.as_str() {
             "postgresql" | "psql" | "pgsql" => Protocol::Postgres,
+            "postgresql-direct" | "postgres-17" => Protocol::PostgresDirect,
             "mariadb" => Protocol::Mysql,
             "xmpp-client" | "jabber" => Protocol::Xmpp,
             "pop" => Protocol::Pop3,
@@ -279,6 +286,11 @@ impl StartTls {
                 self.protocol
             ),
         };
+        if self.protocol == Protocol::PostgresDirect {
+            return format!(
+                "every connection speaks TLS from the first byte with ALPN \"postgresql\" in every hello (PostgreSQL direct TLS), {why}"
+            );
+        }
         format!(
             "every connection upgrades with {} before TLS, {why}",
             self.protocol.upgrade_name()
@@ -310,6 +322,10 @@ impl Prelude for Upgrade {
         self.protocol.upgrade_name()
     }
 
+    fn required_alpn(&self) -> Option<&'static str> {
+        (self.protocol == Protocol::PostgresDirect).then_some(postgres::DIRECT_ALPN)
+    }
+
     fn run<'a>(
         &'a self,
         stream: &'a mut TcpStream,
@@ -326,6 +342,7 @@ impl Prelude for Upgrade {
                 Protocol::Nntp => smtp::nntp_upgrade(stream, deadline).await,
                 Protocol::Ldap => ldap::upgrade(stream, deadline).await,
                 Protocol::Postgres => postgres::upgrade(stream, deadline).await,
+                Protocol::PostgresDirect => Ok(()),
                 Protocol::Mysql => mysql::upgrade(stream, deadline).await,
                 Protocol::Xmpp => xmpp::upgrade(stream, deadline, &self.domain, false).await,
                 Protocol::XmppServer => xmpp::upgrade(stream, deadline, &self.domain, true).await,
@@ -360,6 +377,14 @@ mod tests {
             "SMTPS is TLS from the first byte"
         );
         for p in Protocol::ALL {
+            if p == Protocol::PostgresDirect {
+                // The same port as SSLRequest: 5432 implies the upgrade every version knows.
+                assert_eq!(
+                    Protocol::for_port(p.default_port()),
+                    Some(Protocol::Postgres)
+                );
+                continue;
+            }
             assert_eq!(Protocol::for_port(p.default_port()), Some(p));
         }
     }

@@ -10,6 +10,9 @@ use tokio::time::Instant;
 /// Length 8, then the SSLRequest code 80877103 (1234 << 16 | 5679).
 pub const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
 
+/// The ALPN protocol PostgreSQL 17's direct TLS requires in the ClientHello.
+pub const DIRECT_ALPN: &str = "postgresql";
+
 /// The ErrorResponse's message field (`M`), from the fields after the length.
 pub fn error_message(fields: &[u8]) -> Option<String> {
     fields

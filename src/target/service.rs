@@ -68,7 +68,7 @@ pub fn parse(name: &str, shown: &str, rest: &str) -> Result<TargetSpec, TargetEr
         let key = k.to_ascii_lowercase();
         let value = v.to_ascii_lowercase();
         match (upgrade, key.as_str()) {
-            (Some(Protocol::Postgres), "sslmode") => {
+            (Some(Protocol::Postgres | Protocol::PostgresDirect), "sslmode") => {
                 match value.as_str() {
                     "disable" => return Err(no_tls(&input, "sslmode=disable")),
                     "allow" | "prefer" => notes.push(format!(
@@ -79,15 +79,17 @@ pub fn parse(name: &str, shown: &str, rest: &str) -> Result<TargetSpec, TargetEr
                 }
                 mode = Some(format!("sslmode={value}"));
             }
-            (Some(Protocol::Postgres), "sslnegotiation") => match value.as_str() {
-                "postgres" => {}
-                "direct" => {
-                    // PostgreSQL 17: TLS from the first byte, ALPN "postgresql".
-                    upgrade = None;
-                    notes.push("sslnegotiation=direct: TLS from the first byte, as PostgreSQL 17 and later accept; libpq offers ALPN \"postgresql\" there".into());
+            (Some(Protocol::Postgres | Protocol::PostgresDirect), "sslnegotiation") => {
+                match value.as_str() {
+                    "postgres" => {}
+                    "direct" => {
+                        // PostgreSQL 17: TLS from the first byte, ALPN "postgresql".
+                        upgrade = Some(Protocol::PostgresDirect);
+                        notes.push("sslnegotiation=direct: TLS from the first byte, as PostgreSQL 17 and later accept; every hello offers ALPN \"postgresql\", as libpq 17 does and the server requires".into());
+                    }
+                    _ => return Err(bad_option(&input, "sslnegotiation", "postgres or direct")),
                 }
-                _ => return Err(bad_option(&input, "sslnegotiation", "postgres or direct")),
-            },
+            }
             (Some(Protocol::Mysql), "ssl-mode" | "sslmode") => {
                 match value.as_str() {
                     "disabled" => return Err(no_tls(&input, "ssl-mode=DISABLED")),
@@ -182,7 +184,7 @@ mod tests {
         assert_eq!(upgrade_of("ftps://files.test"), (990, None));
         assert_eq!(
             upgrade_of("postgres://db.test?sslnegotiation=direct"),
-            (5432, None)
+            (5432, Some(Protocol::PostgresDirect))
         );
     }
 

