@@ -6,9 +6,7 @@ use super::args::{
     SimulateArgs, WatchArgs,
 };
 use super::progress::{self, Spinner};
-use super::{
-    EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_NONCOMPLIANT, EXIT_PARTIAL, EXIT_SECURITY, fail,
-};
+use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_NONCOMPLIANT, EXIT_PARTIAL, EXIT_SECURITY, fail};
 use std::time::Duration;
 use tlsdoctor::doctor::Verdict;
 use tlsdoctor::document::AddressFailure;

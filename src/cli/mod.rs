@@ -7,9 +7,9 @@
 
 mod args;
 mod commands;
-mod progress;
 mod fleet;
 mod fleet_store;
+mod progress;
 
 use args::{Cli, ColorChoice, Command};
 use clap::Parser;

@@ -43,12 +43,13 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
     let audit = req.audit.as_ref();
     let record = req.live.record_disagreements.as_deref();
     let upgrade = spec.upgrade.as_ref();
+    let protocol = upgrade.map(|u| u.protocol);
     let (diagnoses, errors) = fanout::each_address(&targets, &req.connect, &run, |a| {
         let examination = &examination;
         let prepared = prepared.as_ref();
         async move {
             let (mut d, mut written) =
-                diagnose_one(&a, examination, prepared, error, audit, record).await?;
+                diagnose_one(&a, examination, prepared, error, audit, record, protocol).await?;
             // A port that is not what the target implied is examined again the way its
             // clients reach it (pipeline/follow.rs).
             let Some(detour) = follow::after(&a, &d, upgrade, req.connect.starttls).await else {
@@ -57,8 +58,16 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
             let note = detour.note(&a.label);
             let mut again = detour.address.clone();
             again.label = detour.label(&a.label);
-            let (mut second, more) =
-                diagnose_one(&again, examination, prepared, error, audit, record).await?;
+            let (mut second, more) = diagnose_one(
+                &again,
+                examination,
+                prepared,
+                error,
+                audit,
+                record,
+                detour.protocol(),
+            )
+            .await?;
             written.extend(more);
             second.checked.insert(0, note.clone());
             let ds = match detour.kind {
@@ -110,6 +119,7 @@ async fn diagnose_one(
     error: Option<&str>,
     audit: Option<&crate::audit::AuditRequest>,
     record: Option<&std::path::Path>,
+    upgrade: Option<crate::starttls::Protocol>,
 ) -> Result<(doctor::Diagnosis, Vec<std::path::PathBuf>), String> {
     let (ev, observed) = tokio::join!(examine(a, examination), async {
         match prepared {
@@ -121,6 +131,10 @@ async fn diagnose_one(
     if let (Some(req), Some(scan)) = (audit, d.scan.as_ref()) {
         let chain = d.certificate_chain.as_ref();
         d.audit = Some(crate::audit::join(scan, chain, &mut d.findings, req));
+    }
+    // Behind an upgrade, the protocol's own clients (psql, mariadb, smtplib…) are quoted too.
+    if let Some(p) = upgrade {
+        crate::starttls::quote_upgrade_clients(p, &mut d.findings);
     }
     let mut written = Vec::new();
     if prepared.is_some() {

@@ -45,6 +45,14 @@ impl Detour {
         }
     }
 
+    /// The upgrade the second examination goes through, if any.
+    pub fn protocol(&self) -> Option<Protocol> {
+        match &self.kind {
+            DetourKind::Through(u) => Some(u.protocol),
+            DetourKind::Direct { .. } => None,
+        }
+    }
+
     /// The line for the document's notes and the diagnosis's "checked" list.
     pub fn note(&self, label: &str) -> String {
         match &self.kind {

@@ -53,7 +53,14 @@ async fn scan_resolved(
     let upgrade = spec.upgrade.as_ref();
     let (servers, errors) = fanout::each_address(&targets, &req.connect, &run, |a| {
         async move {
-            let first = scan_address(a.clone(), stores, req.ocsp_query, req.certificate, &req.audit).await;
+            let first = scan_address(
+                a.clone(),
+                stores,
+                req.ocsp_query,
+                req.certificate,
+                &req.audit,
+            )
+            .await;
             let Err(e) = first else {
                 return first.map(|s| (s, None));
             };
@@ -68,7 +75,14 @@ async fn scan_resolved(
                     },
                 ) => {
                     let note = d.note(&a.label);
-                    let s = scan_address(d.address, stores, req.ocsp_query, req.certificate, &req.audit).await?;
+                    let s = scan_address(
+                        d.address,
+                        stores,
+                        req.ocsp_query,
+                        req.certificate,
+                        &req.audit,
+                    )
+                    .await?;
                     Ok((s, Some(note)))
                 }
                 _ => Err(e),

@@ -4,7 +4,7 @@
 
 use super::Protocol;
 use crate::finding::catalogue::finding as build;
-use crate::finding::{Finding, variant};
+use crate::finding::{Finding, FindingId, variant};
 use crate::probe::PreludeError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -86,21 +86,52 @@ fn hints(p: Protocol) -> Option<&'static ProtocolHints> {
     .get(&p)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct Wording {
     upgrade: BTreeMap<Protocol, BTreeMap<UpgradeFailure, BTreeMap<String, String>>>,
+    /// `[upgrade_tls.PROTOCOL.FINDING]`: what the protocol's own clients print for a TLS
+    /// failure (a finding id) behind the upgrade.
+    #[serde(default)]
+    upgrade_tls: BTreeMap<Protocol, BTreeMap<String, BTreeMap<String, String>>>,
+}
+
+fn wording() -> &'static Wording {
+    static W: OnceLock<Wording> = OnceLock::new();
+    W.get_or_init(|| {
+        toml::from_str::<Wording>(include_str!("../../data/client-errors.toml")).unwrap_or_default()
+    })
+}
+
+/// What each client of `p` prints for the TLS failure `finding` behind the upgrade,
+/// measured (client name → text).
+pub fn tls_client_texts(p: Protocol, finding: FindingId) -> Vec<(String, String)> {
+    wording()
+        .upgrade_tls
+        .get(&p)
+        .and_then(|f| f.get(finding.as_str()))
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// Add to each finding of a diagnosis made through `p`'s upgrade what `p`'s own clients
+/// print for it (psql, the mariadb client, smtplib…), beside the generic TLS clients.
+pub fn quote_upgrade_clients(p: Protocol, findings: &mut [Finding]) {
+    for f in findings.iter_mut() {
+        for (client, text) in tls_client_texts(p, f.id) {
+            if !f.breaks.iter().any(|b| b.client == client) {
+                f.breaks.push(crate::finding::ClientBreak {
+                    client,
+                    error: text,
+                    key: None,
+                });
+            }
+        }
+    }
 }
 
 /// What each client of `p` prints for `failure`, measured (client name → text).
 pub fn client_texts(p: Protocol, failure: UpgradeFailure) -> Vec<(String, String)> {
-    static W: OnceLock<Wording> = OnceLock::new();
-    let w = W.get_or_init(|| {
-        toml::from_str::<Wording>(include_str!("../../data/client-errors.toml")).unwrap_or(
-            Wording {
-                upgrade: BTreeMap::new(),
-            },
-        )
-    });
+    let w = wording();
     w.upgrade
         .get(&p)
         .and_then(|f| f.get(&failure))
@@ -183,6 +214,24 @@ mod tests {
         );
         assert_eq!(quote("a\x1b[31m\"b"), "\"a\\x1b[31m\\\"b\"");
         assert!(quote(&"x".repeat(500)).ends_with("…\""));
+    }
+
+    #[test]
+    fn upgrade_tls_texts_name_real_findings() {
+        let w = wording();
+        assert!(
+            !w.upgrade.is_empty(),
+            "data/client-errors.toml [upgrade] failed to parse"
+        );
+        assert!(!w.upgrade_tls.is_empty());
+        for (p, by_finding) in &w.upgrade_tls {
+            for id in by_finding.keys() {
+                assert!(
+                    id.parse::<FindingId>().is_ok(),
+                    "[upgrade_tls.{p}.{id}]: no such finding in data/findings.toml"
+                );
+            }
+        }
     }
 
     #[test]

@@ -20,7 +20,10 @@ mod sieve;
 mod smtp;
 mod xmpp;
 
-pub use failure::{UpgradeFailure, client_texts, finding as failure_finding};
+pub use failure::{
+    UpgradeFailure, client_texts, finding as failure_finding, quote_upgrade_clients,
+    tls_client_texts,
+};
 pub use fuzz::fuzz_replies;
 
 /// PostgreSQL's SSLRequest, for a sniffer that asks a silent port whether it is PostgreSQL.

@@ -31,6 +31,85 @@ fn python(module: &str, call: &str, port: u16) -> String {
     output("python3", &["-c".to_string(), script])
 }
 
+/// What a client trusts when it checks the server's certificate.
+#[derive(Debug, Clone, Copy)]
+pub enum Trust<'a> {
+    /// The server's own (self-signed) certificate as the CA file.
+    Server(&'a str),
+    /// Only the system's roots (Debian's bundle): a self-signed server is untrusted.
+    System,
+}
+
+/// The system's CA bundle on Debian.
+const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// The venv with psycopg 3 and its bundled libpq (`pip install 'psycopg[binary]'` once).
+fn psycopg() -> String {
+    static PY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PY.get_or_init(|| super::venv::python_venv("psycopg", &["psycopg[binary]"], "import psycopg"))
+        .display()
+        .to_string()
+}
+
+/// The output of the client named `label` (as in data/client-errors.toml's
+/// `[upgrade_tls]`) checking the certificate against `trust`, and the name `host` when given
+/// (connecting to 127.0.0.1 all the same), on 127.0.0.1:`port`.
+pub fn run_checking(label: &str, port: u16, trust: Trust, host: Option<&str>) -> String {
+    let ca = match trust {
+        Trust::Server(ca) => ca,
+        Trust::System => SYSTEM_ROOTS,
+    };
+    let host = host.unwrap_or("127.0.0.1");
+    let libpq = format!(
+        "host={host} hostaddr=127.0.0.1 port={port} user=postgres sslmode=verify-full sslrootcert={ca} connect_timeout=5"
+    );
+    match label {
+        "psql sslmode=verify-full" => output("psql", &[libpq, "-c".into(), "select 1".into()]),
+        "psycopg sslmode=verify-full" => {
+            let script = format!(
+                "import psycopg, traceback\ntry:\n    psycopg.connect({libpq:?})\n    print('connected')\n\
+                 except Exception as e:\n    print(traceback.format_exception_only(type(e), e)[-1].strip())\n"
+            );
+            output(&psycopg(), &["-c".to_string(), script])
+        }
+        "mariadb --ssl-verify-server-cert" => {
+            let mut args = vec![
+                format!("-h{host}"),
+                format!("-P{port}"),
+                "-uroot".into(),
+                "--ssl-verify-server-cert".into(),
+                "--connect-timeout=5".into(),
+                "-e".into(),
+                "select 1".into(),
+            ];
+            if let Trust::Server(ca) = trust {
+                args.push(format!("--ssl-ca={ca}"));
+            }
+            output("mariadb", &args)
+        }
+        "Python smtplib starttls(context=ssl.create_default_context())" => python(
+            "smtplib",
+            &format!(
+                "smtplib.SMTP(host, port, timeout=5).starttls(context=ssl.create_default_context(cafile={ca:?}))"
+            ),
+            port,
+        ),
+        "curl --ssl-reqd smtp://" => output(
+            "curl",
+            &[
+                "-sS".into(),
+                "--max-time".into(),
+                "8".into(),
+                "--ssl-reqd".into(),
+                "--cacert".into(),
+                ca.into(),
+                format!("smtp://127.0.0.1:{port}/"),
+            ],
+        ),
+        other => panic!("no test runs the client {other:?} with a trust store: add it here"),
+    }
+}
+
 /// The output of the client named `label` (as in data/client-errors.toml's `[upgrade]`)
 /// against 127.0.0.1:`port`. Panics on a label no test knows how to run: every client text
 /// the product claims must be measured.

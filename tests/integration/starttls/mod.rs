@@ -3,6 +3,7 @@
 //! -starttls`, misconfigured servers are named with the real clients' texts, and upgrade
 //! failures are findings of their own.
 
+mod client_texts;
 mod failures;
 mod follow;
 mod mail;
