@@ -1,7 +1,7 @@
 //! The audit of one server: the known vulnerabilities its scan shows ([`vulns`]), a grade by
 //! SSL Labs' rating guide ([`grade`]) and, when asked, its compliance with a configuration
 //! profile ([`profile`]). Judgement only: everything here reads a finished
-//! [`ServerScan`](crate::scan::ServerScan) (and the chain analysis, when there is one) and
+//! [`ServerScan`] (and the chain analysis, when there is one) and
 //! opens no connection, so the same audit is made from a live scan or an evidence fixture.
 //!
 //! `scan` shows the audit of every server; `check` adds it with `--audit` or `--profile`,

@@ -1,5 +1,5 @@
 //! Fleet runs: many targets from one input, scanned or checked a bounded number at a time,
-//! one JSON line per target as it finishes ([`line`]); and the results store that records
+//! one JSON line per target as it finishes ([`mod@line`]); and the results store that records
 //! them ([`store`]).
 
 pub mod input;
