@@ -28,6 +28,7 @@ pub mod versions;
 pub mod vuln_ccs;
 pub mod vuln_heartbleed;
 pub mod vuln_reply;
+pub mod vuln_ticketbleed;
 
 pub use check::{Basis, Check, Registered, Selection, Slot, Stage, SummaryLine, UnknownCheck};
 pub use measure::{FullHandshakes, Measurement, PresentedChain, Staple, measure};
@@ -82,6 +83,7 @@ registry! {
         early_data: early_data::EarlyData,
         heartbleed: vuln_heartbleed::Heartbleed,
         ccs_injection: vuln_ccs::CcsInjection,
+        ticketbleed: vuln_ticketbleed::Ticketbleed,
     ],
 }
 

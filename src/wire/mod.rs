@@ -17,6 +17,7 @@ pub mod record;
 pub mod sigalgs;
 pub mod sslv2;
 pub mod suites;
+pub mod ticket;
 pub mod version;
 
 pub use alert::{Alert, AlertDescription, AlertLevel};

@@ -3,6 +3,7 @@
 //! healthy real servers (OpenSSL, nginx, GnuTLS with and without heartbeat), which must show
 //! no false positive.
 
+mod other_tools;
 mod standin;
 
 use crate::common::cli::tlsdoctor;
@@ -73,7 +74,7 @@ fn check_findings(target: &str, checks: &str) -> Vec<(String, String)> {
 /// and keeps none of the "memory" (the stand-in's filler appears nowhere in the document).
 #[test]
 fn heartbleed_stand_in_is_found_without_keeping_its_memory() {
-    let backend = openssl_s_server(&[]);
+    let backend = openssl_s_server(&["-no_tls1_3"]);
     let bleeding = Vulnerable::start(backend.addr(), Bug::Heartbleed);
     let plain = plain_scan(&bleeding.target());
     let s = scan_with(&bleeding.target(), "heartbleed");
@@ -113,14 +114,14 @@ fn heartbleed_stand_in_is_found_without_keeping_its_memory() {
 
 #[test]
 fn ccs_injection_stand_in_is_found() {
-    let backend = openssl_s_server(&[]);
+    let backend = openssl_s_server(&["-no_tls1_3"]);
     let accepting = Vulnerable::start(backend.addr(), Bug::EarlyCcs);
     let plain = plain_scan(&accepting.target());
     let s = scan_with(&accepting.target(), "ccs-injection");
     let ccs = &s["ccs_injection"];
     assert_eq!(ccs["vulnerable"], true, "{ccs:#}");
     assert_eq!(ccs["after_first"]["kind"], "silent", "{ccs:#}");
-    assert_eq!(ccs["after_second"]["alert"]["description"], 21, "{ccs:#}");
+    assert_eq!(ccs["after_second"]["alert"]["description"], 20, "{ccs:#}");
     assert_eq!(
         s["connections"].as_u64().unwrap(),
         plain["connections"].as_u64().unwrap() + 1,
@@ -133,6 +134,41 @@ fn ccs_injection_stand_in_is_found() {
     );
     let other = scan_with(&accepting.target(), "heartbleed");
     assert_eq!(other["heartbleed"]["vulnerable"], false, "{other:#}");
+}
+
+/// Ticketbleed: a full TLS 1.2 handshake for the ticket, then the ticket with a 16-byte
+/// session ID; the stand-in echoes it padded to 32 bytes, the real s_server behind it echoes
+/// exactly the 16 (it resumed from the ticket: the probe's second half is tested for real).
+#[test]
+fn ticketbleed_stand_in_is_found() {
+    let backend = openssl_s_server(&["-no_tls1_3"]);
+    let bleeding = Vulnerable::start(backend.addr(), Bug::Ticketbleed);
+    let plain = plain_scan(&bleeding.target());
+    let s = scan_with(&bleeding.target(), "ticketbleed");
+    let tb = &s["ticketbleed"];
+    assert_eq!(tb["vulnerable"], true, "{tb:#}");
+    assert_eq!(tb["session_id_sent"], 16, "{tb:#}");
+    assert_eq!(tb["session_id_echoed"], 32, "{tb:#}");
+    let filler = format!("{MEMORY_FILLER:02x}{MEMORY_FILLER:02x}");
+    assert!(!s.to_string().contains(&filler), "memory bytes kept: {s}");
+    assert_eq!(
+        s["connections"].as_u64().unwrap(),
+        plain["connections"].as_u64().unwrap() + 2,
+        "{tb:#}"
+    );
+    let judged = check_findings(&bleeding.target(), "ticketbleed");
+    assert!(
+        judged.contains(&("ticketbleed-vulnerable".into(), "error".into())),
+        "{judged:?}"
+    );
+    let real = scan_with(&backend.target(), "ticketbleed");
+    let tb = &real["ticketbleed"];
+    assert_eq!(tb["vulnerable"], false, "{tb:#}");
+    assert_eq!(tb["ticket_issued"], true, "{tb:#}");
+    assert_eq!(
+        tb["session_id_echoed"], 16,
+        "resumed from the ticket: {tb:#}"
+    );
 }
 
 /// Healthy servers: nothing found, through the `vulns` group; a GnuTLS server that takes up
@@ -158,6 +194,12 @@ fn healthy_servers_show_no_vulnerability() {
     ];
     for (name, server) in &servers {
         let s = scan_with(&server.target(), "vulns");
+        // Ticketbleed is not tested on the TLS 1.0-only server (null); never true.
+        assert_ne!(
+            s["ticketbleed"]["vulnerable"], true,
+            "{name}: {:#}",
+            s["ticketbleed"]
+        );
         for key in ["heartbleed", "ccs_injection"] {
             assert_eq!(
                 s[key]["vulnerable"],

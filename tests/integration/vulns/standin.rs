@@ -8,9 +8,15 @@
 //!   ServerHello (OpenSSL 1.0.1 always did), and a heartbeat request is answered with as many
 //!   payload bytes as it *declares*: what it carried, then filler standing for the memory that
 //!   followed it (OpenSSL 1.0.1–1.0.1f's over-read).
+//! - [`Bug::Ticketbleed`]: a ClientHello presenting a session ticket with a session ID shorter
+//!   than 32 bytes gets that ID echoed padded to 32 bytes with filler (F5 BIG-IP's bug), when
+//!   the real server resumed from the ticket and echoed it.
 //! - [`Bug::EarlyCcs`]: a ChangeCipherSpec before the client's key exchange is taken silently
 //!   (not passed on); the next record is then "decrypted" with keys the client cannot have and
-//!   fails with a fatal `decryption_failed` alert, as OpenSSL before 1.0.1h did.
+//!   fails with a fatal `bad_record_mac` alert, as OpenSSL before 1.0.1h did.
+//!
+//! The server behind a stand-in should speak TLS 1.2 at most (`-no_tls1_3`), as the OpenSSL
+//! releases with these bugs did (sslyze does not test CCS injection on a TLS 1.3 server).
 //!
 //! Loopback only; every thread ends when its connection does; the listener stops on drop.
 
@@ -24,6 +30,7 @@ use std::time::Duration;
 pub enum Bug {
     Heartbleed,
     EarlyCcs,
+    Ticketbleed,
 }
 
 /// What a heartbeat over-read sends back after the bytes the request carried.
@@ -95,38 +102,60 @@ fn offers_heartbeat(rec: &[u8]) -> bool {
     })
 }
 
-/// The server's first handshake record with the heartbeat extension added to the ServerHello
-/// at its start (unchanged if it does not start with one it can read).
-fn with_heartbeat(body: &[u8]) -> Vec<u8> {
-    let Some(out) = (|| {
+/// The server's first handshake record with the ServerHello at its start edited by `edit`
+/// (its session ID and its extensions block); unchanged if it does not start with one.
+fn edit_server_hello(body: &[u8], edit: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>)) -> Vec<u8> {
+    let parsed = (|| {
         if *body.first()? != 2 {
             return None;
         }
         let hs_len = u32::from_be_bytes([0, body[1], body[2], body[3]]) as usize;
         let sh = body.get(4..4 + hs_len)?;
         let sid_len = usize::from(*sh.get(34)?);
+        let sid = sh.get(35..35 + sid_len)?.to_vec();
+        let mid = sh.get(35 + sid_len..35 + sid_len + 3)?.to_vec();
         let ext_at = 35 + sid_len + 3;
-        let mut new_sh = sh.get(..ext_at)?.to_vec();
-        let (mut exts, rest_at) = match sh.get(ext_at..ext_at + 2) {
+        let exts = match sh.get(ext_at..ext_at + 2) {
             Some(l) => {
                 let n = usize::from(u16::from_be_bytes([l[0], l[1]]));
-                (sh.get(ext_at + 2..ext_at + 2 + n)?.to_vec(), ext_at + 2 + n)
+                sh.get(ext_at + 2..ext_at + 2 + n)?.to_vec()
             }
-            None => (Vec::new(), ext_at),
+            None => Vec::new(),
         };
-        exts.extend_from_slice(&[0, 15, 0, 1, 1]);
-        new_sh.extend_from_slice(&(exts.len() as u16).to_be_bytes());
-        new_sh.extend_from_slice(&exts);
-        new_sh.extend_from_slice(sh.get(rest_at..)?);
-        let mut out = vec![2];
-        out.extend_from_slice(&(new_sh.len() as u32).to_be_bytes()[1..]);
-        out.extend_from_slice(&new_sh);
-        out.extend_from_slice(body.get(4 + hs_len..)?);
-        Some(out)
-    })() else {
+        Some((
+            sh[..34].to_vec(),
+            sid,
+            mid,
+            exts,
+            body.get(4 + hs_len..)?.to_vec(),
+        ))
+    })();
+    let Some((head, mut sid, mid, mut exts, rest)) = parsed else {
         return body.to_vec();
     };
+    edit(&mut sid, &mut exts);
+    let mut sh = head;
+    sh.push(sid.len() as u8);
+    sh.extend_from_slice(&sid);
+    sh.extend_from_slice(&mid);
+    sh.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    sh.extend_from_slice(&exts);
+    let mut out = vec![2];
+    out.extend_from_slice(&(sh.len() as u32).to_be_bytes()[1..]);
+    out.extend_from_slice(&sh);
+    out.extend_from_slice(&rest);
     out
+}
+
+/// The session ID of a ClientHello record that presents a session ticket with a short ID.
+fn short_id_with_ticket(rec: &[u8]) -> Option<Vec<u8>> {
+    use tlsdoctor::wire::ClientExtension;
+    let h = tlsdoctor::wire::ClientHello::parse_record(&record(22, [3, 1], rec)).ok()?;
+    let ticket = h
+        .extensions
+        .iter()
+        .any(|e| matches!(e, ClientExtension::SessionTicket(t) if !t.is_empty()));
+    (ticket && (1..32).contains(&h.session_id.len())).then_some(h.session_id)
 }
 
 /// The over-read: as many payload bytes as the request declares.
@@ -160,7 +189,13 @@ fn relay(mut client: TcpStream, backend: SocketAddr, bug: Bug) {
     };
     let to_client = Arc::new(Mutex::new(client.try_clone().unwrap()));
     let heartbeat = Arc::new(AtomicBool::new(false));
-    // Server to client: the first handshake record gets the heartbeat extension when asked.
+    let short_id = if bug == Bug::Ticketbleed {
+        short_id_with_ticket(&hello.2)
+    } else {
+        None
+    };
+    // Server to client: the first handshake record gets the heartbeat extension when asked,
+    // or the short session ID padded with filler.
     {
         let (mut server, to_client, heartbeat) = (
             server.try_clone().unwrap(),
@@ -171,7 +206,13 @@ fn relay(mut client: TcpStream, backend: SocketAddr, bug: Bug) {
             let mut first = true;
             while let Some((typ, v, body)) = read_record(&mut server) {
                 let body = if first && typ == 22 && heartbeat.load(Ordering::SeqCst) {
-                    with_heartbeat(&body)
+                    edit_server_hello(&body, |_, exts| exts.extend_from_slice(&[0, 15, 0, 1, 1]))
+                } else if let (true, 22, Some(ours)) = (first, typ, &short_id) {
+                    edit_server_hello(&body, |sid, _| {
+                        if sid == ours {
+                            sid.resize(32, MEMORY_FILLER);
+                        }
+                    })
                 } else {
                     body
                 };
@@ -208,7 +249,7 @@ fn relay(mut client: TcpStream, backend: SocketAddr, bug: Bug) {
                 let _ = to_client
                     .lock()
                     .unwrap()
-                    .write_all(&record(21, v, &[2, 21]));
+                    .write_all(&record(21, v, &[2, 20]));
                 break;
             }
             Bug::EarlyCcs if typ == 20 && !key_exchange_seen => {
