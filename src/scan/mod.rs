@@ -27,6 +27,7 @@ pub mod strength;
 pub mod versions;
 pub mod vuln_ccs;
 pub mod vuln_heartbleed;
+pub mod vuln_intolerance;
 pub mod vuln_reply;
 pub mod vuln_ticketbleed;
 
@@ -84,6 +85,7 @@ registry! {
         heartbleed: vuln_heartbleed::Heartbleed,
         ccs_injection: vuln_ccs::CcsInjection,
         ticketbleed: vuln_ticketbleed::Ticketbleed,
+        intolerance: vuln_intolerance::Intolerance,
     ],
 }
 

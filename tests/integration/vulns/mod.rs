@@ -171,6 +171,43 @@ fn ticketbleed_stand_in_is_found() {
     );
 }
 
+/// A server that fails on GREASE: the four GREASE properties fail, the others pass, one
+/// finding each; one connection per property.
+#[test]
+fn grease_intolerant_stand_in_is_found() {
+    let backend = openssl_s_server(&[]);
+    let intolerant = Vulnerable::start(backend.addr(), Bug::GreaseIntolerant);
+    let plain = plain_scan(&intolerant.target());
+    let s = scan_with(&intolerant.target(), "intolerance");
+    let props = s["intolerance"]["properties"].as_array().unwrap();
+    let by: Vec<(&str, bool)> = props
+        .iter()
+        .map(|p| (p["variation"].as_str().unwrap(), p["tolerated"] == true))
+        .collect();
+    assert_eq!(
+        by,
+        [
+            ("grease_suite", false),
+            ("grease_extension", false),
+            ("grease_group", false),
+            ("grease_version", false),
+            ("large_hello", true),
+            ("unknown_extension", true),
+            ("tls13_legacy_version", true),
+        ],
+        "{props:#?}"
+    );
+    assert_eq!(
+        s["connections"].as_u64().unwrap(),
+        plain["connections"].as_u64().unwrap() + 7
+    );
+    let judged = check_findings(&intolerant.target(), "intolerance");
+    assert!(
+        judged.contains(&("hello-intolerance".into(), "error".into())),
+        "{judged:?}"
+    );
+}
+
 /// Healthy servers: nothing found, through the `vulns` group; a GnuTLS server that takes up
 /// the heartbeat extension is tested for real and is not vulnerable.
 #[test]
@@ -209,6 +246,11 @@ fn healthy_servers_show_no_vulnerability() {
                 server.log()
             );
         }
+        let props = s["intolerance"]["properties"].as_array().unwrap();
+        assert!(
+            props.len() >= 6 && props.iter().all(|p| p["tolerated"] == true),
+            "{name}: {props:#?}"
+        );
         let negotiated = s["heartbleed"]["extension_negotiated"].as_bool();
         assert_eq!(
             negotiated,

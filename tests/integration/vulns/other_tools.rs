@@ -109,7 +109,8 @@ fn sslyze(target: &str) -> Vec<Option<bool>> {
 #[test]
 #[ignore = "a measurement: runs testssl.sh and sslyze (slow)"]
 fn testssl_and_sslyze_agree_on_the_stand_ins() {
-    let backend = openssl_s_server(&["-no_tls1_3"]);
+    // HTTP (-www): testssl.sh tests Ticketbleed on HTTP servers only.
+    let backend = openssl_s_server(&["-no_tls1_3", "-www"]);
     let stand_ins = [
         (Bug::Heartbleed, 0),
         (Bug::EarlyCcs, 1),

@@ -5,12 +5,15 @@
 //! OpenSSL answered them:
 //!
 //! - [`Bug::Heartbleed`]: a ClientHello offering the heartbeat extension gets it taken up in the
-//!   ServerHello (OpenSSL 1.0.1 always did), and a heartbeat request is answered with as many
-//!   payload bytes as it *declares*: what it carried, then filler standing for the memory that
+//!   ServerHello (OpenSSL 1.0.1 always did), and a heartbeat request (offered or not) is
+//!   answered with as many payload bytes as it *declares*: what it carried, then filler standing for the memory that
 //!   followed it (OpenSSL 1.0.1–1.0.1f's over-read).
 //! - [`Bug::Ticketbleed`]: a ClientHello presenting a session ticket with a session ID shorter
 //!   than 32 bytes gets that ID echoed padded to 32 bytes with filler (F5 BIG-IP's bug), when
 //!   the real server resumed from the ticket and echoed it.
+//! - [`Bug::GreaseIntolerant`]: a ClientHello carrying any GREASE value (RFC 8701) in its
+//!   suites, extensions, groups or versions is met with a closed connection, as some
+//!   middleboxes and old TLS stacks did when Chrome started sending GREASE.
 //! - [`Bug::EarlyCcs`]: a ChangeCipherSpec before the client's key exchange is taken silently
 //!   (not passed on); the next record is then "decrypted" with keys the client cannot have and
 //!   fails with a fatal `bad_record_mac` alert, as OpenSSL before 1.0.1h did.
@@ -31,6 +34,7 @@ pub enum Bug {
     Heartbleed,
     EarlyCcs,
     Ticketbleed,
+    GreaseIntolerant,
 }
 
 /// What a heartbeat over-read sends back after the bytes the request carried.
@@ -147,6 +151,25 @@ fn edit_server_hello(body: &[u8], edit: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>))
     out
 }
 
+/// Whether a ClientHello record carries a GREASE value anywhere a client may put one.
+fn carries_grease(rec: &[u8]) -> bool {
+    use tlsdoctor::wire::ClientExtension as E;
+    let grease = |v: u16| v & 0x0f0f == 0x0a0a && (v >> 8) == (v & 0xff);
+    let Ok(h) = tlsdoctor::wire::ClientHello::parse_record(&record(22, [3, 1], rec)) else {
+        return false;
+    };
+    h.cipher_suites.iter().any(|s| grease(s.0))
+        || h.extensions.iter().any(|e| {
+            grease(e.typ())
+                || match e {
+                    E::SupportedGroups(g) => g.iter().any(|g| grease(g.0)),
+                    E::KeyShare(k) => k.iter().any(|(g, _)| grease(g.0)),
+                    E::SupportedVersions(v) => v.iter().any(|v| grease(*v)),
+                    _ => false,
+                }
+        })
+}
+
 /// The session ID of a ClientHello record that presents a session ticket with a short ID.
 fn short_id_with_ticket(rec: &[u8]) -> Option<Vec<u8>> {
     use tlsdoctor::wire::ClientExtension;
@@ -184,6 +207,9 @@ fn relay(mut client: TcpStream, backend: SocketAddr, bug: Bug) {
     let Some(hello) = read_record(&mut client) else {
         return;
     };
+    if bug == Bug::GreaseIntolerant && carries_grease(&hello.2) {
+        return;
+    }
     let Ok(server) = TcpStream::connect(backend) else {
         return;
     };
@@ -239,7 +265,9 @@ fn relay(mut client: TcpStream, backend: SocketAddr, bug: Bug) {
             key_exchange_seen = true;
         }
         match bug {
-            Bug::Heartbleed if typ == 24 && heartbeat.load(Ordering::SeqCst) => {
+            // OpenSSL 1.0.1-1.0.1f answered heartbeat requests whether or not the hello had
+            // offered the extension (sslyze's test offers none).
+            Bug::Heartbleed if typ == 24 => {
                 if let Some(answer) = heartbleed_answer(&body) {
                     let _ = to_client.lock().unwrap().write_all(&record(24, v, &answer));
                 }
