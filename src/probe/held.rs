@@ -103,3 +103,21 @@ impl Held {
         Step::Bytes(buf)
     }
 }
+
+/// Holds a connection's slot after its stream was taken out of it (to wrap it in a TLS
+/// library's stream): the slot is released when this is dropped.
+#[derive(Debug)]
+pub struct SlotGuard(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+
+impl Connection {
+    /// The stream, the exchange's deadline, and the guard that keeps the slot taken.
+    pub fn split(self) -> (tokio::net::TcpStream, Instant, SlotGuard) {
+        let Connection {
+            stream,
+            deadline,
+            run_cut: _,
+            _slot,
+        } = self;
+        (stream, deadline, SlotGuard(_slot))
+    }
+}

@@ -18,7 +18,7 @@ mod violation;
 use connection::dial;
 pub use connection::{ConnectError, Connection, TimedStream};
 pub use deadline::{RunDeadline, default_budget};
-pub use held::{Held, MAX_STEP_READ, Step};
+pub use held::{Held, MAX_STEP_READ, SlotGuard, Step};
 pub use outcome::{OutcomeSummary, ProbeOutcome, ProbeResult};
 pub use pace::{BackoffPolicy, BackoffTally, RateLimit};
 pub use prelude::{Prelude, PreludeError};

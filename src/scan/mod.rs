@@ -28,6 +28,8 @@ pub mod versions;
 pub mod vuln_ccs;
 pub mod vuln_heartbleed;
 pub mod vuln_intolerance;
+pub mod vuln_recording;
+pub mod vuln_renegotiation;
 pub mod vuln_reply;
 pub mod vuln_ticketbleed;
 
@@ -86,6 +88,7 @@ registry! {
         ccs_injection: vuln_ccs::CcsInjection,
         ticketbleed: vuln_ticketbleed::Ticketbleed,
         intolerance: vuln_intolerance::Intolerance,
+        client_renegotiation: vuln_renegotiation::ClientRenegotiation,
     ],
 }
 

@@ -14,24 +14,16 @@ use super::ScanContext;
 use super::check::{Basis, Check, Job, SummaryLine};
 use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
-use crate::probe::{HandshakeFailure, ProbeOutcome, TimedStream};
+use crate::probe::ProbeOutcome;
 use crate::wire::extension::ClientExtension;
 use crate::wire::{ProtocolVersion, ServerExtension};
-use rustls::pki_types::ServerName;
 use serde::{Deserialize, Serialize};
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The check `ticketbleed`.
 pub struct Ticketbleed;
 
 /// The session ID length the probe sends: anything below 32 shows the bug.
 pub const SESSION_ID_LEN: usize = 16;
-
-/// How much of the server's side of the first handshake is recorded to find its ticket.
-const MAX_RECORDED: usize = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketbleedResult {
@@ -117,84 +109,16 @@ impl Check for Ticketbleed {
     }
 }
 
-/// A stream that keeps a copy of the first [`MAX_RECORDED`] bytes read through it.
-struct Recording {
-    inner: TimedStream,
-    seen: Vec<u8>,
-}
-
-impl AsyncRead for Recording {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let this = self.get_mut();
-        let before = buf.filled().len();
-        let r = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = r {
-            let new = &buf.filled()[before..];
-            let room = MAX_RECORDED.saturating_sub(this.seen.len());
-            this.seen.extend_from_slice(&new[..new.len().min(room)]);
-        }
-        r
-    }
-}
-
-impl AsyncWrite for Recording {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-}
-
-/// A full TLS 1.2 handshake through the engine's connection, recording what the server sent;
-/// its ticket, if it issued one.
+/// A full TLS 1.2 handshake, recording what the server sent; its ticket, if it issued one.
 async fn fetch_ticket(ctx: &ScanContext) -> Result<Option<Vec<u8>>, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS12])
-        .map_err(|e| e.to_string())?
-        .dangerous()
-        .with_custom_certificate_verifier(crate::cert::fetch::evidence_only_verifier())
-        .with_no_client_auth();
-    let name = match &ctx.sni {
-        Some(n) => ServerName::try_from(n.clone()).map_err(|e| e.to_string())?,
-        None => ServerName::IpAddress(ctx.prober.addr().ip().into()),
-    };
-    let conn = ctx
-        .prober
-        .open()
-        .await
-        .map_err(|e| ProbeOutcome::from(e).describe())?;
-    let read_timeout = ctx.prober.config().read_timeout;
-    let stream = Recording {
-        inner: TimedStream::new(conn.stream, read_timeout),
-        seen: Vec::new(),
-    };
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let whole = ctx.prober.config().probe_timeout;
-    let tls = match tokio::time::timeout_at(conn.deadline, connector.connect(name, stream)).await {
-        Err(_) => return Err("the full TLS 1.2 handshake (to get a ticket) timed out".into()),
-        Ok(Err(e)) => {
-            return Err(format!(
-                "the full TLS 1.2 handshake (to get a ticket) failed: {}",
-                HandshakeFailure::from_io(&e, whole)
-            ));
-        }
-        Ok(Ok(tls)) => tls,
-    };
-    let (recording, _) = tls.into_inner();
-    Ok(crate::wire::ticket::find_tls12_ticket(&recording.seen).map(|t| t.ticket))
+    let config = super::vuln_recording::tls12_config(rustls::crypto::ring::DEFAULT_CIPHER_SUITES)?;
+    let (recording, _, _) = super::vuln_recording::tls12_handshake(
+        ctx,
+        config,
+        "the full TLS 1.2 handshake (to get a ticket)",
+    )
+    .await?;
+    Ok(crate::wire::ticket::find_tls12_ticket(&recording.from_server).map(|t| t.ticket))
 }
 
 async fn probe(ctx: &ScanContext) -> Answer {

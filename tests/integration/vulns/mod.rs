@@ -208,6 +208,57 @@ fn grease_intolerant_stand_in_is_found() {
     );
 }
 
+/// Client-initiated renegotiation against real servers both ways: OpenSSL 3 refuses it unless
+/// `-client_renegotiation`, nginx refuses it, GnuTLS allows it (its default).
+#[test]
+fn client_renegotiation_on_real_servers() {
+    let cases: Vec<(&str, ServerProcess, bool)> = vec![
+        (
+            "openssl -client_renegotiation",
+            openssl_s_server(&["-client_renegotiation"]),
+            true,
+        ),
+        ("openssl", openssl_s_server(&[]), false),
+        ("gnutls", gnutls_serv("NORMAL", &[]), true),
+        (
+            "nginx",
+            nginx(
+                "ssl_protocols TLSv1.2 TLSv1.3;\n\
+                 server { listen 127.0.0.1:{port} ssl; server_name localhost;\n\
+                   ssl_certificate {cert}; ssl_certificate_key {key}; location / { return 200 'ok'; } }",
+            ),
+            false,
+        ),
+    ];
+    for (name, server, allowed) in &cases {
+        let plain = plain_scan(&server.target());
+        let s = scan_with(&server.target(), "client-renegotiation");
+        let r = &s["client_renegotiation"];
+        assert_eq!(r["allowed"], *allowed, "{name}: {r:#}\n{}", server.log());
+        assert_eq!(r["secure_renegotiation"], true, "{name}: {r:#}");
+        let answer = r["answer"].as_str().unwrap();
+        if *allowed {
+            assert_eq!(answer, "handshake", "{name}: {r:#}");
+        } else {
+            assert!(
+                ["no_renegotiation", "handshake_failure", "closed"].contains(&answer),
+                "{name}: {r:#}"
+            );
+        }
+        assert_eq!(
+            s["connections"].as_u64().unwrap(),
+            plain["connections"].as_u64().unwrap() + 1,
+            "{name}"
+        );
+        let judged = check_findings(&server.target(), "client-renegotiation");
+        assert_eq!(
+            judged.contains(&("client-renegotiation-allowed".into(), "warning".into())),
+            *allowed,
+            "{name}: {judged:?}"
+        );
+    }
+}
+
 /// Healthy servers: nothing found, through the `vulns` group; a GnuTLS server that takes up
 /// the heartbeat extension is tested for real and is not vulnerable.
 #[test]

@@ -1,0 +1,488 @@
+//! Client-initiated renegotiation (TLS 1.2 and older): whether the server starts a new
+//! handshake when the client asks for one on an established connection. Each renegotiation
+//! makes the server do a new key exchange's public-key work for a client that does little, so
+//! a server that allows it can be worn down from few connections (THC's ssl-dos showed it).
+//!
+//! One connection, only when TLS 1.2 is accepted: a full TLS 1.2 handshake by rustls (ECDHE
+//! with AES-GCM, the suites every TLS 1.2 server of the last decade has), its keys taken out of
+//! rustls afterwards (`dangerous_extract_secrets`), and the bytes it wrote recorded. rustls
+//! does not renegotiate, so the probe sends the new ClientHello itself: encrypted with the
+//! connection's client key (AES-GCM, RFC 5288), carrying the client's Finished verify_data in
+//! renegotiation_info (RFC 5746 §3.5; read back by decrypting the client's own Finished). The
+//! answer decides: an encrypted handshake record is the server's new ServerHello (allowed);
+//! an alert (decrypted to name it: `no_renegotiation`, `handshake_failure`) or a close is a
+//! refusal. The new handshake is never completed.
+
+use super::ScanContext;
+use super::check::{Basis, Check, Job, SummaryLine};
+use super::vuln_recording::{Recording, tls12_config, tls12_handshake};
+use crate::finding::catalogue::finding;
+use crate::finding::{Finding, FindingId};
+use crate::wire::codec::Codec;
+use crate::wire::extension::ClientExtension;
+use crate::wire::record::{ContentType, Deframer, RecordHeader};
+use crate::wire::{Alert, ClientHello, ProtocolVersion};
+use ring::aead;
+use rustls::ConnectionTrafficSecrets;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The check `client-renegotiation`.
+pub struct ClientRenegotiation;
+
+/// How long to wait for the server's answer to the new ClientHello.
+const ANSWER_WAIT: Duration = Duration::from_secs(3);
+/// The explicit nonce and tag around a TLS 1.2 AES-GCM record's plaintext.
+const GCM_OVERHEAD: usize = 8 + 16;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRenegotiationResult {
+    /// `Some(true)`: the server answered a client's renegotiation request with a new handshake;
+    /// `Some(false)`: it refused; `None`: not tested.
+    pub allowed: Option<bool>,
+    /// Whether the first handshake negotiated RFC 5746 secure renegotiation.
+    pub secure_renegotiation: Option<bool>,
+    /// The suite of the first handshake.
+    pub suite: Option<String>,
+    /// What the server answered with: `handshake`, an alert's name, `closed`, `silent`.
+    pub answer: Option<String>,
+    pub connections: u32,
+    pub evidence: String,
+}
+
+#[derive(Debug)]
+pub enum Answer {
+    NotTested(String),
+    Answered {
+        suite: String,
+        secure: bool,
+        reply: Reply,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// An encrypted handshake record: the new ServerHello.
+    Handshake,
+    Alert(Alert),
+    /// An alert that could not be decrypted.
+    UnreadableAlert,
+    Other(u8),
+    Closed,
+    Silent,
+}
+
+impl Reply {
+    fn describe(&self) -> String {
+        match self {
+            Reply::Handshake => "an encrypted handshake record (the new ServerHello)".into(),
+            Reply::Alert(a) => format!(
+                "{} alert {} ({})",
+                a.level.name(),
+                a.description.name(),
+                a.description.to_u8()
+            ),
+            Reply::UnreadableAlert => "an alert".into(),
+            Reply::Other(t) => format!("a record of content type {t}"),
+            Reply::Closed => "a closed connection".into(),
+            Reply::Silent => format!("silence for {}s", ANSWER_WAIT.as_secs()),
+        }
+    }
+}
+
+impl Check for ClientRenegotiation {
+    const NAME: &'static str = "client-renegotiation";
+    const TITLE: &'static str = "Client-initiated renegotiation";
+    const BY_DEFAULT: bool = false;
+    const GROUP: Option<&'static str> = Some("vulns");
+    type Answer = Answer;
+    type Evidence = ClientRenegotiationResult;
+
+    fn jobs<'a>(&'a self, basis: &'a Basis<'a>) -> Vec<Job<'a, Answer>> {
+        if !basis.accepts(ProtocolVersion::Tls12) {
+            return Vec::new();
+        }
+        vec![Box::pin(probe(basis.ctx))]
+    }
+
+    fn fold(&self, basis: &Basis<'_>, answers: Vec<Answer>) -> ClientRenegotiationResult {
+        let tls13_only = basis.accepted() == [ProtocolVersion::Tls13];
+        fold_answer(answers.into_iter().next(), tls13_only)
+    }
+
+    fn findings(&self, e: &ClientRenegotiationResult) -> Vec<Finding> {
+        if e.allowed != Some(true) {
+            return Vec::new();
+        }
+        vec![finding(FindingId::ClientRenegotiationAllowed, &[]).evidence(e.evidence.clone())]
+    }
+
+    fn summary(&self, e: &ClientRenegotiationResult) -> Vec<SummaryLine> {
+        let value = match e.allowed {
+            Some(true) => "ALLOWED",
+            Some(false) => "refused",
+            None => "not tested",
+        };
+        vec![SummaryLine {
+            label: ClientRenegotiation::TITLE,
+            value: value.into(),
+            evidence: e.evidence.clone(),
+        }]
+    }
+}
+
+/// The AES-GCM key and the 4-byte salt of one direction.
+fn gcm_key(secrets: &ConnectionTrafficSecrets) -> Option<(aead::LessSafeKey, [u8; 4])> {
+    let (alg, key, iv) = match secrets {
+        ConnectionTrafficSecrets::Aes128Gcm { key, iv } => (&aead::AES_128_GCM, key, iv),
+        ConnectionTrafficSecrets::Aes256Gcm { key, iv } => (&aead::AES_256_GCM, key, iv),
+        _ => return None,
+    };
+    let key = aead::LessSafeKey::new(aead::UnboundKey::new(alg, key.as_ref()).ok()?);
+    let salt: [u8; 4] = iv.as_ref().get(..4)?.try_into().ok()?;
+    Some((key, salt))
+}
+
+fn aad(seq: u64, typ: ContentType, len: usize) -> aead::Aad<[u8; 13]> {
+    let mut a = [0u8; 13];
+    a[..8].copy_from_slice(&seq.to_be_bytes());
+    a[8] = typ.to_u8();
+    a[9..11].copy_from_slice(&0x0303u16.to_be_bytes());
+    a[11..].copy_from_slice(&(len as u16).to_be_bytes());
+    aead::Aad::from(a)
+}
+
+/// Decrypt one TLS 1.2 AES-GCM record payload (explicit nonce, ciphertext, tag).
+fn open(
+    key: &(aead::LessSafeKey, [u8; 4]),
+    seq: u64,
+    typ: ContentType,
+    payload: &[u8],
+) -> Option<Vec<u8>> {
+    let len = payload.len().checked_sub(GCM_OVERHEAD)?;
+    let mut nonce = [0u8; 12];
+    nonce[..4].copy_from_slice(&key.1);
+    nonce[4..].copy_from_slice(&payload[..8]);
+    let mut buf = payload[8..].to_vec();
+    let plain = key
+        .0
+        .open_in_place(
+            aead::Nonce::assume_unique_for_key(nonce),
+            aad(seq, typ, len),
+            &mut buf,
+        )
+        .ok()?;
+    Some(plain.to_vec())
+}
+
+/// Encrypt `plain` as one TLS 1.2 AES-GCM record of `typ` with sequence number `seq`.
+fn seal(
+    key: &(aead::LessSafeKey, [u8; 4]),
+    seq: u64,
+    typ: ContentType,
+    plain: &[u8],
+) -> Option<Vec<u8>> {
+    let explicit = seq.to_be_bytes();
+    let mut nonce = [0u8; 12];
+    nonce[..4].copy_from_slice(&key.1);
+    nonce[4..].copy_from_slice(&explicit);
+    let mut buf = plain.to_vec();
+    let tag = key
+        .0
+        .seal_in_place_separate_tag(
+            aead::Nonce::assume_unique_for_key(nonce),
+            aad(seq, typ, plain.len()),
+            &mut buf,
+        )
+        .ok()?;
+    let mut payload = explicit.to_vec();
+    payload.extend_from_slice(&buf);
+    payload.extend_from_slice(tag.as_ref());
+    let mut out = Vec::new();
+    RecordHeader {
+        typ,
+        version: 0x0303,
+        length: payload.len() as u16,
+    }
+    .encode(&mut out);
+    out.extend_from_slice(&payload);
+    Some(out)
+}
+
+/// The payload of the first handshake record after the ChangeCipherSpec in `bytes`: the
+/// encrypted Finished.
+fn finished_record(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut d = Deframer::new();
+    let mut after_ccs = false;
+    for chunk in bytes.chunks(4096) {
+        d.push(chunk).ok()?;
+        while let Some(rec) = d.pop().ok()? {
+            match rec.typ {
+                ContentType::ChangeCipherSpec => after_ccs = true,
+                ContentType::Handshake if after_ccs => return Some(rec.payload),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+async fn probe(ctx: &ScanContext) -> Answer {
+    use rustls::crypto::ring::cipher_suite as cs;
+    let Ok(mut config) = tls12_config(&[
+        cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ]) else {
+        return Answer::NotTested("no TLS 1.2 configuration could be built".into());
+    };
+    config.enable_secret_extraction = true;
+    config.resumption = rustls::client::Resumption::disabled();
+    let (mut rec, conn, deadline) = match tls12_handshake(
+        ctx,
+        config,
+        "a full TLS 1.2 handshake with an ECDHE AES-GCM suite (needed to renegotiate)",
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(e) => return Answer::NotTested(e),
+    };
+    let suite = conn
+        .negotiated_cipher_suite()
+        .map(|s| format!("{:?}", s.suite()))
+        .unwrap_or_default();
+    let secure = crate::wire::flight::parse_all(&rec.from_server)
+        .1
+        .server_hello
+        .is_some_and(|sh| sh.secure_renegotiation());
+    let Ok(secrets) = conn.dangerous_extract_secrets() else {
+        return Answer::NotTested("the connection's keys could not be read from rustls".into());
+    };
+    let (Some(tx), Some(rx)) = (gcm_key(&secrets.tx.1), gcm_key(&secrets.rx.1)) else {
+        return Answer::NotTested(format!("{suite} is not an AES-GCM suite"));
+    };
+    let (tx_seq, rx_seq) = (secrets.tx.0, secrets.rx.0);
+    // The client's Finished went out with the sequence number before the current one.
+    let verify_data = finished_record(&rec.to_server)
+        .and_then(|p| open(&tx, tx_seq.checked_sub(1)?, ContentType::Handshake, &p))
+        .filter(|m| m.len() == 16 && m[0] == 20)
+        .map(|m| m[4..].to_vec());
+    let Some(verify_data) = verify_data else {
+        return Answer::NotTested("the client's Finished could not be read back".into());
+    };
+    let mut hello = ClientHello::for_probe(
+        ProtocolVersion::Tls12,
+        ctx.sni.as_deref(),
+        &super::ciphers::candidates(ProtocolVersion::Tls12),
+    );
+    for e in hello.extensions.iter_mut() {
+        if let ClientExtension::RenegotiationInfo(ri) = e {
+            *ri = verify_data.clone();
+        }
+    }
+    if !secure {
+        // A legacy renegotiation carries no renegotiation_info.
+        hello
+            .extensions
+            .retain(|e| !matches!(e, ClientExtension::RenegotiationInfo(_)));
+    }
+    let Some(record) = seal(
+        &tx,
+        tx_seq,
+        ContentType::Handshake,
+        &hello.encode_handshake(),
+    ) else {
+        return Answer::NotTested("the new ClientHello could not be encrypted".into());
+    };
+    let reply = send_and_read(&mut rec, &record, &rx, rx_seq, deadline).await;
+    Answer::Answered {
+        suite,
+        secure,
+        reply,
+    }
+}
+
+async fn send_and_read(
+    rec: &mut Recording,
+    record: &[u8],
+    rx: &(aead::LessSafeKey, [u8; 4]),
+    rx_seq: u64,
+    deadline: tokio::time::Instant,
+) -> Reply {
+    let by = (tokio::time::Instant::now() + ANSWER_WAIT).min(deadline);
+    let exchange = async {
+        let stream = rec.stream();
+        if stream.write_all(record).await.is_err() {
+            return Reply::Closed;
+        }
+        // Application data the server may have had in flight comes first: a few records at most.
+        for seq in rx_seq..rx_seq + 4 {
+            let mut header = [0u8; RecordHeader::LEN];
+            if stream.read_exact(&mut header).await.is_err() {
+                return Reply::Closed;
+            }
+            let Ok(h) = RecordHeader::from_bytes(&header) else {
+                return Reply::Other(header[0]);
+            };
+            let len = usize::from(h.length);
+            if len > crate::wire::record::MAX_PAYLOAD {
+                return Reply::Other(h.typ.to_u8());
+            }
+            let mut payload = vec![0u8; len];
+            if stream.read_exact(&mut payload).await.is_err() {
+                return Reply::Closed;
+            }
+            let plain = open(rx, seq, h.typ, &payload);
+            match h.typ {
+                ContentType::ApplicationData => continue,
+                // Decrypted, to be sure it is the new ServerHello (handshake type 2).
+                ContentType::Handshake => {
+                    return match plain {
+                        Some(p) if p.first() == Some(&2) => Reply::Handshake,
+                        _ => Reply::Other(h.typ.to_u8()),
+                    };
+                }
+                ContentType::Alert => {
+                    return plain
+                        .and_then(|p| Alert::from_bytes(&p).ok())
+                        .map_or(Reply::UnreadableAlert, Reply::Alert);
+                }
+                other => return Reply::Other(other.to_u8()),
+            }
+        }
+        Reply::Other(ContentType::ApplicationData.to_u8())
+    };
+    match tokio::time::timeout_at(by, exchange).await {
+        Ok(r) => r,
+        Err(_) => Reply::Silent,
+    }
+}
+
+/// The evidence from the probe's answer (none: TLS 1.2 not accepted).
+pub fn fold_answer(answer: Option<Answer>, tls13_only: bool) -> ClientRenegotiationResult {
+    let result =
+        |allowed, secure, suite, answer, connections, evidence| ClientRenegotiationResult {
+            allowed,
+            secure_renegotiation: secure,
+            suite,
+            answer,
+            connections,
+            evidence,
+        };
+    let Some(answer) = answer else {
+        let evidence = if tls13_only {
+            "not applicable: the server speaks only TLS 1.3, which has no renegotiation".into()
+        } else {
+            "not tested: the server does not accept TLS 1.2 (the probe's handshake needs it)".into()
+        };
+        return result(None, None, None, None, 0, evidence);
+    };
+    match answer {
+        Answer::NotTested(e) => result(None, None, None, None, 1, format!("not tested: {e}")),
+        Answer::Answered {
+            suite,
+            secure,
+            reply,
+        } => {
+            let said = reply.describe();
+            let kind = match &reply {
+                Reply::Handshake => "handshake".to_string(),
+                Reply::Alert(a) => a.description.name().to_string(),
+                Reply::UnreadableAlert => "alert".into(),
+                Reply::Other(t) => format!("record type {t}"),
+                Reply::Closed => "closed".into(),
+                Reply::Silent => "silent".into(),
+            };
+            let how = if secure {
+                "with the client's verify_data in renegotiation_info (RFC 5746)"
+            } else {
+                "without renegotiation_info (the first handshake was not RFC 5746 secure)"
+            };
+            let allowed = matches!(reply, Reply::Handshake);
+            let evidence = if allowed {
+                format!(
+                    "ALLOWED: after a full TLS 1.2 handshake ({suite}), a new ClientHello sent by the client {how} was answered with {said}"
+                )
+            } else {
+                format!(
+                    "refused: after a full TLS 1.2 handshake ({suite}), a new ClientHello sent by the client {how} was answered with {said}"
+                )
+            };
+            result(
+                Some(allowed),
+                Some(secure),
+                Some(suite),
+                Some(kind),
+                1,
+                evidence,
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::AlertDescription;
+
+    fn key() -> (aead::LessSafeKey, [u8; 4]) {
+        let k = aead::UnboundKey::new(&aead::AES_128_GCM, &[7u8; 16]).unwrap();
+        (aead::LessSafeKey::new(k), [1, 2, 3, 4])
+    }
+
+    #[test]
+    fn sealed_records_open_with_the_same_key_and_sequence_only() {
+        let k = key();
+        let rec = seal(&k, 5, ContentType::Handshake, b"hello").unwrap();
+        assert_eq!(&rec[..3], &[22, 3, 3]);
+        assert_eq!(rec.len(), 5 + 5 + GCM_OVERHEAD);
+        let payload = &rec[5..];
+        assert_eq!(
+            open(&k, 5, ContentType::Handshake, payload).unwrap(),
+            b"hello"
+        );
+        assert!(open(&k, 6, ContentType::Handshake, payload).is_none());
+        assert!(open(&k, 5, ContentType::Alert, payload).is_none());
+        assert!(open(&k, 5, ContentType::Handshake, &payload[..10]).is_none());
+        assert!(open(&k, 5, ContentType::Handshake, &[]).is_none());
+    }
+
+    #[test]
+    fn only_a_new_handshake_is_the_finding() {
+        let answered = |reply| {
+            fold_answer(
+                Some(Answer::Answered {
+                    suite: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into(),
+                    secure: true,
+                    reply,
+                }),
+                false,
+            )
+        };
+        let e = answered(Reply::Handshake);
+        assert_eq!(e.allowed, Some(true));
+        assert_eq!(
+            ClientRenegotiation.findings(&e)[0].id,
+            FindingId::ClientRenegotiationAllowed
+        );
+        for reply in [
+            Reply::Alert(Alert {
+                level: crate::wire::AlertLevel::Warning,
+                description: AlertDescription::NoRenegotiation,
+            }),
+            Reply::Closed,
+            Reply::Silent,
+            Reply::UnreadableAlert,
+        ] {
+            let e = answered(reply);
+            assert_eq!(e.allowed, Some(false), "{e:?}");
+            assert!(ClientRenegotiation.findings(&e).is_empty());
+        }
+        let e = fold_answer(None, true);
+        assert!(e.evidence.starts_with("not applicable"), "{e:?}");
+        assert_eq!(e.connections, 0);
+    }
+}
