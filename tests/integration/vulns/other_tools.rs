@@ -11,6 +11,12 @@ use crate::common::venv::python_venv;
 use serde_json::Value;
 use std::process::Command;
 
+/// The server behind the stand-ins: TLS 1.2 at most and SHA-1 signatures allowed, as the
+/// affected OpenSSL releases had (testssl.sh's CCS and Ticketbleed hellos carry no
+/// signature_algorithms, which OpenSSL 3 refuses at its default security level), serving HTTP
+/// (testssl.sh tests Ticketbleed on HTTP servers only).
+const BACKEND: &[&str] = &["-no_tls1_3", "-www", "-cipher", "DEFAULT:@SECLEVEL=0"];
+
 /// Every boolean under `key` anywhere in `doc`.
 fn find_bools(doc: &Value, key: &str, out: &mut Vec<bool>) {
     match doc {
@@ -109,8 +115,7 @@ fn sslyze(target: &str) -> Vec<Option<bool>> {
 #[test]
 #[ignore = "a measurement: runs testssl.sh and sslyze (slow)"]
 fn testssl_and_sslyze_agree_on_the_stand_ins() {
-    // HTTP (-www): testssl.sh tests Ticketbleed on HTTP servers only.
-    let backend = openssl_s_server(&["-no_tls1_3", "-www"]);
+    let backend = openssl_s_server(BACKEND);
     let stand_ins = [
         (Bug::Heartbleed, 0),
         (Bug::EarlyCcs, 1),
@@ -144,6 +149,13 @@ fn testssl_and_sslyze_agree_on_the_stand_ins() {
             let expect = *bug == Some(i);
             println!("{name}: {id}: testssl {}; sslyze {:?}", t[i], s[i]);
             let flagged = t[i].starts_with("CRITICAL") || t[i].starts_with("HIGH");
+            // testssl.sh 3.0.8's Ticketbleed hello (a 6-byte session ID, the ticket, its own
+            // extensions) is refused by the OpenSSL 3 behind the stand-in with decode_error
+            // before any resumption (seen with --debug 4), so it cannot see the bug there.
+            if *id == "ticketbleed" && expect && !flagged {
+                println!("  (known: testssl.sh's Ticketbleed hello is refused by OpenSSL 3)");
+                continue;
+            }
             if flagged != expect {
                 wrong.push(format!("testssl {id} on {name}: {}", t[i]));
             }
@@ -153,4 +165,30 @@ fn testssl_and_sslyze_agree_on_the_stand_ins() {
         }
     }
     assert!(wrong.is_empty(), "disagreements: {wrong:#?}");
+}
+
+/// Keeps the stand-ins up for a manual run of another tool against them: prints their
+/// addresses and waits `VULNS_SERVE_SECS` seconds (default 60).
+///
+/// `VULNS_SERVE_SECS=600 cargo test --test integration vulns::other_tools::serve -- --ignored --nocapture`
+#[test]
+#[ignore = "a tool for manual comparisons, not a test"]
+fn serve_stand_ins() {
+    let backend = openssl_s_server(BACKEND);
+    let stand_ins = [
+        Bug::Heartbleed,
+        Bug::EarlyCcs,
+        Bug::Ticketbleed,
+        Bug::GreaseIntolerant,
+    ]
+    .map(|bug| (bug, Vulnerable::start(backend.addr(), bug)));
+    for (bug, s) in &stand_ins {
+        println!("{bug:?} {}", s.target());
+    }
+    println!("backend {}", backend.target());
+    let secs = std::env::var("VULNS_SERVE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    std::thread::sleep(std::time::Duration::from_secs(secs));
 }

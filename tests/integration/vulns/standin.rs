@@ -181,6 +181,18 @@ fn short_id_with_ticket(rec: &[u8]) -> Option<Vec<u8>> {
     (ticket && (1..32).contains(&h.session_id.len())).then_some(h.session_id)
 }
 
+/// Whether a handshake record's body holds a ServerHelloDone (the end of the first flight).
+fn has_hello_done(body: &[u8]) -> bool {
+    let mut at = 0;
+    while let Some(h) = body.get(at..at + 4) {
+        if h[0] == 14 {
+            return true;
+        }
+        at += 4 + u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize;
+    }
+    false
+}
+
 /// The over-read: as many payload bytes as the request declares.
 fn heartbleed_answer(request: &[u8]) -> Option<Vec<u8>> {
     if request.len() < 3 || request[0] != 1 {
@@ -215,6 +227,9 @@ fn relay(mut client: TcpStream, backend: SocketAddr, bug: Bug) {
     };
     let to_client = Arc::new(Mutex::new(client.try_clone().unwrap()));
     let heartbeat = Arc::new(AtomicBool::new(false));
+    // Set once the server's first flight has gone to the client: OpenSSL read the client's
+    // records in order, so it answered a heartbeat only after sending that flight.
+    let flight_sent = Arc::new(AtomicBool::new(false));
     let short_id = if bug == Bug::Ticketbleed {
         short_id_with_ticket(&hello.2)
     } else {
@@ -223,10 +238,11 @@ fn relay(mut client: TcpStream, backend: SocketAddr, bug: Bug) {
     // Server to client: the first handshake record gets the heartbeat extension when asked,
     // or the short session ID padded with filler.
     {
-        let (mut server, to_client, heartbeat) = (
+        let (mut server, to_client, heartbeat, flight_sent) = (
             server.try_clone().unwrap(),
             to_client.clone(),
             heartbeat.clone(),
+            flight_sent.clone(),
         );
         std::thread::spawn(move || {
             let mut first = true;
@@ -246,6 +262,9 @@ fn relay(mut client: TcpStream, backend: SocketAddr, bug: Bug) {
                 let mut c = to_client.lock().unwrap();
                 if c.write_all(&record(typ, v, &body)).is_err() {
                     break;
+                }
+                if typ == 22 && has_hello_done(&body) {
+                    flight_sent.store(true, Ordering::SeqCst);
                 }
             }
             let _ = to_client.lock().unwrap().shutdown(Shutdown::Both);
@@ -268,6 +287,12 @@ fn relay(mut client: TcpStream, backend: SocketAddr, bug: Bug) {
             // OpenSSL 1.0.1-1.0.1f answered heartbeat requests whether or not the hello had
             // offered the extension (sslyze's test offers none).
             Bug::Heartbleed if typ == 24 => {
+                for _ in 0..250 {
+                    if flight_sent.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
                 if let Some(answer) = heartbleed_answer(&body) {
                     let _ = to_client.lock().unwrap().write_all(&record(24, v, &answer));
                 }
