@@ -31,6 +31,7 @@ pub mod vuln_intolerance;
 pub mod vuln_recording;
 pub mod vuln_renegotiation;
 pub mod vuln_reply;
+pub mod vuln_robot;
 pub mod vuln_ticketbleed;
 
 pub use check::{Basis, Check, Registered, Selection, Slot, Stage, SummaryLine, UnknownCheck};
@@ -89,6 +90,7 @@ registry! {
         ticketbleed: vuln_ticketbleed::Ticketbleed,
         intolerance: vuln_intolerance::Intolerance,
         client_renegotiation: vuln_renegotiation::ClientRenegotiation,
+        robot: vuln_robot::Robot,
     ],
 }
 

@@ -7,7 +7,9 @@ mod other_tools;
 mod standin;
 
 use crate::common::cli::tlsdoctor;
-use crate::common::servers::{ServerProcess, gnutls_serv, nginx, openssl_s_server};
+use crate::common::servers::{
+    ServerProcess, gnutls_serv, nginx, openssl_s_server, openssl_s_server_with, self_signed,
+};
 use serde_json::Value;
 use standin::{Bug, MEMORY_FILLER, Vulnerable};
 
@@ -206,6 +208,35 @@ fn grease_intolerant_stand_in_is_found() {
         judged.contains(&("hello-intolerance".into(), "error".into())),
         "{judged:?}"
     );
+}
+
+/// ROBOT: the stand-in's padding oracle is found (the same differences twice: ten
+/// connections); the real OpenSSL behind it answers all five layouts alike (five).
+#[test]
+fn robot_oracle_stand_in_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path(), "server", "rsa:2048");
+    let backend = openssl_s_server_with(&["-no_tls1_3"], &cert, &key, None);
+    let oracle = Vulnerable::start_with_key(backend.addr(), Bug::RobotOracle, Some(&key));
+    let plain = plain_scan(&oracle.target());
+    let s = scan_with(&oracle.target(), "robot");
+    let r = &s["robot"];
+    assert_eq!(r["vulnerable"], true, "{r:#}");
+    assert_eq!(r["connections"], 10, "{r:#}");
+    assert_eq!(
+        s["connections"].as_u64().unwrap(),
+        plain["connections"].as_u64().unwrap() + 10
+    );
+    let judged = check_findings(&oracle.target(), "robot");
+    assert!(
+        judged.contains(&("robot-vulnerable".into(), "error".into())),
+        "{judged:?}"
+    );
+    let real = scan_with(&backend.target(), "robot");
+    let r = &real["robot"];
+    assert_eq!(r["vulnerable"], false, "{r:#}");
+    assert_eq!(r["connections"], 5, "{r:#}");
+    drop(dir);
 }
 
 /// Client-initiated renegotiation against real servers both ways: OpenSSL 3 refuses it unless

@@ -174,7 +174,11 @@ fn testssl_and_sslyze_agree_on_the_stand_ins() {
 #[test]
 #[ignore = "a tool for manual comparisons, not a test"]
 fn serve_stand_ins() {
-    let backend = openssl_s_server(BACKEND);
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = crate::common::servers::self_signed(dir.path(), "server", "rsa:2048");
+    let backend = crate::common::servers::openssl_s_server_with(BACKEND, &cert, &key, None);
+    let oracle = Vulnerable::start_with_key(backend.addr(), Bug::RobotOracle, Some(&key));
+    println!("RobotOracle {}", oracle.target());
     let stand_ins = [
         Bug::Heartbleed,
         Bug::EarlyCcs,

@@ -14,6 +14,10 @@
 //! - [`Bug::GreaseIntolerant`]: a ClientHello carrying any GREASE value (RFC 8701) in its
 //!   suites, extensions, groups or versions is met with a closed connection, as some
 //!   middleboxes and old TLS stacks did when Chrome started sending GREASE.
+//! - [`Bug::RobotOracle`]: a ClientKeyExchange whose RSA-decrypted premaster has bad PKCS#1
+//!   v1.5 padding (not `00 02`, no separator, not 48 bytes after it) is met with a
+//!   `handshake_failure` alert; a well-padded one goes on to the real server (which answers
+//!   the unreadable Finished with `bad_record_mac`): the padding oracle ROBOT looks for.
 //! - [`Bug::EarlyCcs`]: a ChangeCipherSpec before the client's key exchange is taken silently
 //!   (not passed on); the next record is then "decrypted" with keys the client cannot have and
 //!   fails with a fatal `bad_record_mac` alert, as OpenSSL before 1.0.1h did.
@@ -35,6 +39,7 @@ pub enum Bug {
     EarlyCcs,
     Ticketbleed,
     GreaseIntolerant,
+    RobotOracle,
 }
 
 /// What a heartbeat over-read sends back after the bytes the request carried.
@@ -47,6 +52,21 @@ pub struct Vulnerable {
 
 impl Vulnerable {
     pub fn start(backend: SocketAddr, bug: Bug) -> Vulnerable {
+        Self::start_with_key(backend, bug, None)
+    }
+
+    /// With the backend's RSA private key (PKCS#8 PEM), which [`Bug::RobotOracle`] needs.
+    pub fn start_with_key(
+        backend: SocketAddr,
+        bug: Bug,
+        key: Option<&std::path::Path>,
+    ) -> Vulnerable {
+        use rsa::pkcs8::DecodePrivateKey;
+        let key = key.map(|k| {
+            Arc::new(
+                rsa::RsaPrivateKey::from_pkcs8_pem(&std::fs::read_to_string(k).unwrap()).unwrap(),
+            )
+        });
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -57,7 +77,8 @@ impl Vulnerable {
                     break;
                 }
                 let Ok(client) = client else { continue };
-                std::thread::spawn(move || relay(client, backend, bug));
+                let key = key.clone();
+                std::thread::spawn(move || relay(client, backend, bug, key));
             }
         });
         Vulnerable { port, stop }
@@ -208,7 +229,31 @@ fn heartbleed_answer(request: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn relay(mut client: TcpStream, backend: SocketAddr, bug: Bug) {
+/// Whether a ClientKeyExchange body (handshake header included) decrypts to a well-padded
+/// 48-byte premaster.
+fn premaster_well_padded(key: &rsa::RsaPrivateKey, cke: &[u8]) -> bool {
+    use rsa::traits::{PrivateKeyParts, PublicKeyParts};
+    let Some(c) = cke.get(6..) else {
+        return false;
+    };
+    let m = rsa::BigUint::from_bytes_be(c)
+        .modpow(key.d(), key.n())
+        .to_bytes_be();
+    let k = key.size();
+    let mut block = vec![0u8; k.saturating_sub(m.len())];
+    block.extend_from_slice(&m);
+    let sep = block.iter().skip(2).position(|&b| b == 0).map(|i| i + 2);
+    block.first() == Some(&0)
+        && block.get(1) == Some(&2)
+        && sep.is_some_and(|s| s >= 10 && block.len() - s - 1 == 48)
+}
+
+fn relay(
+    mut client: TcpStream,
+    backend: SocketAddr,
+    bug: Bug,
+    key: Option<Arc<rsa::RsaPrivateKey>>,
+) {
     let _ = client.set_read_timeout(Some(Duration::from_secs(20)));
     // The backend (a single-threaded s_server) is only dialled once a whole TLS record came:
     // an SSLv2 hello or a silent client must not hold it.
@@ -297,6 +342,18 @@ fn relay(mut client: TcpStream, backend: SocketAddr, bug: Bug) {
                     let _ = to_client.lock().unwrap().write_all(&record(24, v, &answer));
                 }
                 continue;
+            }
+            Bug::RobotOracle if typ == 22 && body.first() == Some(&16) => {
+                let ok = key
+                    .as_ref()
+                    .is_some_and(|k| premaster_well_padded(k, &body));
+                if !ok {
+                    let _ = to_client
+                        .lock()
+                        .unwrap()
+                        .write_all(&record(21, v, &[2, 40]));
+                    break;
+                }
             }
             Bug::EarlyCcs if early_ccs => {
                 let _ = to_client
