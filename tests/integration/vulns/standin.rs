@@ -202,6 +202,11 @@ fn short_id_with_ticket(rec: &[u8]) -> Option<Vec<u8>> {
     (ticket && (1..32).contains(&h.session_id.len())).then_some(h.session_id)
 }
 
+/// Whether a record is a handshake record starting with a ServerHello.
+fn first_hello(typ: u8, body: &[u8]) -> bool {
+    typ == 22 && body.first() == Some(&2)
+}
+
 /// Whether a handshake record's body holds a ServerHelloDone (the end of the first flight).
 fn has_hello_done(body: &[u8]) -> bool {
     let mut at = 0;
@@ -275,6 +280,9 @@ fn relay(
     // Set once the server's first flight has gone to the client: OpenSSL read the client's
     // records in order, so it answered a heartbeat only after sending that flight.
     let flight_sent = Arc::new(AtomicBool::new(false));
+    // The suite the server chose (0 until its ServerHello passed): the ROBOT oracle only
+    // judges RSA key exchanges.
+    let suite = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let short_id = if bug == Bug::Ticketbleed {
         short_id_with_ticket(&hello.2)
     } else {
@@ -283,11 +291,12 @@ fn relay(
     // Server to client: the first handshake record gets the heartbeat extension when asked,
     // or the short session ID padded with filler.
     {
-        let (mut server, to_client, heartbeat, flight_sent) = (
+        let (mut server, to_client, heartbeat, flight_sent, suite) = (
             server.try_clone().unwrap(),
             to_client.clone(),
             heartbeat.clone(),
             flight_sent.clone(),
+            suite.clone(),
         );
         std::thread::spawn(move || {
             let mut first = true;
@@ -307,6 +316,13 @@ fn relay(
                 let mut c = to_client.lock().unwrap();
                 if c.write_all(&record(typ, v, &body)).is_err() {
                     break;
+                }
+                if first_hello(typ, &body) {
+                    let sid_len = usize::from(body.get(38).copied().unwrap_or(0));
+                    if let Some(id) = body.get(39 + sid_len..41 + sid_len) {
+                        let id = u32::from(u16::from_be_bytes([id[0], id[1]]));
+                        suite.store(id, Ordering::SeqCst);
+                    }
                 }
                 if typ == 22 && has_hello_done(&body) {
                     flight_sent.store(true, Ordering::SeqCst);
@@ -343,7 +359,12 @@ fn relay(
                 }
                 continue;
             }
-            Bug::RobotOracle if typ == 22 && body.first() == Some(&16) => {
+            Bug::RobotOracle
+                if typ == 22
+                    && body.first() == Some(&16)
+                    && tlsdoctor::wire::suites::by_id(suite.load(Ordering::SeqCst))
+                        .is_some_and(|s| s.kx == "RSA") =>
+            {
                 let ok = key
                     .as_ref()
                     .is_some_and(|k| premaster_well_padded(k, &body));
