@@ -8,6 +8,7 @@
 //! its findings joining the diagnosis (src/pipeline/check.rs).
 
 pub mod grade;
+pub mod primes;
 pub mod profile;
 pub mod vulns;
 

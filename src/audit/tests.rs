@@ -186,3 +186,25 @@ fn profiles_on_recorded_evidence() {
     let (d, a) = audited("healthy", Some("openssl3-python"));
     assert!(a.profile.unwrap().compliant, "{:?}", ids(&d));
 }
+
+#[test]
+fn a_dhe_prime_under_1024_bits_is_logjam_and_caps_at_f() {
+    let (mut d, _) = audited("dh-1024", None);
+    let scan = d.scan.as_mut().unwrap();
+    scan.key_exchange.dh_bits = Some(512);
+    let scan = scan.clone();
+    let a = audit(
+        &scan,
+        d.certificate_chain.as_ref(),
+        &[],
+        &AuditRequest::default(),
+    );
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::Logjam)
+        .unwrap();
+    assert!(f.title.contains("512 bits"), "{}", f.title);
+    assert_eq!(a.grade.letter, Letter::F);
+    assert!(caps(&a).contains(&"F logjam".to_string()), "{:?}", caps(&a));
+}

@@ -83,7 +83,7 @@ pub fn findings(scan: &ServerScan) -> Vec<Finding> {
         ));
     }
 
-    // Logjam: export-grade DHE, or a DHE prime under 1024 bits.
+    // Logjam: export-grade DHE, or a DHE prime under 1024 bits or shared by many servers.
     let export_dh = |s: &Accepted<'_>| s.export() && matches!(s.kx(), "DHE" | "DH");
     if suites.iter().any(export_dh) {
         out.push(with_evidence(
@@ -100,6 +100,21 @@ pub fn findings(scan: &ServerScan) -> Vec<Finding> {
             "CVE-2015-4000",
             vec![format!(
                 "the DHE ServerKeyExchange carries a {bits}-bit prime"
+            )],
+        ));
+    } else if let Some(common) = super::primes::common_prime(&scan.key_exchange) {
+        out.push(with_evidence(
+            finding(
+                FindingId::DhCommonPrime,
+                &[
+                    ("bits", common.bits.to_string()),
+                    ("prime", common.name.clone()),
+                ],
+            ),
+            "CVE-2015-4000",
+            vec![format!(
+                "the DHE ServerKeyExchange carries the {}-bit prime of {} ({}), which many servers share",
+                common.bits, common.name, common.source
             )],
         ));
     }

@@ -36,6 +36,10 @@ pub struct KeyExchange {
     pub ecdhe_curves: Vec<Group>,
     /// Bit size of the DH prime for DHE suites, when the server has any.
     pub dh_bits: Option<usize>,
+    /// That prime, big-endian: not serialised (the report shows its size); the audit compares
+    /// it with the widely shared primes.
+    #[serde(skip)]
+    pub dh_prime: Option<Vec<u8>>,
 }
 
 /// Replace (or add) the extension of the same kind in `hello`.
@@ -56,7 +60,8 @@ pub struct Groups;
 pub enum KxAnswer {
     Tls13Groups(Vec<Group>),
     EcdheCurves(Vec<Group>),
-    DhBits(Option<usize>),
+    /// The prime's size and the prime.
+    DhBits(Option<(usize, Vec<u8>)>),
 }
 
 impl Check for Groups {
@@ -101,7 +106,10 @@ impl Check for Groups {
             match a {
                 KxAnswer::Tls13Groups(g) => kx.tls13_groups = g,
                 KxAnswer::EcdheCurves(g) => kx.ecdhe_curves = g,
-                KxAnswer::DhBits(b) => kx.dh_bits = b,
+                KxAnswer::DhBits(b) => {
+                    kx.dh_bits = b.as_ref().map(|(bits, _)| *bits);
+                    kx.dh_prime = b.map(|(_, p)| p);
+                }
             }
         }
         kx
@@ -185,12 +193,16 @@ fn ske_curve(f: &ServerFlight) -> Option<NamedGroup> {
     }
 }
 
-/// DHE: offer only DHE suites and read the prime's size from the ServerKeyExchange.
-async fn dh_bits(ctx: &ScanContext, v: ProtocolVersion, dhe: &[CipherSuiteId]) -> Option<usize> {
+/// DHE: offer only DHE suites and read the prime (and its size) from the ServerKeyExchange.
+async fn dh_bits(
+    ctx: &ScanContext,
+    v: ProtocolVersion,
+    dhe: &[CipherSuiteId],
+) -> Option<(usize, Vec<u8>)> {
     let bytes = ClientHello::for_probe(v, ctx.sni.as_deref(), dhe).encode_probe();
     match ctx.prober.send_hello(&bytes).await.outcome {
         ProbeOutcome::Accepted(f) => match f.server_key_exchange.as_ref()? {
-            ServerKeyExchange::Dhe { p_bits, .. } => Some(*p_bits),
+            ServerKeyExchange::Dhe { p_bits, p, .. } => Some((*p_bits, p.clone())),
             _ => None,
         },
         _ => None,

@@ -307,6 +307,10 @@ pub enum ServerKeyExchange {
     },
     Dhe {
         p_bits: usize,
+        /// The prime itself, big-endian: not serialised (reports show its size); the audit
+        /// compares it with the widely shared primes (data/dh-common-primes.toml).
+        #[serde(skip)]
+        p: Vec<u8>,
         #[serde(with = "crate::serde_hex")]
         g: Vec<u8>,
         public_len: usize,
@@ -366,6 +370,7 @@ impl ServerKeyExchange {
         }
         Some(ServerKeyExchange::Dhe {
             p_bits: bit_length(p),
+            p: p.to_vec(),
             g,
             public_len: ys.len(),
         })
@@ -740,6 +745,7 @@ mod tests {
             ServerKeyExchange::interpret(&b, KxHint::Unknown),
             ServerKeyExchange::Dhe {
                 p_bits: 2048,
+                p: p.clone(),
                 g: vec![2],
                 public_len: 256
             }

@@ -159,3 +159,82 @@ fn sslv2_stand_in_shows_drown_and_what_its_kinds_are() {
         );
     }
 }
+
+#[test]
+fn a_shared_1024_bit_prime_is_named() {
+    // RFC 2409's second Oakley group (from data/dh-common-primes.toml), written as DH
+    // parameters for OpenSSL. (A prime under 1024 bits cannot be had here: OpenSSL 3 refuses
+    // to serve one at any security level, and tlslite-ng, given one, answers tlsdoctor's
+    // hello, which lists the RFC 7919 groups, with ffdhe2048 or no DHE at all; that case is
+    // unit-tested in src/audit/tests.rs.)
+    let dir = tempfile::tempdir().unwrap();
+    let oakley2 = tlsdoctor::audit::primes::all()
+        .iter()
+        .find(|p| p.name == "RFC 2409 Oakley group 2")
+        .unwrap();
+    let shared = dir.path().join("oakley2.pem");
+    std::fs::write(&shared, dh_params_pem(&oakley2.prime)).unwrap();
+    let server = openssl_s_server(&[
+        "-dhparam",
+        shared.to_str().unwrap(),
+        "-cipher",
+        "DHE:ECDHE:@SECLEVEL=1",
+    ]);
+    let (run, s) = scan(&server.target(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ids = finding_ids(&s);
+    assert!(
+        ids.contains(&"dh-common-prime".to_string()),
+        "{ids:?}\n{}",
+        server.log()
+    );
+    assert!(!ids.contains(&"logjam".to_string()), "{ids:?}");
+    let f = finding(&s, "dh-common-prime").unwrap();
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap()
+            .contains("1024-bit RFC 2409 Oakley group 2"),
+        "{f}"
+    );
+    assert!(f["evidence"].to_string().contains("CVE-2015-4000"), "{f}");
+    // A 1024-bit prime caps at B; the shared one is named, not graded twice.
+    assert!(super::caps(&s).contains(&"B key-under-2048".to_string()));
+    // A fresh 1024-bit prime is not one of them.
+    let fresh = openssl_s_server(&["-cipher", "DHE:ECDHE:@SECLEVEL=1"]);
+    let (_, s) = scan(&fresh.target(), &[]);
+    assert!(!finding_ids(&s).contains(&"dh-common-prime".to_string()));
+}
+
+/// PKCS#3 DH parameters (p, g = 2) in PEM, as `openssl dhparam` reads them.
+fn dh_params_pem(p: &[u8]) -> String {
+    fn len(n: usize) -> Vec<u8> {
+        if n < 128 {
+            vec![n as u8]
+        } else if n < 256 {
+            vec![0x81, n as u8]
+        } else {
+            vec![0x82, (n >> 8) as u8, n as u8]
+        }
+    }
+    let mut int = vec![0u8];
+    int.extend_from_slice(p);
+    let mut body = vec![0x02];
+    body.extend(len(int.len()));
+    body.extend(&int);
+    body.extend([0x02, 0x01, 0x02]);
+    let mut der = vec![0x30];
+    der.extend(len(body.len()));
+    der.extend(body);
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN DH PARAMETERS-----\n{}\n-----END DH PARAMETERS-----\n",
+        lines.join("\n")
+    )
+}

@@ -382,7 +382,7 @@ fn check_tls12_dhe_certreq(f: &ServerFlight, who: &str) {
     let sh = f.server_hello.as_ref().expect(who);
     assert_eq!(sh.cipher_suite, CipherSuiteId(0x009e), "{who}");
     assert!(
-        matches!(&f.server_key_exchange, Some(ServerKeyExchange::Dhe { p_bits: 2048, g, public_len }) if g == &[2] && *public_len > 200),
+        matches!(&f.server_key_exchange, Some(ServerKeyExchange::Dhe { p_bits: 2048, g, public_len, .. }) if g == &[2] && *public_len > 200),
         "{who}: {:?}",
         f.server_key_exchange
     );
