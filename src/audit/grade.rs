@@ -168,6 +168,9 @@ struct Cap {
     probe_finding: Option<String>,
     #[serde(default)]
     condition: Option<Condition>,
+    /// With `finding` or `probe_finding`: a measured condition that must hold as well.
+    #[serde(default)]
+    and_condition: Option<Condition>,
     cap: Letter,
     rule: String,
     reason: String,
@@ -187,6 +190,8 @@ enum Condition {
     Tls10OrTls11,
     NoForwardSecrecy,
     NoAead,
+    /// The server lacks RFC 5746 secure renegotiation.
+    InsecureRenegotiation,
 }
 
 #[derive(Debug, Deserialize)]
@@ -309,10 +314,22 @@ pub fn grade(scan: &ServerScan, chain: Option<&ChainAnalysis>, findings: &[Findi
             if c.probe_finding.is_some() {
                 probes.push(id);
             }
+            let also = match c.and_condition {
+                Some(cond) => condition(cond, scan, &suites, &kx),
+                None => Some(String::new()),
+            };
             findings
                 .iter()
                 .find(|f| f.id.as_str() == id)
-                .map(|f| (id.to_string(), f.title.clone()))
+                .zip(also)
+                .map(|(f, also)| {
+                    let evidence = if also.is_empty() {
+                        f.title.clone()
+                    } else {
+                        format!("{}; {also}", f.title)
+                    };
+                    (id.to_string(), evidence)
+                })
         } else if let Some(cond) = c.condition {
             condition(cond, scan, &suites, &kx).map(|e| (condition_name(cond).to_string(), e))
         } else {
@@ -437,6 +454,7 @@ fn condition_name(c: Condition) -> &'static str {
         Condition::Tls10OrTls11 => "tls10-or-tls11",
         Condition::NoForwardSecrecy => "no-forward-secrecy",
         Condition::NoAead => "no-aead",
+        Condition::InsecureRenegotiation => "insecure-renegotiation",
     }
 }
 
@@ -512,6 +530,9 @@ fn condition(
                 None
             }
         }
+        Condition::InsecureRenegotiation => (scan.properties.secure_renegotiation.supported
+            == Some(false))
+        .then(|| scan.properties.secure_renegotiation.evidence.clone()),
         Condition::NoAead => (!suites.is_empty() && !suites.iter().any(|s| s.suite.mac == "AEAD"))
             .then(|| "no accepted suite is AEAD".into()),
     }
@@ -536,6 +557,11 @@ mod tests {
                 c.condition.is_some(),
             ];
             assert_eq!(keys.iter().filter(|k| **k).count(), 1, "{}", c.rule);
+            assert!(
+                c.and_condition.is_none() || c.condition.is_none(),
+                "{}",
+                c.rule
+            );
             if let Some(id) = &c.finding {
                 assert!(
                     id.parse::<FindingId>().is_ok(),
@@ -561,6 +587,7 @@ mod tests {
             Condition::Tls10OrTls11,
             Condition::NoForwardSecrecy,
             Condition::NoAead,
+            Condition::InsecureRenegotiation,
         ] {
             let back: Condition = toml::from_str::<std::collections::BTreeMap<String, Condition>>(
                 &format!("c = {:?}", condition_name(c)),
