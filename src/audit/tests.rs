@@ -208,3 +208,45 @@ fn a_dhe_prime_under_1024_bits_is_logjam_and_caps_at_f() {
     assert_eq!(a.grade.letter, Letter::F);
     assert!(caps(&a).contains(&"F logjam".to_string()), "{:?}", caps(&a));
 }
+
+#[test]
+fn compression_is_crime_and_caps_at_c() {
+    // No server here compresses (Debian's OpenSSL has no zlib, GnuTLS dropped it): the
+    // property as the compression probe records a server choosing DEFLATE.
+    let (d, _) = audited("healthy", None);
+    let mut scan = d.scan.clone().unwrap();
+    scan.properties.compression = crate::scan::properties::judge_compression(
+        &crate::probe::ProbeOutcome::Accepted(Box::new(deflate_flight(&scan))),
+    );
+    assert_eq!(scan.properties.compression.supported, Some(true));
+    let a = audit(
+        &scan,
+        d.certificate_chain.as_ref(),
+        &[],
+        &AuditRequest::default(),
+    );
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::TlsCompression)
+        .unwrap();
+    assert!(f.evidence.iter().any(|e| e == "CVE-2012-4929"), "{f:?}");
+    assert_eq!(
+        f.evidence.iter().filter(|e| e.contains("DEFLATE")).count(),
+        1,
+        "the property's evidence once: {f:?}"
+    );
+    assert_eq!(a.grade.letter, Letter::C);
+}
+
+/// The TLS 1.2 flight of `scan` with its ServerHello choosing DEFLATE.
+fn deflate_flight(scan: &crate::scan::ServerScan) -> crate::wire::ServerFlight {
+    let mut f = scan
+        .protocols
+        .get(crate::wire::ProtocolVersion::Tls12)
+        .and_then(|r| r.raw.flight())
+        .cloned()
+        .unwrap();
+    f.server_hello.as_mut().unwrap().compression = 1;
+    f
+}

@@ -238,3 +238,18 @@ fn dh_params_pem(p: &[u8]) -> String {
         lines.join("\n")
     )
 }
+
+#[test]
+fn accepted_0rtt_is_a_replay_finding_of_the_scan_with_the_early_data_check() {
+    let accepting = openssl_s_server(&["-early_data"]);
+    let (_, s) = scan(&accepting.target(), &["--extra-checks", "early-data"]);
+    let f = finding(&s, "early-data-accepted").expect("the 0-RTT finding");
+    assert!(f["evidence"].to_string().contains("can be replayed"), "{f}");
+    // Without the check, nothing is claimed about 0-RTT.
+    let (_, s) = scan(&accepting.target(), &[]);
+    assert!(finding(&s, "early-data-accepted").is_none());
+    // A default s_server's tickets allow no early data.
+    let refusing = openssl_s_server(&[]);
+    let (_, s) = scan(&refusing.target(), &["--extra-checks", "early-data"]);
+    assert!(finding(&s, "early-data-accepted").is_none());
+}
