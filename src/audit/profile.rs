@@ -348,9 +348,10 @@ fn version_lines(p: &Profile) -> Lines {
         v => v.name(),
     };
     let list: Vec<String> = p.versions.iter().map(nginx_name).collect();
+    // HAProxy spells TLS 1.0 "TLSv1.0", where nginx and Apache say "TLSv1".
     let (lo, hi) = (
-        p.versions.first().map(nginx_name).unwrap_or_default(),
-        p.versions.last().map(nginx_name).unwrap_or_default(),
+        p.versions.first().map(|v| v.name()).unwrap_or_default(),
+        p.versions.last().map(|v| v.name()).unwrap_or_default(),
     );
     Lines {
         want: format!("Accept {} only.", crate::scan::versions::names(&p.versions)),

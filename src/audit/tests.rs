@@ -250,3 +250,35 @@ fn deflate_flight(scan: &crate::scan::ServerScan) -> crate::wire::ServerFlight {
     f.server_hello.as_mut().unwrap().compression = 1;
     f
 }
+
+#[test]
+fn the_fix_lines_spell_each_server_s_version_names() {
+    // TLS 1.0 only, judged by Mozilla modern: the fix is modern's line for each server.
+    let (d, _) = audited("tls10-only", Some("mozilla-modern"));
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::ProfileNoncompliant && f.title.ends_with("protocol versions"))
+        .unwrap();
+    assert_eq!(f.fix_server[0], "Accept TLSv1.3 only.");
+    assert_eq!(
+        f.fix_server[1],
+        "nginx: ssl_protocols TLSv1.3;  Apache: SSLProtocol -all +TLSv1.3;  HAProxy: ssl-default-bind-options ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3"
+    );
+    // Old: nginx and Apache say TLSv1, HAProxy TLSv1.0.
+    let p = profile::find("mozilla-old").unwrap();
+    let mut scan = audited("tls10-only", None).0.scan.unwrap();
+    // SSLv3, outside old's versions.
+    scan.protocols.results.iter_mut().for_each(|r| {
+        if r.version == crate::wire::ProtocolVersion::Ssl3 {
+            r.accepted = true;
+        }
+    });
+    let v = profile::check(p, &scan, None);
+    let f = v
+        .findings
+        .iter()
+        .find(|f| f.title.ends_with("protocol versions"))
+        .unwrap();
+    assert!(f.fix_server[1].starts_with("nginx: ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;  Apache: SSLProtocol -all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3;  HAProxy: ssl-default-bind-options ssl-min-ver TLSv1.0 ssl-max-ver TLSv1.3"), "{}", f.fix_server[1]);
+}
