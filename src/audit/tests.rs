@@ -282,3 +282,50 @@ fn the_fix_lines_spell_each_server_s_version_names() {
         .unwrap();
     assert!(f.fix_server[1].starts_with("nginx: ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;  Apache: SSLProtocol -all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3;  HAProxy: ssl-default-bind-options ssl-min-ver TLSv1.0 ssl-max-ver TLSv1.3"), "{}", f.fix_server[1]);
 }
+
+#[test]
+fn export_suites_are_freak_and_logjam() {
+    // No server here offers TLS export suites: the recorded TLS 1.0 scan with two added, as
+    // the suite enumeration records them.
+    let (d, _) = audited("tls10-only", None);
+    let mut scan = d.scan.clone().unwrap();
+    let tls10 = scan
+        .cipher_suites
+        .iter_mut()
+        .find(|vs| vs.version == crate::wire::ProtocolVersion::Tls10)
+        .unwrap();
+    for name in ["EXP-RC4-MD5", "EXP-EDH-RSA-DES-CBC-SHA"] {
+        let s = crate::wire::suites::by_name(name).unwrap();
+        tls10
+            .suites
+            .push(crate::scan::ciphers::AcceptedSuite::from(s));
+    }
+    let a = audit(
+        &scan,
+        d.certificate_chain.as_ref(),
+        &[],
+        &AuditRequest::default(),
+    );
+    let by = |id: FindingId| a.findings.iter().find(|f| f.id == id);
+    let freak = by(FindingId::Freak).expect("FREAK");
+    assert!(
+        freak.evidence.iter().any(|e| e.contains("EXP-RC4-MD5")),
+        "{freak:?}"
+    );
+    assert!(
+        !freak.evidence.iter().any(|e| e.contains("EXP-EDH")),
+        "{freak:?}"
+    );
+    let logjam = by(FindingId::Logjam).expect("Logjam");
+    assert!(
+        logjam.title.contains("export-grade DHE"),
+        "{}",
+        logjam.title
+    );
+    assert!(logjam.fix_server[0].contains("EXP-EDH-RSA-DES-CBC-SHA"));
+    assert_eq!(a.grade.letter, Letter::F);
+    let caps = caps(&a);
+    assert!(caps.contains(&"F freak".to_string()) && caps.contains(&"F logjam".to_string()));
+    // Export key exchange scores 40 for key exchange, as the guide says.
+    assert_eq!(a.grade.key_exchange.score, 40);
+}
