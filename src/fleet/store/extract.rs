@@ -81,6 +81,17 @@ impl TargetRecord {
     /// Read a fleet line (the envelope beside the document's keys) or a bare `scan --json`
     /// / `check --json` document.
     pub fn from_value(value: Value) -> Result<TargetRecord, String> {
+        let document = value.to_string();
+        TargetRecord::read(value, document)
+    }
+
+    /// Read one line of JSON text, kept as it is for the record's `document`.
+    pub fn from_json_text(text: &str) -> Result<TargetRecord, String> {
+        let value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        TargetRecord::read(value, text.trim().to_string())
+    }
+
+    fn read(value: Value, document: String) -> Result<TargetRecord, String> {
         let Value::Object(map) = &value else {
             return Err("not a JSON object".into());
         };
@@ -117,7 +128,7 @@ impl TargetRecord {
             error,
             partial: value.get("partial").and_then(Value::as_bool) == Some(true),
             finished: value.get("finished_at").and_then(Value::as_i64),
-            document: value.to_string(),
+            document,
             endpoints,
         })
     }

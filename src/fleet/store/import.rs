@@ -4,7 +4,7 @@
 //! importing a file twice into the same labelled run changes nothing.
 
 use super::extract::TargetRecord;
-use super::{NewRun, RunId, Store, StoreError};
+use super::{BATCH_TARGETS, NewRun, RunId, Store, StoreError};
 use serde::Serialize;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -97,10 +97,15 @@ fn import_one(
 ) -> Result<(), StoreError> {
     let mut number = 0u64;
     let mut buf = Vec::new();
+    let mut batch = Vec::with_capacity(BATCH_TARGETS);
     loop {
+        if batch.len() >= BATCH_TARGETS {
+            store.record_all(run, &batch)?;
+            batch.clear();
+        }
         number += 1;
         let line = match read_line(&mut reader, &mut buf) {
-            Ok(None) => return Ok(()),
+            Ok(None) => return store.record_all(run, &batch),
             Ok(Some(l)) => l,
             Err(e) => {
                 let msg = format!("cannot read {}: {e}", path.display());
@@ -110,16 +115,14 @@ fn import_one(
         let parsed = match line {
             Line::TooLong => Err(format!("longer than {MAX_LINE_BYTES} bytes")),
             Line::Text(t) if t.trim().is_empty() => continue,
-            Line::Text(t) => serde_json::from_str::<serde_json::Value>(t)
-                .map_err(|e| format!("not JSON: {e}"))
-                .and_then(TargetRecord::from_value),
+            Line::Text(t) => TargetRecord::from_json_text(t),
         };
         match parsed {
             Ok(record) => {
                 if tool.is_none() {
                     *tool = tool_version(&record.document);
                 }
-                store.record(run, &record)?;
+                batch.push(record);
                 report.lines += 1;
             }
             Err(error) => {

@@ -11,10 +11,11 @@
 //!
 //! Recording is small on purpose: [`Store::open`], [`Store::begin_run`],
 //! [`Store::record_target`] per finished target, [`Store::finish_run`]; or, around a writer
-//! of JSON Lines, [`RecordingWriter`], which records each line as it is written. Records are written
-//! in batched transactions (WAL journal), so thousands of targets record in well under a
-//! second; a batch is committed after [`BATCH_TARGETS`] targets or [`BATCH_AGE`], and at
-//! `finish_run`, `flush` and drop.
+//! of JSON Lines, [`RecordingWriter`], which records each line as it is written. A target
+//! recorded while a run goes is committed at once, in a transaction of its own (WAL journal,
+//! no sync per commit): a crash loses nothing recorded, and other processes writing into the
+//! same file (shard workers) never wait behind a transaction left open between two targets.
+//! An import writes [`BATCH_TARGETS`] targets per transaction ([`Store::record_all`]).
 
 pub mod diff;
 pub mod extract;
@@ -27,7 +28,7 @@ mod tee;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use diff::{Diff, TargetChange};
 pub use extract::TargetRecord;
@@ -36,11 +37,8 @@ pub use schema::SCHEMA_VERSION;
 pub use summary::Summary;
 pub use tee::RecordingWriter;
 
-/// Targets written per transaction at most.
+/// Targets an import writes per transaction.
 pub const BATCH_TARGETS: usize = 500;
-/// How long a record waits at most (counted when the next record comes) before its batch
-/// is committed.
-pub const BATCH_AGE: Duration = Duration::from_millis(250);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -156,9 +154,6 @@ impl std::fmt::Display for RunSelector {
 /// An open results store.
 pub struct Store {
     conn: Connection,
-    /// Records written since the last commit, and when the first of them was.
-    pending: usize,
-    pending_since: Option<Instant>,
 }
 
 /// Unix seconds now.
@@ -198,11 +193,7 @@ impl Store {
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
             .map_err(open)?;
         schema::migrate(&mut conn)?;
-        Ok(Store {
-            conn,
-            pending: 0,
-            pending_since: None,
-        })
+        Ok(Store { conn })
     }
 
     /// Open a store that must exist already (the commands that only read one).
@@ -221,18 +212,13 @@ impl Store {
         let mut conn = Connection::open_in_memory()?;
         conn.execute_batch("PRAGMA foreign_keys = ON;")?;
         schema::migrate(&mut conn)?;
-        Ok(Store {
-            conn,
-            pending: 0,
-            pending_since: None,
-        })
+        Ok(Store { conn })
     }
 
     /// Start a run; its targets are recorded with [`Store::record_target`]. A run with a
     /// label joins the run of that label when there is one (shard workers of one fleet run,
     /// or imports of its shard files one by one, all record into one run).
     pub fn begin_run(&mut self, run: &NewRun) -> Result<RunId, StoreError> {
-        self.flush()?;
         let arguments = serde_json::to_string(&run.arguments).unwrap_or_else(|_| "[]".into());
         self.conn.execute(
             "INSERT INTO runs (label, command, arguments, tool_version, shard, started)
@@ -268,40 +254,26 @@ impl Store {
         self.record(run, &record)
     }
 
-    /// Record a target already read into a [`TargetRecord`].
+    /// Record a target already read into a [`TargetRecord`], committed at once.
     pub fn record(&mut self, run: RunId, record: &TargetRecord) -> Result<(), StoreError> {
-        if self.pending == 0 {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
-            self.pending_since = Some(Instant::now());
+        self.record_all(run, std::slice::from_ref(record))
+    }
+
+    /// Record several targets in one transaction (all or none).
+    pub fn record_all(&mut self, run: RunId, records: &[TargetRecord]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let now = now_unix();
+        for r in records {
+            record::write(&tx, run, r, now)?;
         }
-        self.pending += 1;
-        if let Err(e) = record::write(&self.conn, run, record, now_unix()) {
-            // The batch is lost with it: the caller hears of the failure either way.
-            let _ = self.conn.execute_batch("ROLLBACK");
-            self.pending = 0;
-            self.pending_since = None;
-            return Err(e);
-        }
-        let old = self.pending_since.is_some_and(|t| t.elapsed() >= BATCH_AGE);
-        if self.pending >= BATCH_TARGETS || old {
-            self.flush()?;
-        }
+        tx.commit()?;
         Ok(())
     }
 
-    /// Commit what is recorded so far.
-    pub fn flush(&mut self) -> Result<(), StoreError> {
-        if self.pending > 0 {
-            self.pending = 0;
-            self.pending_since = None;
-            self.conn.execute_batch("COMMIT")?;
-        }
-        Ok(())
-    }
-
-    /// Commit and mark the run finished.
+    /// Mark the run finished.
     pub fn finish_run(&mut self, run: RunId) -> Result<(), StoreError> {
-        self.flush()?;
         self.conn.execute(
             "UPDATE runs SET finished = ?1 WHERE id = ?2",
             params![now_unix(), run.0],
@@ -393,7 +365,6 @@ impl Store {
     /// Set the version of tlsdoctor that made a run's results (an import learns it from
     /// the documents).
     pub fn set_tool_version(&mut self, run: RunId, version: &str) -> Result<(), StoreError> {
-        self.flush()?;
         self.conn.execute(
             "UPDATE runs SET tool_version = ?1 WHERE id = ?2",
             params![version, run.0],
@@ -403,12 +374,6 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
-    }
-}
-
-impl Drop for Store {
-    fn drop(&mut self) {
-        let _ = self.flush();
     }
 }
 

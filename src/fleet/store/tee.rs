@@ -38,9 +38,9 @@ impl<W: Write> RecordingWriter<W> {
         if std::mem::take(&mut self.overlong) || line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let record = serde_json::from_slice(&line)
-            .map_err(|e| format!("not JSON: {e}"))
-            .and_then(TargetRecord::from_value)
+        let record = std::str::from_utf8(&line)
+            .map_err(|e| format!("not UTF-8: {e}"))
+            .and_then(TargetRecord::from_json_text)
             .map_err(StoreError::Input);
         record
             .and_then(|r| self.store.record(self.run, &r))

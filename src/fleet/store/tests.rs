@@ -2,6 +2,7 @@
 
 use super::*;
 use serde_json::{Value, json};
+use std::time::{Duration, Instant};
 
 const DAY: i64 = 86_400;
 /// A fixed "now" for the tests: 2026-12-01T00:00:00Z.
@@ -330,11 +331,9 @@ fn shard_files_import_as_one_run_and_again_change_nothing() {
     assert_eq!(run.command, "import");
 }
 
-/// Recording speed: 10,000 synthetic targets of a realistic size (four versions, 30 suites,
-/// a two-certificate chain, findings), into a file store. Prints the time (run with
-/// --nocapture); the bound only catches a store that lost its batching.
-#[test]
-fn ten_thousand_targets_record_in_seconds() {
+/// A synthetic target of a realistic size: four versions, 30 suites each, a two-certificate
+/// chain, three findings (about 21 KB of JSON, like a real full scan).
+fn full_scan_document() -> Value {
     let mut doc = scan(
         "x",
         &["tls1_0", "tls1_1", "tls1_2", "tls1_3"],
@@ -355,23 +354,60 @@ fn ten_thousand_targets_record_in_seconds() {
     let chain = &mut doc["servers"][0]["certificate_chain"]["certificates"];
     let leaf = chain[0].clone();
     chain.as_array_mut().unwrap().push(leaf);
+    doc
+}
+
+/// Record `n` synthetic targets one by one (each committed, as `--db` does during a run)
+/// and then import the same as JSON Lines (500 per transaction); print both rates.
+fn measure_recording(n: usize) -> (Duration, Duration) {
+    let mut doc = full_scan_document();
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(&dir.path().join("bench.sqlite")).unwrap();
     let run = s.begin_run(&NewRun::this_process("scan")).unwrap();
     let bytes = doc.to_string().len();
+    let mut jsonl = String::new();
     let start = Instant::now();
-    for i in 0..10_000 {
+    for i in 0..n {
         doc["input"] = json!(format!("host-{i}.test:443"));
         s.record_target(run, &doc).unwrap();
+        jsonl.push_str(&doc.to_string());
+        jsonl.push('\n');
     }
     s.finish_run(run).unwrap();
-    let took = start.elapsed();
-    println!(
-        "results store: 10000 targets ({bytes} bytes of JSON each) recorded in {:.2} s \
-         ({:.0} targets/s)",
-        took.as_secs_f64(),
-        10_000.0 / took.as_secs_f64()
-    );
-    assert_eq!(s.run(run).unwrap().targets, 10_000);
-    assert!(took < Duration::from_secs(120), "{took:?}");
+    let live = start.elapsed();
+    assert_eq!(s.run(run).unwrap().targets, n as u64);
+    let file = dir.path().join("run.jsonl");
+    std::fs::write(&file, jsonl).unwrap();
+    let start = Instant::now();
+    let report = import_files(&mut s, &[file], None, vec![]).unwrap();
+    let import = start.elapsed();
+    assert_eq!(report.targets, n as u64);
+    for (what, took) in [("recorded one by one", live), ("imported", import)] {
+        println!(
+            "results store: {n} targets ({bytes} bytes of JSON each) {what} in {:.2} s \
+             ({:.0} targets/s)",
+            took.as_secs_f64(),
+            n as f64 / took.as_secs_f64()
+        );
+    }
+    (live, import)
+}
+
+/// A quick guard on recording speed in every run: 1,000 targets each way; the bound only
+/// catches a store that lost its transactions.
+#[test]
+fn a_thousand_targets_record_in_seconds() {
+    let (live, import) = measure_recording(1000);
+    assert!(live < Duration::from_secs(60), "{live:?}");
+    assert!(import < Duration::from_secs(60), "{import:?}");
+}
+
+/// The measurement: 10,000 targets each way. `cargo test --lib
+/// fleet::store::tests::ten_thousand -- --ignored --nocapture` .
+#[test]
+#[ignore = "a measurement: about a minute in a debug build"]
+fn ten_thousand_targets_recorded_and_imported() {
+    let (live, import) = measure_recording(10_000);
+    assert!(live < Duration::from_secs(600), "{live:?}");
+    assert!(import < Duration::from_secs(600), "{import:?}");
 }
