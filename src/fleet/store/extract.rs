@@ -160,12 +160,18 @@ fn document_errors(doc: &Value) -> String {
     }
 }
 
-/// A `scan` document's server: its measurement and the judgement of its chain.
+/// A `scan` document's server: its measurement, the judgement of its chain and its audit.
 fn server(s: &Value) -> Endpoint {
     let mut e = measured(s, s);
     let chain = s.get("certificate_chain").unwrap_or(&Value::Null);
     e.certificates = certificates(chain);
     findings_into(&mut e.findings, list(chain, "findings"));
+    // The audit's (the scan's own findings and the vulnerabilities it shows), where the
+    // document has one.
+    findings_into(
+        &mut e.findings,
+        list(s.get("audit").unwrap_or(&Value::Null), "findings"),
+    );
     findings_into(&mut e.findings, list(s, "findings"));
     e
 }
@@ -291,6 +297,20 @@ mod tests {
             e.findings,
             [("some-error".to_string(), "error".to_string())]
         );
+    }
+
+    #[test]
+    fn a_scan_servers_audit_findings_count_too() {
+        let mut doc = scan_doc();
+        doc["servers"][0]["audit"] = json!({"findings": [
+            {"id": "some-error", "severity": "error"}, {"id": "weak-thing", "severity": "warning"}]});
+        let r = TargetRecord::from_value(doc).unwrap();
+        let ids: Vec<&str> = r.endpoints[0]
+            .findings
+            .iter()
+            .map(|(i, _)| i.as_str())
+            .collect();
+        assert_eq!(ids, ["some-error", "weak-thing"]);
     }
 
     #[test]

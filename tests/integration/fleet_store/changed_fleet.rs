@@ -111,9 +111,13 @@ fn summary_and_diff_follow_a_changed_fleet() {
         "schema_version": 2,
         "tool": format!("tlsdoctor {}", env!("CARGO_PKG_VERSION")),
         "run": week1(6, 2),
+        // The chain's findings, and the audit's: TLS 1.0 and 1.1 with a CBC suite.
         "findings": [
             {"id": "cert-self-signed", "severity": "error", "targets": 4},
-            {"id": "cert-expires-soon", "severity": "warning", "targets": 4}
+            {"id": "cert-expires-soon", "severity": "warning", "targets": 4},
+            {"id": "legacy-protocols-enabled", "severity": "warning", "targets": 1},
+            {"id": "beast", "severity": "info", "targets": 1},
+            {"id": "lucky13", "severity": "info", "targets": 1}
         ],
         "protocols": [
             {"version": "tls1_0", "name": "TLSv1.0", "targets": 1},
@@ -153,6 +157,11 @@ fn summary_and_diff_follow_a_changed_fleet() {
     legacy_change["suites_dropped"] = json!([
         {"version": "tls1_0", "suite": "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"},
         {"version": "tls1_1", "suite": "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"}
+    ]);
+    // BEAST needs CBC in TLS 1.0; LUCKY13 stays with CBC in TLS 1.2.
+    legacy_change["findings_resolved"] = json!([
+        {"id": "legacy-protocols-enabled", "severity": "warning"},
+        {"id": "beast", "severity": "info"}
     ]);
     let mut renewed_change = bare(rp, "changed", None);
     renewed_change["certificate"] =
