@@ -271,3 +271,105 @@ pub fn render_runs(runs: &[Run], style: Style) -> String {
     }
     finish(out, style.color)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::store::{NewRun, Store};
+    use serde_json::json;
+
+    const NOW: i64 = 1_796_083_200; // 2026-12-01T00:00:00Z
+
+    fn doc(target: &str, versions: &[&str], fp: &str, finding: Option<&str>) -> serde_json::Value {
+        let protocols: Vec<_> = versions
+            .iter()
+            .map(|v| json!({"version": v, "accepted": true}))
+            .collect();
+        let findings: Vec<_> = finding
+            .iter()
+            .map(|f| json!({"id": f, "severity": "warning"}))
+            .collect();
+        json!({"input": target, "servers": [{"address": "127.0.0.1:1", "protocols": protocols,
+            "cipher_suites": [{"version": "tls1_2", "suites": [
+                {"id": "0xc02f", "iana": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                 "strength": {"level": "secure"}}]}],
+            "certificate_chain": {"certificates": [{"subject": "CN=a", "issuer": "CN=a",
+                "sans": [], "not_after": "2026-12-04T00:00:00Z", "not_after_unix": NOW + 3 * 86_400,
+                "sha256_fingerprint": fp}], "findings": findings}}]})
+    }
+
+    fn store() -> (
+        Store,
+        crate::fleet::store::RunId,
+        crate::fleet::store::RunId,
+    ) {
+        let mut s = Store::in_memory().unwrap();
+        let mut runs = Vec::new();
+        for docs in [
+            vec![
+                doc("a:1", &["tls1_0", "tls1_2"], "F1", Some("w")),
+                json!({"input": "b:2",
+                "servers": [], "errors": [{"target": "b:2", "address": null, "error": "refused"}]}),
+            ],
+            vec![doc("a:1", &["tls1_2"], "F2", None)],
+        ] {
+            let run = s.begin_run(&NewRun::this_process("scan")).unwrap();
+            for d in &docs {
+                s.record_target(run, d).unwrap();
+            }
+            runs.push(run);
+        }
+        (s, runs[0], runs[1])
+    }
+
+    /// The text without the run line (its times and arguments vary).
+    fn body(text: &str) -> String {
+        text.lines().skip(1).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn the_summary_in_text() {
+        let (s, a, _) = store();
+        let text = render_summary(&s.summary(a, 30, NOW).unwrap(), Style::plain());
+        assert!(
+            text.starts_with("Fleet summary: run 1 (scan, 2 targets, 1 failed; "),
+            "{text}"
+        );
+        let want = "
+Findings (targets)
+  warning w      1
+
+Protocol versions (targets)
+  TLSv1.0       1
+  TLSv1.2       1
+
+Cipher suites (targets)
+  TLSv1.2  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256      1  secure
+
+Certificates expiring within 30 days (as of 2026-12-01T00:00:00Z)
+  2026-12-04T00:00:00Z  3 days left  a:1  CN=a
+
+Failed targets
+  b:2  refused";
+        assert_eq!(body(&text), want);
+    }
+
+    #[test]
+    fn the_diff_in_text() {
+        let (s, a, b) = store();
+        let text = render_diff(&s.diff(a, b).unwrap(), Style::plain());
+        let lines: Vec<&str> = text.lines().skip(3).collect();
+        assert_eq!(
+            lines,
+            [
+                "  1 changed, 0 added, 1 removed, 0 newly failing, 0 recovered, 0 unchanged",
+                "",
+                "  a:1 changed",
+                "    versions dropped: TLSv1.0",
+                "    certificate replaced: CN=a F1 (expires 2026-12-04T00:00:00Z) -> CN=a F2 (expires 2026-12-04T00:00:00Z)",
+                "    findings resolved: w (warning)",
+                "  b:2 removed",
+            ]
+        );
+    }
+}
