@@ -76,3 +76,48 @@ fn a_scan_i_run_records_each_line_as_it_is_written() {
     assert_eq!(expiring.as_array().unwrap().len(), 1, "{expiring}");
     assert_eq!(expiring[0]["fingerprint"], legacy.fingerprint());
 }
+
+#[test]
+fn a_check_i_run_records_its_diagnoses() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = d.join("fleet.sqlite");
+    let db_arg = db.to_str().unwrap();
+    let cert = Cert::new(d, "server", 30);
+    let port = free_port();
+    let _server = cert.serve_at(port, MODERN);
+    let list = d.join("targets.txt");
+    std::fs::write(&list, format!("{}\n", target(port))).unwrap();
+    let out = run(&["check", "-i", list.to_str().unwrap(), "--db", db_arg], 0).stdout;
+    let line: Value = serde_json::from_str(out.trim()).unwrap();
+    let mut expected: Vec<(String, String)> = line["diagnoses"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().into(),
+                f["severity"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    expected.sort();
+    expected.dedup();
+    let summary = fleet_json(&["summary", "--db", db_arg]);
+    assert_eq!(summary["run"]["command"], "check");
+    assert_eq!(summary["run"]["targets"], 1);
+    let mut got: Vec<(String, String)> = summary["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().into(),
+                f["severity"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(!got.is_empty());
+}
