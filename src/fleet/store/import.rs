@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 /// A line longer than this is skipped (a scan document is tens of KiB; a hostile server
 /// can make one large, within the scanner's own bounds).
 pub const MAX_LINE_BYTES: usize = 64 << 20;
+/// A batch is written once its documents reach this size, whatever their number, so memory
+/// stays bounded however large the lines.
+const BATCH_BYTES: usize = 32 << 20;
 /// Skipped lines listed in the report at most (all are counted).
 const SKIPPED_LISTED: usize = 20;
 
@@ -97,11 +100,13 @@ fn import_one(
 ) -> Result<(), StoreError> {
     let mut number = 0u64;
     let mut buf = Vec::new();
-    let mut batch = Vec::with_capacity(BATCH_TARGETS);
+    let mut batch: Vec<TargetRecord> = Vec::with_capacity(BATCH_TARGETS);
+    let mut batch_bytes = 0;
     loop {
-        if batch.len() >= BATCH_TARGETS {
+        if batch.len() >= BATCH_TARGETS || batch_bytes >= BATCH_BYTES {
             store.record_all(run, &batch)?;
             batch.clear();
+            batch_bytes = 0;
         }
         number += 1;
         let line = match read_line(&mut reader, &mut buf) {
@@ -122,6 +127,7 @@ fn import_one(
                 if tool.is_none() {
                     *tool = tool_version(&record.document);
                 }
+                batch_bytes += record.document.len();
                 batch.push(record);
                 report.lines += 1;
             }
