@@ -21,6 +21,8 @@ command -v go >/dev/null || need+=(golang-go)
 # STARTTLS servers and clients (tests/integration/starttls/); the tests run their own
 # instances on loopback ports, never the packaged services.
 [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd dovecot-pop3d)
+[ -x /usr/lib/dovecot/lmtp ] || need+=(dovecot-lmtpd)
+[ -x /usr/lib/dovecot/managesieve ] || need+=(dovecot-managesieved)
 [ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v psql >/dev/null || need+=(postgresql postgresql-client)
 [ -x /usr/sbin/vsftpd ] || need+=(vsftpd)

@@ -143,6 +143,11 @@ pub fn run(label: &str, port: u16) -> String {
         );
     }
     match label {
+        "Python smtplib LMTP starttls()" => python(
+            "smtplib",
+            "smtplib.LMTP(host, port, timeout=5).starttls()",
+            port,
+        ),
         "Python smtplib starttls()" => python(
             "smtplib",
             "smtplib.SMTP(host, port, timeout=5).starttls()",

@@ -48,6 +48,31 @@ fn run(cmd: &mut Command, what: &str) {
 
 /// Dovecot with IMAP and POP3 (STARTTLS / STLS) on two ports: `(server, imap, pop3)`.
 pub fn dovecot(tls: Tls) -> (ServerProcess, u16, u16) {
+    dovecot_serving(tls, "imap pop3", |_, _| String::new())
+}
+
+/// Dovecot with LMTP (dovecot-lmtpd) and ManageSieve (dovecot-managesieved), both with
+/// STARTTLS, beside IMAP: `(server, lmtp, sieve)`.
+pub fn dovecot_lmtp_sieve(tls: Tls) -> (ServerProcess, u16, u16) {
+    let (lmtp, sieve) = (free_port(), free_port());
+    let (server, _, _) = dovecot_serving(tls, "imap pop3 lmtp sieve", |_, _| {
+        format!(
+            "service lmtp {{\n inet_listener lmtp {{\n port = {lmtp}\n address = 127.0.0.1\n }}\n}}\n\
+             service managesieve-login {{\n inet_listener sieve {{\n port = {sieve}\n }}\n}}\n"
+        )
+    });
+    wait_for(lmtp);
+    wait_for(sieve);
+    (server, lmtp, sieve)
+}
+
+/// Dovecot serving `protocols`, IMAP and POP3 on ports of their own, plus the `more`
+/// service blocks (given the IMAP and POP3 ports).
+fn dovecot_serving(
+    tls: Tls,
+    protocols: &str,
+    more: impl Fn(u16, u16) -> String,
+) -> (ServerProcess, u16, u16) {
     let dir = config_dir();
     let d = dir.path();
     let (cert, key) = certificate(d, tls);
@@ -70,14 +95,15 @@ pub fn dovecot(tls: Tls) -> (ServerProcess, u16, u16) {
     };
     let conf = format!(
         "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
-         protocols = imap pop3\nlisten = 127.0.0.1\n{ssl}\
+         protocols = {protocols}\nlisten = 127.0.0.1\n{ssl}\
          ssl_dh = </usr/share/dovecot/dh.pem\nauth_mechanisms = plain\n\
          passdb {{\n driver = static\n args = password=pw\n}}\n\
          userdb {{\n driver = static\n args = uid=65534 gid=65534 home={d}/home\n}}\n\
          service imap-login {{\n inet_listener imap {{\n port = {imap}\n }}\n inet_listener imaps {{\n port = 0\n }}\n}}\n\
          service pop3-login {{\n inet_listener pop3 {{\n port = {pop3}\n }}\n inet_listener pop3s {{\n port = 0\n }}\n}}\n\
-         service anvil {{\n chroot =\n}}\nservice stats {{\n chroot =\n}}\n",
-        d = d.display()
+         service anvil {{\n chroot =\n}}\nservice stats {{\n chroot =\n}}\n{more}",
+        d = d.display(),
+        more = more(imap, pop3)
     );
     let path = d.join("dovecot.conf");
     std::fs::write(&path, conf).unwrap();
@@ -407,6 +433,11 @@ pub fn mariadb(tls: Tls) -> ServerProcess {
 
 /// Prosody (XMPP client-to-server STARTTLS) for the domain `localhost`, in the foreground.
 pub fn prosody(tls: Tls) -> ServerProcess {
+    prosody_with_s2s(tls).0
+}
+
+/// [`prosody`], and the port of its server-to-server listener (STARTTLS as well).
+pub fn prosody_with_s2s(tls: Tls) -> (ServerProcess, u16) {
     let dir = config_dir();
     let d = dir.path();
     let (cert, key) = certificate(d, tls);
@@ -438,7 +469,8 @@ pub fn prosody(tls: Tls) -> ServerProcess {
     cmd.arg("--config").arg(&path);
     let mut p = spawn_listening("prosody", cmd, c2s, Some(dir));
     p.cert = Some(cert);
-    p
+    wait_for(s2s);
+    (p, s2s)
 }
 
 /// OpenSSH's sshd on a loopback port with a fresh host key and no configuration file.

@@ -7,6 +7,7 @@ mod client_texts;
 mod failures;
 mod follow;
 mod mail;
+mod more;
 mod others;
 mod postgres;
 mod sniff;
