@@ -72,7 +72,7 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
             second.checked.insert(0, note.clone());
             let ds = match detour.kind {
                 follow::DetourKind::Through(_) => {
-                    follow::point_to_second(&mut d, &second.target, upgrade);
+                    follow::explain_first(&mut d, upgrade);
                     vec![d, second]
                 }
                 follow::DetourKind::Direct { .. } => vec![second],

@@ -150,30 +150,28 @@ pub(crate) async fn after(
     detour(a, &ev.observed.scan, upgrade, choice).await
 }
 
-/// The first diagnosis's not-tls finding points at the second, the TLS behind the upgrade.
-/// When the first went in with PostgreSQL's direct TLS, the finding also quotes what libpq
-/// 17 prints there (data/client-errors.toml, `[upgrade.postgres-direct.closed]`).
-pub(crate) fn point_to_second(first: &mut Diagnosis, second: &str, upgrade: Option<&StartTls>) {
-    let direct = upgrade.is_some_and(|u| u.protocol == Protocol::PostgresDirect);
+/// The first diagnosis made with PostgreSQL's direct TLS, whose port turned out to want the
+/// SSLRequest: its not-tls finding says why and quotes what libpq 17 prints there
+/// (data/client-errors.toml, `[upgrade.postgres-direct.closed]`). Other first diagnoses
+/// are left as the evidence gives them (the lab's fixtures judge them again); the
+/// document's note points at the second.
+pub(crate) fn explain_first(first: &mut Diagnosis, upgrade: Option<&StartTls>) {
+    if upgrade.is_none_or(|u| u.protocol != Protocol::PostgresDirect) {
+        return;
+    }
     for f in first
         .findings
         .iter_mut()
         .filter(|f| f.id == FindingId::NotTls)
     {
-        f.evidence.push(format!(
-            "tlsdoctor went on through the upgrade: the diagnosis \"{second}\" is the TLS its STARTTLS clients get"
-        ));
-        if direct {
-            f.evidence.push("a server before PostgreSQL 17 reads a direct TLS hello as a malformed startup packet and hangs up; sslnegotiation=postgres (the default) asks with an SSLRequest first".into());
-            let texts =
-                crate::starttls::client_texts(Protocol::PostgresDirect, UpgradeFailure::Closed);
-            f.breaks
-                .extend(texts.into_iter().map(|(client, error)| ClientBreak {
-                    client,
-                    error,
-                    key: None,
-                }));
-        }
+        f.evidence.push("a server before PostgreSQL 17 reads a direct TLS hello as a malformed startup packet and hangs up; sslnegotiation=postgres (the default) asks with an SSLRequest first".into());
+        let texts = crate::starttls::client_texts(Protocol::PostgresDirect, UpgradeFailure::Closed);
+        f.breaks
+            .extend(texts.into_iter().map(|(client, error)| ClientBreak {
+                client,
+                error,
+                key: None,
+            }));
     }
 }
 

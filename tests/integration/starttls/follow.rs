@@ -15,10 +15,6 @@ fn two_diagnoses<'a>(doc: &'a Value, upgrade: &str) -> (&'a Value, &'a Value) {
     assert_eq!(ds.len(), 2, "{doc:#}");
     let f = &ds[0]["findings"][0];
     assert_eq!(f["id"], "not-tls", "{doc:#}");
-    assert!(
-        f["evidence"].to_string().contains("went on through"),
-        "{f:#}"
-    );
     let target = ds[1]["target"].as_str().unwrap();
     assert!(target.ends_with(&format!("through {upgrade}")), "{target}");
     assert!(

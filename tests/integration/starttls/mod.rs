@@ -11,6 +11,7 @@ mod more;
 mod others;
 mod postgres;
 mod sniff;
+mod wrong_version;
 
 use crate::common::cli::tlsdoctor;
 use crate::common::starttls_clients;
