@@ -92,3 +92,28 @@ fn a_well_known_upgrade_port_that_speaks_tls_first_is_examined_as_direct_tls() {
     let doc = check(&server.addr, &["--starttls", "smtp", "--timeout", "3"]);
     finding(&doc, "starttls-failed");
 }
+
+#[test]
+fn a_sniffed_port_without_tls_behind_it_gets_the_failed_upgrade_with_its_clients_texts() {
+    let smtp = postfix(Tls::Off);
+    let (_dovecot, imap, pop3) = dovecot(Tls::Off);
+    for (port, upgrade, protocol) in [
+        (smtp.port, "SMTP STARTTLS", "smtp"),
+        (imap, "IMAP STARTTLS", "imap"),
+        (pop3, "POP3 STLS", "pop3"),
+    ] {
+        let doc = check(&format!("127.0.0.1:{port}"), &["--timeout", "3"]);
+        let (_, second) = two_diagnoses(&doc, upgrade);
+        let f = second["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "starttls-failed")
+            .unwrap_or_else(|| panic!("{protocol}: {second:#}"));
+        assert!(
+            f["title"].as_str().unwrap().contains("does not offer"),
+            "{f:#}"
+        );
+        assert_upgrade_texts(protocol, "not_offered", port, f);
+    }
+}
