@@ -94,6 +94,50 @@ pub fn run_checking(label: &str, port: u16, trust: Trust, host: Option<&str>) ->
             ),
             port,
         ),
+        "Python imaplib starttls(ssl_context=ssl.create_default_context())" => python(
+            "imaplib",
+            &format!(
+                "imaplib.IMAP4(host, port, timeout=5).starttls(ssl_context=ssl.create_default_context(cafile={ca:?}))"
+            ),
+            port,
+        ),
+        "Python ftplib auth(), context=ssl.create_default_context()" => python(
+            "ftplib",
+            &format!(
+                "f = ftplib.FTP_TLS(context=ssl.create_default_context(cafile={ca:?}), timeout=5); f.connect(host, port); f.auth()"
+            ),
+            port,
+        ),
+        "ldapsearch -ZZ" => {
+            let out = Command::new("timeout")
+                .args(["10", "ldapsearch", "-x", "-ZZ", "-H"])
+                .arg(format!("ldap://127.0.0.1:{port}"))
+                .args(["-b", "", "-s", "base"])
+                .env("LDAPTLS_CACERT", ca)
+                .stdin(Stdio::null())
+                .output()
+                .expect("ldapsearch");
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        }
+        "curl --ssl-reqd imap://" | "curl --ssl-reqd ftp://" => output(
+            "curl",
+            &[
+                "-sS".into(),
+                "--max-time".into(),
+                "8".into(),
+                "--ssl-reqd".into(),
+                "--cacert".into(),
+                ca.into(),
+                format!(
+                    "{}127.0.0.1:{port}/",
+                    label.trim_start_matches("curl --ssl-reqd ")
+                ),
+            ],
+        ),
         "curl --ssl-reqd smtp://" => output(
             "curl",
             &[

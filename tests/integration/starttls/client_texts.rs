@@ -5,7 +5,7 @@
 use super::*;
 use crate::common::servers::ServerProcess;
 use crate::common::starttls_clients::{Trust, run_checking};
-use crate::common::starttls_servers::{Tls, mariadb, postfix, postgres};
+use crate::common::starttls_servers::{Tls, dovecot, mariadb, postfix, postgres, slapd, vsftpd};
 
 /// The `[upgrade_tls.PROTOCOL.FINDING]` texts.
 fn tls_texts(protocol: &str, finding: &str) -> Vec<(String, String)> {
@@ -53,8 +53,8 @@ fn assert_quoted(
 }
 
 /// Expired (the certificate trusted as the CA), self-signed (only the system's roots
-/// trusted) and TLS 1.0 only, for one protocol's server.
-fn three_faults(protocol: &str, start: fn(Tls) -> ServerProcess) {
+/// trusted) and, with `tls10`, TLS 1.0 only, for one protocol's server.
+fn faults(protocol: &str, start: fn(Tls) -> ServerProcess, tls10: bool) {
     let expired = start(Tls::Expired);
     let ca = expired.cert.as_ref().unwrap().display().to_string();
     assert_quoted(
@@ -69,6 +69,9 @@ fn three_faults(protocol: &str, start: fn(Tls) -> ServerProcess) {
     let on = start(Tls::On);
     assert_quoted(&on, protocol, "cert-self-signed", &[], Trust::System, None);
     drop(on);
+    if !tls10 {
+        return;
+    }
     let old = start(Tls::Tls10Only);
     let ca = old.cert.as_ref().unwrap().display().to_string();
     assert_quoted(
@@ -79,6 +82,10 @@ fn three_faults(protocol: &str, start: fn(Tls) -> ServerProcess) {
         Trust::Server(&ca),
         None,
     );
+}
+
+fn three_faults(protocol: &str, start: fn(Tls) -> ServerProcess) {
+    faults(protocol, start, true)
 }
 
 #[test]
@@ -104,4 +111,12 @@ fn mysql_failures_behind_the_ssl_request_quote_the_mariadb_client() {
 #[test]
 fn smtp_failures_behind_starttls_quote_smtplib_and_curl() {
     three_faults("smtp", postfix);
+}
+
+#[test]
+fn imap_ftp_and_ldap_certificate_failures_quote_imaplib_ftplib_curl_and_ldapsearch() {
+    // Dovecot's and slapd's "TLS 1.0" variants only lower the minimum, so no version fault.
+    faults("imap", |t| dovecot(t).0, false);
+    faults("ftp", vsftpd, false);
+    faults("ldap", slapd, false);
 }
