@@ -595,3 +595,25 @@ impl Drop for TlsFirstServer {
         let _ = self.child.wait();
     }
 }
+
+/// The NNTP stand-in (tests/peers/nntp_starttls.py): greeting, CAPABILITIES, STARTTLS as
+/// RFC 4642 has them, TLS by Python's ssl module; Debian's inn2 does not configure here.
+pub fn nntp_stand_in(tls: Tls) -> ServerProcess {
+    let dir = config_dir();
+    let (cert, key) = certificate(dir.path(), tls);
+    let port = free_port();
+    let mut cmd = Command::new("python3");
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/peers/nntp_starttls.py"
+    ))
+    .arg(port.to_string())
+    .arg(&cert)
+    .arg(&key);
+    if tls == Tls::Off {
+        cmd.arg("--no-tls");
+    }
+    let mut p = spawn_listening("nntp-stand-in", cmd, port, Some(dir));
+    p.cert = Some(cert);
+    p
+}

@@ -3,7 +3,7 @@
 //! -starttls`, and each without TLS is a finding with its clients' real texts.
 
 use super::*;
-use crate::common::starttls_servers::{Tls, dovecot_lmtp_sieve, prosody_with_s2s};
+use crate::common::starttls_servers::{Tls, dovecot_lmtp_sieve, nntp_stand_in, prosody_with_s2s};
 
 #[test]
 fn lmtp_and_sieve_scans_through_starttls_agree_with_s_client() {
@@ -53,4 +53,26 @@ fn an_xmpp_server_to_server_scan_agrees_with_s_client() {
         doc["notes"]
     );
     assert_versions_agree_with_s_client(s2s, "xmpp-server", &doc["servers"][0]);
+}
+
+#[test]
+fn an_nntp_scan_through_starttls_agrees_with_s_client_and_a_refusal_is_named() {
+    let server = nntp_stand_in(Tls::On);
+    let doc = scan(&format!("nntp://127.0.0.1:{}", server.port), &[]);
+    assert!(
+        doc["notes"].to_string().contains("NNTP STARTTLS"),
+        "{}",
+        doc["notes"]
+    );
+    assert_scan_agrees_with_s_client(server.port, "nntp", &doc["servers"][0]);
+    let off = nntp_stand_in(Tls::Off);
+    let doc = check(&format!("127.0.0.1:{}", off.port), &["--starttls", "nntp"]);
+    let f = finding(&doc, "starttls-failed");
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap()
+            .contains("580 Can not initiate TLS negotiation"),
+        "{f:#}"
+    );
 }
