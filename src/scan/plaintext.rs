@@ -369,6 +369,14 @@ mod tests {
             (b"* OK [CAPABILITY IMAP4rev1] ready\r\n", "IMAP"),
             (b"SSH-2.0-OpenSSH_9.2\r\n", "SSH"),
             (b"EXXXXSFATAL\0C0A000\0", "PostgreSQL"),
+            (
+                b"200 news.test InterNetNews NNRP server INN 2.7.1 ready (posting ok)\r\n",
+                "NNTP",
+            ),
+            (
+                b"\"IMPLEMENTATION\" \"Dovecot Pigeonhole\"\r\n\"SIEVE\" \"fileinto\"\r\n",
+                "ManageSieve",
+            ),
         ];
         for (bytes, want) in cases {
             let got = identify(bytes).map(|e| e.name.as_str()).unwrap_or("none");

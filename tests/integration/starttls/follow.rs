@@ -117,3 +117,20 @@ fn a_sniffed_port_without_tls_behind_it_gets_the_failed_upgrade_with_its_clients
         assert_upgrade_texts(protocol, "not_offered", port, f);
     }
 }
+
+#[test]
+fn nntp_and_managesieve_greetings_are_named_and_followed() {
+    use crate::common::starttls_servers::{dovecot_lmtp_sieve, nntp_stand_in};
+    let nntp = nntp_stand_in(Tls::On);
+    let (_dovecot, _, sieve) = dovecot_lmtp_sieve(Tls::On);
+    for (port, upgrade, name) in [
+        (nntp.port, "NNTP STARTTLS", "NNTP"),
+        (sieve, "ManageSieve STARTTLS", "ManageSieve"),
+    ] {
+        let doc = check(&format!("127.0.0.1:{port}"), &["--timeout", "3"]);
+        let (first, second) = two_diagnoses(&doc, upgrade);
+        let title = first["findings"][0]["title"].as_str().unwrap();
+        assert!(title.contains(name), "{title}");
+        assert!(!second["scan"].is_null(), "{second:#}");
+    }
+}
