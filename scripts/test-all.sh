@@ -32,6 +32,7 @@ command -v prosody >/dev/null || need+=(prosody)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v tinyproxy >/dev/null || need+=(tinyproxy)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+[ -x /usr/sbin/xrdp ] || need+=(xrdp)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test peers: ${need[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

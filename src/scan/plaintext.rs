@@ -369,6 +369,7 @@ mod tests {
             (b"* OK [CAPABILITY IMAP4rev1] ready\r\n", "IMAP"),
             (b"SSH-2.0-OpenSSH_9.2\r\n", "SSH"),
             (b"EXXXXSFATAL\0C0A000\0", "PostgreSQL"),
+            (b"\x03\x00\x00\x09\x02\xf0\x80\x21\x80", "RDP"),
             (
                 b"200 news.test InterNetNews NNRP server INN 2.7.1 ready (posting ok)\r\n",
                 "NNTP",

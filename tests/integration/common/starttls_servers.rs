@@ -617,3 +617,32 @@ pub fn nntp_stand_in(tls: Tls) -> ServerProcess {
     p.cert = Some(cert);
     p
 }
+
+/// xrdp (Debian's RDP server) on a loopback port, in the foreground, from a copy of the
+/// packaged xrdp.ini with its own port and certificate.
+pub fn xrdp() -> ServerProcess {
+    let dir = config_dir();
+    let d = dir.path();
+    let (cert, key) = certificate(d, Tls::On);
+    let port = free_port();
+    let ini = std::fs::read_to_string("/etc/xrdp/xrdp.ini").expect("/etc/xrdp/xrdp.ini");
+    let ini: String = ini
+        .lines()
+        .map(|l| match l {
+            "port=3389" => format!("port=tcp://127.0.0.1:{port}"),
+            "certificate=" => format!("certificate={}", cert.display()),
+            "key_file=" => format!("key_file={}", key.display()),
+            other => other.to_string(),
+        })
+        .map(|l| l + "\n")
+        .collect();
+    assert!(
+        ini.contains(&format!("127.0.0.1:{port}")),
+        "xrdp.ini has no port=3389 line"
+    );
+    let path = d.join("xrdp.ini");
+    std::fs::write(&path, ini).unwrap();
+    let mut cmd = Command::new("/usr/sbin/xrdp");
+    cmd.arg("-n").arg("-c").arg(&path);
+    spawn_listening("xrdp", cmd, port, Some(dir))
+}

@@ -2,7 +2,9 @@
 //! named by the not-tls finding with the fix.
 
 use super::*;
-use crate::common::starttls_servers::{Tls, mariadb, postgres, redis, slapd, sshd, tinyproxy};
+use crate::common::starttls_servers::{
+    Tls, mariadb, postgres, redis, slapd, sshd, tinyproxy, xrdp,
+};
 
 fn named(port: u16, want: &str, fix: &str) {
     let doc = check(&format!("127.0.0.1:{port}"), &["--timeout", "2"]);
@@ -47,4 +49,10 @@ fn a_silent_port_is_named_silent() {
         }
     });
     named(port, "says nothing", "first");
+}
+
+#[test]
+fn an_rdp_server_is_named_from_its_answer_to_a_tls_hello() {
+    let server = xrdp();
+    named(server.port, "RDP", "remote-desktop client");
 }
