@@ -52,6 +52,7 @@ pub async fn check(req: &CheckRequest) -> Result<CheckDocument, PipelineError> {
                 diagnose_one(&a, examination, prepared, error, audit, record, protocol).await?;
             // A port that is not what the target implied is examined again the way its
             // clients reach it (pipeline/follow.rs).
+            follow::tls_first_instead(&a, &mut d, upgrade).await;
             let Some(detour) = follow::after(&a, &d, upgrade, req.connect.starttls).await else {
                 return Ok::<_, String>((vec![d], written, None));
             };

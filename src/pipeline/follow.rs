@@ -175,6 +175,50 @@ pub(crate) fn explain_first(first: &mut Diagnosis, upgrade: Option<&StartTls>) {
     }
 }
 
+/// An upgrade the user asked for (`--starttls`, a URL scheme) that failed on every
+/// connection, on a port that answers a TLS hello from the first byte: the
+/// starttls-failed finding says so and names the direct-TLS form (smtps://, --starttls none).
+/// The user's choice stands; nothing is examined again.
+pub(crate) async fn tls_first_instead(a: &Address, d: &mut Diagnosis, upgrade: Option<&StartTls>) {
+    let Some(u) = upgrade.filter(|u| matches!(u.source, Source::Option | Source::Scheme)) else {
+        return;
+    };
+    let failed = d
+        .evidence
+        .as_ref()
+        .is_some_and(|ev| matches!(ev.observed.scan, Err(ScanError::Upgrade { .. })));
+    if !failed {
+        return;
+    }
+    let direct = with_prelude(a, None);
+    let Some(answer) = speaks_tls(&direct.ctx.prober, a.ctx.sni.as_deref()).await else {
+        return;
+    };
+    let instead = match u.protocol.implicit_tls_port() {
+        Some(port) => format!(
+            "{}s:// or --starttls none (port {port} is the usual one for TLS from the first byte)",
+            u.protocol.as_str()
+        ),
+        None => "--starttls none".to_string(),
+    };
+    for f in d
+        .findings
+        .iter_mut()
+        .filter(|f| f.id == FindingId::StarttlsFailed)
+    {
+        f.evidence.push(format!(
+            "the same port answers a TLS hello from the first byte ({answer}): it speaks TLS at once, not {}",
+            u.protocol.upgrade_name()
+        ));
+        f.fix_client.insert(
+            0,
+            format!(
+                "This port speaks TLS from the first byte: connect with TLS at once ({instead})."
+            ),
+        );
+    }
+}
+
 /// A TLS 1.2 hello from the first byte: what the server answered, when it answered as TLS.
 async fn speaks_tls(prober: &Prober, sni: Option<&str>) -> Option<String> {
     let hello = crate::scan::versions::probe_hello(crate::wire::ProtocolVersion::Tls12, sni);

@@ -134,3 +134,19 @@ fn nntp_and_managesieve_greetings_are_named_and_followed() {
         assert!(!second["scan"].is_null(), "{second:#}");
     }
 }
+
+#[test]
+fn an_asked_for_upgrade_on_a_tls_first_port_says_to_use_tls_at_once() {
+    let ip = random_loopback_ip();
+    let server = TlsFirstServer::start(&ip, 2465, &[]);
+    let doc = check(&format!("smtp://{}", server.addr), &["--timeout", "2"]);
+    assert_eq!(doc["diagnoses"].as_array().unwrap().len(), 1, "{doc:#}");
+    let f = finding(&doc, "starttls-failed");
+    assert!(
+        f["evidence"]
+            .to_string()
+            .contains("answers a TLS hello from the first byte"),
+        "{f:#}"
+    );
+    assert!(f["fix_client"][0].to_string().contains("smtps://"), "{f:#}");
+}
