@@ -102,6 +102,22 @@ pub fn parse(name: &str, shown: &str, rest: &str) -> Result<TargetSpec, TargetEr
             _ => {}
         }
     }
+    // libpq 17 takes direct TLS only with a mode that insists on TLS; without sslmode it
+    // uses prefer, and refuses the combination before connecting.
+    let strict = mode.as_deref().is_some_and(|m| {
+        [
+            "sslmode=require",
+            "sslmode=verify-ca",
+            "sslmode=verify-full",
+        ]
+        .contains(&m)
+    });
+    if upgrade == Some(Protocol::PostgresDirect) && !strict {
+        notes.push(format!(
+            "sslnegotiation=direct with {}: libpq 17 refuses to connect at all (it allows direct TLS only with sslmode=require, verify-ca or verify-full); tlsdoctor checks the TLS all the same",
+            mode.as_deref().unwrap_or("no sslmode (libpq's default, prefer)")
+        ));
+    }
     Ok(TargetSpec {
         input,
         scheme: Scheme::Service,
@@ -199,6 +215,14 @@ mod tests {
             let e = parse(input).unwrap_err().to_string();
             assert!(e.contains(want), "{input}: {e}");
         }
+        let direct = parse("postgres://db.test/app?sslnegotiation=direct").unwrap();
+        assert!(
+            direct.notes.iter().any(|n| n.contains("libpq 17 refuses")),
+            "{:?}",
+            direct.notes
+        );
+        let direct = parse("postgres://db.test/app?sslnegotiation=direct&sslmode=verify-full");
+        assert!(!direct.unwrap().notes.iter().any(|n| n.contains("refuses")));
         let spec = parse("postgres://alice:s3cret@db.test/app?sslmode=prefer").unwrap();
         assert!(!format!("{spec:?}{spec}").contains("s3cret"));
         assert!(

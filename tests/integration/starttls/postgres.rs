@@ -122,3 +122,34 @@ fn port_5432_speaking_direct_tls_only_is_examined_with_alpn_postgresql() {
         "{s}"
     );
 }
+
+#[test]
+fn direct_tls_without_a_strict_sslmode_is_refused_by_psql_17_and_the_note_says_so() {
+    use crate::common::starttls_servers::{pg17_bin_dir, postgres17};
+    let server = postgres17(Tls::On);
+    let psql = std::process::Command::new(pg17_bin_dir().join("psql"))
+        .arg(format!(
+            "host=127.0.0.1 port={} user=postgres sslnegotiation=direct connect_timeout=5",
+            server.port
+        ))
+        .args(["-c", "select 1"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&psql.stderr).into_owned();
+    assert!(!psql.status.success(), "{said}");
+    assert!(said.contains("sslnegotiation=direct"), "{said}");
+    let doc = scan(
+        &format!(
+            "postgres://127.0.0.1:{}/?sslnegotiation=direct",
+            server.port
+        ),
+        &[],
+    );
+    assert!(
+        doc["notes"]
+            .to_string()
+            .contains("libpq 17 refuses to connect"),
+        "{}",
+        doc["notes"]
+    );
+}
