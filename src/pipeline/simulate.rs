@@ -1,8 +1,8 @@
 //! `simulate`: examine every address as `check` does, and keep what each client would do.
 
-use super::fanout;
 use super::request::SimulateRequest;
 use super::{PipelineError, check::examine};
+use super::{fanout, follow};
 use crate::doctor::{Evidence, Examination};
 use crate::document::{SimulateDocument, SimulatedServer};
 use crate::ocsp::QueryPolicy;
@@ -22,15 +22,34 @@ pub async fn simulate(req: &SimulateRequest) -> Result<SimulateDocument, Pipelin
     };
     let mut doc = SimulateDocument::new(&req.connect.target);
     doc.notes = spec.notes.clone();
+    let upgrade = spec.upgrade.as_ref();
     let (servers, errors) = fanout::each_address(&targets, &req.connect, &run, |a| {
         let examination = &examination;
         async move {
             let ev = examine(&a, examination).await?;
-            Ok::<_, String>(simulated(&ev))
+            // As `check` does (pipeline/follow.rs): a port that speaks a STARTTLS protocol
+            // is simulated again through it; a well-known upgrade port that speaks TLS
+            // first is simulated as direct TLS.
+            let detour = follow::detour(&a, &ev.observed.scan, upgrade, req.connect.starttls).await;
+            let Some(detour) = detour else {
+                return Ok::<_, String>((vec![simulated(&ev)], None));
+            };
+            let note = detour.note(&a.label);
+            let mut again = detour.address.clone();
+            again.label = detour.label(&a.label);
+            let second = simulated(&examine(&again, examination).await?);
+            let servers = match detour.kind {
+                follow::DetourKind::Through(_) => vec![simulated(&ev), second],
+                follow::DetourKind::Direct { .. } => vec![second],
+            };
+            Ok((servers, Some(note)))
         }
     })
     .await;
-    doc.servers = servers;
+    for (ss, note) in servers {
+        doc.notes.extend(note);
+        doc.servers.extend(ss);
+    }
     doc.errors = errors;
     doc.partial = run.reached();
     Ok(doc)

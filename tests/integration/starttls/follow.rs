@@ -150,3 +150,28 @@ fn an_asked_for_upgrade_on_a_tls_first_port_says_to_use_tls_at_once() {
     );
     assert!(f["fix_client"][0].to_string().contains("smtps://"), "{f:#}");
 }
+
+#[test]
+fn simulate_goes_on_through_the_sniffed_upgrade_too() {
+    let smtp = postfix(Tls::On);
+    let ca = smtp.cert.as_ref().unwrap().display().to_string();
+    let run = crate::common::cli::tlsdoctor(&[
+        "simulate",
+        &format!("127.0.0.1:{}", smtp.port),
+        "--cafile",
+        &ca,
+        "--json",
+    ]);
+    let doc = run.json();
+    let servers = doc["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 2, "{doc:#}");
+    assert_eq!(servers[0]["connects"], 0, "{doc:#}");
+    assert!(
+        servers[1]["target"]
+            .as_str()
+            .unwrap()
+            .ends_with("through SMTP STARTTLS"),
+        "{doc:#}"
+    );
+    assert!(servers[1]["connects"].as_u64().unwrap() > 0, "{doc:#}");
+}
