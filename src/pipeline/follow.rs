@@ -4,12 +4,15 @@
 //!   a PostgreSQL answer to the sniffer's SSLRequest, …) is examined a second time through
 //!   that upgrade, so `check` gives the TLS diagnosis behind it as well as "this port speaks
 //!   SMTP";
-//! - a port whose implied upgrade (a well-known port, or the sniffed protocol) failed on
-//!   every connection, but that answers a TLS hello from the first byte (SMTPS-style 465
-//!   configured on 587, a PostgreSQL proxy speaking direct TLS on 5432), is examined as
-//!   direct TLS instead.
+//!   (`sslnegotiation=direct` against a server before PostgreSQL 17 goes on through the
+//!   SSLRequest the same way);
+//! - a port whose upgrade a well-known port implied failed on every connection, but that
+//!   answers a TLS hello from the first byte (SMTPS-style 465 configured on 587, a
+//!   PostgreSQL proxy speaking direct TLS on 5432), is examined as direct TLS instead.
 //!
-//! `--starttls PROTO|none` and a URL scheme are the user's word and are never overridden.
+//! `--starttls PROTO|none` and a URL scheme are the user's word: their examination always
+//! stands as the first diagnosis, and a failed upgrade they asked for on a TLS-first port is
+//! only explained ([`tls_first_instead`]).
 
 use super::fanout::Address;
 use crate::doctor::Diagnosis;
