@@ -43,12 +43,15 @@ pub enum Trust<'a> {
 /// The system's CA bundle on Debian.
 const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
 
-/// The venv with psycopg 3 and its bundled libpq (`pip install 'psycopg[binary]'` once).
+/// The venv with psycopg 3.3.9 and the libpq 18 its wheel bundles (`pip install
+/// 'psycopg[binary]==3.3.9'` once).
 fn psycopg() -> String {
     static PY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    PY.get_or_init(|| super::venv::python_venv("psycopg", &["psycopg[binary]"], "import psycopg"))
-        .display()
-        .to_string()
+    PY.get_or_init(|| {
+        super::venv::python_venv("psycopg", &["psycopg[binary]==3.3.9"], "import psycopg")
+    })
+    .display()
+    .to_string()
 }
 
 /// The output of the client named `label` (as in data/client-errors.toml's
