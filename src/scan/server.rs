@@ -67,7 +67,7 @@ pub struct ServerScan {
 
 impl ServerScan {
     /// The document before any check stored its evidence.
-    fn unmeasured(target: String, address: String, resolved: Vec<String>) -> Self {
+    pub(super) fn unmeasured(target: String, address: String, resolved: Vec<String>) -> Self {
         ServerScan {
             target,
             address,

@@ -88,3 +88,36 @@ impl Serialize for ServerScan {
         .serialize(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::Selection;
+
+    fn keys(scan: &ServerScan) -> Vec<String> {
+        let v = serde_json::to_value(scan).unwrap();
+        v.as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn a_core_check_not_run_has_no_section_and_no_findings() {
+        let mut scan = ServerScan::unmeasured("t:1".into(), "127.0.0.1:1".into(), Vec::new());
+        let all = keys(&scan);
+        for k in ["protocols", "cipher_suites", "key_exchange", "properties"] {
+            assert!(all.iter().any(|x| x == k), "{k} missing by default");
+        }
+        scan.checks = Selection::parse("protocols").unwrap();
+        let few = keys(&scan);
+        assert!(few.iter().any(|x| x == "protocols"));
+        for k in ["cipher_suites", "key_exchange", "properties"] {
+            assert!(!few.iter().any(|x| x == k), "{k} present though not run");
+        }
+        // An empty suite list is evidence of nothing when the suites were not enumerated.
+        assert!(<ciphers::Suites as super::super::Slot>::load(&scan).is_none());
+
+        scan.checks = Selection::parse("resumption").unwrap();
+        let v = serde_json::to_value(&scan).unwrap();
+        let props: Vec<&String> = v["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(props, ["resumption_session_id", "resumption_ticket"]);
+    }
+}
