@@ -51,10 +51,10 @@ impl Bar {
         self.bar.is_some()
     }
 
-    /// End the bar, leaving its last state on the terminal.
+    /// Take the bar off the terminal (the run's summary line follows it).
     pub fn done(&self) {
         if let Some(b) = &self.bar {
-            b.finish();
+            b.finish_and_clear();
         }
     }
 }
@@ -62,11 +62,11 @@ impl Bar {
 impl Watcher for Bar {
     fn finished(&mut self, status: LineStatus) {
         let Some(b) = &self.bar else { return };
+        b.inc(1);
         if status == LineStatus::Error {
             self.failed += 1;
             b.set_message(format!("{} failed", self.failed));
         }
-        b.inc(1);
     }
 }
 

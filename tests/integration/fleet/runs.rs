@@ -471,3 +471,91 @@ fn a_server_that_starts_refusing_is_retried_and_the_line_says_so() {
     }
     assert_eq!(accepted(&l), ["tls1_2", "tls1_3"], "{l}");
 }
+
+/// `n` targets where nothing listens (fast to fail: the run's cost is the engine's own).
+fn closed_ports(n: usize) -> String {
+    let base = {
+        let l = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    (0..n)
+        .map(|i| format!("127.0.0.{}:{}\n", 2 + i % 200, base))
+        .collect()
+}
+
+#[test]
+fn memory_does_not_grow_with_the_length_of_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let peak = |n: usize| {
+        let input = dir.path().join(format!("{n}.txt"));
+        std::fs::write(&input, closed_ports(n)).unwrap();
+        let out = dir.path().join(format!("{n}.jsonl"));
+        let m = crate::common::cli::tlsdoctor_measured(
+            &[
+                "scan",
+                "-i",
+                input.to_str().unwrap(),
+                "--checks",
+                "protocols",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            Duration::from_secs(120),
+        );
+        assert_eq!(m.run.code, 0, "{}", m.run.stderr);
+        assert_eq!(count_lines(&out), n);
+        m.peak_rss_kib
+    };
+    let small = peak(100);
+    let large = peak(5000);
+    eprintln!("peak RSS: 100 targets {small} KiB, 5000 targets {large} KiB");
+    assert!(
+        large * 10 <= small * 15,
+        "peak RSS {large} KiB with 5000 targets, {small} KiB with 100"
+    );
+}
+
+#[test]
+fn the_progress_bar_is_drawn_on_a_terminal_only_and_never_in_the_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("fleet.txt");
+    std::fs::write(&input, closed_ports(20)).unwrap();
+    let out = dir.path().join("out.jsonl");
+    let command = format!(
+        "{} scan -i {} --checks protocols --rate 40/s -o {}",
+        env!("CARGO_BIN_EXE_tlsdoctor"),
+        input.display(),
+        out.display()
+    );
+    // script(1) gives the command a terminal; what it drew comes back on script's stdout.
+    let drawn = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env("TLSDOCTOR_NO_LIVE", "1")
+        .output()
+        .unwrap();
+    assert!(drawn.status.success());
+    let terminal = String::from_utf8_lossy(&drawn.stdout);
+    assert!(
+        terminal.contains("/20 done") && terminal.contains("failed") && terminal.contains("ETA"),
+        "{terminal}"
+    );
+    let lines = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(lines.lines().count(), 20);
+    assert!(!lines.contains("ETA") && !lines.contains('\r'), "{lines}");
+
+    let plain = tlsdoctor(&[
+        "scan",
+        "-i",
+        input.to_str().unwrap(),
+        "--checks",
+        "protocols",
+    ]);
+    assert_eq!(plain.code, 0);
+    assert!(
+        !plain.stderr.contains("ETA") && !plain.stderr.contains('\r'),
+        "{}",
+        plain.stderr
+    );
+    assert!(!plain.stdout.contains("ETA"));
+    assert_eq!(plain.stdout.lines().count(), 20);
+}
