@@ -111,7 +111,9 @@ pub struct ScanDocument {
 impl ScanDocument {
     /// True when some server was judged against a `--profile` and fails it.
     pub fn noncompliant(&self) -> bool {
-        self.servers.iter().any(|s| s.audit.noncompliant())
+        self.servers
+            .iter()
+            .any(|s| s.audit.as_ref().is_some_and(|a| a.noncompliant()))
     }
 
     pub fn new(input: &str) -> Self {
@@ -142,8 +144,10 @@ pub struct ScannedServer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ocsp: Option<OcspReport>,
     /// The scan judged as an audit: its findings (known vulnerabilities included), the
-    /// grade, and the `--profile` verdict.
-    pub audit: crate::audit::Audit,
+    /// grade, and the `--profile` verdict. None (and absent from JSON) when `scan --checks`
+    /// left out a default check or the certificate: a grade needs all of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit::Audit>,
 }
 
 /// The result of `simulate`: per address, every selected client's predicted result.

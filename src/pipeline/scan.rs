@@ -153,7 +153,14 @@ async fn scan_address(
         .as_ref()
         .map(|c| c.findings.clone())
         .unwrap_or_default();
-    let audit = crate::audit::audit(&scan, certificate_chain.as_ref(), &known, audit);
+    // A grade judged on sections `--checks` left out would be wrong (no suites measured is
+    // not "no suite accepted"): only a scan with every default check and the chain is audited.
+    let complete = certificate
+        && crate::scan::Selection::default()
+            .names()
+            .all(|n| scan.checks.contains(n));
+    let audit =
+        complete.then(|| crate::audit::audit(&scan, certificate_chain.as_ref(), &known, audit));
     Ok(ScannedServer {
         scan,
         certificate_chain,

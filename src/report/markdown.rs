@@ -358,9 +358,11 @@ pub fn render_scan(doc: &ScanDocument) -> String {
         out.push_str(&t.render());
         out.push_str("### Handshake properties\n\n");
         out.push_str(&properties_table(s));
-        out.push_str(&audit_section(&server.audit, "###"));
-        for (i, f) in server.audit.findings.iter().enumerate() {
-            out.push_str(&render_finding(i + 1, f, "###"));
+        if let Some(audit) = &server.audit {
+            out.push_str(&audit_section(audit, "###"));
+            for (i, f) in audit.findings.iter().enumerate() {
+                out.push_str(&render_finding(i + 1, f, "###"));
+            }
         }
         if let Some(chain) = &server.certificate_chain {
             out.push_str("### Certificate chain\n\n");

@@ -88,7 +88,9 @@ fn render_server(server: &ScannedServer, st: Style) -> String {
             ));
         }
     }
-    out.push_str(&render_audit(&server.audit, st));
+    if let Some(audit) = &server.audit {
+        out.push_str(&render_audit(audit, st));
+    }
     out.push_str(&st.dim(&format!(
         "\n  {} connections, {} ms\n",
         s.connections, s.elapsed_ms

@@ -347,9 +347,11 @@ pub fn render_scan(doc: &ScanDocument) -> String {
             s.elapsed_ms
         );
         body.push_str(&suite_table(s));
-        body.push_str(&audit_section(&server.audit));
-        for f in &server.audit.findings {
-            body.push_str(&finding(f));
+        if let Some(audit) = &server.audit {
+            body.push_str(&audit_section(audit));
+            for f in &audit.findings {
+                body.push_str(&finding(f));
+            }
         }
         if let Some(chain) = &server.certificate_chain {
             body.push_str(&chain_section(chain, None));
