@@ -24,7 +24,28 @@ pub struct Connection {
     pub deadline: Instant,
     /// The run's deadline, when it comes before this probe's own (and so is `deadline`).
     pub(super) run_cut: Option<RunDeadline>,
-    pub(super) _slot: Option<OwnedSemaphorePermit>,
+    pub(super) _slot: Option<SlotHold>,
+}
+
+/// A connection's hold on its server's slot: gives the slot back and closes the
+/// connection's span in its tallies when dropped.
+#[derive(Debug)]
+pub(crate) struct SlotHold {
+    pub(super) _permit: OwnedSemaphorePermit,
+    pub(super) spans: Vec<(std::sync::Arc<super::Tally>, usize)>,
+}
+
+impl Drop for SlotHold {
+    fn drop(&mut self) {
+        let now = Instant::now();
+        for (tally, i) in &self.spans {
+            if let Ok(mut spans) = tally.spans.lock() {
+                if let Some(span) = spans.get_mut(*i) {
+                    span.1 = Some(now);
+                }
+            }
+        }
+    }
 }
 
 impl Connection {

@@ -15,8 +15,8 @@ pub mod prelude;
 pub mod tls;
 mod violation;
 
-use connection::dial;
 pub use connection::{ConnectError, Connection, TimedStream};
+use connection::{SlotHold, dial};
 pub use deadline::{RunDeadline, default_budget};
 pub use held::{Held, MAX_STEP_READ, SlotGuard, Step};
 pub use outcome::{OutcomeSummary, ProbeOutcome, ProbeResult};
@@ -96,10 +96,21 @@ pub struct Prober {
     slots: Arc<Semaphore>,
     /// Every connection adds one to each tally; the last is this prober's own (see
     /// [`Prober::with_own_count`]), the first the server's total.
-    tallies: Vec<Arc<AtomicUsize>>,
+    tallies: Vec<Arc<Tally>>,
     /// Whether a connect to this server ever succeeded (backoff applies only then).
     accepted_once: Arc<AtomicBool>,
 }
+
+/// One tally of connections: how many were opened, and when each one was open (what the
+/// scan's `rounds` are computed from).
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    opened: AtomicUsize,
+    spans: std::sync::Mutex<Vec<Span>>,
+}
+
+/// When a connection took its slot, and when it gave it back (`None`: still open).
+pub type Span = (tokio::time::Instant, Option<tokio::time::Instant>);
 
 impl Prober {
     pub fn new(addr: SocketAddr, cfg: ProbeConfig) -> Self {
@@ -108,7 +119,7 @@ impl Prober {
             addr,
             cfg: Arc::new(cfg),
             slots,
-            tallies: vec![Arc::new(AtomicUsize::new(0))],
+            tallies: vec![Arc::new(Tally::default())],
             accepted_once: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -123,7 +134,17 @@ impl Prober {
 
     /// How many TCP connections this prober (and its clones) opened so far.
     pub fn connections_opened(&self) -> usize {
-        self.tallies.last().map_or(0, |t| t.load(Ordering::Relaxed))
+        self.tallies
+            .last()
+            .map_or(0, |t| t.opened.load(Ordering::Relaxed))
+    }
+
+    /// When each connection counted by [`Prober::connections_opened`] was open.
+    pub fn spans(&self) -> Vec<Span> {
+        self.tallies
+            .last()
+            .and_then(|t| t.spans.lock().ok().map(|s| s.clone()))
+            .unwrap_or_default()
     }
 
     /// A prober for the same server (same slots; its connections still count towards this
@@ -131,7 +152,7 @@ impl Prober {
     /// part of a check reports its own connections while other parts run alongside.
     pub fn with_own_count(&self) -> Prober {
         let mut p = self.clone();
-        p.tallies.push(Arc::new(AtomicUsize::new(0)));
+        p.tallies.push(Arc::new(Tally::default()));
         p
     }
 
@@ -145,11 +166,34 @@ impl Prober {
             .expect("probe semaphore closed")
     }
 
+    /// Count a connection (or a retried connect) in every tally.
     fn count(&self) {
         for t in &self.tallies {
-            t.fetch_add(1, Ordering::Relaxed);
+            t.opened.fetch_add(1, Ordering::Relaxed);
         }
         self.cfg.progress.connection_opened();
+    }
+
+    /// Count a connection in every tally, its span opening now; the span closes when the
+    /// returned hold (and with it the slot) is dropped.
+    fn hold(&self, permit: tokio::sync::OwnedSemaphorePermit) -> SlotHold {
+        self.count();
+        let now = tokio::time::Instant::now();
+        let spans = self
+            .tallies
+            .iter()
+            .map(|t| {
+                let i = t.spans.lock().map_or(usize::MAX, |mut s| {
+                    s.push((now, None));
+                    s.len() - 1
+                });
+                (t.clone(), i)
+            })
+            .collect();
+        SlotHold {
+            _permit: permit,
+            spans,
+        }
     }
 
     /// A connection ready for TLS: slot taken, counted, connected under the connect
@@ -190,7 +234,7 @@ impl Prober {
         // A probe that would outlast the run is cut at the run's deadline.
         let run_cut = run.filter(|r| r.at() < own).cloned();
         let deadline = run_cut.as_ref().map_or(own, |r| r.at());
-        self.count();
+        let slot = self.hold(slot);
         let connect_timeout = self
             .cfg
             .connect_timeout

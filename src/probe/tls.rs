@@ -2,14 +2,13 @@
 //! prelude as a raw probe, and a typed failure instead of an error string.
 
 use super::Prober;
-use super::connection::{ConnectError, Connection, TimedStream};
+use super::connection::{ConnectError, Connection, SlotHold, TimedStream};
 use crate::wire::AlertDescription;
 use rustls::pki_types::ServerName;
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 /// A finished handshake. Holds the server's connection slot until dropped.
@@ -17,7 +16,7 @@ pub struct TlsSession {
     pub stream: tokio_rustls::client::TlsStream<TimedStream>,
     /// When the whole exchange on this connection must be over.
     pub deadline: Instant,
-    _slot: Option<OwnedSemaphorePermit>,
+    _slot: Option<SlotHold>,
 }
 
 /// Why a full handshake produced no session.

@@ -8,6 +8,7 @@
 //! [`Registered`] is the form in which the scan runs them all alike.
 
 use super::ScanContext;
+use super::schedule::HeadStart;
 use super::server::ServerScan;
 use super::versions::ProtocolSupport;
 use crate::finding::Finding;
@@ -36,6 +37,8 @@ pub struct Basis<'a> {
     pub ctx: &'a ScanContext,
     /// `None` while the basis stage itself runs.
     protocols: Option<&'a ProtocolSupport>,
+    /// Probes started with the basis stage, for the checks that take their answers.
+    head: Option<&'a HeadStart>,
 }
 
 impl<'a> Basis<'a> {
@@ -44,6 +47,7 @@ impl<'a> Basis<'a> {
         Basis {
             ctx,
             protocols: None,
+            head: None,
         }
     }
 
@@ -52,7 +56,19 @@ impl<'a> Basis<'a> {
         Basis {
             ctx,
             protocols: Some(protocols),
+            head: None,
         }
+    }
+
+    /// With the probes started alongside the basis stage.
+    pub fn with_head_start(mut self, head: &'a HeadStart) -> Self {
+        self.head = Some(head);
+        self
+    }
+
+    /// The probes started alongside the basis stage, if any were.
+    pub fn head_start(&self) -> Option<&'a HeadStart> {
+        self.head
     }
 
     /// The protocol versions the server accepted, oldest first.
@@ -74,6 +90,12 @@ impl<'a> Basis<'a> {
     pub fn base(&self) -> Option<&'a ServerFlight> {
         let v = self.legacy()?;
         self.protocols?.get(v)?.raw.flight()
+    }
+
+    /// What the version probe of `v` got: a check whose first probe would repeat it reads
+    /// the answer here instead.
+    pub fn version_probe(&self, v: ProtocolVersion) -> Option<&'a crate::probe::ProbeOutcome> {
+        Some(&self.protocols?.get(v)?.raw)
     }
 }
 

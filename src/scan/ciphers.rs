@@ -2,17 +2,20 @@
 //!
 //! Enumeration is by elimination: offer a set, note the suite the server picks, remove it,
 //! offer the rest again, until the server refuses. That needs one handshake per accepted
-//! suite plus one per group of candidates, instead of one per registry entry. The candidate
-//! list is split into groups enumerated in parallel.
+//! suite plus one per chain of candidates, instead of one per registry entry. The version
+//! probe is the first step; what follows depends on whether the server has an order of
+//! its own to reveal (see [`enumerate`]).
 
 use super::ScanContext;
 use super::check::{Basis, Check, Job};
+use super::schedule;
 use super::strength::{self, Strength, StrengthLevel};
 use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 use crate::probe::ProbeOutcome;
 use crate::wire::suites::{self, CipherSuite, CipherSuiteId};
 use crate::wire::{ClientHello, Codec, ProtocolVersion, Sslv2ClientHello};
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 /// How many parallel elimination chains one version's candidates are split into.
@@ -96,7 +99,9 @@ impl Check for Suites {
         basis
             .accepted()
             .into_iter()
-            .map(|v| -> Job<'a, VersionSuites> { Box::pin(enumerate_version(basis.ctx, v)) })
+            .map(|v| -> Job<'a, VersionSuites> {
+                Box::pin(enumerate_version(basis.ctx, v, basis.version_probe(v)))
+            })
             .collect()
     }
 
@@ -167,50 +172,86 @@ pub fn offered_in(s: &CipherSuite, v: ProtocolVersion) -> bool {
     (lo <= v || ecc_in_ssl3) && v <= hi
 }
 
-async fn enumerate_version(ctx: &ScanContext, v: ProtocolVersion) -> VersionSuites {
-    if v == ProtocolVersion::Ssl2 {
-        return sslv2_kinds(ctx).await;
-    }
-    let all = candidates(v);
-    let chains = if v == ProtocolVersion::Tls13 {
-        1
-    } else {
-        CHAINS
-    };
-    let chunk = all.len().div_ceil(chains).max(1);
-    let jobs = all
-        .chunks(chunk)
-        .map(|c| eliminate(ctx, v, c.to_vec()))
-        .collect::<Vec<_>>();
-    let mut accepted: Vec<CipherSuiteId> = futures::future::join_all(jobs)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
-    // Registry order until we know better.
-    accepted.sort_by_key(|id| all.iter().position(|x| x == id));
+/// What suite enumeration asks of a server: the suite it picks from `offer` in version `v`,
+/// if it accepts any. The scan asks the real server ([`pick`]); the scheduler's tests ask a
+/// simulated one in virtual time.
+pub trait Picker: Sync {
+    fn pick<'a>(
+        &'a self,
+        v: ProtocolVersion,
+        offer: &'a [CipherSuiteId],
+    ) -> BoxFuture<'a, Option<CipherSuiteId>>;
+}
 
-    let mut server_preference = None;
-    if accepted.len() >= 2 {
-        let forward = pick(ctx, v, &accepted).await;
-        let mut reversed = accepted.clone();
-        reversed.reverse();
-        let backward = pick(ctx, v, &reversed).await;
-        if let (Some(f), Some(b)) = (forward, backward) {
-            server_preference = Some(f == b);
-            if f == b {
-                accepted = server_order(ctx, v, accepted).await;
-            }
-        }
+impl Picker for ScanContext {
+    fn pick<'a>(
+        &'a self,
+        v: ProtocolVersion,
+        offer: &'a [CipherSuiteId],
+    ) -> BoxFuture<'a, Option<CipherSuiteId>> {
+        Box::pin(pick(self, v, offer))
     }
+}
+
+async fn enumerate_version(
+    ctx: &ScanContext,
+    v: ProtocolVersion,
+    version_probe: Option<&ProbeOutcome>,
+) -> VersionSuites {
+    if v == ProtocolVersion::Ssl2 {
+        return sslv2_kinds(ctx, version_probe).await;
+    }
+    let first = version_probe.and_then(|o| picked_by(v, o));
+    let found = enumerate(ctx, v, &candidates(v), first).await;
     VersionSuites {
         version: v,
-        server_preference,
-        suites: accepted
+        server_preference: found.server_preference,
+        suites: found
+            .suites
             .iter()
             .map(|&id| AcceptedSuite::from_registry(u32::from(id.0)))
             .collect(),
     }
+}
+
+/// The suite the version probe of `v` (which offered every candidate, as [`pick`] does)
+/// saw the server pick: the first step of the enumeration, already taken.
+fn picked_by(v: ProtocolVersion, outcome: &ProbeOutcome) -> Option<CipherSuiteId> {
+    let sh = outcome.flight()?.server_hello.as_ref()?;
+    (sh.negotiated_version() == v).then_some(sh.cipher_suite)
+}
+
+/// What the enumeration of one version found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enumerated {
+    /// In the server's order when it enforces one, else in the order of `all`.
+    pub suites: Vec<CipherSuiteId>,
+    pub server_preference: Option<bool>,
+}
+
+/// Enumerate the suites of `v` among `all` (in the order clients offer them), given the
+/// server's pick from all of them when the version probe already made it (`first`): see
+/// [`schedule::enumerate`] for the rounds.
+pub async fn enumerate<P: Picker + ?Sized>(
+    server: &P,
+    v: ProtocolVersion,
+    all: &[CipherSuiteId],
+    first: Option<CipherSuiteId>,
+) -> Enumerated {
+    let ask = asker(server, v);
+    let found = schedule::enumerate(&ask, all, first, CHAINS).await;
+    Enumerated {
+        suites: found.items,
+        server_preference: found.own_order,
+    }
+}
+
+/// [`Picker::pick`] as an enumeration asks it.
+fn asker<'a, P: Picker + ?Sized>(
+    server: &'a P,
+    v: ProtocolVersion,
+) -> impl Fn(Vec<CipherSuiteId>) -> BoxFuture<'a, Option<CipherSuiteId>> + Sync + 'a {
+    move |offer| Box::pin(async move { server.pick(v, &offer).await })
 }
 
 /// The suite the server picks from `offer` in version `v`, if it accepts any.
@@ -235,52 +276,19 @@ pub async fn pick(
     }
 }
 
-/// Offer, take the pick away, offer again, until the server refuses.
-async fn eliminate(
-    ctx: &ScanContext,
-    v: ProtocolVersion,
-    mut offer: Vec<CipherSuiteId>,
-) -> Vec<CipherSuiteId> {
-    let mut found = Vec::new();
-    while !offer.is_empty() {
-        match pick(ctx, v, &offer).await {
-            Some(id) => {
-                offer.retain(|&x| x != id);
-                found.push(id);
-            }
-            None => break,
+/// SSLv2 lists every cipher kind both sides share in its ServerHello: one probe suffices,
+/// and the version probe (the same hello) already was that probe.
+async fn sslv2_kinds(ctx: &ScanContext, version_probe: Option<&ProbeOutcome>) -> VersionSuites {
+    let kinds_in = |o: &ProbeOutcome| match o {
+        ProbeOutcome::Accepted(f) => f.sslv2.as_ref().map(|s| s.cipher_specs.clone()),
+        _ => None,
+    };
+    let kinds = match version_probe.and_then(kinds_in) {
+        Some(k) => k,
+        None => {
+            let hello = Sslv2ClientHello::for_probe().to_bytes();
+            kinds_in(&ctx.prober.send_hello(&hello).await.outcome).unwrap_or_default()
         }
-    }
-    found
-}
-
-/// The server's own order over `accepted`: repeated picks, most preferred first.
-async fn server_order(
-    ctx: &ScanContext,
-    v: ProtocolVersion,
-    mut rest: Vec<CipherSuiteId>,
-) -> Vec<CipherSuiteId> {
-    let mut order = Vec::with_capacity(rest.len());
-    while rest.len() > 1 {
-        match pick(ctx, v, &rest).await {
-            Some(id) => {
-                rest.retain(|&x| x != id);
-                order.push(id);
-            }
-            // The server stopped answering consistently; keep what is left in the old order.
-            None => break,
-        }
-    }
-    order.extend(rest);
-    order
-}
-
-/// SSLv2 lists every cipher kind both sides share in its ServerHello: one probe suffices.
-async fn sslv2_kinds(ctx: &ScanContext) -> VersionSuites {
-    let hello = Sslv2ClientHello::for_probe().to_bytes();
-    let kinds = match ctx.prober.send_hello(&hello).await.outcome {
-        ProbeOutcome::Accepted(f) => f.sslv2.map(|s| s.cipher_specs).unwrap_or_default(),
-        _ => Vec::new(),
     };
     VersionSuites {
         version: ProtocolVersion::Ssl2,

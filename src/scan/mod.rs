@@ -21,6 +21,7 @@ pub mod measure;
 pub mod plaintext;
 pub mod properties;
 pub mod resumption;
+pub mod schedule;
 mod server;
 mod server_json;
 pub mod strength;

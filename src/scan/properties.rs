@@ -225,7 +225,7 @@ impl Check for Properties {
             }),
             Box::pin(async move { A::WithoutSni(without_sni(ctx, best, base).await) }),
             Box::pin(async move {
-                A::Certificates(certificates(ctx, legacy, rsa_suites, ecdsa_suites).await)
+                A::Certificates(certificates(ctx, legacy, base, rsa_suites, ecdsa_suites).await)
             }),
             Box::pin(async move {
                 A::CertRequired(client_cert_required(ctx, legacy.filter(|_| cert_requested)).await)
@@ -602,37 +602,55 @@ pub fn judge_without_sni(outcome: &ProbeOutcome, base: Option<&ServerFlight>) ->
 }
 
 /// The chain sent when only RSA-authenticated, then only ECDSA-authenticated, suites are
-/// offered (TLS ≤1.2, where the certificate is visible in the flight).
+/// offered (TLS ≤1.2, where the certificate is visible in the flight). The version probe's
+/// flight (`base`) already answers for the key type of the suite it negotiated: a server
+/// sends the certificate of the suite's authentication, so that probe is not repeated.
 async fn certificates(
     ctx: &ScanContext,
     legacy: Option<ProtocolVersion>,
+    base: Option<&ServerFlight>,
     rsa: Vec<CipherSuiteId>,
     ecdsa: Vec<CipherSuiteId>,
 ) -> Vec<KeyTypeCertificate> {
     let Some(v) = legacy else {
         return tls13_certificates(ctx).await;
     };
+    let of = |label: &'static str, f: &ServerFlight| {
+        let chain = f.certificates.clone()?;
+        let leaf = chain.first()?;
+        Some(KeyTypeCertificate {
+            key_type: label.to_string(),
+            leaf_sha256: sha256_hex(leaf),
+            chain_length: chain.len(),
+            chain,
+        })
+    };
+    let base_auth = base
+        .and_then(|f| f.server_hello.as_ref())
+        .and_then(|sh| suites::by_id(u32::from(sh.cipher_suite.0)))
+        .map(|s| s.auth);
+    let base_suite = negotiated(base);
     let fetch = |label: &'static str, ids: Vec<CipherSuiteId>| async move {
         if ids.is_empty() {
             return None;
         }
+        let answered = base_auth == Some(label) && base_suite.is_some_and(|s| ids.contains(&s));
+        if let Some(f) = base.filter(|_| answered) {
+            return of(label, f);
+        }
         let bytes = ClientHello::for_probe(v, ctx.sni.as_deref(), &ids).encode_probe();
         match ctx.prober.send_hello(&bytes).await.outcome {
-            ProbeOutcome::Accepted(f) => {
-                let chain = f.certificates.clone()?;
-                let leaf = chain.first()?;
-                Some(KeyTypeCertificate {
-                    key_type: label.to_string(),
-                    leaf_sha256: sha256_hex(leaf),
-                    chain_length: chain.len(),
-                    chain,
-                })
-            }
+            ProbeOutcome::Accepted(f) => of(label, &f),
             _ => None,
         }
     };
     let (r, e) = futures::join!(fetch("RSA", rsa), fetch("ECDSA", ecdsa));
     r.into_iter().chain(e).collect()
+}
+
+/// The suite `flight`'s ServerHello negotiated.
+fn negotiated(flight: Option<&ServerFlight>) -> Option<CipherSuiteId> {
+    Some(flight?.server_hello.as_ref()?.cipher_suite)
 }
 
 /// TLS 1.3 only: the server's ALPN choice travels encrypted, so complete handshakes (rustls)

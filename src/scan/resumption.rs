@@ -45,10 +45,12 @@ impl Check for Resumption {
             .base()
             .and_then(|f| f.server_hello.as_ref())
             .is_some_and(|sh| sh.has_extension(0x0023));
+        let ahead = basis.head_start().and_then(|h| h.resumed_by_id.clone());
         let mut jobs: Vec<Job<'a, Attempt>> = vec![Box::pin(async move {
+            let by_id = resumed(ctx, Tls12Resumption::SessionIdOnly);
             Attempt {
                 by_ticket: false,
-                resumed: resumed(ctx, Tls12Resumption::SessionIdOnly).await,
+                resumed: super::schedule::ahead_or(ahead, by_id).await,
             }
         })];
         if ticket_acked {
@@ -128,7 +130,10 @@ fn unknown(e: String) -> Property {
 }
 
 /// Two TLS 1.2 handshakes sharing a session cache; Some(true) when the second resumed.
-async fn resumed(ctx: &ScanContext, mode: Tls12Resumption) -> Result<Option<bool>, String> {
+pub(crate) async fn resumed(
+    ctx: &ScanContext,
+    mode: Tls12Resumption,
+) -> Result<Option<bool>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS12])

@@ -2,6 +2,7 @@
 //! once, each storing its evidence in the [`ServerScan`] document.
 
 use super::check::{Basis, Check, Selection, Slot, Stage, Stored};
+use super::schedule::HeadStart;
 use super::{CHECKS, ExtraEvidence, ciphers, groups, plaintext, properties, resumption, versions};
 use crate::finding::Finding;
 use crate::probe::Prober;
@@ -62,6 +63,9 @@ pub struct ServerScan {
     pub checks: Selection,
     /// TCP connections opened for this scan.
     pub connections: usize,
+    /// The longest chain of this scan's connections each opened after the one before it
+    /// closed (see [`super::schedule::rounds`]).
+    pub rounds: usize,
     pub elapsed_ms: u64,
 }
 
@@ -80,6 +84,7 @@ impl ServerScan {
             extra: ExtraEvidence::default(),
             checks: Selection::default(),
             connections: 0,
+            rounds: 0,
             elapsed_ms: 0,
         }
     }
@@ -162,14 +167,21 @@ pub async fn scan_server(
 
     let progress = &ctx.prober.config().progress;
     let basis = Basis::empty(ctx);
-    let stored: Vec<Stored> = futures::future::join_all(
+    let mut versions = futures::future::join_all(
         selected(Stage::Basis).map(|c| progress.track(c.title(), c.run(&basis))),
-    )
-    .await;
+    );
+    // Once the version probes queue for their slots, the probes that need no answer of
+    // theirs start too (see schedule.rs): under the cap, the versions go first.
+    let first = futures::poll!(&mut versions);
+    let head = HeadStart::start(ctx);
+    let stored: Vec<Stored> = match first {
+        std::task::Poll::Ready(stored) => stored,
+        std::task::Poll::Pending => versions.await,
+    };
     stored.into_iter().for_each(|s| s.apply(&mut scan));
     usable(ctx, &scan.protocols).await?;
 
-    let basis = Basis::after(ctx, &scan.protocols);
+    let basis = Basis::after(ctx, &scan.protocols).with_head_start(&head);
     let stored: Vec<Stored> = futures::future::join_all(
         selected(Stage::Main).map(|c| progress.track(c.title(), c.run(&basis))),
     )
@@ -177,6 +189,7 @@ pub async fn scan_server(
     stored.into_iter().for_each(|s| s.apply(&mut scan));
 
     scan.connections = ctx.prober.connections_opened();
+    scan.rounds = super::schedule::rounds(&ctx.prober.spans(), tokio::time::Instant::now());
     scan.elapsed_ms = start.elapsed().as_millis() as u64;
     Ok(scan)
 }

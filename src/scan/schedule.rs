@@ -1,0 +1,543 @@
+//! How a scan spends round trips, and the count of them it reports.
+//!
+//! At Internet latency a scan's wall time is the number of sequential round trips, not
+//! CPU: every probe is a TCP connect and one hello, about two round trips, and what can go
+//! at once goes at once under the per-server cap (`--max-connections`). The scan is planned
+//! for that:
+//!
+//! - round 1 asks everything that depends on nothing: the protocol versions, each version
+//!   probe being also the first step of that version's suite enumeration (its pick from
+//!   every candidate), and the full handshakes that `check` makes beside the scan;
+//! - every other check starts as soon as the versions answer, all at once;
+//! - suite enumeration picks its strategy by what round 2 shows ([`super::ciphers::enumerate`]):
+//!   elimination, which reveals the order as it goes, where the server has one; parallel
+//!   chains where it follows the client's order;
+//! - nothing is asked twice: the SSLv2 kinds and each version's first suite come from the
+//!   version probes, the certificate for the key type the TLS 1.2 flight already showed from
+//!   that flight.
+//!
+//! [`rounds`] is what the scan reports as `rounds`: the longest chain of its connections,
+//! each opened only after the one before it closed. Times two round trips, that is roughly
+//! the scan's wall time on a distant server.
+
+use super::groups::{self, Group};
+use super::{ScanContext, ciphers, resumption};
+use crate::wire::ProtocolVersion;
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use std::future::Future;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The longest chain of connections in which each one opened after the previous one
+/// closed. `spans` are (opened, closed) pairs in any order; a connection still open counts
+/// as closing at `now`.
+pub fn rounds(spans: &[(Instant, Option<Instant>)], now: Instant) -> usize {
+    let mut spans: Vec<(Instant, Instant)> =
+        spans.iter().map(|(a, b)| (*a, b.unwrap_or(now))).collect();
+    spans.sort();
+    // depth[i]: the longest chain ending with connection i.
+    let mut depth: Vec<usize> = Vec::with_capacity(spans.len());
+    for i in 0..spans.len() {
+        let before = (0..i)
+            .filter(|&j| spans[j].1 <= spans[i].0)
+            .map(|j| depth[j])
+            .max()
+            .unwrap_or(0);
+        depth.push(before + 1);
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
+/// A round trip of `rtt` expressed as a whole number of rounds of `per_round`, rounded up.
+pub fn in_rounds(elapsed: Duration, per_round: Duration) -> usize {
+    let per = per_round.as_nanos().max(1);
+    elapsed.as_nanos().div_ceil(per) as usize
+}
+
+/// What one probe of an enumeration asks the server: its choice from an offer (a suite, a
+/// group), if it accepts any.
+pub trait Ask<'a, T>: Sync {
+    fn ask(&self, offer: Vec<T>) -> BoxFuture<'a, Option<T>>;
+}
+
+impl<'a, T, F> Ask<'a, T> for F
+where
+    F: Fn(Vec<T>) -> BoxFuture<'a, Option<T>> + Sync,
+{
+    fn ask(&self, offer: Vec<T>) -> BoxFuture<'a, Option<T>> {
+        self(offer)
+    }
+}
+
+/// What an enumeration found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found<T> {
+    /// In the server's order when it has one, else in the order of the candidates.
+    pub items: Vec<T>,
+    /// Whether the server chooses by an order of its own (`None`: fewer than two found, or a
+    /// probe that tells it went unanswered).
+    pub own_order: Option<bool>,
+}
+
+/// Everything of `all` the server accepts, by elimination (offer, take the choice away,
+/// offer again), planned in rounds by what is known:
+///
+/// - first round: the choice from everything (unless `first` already is that answer,
+///   e.g. from the version probe) and the choice from everything in reverse order; with
+///   `first` known, the choice from everything but `first` instead;
+/// - the same choice both ways means an order of the server's own: elimination over
+///   everything left reveals it as it goes, one probe per item, no ordering pass;
+/// - another choice means the server follows the client's order, so there is no order to
+///   reveal: what is left is split into `chains` parts eliminated in parallel, and the
+///   items keep the candidates' order.
+pub async fn enumerate<'a, T, A>(ask: &A, all: &[T], first: Option<T>, chains: usize) -> Found<T>
+where
+    T: Copy + PartialEq + Send + Sync,
+    A: Ask<'a, T> + ?Sized,
+{
+    let without =
+        |taken: &[T]| -> Vec<T> { all.iter().copied().filter(|x| !taken.contains(x)).collect() };
+    let offered = |x: &T| all.contains(x);
+    let reversed: Vec<T> = all.iter().rev().copied().collect();
+    let first = first.filter(offered);
+    let (forward, backward, second) = match first {
+        Some(p1) => {
+            let rest = without(&[p1]);
+            let (backward, second) = futures::join!(ask.ask(reversed), async {
+                if rest.is_empty() {
+                    None
+                } else {
+                    ask.ask(rest.clone()).await.filter(|s| rest.contains(s))
+                }
+            });
+            (Some(p1), backward, second)
+        }
+        None if all.is_empty() => (None, None, None),
+        None => {
+            let (forward, backward) = futures::join!(ask.ask(all.to_vec()), ask.ask(reversed));
+            (forward.filter(offered), backward, None)
+        }
+    };
+    let Some(p1) = forward else {
+        return Found {
+            items: Vec::new(),
+            own_order: None,
+        };
+    };
+    let mut found = vec![p1];
+    found.extend(second);
+    if first.is_some() && second.is_none() {
+        // Nothing but `first` is accepted: no order to tell.
+        return Found {
+            items: found,
+            own_order: None,
+        };
+    }
+    let backward = backward.filter(offered);
+    if let Some(b) = backward.filter(|b| !found.contains(b)) {
+        found.push(b);
+    }
+    // Two items at least, or the same one both ways: the first choice tells the order.
+    let own_order = match backward {
+        Some(b) if found.len() >= 2 => Some(b == p1),
+        _ => None,
+    };
+    if own_order == Some(true) {
+        let more = eliminate(ask, without(&found)).await;
+        found.extend(more);
+        return Found {
+            items: found,
+            own_order,
+        };
+    }
+    if backward == Some(p1) {
+        // The same single item both ways, and nothing else known yet (no `first`): what
+        // is left may still hold items, in the server's order if it has one.
+        let more = eliminate(ask, without(&found)).await;
+        found.extend(more);
+        let own_order = (found.len() >= 2).then_some(true);
+        return Found {
+            items: found,
+            own_order,
+        };
+    }
+    let left = without(&found);
+    let chunk = left.len().div_ceil(chains.max(1)).max(1);
+    let more =
+        futures::future::join_all(left.chunks(chunk).map(|c| eliminate(ask, c.to_vec()))).await;
+    found.extend(more.into_iter().flatten());
+    found.sort_by_key(|x| all.iter().position(|y| y == x));
+    Found {
+        items: found,
+        own_order,
+    }
+}
+
+/// Offer, take the choice away, offer again, until the server refuses: what it chose, in
+/// the order chosen.
+pub async fn eliminate<'a, T, A>(ask: &A, mut offer: Vec<T>) -> Vec<T>
+where
+    T: Copy + PartialEq + Send + Sync,
+    A: Ask<'a, T> + ?Sized,
+{
+    let mut found = Vec::new();
+    while !offer.is_empty() {
+        match ask.ask(offer.clone()).await {
+            Some(x) if offer.contains(&x) => {
+                offer.retain(|y| *y != x);
+                found.push(x);
+            }
+            _ => break,
+        }
+    }
+    found
+}
+
+/// What a probe started ahead of its check answers, once it has.
+pub type Started<T> = Shared<BoxFuture<'static, Option<T>>>;
+
+/// Probes that need nothing the versions tell, or that guess it, started with the version
+/// probes in round 1 instead of after them; the checks take their answers where they
+/// apply (a guess that proves wrong is not used, and the check probes as usual). They are
+/// the longest chains of a scan on a modern server: the TLS 1.3 groups, the ECDHE curves of
+/// TLS 1.2 (the guess: TLS 1.2 is the highest version below 1.3) and the two full
+/// handshakes of resumption by session ID (the guess: TLS 1.2 is accepted). A server
+/// without TLS 1.2 or 1.3 costs a connection or two for the guess.
+#[derive(Default)]
+pub struct HeadStart {
+    pub tls13_groups: Option<Started<Vec<Group>>>,
+    pub tls12_curves: Option<Started<Vec<Group>>>,
+    pub resumed_by_id: Option<Started<Result<Option<bool>, String>>>,
+    /// Aborted when the scan ends, so no probe outlives it.
+    tasks: Vec<tokio::task::AbortHandle>,
+}
+
+impl HeadStart {
+    /// Start what the context's selected checks can use. Call it once the version probes
+    /// wait for their slots, so that they come first under the connection cap.
+    pub fn start(ctx: &ScanContext) -> HeadStart {
+        let mut head = HeadStart::default();
+        if ctx.checks.runs(&groups::Groups) {
+            let c = ctx.clone();
+            head.tls13_groups = Some(head.spawn(async move { groups::tls13_groups(&c).await }));
+            let c = ctx.clone();
+            head.tls12_curves = Some(head.spawn(async move {
+                let ecdhe = ciphers::candidates_where(ProtocolVersion::Tls12, |s| s.kx == "ECDHE");
+                groups::ecdhe_curves(&c, ProtocolVersion::Tls12, &ecdhe).await
+            }));
+        }
+        if ctx.checks.runs(&resumption::Resumption) {
+            let c = ctx.clone();
+            head.resumed_by_id = Some(head.spawn(async move {
+                resumption::resumed(&c, rustls::client::Tls12Resumption::SessionIdOnly).await
+            }));
+        }
+        head
+    }
+
+    fn spawn<T: Clone + Send + Sync + 'static>(
+        &mut self,
+        probe: impl Future<Output = T> + Send + 'static,
+    ) -> Started<T> {
+        let task = tokio::spawn(probe);
+        self.tasks.push(task.abort_handle());
+        async move { task.await.ok() }.boxed().shared()
+    }
+}
+
+impl Drop for HeadStart {
+    fn drop(&mut self) {
+        self.tasks.iter().for_each(|t| t.abort());
+    }
+}
+
+/// The answer of a probe started ahead (`started`), or, when there is none or it failed,
+/// of `probe` now.
+pub async fn ahead_or<T: Clone, F: Future<Output = T>>(started: Option<Started<T>>, probe: F) -> T {
+    if let Some(s) = started {
+        if let Some(answer) = s.await {
+            return answer;
+        }
+    }
+    probe.await
+}
+
+/// The scheduler against simulated servers: no sockets, virtual time. Each simulated probe
+/// holds one of the server's connection slots for two round trips (connect, then hello and
+/// answer), so elapsed virtual time divided by that is the number of rounds.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::ciphers::{Enumerated, Picker, candidates, enumerate};
+    use crate::wire::ProtocolVersion::*;
+    use crate::wire::suites::{self, CipherSuiteId};
+    use futures::future::BoxFuture;
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::sync::Semaphore;
+
+    const RTT: Duration = Duration::from_millis(50);
+    const PROBE: Duration = Duration::from_millis(100);
+
+    /// One version as a server configures it: the suites it accepts, in its own order when
+    /// `own_order`, else it picks the client's first acceptable suite.
+    struct Version {
+        accepts: Vec<CipherSuiteId>,
+        own_order: bool,
+    }
+
+    struct Simulated {
+        versions: BTreeMap<ProtocolVersion, Version>,
+        slots: Semaphore,
+        connections: AtomicUsize,
+    }
+
+    impl Simulated {
+        fn new(versions: Vec<(ProtocolVersion, Version)>) -> Self {
+            Simulated {
+                versions: versions.into_iter().collect(),
+                slots: Semaphore::new(crate::probe::DEFAULT_MAX_CONNECTIONS),
+                connections: AtomicUsize::new(0),
+            }
+        }
+
+        fn answer(&self, v: ProtocolVersion, offer: &[CipherSuiteId]) -> Option<CipherSuiteId> {
+            let ver = self.versions.get(&v)?;
+            if ver.own_order {
+                ver.accepts.iter().copied().find(|s| offer.contains(s))
+            } else {
+                offer.iter().copied().find(|s| ver.accepts.contains(s))
+            }
+        }
+    }
+
+    impl Picker for Simulated {
+        fn pick<'a>(
+            &'a self,
+            v: ProtocolVersion,
+            offer: &'a [CipherSuiteId],
+        ) -> BoxFuture<'a, Option<CipherSuiteId>> {
+            Box::pin(async move {
+                let _slot = self.slots.acquire().await.expect("open semaphore");
+                self.connections.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(PROBE).await;
+                self.answer(v, offer)
+            })
+        }
+    }
+
+    /// The basis stage and the suite check as the scan runs them: every version probe at
+    /// once (each the pick from all candidates), then every accepted version enumerated at
+    /// once from its version probe's pick. Answers the findings, the rounds and the
+    /// connections.
+    async fn scan_suites(server: &Simulated) -> (Vec<(ProtocolVersion, Enumerated)>, usize, usize) {
+        let start = Instant::now();
+        let all: Vec<(ProtocolVersion, Vec<CipherSuiteId>)> = [Ssl3, Tls10, Tls11, Tls12, Tls13]
+            .into_iter()
+            .map(|v| (v, candidates(v)))
+            .collect();
+        // SSLv2's probe has its own format; the simulation only counts it.
+        let sslv2 = async {
+            let _slot = server.slots.acquire().await.expect("open semaphore");
+            server.connections.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(PROBE).await;
+        };
+        let (firsts, ()) = futures::join!(
+            futures::future::join_all(all.iter().map(|(v, c)| server.pick(*v, c))),
+            sslv2
+        );
+        let found = futures::future::join_all(
+            all.iter()
+                .zip(firsts)
+                .filter(|(_, first)| first.is_some())
+                .map(|((v, c), first)| async move { (*v, enumerate(server, *v, c, first).await) }),
+        )
+        .await;
+        let rounds = in_rounds(start.elapsed(), PROBE);
+        (found, rounds, server.connections.load(Ordering::Relaxed))
+    }
+
+    fn ids(names: &[&str]) -> Vec<CipherSuiteId> {
+        names
+            .iter()
+            .map(|n| {
+                let s = suites::by_name(n).unwrap_or_else(|| panic!("{n} not in the registry"));
+                CipherSuiteId(s.id as u16)
+            })
+            .collect()
+    }
+
+    /// The five TLS 1.3 suites OpenSSL knows (the registry has more: SM4, AEGIS, GOST, …).
+    fn tls13_all() -> Vec<CipherSuiteId> {
+        ids(&[
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_AES_128_CCM_SHA256",
+            "TLS_AES_128_CCM_8_SHA256",
+        ])
+    }
+
+    /// What the enumeration must report for `ver`: its suites in its own order, or in the
+    /// client's (candidate) order; the order is known once two suites are accepted.
+    fn expected(v: ProtocolVersion, ver: &Version) -> Enumerated {
+        let mut suites = ver.accepts.clone();
+        if !ver.own_order {
+            let all = candidates(v);
+            suites.sort_by_key(|id| all.iter().position(|x| x == id));
+        }
+        Enumerated {
+            server_preference: (suites.len() >= 2).then_some(ver.own_order),
+            suites,
+        }
+    }
+
+    async fn check(name: &str, versions: Vec<(ProtocolVersion, Version)>) -> (usize, usize) {
+        let server = Simulated::new(versions);
+        let (found, rounds, connections) = scan_suites(&server).await;
+        let accepted: Vec<ProtocolVersion> = server.versions.keys().copied().collect();
+        assert_eq!(
+            found.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+            accepted,
+            "{name}"
+        );
+        for (v, e) in &found {
+            assert_eq!(*e, expected(*v, &server.versions[v]), "{name} {v}");
+        }
+        eprintln!(
+            "simulated server {name}: suites of {} version(s) in {rounds} rounds ({:.2} s at RTT {} ms), {connections} connections",
+            found.len(),
+            rounds as f64 * PROBE.as_secs_f64(),
+            RTT.as_millis()
+        );
+        (rounds, connections)
+    }
+
+    /// bench server a: Mozilla intermediate on an ECDSA key, TLS 1.2 and 1.3, the client's
+    /// order.
+    #[tokio::test(start_paused = true)]
+    async fn mozilla_intermediate_takes_three_rounds() {
+        let tls12 = ids(&[
+            "ECDHE-ECDSA-AES128-GCM-SHA256",
+            "ECDHE-ECDSA-AES256-GCM-SHA384",
+            "ECDHE-ECDSA-CHACHA20-POLY1305",
+        ]);
+        let tls13 = tls13_all()[..3].to_vec();
+        let (rounds, connections) = check(
+            "a",
+            vec![
+                (
+                    Tls12,
+                    Version {
+                        accepts: tls12,
+                        own_order: false,
+                    },
+                ),
+                (
+                    Tls13,
+                    Version {
+                        accepts: tls13,
+                        own_order: false,
+                    },
+                ),
+            ],
+        )
+        .await;
+        // Round 1 the versions, round 2 the reverse pick and the second suite (which find
+        // all three suites of each version), round 3 one refusal per chain.
+        assert_eq!(rounds, 3);
+        assert_eq!(connections, 6 + (2 + 4) + (2 + 4));
+    }
+
+    /// bench server c: TLS 1.3 only with all five suites, the client's order.
+    #[tokio::test(start_paused = true)]
+    async fn tls13_only_takes_four_rounds() {
+        let (rounds, connections) = check(
+            "c",
+            vec![(
+                Tls13,
+                Version {
+                    accepts: tls13_all(),
+                    own_order: false,
+                },
+            )],
+        )
+        .await;
+        // Round 2 finds the second and the last suite; round 3 splits the other twelve
+        // candidates into four chains, two of which find a suite and ask once more.
+        assert_eq!(rounds, 4);
+        assert_eq!(connections, 6 + 2 + 4 + 2);
+    }
+
+    /// bench server b: a legacy list (every suite OpenSSL's ALL:@SECLEVEL=0 has for an RSA
+    /// key) in the server's own order: elimination reveals the order as it goes, so each
+    /// version costs one round per suite and one connection per suite, plus the reverse pick
+    /// and the final refusal: no separate ordering pass.
+    #[tokio::test(start_paused = true)]
+    async fn legacy_server_order_costs_one_probe_per_suite() {
+        let rsa_or_anon = |v: ProtocolVersion| -> Vec<CipherSuiteId> {
+            let mut all: Vec<CipherSuiteId> = candidates(v)
+                .into_iter()
+                .filter(|id| {
+                    suites::by_id(u32::from(id.0)).is_some_and(|s| {
+                        matches!(s.auth, "RSA" | "anon") && matches!(s.kx, "RSA" | "DHE" | "ECDHE")
+                    })
+                })
+                .collect();
+            // The server's own order is not the client's: strongest last in the registry.
+            all.reverse();
+            all
+        };
+        let legacy: Vec<(ProtocolVersion, Version)> = [Tls10, Tls11, Tls12]
+            .into_iter()
+            .map(|v| {
+                (
+                    v,
+                    Version {
+                        accepts: rsa_or_anon(v),
+                        own_order: true,
+                    },
+                )
+            })
+            .chain([(
+                Tls13,
+                Version {
+                    accepts: tls13_all()[..3].to_vec(),
+                    own_order: true,
+                },
+            )])
+            .collect();
+        let most = legacy.iter().map(|(_, v)| v.accepts.len()).max().unwrap();
+        let total: usize = legacy.iter().map(|(_, v)| v.accepts.len()).sum();
+        let (rounds, connections) = check("b", legacy).await;
+        // The longest version's chain: its suites, the final refusal; round 2 finds two.
+        assert!(rounds <= most + 1, "{rounds} rounds for {most} suites");
+        // Each suite once, and per version the reverse pick and the refusal; the probes of
+        // the versions not accepted (SSLv2, SSLv3).
+        assert!(
+            connections <= total + 4 * 2 + 2,
+            "{connections} for {total} suites"
+        );
+    }
+
+    #[test]
+    fn rounds_follow_the_longest_chain_of_connections() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        // Two at once, then one after both, then one more after that: three rounds. The
+        // last one overlaps the second and does not lengthen the chain.
+        let spans = [
+            (at(0), Some(at(100))),
+            (at(0), Some(at(100))),
+            (at(100), Some(at(200))),
+            (at(150), Some(at(250))),
+            (at(200), Some(at(300))),
+        ];
+        assert_eq!(rounds(&spans, at(300)), 3);
+        assert_eq!(rounds(&[], t0), 0);
+        // Still open: counts as closing now.
+        assert_eq!(rounds(&[(at(0), None), (at(10), Some(at(20)))], at(50)), 1);
+        assert_eq!(in_rounds(Duration::from_millis(250), PROBE), 3);
+    }
+}
