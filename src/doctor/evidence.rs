@@ -220,9 +220,31 @@ pub async fn gather(
     measured: Measurement,
     with: &Examination,
 ) -> Result<Evidence, String> {
+    gather_replayed(ctx, measured, with, None).await
+}
+
+/// [`gather`], with every profile's hello already replayed (`replies`, from [`replay`]):
+/// the replays depend on nothing the measurement finds, so `check` runs them alongside it
+/// instead of after it.
+pub async fn gather_replayed(
+    ctx: &ScanContext,
+    measured: Measurement,
+    with: &Examination,
+    replies: Option<Vec<ClientReply>>,
+) -> Result<Evidence, String> {
     let now = whole_seconds(SystemTime::now());
-    let observed = observe(ctx, measured, with, now).await?;
+    let observed = observe(ctx, measured, with, now, replies).await?;
     Ok(judge(observed, with, now))
+}
+
+/// Every profile's hello sent to the server, and its answer.
+pub async fn replay(ctx: &ScanContext, with: &Examination) -> Vec<ClientReply> {
+    futures::future::join_all(
+        with.profiles
+            .iter()
+            .map(|p| crate::simulate::exchange(ctx, p)),
+    )
+    .await
 }
 
 /// `t` without its fraction of a second: the judgement counts in whole seconds, and a
@@ -237,13 +259,14 @@ pub fn whole_seconds(t: SystemTime) -> SystemTime {
 
 /// Measure what the diagnosis needs beyond the server's measurement: the OCSP responder
 /// (when the staples, judged at `now`, and the policy call for it), the user's client
-/// certificate presented, and every profile's hello replayed. Errors only when the server
-/// cannot be reached.
+/// certificate presented, and every profile's hello replayed (unless `replies` already
+/// are). Errors only when the server cannot be reached.
 pub async fn observe(
     ctx: &ScanContext,
     measured: Measurement,
     with: &Examination,
     now: SystemTime,
+    replies: Option<Vec<ClientReply>>,
 ) -> Result<Observation, String> {
     let Measurement {
         target,
@@ -306,12 +329,14 @@ pub async fn observe(
             client_cert_presented.push((*v, IncompleteHandshake::of(outcome)));
         }
     }
-    let replies = futures::future::join_all(
-        with.profiles
-            .iter()
-            .map(|p| crate::simulate::exchange(ctx, p)),
-    );
-    let replies = progress.track("client simulations", replies).await;
+    let replies = match replies {
+        Some(r) => r,
+        None => {
+            progress
+                .track("client simulations", replay(ctx, with))
+                .await
+        }
+    };
 
     Ok(Observation {
         target,

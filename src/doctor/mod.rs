@@ -13,7 +13,10 @@ mod served;
 mod verdict;
 
 pub use client_conf::under_openssl_conf;
-pub use evidence::{Evidence, Observation, adjust_profile, gather, judge, observe, whole_seconds};
+pub use evidence::{
+    Evidence, Observation, adjust_profile, gather, gather_replayed, judge, observe, replay,
+    whole_seconds,
+};
 pub use verdict::{Verdict, is_security_problem, verdict};
 
 use crate::cert::TrustStore;

@@ -147,14 +147,22 @@ async fn diagnose_one(
 /// Examine one address: measure the server (scan and full handshakes), then gather the
 /// evidence a diagnosis or a simulation rests on. Errors only when it cannot be reached.
 pub async fn examine(address: &Address, with: &Examination) -> Result<Evidence, String> {
-    let measured = measure(
-        &address.ctx,
-        address.label.clone(),
-        address.resolved.clone(),
-        FullHandshakes::WithScan,
-    )
-    .await;
-    doctor::gather(&address.ctx, measured, with).await
+    // The profiles' hellos depend on nothing the measurement finds: they share its rounds.
+    let (measured, replies) = tokio::join!(
+        measure(
+            &address.ctx,
+            address.label.clone(),
+            address.resolved.clone(),
+            FullHandshakes::WithScan,
+        ),
+        address
+            .ctx
+            .prober
+            .config()
+            .progress
+            .track("client simulations", doctor::replay(&address.ctx, with)),
+    );
+    doctor::gather_replayed(&address.ctx, measured, with, Some(replies)).await
 }
 
 fn load_client_key(
