@@ -29,11 +29,14 @@
 #                   b  RSA 2048, TLS 1.0-1.3, ALL:@SECLEVEL=0 (DHE, CBC, 3DES, anon)
 #                   c  TLS 1.3 only, all five TLS 1.3 suites
 #   --tools       comma list from tlsdoctor,sslscan,sslyze,testssl,nmap (default: these five)
-#                 and tlsdoctor-check (`tlsdoctor check`, the whole diagnosis; not by default)
+#                 and tlsdoctor-check (`tlsdoctor check --no-live`, the whole diagnosis
+#                 without running the local clients; not by default)
 #   --rtt MS      latency mode: time every run through a forwarder adding MS ms of round trip
 #   --rate-kbit N with --rtt: also cap each direction at N kbit/s, shared by all connections
 #   --out DIR     where tool outputs and measurements go (default target/bench/<time>)
 #   --keep        keep nginx's temporary directory (certificates, configs, logs)
+# Environment: BENCH_RUNS, BENCH_TESTSSL_RUNS (defaults of the run counts), BENCH_VENV
+# (sslyze's venv), BENCH_TLSDOCTOR (a tlsdoctor binary to run instead of building this tree).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -109,8 +112,10 @@ if has_tool sslyze && [ ! -x "$venv/bin/sslyze" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q sslyze
 fi
-tlsdoctor=$root/target/release/tlsdoctor
-if has_tool tlsdoctor || has_tool tlsdoctor-check; then
+# $BENCH_TLSDOCTOR runs another tlsdoctor binary (e.g. one built from an older commit, to
+# measure before and after a change in the same conditions) instead of building this one.
+tlsdoctor=${BENCH_TLSDOCTOR:-$root/target/release/tlsdoctor}
+if [ -z "${BENCH_TLSDOCTOR:-}" ] && { has_tool tlsdoctor || has_tool tlsdoctor-check; }; then
     log "cargo build --release (no-op when up to date)"
     (cd "$root" && cargo build --release -q)
 fi
@@ -314,7 +319,9 @@ run_tool() {
         tlsdoctor-check)
             # The whole diagnosis: the scan, the chain, full handshakes, client replays. Exit
             # status 1 means findings of severity error (the bench's self-signed certificates).
-            "$tlsdoctor" check --json --color never "127.0.0.1:$port" >"$p.json" 2>"$p.out" || [ $? = 1 ] ;;
+            # --no-live: without the local clients' own runs (16 programs here, Java and Node
+            # among them), whose start-up is this machine's cost, not the server's round trips.
+            "$tlsdoctor" check --no-live --json --color never "127.0.0.1:$port" >"$p.json" 2>"$p.out" || [ $? = 1 ] ;;
         sslscan)
             # Default checks: protocols, every suite, groups, renegotiation, compression,
             # heartbleed, fallback SCSV, certificate.

@@ -236,6 +236,23 @@ impl HeadStart {
         head
     }
 
+    /// Wait until every probe started ahead has ended (each is bounded by the probe
+    /// deadlines), so that the scan's connection count does not depend on how far an
+    /// unused one got.
+    pub async fn settle(&self) {
+        let HeadStart {
+            tls13_groups,
+            tls12_curves,
+            resumed_by_id,
+            ..
+        } = self;
+        let _ = futures::join!(
+            ahead_or(tls13_groups.clone(), async { Vec::new() }),
+            ahead_or(tls12_curves.clone(), async { Vec::new() }),
+            ahead_or(resumed_by_id.clone(), async { Ok(None) }),
+        );
+    }
+
     fn spawn<T: Clone + Send + Sync + 'static>(
         &mut self,
         probe: impl Future<Output = T> + Send + 'static,

@@ -179,7 +179,10 @@ pub async fn scan_server(
         std::task::Poll::Pending => versions.await,
     };
     stored.into_iter().for_each(|s| s.apply(&mut scan));
-    usable(ctx, &scan.protocols).await?;
+    if let Err(e) = usable(ctx, &scan.protocols).await {
+        head.settle().await;
+        return Err(e);
+    }
 
     let basis = Basis::after(ctx, &scan.protocols).with_head_start(&head);
     let stored: Vec<Stored> = futures::future::join_all(
@@ -187,6 +190,7 @@ pub async fn scan_server(
     )
     .await;
     stored.into_iter().for_each(|s| s.apply(&mut scan));
+    head.settle().await;
 
     scan.connections = ctx.prober.connections_opened();
     scan.rounds = super::schedule::rounds(&ctx.prober.spans(), tokio::time::Instant::now());
