@@ -45,10 +45,10 @@ VERSION_NAMES = {
 TARGETS = {"sslscan": 1 / 3, "sslyze": 1 / 10}
 # The targets of issue 19, for latency mode at RTT 50 ms: tlsdoctor's scan at most this many
 # seconds per server, at most this fraction of the other tools' time, never more connections
-# than sslscan, and check within this factor of scan. Measured at commit b155ac2 (README,
-# Benchmarks): scan 0.60 s / 7.13 s / 1.28 s on a / b / c, 20x and 21x sslscan's and sslyze's
-# time on a, 36 / 131 / 34 connections against sslscan's 93 / 184 / 54, check 1.28x / 0.94x /
-# 1.16x scan: the connection and check targets are met, the time targets not yet.
+# than sslscan, and check within this factor of scan. Measured at commit bf31b64 (README,
+# Benchmarks): scan 0.54 s / 6.01 s / 1.16 s on a / b / c, 19x sslscan's and sslyze's time on
+# a, 36 / 131 / 34 connections against sslscan's 93 / 184 / 54, check 1.22x / 1.01x / 1.09x
+# scan: the connection and check targets are met, the time targets not yet.
 RTT_TARGETS = {
     "rtt_ms": 50,
     "scan_seconds": {"a": 0.3, "b": 0.5},
