@@ -107,7 +107,7 @@ impl Held {
 /// Holds a connection's slot after its stream was taken out of it (to wrap it in a TLS
 /// library's stream): the slot is released when this is dropped.
 #[derive(Debug)]
-pub struct SlotGuard(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+pub struct SlotGuard(#[allow(dead_code)] Option<super::connection::SlotHold>);
 
 impl Connection {
     /// The stream, the exchange's deadline, and the guard that keeps the slot taken.
