@@ -327,3 +327,18 @@ fn known_names() -> String {
     }
     known.join(", ")
 }
+
+/// The findings of a check whose evidence is a yes / no / not-tested verdict (the `vuln_*`
+/// checks): the finding `id` with `evidence` when the verdict is yes, else none.
+pub(crate) fn finding_if(
+    id: crate::finding::FindingId,
+    shown: Option<bool>,
+    evidence: &str,
+) -> Vec<Finding> {
+    match shown {
+        Some(true) => {
+            vec![crate::finding::catalogue::finding(id, &[]).evidence(evidence.to_string())]
+        }
+        _ => Vec::new(),
+    }
+}

@@ -13,7 +13,6 @@
 
 use super::check::{Basis, Check, Job, SummaryLine};
 use super::vuln_reply::{Reply, send_and_read};
-use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 use crate::probe::ProbeOutcome;
 use crate::wire::codec::Codec;
@@ -109,10 +108,7 @@ impl Check for CcsInjection {
     }
 
     fn findings(&self, e: &CcsInjectionResult) -> Vec<Finding> {
-        if e.vulnerable != Some(true) {
-            return Vec::new();
-        }
-        vec![finding(FindingId::CcsInjectionVulnerable, &[]).evidence(e.evidence.clone())]
+        super::check::finding_if(FindingId::CcsInjectionVulnerable, e.vulnerable, &e.evidence)
     }
 
     fn summary(&self, e: &CcsInjectionResult) -> Vec<SummaryLine> {

@@ -16,7 +16,6 @@
 
 use super::check::{Basis, Check, Job, SummaryLine};
 use super::vuln_reply::{Reply, send_and_read};
-use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 use crate::probe::ProbeOutcome;
 use crate::wire::heartbeat::{self, HeartbeatRequest, MIN_PADDING};
@@ -124,10 +123,7 @@ impl Check for Heartbleed {
     }
 
     fn findings(&self, e: &HeartbleedResult) -> Vec<Finding> {
-        if e.vulnerable != Some(true) {
-            return Vec::new();
-        }
-        vec![finding(FindingId::HeartbleedVulnerable, &[]).evidence(e.evidence.clone())]
+        super::check::finding_if(FindingId::HeartbleedVulnerable, e.vulnerable, &e.evidence)
     }
 
     fn summary(&self, e: &HeartbleedResult) -> Vec<SummaryLine> {

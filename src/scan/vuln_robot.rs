@@ -13,7 +13,6 @@
 
 use super::check::{Basis, Check, Job, SummaryLine};
 use super::vuln_reply::{Reply, next_reply};
-use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 use crate::wire::{ClientHello, ProtocolVersion};
 use rsa::BigUint;
@@ -247,10 +246,7 @@ impl Check for Robot {
     }
 
     fn findings(&self, e: &RobotResult) -> Vec<Finding> {
-        if e.vulnerable != Some(true) {
-            return Vec::new();
-        }
-        vec![finding(FindingId::RobotVulnerable, &[]).evidence(e.evidence.clone())]
+        super::check::finding_if(FindingId::RobotVulnerable, e.vulnerable, &e.evidence)
     }
 
     fn summary(&self, e: &RobotResult) -> Vec<SummaryLine> {

@@ -12,7 +12,6 @@
 
 use super::ScanContext;
 use super::check::{Basis, Check, Job, SummaryLine};
-use crate::finding::catalogue::finding;
 use crate::finding::{Finding, FindingId};
 use crate::probe::ProbeOutcome;
 use crate::wire::extension::ClientExtension;
@@ -88,10 +87,7 @@ impl Check for Ticketbleed {
     }
 
     fn findings(&self, e: &TicketbleedResult) -> Vec<Finding> {
-        if e.vulnerable != Some(true) {
-            return Vec::new();
-        }
-        vec![finding(FindingId::TicketbleedVulnerable, &[]).evidence(e.evidence.clone())]
+        super::check::finding_if(FindingId::TicketbleedVulnerable, e.vulnerable, &e.evidence)
     }
 
     fn summary(&self, e: &TicketbleedResult) -> Vec<SummaryLine> {
