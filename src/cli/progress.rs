@@ -216,7 +216,6 @@ mod tests {
                 ("e".into(), 1),
             ],
             connections: 12,
-            finished_tasks: 0,
         };
         assert_eq!(
             line("t", &s),

@@ -21,7 +21,6 @@ struct Inner {
     active: Mutex<Vec<(u64, String)>>,
     next_task: AtomicU64,
     connections: AtomicUsize,
-    finished_tasks: AtomicUsize,
 }
 
 /// What a run is doing at one moment.
@@ -32,8 +31,6 @@ pub struct Snapshot {
     pub active: Vec<(String, usize)>,
     /// Connections opened so far by the whole run.
     pub connections: usize,
-    /// Tasks finished so far.
-    pub finished_tasks: usize,
 }
 
 impl Progress {
@@ -90,7 +87,6 @@ impl Progress {
         Snapshot {
             active,
             connections: inner.connections.load(Ordering::Relaxed),
-            finished_tasks: inner.finished_tasks.load(Ordering::Relaxed),
         }
     }
 }
@@ -112,7 +108,6 @@ impl Drop for Task {
     fn drop(&mut self) {
         if let Some((inner, id)) = self.0.take() {
             lock(&inner.active).retain(|(i, _)| *i != id);
-            inner.finished_tasks.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -147,7 +142,6 @@ mod tests {
         drop(c);
         let s = p.snapshot();
         assert_eq!(s.active, vec![("Cipher suites".to_string(), 1)]);
-        assert_eq!(s.finished_tasks, 2);
         drop(b);
         assert!(p.snapshot().active.is_empty());
     }
