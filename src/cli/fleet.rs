@@ -184,30 +184,17 @@ pub async fn scan(mut args: ScanArgs, input: PathBuf) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
     };
-    let mut p = match prepare(&args.fleet, &args.output, &input) {
-        Ok(p) => p,
-        Err(e) => return fail(&e),
+    let shared = Shared {
+        fleet: &args.fleet,
+        output: &args.output,
+        store: &args.store,
+        input: &input,
+        command: FleetCommand::Scan,
     };
-    if let Err(code) =
-        super::fleet_store::record_lines(&args.store, "scan", args.fleet.shard, &mut p.sink)
-    {
-        return code;
-    }
-    let result = tlsdoctor::fleet::run::run(
-        p.input,
-        p.filter,
-        args.fleet.concurrency,
-        FleetCommand::Scan,
-        |t| tlsdoctor::fleet::jobs::scan_line(&template, &stores, t),
-        &mut p.sink,
-        &mut p.progress,
-    )
-    .await;
-    p.progress.done();
-    match result {
-        Ok(count) => report(&count),
-        Err(e) => fail(&format!("cannot write a result line: {e}")),
-    }
+    run_all(shared, |t| {
+        tlsdoctor::fleet::jobs::scan_line(&template, &stores, t)
+    })
+    .await
 }
 
 /// `check -i`.
@@ -217,21 +204,51 @@ pub async fn check(mut args: CheckArgs, input: PathBuf) -> i32 {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let mut p = match prepare(&args.fleet, &args.output, &input) {
+    let shared = Shared {
+        fleet: &args.fleet,
+        output: &args.output,
+        store: &args.store,
+        input: &input,
+        command: FleetCommand::Check,
+    };
+    run_all(shared, |t| tlsdoctor::fleet::jobs::check_line(&template, t)).await
+}
+
+/// What `scan -i` and `check -i` share: the options of the run, not of one target.
+struct Shared<'a> {
+    fleet: &'a FleetArgs,
+    output: &'a OutputArgs,
+    store: &'a super::fleet_store::StoreArgs,
+    input: &'a Path,
+    command: FleetCommand,
+}
+
+/// Open the input and the sink, record the run in the store, run `job` on every target
+/// and say how many were done.
+async fn run_all<D, F, Fut>(shared: Shared<'_>, job: F) -> i32
+where
+    D: serde::Serialize,
+    F: Fn(tlsdoctor::fleet::input::InputTarget) -> Fut,
+    Fut: std::future::Future<Output = tlsdoctor::fleet::line::FleetLine<D>>,
+{
+    let mut p = match prepare(shared.fleet, shared.output, shared.input) {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
-    if let Err(code) =
-        super::fleet_store::record_lines(&args.store, "check", args.fleet.shard, &mut p.sink)
-    {
+    if let Err(code) = super::fleet_store::record_lines(
+        shared.store,
+        shared.command.as_str(),
+        shared.fleet.shard,
+        &mut p.sink,
+    ) {
         return code;
     }
     let result = tlsdoctor::fleet::run::run(
         p.input,
         p.filter,
-        args.fleet.concurrency,
-        FleetCommand::Check,
-        |t| tlsdoctor::fleet::jobs::check_line(&template, t),
+        shared.fleet.concurrency,
+        shared.command,
+        job,
         &mut p.sink,
         &mut p.progress,
     )

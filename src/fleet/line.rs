@@ -23,6 +23,16 @@ pub enum FleetCommand {
     Check,
 }
 
+impl FleetCommand {
+    /// The command's name, as in the JSON line and the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FleetCommand::Scan => "scan",
+            FleetCommand::Check => "check",
+        }
+    }
+}
+
 /// The outcome of one target, in one word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
