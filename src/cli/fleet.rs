@@ -40,6 +40,11 @@ pub struct FleetArgs {
         conflicts_with = "output"
     )]
     pub resume: Option<PathBuf>,
+    /// With --resume: run again the targets whose only lines are errors (resolve, connect,
+    /// not TLS, deadline, …); a target line that does not parse is not retried. `fleet
+    /// merge` and the store keep the later result.
+    #[arg(long, requires = "resume")]
+    pub retry_errors: bool,
     /// With -i: only shard I of N (0 ≤ I < N) by a stable hash of each target;
     /// `auto/N` reads I from JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID.
     #[arg(long, value_name = "I/N|auto/N", requires = "input",
@@ -109,12 +114,13 @@ pub fn parse_scan_checks(s: &str) -> Result<ScanChecks, String> {
 fn open_sink(
     out: &OutputArgs,
     resume: Option<&Path>,
+    done: tlsdoctor::fleet::resume::Done,
 ) -> Result<(Box<dyn std::io::Write>, Filter), String> {
     if !matches!(out.format(), Format::Json | Format::Text) {
         return Err("-i prints JSON Lines; --format markdown or html needs one TARGET".into());
     }
     if let Some(path) = resume {
-        let done = tlsdoctor::fleet::resume::done_keys(path)?;
+        let done = tlsdoctor::fleet::resume::done_keys(path, done)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -150,7 +156,12 @@ struct Prepared {
 }
 
 fn prepare(fleet: &FleetArgs, out: &OutputArgs, input: &Path) -> Result<Prepared, String> {
-    let (sink, mut filter) = open_sink(out, fleet.resume.as_deref())?;
+    let done = if fleet.retry_errors {
+        tlsdoctor::fleet::resume::Done::Settled
+    } else {
+        tlsdoctor::fleet::resume::Done::Every
+    };
+    let (sink, mut filter) = open_sink(out, fleet.resume.as_deref(), done)?;
     filter.shard = fleet.shard;
     let reader = open_input(input)?;
     // A file can be counted ahead for the bar's ETA; standard input cannot.

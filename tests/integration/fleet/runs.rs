@@ -561,3 +561,74 @@ fn the_progress_bar_is_drawn_on_a_terminal_only_and_never_in_the_lines() {
     assert!(!plain.stdout.contains("ETA"));
     assert_eq!(plain.stdout.lines().count(), 20);
 }
+
+#[test]
+fn retry_errors_runs_a_failed_target_again_and_merge_keeps_its_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = crate::common::servers::self_signed(dir.path(), "server", "rsa:2048");
+    let port = crate::common::servers::free_port();
+    let healthy = crate::common::servers::openssl_s_server(&[]);
+    let dead = format!("127.0.0.1:{port}");
+    let input = dir.path().join("fleet.txt");
+    std::fs::write(&input, format!("{}\n{dead}\n", healthy.target())).unwrap();
+    let out = dir.path().join("out.jsonl");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "scan",
+            "-i",
+            input.to_str().unwrap(),
+            "--checks",
+            "protocols",
+            "--resume",
+            out.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run =
+        |extra: &[&str]| tlsdoctor(&args(extra).iter().map(String::as_str).collect::<Vec<_>>());
+
+    // Nothing listens on the second target yet: an error line.
+    let first = run(&[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let lines = lines_of(&out);
+    assert_eq!(lines.len(), 2);
+    let failed = lines.iter().find(|l| l["key"] == dead.as_str()).unwrap();
+    assert_eq!(failed["status"], "error", "{failed}");
+    assert_eq!(failed["error"]["kind"], "connect", "{failed}");
+
+    // The server is up now. A plain --resume counts the error as done ...
+    let _up = crate::common::servers::openssl_s_server_at(port, &[], &cert, &key, None);
+    let again = run(&[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("2 skipped"), "{}", again.stderr);
+    assert_eq!(lines_of(&out).len(), 2);
+
+    // ... --retry-errors runs it again, and only it.
+    let retry = run(&["--retry-errors"]);
+    assert_eq!(retry.code, 0, "{}", retry.stderr);
+    assert!(retry.stderr.contains("1 skipped"), "{}", retry.stderr);
+    let lines = lines_of(&out);
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["key"], dead.as_str());
+    assert_eq!(lines[2]["status"], "ok", "{}", lines[2]);
+
+    // One line per target, the retried one with its result.
+    let merged = tlsdoctor(&["fleet", "merge", out.to_str().unwrap()]);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    let kept: Vec<Value> = merged
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(kept.len(), 2, "{}", merged.stdout);
+    let retried = kept.iter().find(|l| l["key"] == dead.as_str()).unwrap();
+    assert_eq!(retried["status"], "ok", "{retried}");
+    assert!(
+        accepted(retried).contains(&"tls1_3".to_string()),
+        "{retried}"
+    );
+}
