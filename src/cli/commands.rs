@@ -39,9 +39,10 @@ pub async fn check(args: CheckArgs, style: Style) -> i32 {
     progress::stop(spinner).await;
     let doc = match doc {
         Ok(d) => d,
-        Err(e) => return failed_target(recording, &request.connect.target, &e.to_string()),
+        Err(e) => return failed_target(recording, &request.connect.target, &e),
     };
-    if let Some(Err(code)) = recording.map(|r| r.finish(Ok(&doc))) {
+    let error = tlsdoctor::fleet::jobs::check_failure(&doc);
+    if let Some(Err(code)) = recording.map(|r| r.finish(Ok((&doc, error)))) {
         return code;
     }
     let rendered = match args.output.format() {
@@ -85,9 +86,10 @@ pub async fn scan(args: ScanArgs, style: Style) -> i32 {
     progress::stop(spinner).await;
     let doc = match doc {
         Ok(d) => d,
-        Err(e) => return failed_target(recording, &request.connect.target, &e.to_string()),
+        Err(e) => return failed_target(recording, &request.connect.target, &e),
     };
-    if let Some(Err(code)) = recording.map(|r| r.finish(Ok(&doc))) {
+    let error = tlsdoctor::fleet::jobs::scan_failure(&doc);
+    if let Some(Err(code)) = recording.map(|r| r.finish(Ok((&doc, error)))) {
         return code;
     }
     let rendered = match args.output.format() {
@@ -152,12 +154,13 @@ pub async fn simulate(args: SimulateArgs, style: Style) -> i32 {
 fn failed_target(
     recording: Option<super::fleet_store::Recording>,
     target: &str,
-    error: &str,
+    error: &tlsdoctor::pipeline::PipelineError,
 ) -> i32 {
-    if let Some(Err(code)) = recording.map(|r| r.finish::<()>(Err((target, error)))) {
+    let typed = tlsdoctor::fleet::jobs::pipeline_failure(error);
+    if let Some(Err(code)) = recording.map(|r| r.finish::<()>(Err((target, typed)))) {
         return code;
     }
-    fail(error)
+    fail(&error.to_string())
 }
 
 /// The line on stderr that says the output is partial.

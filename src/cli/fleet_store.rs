@@ -4,6 +4,7 @@
 use super::{EXIT_CANNOT_RUN, fail};
 use clap::Args;
 use std::path::PathBuf;
+use tlsdoctor::fleet::line::TargetError;
 use tlsdoctor::fleet::store::{
     NewRun, RecordingWriter, RunId, RunSelector, Store, import_files, now_unix,
 };
@@ -119,24 +120,30 @@ pub fn record_lines(
 }
 
 impl Recording {
-    /// Record the command's document (or, when it stopped before one, the target and its
-    /// error) and finish the run.
+    /// Record the command's document with its error as a fleet line types it (`error_kind`,
+    /// the same as `scan -i` would store), or, when it stopped before one, the target and
+    /// its error; and finish the run.
     pub fn finish<D: serde::Serialize>(
         mut self,
-        result: Result<&D, (&str, &str)>,
+        result: Result<(&D, Option<TargetError>), (&str, TargetError)>,
     ) -> Result<(), i32> {
-        let recorded = match result {
-            Ok(doc) => self.store.record_target(self.run, doc),
-            Err((target, error)) => {
-                let failed = serde_json::json!({
-                    "input": target,
-                    "servers": [],
-                    "errors": [{"target": target, "address": null, "error": error}],
-                });
-                self.store.record_target(self.run, &failed)
+        let record = match result {
+            Ok((doc, error)) => {
+                let mut value = serde_json::to_value(doc).unwrap_or_default();
+                if let (Some(e), Some(map)) = (error, value.as_object_mut()) {
+                    map.insert("error".into(), serde_json::json!(e));
+                }
+                value
             }
+            Err((target, error)) => serde_json::json!({
+                "input": target,
+                "servers": [],
+                "errors": [{"target": target, "address": null, "error": error.message}],
+                "error": error,
+            }),
         };
-        recorded
+        self.store
+            .record_target(self.run, &record)
             .and_then(|()| self.store.finish_run(self.run))
             .map_err(|e| fail(&e.to_string()))
     }

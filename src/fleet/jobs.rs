@@ -27,9 +27,7 @@ pub async fn scan_line(
     let tally = Arc::new(BackoffTally::default());
     req.connect.backoff_tally = Some(tally.clone());
     let result = crate::pipeline::scan_with_stores(&req, stores).await;
-    finish(FleetCommand::Scan, t, start, &tally, result, |d| {
-        failure(d.servers.is_empty(), &d.errors)
-    })
+    finish(FleetCommand::Scan, t, start, &tally, result, scan_failure)
 }
 
 /// `check` of one target.
@@ -40,9 +38,7 @@ pub async fn check_line(template: &CheckRequest, t: InputTarget) -> FleetLine<Ch
     let tally = Arc::new(BackoffTally::default());
     req.connect.backoff_tally = Some(tally.clone());
     let result = crate::pipeline::check(&req).await;
-    finish(FleetCommand::Check, t, start, &tally, result, |d| {
-        failure(d.diagnoses.is_empty(), &d.errors)
-    })
+    finish(FleetCommand::Check, t, start, &tally, result, check_failure)
 }
 
 fn finish<D>(
@@ -62,15 +58,7 @@ fn finish<D>(
         });
     let mut line = match result {
         Err(e) => {
-            let mut l = error_line(
-                command,
-                t.line,
-                t.target,
-                TargetError {
-                    kind: pipeline_error_kind(&e),
-                    message: e.to_string(),
-                },
-            );
+            let mut l = error_line(command, t.line, t.target, pipeline_failure(&e));
             l.key = t.key;
             l
         }
@@ -99,6 +87,25 @@ fn finish<D>(
     line.finished_at = unix_now();
     line.elapsed_ms = start.elapsed().as_millis() as u64;
     line
+}
+
+/// A scan's error as a fleet line gives it: set when no address could be examined.
+pub fn scan_failure(d: &ScanDocument) -> Option<TargetError> {
+    failure(d.servers.is_empty(), &d.errors)
+}
+
+/// A check's error as a fleet line gives it: set when no address could be examined.
+pub fn check_failure(d: &CheckDocument) -> Option<TargetError> {
+    failure(d.diagnoses.is_empty(), &d.errors)
+}
+
+/// A request that stopped before any address (a bad target, a name that does not resolve,
+/// an unreadable file), by kind.
+pub fn pipeline_failure(e: &PipelineError) -> TargetError {
+    TargetError {
+        kind: pipeline_error_kind(e),
+        message: e.to_string(),
+    }
 }
 
 /// The target's error when no address could be examined: the first address's, by kind.

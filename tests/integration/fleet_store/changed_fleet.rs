@@ -97,8 +97,8 @@ fn summary_and_diff_follow_a_changed_fleet() {
     ];
     certificates.sort_by_key(|c| (c["not_after"].to_string(), c["target"].to_string()));
     let mut failed = vec![
-        json!({"target": target(latep), "kind": null, "error": refused(latep)}),
-        json!({"target": target(retiredp), "kind": null, "error": refused(retiredp)}),
+        json!({"target": target(latep), "kind": "connect", "error": refused(latep)}),
+        json!({"target": target(retiredp), "kind": "connect", "error": refused(retiredp)}),
     ];
     failed.sort_by_key(|f| f["target"].to_string());
     let week1 = |targets: u64, failed: u64| {
