@@ -290,9 +290,25 @@ fn chain_tables(chain: &ChainAnalysis) -> String {
     out
 }
 
+/// The versions, and each one's suites where the suite check ran (`scan --checks` can leave
+/// it out: then the table has no suites column rather than an empty one).
 fn protocol_table(s: &ServerScan) -> String {
-    let mut t = Table::new(&["Version", "Accepted", "Cipher suites (strength)"]);
+    let with_suites = s
+        .checks
+        .contains(<crate::scan::ciphers::Suites as crate::scan::Check>::NAME);
+    let mut t = if with_suites {
+        Table::new(&["Version", "Accepted", "Cipher suites (strength)"])
+    } else {
+        Table::new(&["Version", "Accepted"])
+    };
     for r in &s.protocols.results {
+        if !with_suites {
+            t.row(vec![
+                md(&r.name),
+                if r.accepted { "yes" } else { "no" }.to_string(),
+            ]);
+            continue;
+        }
         let suites = s
             .cipher_suites
             .iter()
@@ -337,7 +353,15 @@ pub fn render_scan(doc: &ScanDocument) -> String {
             s.connections,
             s.elapsed_ms
         ));
-        out.push_str("### Protocols and cipher suites\n\n");
+        // A core check left out by `--checks` has no section (its fields hold no measurement).
+        let ran = |name: &str| s.checks.contains(name);
+        out.push_str(
+            if ran(<crate::scan::ciphers::Suites as crate::scan::Check>::NAME) {
+                "### Protocols and cipher suites\n\n"
+            } else {
+                "### Protocols\n\n"
+            },
+        );
         out.push_str(&protocol_table(s));
         let kx = &s.key_exchange;
         let names = |g: &[crate::scan::groups::Group]| {
@@ -347,17 +371,21 @@ pub fn render_scan(doc: &ScanDocument) -> String {
                 .collect::<Vec<_>>()
                 .join(", "))
         };
-        out.push_str("### Key exchange\n\n");
-        let mut t = Table::new(&["What", "Value"]);
-        t.row(vec!["TLS 1.3 groups".into(), names(&kx.tls13_groups)]);
-        t.row(vec!["ECDHE curves".into(), names(&kx.ecdhe_curves)]);
-        t.row(vec![
-            "DHE prime".into(),
-            kx.dh_bits.map(|b| format!("{b} bits")).unwrap_or_default(),
-        ]);
-        out.push_str(&t.render());
-        out.push_str("### Handshake properties\n\n");
-        out.push_str(&properties_table(s));
+        if ran(<crate::scan::groups::Groups as crate::scan::Check>::NAME) {
+            out.push_str("### Key exchange\n\n");
+            let mut t = Table::new(&["What", "Value"]);
+            t.row(vec!["TLS 1.3 groups".into(), names(&kx.tls13_groups)]);
+            t.row(vec!["ECDHE curves".into(), names(&kx.ecdhe_curves)]);
+            t.row(vec![
+                "DHE prime".into(),
+                kx.dh_bits.map(|b| format!("{b} bits")).unwrap_or_default(),
+            ]);
+            out.push_str(&t.render());
+        }
+        if ran(<crate::scan::properties::Properties as crate::scan::Check>::NAME) {
+            out.push_str("### Handshake properties\n\n");
+            out.push_str(&properties_table(s));
+        }
         if let Some(audit) = &server.audit {
             out.push_str(&audit_section(audit, "###"));
             for (i, f) in audit.findings.iter().enumerate() {

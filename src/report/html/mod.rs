@@ -289,12 +289,31 @@ fn chain_section(chain: &ChainAnalysis, source: Option<&str>) -> String {
 }
 
 /// Protocol versions × cipher suites, each suite coloured by its strength.
+/// The versions, and each one's suites where the suite check ran (`scan --checks` can leave
+/// it out: then there is no suites column rather than an empty one).
 fn suite_table(s: &ServerScan) -> String {
+    let with_suites = s
+        .checks
+        .contains(<crate::scan::ciphers::Suites as crate::scan::Check>::NAME);
     let mut out = String::from(
-        "<div class=\"scroll\"><table class=\"suites\">\n<tr><th>Version</th><th>Accepted</th>\
-         <th>Cipher suites</th></tr>\n",
+        "<div class=\"scroll\"><table class=\"suites\">\n<tr><th>Version</th><th>Accepted</th>",
     );
+    out.push_str(if with_suites {
+        "<th>Cipher suites</th></tr>\n"
+    } else {
+        "</tr>\n"
+    });
     for r in &s.protocols.results {
+        if !with_suites {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"{}\">{}</td></tr>",
+                h(&r.name),
+                if r.accepted { "ok" } else { "" },
+                if r.accepted { "yes" } else { "no" }
+            );
+            continue;
+        }
         let suites = s
             .cipher_suites
             .iter()

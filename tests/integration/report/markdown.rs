@@ -206,6 +206,51 @@ fn scan_and_simulate_reports_have_their_tables() {
     );
     assert!(heads.iter().any(|h| h[0] == "Property"), "{heads:?}");
     assert!(o.text.contains("TLSv1.3"), "{}", o.text);
+    let titles =
+        |o: &Outline| -> Vec<String> { o.headings.iter().map(|(_, t)| t.clone()).collect() };
+    let full = titles(&o);
+    for t in [
+        "Protocols and cipher suites",
+        "Key exchange",
+        "Handshake properties",
+    ] {
+        assert!(full.iter().any(|h| h == t), "{t}: {full:?}");
+    }
+
+    // An inventory (`--checks`) has the sections of the checks it ran, and no empty ones;
+    // HTML likewise has no suites column.
+    scan.extend(["--checks", "protocols,certificate"]);
+    let run = tlsdoctor(&scan);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let o = outline(&run.stdout);
+    let some = titles(&o);
+    assert!(some.iter().any(|h| h == "Protocols"), "{some:?}");
+    assert!(some.iter().any(|h| h == "Certificate chain"), "{some:?}");
+    for t in [
+        "Protocols and cipher suites",
+        "Key exchange",
+        "Handshake properties",
+    ] {
+        assert!(!some.iter().any(|h| h == t), "{t}: {some:?}");
+    }
+    let versions = o.tables.iter().find(|(h, _)| h[0] == "Version").unwrap();
+    assert_eq!(versions.0, ["Version", "Accepted"], "{:?}", o.tables);
+    let html_args: Vec<&str> = scan
+        .iter()
+        .map(|a| if *a == "markdown" { "html" } else { a })
+        .collect();
+    let page = tlsdoctor(&html_args);
+    assert_eq!(page.code, 0, "{}", page.stderr);
+    assert!(
+        page.stdout.contains("<th>Accepted</th></tr>"),
+        "{}",
+        page.stdout
+    );
+    assert!(
+        !page.stdout.contains("<th>Cipher suites</th>"),
+        "{}",
+        page.stdout
+    );
 
     let mut sim = vec!["simulate"];
     sim.extend(addr.iter().map(String::as_str));
