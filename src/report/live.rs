@@ -11,10 +11,20 @@ use crate::live::reconcile::{ClientVerdict, LiveReport, VerdictSource};
 /// its prediction.
 pub fn render_summary(live: &LiveReport, st: Style) -> String {
     let ran = live.clients.len();
+    // A client no profile predicts (Go) has nothing to agree with: counted apart.
+    let unpredicted = live
+        .clients
+        .iter()
+        .filter(|c| c.agreement == Agreement::NoPrediction)
+        .count();
     let mut out = format!(
-        "Observed: {ran} real client(s) ran against the server here; {} agree with the prediction",
-        live.agreements
+        "Observed: {ran} real client(s) ran against the server here; {} of the {} with a prediction agree with it",
+        live.agreements,
+        ran - unpredicted
     );
+    if unpredicted > 0 {
+        out.push_str(&format!(", {unpredicted} had none"));
+    }
     if live.disagreements > 0 {
         out.push_str(&format!(
             ", {}",
@@ -85,4 +95,61 @@ fn line(d: &Diagnosis, v: &ClientVerdict, st: Style) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::clients::{Kind, Reading};
+    use crate::live::reconcile::{Exchange, LiveResult};
+
+    fn ran(client: &str, kind: Kind, agreement: Agreement) -> LiveResult {
+        LiveResult {
+            client: client.into(),
+            kind,
+            program: client.into(),
+            observed: Reading {
+                connects: true,
+                version: Some("TLSv1.3".into()),
+                error: None,
+            },
+            predicted: None,
+            agreement,
+            baseline: None,
+            baseline_agreement: agreement,
+            connections: 1,
+            elapsed_ms: 1,
+            output: String::new(),
+            exchange: Exchange::default(),
+        }
+    }
+
+    #[test]
+    fn a_client_without_a_prediction_is_not_counted_as_disagreeing() {
+        let live = LiveReport {
+            clients: vec![
+                ran("curl", Kind::Curl, Agreement::Agrees),
+                ran("node", Kind::Node, Agreement::Agrees),
+                ran("go", Kind::Go, Agreement::NoPrediction),
+            ],
+            not_run: Vec::new(),
+            agreements: 2,
+            disagreements: 0,
+        };
+        assert_eq!(
+            render_summary(&live, Style::plain()),
+            "Observed: 3 real client(s) ran against the server here; 2 of the 2 with a \
+             prediction agree with it, 1 had none.\n"
+        );
+        let live = LiveReport {
+            clients: vec![ran("curl", Kind::Curl, Agreement::Agrees)],
+            agreements: 1,
+            ..live
+        };
+        assert_eq!(
+            render_summary(&live, Style::plain()),
+            "Observed: 1 real client(s) ran against the server here; 1 of the 1 with a \
+             prediction agree with it.\n"
+        );
+    }
 }
