@@ -14,6 +14,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../data/errors/cert-verify.toml"),
     ),
     (
+        "cert-constraints.toml",
+        include_str!("../../data/errors/cert-constraints.toml"),
+    ),
+    (
         "protocol-version.toml",
         include_str!("../../data/errors/protocol-version.toml"),
     ),

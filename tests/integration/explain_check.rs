@@ -2,7 +2,8 @@
 //! built-in lab: on the endpoint whose fault is the message's established cause, the report
 //! leads with that finding. Every corpus message whose cause a lab endpoint reproduces is
 //! tried on that endpoint (in process, on one measurement per endpoint), and one run goes
-//! through the real command line.
+//! through the real command line. Each client's own measured text for the endpoint's finding
+//! (data/client-errors.toml) is tried the same way.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use tlsdoctor::doctor::diagnose;
 use tlsdoctor::lab::{Lab, LabOptions};
 
 use crate::common::cli::tlsdoctor;
+use crate::explain_client_texts::client_texts_for;
 use crate::explain_corpus::corpus;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,10 +30,14 @@ async fn check_error_leads_with_the_messages_cause_on_every_lab_family() {
         let Some(expect) = row.expected.as_deref() else {
             continue;
         };
-        let chosen: Vec<_> = messages
+        // The corpus's real messages for this cause, and every client's own measured text
+        // for the finding (data/client-errors.toml).
+        let mut chosen: Vec<(String, String)> = messages
             .iter()
             .filter(|m| m.cause.as_str() == expect)
+            .map(|m| (m.stack.clone(), m.text.clone()))
             .collect();
+        chosen.extend(client_texts_for(expect));
         if chosen.is_empty() {
             continue;
         }
@@ -40,8 +46,8 @@ async fn check_error_leads_with_the_messages_cause_on_every_lab_family() {
             .as_ref()
             .and_then(|d| d.evidence.as_ref())
             .unwrap_or_else(|| panic!("{}: no evidence", row.endpoint));
-        for m in chosen {
-            let d = diagnose((**evidence).clone(), Some(&m.text));
+        for (stack, text) in chosen {
+            let d = diagnose((**evidence).clone(), Some(&text));
             let lead = d
                 .findings
                 .first()
@@ -57,8 +63,8 @@ async fn check_error_leads_with_the_messages_cause_on_every_lab_family() {
                     "{}: want {expect}, lead {lead}, explained_by {explained:?}, candidates {:?}: [{}] {}",
                     row.endpoint,
                     d.error_match.as_ref().map(|x| &x.candidates),
-                    m.stack,
-                    m.text.lines().next().unwrap_or("")
+                    stack,
+                    text.lines().next().unwrap_or("")
                 ));
             }
             *tried.entry(row.endpoint.as_str()).or_default() += 1;
@@ -85,6 +91,10 @@ async fn check_error_leads_with_the_messages_cause_on_every_lab_family() {
         "sha1-chain",
         "ocsp-bad",
         "not-yet-valid",
+        "issuer-not-ca",
+        "unknown-critical-extension",
+        "chain-reversed",
+        "interception-root",
     ] {
         assert!(
             tried.get(name).copied().unwrap_or(0) >= 1,

@@ -17,6 +17,7 @@ mod connections;
 mod env;
 mod explain;
 mod explain_check;
+mod explain_client_texts;
 mod explain_corpus;
 mod fleet;
 mod fleet_store;
