@@ -12,6 +12,9 @@ use tokio::time::Instant;
 /// Ceiling on one bounded read: these steps read headers, never bulk data.
 pub const MAX_STEP_READ: usize = 64;
 
+/// Ceiling on one [`Held::read_some`]: a record and its header.
+pub const MAX_BULK_READ: usize = 16 * 1024 + 5;
+
 /// The connection of an accepted hello, kept open for a follow-up exchange.
 #[derive(Debug)]
 pub struct Held {
@@ -62,7 +65,38 @@ impl Prober {
     }
 }
 
+impl Prober {
+    /// A connection ready for TLS (slot, count, deadlines and prelude as
+    /// [`Prober::send_hello`]) on which nothing was sent yet: for a check that writes its own
+    /// handshake. It may last `wait` beyond the probe's own deadline (never beyond the run's).
+    pub async fn open_held(&self, wait: Duration) -> Result<Held, super::ConnectError> {
+        let conn = self.open().await?;
+        let run = self.cfg.run.clone();
+        let until = match &run {
+            Some(r) => (conn.deadline + wait).min(r.at()),
+            None => conn.deadline + wait,
+        };
+        Ok(Held { conn, until, run })
+    }
+}
+
 impl Held {
+    /// Whatever the server sends next, at most `max` bytes (itself at most 16 KiB + a record
+    /// header), within `wait`: for a check that parses a whole flight itself.
+    pub async fn read_some(&mut self, max: usize, wait: Duration) -> Step {
+        let by = self.step_deadline(wait);
+        let mut buf = vec![0u8; max.clamp(1, MAX_BULK_READ)];
+        match tokio::time::timeout_at(by, self.conn.stream.read(&mut buf)).await {
+            Err(_) if self.cut_by_run() => Step::DeadlineReached,
+            Err(_) => Step::Silent { got: 0 },
+            Ok(Err(_)) | Ok(Ok(0)) => Step::Closed { got: 0 },
+            Ok(Ok(k)) => {
+                buf.truncate(k);
+                Step::Bytes(buf)
+            }
+        }
+    }
+
     fn step_deadline(&self, wait: Duration) -> Instant {
         (Instant::now() + wait).min(self.until)
     }

@@ -18,7 +18,7 @@ mod violation;
 pub use connection::{ConnectError, Connection, TimedStream};
 use connection::{SlotHold, dial};
 pub use deadline::{RunDeadline, default_budget};
-pub use held::{Held, MAX_STEP_READ, SlotGuard, Step};
+pub use held::{Held, MAX_BULK_READ, MAX_STEP_READ, SlotGuard, Step};
 pub use outcome::{OutcomeSummary, ProbeOutcome, ProbeResult};
 pub use pace::{BackoffPolicy, BackoffTally, RateLimit};
 pub use prelude::{Prelude, PreludeError};

@@ -30,6 +30,9 @@ pub enum Stage {
     Basis,
     /// Concurrently with every other check of this stage, once the basis is known.
     Main,
+    /// After every `Main` check, with the accepted cipher suites in the basis
+    /// ([`Basis::suites`]): for a probe that costs nothing where the suites rule it out.
+    AfterSuites,
 }
 
 /// What every check plans from: the server, and what the basis stage measured.
@@ -39,6 +42,8 @@ pub struct Basis<'a> {
     protocols: Option<&'a ProtocolSupport>,
     /// Probes started with the basis stage, for the checks that take their answers.
     head: Option<&'a HeadStart>,
+    /// The suites check's evidence, for the [`Stage::AfterSuites`] checks (when it ran).
+    suites: Option<&'a [super::ciphers::VersionSuites]>,
 }
 
 impl<'a> Basis<'a> {
@@ -48,6 +53,7 @@ impl<'a> Basis<'a> {
             ctx,
             protocols: None,
             head: None,
+            suites: None,
         }
     }
 
@@ -57,6 +63,7 @@ impl<'a> Basis<'a> {
             ctx,
             protocols: Some(protocols),
             head: None,
+            suites: None,
         }
     }
 
@@ -64,6 +71,18 @@ impl<'a> Basis<'a> {
     pub fn with_head_start(mut self, head: &'a HeadStart) -> Self {
         self.head = Some(head);
         self
+    }
+
+    /// With the suites check's evidence (for the [`Stage::AfterSuites`] checks).
+    pub fn with_suites(mut self, suites: &'a [super::ciphers::VersionSuites]) -> Self {
+        self.suites = Some(suites);
+        self
+    }
+
+    /// The cipher suites the server accepted per version, when the suites check ran before
+    /// this one (only in [`Stage::AfterSuites`]).
+    pub fn suites(&self) -> Option<&'a [super::ciphers::VersionSuites]> {
+        self.suites
     }
 
     /// The probes started alongside the basis stage, if any were.

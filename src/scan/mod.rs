@@ -29,6 +29,7 @@ pub mod versions;
 pub mod vuln_ccs;
 pub mod vuln_heartbleed;
 pub mod vuln_intolerance;
+pub mod vuln_poodle_tls;
 pub mod vuln_recording;
 pub mod vuln_renegotiation;
 pub mod vuln_reply;
@@ -92,6 +93,7 @@ registry! {
         intolerance: vuln_intolerance::Intolerance,
         client_renegotiation: vuln_renegotiation::ClientRenegotiation,
         robot: vuln_robot::Robot,
+        poodle_tls: vuln_poodle_tls::PoodleTls,
     ],
 }
 

@@ -192,6 +192,18 @@ pub async fn scan_server(
     stored.into_iter().for_each(|s| s.apply(&mut scan));
     head.settle().await;
 
+    let stored: Vec<Stored> = {
+        let mut basis = Basis::after(ctx, &scan.protocols);
+        if ctx.checks.contains(ciphers::Suites::NAME) {
+            basis = basis.with_suites(&scan.cipher_suites);
+        }
+        futures::future::join_all(
+            selected(Stage::AfterSuites).map(|c| progress.track(c.title(), c.run(&basis))),
+        )
+        .await
+    };
+    stored.into_iter().for_each(|s| s.apply(&mut scan));
+
     scan.connections = ctx.prober.connections_opened();
     scan.rounds = super::schedule::rounds(&ctx.prober.spans(), tokio::time::Instant::now());
     scan.elapsed_ms = start.elapsed().as_millis() as u64;

@@ -14,10 +14,9 @@
 use super::check::{Basis, Check, Job, SummaryLine};
 use super::vuln_reply::{Reply, next_reply};
 use crate::finding::{Finding, FindingId};
+pub use crate::wire::rsa_premaster::{LAYOUTS, Layout};
+use crate::wire::rsa_premaster::{block, encrypt, rsa_key};
 use crate::wire::{ClientHello, ProtocolVersion};
-use rsa::BigUint;
-use rsa::pkcs8::DecodePublicKey;
-use rsa::traits::PublicKeyParts;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -25,25 +24,6 @@ use std::time::Duration;
 pub struct Robot;
 
 const WAIT: Duration = Duration::from_secs(2);
-
-/// The premaster layouts of the published test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Layout {
-    Correct,
-    WrongFirstBytes,
-    MisplacedZero,
-    NoZero,
-    WrongVersion,
-}
-
-const LAYOUTS: [Layout; 5] = [
-    Layout::Correct,
-    Layout::WrongFirstBytes,
-    Layout::MisplacedZero,
-    Layout::NoZero,
-    Layout::WrongVersion,
-];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RobotResult {
@@ -58,73 +38,12 @@ pub struct RobotResult {
     pub evidence: String,
 }
 
-/// The premaster secret block for `layout`, `k` bytes long (the modulus length).
-fn block(layout: Layout, k: usize, version: u16) -> Option<Vec<u8>> {
-    if k < 64 {
-        return None;
-    }
-    let mut pad = vec![0u8; k - 3 - 48];
-    crate::wire::keyshare::random_bytes(&mut pad);
-    for b in pad.iter_mut() {
-        if *b == 0 {
-            *b = 0x5a;
-        }
-    }
-    let mut secret = [0u8; 46];
-    crate::wire::keyshare::random_bytes(&mut secret);
-    let mut m = vec![0x00, 0x02];
-    m.extend_from_slice(&pad);
-    m.push(0x00);
-    m.extend_from_slice(&version.to_be_bytes());
-    m.extend_from_slice(&secret);
-    match layout {
-        Layout::Correct => {}
-        Layout::WrongFirstBytes => {
-            m[0] = 0x41;
-            m[1] = 0x17;
-        }
-        Layout::MisplacedZero => {
-            // The separator early in the padding: what follows is no 48-byte premaster.
-            let sep = 2 + pad.len();
-            m[sep] = 0x5a;
-            m[11] = 0x00;
-        }
-        Layout::NoZero => {
-            for b in m[2..].iter_mut().filter(|b| **b == 0) {
-                *b = 0x5a;
-            }
-        }
-        Layout::WrongVersion => {
-            let at = 3 + pad.len();
-            m[at] = 0x02;
-            m[at + 1] = 0x02;
-        }
-    }
-    Some(m)
-}
-
-/// `m^e mod n`, as `k` big-endian bytes.
-fn encrypt(m: &[u8], n: &BigUint, e: &BigUint, k: usize) -> Vec<u8> {
-    let c = BigUint::from_bytes_be(m).modpow(e, n).to_bytes_be();
-    let mut out = vec![0u8; k.saturating_sub(c.len())];
-    out.extend_from_slice(&c);
-    out
-}
-
 fn record(typ: u8, version: u16, body: &[u8]) -> Vec<u8> {
     let mut out = vec![typ];
     out.extend_from_slice(&version.to_be_bytes());
     out.extend_from_slice(&(body.len() as u16).to_be_bytes());
     out.extend_from_slice(body);
     out
-}
-
-/// The server's RSA key from the leaf certificate, as (n, e, modulus bytes).
-fn rsa_key(der: &[u8]) -> Option<(BigUint, BigUint, usize)> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    let key = rsa::RsaPublicKey::from_public_key_der(cert.public_key().raw).ok()?;
-    let k = key.size();
-    Some((key.n().clone(), key.e().clone(), k))
 }
 
 #[derive(Debug)]
@@ -338,27 +257,6 @@ pub fn fold_answer(answer: Option<Answer>) -> RobotResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_layouts_differ_where_the_published_test_says() {
-        let k = 256;
-        let ok = block(Layout::Correct, k, 0x0303).unwrap();
-        assert_eq!(ok.len(), k);
-        assert_eq!(&ok[..2], &[0, 2]);
-        assert_eq!(ok[k - 49], 0);
-        assert_eq!(&ok[k - 48..k - 46], &[3, 3]);
-        assert!(ok[2..k - 49].iter().all(|&b| b != 0));
-        let wrong = block(Layout::WrongFirstBytes, k, 0x0303).unwrap();
-        assert_eq!(&wrong[..2], &[0x41, 0x17]);
-        let none = block(Layout::NoZero, k, 0x0303).unwrap();
-        assert!(none[2..].iter().all(|&b| b != 0));
-        let early = block(Layout::MisplacedZero, k, 0x0303).unwrap();
-        assert_eq!(early[11], 0);
-        assert_ne!(early[k - 49], 0);
-        let v = block(Layout::WrongVersion, k, 0x0303).unwrap();
-        assert_eq!(&v[k - 48..k - 46], &[2, 2]);
-        assert!(block(Layout::Correct, 32, 0x0303).is_none());
-    }
 
     #[test]
     fn only_the_same_difference_twice_is_the_finding() {

@@ -5,6 +5,8 @@
 //! fixed ceilings; nothing the peer sends can panic or make us allocate without bound.
 
 pub mod alert;
+pub mod cbc;
+pub mod cbc_client;
 pub mod client_hello;
 pub mod codec;
 pub mod extension;
@@ -13,7 +15,9 @@ pub mod groups;
 pub mod handshake;
 pub mod heartbeat;
 pub mod keyshare;
+pub mod prf;
 pub mod record;
+pub mod rsa_premaster;
 pub mod sigalgs;
 pub mod sslv2;
 pub mod suites;

@@ -7,8 +7,6 @@
 //! Every read is bounded and every connection runs under a deadline; a peer that misbehaves
 //! gets an alert or a closed socket, never a panic.
 
-mod crypto;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,8 +17,9 @@ use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use self::crypto::{CipherState, RecordMac, TLS10, TLS11, TLS12};
 use super::pki::{HashAlg, sign_pkcs1};
+use crate::wire::cbc::{CipherState, RecordMac};
+use crate::wire::prf::{self as crypto, TLS10, TLS11, TLS12};
 
 /// Key exchange of a cipher suite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +165,7 @@ const ILLEGAL_PARAMETER: u8 = 47;
 const DECODE_ERROR: u8 = 50;
 const DECRYPT_ERROR: u8 = 51;
 const PROTOCOL_VERSION: u8 = 70;
+const INTERNAL_ERROR: u8 = 80;
 
 const CT_CCS: u8 = 20;
 const CT_ALERT: u8 = 21;
@@ -375,7 +375,7 @@ async fn handshake_and_answer(cfg: &LegacyConfig, conn: &mut Conn) -> Result<(),
         &[&ch.random, &server_random],
         48,
     );
-    let mac_len = suite.mac.len();
+    let mac_len = suite.mac.tag_len();
     let iv_len = if version <= TLS10 { 16 } else { 0 };
     let block = crypto::prf(
         version,
@@ -398,9 +398,10 @@ async fn handshake_and_answer(cfg: &LegacyConfig, conn: &mut Conn) -> Result<(),
             UNEXPECTED_MESSAGE,
         ));
     }
-    conn.read_state = Some(CipherState::new(
-        version, suite.mac, client_mac, client_key, client_iv,
-    ));
+    conn.read_state = Some(
+        CipherState::new(version, suite.mac, client_mac, client_key, client_iv)
+            .map_err(|_| LegacyError::Protocol("key block too short", INTERNAL_ERROR))?,
+    );
     let expected_client = crypto::prf(
         version,
         &master,
@@ -419,9 +420,10 @@ async fn handshake_and_answer(cfg: &LegacyConfig, conn: &mut Conn) -> Result<(),
 
     // Our ChangeCipherSpec and Finished.
     conn.write_record(CT_CCS, &[1], &rng).await?;
-    conn.write_state = Some(CipherState::new(
-        version, suite.mac, server_mac, server_key, server_iv,
-    ));
+    conn.write_state = Some(
+        CipherState::new(version, suite.mac, server_mac, server_key, server_iv)
+            .map_err(|_| LegacyError::Protocol("key block too short", INTERNAL_ERROR))?,
+    );
     let server_verify = crypto::prf(
         version,
         &master,
