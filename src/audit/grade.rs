@@ -562,7 +562,7 @@ mod tests {
                 "{}",
                 c.rule
             );
-            if let Some(id) = &c.finding {
+            if let Some(id) = c.finding.as_ref().or(c.probe_finding.as_ref()) {
                 assert!(
                     id.parse::<FindingId>().is_ok(),
                     "{id} is not in the catalogue"

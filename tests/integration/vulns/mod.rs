@@ -4,6 +4,7 @@
 //! no false positive.
 
 mod other_tools;
+mod poodle;
 mod standin;
 
 use crate::common::cli::tlsdoctor;
