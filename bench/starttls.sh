@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
 # Benchmark: a scan through STARTTLS against the same scan with TLS from the first byte, on
-# the same server process: Dovecot with IMAP (STARTTLS) and IMAPS (direct TLS) listeners, and
-# POP3 (STLS) and POP3S, one certificate. Runs are interleaved (a busy moment on a shared
-# machine hits both alike); best and median wall time per target and the ratio of medians
-# are printed. Issue 13 asks for a ratio of at most 1.5.
+# the same server process and certificate, for each protocol with a pipelined upgrade:
+# Dovecot with IMAP (STARTTLS) and IMAPS, POP3 (STLS) and POP3S; Postfix with SMTP
+# (STARTTLS) and SMTPS (wrapper mode) in one master; vsftpd with AUTH TLS and a second
+# instance with implicit TLS (vsftpd has one mode per process); Prosody with XMPP STARTTLS
+# and direct TLS (XEP-0368). Runs are interleaved (a busy moment on a shared machine hits
+# both alike); best and median wall time per target and the ratio of medians are printed.
+# Issue 13 asks for a ratio of at most 1.5.
 #
-# Everything listens on 127.0.0.1; the Dovecot instance is stopped on exit.
+# Everything listens on 127.0.0.1; every server is stopped on exit.
 #
 # With --rtt MS the scans go through bench/countproxy.py, delaying every byte by MS/2 each way
 # (the TCP handshake's round trip included), as if the server were MS away: there the upgrade's
 # extra round trips per connection show.
 #
-# Usage: bench/starttls.sh [--runs N] [--rtt MS]   (default 7 runs; needs dovecot-imapd,
-#        dovecot-pop3d)
+# Usage: bench/starttls.sh [--runs N] [--rtt MS] [--full]   (default 7 runs; needs
+#        dovecot-imapd, dovecot-pop3d, postfix, vsftpd, prosody)
+#        --full   upgrade with the full dialogue on every connection (--starttls-full), to
+#                 see what the pipelined upgrade saves
 #        TLSDOCTOR=PATH bench/starttls.sh   times that binary instead of a release build
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 runs=7
 rtt=""
+full=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --rtt) rtt=$2; shift 2 ;;
+    --full) full=(--starttls-full); shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -35,10 +42,10 @@ else
 fi
 dir=$(mktemp -d)
 chmod 755 "$dir"
-pid=""
+pids=()
 proxies=()
 cleanup() {
-  for p in $pid "${proxies[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}" "${proxies[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null
   rm -rf "$dir"
 }
@@ -46,6 +53,8 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 imap=$(free_port); imaps=$(free_port); pop3=$(free_port); pop3s=$(free_port)
+smtp=$(free_port); smtps=$(free_port); ftp=$(free_port); ftps=$(free_port)
+xmpp=$(free_port); xmpps=$(free_port)
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=localhost \
   -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
   -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
@@ -94,46 +103,156 @@ service stats {
 }
 CONF
 /usr/sbin/dovecot -F -c "$dir/dovecot.conf" &
-pid=$!
-for p in $imap $imaps $pop3 $pop3s; do
-  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.05; done
+pids+=($!)
+
+# Postfix: smtpd twice in one master, STARTTLS and wrapper mode (TLS from the first byte).
+mkdir -p "$dir/pf/q" "$dir/pf/data"
+cat > "$dir/pf/main.cf" <<CONF
+compatibility_level = 3.6
+queue_directory = $dir/pf/q
+data_directory = $dir/pf/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mail.test
+mydestination =
+maillog_file_prefixes = $dir
+maillog_file = $dir/pf/maillog
+smtpd_tls_session_cache_database =
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $dir/cert.pem
+smtpd_tls_key_file = $dir/key.pem
+CONF
+cat > "$dir/pf/master.cf" <<CONF
+127.0.0.1:$smtp inet n - n - - smtpd
+127.0.0.1:$smtps inet n - n - - smtpd -o smtpd_tls_wrappermode=yes
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+tlsmgr unix - - n 1000? 1 tlsmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+proxymap unix - - n - - proxymap
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+CONF
+chown -R postfix "$dir/pf/q" "$dir/pf/data"
+postfix -c "$dir/pf" check
+/usr/lib/postfix/sbin/master -c "$dir/pf" -d &
+pids+=($!)
+
+# vsftpd: one process with AUTH TLS, one with implicit TLS.
+mkdir -p "$dir/ftp-empty"
+for mode in ftp ftps; do
+  implicit=NO
+  [ "$mode" = ftps ] && implicit=YES
+  cat > "$dir/$mode.conf" <<CONF
+listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port=${!mode}
+background=NO
+anonymous_enable=YES
+local_enable=NO
+secure_chroot_dir=$dir/ftp-empty
+anon_root=$dir/ftp-empty
+nopriv_user=nobody
+seccomp_sandbox=NO
+xferlog_enable=NO
+vsftpd_log_file=$dir/$mode.log
+ssl_enable=YES
+allow_anon_ssl=YES
+implicit_ssl=$implicit
+rsa_cert_file=$dir/cert.pem
+rsa_private_key_file=$dir/key.pem
+CONF
+  /usr/sbin/vsftpd "$dir/$mode.conf" &
+  pids+=($!)
+done
+
+# Prosody: XMPP client connections with STARTTLS and with direct TLS.
+mkdir -p "$dir/prosody"
+cat > "$dir/prosody.cfg.lua" <<CONF
+daemonize = false
+run_as_root = true
+pidfile = "$dir/prosody.pid"
+data_path = "$dir/prosody"
+certificates = "$dir/certs"
+interfaces = { "127.0.0.1" }
+c2s_ports = { $xmpp }
+c2s_direct_tls_ports = { $xmpps }
+s2s_ports = { }
+s2s_direct_tls_ports = { }
+legacy_ssl_ports = { }
+c2s_require_encryption = false
+log = { info = "$dir/prosody.log" }
+modules_enabled = { "tls", "saslauth", "disco" }
+c2s_direct_tls_ssl = { certificate = "$dir/cert.pem", key = "$dir/key.pem" }
+VirtualHost "localhost"
+  ssl = { certificate = "$dir/cert.pem", key = "$dir/key.pem" }
+CONF
+prosody --config "$dir/prosody.cfg.lua" > /dev/null 2>&1 &
+pids+=($!)
+
+all=(imap imaps pop3 pop3s smtp smtps ftp ftps xmpp xmpps)
+for name in "${all[@]}"; do
+  p=${!name}
+  for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.05; done
 done
 
 # In latency mode each listener gets its own delaying forwarder; scans go to its data port.
 # (Started here, not in a command substitution, which would wait for the forwarder's output.)
 if [ -n "$rtt" ]; then
-  for name in imap imaps pop3 pop3s; do
+  for name in "${all[@]}"; do
     python3 "$here/countproxy.py" --upstream "127.0.0.1:${!name}" --port-file "$dir/proxy-$name" \
       --delay-ms "$(echo "$rtt / 2" | bc -l)" > /dev/null 2>&1 &
     proxies+=($!)
   done
-  for name in imap imaps pop3 pop3s; do
+  for name in "${all[@]}"; do
     for _ in $(seq 100); do [ -s "$dir/proxy-$name" ] && break; sleep 0.05; done
     printf -v "$name" '%s' "$(cut -d' ' -f1 "$dir/proxy-$name")"
   done
 fi
 
 declare -A times
+xmpp_host=(--xmpp-host localhost)
 targets=("imap --starttls imap 127.0.0.1:$imap" "imaps --starttls none 127.0.0.1:$imaps"
-         "pop3 --starttls pop3 127.0.0.1:$pop3" "pop3s --starttls none 127.0.0.1:$pop3s")
+         "pop3 --starttls pop3 127.0.0.1:$pop3" "pop3s --starttls none 127.0.0.1:$pop3s"
+         "smtp --starttls smtp 127.0.0.1:$smtp" "smtps --starttls none 127.0.0.1:$smtps"
+         "ftp --starttls ftp 127.0.0.1:$ftp" "ftps --starttls none 127.0.0.1:$ftps"
+         "xmpp --starttls xmpp 127.0.0.1:$xmpp" "xmpps --starttls none 127.0.0.1:$xmpps")
 for run in $(seq "$runs"); do
   for t in "${targets[@]}"; do
     read -r name flag proto target <<<"$t"
+    extra=()
+    [ "$proto" != none ] && extra=("${full[@]}")
+    [ "$proto" = xmpp ] && extra+=("${xmpp_host[@]}")
     start=$(date +%s.%N)
-    "$bin" scan "$target" "$flag" "$proto" --json > "$dir/$name.json"
+    "$bin" scan "$target" "$flag" "$proto" "${extra[@]}" --json > "$dir/$name.json" || true
     end=$(date +%s.%N)
     times[$name]="${times[$name]:-} $(echo "$end - $start" | bc)"
   done
 done
-python3 - "$dir" "${times[imap]}" "${times[imaps]}" "${times[pop3]}" "${times[pop3s]}" <<'PY'
+args=("$dir")
+for name in "${all[@]}"; do args+=("${times[$name]}"); done
+python3 - "${args[@]}" <<'PY'
 import json, statistics, sys
 d, *cols = sys.argv[1:]
-names = ["imap", "imaps", "pop3", "pop3s"]
+names = ["imap", "imaps", "pop3", "pop3s", "smtp", "smtps", "ftp", "ftps", "xmpp", "xmpps"]
 t = {n: sorted(float(x) for x in c.split()) for n, c in zip(names, cols)}
-conns = {n: json.load(open(f"{d}/{n}.json"))["servers"][0]["connections"] for n in names}
+def connections(n):
+    doc = json.load(open(f"{d}/{n}.json"))
+    servers = doc.get("servers") or [{}]
+    return servers[0].get("connections", "-"), len(doc.get("errors") or [])
 for n in names:
-    print(f"{n:6} best {t[n][0]:.3f}s  median {statistics.median(t[n]):.3f}s  connections {conns[n]}")
-for up, direct in [("imap", "imaps"), ("pop3", "pop3s")]:
+    conns, errors = connections(n)
+    print(f"{n:6} best {t[n][0]:.3f}s  median {statistics.median(t[n]):.3f}s  "
+          f"connections {conns}  errors {errors}")
+for up, direct in zip(names[::2], names[1::2]):
     r = statistics.median(t[up]) / statistics.median(t[direct])
     print(f"{up} STARTTLS / {direct} direct TLS: median ratio {r:.2f} (target <= 1.5)")
 PY

@@ -369,6 +369,12 @@ pub struct ConnectArgs {
     /// XMPP: the domain to name in the stream header (default: the target's host name).
     #[arg(long, value_name = "DOMAIN")]
     pub xmpp_host: Option<String>,
+    /// STARTTLS: take the full plaintext dialogue on every connection. By default, once the
+    /// first upgrade worked, later connections skip a round trip (IMAP STARTTLS sent before
+    /// the greeting, SMTP EHLO and STARTTLS in one write where PIPELINING is advertised, …)
+    /// and fall back to the full dialogue if the server does not take it.
+    #[arg(long)]
+    pub starttls_full: bool,
 }
 
 #[derive(Args, Debug)]
@@ -465,6 +471,7 @@ impl ConnectArgs {
             extra_checks: Selection::none(),
             starttls: self.starttls,
             xmpp_host: self.xmpp_host.clone(),
+            starttls_full: self.starttls_full,
             progress: tlsdoctor::progress::Progress::none(),
             rate: None,
             backoff_tally: None,

@@ -26,6 +26,9 @@ pub(crate) async fn resolve(
 ) -> Result<(TargetSpec, Vec<ResolvedTarget>), PipelineError> {
     let mut spec = target::parse(&connect.target)?;
     spec.choose_upgrade(connect.starttls, connect.xmpp_host.as_deref());
+    if let Some(u) = spec.upgrade.as_mut() {
+        u.full_dialogue = connect.starttls_full;
+    }
     let opts = connect.resolve_options();
     let resolving = target::resolve(&spec, &opts);
     let resolved = connect.progress.track("resolving", resolving).await?;

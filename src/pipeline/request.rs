@@ -43,6 +43,8 @@ pub struct ConnectOptions {
     pub starttls: crate::starttls::Choice,
     /// The XMPP domain to name in the stream header (default: the target's host).
     pub xmpp_host: Option<String>,
+    /// `--starttls-full`: no upgrade takes its pipelined form.
+    pub starttls_full: bool,
     /// Where the run reports what it is probing (the CLI's spinner); none by default.
     pub progress: crate::progress::Progress,
     /// New connections per second overall (`--rate`), shared by every request that holds
@@ -70,6 +72,7 @@ impl ConnectOptions {
             extra_checks: Selection::none(),
             starttls: crate::starttls::Choice::Auto,
             xmpp_host: None,
+            starttls_full: false,
             progress: crate::progress::Progress::none(),
             rate: None,
             backoff_tally: None,

@@ -254,14 +254,26 @@ impl Prober {
                 prelude: prelude.name().to_string(),
                 error,
             };
-            match tokio::time::timeout_at(deadline, prelude.run(&mut stream, deadline)).await {
-                Err(_) if run_cut.is_some() => {
-                    run_cut.as_ref().map(RunDeadline::mark_reached);
-                    return Err(ConnectError::Deadline);
+            let mut retried = false;
+            loop {
+                match tokio::time::timeout_at(deadline, prelude.run(&mut stream, deadline)).await {
+                    Err(_) if run_cut.is_some() => {
+                        run_cut.as_ref().map(RunDeadline::mark_reached);
+                        return Err(ConnectError::Deadline);
+                    }
+                    Err(_) => return Err(failed(PreludeError::Timeout)),
+                    // The prelude's shortcut (a pipelined dialogue it learned on an earlier
+                    // connection) failed and is now off: once, a fresh connection for its
+                    // full dialogue, so the shortcut never decides a result.
+                    Ok(Err(PreludeError::Shortcut { .. })) if !retried => {
+                        retried = true;
+                        self.count();
+                        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                        stream = dial(self.addr, connect_timeout.min(left)).await?;
+                    }
+                    Ok(Err(e)) => return Err(failed(e)),
+                    Ok(Ok(())) => break,
                 }
-                Err(_) => return Err(failed(PreludeError::Timeout)),
-                Ok(Err(e)) => return Err(failed(e)),
-                Ok(Ok(())) => {}
             }
         }
         Ok(Connection {

@@ -79,6 +79,12 @@ pub enum PreludeError {
     /// The server's reply breaks the protocol (unparsable, too long, too many lines).
     #[error("malformed reply: {reason}")]
     Malformed { reason: String },
+    /// A shortcut the prelude took on this connection (a pipelined dialogue learned on an
+    /// earlier one) did not work, and the prelude has turned it off: the engine runs the
+    /// prelude once more on a fresh connection, which then takes the full dialogue. Never a
+    /// verdict on the server.
+    #[error("the pipelined dialogue failed ({reason}); the full dialogue follows")]
+    Shortcut { reason: String },
 }
 
 impl From<io::Error> for PreludeError {

@@ -34,7 +34,11 @@ impl UpgradeFailure {
             PreludeError::NotOffered { .. } => UpgradeFailure::NotOffered,
             PreludeError::Refused { reply } if wants_auth(reply) => UpgradeFailure::AuthFirst,
             PreludeError::Refused { .. } => UpgradeFailure::Refused,
-            PreludeError::Malformed { .. } => UpgradeFailure::Malformed,
+            // Only seen when the full dialogue after it failed the same way (the engine
+            // retries once): what went wrong is in the reason.
+            PreludeError::Malformed { .. } | PreludeError::Shortcut { .. } => {
+                UpgradeFailure::Malformed
+            }
             PreludeError::Timeout => UpgradeFailure::NoAnswer,
             PreludeError::Io { .. } => UpgradeFailure::Closed,
         }
@@ -148,7 +152,7 @@ pub fn finding(upgrade: &str, error: &PreludeError) -> Finding {
     let failure = UpgradeFailure::classify(error);
     let reply = match error {
         PreludeError::NotOffered { reply } | PreludeError::Refused { reply } => quote(reply),
-        PreludeError::Malformed { reason } => quote(reason),
+        PreludeError::Malformed { reason } | PreludeError::Shortcut { reason } => quote(reason),
         other => quote(&other.to_string()),
     };
     let h = protocol.and_then(hints);
@@ -180,7 +184,9 @@ pub fn finding(upgrade: &str, error: &PreludeError) -> Finding {
     f = f.evidence(match error {
         PreludeError::NotOffered { .. } => format!("the server's announcement: {reply}"),
         PreludeError::Refused { .. } => format!("the server answered {reply}"),
-        PreludeError::Malformed { .. } => format!("what was wrong: {reply}"),
+        PreludeError::Malformed { .. } | PreludeError::Shortcut { .. } => {
+            format!("what was wrong: {reply}")
+        }
         PreludeError::Timeout => "no complete answer before the timeout".to_string(),
         PreludeError::Io { message, .. } => format!("the connection ended: {}", quote(message)),
     });

@@ -1,21 +1,26 @@
-//! FTP: AUTH TLS (RFC 4217), answered with 234.
+//! FTP: AUTH TLS (RFC 4217), answered with 234. The pipelined form, once an upgrade worked:
+//! `AUTH TLS` sent with the connection, before the greeting, and greeting and answer read in
+//! turn.
 
-use super::reply::{read_coded, send};
+use super::reply::{nothing_after, read_coded, send};
 use crate::probe::PreludeError;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-pub async fn upgrade(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
+async fn greeting(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
     let greeting = read_coded(stream, deadline).await?;
     if greeting.code != 220 {
         return Err(PreludeError::Refused {
             reply: greeting.text(),
         });
     }
-    send(stream, deadline, "AUTH TLS").await?;
+    Ok(())
+}
+
+async fn auth_answer(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
     let answer = read_coded(stream, deadline).await?;
     match answer.code {
-        234 => Ok(()),
+        234 => nothing_after(stream, &answer.text()),
         // 500/502/504: AUTH (or its TLS mechanism) is not implemented.
         500 | 502 | 504 => Err(PreludeError::NotOffered {
             reply: answer.text(),
@@ -24,4 +29,18 @@ pub async fn upgrade(stream: &mut TcpStream, deadline: Instant) -> Result<(), Pr
             reply: answer.text(),
         }),
     }
+}
+
+/// The full dialogue.
+pub async fn upgrade(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
+    greeting(stream, deadline).await?;
+    send(stream, deadline, "AUTH TLS").await?;
+    auth_answer(stream, deadline).await
+}
+
+/// The pipelined form: `AUTH TLS` before the greeting.
+pub async fn pipelined(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
+    send(stream, deadline, "AUTH TLS").await?;
+    greeting(stream, deadline).await?;
+    auth_answer(stream, deadline).await
 }

@@ -13,9 +13,12 @@ mod fuzz;
 mod imap;
 mod ldap;
 mod mysql;
+#[cfg(test)]
+mod pipelined_tests;
 mod pop3;
 mod postgres;
 pub mod reply;
+mod shortcut;
 mod sieve;
 mod smtp;
 mod xmpp;
@@ -263,6 +266,10 @@ pub struct StartTls {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub xmpp_host: Option<String>,
     pub source: Source,
+    /// `--starttls-full`: every connection takes the full dialogue, none the pipelined form
+    /// learned on the first.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub full_dialogue: bool,
 }
 
 impl StartTls {
@@ -271,6 +278,7 @@ impl StartTls {
             protocol,
             xmpp_host: None,
             source,
+            full_dialogue: false,
         }
     }
 
@@ -300,24 +308,96 @@ impl StartTls {
         )
     }
 
-    /// The prelude the probe engine runs on every connection.
+    /// The prelude the probe engine runs on every connection (one per address: what the
+    /// first connection learns serves that address's later ones).
     pub fn prelude(&self) -> std::sync::Arc<dyn Prelude> {
-        std::sync::Arc::new(Upgrade {
-            protocol: self.protocol,
-            domain: self
-                .xmpp_host
+        std::sync::Arc::new(Upgrade::new(
+            self.protocol,
+            self.xmpp_host
                 .clone()
                 .unwrap_or_else(|| "localhost".to_string()),
-        })
+            !self.full_dialogue,
+        ))
     }
 }
 
-/// One protocol's upgrade as a [`Prelude`].
+/// One protocol's upgrade as a [`Prelude`]: the full dialogue until one has succeeded, then
+/// the pipelined form where the protocol has one and the server allowed it (`shortcut`).
 #[derive(Debug)]
 pub struct Upgrade {
     pub protocol: Protocol,
     /// The XMPP domain (`to=`); unused by other protocols.
     pub domain: String,
+    memory: shortcut::Memory,
+}
+
+impl Upgrade {
+    /// `pipelining` false: always the full dialogue.
+    pub fn new(protocol: Protocol, domain: String, pipelining: bool) -> Self {
+        Upgrade {
+            protocol,
+            domain,
+            memory: shortcut::Memory::new(pipelining && Self::has_pipelined_form(protocol)),
+        }
+    }
+
+    /// The protocols whose upgrade can skip a round trip once it is known to work. The
+    /// others already wait for one answer only (LDAP, PostgreSQL, MySQL, NNTP) or have
+    /// no test server that would show the shortcut safe (Sieve).
+    fn has_pipelined_form(protocol: Protocol) -> bool {
+        matches!(
+            protocol,
+            Protocol::Smtp
+                | Protocol::Lmtp
+                | Protocol::Imap
+                | Protocol::Pop3
+                | Protocol::Ftp
+                | Protocol::Xmpp
+                | Protocol::XmppServer
+        )
+    }
+
+    /// The full dialogue. Ok(true): TLS may start, and what the server said allows the
+    /// pipelined form next time.
+    async fn full(&self, stream: &mut TcpStream, deadline: Instant) -> Result<bool, PreludeError> {
+        let always = |r: Result<(), PreludeError>| r.map(|()| true);
+        match self.protocol {
+            Protocol::Smtp => smtp::upgrade(stream, deadline, "EHLO").await,
+            Protocol::Lmtp => smtp::upgrade(stream, deadline, "LHLO").await,
+            Protocol::Imap => always(imap::upgrade(stream, deadline).await),
+            Protocol::Pop3 => always(pop3::upgrade(stream, deadline).await),
+            Protocol::Ftp => always(ftp::upgrade(stream, deadline).await),
+            Protocol::Sieve => always(sieve::upgrade(stream, deadline).await),
+            Protocol::Nntp => always(smtp::nntp_upgrade(stream, deadline).await),
+            Protocol::Ldap => always(ldap::upgrade(stream, deadline).await),
+            Protocol::Postgres => always(postgres::upgrade(stream, deadline).await),
+            Protocol::PostgresDirect => Ok(true),
+            Protocol::Mysql => always(mysql::upgrade(stream, deadline).await),
+            Protocol::Xmpp => always(xmpp::upgrade(stream, deadline, &self.domain, false).await),
+            Protocol::XmppServer => {
+                always(xmpp::upgrade(stream, deadline, &self.domain, true).await)
+            }
+        }
+    }
+
+    /// The pipelined form (only asked of a protocol that [`Self::has_pipelined_form`]).
+    async fn pipelined(
+        &self,
+        stream: &mut TcpStream,
+        deadline: Instant,
+    ) -> Result<(), PreludeError> {
+        match self.protocol {
+            Protocol::Smtp => smtp::pipelined(stream, deadline, "EHLO").await,
+            Protocol::Lmtp => smtp::pipelined(stream, deadline, "LHLO").await,
+            Protocol::Imap => imap::pipelined(stream, deadline).await,
+            Protocol::Pop3 => pop3::pipelined(stream, deadline).await,
+            Protocol::Ftp => ftp::pipelined(stream, deadline).await,
+            Protocol::Xmpp => xmpp::pipelined(stream, deadline, &self.domain, false).await,
+            Protocol::XmppServer => xmpp::pipelined(stream, deadline, &self.domain, true).await,
+            // Not reached: the memory of the others never learns a shortcut.
+            _ => self.full(stream, deadline).await.map(|_| ()),
+        }
+    }
 }
 
 impl Prelude for Upgrade {
@@ -335,21 +415,24 @@ impl Prelude for Upgrade {
         deadline: Instant,
     ) -> BoxFuture<'a, Result<(), PreludeError>> {
         Box::pin(async move {
-            match self.protocol {
-                Protocol::Smtp => smtp::upgrade(stream, deadline, "EHLO").await,
-                Protocol::Lmtp => smtp::upgrade(stream, deadline, "LHLO").await,
-                Protocol::Imap => imap::upgrade(stream, deadline).await,
-                Protocol::Pop3 => pop3::upgrade(stream, deadline).await,
-                Protocol::Ftp => ftp::upgrade(stream, deadline).await,
-                Protocol::Sieve => sieve::upgrade(stream, deadline).await,
-                Protocol::Nntp => smtp::nntp_upgrade(stream, deadline).await,
-                Protocol::Ldap => ldap::upgrade(stream, deadline).await,
-                Protocol::Postgres => postgres::upgrade(stream, deadline).await,
-                Protocol::PostgresDirect => Ok(()),
-                Protocol::Mysql => mysql::upgrade(stream, deadline).await,
-                Protocol::Xmpp => xmpp::upgrade(stream, deadline, &self.domain, false).await,
-                Protocol::XmppServer => xmpp::upgrade(stream, deadline, &self.domain, true).await,
+            let start = Instant::now();
+            if let Some(budget) = self.memory.budget() {
+                let cut = deadline.min(start + budget);
+                let r = tokio::time::timeout_at(cut, self.pipelined(stream, cut))
+                    .await
+                    .unwrap_or(Err(PreludeError::Timeout));
+                // Any failure, even one the full dialogue would also meet, goes back to the
+                // full dialogue on a fresh connection: only that one decides a result.
+                return r.map_err(|e| {
+                    self.memory.give_up();
+                    PreludeError::Shortcut {
+                        reason: e.to_string(),
+                    }
+                });
             }
+            let allows = self.full(stream, deadline).await?;
+            self.memory.learn(start.elapsed(), allows);
+            Ok(())
         })
     }
 }

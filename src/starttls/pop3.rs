@@ -1,16 +1,33 @@
-//! POP3: CAPA, then STLS (RFC 2595), answered with `+OK`.
+//! POP3: CAPA, then STLS (RFC 2595), answered with `+OK`. The pipelined form, once an
+//! upgrade worked: `STLS` sent with the connection, before the greeting, and greeting and
+//! answer read in turn.
 
-use super::reply::{read_until, send};
+use super::reply::{nothing_after, read_until, send};
 use crate::probe::PreludeError;
 use crate::probe::prelude::read_line;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-pub async fn upgrade(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
+async fn greeting(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
     let greeting = read_line(stream, deadline, super::reply::MAX_LINE).await?;
     if !greeting.starts_with("+OK") {
         return Err(unexpected(greeting));
     }
+    Ok(())
+}
+
+/// Read the answer to STLS: `+OK` with nothing after it.
+async fn stls_answer(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
+    let answer = read_line(stream, deadline, super::reply::MAX_LINE).await?;
+    if !answer.starts_with("+OK") {
+        return Err(PreludeError::Refused { reply: answer });
+    }
+    nothing_after(stream, &answer)
+}
+
+/// The full dialogue.
+pub async fn upgrade(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
+    greeting(stream, deadline).await?;
     send(stream, deadline, "CAPA").await?;
     let status = read_line(stream, deadline, super::reply::MAX_LINE).await?;
     // A server without CAPA (RFC 1939 only) answers -ERR: STLS may still work.
@@ -31,12 +48,14 @@ pub async fn upgrade(stream: &mut TcpStream, deadline: Instant) -> Result<(), Pr
         return Err(unexpected(status));
     }
     send(stream, deadline, "STLS").await?;
-    let answer = read_line(stream, deadline, super::reply::MAX_LINE).await?;
-    if answer.starts_with("+OK") {
-        Ok(())
-    } else {
-        Err(PreludeError::Refused { reply: answer })
-    }
+    stls_answer(stream, deadline).await
+}
+
+/// The pipelined form: `STLS` before the greeting.
+pub async fn pipelined(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
+    send(stream, deadline, "STLS").await?;
+    greeting(stream, deadline).await?;
+    stls_answer(stream, deadline).await
 }
 
 fn unexpected(line: String) -> PreludeError {

@@ -136,6 +136,33 @@ pub async fn read_until(
     }
 }
 
+/// After the server's go-ahead for TLS (`answer`), nothing more may be waiting: a server
+/// sends nothing until it has the ClientHello. Bytes already there would be read as the
+/// server's TLS, so they end the upgrade as a protocol error, named. (They are only looked
+/// at, not consumed: whatever comes next sees the stream as it is.)
+pub fn nothing_after(stream: &TcpStream, answer: &str) -> Result<(), PreludeError> {
+    match buffered(stream) {
+        Some(bytes) if !bytes.is_empty() => Err(PreludeError::Malformed {
+            reason: format!(
+                "the server sent more after its go-ahead \"{answer}\", before any ClientHello: \"{}\" (a client would read it as the server's TLS)",
+                crate::wire::printable_prefix(&bytes)
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// What the kernel holds for `stream` right now (up to 64 bytes), without waiting or
+/// consuming: a peek on a duplicate of the (non-blocking) socket, so tokio's idea of its
+/// readiness plays no part. None: nothing, or the peek failed.
+pub(super) fn buffered(stream: &TcpStream) -> Option<Vec<u8>> {
+    use std::os::fd::AsFd;
+    let dup = std::net::TcpStream::from(stream.as_fd().try_clone_to_owned().ok()?);
+    let mut buf = [0u8; 64];
+    let n = dup.peek(&mut buf).ok()?;
+    Some(buf[..n].to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! ManageSieve (RFC 5804): the greeting lists capabilities and ends with `OK`; STARTTLS is
 //! answered with `OK`.
 
-use super::reply::{read_until, send};
+use super::reply::{nothing_after, read_until, send};
 use crate::probe::PreludeError;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -27,7 +27,7 @@ pub async fn upgrade(stream: &mut TcpStream, deadline: Instant) -> Result<(), Pr
     let answer = read_until(stream, deadline, is_status).await?;
     let status = answer.last().cloned().unwrap_or_default();
     if status.starts_with("OK") {
-        Ok(())
+        nothing_after(stream, &status)
     } else {
         Err(PreludeError::Refused { reply: status })
     }

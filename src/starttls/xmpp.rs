@@ -68,6 +68,7 @@ async fn read_until(
     }
 }
 
+/// The full dialogue: stream header, features, STARTTLS, `<proceed/>`.
 pub async fn upgrade(
     stream: &mut TcpStream,
     deadline: Instant,
@@ -85,19 +86,60 @@ pub async fn upgrade(
             reply: features[at..].chars().take(300).collect(),
         });
     }
-    let request = format!("<starttls xmlns='{TLS_NS}'/>");
-    send_bytes(stream, deadline, request.as_bytes()).await?;
-    let answer = read_until(stream, deadline, |t| {
-        (t.contains("<proceed") || t.contains("<failure")) && t.trim_end().ends_with('>')
-    })
-    .await?;
-    if answer.contains("<proceed") {
-        Ok(())
-    } else {
-        Err(PreludeError::Refused {
+    send_bytes(stream, deadline, starttls_request().as_bytes()).await?;
+    let answer = read_until(stream, deadline, answered).await?;
+    proceeds(stream, &answer)
+}
+
+/// The pipelined form, once an upgrade worked: the stream header and the STARTTLS request
+/// in one write (the client speaks first in XMPP, so this is the connection's first
+/// flight), then the server's header, features and `<proceed/>` read in turn.
+pub async fn pipelined(
+    stream: &mut TcpStream,
+    deadline: Instant,
+    domain: &str,
+    server: bool,
+) -> Result<(), PreludeError> {
+    let mut both = stream_header(domain, server);
+    both.push_str(&starttls_request());
+    send_bytes(stream, deadline, both.as_bytes()).await?;
+    let answer = read_until(stream, deadline, answered).await?;
+    proceeds(stream, &answer)
+}
+
+fn starttls_request() -> String {
+    format!("<starttls xmlns='{TLS_NS}'/>")
+}
+
+fn answered(t: &str) -> bool {
+    (t.contains("<proceed") || t.contains("<failure")) && t.trim_end().ends_with('>')
+}
+
+/// Whether `answer` (everything read since the request) ends in `<proceed/>` with nothing
+/// after it, read or waiting: what follows the go-ahead would be taken for TLS.
+fn proceeds(stream: &TcpStream, answer: &str) -> Result<(), PreludeError> {
+    let Some(at) = answer.find("<proceed") else {
+        return Err(PreludeError::Refused {
             reply: answer.trim().chars().take(300).collect(),
-        })
+        });
+    };
+    let element = &answer[at..];
+    let end = element.find('>').map_or(element.len(), |e| e + 1);
+    let rest = element[end..].trim();
+    if !rest
+        .strip_prefix("</proceed>")
+        .unwrap_or(rest)
+        .trim()
+        .is_empty()
+    {
+        return Err(PreludeError::Malformed {
+            reason: format!(
+                "the server sent more after its go-ahead <proceed/>, before any ClientHello: \"{}\"",
+                rest.chars().take(100).collect::<String>()
+            ),
+        });
     }
+    super::reply::nothing_after(stream, &element[..end])
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod follow;
 mod mail;
 mod more;
 mod others;
+mod pipelined;
 mod postgres;
 mod sniff;
 mod wrong_version;
