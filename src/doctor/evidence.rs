@@ -46,6 +46,10 @@ pub struct Observation {
     /// With `--cert`/`--key`: per version where the server asked for a certificate, whether
     /// it accepted the one presented (None) or why not (Some).
     pub client_cert_presented: Vec<(ProtocolVersion, Option<IncompleteHandshake>)>,
+    /// When a full handshake finished without the client certificate the server asked for,
+    /// and the port looks like HTTP: its answer to one `GET /` (`doctor::http_answer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_after_certificate_request: Option<super::http_answer::HttpAnswer>,
     /// The server's answer to every simulated client's hello, in the order of the profiles.
     pub replies: Vec<ClientReply>,
     /// TCP connections the whole check opened to the server (scan, full handshakes, client
@@ -329,6 +333,21 @@ pub async fn observe(
             client_cert_presented.push((*v, IncompleteHandshake::of(outcome)));
         }
     }
+    // Without a certificate of the user's: does the server refuse at the HTTP level what it
+    // let through the handshake?
+    let http_after_certificate_request = match &with.client_key {
+        Some(_) => None,
+        None => {
+            let ask = super::http_answer::after_certificate_request(
+                &ctx.prober,
+                sni.as_deref(),
+                &handshakes,
+            );
+            progress
+                .track("HTTP request after the certificate request", ask)
+                .await
+        }
+    };
     let replies = match replies {
         Some(r) => r,
         None => {
@@ -348,6 +367,7 @@ pub async fn observe(
         staples,
         responder,
         client_cert_presented,
+        http_after_certificate_request,
         replies,
         connections: ctx.prober.connections_opened(),
     })

@@ -9,6 +9,7 @@ mod evidence;
 pub mod fixes;
 pub mod fixture;
 mod handshake;
+pub mod http_answer;
 mod served;
 mod verdict;
 

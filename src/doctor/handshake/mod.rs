@@ -2,12 +2,14 @@
 //! client applies while it reads the server's flight (a Certificate message too large, a
 //! DHE prime of a size the client cannot use), and refusals with a specific reason (an
 //! enforced ALPN list, no shared key exchange group, the user's client certificate
-//! rejected). Each rule reads the measured facts and the simulated clients that
+//! rejected, a certificate required only at the HTTP level). Each rule reads the measured
+//! facts and the simulated clients that
 //! failed for that cause.
 
 mod alpn;
 mod closes;
 mod groups;
+mod http_level;
 mod limits;
 mod mtls;
 
@@ -24,6 +26,7 @@ pub fn findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>) {
     out.extend(limits::dh_prime_size(ev, scan));
     out.extend(alpn::alpn_enforced(scan));
     out.extend(groups::no_shared_group(ev, scan));
+    out.extend(http_level::required_at_http_level(ev));
     mtls::lead_with_rejection(ev, out);
 }
 

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod cli;
 pub mod clients;
 pub mod dns;
+pub mod http_clients;
 pub mod ocsp;
 pub mod openssl_certs;
 pub mod pki;

@@ -5,9 +5,11 @@
 //! - closes: a front end that hangs up on the hello with a FIN or a reset.
 //! - refusals: an enforced ALPN list, and no shared ECDHE group.
 //! - mtls: a client certificate the server rejects (unknown CA, expired).
+//! - http_level: a client certificate required only at the HTTP level (nginx, HTTP 400).
 //! - openssl_conf: an OPENSSL_CONF in force while `check` runs.
 
 mod closes;
+mod http_level;
 mod limits;
 mod mtls;
 mod openssl_conf;
