@@ -53,6 +53,7 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
         }
     }
     super::handshake::closed_without_alert(ev, &mut out);
+    super::handshake::suites_need_other_certificate(ev, &mut out);
     dedupe(&mut out);
     local_client_context(ev, &mut out);
     out

@@ -12,9 +12,11 @@ mod groups;
 mod http_level;
 mod limits;
 mod mtls;
+mod suites_certificate;
 
 pub use closes::closed_without_alert;
 pub use mtls::client_cert_facts;
+pub use suites_certificate::suites_need_other_certificate;
 
 use super::evidence::Evidence;
 use crate::finding::Finding;

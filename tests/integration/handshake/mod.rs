@@ -7,6 +7,7 @@
 //! - mtls: a client certificate the server rejects (unknown CA, expired).
 //! - http_level: a client certificate required only at the HTTP level (nginx, HTTP 400).
 //! - openssl_conf: an OPENSSL_CONF in force while `check` runs.
+//! - suites_certificate: ECDHE-ECDSA suites only with an RSA certificate.
 
 mod closes;
 mod http_level;
@@ -14,6 +15,7 @@ mod limits;
 mod mtls;
 mod openssl_conf;
 mod refusals;
+mod suites_certificate;
 
 use crate::common::cli::tlsdoctor;
 use crate::common::clients::{Real, agrees};
