@@ -127,15 +127,25 @@ const VERSIONS: [ProtocolVersion; 3] = [
 
 /// The plan from what the basis shows: the suites check's evidence when it ran.
 pub fn plan(basis: &Basis<'_>) -> Plan {
-    let accepted: Vec<ProtocolVersion> =
-        VERSIONS.into_iter().filter(|v| basis.accepts(*v)).collect();
+    plan_from(&basis.accepted(), basis.suites())
+}
+
+/// The plan from the accepted versions and, when the suites check ran, its evidence.
+fn plan_from(
+    accepted: &[ProtocolVersion],
+    found: Option<&[super::ciphers::VersionSuites]>,
+) -> Plan {
+    let accepted: Vec<ProtocolVersion> = VERSIONS
+        .into_iter()
+        .filter(|v| accepted.contains(v))
+        .collect();
     let Some(&highest) = accepted.first() else {
         return Plan::Skip {
             vulnerable: Some(false),
             why: "no TLS 1.0, 1.1 or 1.2 (no CBC records to pad)".into(),
         };
     };
-    let Some(found) = basis.suites() else {
+    let Some(found) = found else {
         let suites = cbc_client::SUITES
             .iter()
             .filter(|s| cbc_client::speakable(s.id).is_some())
@@ -466,6 +476,81 @@ mod tests {
             let e = answer(broken, done.clone());
             assert_eq!(e.vulnerable, None, "{}", e.evidence);
             assert!(PoodleTls.findings(&e).is_empty());
+        }
+    }
+
+    fn accepted(version: ProtocolVersion, ids: &[u32]) -> super::super::ciphers::VersionSuites {
+        super::super::ciphers::VersionSuites {
+            version,
+            server_preference: None,
+            suites: ids
+                .iter()
+                .map(|id| crate::wire::suites::by_id(*id).unwrap().into())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_plan_probes_only_where_the_scan_found_a_cbc_suite_it_speaks() {
+        use ProtocolVersion::{Tls10, Tls12, Tls13};
+        // AEAD only, or TLS 1.3 only: nothing to test, no connection.
+        let modern = [
+            accepted(Tls12, &[0xc02f, 0xcca8]),
+            accepted(Tls13, &[0x1301]),
+        ];
+        assert!(matches!(
+            plan_from(&[Tls12, Tls13], Some(&modern)),
+            Plan::Skip {
+                vulnerable: Some(false),
+                ..
+            }
+        ));
+        assert!(matches!(
+            plan_from(&[Tls13], None),
+            Plan::Skip {
+                vulnerable: Some(false),
+                ..
+            }
+        ));
+        // CBC, but only suites this probe cannot complete (3DES, SHA-384 PRF): not tested.
+        let odd = [accepted(Tls12, &[0x000a, 0xc028, 0xc02f])];
+        match plan_from(&[Tls12], Some(&odd)) {
+            Plan::Skip {
+                vulnerable: None,
+                why,
+            } => assert!(why.contains("DES-CBC3-SHA"), "{why}"),
+            p => panic!("{p:?}"),
+        }
+        // The highest version with a CBC suite it speaks, and only those suites.
+        let mixed = [
+            accepted(Tls10, &[0x002f]),
+            accepted(Tls12, &[0xc02f, 0x000a]),
+        ];
+        assert_eq!(
+            plan_from(&[Tls10, Tls12], Some(&mixed)),
+            Plan::Probe {
+                version: Tls10,
+                suites: vec![CipherSuiteId(0x002f)]
+            }
+        );
+        // Without the suites check: every CBC suite it speaks that the version allows.
+        match plan_from(&[Tls10, Tls12, Tls13], None) {
+            Plan::Probe { version, suites } => {
+                assert_eq!(version, Tls12);
+                assert!(suites.contains(&CipherSuiteId(0xc027)));
+            }
+            p => panic!("{p:?}"),
+        }
+        match plan_from(&[Tls10], None) {
+            Plan::Probe { version, suites } => {
+                assert_eq!(version, Tls10);
+                assert!(
+                    !suites.contains(&CipherSuiteId(0xc027)),
+                    "SHA-256 MACs need TLS 1.2"
+                );
+                assert!(suites.contains(&CipherSuiteId(0xc013)));
+            }
+            p => panic!("{p:?}"),
         }
     }
 
