@@ -226,6 +226,37 @@ impl CipherState {
     }
 }
 
+/// Both directions' record protection from the master secret (RFC 5246 §6.3): the key
+/// block, split into MAC keys, AES keys of `key_len` bytes and, for TLS 1.0, IVs. Returns the
+/// client's writing state, then the server's.
+pub fn key_block(
+    version: u16,
+    mac: RecordMac,
+    key_len: usize,
+    master: &[u8],
+    client_random: &[u8; 32],
+    server_random: &[u8; 32],
+) -> Result<(CipherState, CipherState), BadKeyLength> {
+    let mac_len = mac.tag_len();
+    let iv_len = if version <= TLS10 { 16 } else { 0 };
+    let block = super::prf::prf(
+        version,
+        master,
+        "key expansion",
+        &[server_random, client_random],
+        2 * (mac_len + key_len + iv_len),
+    );
+    let (client_mac, rest) = block.split_at(mac_len);
+    let (server_mac, rest) = rest.split_at(mac_len);
+    let (client_key, rest) = rest.split_at(key_len);
+    let (server_key, rest) = rest.split_at(key_len);
+    let (client_iv, server_iv) = rest.split_at(iv_len);
+    Ok((
+        CipherState::new(version, mac, client_mac, client_key, client_iv)?,
+        CipherState::new(version, mac, server_mac, server_key, server_iv)?,
+    ))
+}
+
 impl CipherState {
     /// CBC decryption alone, with no check: what the tests read the padding from.
     #[cfg(test)]

@@ -10,7 +10,7 @@
 //! checked): the probe learns how the server treats a record, never a secret worth
 //! protecting. Every byte from the server is bounded by the record and handshake parsers.
 
-use super::cbc::{CipherState, Padding, RecordMac};
+use super::cbc::{CipherState, Padding, RecordMac, key_block};
 use super::client_hello::ClientHello;
 use super::codec::Codec;
 use super::extension::ClientExtension;
@@ -359,26 +359,16 @@ impl CbcHandshake {
             &sh.random,
             sh.extended_master_secret().then_some(&self.transcript[..]),
         );
-        let (mac, key) = (suite.mac.tag_len(), suite.key_len);
-        let iv = if version <= TLS10 { 16 } else { 0 };
-        let kb = prf::prf(
+        let (mut write, read) = key_block(
             version,
+            suite.mac,
+            suite.key_len,
             &self.master,
-            "key expansion",
-            &[&sh.random, &self.client_random],
-            2 * (mac + key + iv),
-        );
-        let (client_mac, rest) = kb.split_at(mac);
-        let (server_mac, rest) = rest.split_at(mac);
-        let (client_key, rest) = rest.split_at(key);
-        let (server_key, rest) = rest.split_at(key);
-        let (client_iv, server_iv) = rest.split_at(iv);
-        let bad = |_| Unspeakable::KeyExchange;
-        let mut write =
-            CipherState::new(version, suite.mac, client_mac, client_key, client_iv).map_err(bad)?;
-        self.read = Some(
-            CipherState::new(version, suite.mac, server_mac, server_key, server_iv).map_err(bad)?,
-        );
+            &self.client_random,
+            &sh.random,
+        )
+        .map_err(|_| Unspeakable::KeyExchange)?;
+        self.read = Some(read);
         encode_fragmented(ContentType::ChangeCipherSpec, version, &[1], &mut out);
         let verify = prf::finished(version, &self.master, true, &self.transcript);
         let fin = HandshakeMessage {

@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::pki::{HashAlg, sign_pkcs1};
-use crate::wire::cbc::{CipherState, RecordMac};
+use crate::wire::cbc::{CipherState, RecordMac, key_block};
 use crate::wire::prf::{self as crypto, TLS10, TLS11, TLS12};
 
 /// Key exchange of a cipher suite.
@@ -375,20 +375,9 @@ async fn handshake_and_answer(cfg: &LegacyConfig, conn: &mut Conn) -> Result<(),
         &[&ch.random, &server_random],
         48,
     );
-    let mac_len = suite.mac.tag_len();
-    let iv_len = if version <= TLS10 { 16 } else { 0 };
-    let block = crypto::prf(
-        version,
-        &master,
-        "key expansion",
-        &[&server_random, &ch.random],
-        2 * (mac_len + 16 + iv_len),
-    );
-    let (client_mac, rest) = block.split_at(mac_len);
-    let (server_mac, rest) = rest.split_at(mac_len);
-    let (client_key, rest) = rest.split_at(16);
-    let (server_key, rest) = rest.split_at(16);
-    let (client_iv, server_iv) = rest.split_at(iv_len);
+    let (client_state, server_state) =
+        key_block(version, suite.mac, 16, &master, &ch.random, &server_random)
+            .map_err(|_| LegacyError::Protocol("key block too short", INTERNAL_ERROR))?;
 
     // Client ChangeCipherSpec, then its Finished under the new keys.
     let (ct, payload) = conn.read_record().await?;
@@ -398,10 +387,7 @@ async fn handshake_and_answer(cfg: &LegacyConfig, conn: &mut Conn) -> Result<(),
             UNEXPECTED_MESSAGE,
         ));
     }
-    conn.read_state = Some(
-        CipherState::new(version, suite.mac, client_mac, client_key, client_iv)
-            .map_err(|_| LegacyError::Protocol("key block too short", INTERNAL_ERROR))?,
-    );
+    conn.read_state = Some(client_state);
     let expected_client = crypto::prf(
         version,
         &master,
@@ -420,10 +406,7 @@ async fn handshake_and_answer(cfg: &LegacyConfig, conn: &mut Conn) -> Result<(),
 
     // Our ChangeCipherSpec and Finished.
     conn.write_record(CT_CCS, &[1], &rng).await?;
-    conn.write_state = Some(
-        CipherState::new(version, suite.mac, server_mac, server_key, server_iv)
-            .map_err(|_| LegacyError::Protocol("key block too short", INTERNAL_ERROR))?,
-    );
+    conn.write_state = Some(server_state);
     let server_verify = crypto::prf(
         version,
         &master,

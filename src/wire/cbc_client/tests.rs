@@ -98,32 +98,16 @@ impl Server {
             &self.random,
             self.ems.then_some(&self.transcript[..]),
         );
-        let (mac, key) = (self.suite.mac.tag_len(), self.suite.key_len);
-        let iv = if self.version <= TLS10 { 16 } else { 0 };
-        let kb = prf::prf(
+        let (mut read, mut write) = key_block(
             self.version,
+            self.suite.mac,
+            self.suite.key_len,
             &master,
-            "key expansion",
-            &[&self.random, &self.client_random],
-            2 * (mac + key + iv),
-        );
-        let at = |i: usize, n: usize| &kb[i..i + n];
-        let mut read = CipherState::new(
-            self.version,
-            self.suite.mac,
-            at(0, mac),
-            at(2 * mac, key),
-            at(2 * mac + 2 * key, iv),
+            &self.client_random,
+            &self.random,
         )
         .unwrap();
-        let mut write = CipherState::new(
-            self.version,
-            self.suite.mac,
-            at(mac, mac),
-            at(2 * mac + key, key),
-            at(2 * mac + 2 * key + iv, iv),
-        )
-        .unwrap();
+        let mac = self.suite.mac.tag_len();
         let ccs = d.pop().unwrap().unwrap();
         assert_eq!(
             (ccs.typ, &ccs.payload[..]),
@@ -136,12 +120,13 @@ impl Server {
             Err(_) if check_padding => return None,
             Err(_) => {
                 // A server that reads only the length byte (CVE-2014-8730).
-                let mut lax = CipherState::new(
+                let (mut lax, _) = key_block(
                     self.version,
                     self.suite.mac,
-                    at(0, mac),
-                    at(2 * mac, key),
-                    at(2 * mac + 2 * key, iv),
+                    self.suite.key_len,
+                    &master,
+                    &self.client_random,
+                    &self.random,
                 )
                 .unwrap();
                 let raw = lax.decrypt_for_test(&fin.payload);
