@@ -45,6 +45,11 @@ pub(crate) struct RustlsPlan {
     pub requires_sni: bool,
     /// A plaintext dialogue that must come first (STARTTLS).
     pub starttls: Option<Starttls>,
+    /// The only TLS 1.2 suites served (all of rustls's when `None`); TLS 1.3 keeps its own.
+    pub tls12_suites: Option<Vec<rustls::SupportedCipherSuite>>,
+    /// Ask for a client certificate, finish the handshake without one, and answer the
+    /// request with HTTP 400 (nginx `ssl_verify_client on`).
+    pub client_cert_http_400: bool,
 }
 
 /// The lab's own old-fashioned TLS server, for faults rustls refuses to produce.
@@ -107,6 +112,9 @@ struct RustlsEntry {
     #[serde(default)]
     requires_sni: bool,
     starttls: Option<Starttls>,
+    tls12_suites: Option<Vec<String>>,
+    #[serde(default)]
+    client_cert_http_400: bool,
 }
 
 #[derive(Deserialize)]
@@ -195,9 +203,10 @@ fn parse_dh_groups(text: &str) -> Result<HashMap<String, DhGroup>, String> {
 fn plan(entry: ServerEntry, groups: &HashMap<String, DhGroup>) -> Result<ServerPlan, String> {
     Ok(match entry {
         ServerEntry::Rustls(r) => {
-            if r.certificate.is_rsa() {
+            // rustls (ring) signs with RSA keys of 2048 bits and more.
+            if r.certificate.is_rsa() && r.certificate != CertName::Rsa2048 {
                 return Err(format!(
-                    "certificate {:?} has an RSA key, which the lab serves from the legacy server only",
+                    "certificate {:?} has an RSA key too small for rustls; the legacy server serves it",
                     r.certificate
                 ));
             }
@@ -216,6 +225,12 @@ fn plan(entry: ServerEntry, groups: &HashMap<String, DhGroup>) -> Result<ServerP
                 client_auth: r.client_auth,
                 requires_sni: r.requires_sni,
                 starttls: r.starttls,
+                tls12_suites: r
+                    .tls12_suites
+                    .as_deref()
+                    .map(rustls_tls12_suites)
+                    .transpose()?,
+                client_cert_http_400: r.client_cert_http_400,
             })
         }
         ServerEntry::Legacy(l) => {
@@ -277,6 +292,24 @@ fn rustls_version(name: &str) -> Result<&'static SupportedProtocolVersion, Strin
     }
 }
 
+/// rustls's TLS 1.2 suites by IANA name.
+fn rustls_tls12_suites(names: &[String]) -> Result<Vec<rustls::SupportedCipherSuite>, String> {
+    let all = rustls::crypto::ring::ALL_CIPHER_SUITES;
+    let suites = names
+        .iter()
+        .map(|n| {
+            all.iter()
+                .copied()
+                .find(|s| s.tls13().is_none() && format!("{:?}", s.suite()) == *n)
+                .ok_or_else(|| format!("rustls has no TLS 1.2 cipher suite {n:?}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if suites.is_empty() {
+        return Err("tls12_suites is empty".into());
+    }
+    Ok(suites)
+}
+
 fn legacy_version(name: &str) -> Result<u16, String> {
     legacy::VERSIONS
         .iter()
@@ -335,7 +368,11 @@ mod tests {
             (format!("{ok}\nocsp_staple = \"revoked\""), "unknown field"),
             (
                 "kind = \"rustls\"\ncertificate = \"rsa-1024\"\nversions = [\"TLSv1.3\"]".into(),
-                "RSA key",
+                "RSA key too small",
+            ),
+            (
+                "kind = \"rustls\"\ncertificate = \"healthy\"\nversions = [\"TLSv1.2\"]\ntls12_suites = [\"TLS_RSA_WITH_RC4\"]".into(),
+                "no TLS 1.2 cipher suite",
             ),
             (
                 "kind = \"rustls\"\ncertificate = \"healthy\"\nversions = [\"TLSv1.0\"]".into(),

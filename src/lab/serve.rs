@@ -22,6 +22,9 @@ const MAX_SMTP_COMMANDS: usize = 50;
 
 pub(crate) enum Server {
     Tls(TlsAcceptor),
+    /// Asks for a client certificate, and answers HTTP 400 when none came (nginx
+    /// `ssl_verify_client on`).
+    TlsCertRequiredHttp(TlsAcceptor),
     Legacy(Arc<LegacyConfig>),
     PlainHttp,
     Smtp(TlsAcceptor),
@@ -45,6 +48,14 @@ pub(crate) async fn handle(server: &Server, name: &'static str, stream: TcpStrea
                 let tls = acceptor.accept(stream).await?;
                 answer_request(tls, name).await
             }
+            Server::TlsCertRequiredHttp(acceptor) => {
+                let tls = acceptor.accept(stream).await?;
+                if tls.get_ref().1.peer_certificates().is_some() {
+                    answer_request(tls, name).await
+                } else {
+                    answer_request_with(tls, &no_certificate_response(name)).await
+                }
+            }
             Server::Legacy(cfg) => legacy::serve(cfg.clone(), stream)
                 .await
                 .map_err(|e| io::Error::other(e.to_string())),
@@ -62,8 +73,29 @@ async fn read_timeout<R: AsyncRead + Unpin>(r: &mut R, buf: &mut [u8]) -> io::Re
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "client too slow"))?
 }
 
+/// nginx's answer to a request without the client certificate it requires, with the lab's
+/// last words.
+fn no_certificate_response(name: &str) -> Vec<u8> {
+    let body = format!(
+        "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>No required SSL certificate was sent</center>\r\n<hr><center>lab endpoint {name}</center>\r\n</body>\r\n</html>\r\n"
+    );
+    format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 /// Read up to the first line of a request (bounded), answer, close cleanly.
-async fn answer_request<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, name: &str) -> io::Result<()> {
+async fn answer_request<S: AsyncRead + AsyncWrite + Unpin>(s: S, name: &str) -> io::Result<()> {
+    answer_request_with(s, &http_response(name)).await
+}
+
+/// [`answer_request`] with the answer `response`.
+async fn answer_request_with<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    response: &[u8],
+) -> io::Result<()> {
     let mut request = Vec::new();
     let mut buf = [0u8; 4096];
     while !request.contains(&b'\n') && request.len() < MAX_REQUEST {
@@ -73,7 +105,7 @@ async fn answer_request<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, name: &str)
         }
         request.extend_from_slice(&buf[..n]);
     }
-    s.write_all(&http_response(name)).await?;
+    s.write_all(response).await?;
     s.shutdown().await
 }
 

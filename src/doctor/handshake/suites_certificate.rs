@@ -38,12 +38,18 @@ pub fn suites_need_other_certificate(ev: &Evidence, out: &mut Vec<Finding>) {
         .iter()
         .filter_map(|r| Some((r.client.as_str(), r.answer.as_ref()?)))
         .collect();
-    let refused = |o: &ProbeOutcome| matches!(o, ProbeOutcome::Alert(a) if a.description == AlertDescription::HandshakeFailure);
-    if replies.is_empty() || !replies.iter().all(|(_, o)| refused(o)) {
+    let alert = |o: &ProbeOutcome, d: AlertDescription| matches!(o, ProbeOutcome::Alert(a) if a.description == d);
+    // Clients too old for the server's versions get protocol_version; every other one
+    // handshake_failure.
+    let every_alert = replies.iter().all(|(_, o)| {
+        alert(o, AlertDescription::HandshakeFailure) || alert(o, AlertDescription::ProtocolVersion)
+    });
+    if !every_alert {
         return;
     }
     let hellos: Vec<(&str, ClientHello)> = replies
         .iter()
+        .filter(|(_, o)| alert(o, AlertDescription::HandshakeFailure))
         .filter_map(|(id, _)| {
             let p = ev.profiles.iter().find(|p| p.id == *id)?;
             Some((

@@ -213,6 +213,8 @@ async fn every_endpoint_behaves_as_the_table_says_for_s_client_python_and_curl()
         "must-staple-missing",
         "plain-http",
         "smtp-starttls",
+        "client-cert-http-400",
+        "ecdsa-suites-rsa-certificate",
     ];
     for name in required {
         assert!(lab.endpoint(name).is_some(), "lab lacks endpoint {name}");
