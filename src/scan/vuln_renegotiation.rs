@@ -4,10 +4,13 @@
 //! a server that allows it can be worn down from few connections (THC's ssl-dos showed it).
 //!
 //! One connection, only when TLS 1.2 is accepted: a full TLS 1.2 handshake by rustls (ECDHE
-//! with AES-GCM, the suites every TLS 1.2 server of the last decade has), its keys taken out of
-//! rustls afterwards (`dangerous_extract_secrets`), and the bytes it wrote recorded. rustls
-//! does not renegotiate, so the probe sends the new ClientHello itself: encrypted with the
-//! connection's client key (AES-GCM, RFC 5288), carrying the client's Finished verify_data in
+//! with AES-GCM or ChaCha20-Poly1305: every AEAD suite rustls speaks, so a server restricted
+//! to ChaCha20 is tested too), its keys taken out of rustls afterwards
+//! (`dangerous_extract_secrets`), and the bytes it wrote recorded. rustls does not
+//! renegotiate, so the probe sends the new ClientHello itself: encrypted with the
+//! connection's client key (AES-GCM, RFC 5288, with its explicit nonce; ChaCha20-Poly1305,
+//! RFC 7905, its nonce the IV XORed with the sequence number), carrying the client's Finished
+//! verify_data in
 //! renegotiation_info (RFC 5746 §3.5; read back by decrypting the client's own Finished). The
 //! answer decides: an encrypted handshake record is the server's new ServerHello (allowed);
 //! an alert (decrypted to name it: `no_renegotiation`, `handshake_failure`) or a close is a
@@ -33,8 +36,10 @@ pub struct ClientRenegotiation;
 
 /// How long to wait for the server's answer to the new ClientHello.
 const ANSWER_WAIT: Duration = Duration::from_secs(3);
-/// The explicit nonce and tag around a TLS 1.2 AES-GCM record's plaintext.
-const GCM_OVERHEAD: usize = 8 + 16;
+/// The AEAD tag after a TLS 1.2 record's ciphertext.
+const TAG_LEN: usize = 16;
+/// The explicit nonce before a TLS 1.2 AES-GCM record's ciphertext (ChaCha20 has none).
+const GCM_EXPLICIT: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRenegotiationResult {
@@ -132,16 +137,71 @@ impl Check for ClientRenegotiation {
     }
 }
 
-/// The AES-GCM key and the 4-byte salt of one direction.
-fn gcm_key(secrets: &ConnectionTrafficSecrets) -> Option<(aead::LessSafeKey, [u8; 4])> {
-    let (alg, key, iv) = match secrets {
-        ConnectionTrafficSecrets::Aes128Gcm { key, iv } => (&aead::AES_128_GCM, key, iv),
-        ConnectionTrafficSecrets::Aes256Gcm { key, iv } => (&aead::AES_256_GCM, key, iv),
-        _ => return None,
-    };
-    let key = aead::LessSafeKey::new(aead::UnboundKey::new(alg, key.as_ref()).ok()?);
-    let salt: [u8; 4] = iv.as_ref().get(..4)?.try_into().ok()?;
-    Some((key, salt))
+/// How one direction of a TLS 1.2 AEAD suite makes its nonces.
+enum NonceRule {
+    /// AES-GCM (RFC 5288): a 4-byte salt from the key block, then 8 explicit bytes carried
+    /// in each record (here: the sequence number, as most implementations do).
+    Explicit([u8; 4]),
+    /// ChaCha20-Poly1305 (RFC 7905): the 12-byte IV XORed with the sequence number; nothing
+    /// carried in the record.
+    Xor([u8; 12]),
+}
+
+/// The record protection of one direction: its AEAD key and nonce rule.
+struct RecordKey {
+    key: aead::LessSafeKey,
+    nonce: NonceRule,
+}
+
+impl RecordKey {
+    fn from_secrets(secrets: &ConnectionTrafficSecrets) -> Option<RecordKey> {
+        let (alg, key, nonce) = match secrets {
+            ConnectionTrafficSecrets::Aes128Gcm { key, iv } => (
+                &aead::AES_128_GCM,
+                key,
+                NonceRule::Explicit(iv.as_ref().get(..4)?.try_into().ok()?),
+            ),
+            ConnectionTrafficSecrets::Aes256Gcm { key, iv } => (
+                &aead::AES_256_GCM,
+                key,
+                NonceRule::Explicit(iv.as_ref().get(..4)?.try_into().ok()?),
+            ),
+            ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv } => (
+                &aead::CHACHA20_POLY1305,
+                key,
+                NonceRule::Xor(iv.as_ref().try_into().ok()?),
+            ),
+            _ => return None,
+        };
+        let key = aead::LessSafeKey::new(aead::UnboundKey::new(alg, key.as_ref()).ok()?);
+        Some(RecordKey { key, nonce })
+    }
+
+    /// The bytes carried before the ciphertext in each record.
+    fn explicit_len(&self) -> usize {
+        match self.nonce {
+            NonceRule::Explicit(_) => GCM_EXPLICIT,
+            NonceRule::Xor(_) => 0,
+        }
+    }
+
+    /// The nonce of record `seq`, from its explicit part (AES-GCM) or the sequence number.
+    fn nonce(&self, seq: u64, explicit: &[u8]) -> Option<aead::Nonce> {
+        let mut n = [0u8; 12];
+        match &self.nonce {
+            NonceRule::Explicit(salt) => {
+                n[..4].copy_from_slice(salt);
+                n[4..].copy_from_slice(explicit.get(..GCM_EXPLICIT)?);
+            }
+            NonceRule::Xor(iv) => {
+                n = *iv;
+                for (b, s) in n[4..].iter_mut().zip(seq.to_be_bytes()) {
+                    *b ^= s;
+                }
+            }
+        }
+        Some(aead::Nonce::assume_unique_for_key(n))
+    }
 }
 
 fn aad(seq: u64, typ: ContentType, len: usize) -> aead::Aad<[u8; 13]> {
@@ -153,48 +213,27 @@ fn aad(seq: u64, typ: ContentType, len: usize) -> aead::Aad<[u8; 13]> {
     aead::Aad::from(a)
 }
 
-/// Decrypt one TLS 1.2 AES-GCM record payload (explicit nonce, ciphertext, tag).
-fn open(
-    key: &(aead::LessSafeKey, [u8; 4]),
-    seq: u64,
-    typ: ContentType,
-    payload: &[u8],
-) -> Option<Vec<u8>> {
-    let len = payload.len().checked_sub(GCM_OVERHEAD)?;
-    let mut nonce = [0u8; 12];
-    nonce[..4].copy_from_slice(&key.1);
-    nonce[4..].copy_from_slice(&payload[..8]);
-    let mut buf = payload[8..].to_vec();
+/// Decrypt one TLS 1.2 AEAD record payload (explicit nonce if any, ciphertext, tag).
+fn open(key: &RecordKey, seq: u64, typ: ContentType, payload: &[u8]) -> Option<Vec<u8>> {
+    let explicit = key.explicit_len();
+    let len = payload.len().checked_sub(explicit + TAG_LEN)?;
+    let nonce = key.nonce(seq, &payload[..explicit])?;
+    let mut buf = payload[explicit..].to_vec();
     let plain = key
-        .0
-        .open_in_place(
-            aead::Nonce::assume_unique_for_key(nonce),
-            aad(seq, typ, len),
-            &mut buf,
-        )
+        .key
+        .open_in_place(nonce, aad(seq, typ, len), &mut buf)
         .ok()?;
     Some(plain.to_vec())
 }
 
-/// Encrypt `plain` as one TLS 1.2 AES-GCM record of `typ` with sequence number `seq`.
-fn seal(
-    key: &(aead::LessSafeKey, [u8; 4]),
-    seq: u64,
-    typ: ContentType,
-    plain: &[u8],
-) -> Option<Vec<u8>> {
-    let explicit = seq.to_be_bytes();
-    let mut nonce = [0u8; 12];
-    nonce[..4].copy_from_slice(&key.1);
-    nonce[4..].copy_from_slice(&explicit);
+/// Encrypt `plain` as one TLS 1.2 AEAD record of `typ` with sequence number `seq`.
+fn seal(key: &RecordKey, seq: u64, typ: ContentType, plain: &[u8]) -> Option<Vec<u8>> {
+    let explicit = &seq.to_be_bytes()[..key.explicit_len()];
+    let nonce = key.nonce(seq, &seq.to_be_bytes())?;
     let mut buf = plain.to_vec();
     let tag = key
-        .0
-        .seal_in_place_separate_tag(
-            aead::Nonce::assume_unique_for_key(nonce),
-            aad(seq, typ, plain.len()),
-            &mut buf,
-        )
+        .key
+        .seal_in_place_separate_tag(nonce, aad(seq, typ, plain.len()), &mut buf)
         .ok()?;
     let mut payload = explicit.to_vec();
     payload.extend_from_slice(&buf);
@@ -235,6 +274,8 @@ async fn probe(ctx: &ScanContext) -> Answer {
         cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
         cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
         cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     ]) else {
         return Answer::NotTested("no TLS 1.2 configuration could be built".into());
     };
@@ -243,7 +284,7 @@ async fn probe(ctx: &ScanContext) -> Answer {
     let (mut rec, conn, deadline) = match tls12_handshake(
         ctx,
         config,
-        "a full TLS 1.2 handshake with an ECDHE AES-GCM suite (needed to renegotiate)",
+        "a full TLS 1.2 handshake with an ECDHE AES-GCM or ChaCha20-Poly1305 suite (needed to renegotiate)",
     )
     .await
     {
@@ -261,8 +302,11 @@ async fn probe(ctx: &ScanContext) -> Answer {
     let Ok(secrets) = conn.dangerous_extract_secrets() else {
         return Answer::NotTested("the connection's keys could not be read from rustls".into());
     };
-    let (Some(tx), Some(rx)) = (gcm_key(&secrets.tx.1), gcm_key(&secrets.rx.1)) else {
-        return Answer::NotTested(format!("{suite} is not an AES-GCM suite"));
+    let (Some(tx), Some(rx)) = (
+        RecordKey::from_secrets(&secrets.tx.1),
+        RecordKey::from_secrets(&secrets.rx.1),
+    ) else {
+        return Answer::NotTested(format!("{suite} is not an AEAD suite the probe can seal"));
     };
     let (tx_seq, rx_seq) = (secrets.tx.0, secrets.rx.0);
     // The client's Finished went out with the sequence number before the current one.
@@ -308,7 +352,7 @@ async fn probe(ctx: &ScanContext) -> Answer {
 async fn send_and_read(
     rec: &mut Recording,
     record: &[u8],
-    rx: &(aead::LessSafeKey, [u8; 4]),
+    rx: &RecordKey,
     rx_seq: u64,
     deadline: tokio::time::Instant,
 ) -> Reply {
@@ -428,26 +472,60 @@ mod tests {
     use super::*;
     use crate::wire::AlertDescription;
 
-    fn key() -> (aead::LessSafeKey, [u8; 4]) {
-        let k = aead::UnboundKey::new(&aead::AES_128_GCM, &[7u8; 16]).unwrap();
-        (aead::LessSafeKey::new(k), [1, 2, 3, 4])
+    fn keys() -> [(RecordKey, usize); 2] {
+        let gcm = aead::UnboundKey::new(&aead::AES_128_GCM, &[7u8; 16]).unwrap();
+        let chacha = aead::UnboundKey::new(&aead::CHACHA20_POLY1305, &[9u8; 32]).unwrap();
+        [
+            (
+                RecordKey {
+                    key: aead::LessSafeKey::new(gcm),
+                    nonce: NonceRule::Explicit([1, 2, 3, 4]),
+                },
+                GCM_EXPLICIT + TAG_LEN,
+            ),
+            (
+                RecordKey {
+                    key: aead::LessSafeKey::new(chacha),
+                    nonce: NonceRule::Xor([5; 12]),
+                },
+                TAG_LEN,
+            ),
+        ]
     }
 
     #[test]
     fn sealed_records_open_with_the_same_key_and_sequence_only() {
-        let k = key();
-        let rec = seal(&k, 5, ContentType::Handshake, b"hello").unwrap();
-        assert_eq!(&rec[..3], &[22, 3, 3]);
-        assert_eq!(rec.len(), 5 + 5 + GCM_OVERHEAD);
-        let payload = &rec[5..];
+        for (k, overhead) in keys() {
+            let rec = seal(&k, 5, ContentType::Handshake, b"hello").unwrap();
+            assert_eq!(&rec[..3], &[22, 3, 3]);
+            assert_eq!(rec.len(), 5 + 5 + overhead);
+            let payload = &rec[5..];
+            assert_eq!(
+                open(&k, 5, ContentType::Handshake, payload).unwrap(),
+                b"hello"
+            );
+            assert!(open(&k, 6, ContentType::Handshake, payload).is_none());
+            assert!(open(&k, 5, ContentType::Alert, payload).is_none());
+            assert!(open(&k, 5, ContentType::Handshake, &payload[..10]).is_none());
+            assert!(open(&k, 5, ContentType::Handshake, &[]).is_none());
+        }
+    }
+
+    /// RFC 7905 §2: the ChaCha20 nonce is the IV with the sequence number XORed into its
+    /// last 8 bytes; AES-GCM's is the salt and the record's explicit bytes.
+    #[test]
+    fn nonces_follow_each_suites_rule() {
+        let [(gcm, _), (chacha, _)] = keys();
+        let n = |k: &RecordKey, seq, explicit: &[u8]| *k.nonce(seq, explicit).unwrap().as_ref();
         assert_eq!(
-            open(&k, 5, ContentType::Handshake, payload).unwrap(),
-            b"hello"
+            n(&chacha, 0x0102, &[]),
+            [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5 ^ 1, 5 ^ 2]
         );
-        assert!(open(&k, 6, ContentType::Handshake, payload).is_none());
-        assert!(open(&k, 5, ContentType::Alert, payload).is_none());
-        assert!(open(&k, 5, ContentType::Handshake, &payload[..10]).is_none());
-        assert!(open(&k, 5, ContentType::Handshake, &[]).is_none());
+        assert_eq!(
+            n(&gcm, 99, &[9, 8, 7, 6, 5, 4, 3, 2]),
+            [1, 2, 3, 4, 9, 8, 7, 6, 5, 4, 3, 2]
+        );
+        assert!(gcm.nonce(0, &[1, 2]).is_none());
     }
 
     #[test]

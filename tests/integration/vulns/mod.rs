@@ -5,6 +5,7 @@
 
 mod other_tools;
 mod poodle;
+mod renegotiation;
 mod standin;
 
 use crate::common::cli::tlsdoctor;
@@ -14,7 +15,7 @@ use crate::common::servers::{
 use serde_json::Value;
 use standin::{Bug, MEMORY_FILLER, Vulnerable};
 
-fn scan_with(target: &str, checks: &str) -> Value {
+pub(super) fn scan_with(target: &str, checks: &str) -> Value {
     let run = tlsdoctor(&[
         "scan",
         target,
@@ -28,7 +29,7 @@ fn scan_with(target: &str, checks: &str) -> Value {
     run.json()["servers"][0].clone()
 }
 
-fn plain_scan(target: &str) -> Value {
+pub(super) fn plain_scan(target: &str) -> Value {
     let run = tlsdoctor(&["scan", target, "--json", "--timeout", "5"]);
     assert_eq!(run.code, 0, "scan failed: {}\n{}", run.stdout, run.stderr);
     run.json()["servers"][0].clone()
@@ -44,7 +45,7 @@ fn accepted_versions(scan: &Value) -> Vec<String> {
         .collect()
 }
 
-fn check_findings(target: &str, checks: &str) -> Vec<(String, String)> {
+pub(super) fn check_findings(target: &str, checks: &str) -> Vec<(String, String)> {
     let run = tlsdoctor(&[
         "check",
         target,
