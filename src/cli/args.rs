@@ -253,6 +253,11 @@ pub struct CheckArgs {
     /// name lists every check).
     #[arg(long, value_name = "NAME,…", value_parser = parse_checks, default_value = "")]
     pub extra_checks: Selection,
+    /// Another server that may hold this server's RSA key (mail, FTP, an appliance):
+    /// HOST:PORT, repeatable. Each is asked for SSLv2 and its certificate key compared with
+    /// this server's (DROWN through the same key elsewhere); selects the drown-peers check.
+    #[arg(long = "drown-peer", value_name = "HOST:PORT", value_parser = parse_peer)]
+    pub drown_peers: Vec<String>,
     /// Also audit the server: known vulnerabilities as findings, and a grade by SSL Labs'
     /// rating guide (docs/grade.md).
     #[arg(long)]
@@ -388,6 +393,11 @@ pub struct ScanArgs {
     /// name lists every check).
     #[arg(long, value_name = "NAME,…", value_parser = parse_checks, default_value = "")]
     pub extra_checks: Selection,
+    /// Another server that may hold this server's RSA key (mail, FTP, an appliance):
+    /// HOST:PORT, repeatable. Each is asked for SSLv2 and its certificate key compared with
+    /// this server's (DROWN through the same key elsewhere); selects the drown-peers check.
+    #[arg(long = "drown-peer", value_name = "HOST:PORT", value_parser = parse_peer)]
+    pub drown_peers: Vec<String>,
     /// Run only these checks instead of the default set, e.g. `protocols,certificate` for
     /// an inventory: protocols (always run), suites, groups, properties, resumption, any
     /// extra check, `certificate` (describe and judge the chain), `ocsp` (as --ocsp-query),
@@ -410,6 +420,28 @@ pub struct ScanArgs {
 /// A compliance profile's name.
 fn parse_profile(s: &str) -> Result<&'static Profile, String> {
     tlsdoctor::audit::profile::find(s).map_err(|e| e.to_string())
+}
+
+/// `HOST:PORT` (IPv6 in brackets) with a port from 1 to 65535.
+fn parse_peer(s: &str) -> Result<String, String> {
+    let bad = || format!("'{s}' is not HOST:PORT");
+    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 && !host.is_empty() => Ok(s.to_string()),
+        _ => Err(bad()),
+    }
+}
+
+/// The peers of `--drown-peer`, with the check that probes them selected.
+fn add_drown_peers(connect: &mut ConnectOptions, peers: &[String]) {
+    if peers.is_empty() {
+        return;
+    }
+    connect.drown_peers = peers.to_vec();
+    use tlsdoctor::scan::{Check, vuln_drown_peers::DrownPeers};
+    if let Ok(check) = Selection::parse(DrownPeers::NAME) {
+        connect.extra_checks = connect.extra_checks.clone().and(&check);
+    }
 }
 
 /// A comma-separated list of check names, each one the registry knows.
@@ -475,6 +507,7 @@ impl ConnectArgs {
             progress: tlsdoctor::progress::Progress::none(),
             rate: None,
             backoff_tally: None,
+            drown_peers: Vec::new(),
         })
     }
 }
@@ -484,6 +517,7 @@ impl CheckArgs {
         let mut connect = self.connect.options()?;
         connect.extra_checks = self.extra_checks.clone();
         connect.rate = self.fleet.rate_limit();
+        add_drown_peers(&mut connect, &self.drown_peers);
         Ok(CheckRequest {
             connect,
             client: self.client.clone(),
@@ -525,6 +559,7 @@ impl ScanArgs {
         let mut connect = self.connect.options()?;
         connect.extra_checks = self.extra_checks.clone();
         connect.rate = self.fleet.rate_limit();
+        add_drown_peers(&mut connect, &self.drown_peers);
         let mut req = ScanRequest {
             connect,
             trust: TrustInputs::default(),

@@ -37,7 +37,12 @@ pub(crate) async fn resolve(
 
 /// One probe context per address to examine, with its label and every address the name
 /// resolved to.
-fn addresses(targets: &[ResolvedTarget], cfg: &ProbeConfig, checks: &Selection) -> Vec<Address> {
+fn addresses(
+    targets: &[ResolvedTarget],
+    cfg: &ProbeConfig,
+    checks: &Selection,
+    drown_peers: &[String],
+) -> Vec<Address> {
     let mut out = Vec::new();
     for t in targets {
         let resolved: Vec<String> = t.addresses.iter().map(|a| a.to_string()).collect();
@@ -46,7 +51,8 @@ fn addresses(targets: &[ResolvedTarget], cfg: &ProbeConfig, checks: &Selection) 
                 label: t.label(),
                 resolved: resolved.clone(),
                 ctx: ScanContext::new(Prober::new(*addr, with_upgrade(cfg, t)), t.sni.clone())
-                    .with_checks(checks.clone()),
+                    .with_checks(checks.clone())
+                    .with_drown_peers(drown_peers.to_vec()),
             });
         }
     }
@@ -79,13 +85,18 @@ where
         .clone()
         .unwrap_or_default()
         .and(&connect.extra_checks);
-    let jobs = addresses(targets, &connect.probe_config(run), &checks)
-        .into_iter()
-        .map(|a| {
-            let (label, addr) = (a.label.clone(), a.ctx.prober.addr());
-            let run = job(a);
-            async move { (label, addr, run.await) }
-        });
+    let jobs = addresses(
+        targets,
+        &connect.probe_config(run),
+        &checks,
+        &connect.drown_peers,
+    )
+    .into_iter()
+    .map(|a| {
+        let (label, addr) = (a.label.clone(), a.ctx.prober.addr());
+        let run = job(a);
+        async move { (label, addr, run.await) }
+    });
     let mut done = Vec::new();
     let mut failed = Vec::new();
     for (label, addr, res) in futures::future::join_all(jobs).await {

@@ -53,6 +53,9 @@ pub struct ConnectOptions {
     /// With a tally: retry connects a server refuses after accepting earlier ones (the
     /// default backoff policy), counted there (fleet runs set one per target).
     pub backoff_tally: Option<Arc<BackoffTally>>,
+    /// Other servers that may hold the same RSA key, asked for SSLv2 by the `drown-peers`
+    /// check (`--drown-peer HOST:PORT`).
+    pub drown_peers: Vec<String>,
 }
 
 impl ConnectOptions {
@@ -76,6 +79,7 @@ impl ConnectOptions {
             progress: crate::progress::Progress::none(),
             rate: None,
             backoff_tally: None,
+            drown_peers: Vec::new(),
         }
     }
 

@@ -27,6 +27,7 @@ mod server_json;
 pub mod strength;
 pub mod versions;
 pub mod vuln_ccs;
+pub mod vuln_drown_peers;
 pub mod vuln_heartbleed;
 pub mod vuln_intolerance;
 pub mod vuln_poodle_tls;
@@ -94,6 +95,7 @@ registry! {
         client_renegotiation: vuln_renegotiation::ClientRenegotiation,
         robot: vuln_robot::Robot,
         poodle_tls: vuln_poodle_tls::PoodleTls,
+        drown_peers: vuln_drown_peers::DrownPeers,
     ],
 }
 

@@ -18,6 +18,8 @@ pub struct ScanContext {
     /// The SNI host name to send, if any.
     pub sni: Option<String>,
     pub checks: Selection,
+    /// Other servers that may hold the same RSA key, asked for SSLv2 (`--drown-peer`).
+    pub drown_peers: Vec<String>,
 }
 
 impl ScanContext {
@@ -27,11 +29,17 @@ impl ScanContext {
             prober,
             sni,
             checks: Selection::default(),
+            drown_peers: Vec::new(),
         }
     }
 
     pub fn with_checks(mut self, checks: Selection) -> Self {
         self.checks = checks;
+        self
+    }
+
+    pub fn with_drown_peers(mut self, peers: Vec<String>) -> Self {
+        self.drown_peers = peers;
         self
     }
 }

@@ -208,7 +208,17 @@ fn der_certificate(dir: &Path) -> PathBuf {
 pub(crate) fn sslv2_server(kinds: &[u32]) -> (ServerProcess, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let der = der_certificate(dir.path());
-    let cert = std::fs::read(&der).unwrap();
+    sslv2_server_with(&der, kinds, Some(dir))
+}
+
+/// The SSLv2 stand-in serving the DER certificate at `der` (e.g. another server's, to share
+/// its key), with these cipher kinds; `dir` is kept until the server stops.
+pub(crate) fn sslv2_server_with(
+    der: &Path,
+    kinds: &[u32],
+    dir: Option<tempfile::TempDir>,
+) -> (ServerProcess, Vec<u8>) {
+    let cert = std::fs::read(der).unwrap();
     let port = free_port();
     let kinds = kinds
         .iter()
@@ -218,12 +228,9 @@ pub(crate) fn sslv2_server(kinds: &[u32]) -> (ServerProcess, Vec<u8>) {
     let mut cmd = Command::new("python3");
     cmd.arg(peers_dir().join("sslv2_server.py"))
         .arg(port.to_string())
-        .arg(&der)
+        .arg(der)
         .arg(kinds);
-    (
-        spawn_listening("sslv2-stand-in", cmd, port, Some(dir)),
-        cert,
-    )
+    (spawn_listening("sslv2-stand-in", cmd, port, dir), cert)
 }
 
 #[test]

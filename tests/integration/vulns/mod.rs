@@ -3,6 +3,7 @@
 //! healthy real servers (OpenSSL, nginx, GnuTLS with and without heartbeat), which must show
 //! no false positive.
 
+mod drown_peers;
 mod other_tools;
 mod poodle;
 mod renegotiation;
