@@ -36,7 +36,9 @@
 #   --out DIR     where tool outputs and measurements go (default target/bench/<time>)
 #   --keep        keep nginx's temporary directory (certificates, configs, logs)
 # Environment: BENCH_RUNS, BENCH_TESTSSL_RUNS (defaults of the run counts), BENCH_VENV
-# (sslyze's venv), BENCH_TLSDOCTOR (a tlsdoctor binary to run instead of building this tree).
+# (sslyze's venv), BENCH_TLSDOCTOR (a tlsdoctor binary to run instead of building this tree),
+# BENCH_TLSDOCTOR_ARGS (more arguments for tlsdoctor's scan and check, word-split, e.g.
+# "--extra-checks vulns").
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -315,13 +317,13 @@ run_tool() {
     rm -f "$p".*
     case "$tool" in
         tlsdoctor)
-            "$tlsdoctor" scan --json --color never "127.0.0.1:$port" >"$p.json" 2>"$p.out" ;;
+            "$tlsdoctor" scan --json --color never ${BENCH_TLSDOCTOR_ARGS:-} "127.0.0.1:$port" >"$p.json" 2>"$p.out" ;;
         tlsdoctor-check)
             # The whole diagnosis: the scan, the chain, full handshakes, client replays. Exit
             # status 1 means findings of severity error (the bench's self-signed certificates).
             # --no-live: without the local clients' own runs (16 programs here, Java and Node
             # among them), whose start-up is this machine's cost, not the server's round trips.
-            "$tlsdoctor" check --no-live --json --color never "127.0.0.1:$port" >"$p.json" 2>"$p.out" || [ $? = 1 ] ;;
+            "$tlsdoctor" check --no-live --json --color never ${BENCH_TLSDOCTOR_ARGS:-} "127.0.0.1:$port" >"$p.json" 2>"$p.out" || [ $? = 1 ] ;;
         sslscan)
             # Default checks: protocols, every suite, groups, renegotiation, compression,
             # heartbleed, fallback SCSV, certificate.
