@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 const PROFILE: &str = "pyopenssl-openssl110";
 
 /// The venv's python, with `cryptography==2.4.2` and `pyOpenSSL==19.0.0` from wheels.
-fn python() -> &'static PathBuf {
+pub(super) fn python() -> &'static PathBuf {
     static PY: OnceLock<PathBuf> = OnceLock::new();
     PY.get_or_init(|| {
         // Wheels only: a source build of cryptography 2.4 would link the system's OpenSSL 3
