@@ -2,8 +2,9 @@
 //! built-in lab: on the endpoint whose fault is the message's established cause, the report
 //! leads with that finding. Every corpus message whose cause a lab endpoint reproduces is
 //! tried on that endpoint (in process, on one measurement per endpoint), and one run goes
-//! through the real command line. Each client's own measured text for the endpoint's finding
-//! (data/client-errors.toml) is tried the same way.
+//! through the real command line. The held-out messages (tests/data/explain-holdout.toml) and
+//! each client's own measured text for the endpoint's finding (data/client-errors.toml) are
+//! tried the same way.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use tlsdoctor::lab::{Lab, LabOptions};
 
 use crate::common::cli::tlsdoctor;
 use crate::explain_client_texts::client_texts_for;
-use crate::explain_corpus::corpus;
+use crate::explain_corpus::{corpus, holdout};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_error_leads_with_the_messages_cause_on_every_lab_family() {
@@ -22,7 +23,9 @@ async fn check_error_leads_with_the_messages_cause_on_every_lab_family() {
     let demo = tlsdoctor::demo::run(Duration::from_secs(10))
         .await
         .expect("the lab runs");
-    let messages = corpus();
+    // The main corpus and the held-out set.
+    let mut messages = corpus();
+    messages.extend(holdout());
 
     let mut tried: BTreeMap<&str, usize> = BTreeMap::new();
     let mut wrong = Vec::new();

@@ -48,7 +48,7 @@ pub(crate) fn corpus() -> Vec<Message> {
 }
 
 /// The held-out messages: never used to tune a rule one by one.
-fn holdout() -> Vec<Message> {
+pub(crate) fn holdout() -> Vec<Message> {
     load("explain-holdout.toml")
 }
 
