@@ -2,7 +2,9 @@
 //! `[style.S.certificate]` and `[style.S.ocsp]` tables, measured against the real clients) is
 //! recognised by `explain`, and the candidates it gives (what `check --error` ranks the
 //! server's findings by) include the finding that quotes it. A user who pastes what their
-//! client printed gets back the finding tlsdoctor would have shown for that client.
+//! client printed gets back the finding tlsdoctor would have shown for that client. The same
+//! for the handshake failures' texts (`[style.S.texts]`): each is recognised and lists one of
+//! the findings its failure stands for.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,6 +20,8 @@ struct Catalogue {
 
 #[derive(Deserialize)]
 struct Style {
+    #[serde(default)]
+    texts: BTreeMap<String, String>,
     #[serde(default)]
     certificate: BTreeMap<String, String>,
     #[serde(default)]
@@ -69,9 +73,74 @@ fn findings_of(cause: &str) -> &'static [&'static str] {
     }
 }
 
+/// The findings a handshake failure's text can stand for (the simulation and the doctor
+/// name one of them for it, by what else they saw): the text must list at least one.
+fn findings_of_failure(failure: &str) -> &'static [&'static str] {
+    match failure {
+        "protocol_version_alert" => &[
+            "proto-mismatch",
+            "proto-server-too-old",
+            "proto-client-too-old",
+        ],
+        "handshake_failure_alert" => &["no-shared-cipher", "client-cert-required"],
+        "certificate_required_alert" => &["client-cert-required"],
+        "unrecognized_name_alert" => &["sni-required", "closed-on-server-name"],
+        "internal_error_alert" => &["server-internal-error"],
+        "insufficient_security_alert" => &["no-shared-cipher"],
+        "decode_error_alert" => &["server-decode-error", "client-cert-required"],
+        "no_application_protocol_alert" => &["alpn-required"],
+        "unknown_ca_alert" | "certificate_expired_alert" | "certificate_expired_alert_tls12" => {
+            &["client-cert-rejected"]
+        }
+        "other_alert" => &["server-alert"],
+        "unsupported_protocol" => &["proto-server-too-old", "proto-mismatch"],
+        "legacy_sigalg" => &["proto-server-too-old", "no-shared-cipher"],
+        "unsafe_legacy_renegotiation" => &["no-secure-renegotiation"],
+        "dh_key_too_small" => &["dh-too-small"],
+        "wrong_version_number" => &["not-tls"],
+        "unexpected_eof" | "connection_reset" => &["server-closed", "connect-failed", "not-tls"],
+        "excessive_message_size" => &["cert-message-too-large"],
+        "dh_keypair_failed" => &["dh-prime-size-unsupported"],
+        "certificate_verify_failed" => &["cert-untrusted-root", "cert-self-signed"],
+        "invalid_status_response" => &["ocsp-staple-invalid", "ocsp-staple-revoked"],
+        other => panic!("handshake failure {other:?} has no finding here: add it"),
+    }
+}
+
+#[test]
+fn every_measured_handshake_text_is_explained() {
+    let cat = catalogue();
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (style, s) in &cat.style {
+        for (failure, text) in &s.texts {
+            checked += 1;
+            let text = filled(text).replace("{alert}", "bad_record_mac");
+            let want = findings_of_failure(failure);
+            let candidates: Vec<&str> = finding_ids_for(&text).iter().map(|f| f.as_str()).collect();
+            if candidates.is_empty() {
+                wrong.push(format!("[{style}/{failure}] not recognised: {text}"));
+            } else if !want.iter().any(|w| candidates.contains(w)) {
+                wrong.push(format!(
+                    "[{style}/{failure}] none of {want:?} among {candidates:?}: {text}"
+                ));
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} texts in the catalogue");
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} texts:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
 /// Fill the catalogue's placeholders the way a real run would.
 fn filled(text: &str) -> String {
     text.replace("{host}", "db.example.net")
+        .replace("{size}", "110009")
+        .replace("{limit}", "32768")
         .replace("{altnames}", "DNS:other.example.net")
         .replace("{bits}", "1024")
         .replace("{subject_dn}", "CN=db.example.net")
