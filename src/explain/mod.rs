@@ -489,6 +489,30 @@ mod tests {
     }
 
     #[test]
+    fn a_client_certificate_refused_at_the_http_level_is_answered_for_each_side() {
+        // What the client sees: nginx's HTTP 400 page after a finished handshake.
+        let page = explain("<title>400 No required SSL certificate was sent</title>");
+        assert_eq!(page.side, Side::Client);
+        assert_eq!(page.matches[0].id, "http-no-required-certificate");
+        assert_eq!(
+            page.matches[0].causes[0].finding,
+            FindingId::ClientCertRequired
+        );
+        // What nginx logs for it, and Go's server line for a missing client certificate.
+        for line in [
+            "2024/01/01 10:00:00 [info] 12#12: *5 client sent no required SSL certificate while reading client request headers, client: 10.0.0.1",
+            "http: TLS handshake error from 10.0.0.1:5000: tls: client didn't provide a certificate",
+        ] {
+            let e = explain(line);
+            assert_eq!(e.side, Side::Server, "{line}");
+            assert_eq!(
+                e.matches[0].id, "server-client-sent-no-certificate",
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
     fn huge_input_is_bounded() {
         let mut s = "x".repeat(200_000);
         s.push_str("wrong version number");
