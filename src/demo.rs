@@ -13,6 +13,7 @@ use crate::ocsp::QueryPolicy;
 use crate::pipeline::{Address, TrustInputs, examine, profiles_for};
 use crate::probe::{ProbeConfig, Prober};
 use crate::scan::ScanContext;
+use futures::StreamExt;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,9 @@ pub struct Demo {
     pub elapsed_ms: u64,
 }
 
+/// Endpoints the demo diagnoses at once (at most this times `--max-connections` to the lab).
+const DEMO_ENDPOINTS_AT_ONCE: usize = 12;
+
 /// Start the lab and diagnose every endpoint concurrently. The lab root is the trusted CA,
 /// as a user who runs the lab would configure their client.
 pub async fn run(timeout: Duration) -> Result<Demo, String> {
@@ -69,7 +73,13 @@ pub async fn run(timeout: Duration) -> Result<Demo, String> {
         let examination = &examination;
         async move { (e, check_endpoint(e, examination, timeout).await) }
     });
-    let results = futures::future::join_all(jobs).await;
+    // A bounded number of endpoints at once: each check opens up to its connection cap,
+    // and the lab sheds connections beyond its own limit (256 in flight), which a check
+    // would read as a server that closes.
+    let results: Vec<_> = futures::stream::iter(jobs)
+        .buffered(DEMO_ENDPOINTS_AT_ONCE)
+        .collect()
+        .await;
     let rows = results.into_iter().map(|(e, d)| row(e, d)).collect();
     drop(lab);
     let _ = std::fs::remove_dir_all(&dir);
