@@ -34,6 +34,7 @@ impl Builder<'_> {
             ServerPlan::Rustls(plan) => self.rustls(plan).map_err(err),
             ServerPlan::Legacy(plan) => self.legacy(&spec.name, plan).map_err(err),
             ServerPlan::PlainHttp => Ok(Server::PlainHttp),
+            ServerPlan::HangsUp => Ok(Server::HangsUp),
         }
     }
 

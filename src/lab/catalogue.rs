@@ -21,6 +21,7 @@ pub(crate) struct EndpointSpec {
     pub fault: String,
     pub expected_openssl3: String,
     pub expected_python: Option<String>,
+    pub expected_curl: Option<String>,
     pub expect_finding: Option<String>,
     pub sni: Option<String>,
     pub server: ServerPlan,
@@ -32,6 +33,8 @@ pub(crate) enum ServerPlan {
     Legacy(LegacyPlan),
     /// Plain HTTP on a port clients expect TLS on.
     PlainHttp,
+    /// Reads the hello and hangs up without a byte, as an SNI router without a route.
+    HangsUp,
 }
 
 /// A rustls server.
@@ -88,6 +91,7 @@ struct EndpointEntry {
     fault: String,
     expected_openssl3: String,
     expected_python: Option<String>,
+    expected_curl: Option<String>,
     expect_finding: Option<String>,
     sni: Option<String>,
     server: ServerEntry,
@@ -99,6 +103,7 @@ enum ServerEntry {
     Rustls(RustlsEntry),
     Legacy(LegacyEntry),
     PlainHttp(NoOptions),
+    HangsUp(NoOptions),
 }
 
 #[derive(Deserialize)]
@@ -175,6 +180,7 @@ fn parse(endpoints: &str, dh_groups: &str) -> Result<Vec<EndpointSpec>, String> 
             fault: e.fault,
             expected_openssl3: e.expected_openssl3,
             expected_python: e.expected_python,
+            expected_curl: e.expected_curl,
             expect_finding: e.expect_finding,
             sni: e.sni,
             server,
@@ -279,6 +285,7 @@ fn plan(entry: ServerEntry, groups: &HashMap<String, DhGroup>) -> Result<ServerP
             })
         }
         ServerEntry::PlainHttp(NoOptions {}) => ServerPlan::PlainHttp,
+        ServerEntry::HangsUp(NoOptions {}) => ServerPlan::HangsUp,
     })
 }
 

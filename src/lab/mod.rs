@@ -66,6 +66,9 @@ pub struct Endpoint {
     pub expected_openssl3: String,
     /// Where Python's `ssl` default context gets something else than `expected_openssl3`.
     pub expected_python: Option<String>,
+    /// Where curl's words differ from `expected_openssl3` (it reports some failures by the
+    /// OpenSSL call that failed).
+    pub expected_curl: Option<String>,
     /// The doctor's finding id for this fault.
     pub expect_finding: Option<&'static str>,
     /// Server name clients should send; None = connect by IP address, without SNI.
@@ -210,6 +213,7 @@ impl Lab {
                 fault: spec.fault.clone(),
                 expected_openssl3: spec.expected_openssl3.clone(),
                 expected_python: spec.expected_python.clone(),
+                expected_curl: spec.expected_curl.clone(),
                 expect_finding: spec.expect_finding.as_deref(),
                 sni: spec.sni.clone(),
             });

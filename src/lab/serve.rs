@@ -27,6 +27,8 @@ pub(crate) enum Server {
     TlsCertRequiredHttp(TlsAcceptor),
     Legacy(Arc<LegacyConfig>),
     PlainHttp,
+    /// Reads what the client sends first and closes without a byte.
+    HangsUp,
     Smtp(TlsAcceptor),
 }
 
@@ -60,6 +62,7 @@ pub(crate) async fn handle(server: &Server, name: &'static str, stream: TcpStrea
                 .await
                 .map_err(|e| io::Error::other(e.to_string())),
             Server::PlainHttp => plain_http(stream, name).await,
+            Server::HangsUp => hang_up(stream).await,
             Server::Smtp(acceptor) => smtp(stream, acceptor, name).await,
         }
     };
@@ -106,6 +109,14 @@ async fn answer_request_with<S: AsyncRead + AsyncWrite + Unpin>(
         request.extend_from_slice(&buf[..n]);
     }
     s.write_all(response).await?;
+    s.shutdown().await
+}
+
+/// What an SNI router without a route for the name does: read the hello, send nothing,
+/// close (FIN).
+async fn hang_up(mut s: TcpStream) -> io::Result<()> {
+    let mut buf = [0u8; 4096];
+    let _ = read_timeout(&mut s, &mut buf).await?;
     s.shutdown().await
 }
 
