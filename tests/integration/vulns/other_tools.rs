@@ -490,6 +490,14 @@ fn testssl_and_sslyze_agree_on_every_stand_in() {
             (2, _) if t.sslv2_only => Some("sslyze needs a TLS handshake before any test"),
             // No such test in sslyze.
             (2, Vuln::Ticketbleed | Vuln::Intolerance) => Some("sslyze has no such test"),
+            // Measured: sslyze's renegotiation test fails with CONNECTIVITY_ISSUE through the
+            // Heartbleed stand-in (testssl.sh's and tlsdoctor's pass). The stand-in adds the
+            // heartbeat extension to the ServerHello of a hello that offers it, which the
+            // server's Finished does not cover: a client offering heartbeat (sslyze's legacy
+            // OpenSSL 1.0.2 does) cannot complete a handshake through it. Not a verdict.
+            (2, Vuln::ClientReneg) if t.name == "stand-in heartbleed" => {
+                Some("sslyze's full handshake fails through the Heartbleed stand-in")
+            }
             // testssl.sh 3.0.8's Ticketbleed hello (a 6-byte session ID, the ticket, its own
             // extensions) is refused by the OpenSSL 3 behind the stand-in with decode_error
             // before any resumption (seen with --debug 4), so it cannot see the bug there.
