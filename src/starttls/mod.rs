@@ -342,8 +342,8 @@ impl Upgrade {
     }
 
     /// The protocols whose upgrade can skip a round trip once it is known to work. The
-    /// others already wait for one answer only (LDAP, PostgreSQL, MySQL, NNTP) or have
-    /// no test server that would show the shortcut safe (Sieve).
+    /// others already wait for one answer only (LDAP, PostgreSQL, MySQL) or have no real
+    /// server in the tests that would show the shortcut safe (NNTP: a stand-in only).
     fn has_pipelined_form(protocol: Protocol) -> bool {
         matches!(
             protocol,
@@ -352,6 +352,7 @@ impl Upgrade {
                 | Protocol::Imap
                 | Protocol::Pop3
                 | Protocol::Ftp
+                | Protocol::Sieve
                 | Protocol::Xmpp
                 | Protocol::XmppServer
         )
@@ -392,6 +393,7 @@ impl Upgrade {
             Protocol::Imap => imap::pipelined(stream, deadline).await,
             Protocol::Pop3 => pop3::pipelined(stream, deadline).await,
             Protocol::Ftp => ftp::pipelined(stream, deadline).await,
+            Protocol::Sieve => sieve::pipelined(stream, deadline).await,
             Protocol::Xmpp => xmpp::pipelined(stream, deadline, &self.domain, false).await,
             Protocol::XmppServer => xmpp::pipelined(stream, deadline, &self.domain, true).await,
             // Not reached: the memory of the others never learns a shortcut.

@@ -98,9 +98,16 @@ async fn stand_in(
 
 /// The replies after which TLS would start, in the scripts below.
 fn is_go_ahead(reply: &str) -> bool {
-    ["a1 OK", "a2 OK", "+OK Begin", "234 ", "220 2.0.0"]
-        .iter()
-        .any(|p| reply.starts_with(p))
+    [
+        "a1 OK",
+        "a2 OK",
+        "+OK Begin",
+        "234 ",
+        "220 2.0.0",
+        "OK \"Begin",
+    ]
+    .iter()
+    .any(|p| reply.starts_with(p))
 }
 
 fn imap(line: &str) -> Option<&'static str> {
@@ -191,7 +198,7 @@ async fn bytes_after_the_go_ahead_are_named_not_fed_into_tls() {
 }
 
 #[tokio::test]
-async fn pop3_and_ftp_pipelined_speak_first() {
+async fn pop3_ftp_and_sieve_pipelined_speak_first() {
     fn pop3(line: &str) -> Option<&'static str> {
         (line == "STLS").then_some("+OK Begin TLS negotiation\r\n")
     }
@@ -216,6 +223,24 @@ async fn pop3_and_ftp_pipelined_speak_first() {
         [Segment {
             early: true,
             text: "AUTH TLS\r\n".into()
+        }]
+    );
+    fn sieve(line: &str) -> Option<&'static str> {
+        (line == "STARTTLS").then_some("OK \"Begin TLS negotiation now.\"\r\n")
+    }
+    let (addr, log) = stand_in(
+        "\"IMPLEMENTATION\" \"Dovecot\"\r\n\"STARTTLS\"\r\nOK \"ready.\"\r\n",
+        Early::Fine,
+        sieve,
+    )
+    .await;
+    let mut s = connect(addr).await;
+    sieve::pipelined(&mut s, soon()).await.unwrap();
+    assert_eq!(
+        log_of(&log, 0),
+        [Segment {
+            early: true,
+            text: "STARTTLS\r\n".into()
         }]
     );
     // A refusal of the pipelined form is the server's answer, as in the full dialogue.

@@ -1,9 +1,9 @@
 //! The pipelined upgrade (later connections skip a round trip once the first upgrade
 //! worked) against the real servers: a scan that takes it finds exactly what a scan with the
 //! full dialogue on every connection (`--starttls-full`) finds, and a watching forwarder
-//! shows that it was taken: IMAP, POP3 and FTP speak before the greeting (Dovecot and
-//! vsftpd read it after greeting), SMTP and LMTP never do and send EHLO/LHLO and STARTTLS in
-//! one write, XMPP sends its stream header and STARTTLS together.
+//! shows that it was taken: IMAP, POP3, ManageSieve and FTP speak before the greeting
+//! (Dovecot and vsftpd read it after greeting), SMTP and LMTP never do and send EHLO/LHLO
+//! and STARTTLS in one write, XMPP sends its stream header and STARTTLS together.
 
 use super::*;
 use crate::common::starttls_servers::{Tls, dovecot, dovecot_lmtp_sieve, postfix, prosody, vsftpd};
@@ -174,6 +174,17 @@ fn imap_and_pop3_pipelined_before_the_greeting_find_what_the_full_dialogue_finds
             .count();
         assert!(early * 2 > seen.len(), "{proto}: {early} of {seen:?}");
     }
+}
+
+#[test]
+fn managesieve_pipelined_before_the_greeting_finds_what_the_full_dialogue_finds() {
+    let (_dovecot, _, sieve) = dovecot_lmtp_sieve(Tls::On);
+    let seen = same_scans(sieve, &["--starttls", "sieve"]);
+    let early = seen
+        .iter()
+        .filter(|s| s.client_first == Some(true) && s.first == "STARTTLS\r\n")
+        .count();
+    assert!(early * 2 > seen.len(), "{early} of {seen:?}");
 }
 
 #[test]
