@@ -267,6 +267,9 @@ impl Prober {
                     // full dialogue, so the shortcut never decides a result.
                     Ok(Err(PreludeError::Shortcut { .. })) if !retried => {
                         retried = true;
+                        if let Some(rate) = &self.cfg.rate {
+                            tokio::time::sleep_until(rate.reserve().min(deadline)).await;
+                        }
                         self.count();
                         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
                         stream = dial(self.addr, connect_timeout.min(left)).await?;
