@@ -18,8 +18,16 @@ use crate::wire::{ClientHello, Codec, ProtocolVersion, Sslv2ClientHello};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-/// How many parallel elimination chains one version's candidates are split into.
+/// How many parallel elimination chains one version's candidates are split into, where
+/// the server follows the client's order.
 const CHAINS: usize = 4;
+
+/// Where the server has an order of its own: how many candidates per block of parallel
+/// elimination, and at most how many blocks (see [`crate::scan::schedule_order`]). A block
+/// costs one refusal and one merge probe more than a single chain; fewer, longer blocks
+/// cost round trips instead.
+const PER_BLOCK: usize = 10;
+pub const MOST_BLOCKS: usize = 12;
 
 /// One accepted cipher suite, described.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -176,6 +184,9 @@ pub fn offered_in(s: &CipherSuite, v: ProtocolVersion) -> bool {
 /// if it accepts any. The scan asks the real server ([`pick`]); the scheduler's tests ask a
 /// simulated one in virtual time.
 pub trait Picker: Sync {
+    /// How many connections to the server may be open at once (`--max-connections`).
+    fn cap(&self) -> usize;
+
     fn pick<'a>(
         &'a self,
         v: ProtocolVersion,
@@ -184,6 +195,10 @@ pub trait Picker: Sync {
 }
 
 impl Picker for ScanContext {
+    fn cap(&self) -> usize {
+        self.prober.config().max_connections
+    }
+
     fn pick<'a>(
         &'a self,
         v: ProtocolVersion,
@@ -239,11 +254,57 @@ pub async fn enumerate<P: Picker + ?Sized>(
     first: Option<CipherSuiteId>,
 ) -> Enumerated {
     let ask = asker(server, v);
-    let found = schedule::enumerate(&ask, all, first, CHAINS).await;
+    let (prior, likely) = likely_order(all);
+    let own = schedule::OwnOrder {
+        prior: &prior,
+        likely,
+        blocks: blocks(likely, server.cap()),
+    };
+    let found = schedule::enumerate(&ask, all, first, CHAINS, own).await;
     Enumerated {
         suites: found.items,
         server_preference: found.own_order,
     }
+}
+
+/// The candidates in the order servers commonly prefer them, and how many of the first are
+/// plausible at all. A guess that only speeds the enumeration up (blocks that hold
+/// stretches of the server's order merge with few probes); a wrong one costs probes, not
+/// correctness. Plausible: the key exchanges and signatures of ordinary certificates
+/// (ECDHE, DHE, RSA; RSA, ECDSA, DSS or none), not PSK, SRP, Kerberos, GOST or static DH.
+/// Preferred: forward secrecy, then AEAD, then SHA-2 over SHA-1 and MD5, then longer keys,
+/// ECDHE before DHE, authenticated before anonymous; export and NULL last.
+pub fn likely_order(all: &[CipherSuiteId]) -> (Vec<CipherSuiteId>, usize) {
+    let key = |id: &CipherSuiteId| {
+        let Some(s) = suites::by_id(u32::from(id.0)) else {
+            return (true, true, true, true, true, 0, true, true);
+        };
+        let plausible = matches!(s.kx, "ECDHE" | "DHE" | "RSA" | "any")
+            && matches!(s.auth, "RSA" | "ECDSA" | "DSS" | "anon" | "any");
+        let weak = s.export || s.bits == 0;
+        (
+            !plausible,
+            weak,
+            !s.forward_secret(),
+            !s.aead(),
+            matches!(s.mac, "SHA" | "MD5"),
+            u16::MAX - s.bits,
+            s.kx != "ECDHE",
+            s.is_anonymous(),
+        )
+    };
+    let mut prior = all.to_vec();
+    prior.sort_by_key(key);
+    let likely = prior.iter().take_while(|id| !key(id).0).count();
+    (prior, likely)
+}
+
+/// How many blocks a version's `likely` plausible candidates are cut into (one more holds
+/// the rest) under a cap of `cap` connections at once: about one per `PER_BLOCK`
+/// candidates, at most [`MOST_BLOCKS`], and no more than half the cap, which the versions
+/// enumerated together share (beyond it, blocks only add connections that wait for slots).
+fn blocks(likely: usize, cap: usize) -> usize {
+    (likely / PER_BLOCK + 1).min(MOST_BLOCKS).min(cap.max(1))
 }
 
 /// [`Picker::pick`] as an enumeration asks it.

@@ -137,7 +137,8 @@ const CHAINS: usize = 2;
 pub(crate) async fn tls13_groups(ctx: &ScanContext) -> Vec<Group> {
     let all: Vec<NamedGroup> = groups::all_groups().iter().map(|(id, _)| *id).collect();
     let ask = move |offer: Vec<NamedGroup>| tls13_choice(ctx, offer);
-    let found = schedule::enumerate(&ask, &all, None, CHAINS).await;
+    let found =
+        schedule::enumerate(&ask, &all, None, CHAINS, schedule::OwnOrder::sequential()).await;
     found.items.into_iter().map(Group::new).collect()
 }
 
@@ -176,7 +177,8 @@ pub(crate) async fn ecdhe_curves(
         .filter(|id| is_elliptic_curve(*id))
         .collect();
     let ask = move |offer: Vec<NamedGroup>| ecdhe_choice(ctx, v, ecdhe, offer);
-    let found = schedule::enumerate(&ask, &all, None, CHAINS).await;
+    let found =
+        schedule::enumerate(&ask, &all, None, CHAINS, schedule::OwnOrder::sequential()).await;
     found.items.into_iter().map(Group::new).collect()
 }
 

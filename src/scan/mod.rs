@@ -22,6 +22,7 @@ pub mod plaintext;
 pub mod properties;
 pub mod resumption;
 pub mod schedule;
+pub mod schedule_order;
 mod server;
 mod server_json;
 pub mod strength;
