@@ -132,6 +132,16 @@ fn code_names_findings_only_through_the_typed_id() {
         ),
         ("src/audit/tests.rs", "sni-required", "lab endpoint name"),
         (
+            "src/audit/tests.rs",
+            "closed-on-server-name",
+            "lab endpoint name",
+        ),
+        (
+            "src/doctor/fixture/tests.rs",
+            "closed-on-server-name",
+            "lab endpoint name",
+        ),
+        (
             "src/explain/mod.rs",
             "cert-expired",
             "knowledge-base entry id",
