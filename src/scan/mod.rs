@@ -34,6 +34,7 @@ pub mod vuln_intolerance;
 pub mod vuln_poodle_tls;
 pub mod vuln_recording;
 pub mod vuln_renegotiation;
+pub mod vuln_renegotiation_cbc;
 pub mod vuln_reply;
 pub mod vuln_robot;
 pub mod vuln_ticketbleed;

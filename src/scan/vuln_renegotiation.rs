@@ -15,6 +15,10 @@
 //! answer decides: an encrypted handshake record is the server's new ServerHello (allowed);
 //! an alert (decrypted to name it: `no_renegotiation`, `handshake_failure`) or a close is a
 //! refusal. The new handshake is never completed.
+//!
+//! A server whose TLS 1.2 pick (in the version probe) is a CBC suite, which rustls does not
+//! speak, gets the same request after the hand-written CBC handshake instead, on its one
+//! connection too (`vuln_renegotiation_cbc.rs`).
 
 use super::ScanContext;
 use super::check::{Basis, Check, Job, SummaryLine};
@@ -35,7 +39,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub struct ClientRenegotiation;
 
 /// How long to wait for the server's answer to the new ClientHello.
-const ANSWER_WAIT: Duration = Duration::from_secs(3);
+pub(super) const ANSWER_WAIT: Duration = Duration::from_secs(3);
 /// The AEAD tag after a TLS 1.2 record's ciphertext.
 const TAG_LEN: usize = 16;
 /// The explicit nonce before a TLS 1.2 AES-GCM record's ciphertext (ChaCha20 has none).
@@ -107,6 +111,17 @@ impl Check for ClientRenegotiation {
     fn jobs<'a>(&'a self, basis: &'a Basis<'a>) -> Vec<Job<'a, Answer>> {
         if !basis.accepts(ProtocolVersion::Tls12) {
             return Vec::new();
+        }
+        // The TLS 1.2 version probe's pick says which handshake can be had: a CBC suite
+        // (rustls speaks none) goes to the hand-written CBC handshake.
+        let pick = match basis.version_probe(ProtocolVersion::Tls12) {
+            Some(crate::probe::ProbeOutcome::Accepted(f)) => {
+                f.server_hello.as_ref().map(|sh| sh.cipher_suite)
+            }
+            _ => None,
+        };
+        if pick.is_some_and(super::vuln_renegotiation_cbc::wants_cbc) {
+            return vec![Box::pin(super::vuln_renegotiation_cbc::probe(basis.ctx))];
         }
         vec![Box::pin(probe(basis.ctx))]
     }
@@ -267,6 +282,28 @@ fn finished_record(bytes: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// The new ClientHello (handshake message) of a renegotiation: the client's Finished
+/// verify_data in renegotiation_info after an RFC 5746 handshake, none after a legacy one.
+pub(super) fn renegotiation_hello(ctx: &ScanContext, secure: bool, verify_data: &[u8]) -> Vec<u8> {
+    let mut hello = ClientHello::for_probe(
+        ProtocolVersion::Tls12,
+        ctx.sni.as_deref(),
+        &super::ciphers::candidates(ProtocolVersion::Tls12),
+    );
+    for e in hello.extensions.iter_mut() {
+        if let ClientExtension::RenegotiationInfo(ri) = e {
+            *ri = verify_data.to_vec();
+        }
+    }
+    if !secure {
+        // A legacy renegotiation carries no renegotiation_info.
+        hello
+            .extensions
+            .retain(|e| !matches!(e, ClientExtension::RenegotiationInfo(_)));
+    }
+    hello.encode_handshake()
+}
+
 async fn probe(ctx: &ScanContext) -> Answer {
     use rustls::crypto::ring::cipher_suite as cs;
     let Ok(mut config) = tls12_config(&[
@@ -317,28 +354,8 @@ async fn probe(ctx: &ScanContext) -> Answer {
     let Some(verify_data) = verify_data else {
         return Answer::NotTested("the client's Finished could not be read back".into());
     };
-    let mut hello = ClientHello::for_probe(
-        ProtocolVersion::Tls12,
-        ctx.sni.as_deref(),
-        &super::ciphers::candidates(ProtocolVersion::Tls12),
-    );
-    for e in hello.extensions.iter_mut() {
-        if let ClientExtension::RenegotiationInfo(ri) = e {
-            *ri = verify_data.clone();
-        }
-    }
-    if !secure {
-        // A legacy renegotiation carries no renegotiation_info.
-        hello
-            .extensions
-            .retain(|e| !matches!(e, ClientExtension::RenegotiationInfo(_)));
-    }
-    let Some(record) = seal(
-        &tx,
-        tx_seq,
-        ContentType::Handshake,
-        &hello.encode_handshake(),
-    ) else {
+    let hello = renegotiation_hello(ctx, secure, &verify_data);
+    let Some(record) = seal(&tx, tx_seq, ContentType::Handshake, &hello) else {
         return Answer::NotTested("the new ClientHello could not be encrypted".into());
     };
     let reply = send_and_read(&mut rec, &record, &rx, rx_seq, deadline).await;

@@ -143,6 +143,21 @@ pub struct CbcHandshake {
     certificate_requested: bool,
     master: Vec<u8>,
     read: Option<CipherState>,
+    /// The client's record protection after its Finished, and that Finished's verify_data:
+    /// what [`CbcHandshake::established`] hands on.
+    write: Option<CipherState>,
+    client_verify: Vec<u8>,
+}
+
+/// A completed handshake's state for a probe that goes on talking on the connection
+/// (client-initiated renegotiation): each direction's record protection as it stands for
+/// the next record, the client's Finished verify_data and whether the server agreed to
+/// RFC 5746 secure renegotiation.
+pub struct Established {
+    pub write: CipherState,
+    pub read: CipherState,
+    pub client_verify_data: Vec<u8>,
+    pub secure_renegotiation: bool,
 }
 
 impl CbcHandshake {
@@ -188,6 +203,8 @@ impl CbcHandshake {
             certificate_requested: false,
             master: Vec::new(),
             read: None,
+            write: None,
+            client_verify: Vec::new(),
         };
         (handshake, bytes)
     }
@@ -371,6 +388,7 @@ impl CbcHandshake {
         self.read = Some(read);
         encode_fragmented(ContentType::ChangeCipherSpec, version, &[1], &mut out);
         let verify = prf::finished(version, &self.master, true, &self.transcript);
+        self.client_verify = verify.clone();
         let fin = HandshakeMessage {
             typ: HandshakeType::Finished,
             body: verify,
@@ -382,8 +400,23 @@ impl CbcHandshake {
         super::keyshare::random_bytes(&mut explicit_iv);
         let sealed = write.seal_with(ContentType::Handshake.to_u8(), &fin, explicit_iv, padding);
         encode_fragmented(ContentType::Handshake, version, &sealed, &mut out);
+        self.write = Some(write);
         self.phase = Phase::AwaitServerCcs;
         Ok(out)
+    }
+
+    /// After [`Progress::ServerFinished`] (the caller checks it was verified): the state to
+    /// go on with; none before the handshake got that far.
+    pub fn established(self) -> Option<Established> {
+        if self.phase != Phase::Done {
+            return None;
+        }
+        Some(Established {
+            secure_renegotiation: self.server_hello.as_ref()?.secure_renegotiation(),
+            write: self.write?,
+            read: self.read?,
+            client_verify_data: self.client_verify,
+        })
     }
 
     /// The premaster and the ClientKeyExchange body for RSA key exchange.

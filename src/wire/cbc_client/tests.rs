@@ -16,6 +16,9 @@ struct Server {
     private: Option<EphemeralPrivateKey>,
     transcript: Vec<u8>,
     client_random: [u8; 32],
+    /// After a taken Finished: the server's reading and writing states and the client's
+    /// verify_data, for the records that follow.
+    after: Option<(CipherState, CipherState, Vec<u8>)>,
 }
 
 fn msg(typ: HandshakeType, body: Vec<u8>) -> Vec<u8> {
@@ -34,6 +37,7 @@ impl Server {
             private: Some(private),
             transcript: Vec::new(),
             client_random: [0; 32],
+            after: None,
         }
     }
 
@@ -142,6 +146,7 @@ impl Server {
         encode_fragmented(ContentType::ChangeCipherSpec, self.version, &[1], &mut out);
         let sealed = write.seal(22, &msg(HandshakeType::Finished, verify), [9; 16]);
         encode_fragmented(ContentType::Handshake, self.version, &sealed, &mut out);
+        self.after = Some((read, write, expected));
         Some(out)
     }
 }
@@ -279,4 +284,42 @@ fn fuzz_body_takes_garbage_and_real_flights() {
     input.extend([20, 3, 3, 0, 1, 1, 22, 3, 3, 0, 16]);
     input.extend([0u8; 16]);
     fuzz_one(&input);
+}
+
+/// What a probe that goes on talking after the handshake (client renegotiation) is handed:
+/// record states that continue both directions' sequences, the client's verify_data, and
+/// whether the server agreed to RFC 5746.
+#[test]
+fn an_established_handshake_hands_on_its_record_states_and_verify_data() {
+    let suite = speakable(CipherSuiteId(0xc013)).unwrap();
+    let (mut hs, hello) =
+        CbcHandshake::start(ProtocolVersion::Tls12, Some("example.test"), &[suite.id]);
+    let mut server = Server::new(TLS12, suite, true);
+    let flight = server.flight(&hello, 10_000);
+    assert_eq!(feed_all(&mut hs, &flight, 100), [Progress::FlightDone]);
+    let out = hs.client_flight(Padding::Correct).unwrap();
+    let answer = server.answer(&out, true).unwrap();
+    assert_eq!(
+        feed_all(&mut hs, &answer, 100),
+        [Progress::ServerFinished { verified: true }]
+    );
+    let mut est = hs.established().expect("a finished handshake");
+    let (mut server_read, mut server_write, verify) = server.after.take().unwrap();
+    assert_eq!(est.client_verify_data, verify);
+    assert!(est.secure_renegotiation);
+    let sealed = est.write.seal(22, b"the next record", [3; 16]);
+    assert_eq!(server_read.open(22, &sealed).unwrap(), b"the next record");
+    let sealed = server_write.seal(21, &[1, 100], [4; 16]);
+    assert_eq!(est.read.open(21, &sealed).unwrap(), [1, 100]);
+}
+
+#[test]
+fn no_established_state_before_the_server_finished() {
+    let (mut hs, hello) =
+        CbcHandshake::start(ProtocolVersion::Tls12, None, &[CipherSuiteId(0xc013)]);
+    let mut server = Server::new(TLS12, speakable(CipherSuiteId(0xc013)).unwrap(), false);
+    let flight = server.flight(&hello, 10_000);
+    assert_eq!(feed_all(&mut hs, &flight, 10_000), [Progress::FlightDone]);
+    hs.client_flight(Padding::Correct).unwrap();
+    assert!(hs.established().is_none());
 }
