@@ -293,46 +293,41 @@ fn chain_tables(chain: &ChainAnalysis) -> String {
 /// The versions, and each one's suites where the suite check ran (`scan --checks` can leave
 /// it out: then the table has no suites column rather than an empty one).
 fn protocol_table(s: &ServerScan) -> String {
-    let with_suites = s
-        .checks
-        .contains(<crate::scan::ciphers::Suites as crate::scan::Check>::NAME);
-    let mut t = if with_suites {
-        Table::new(&["Version", "Accepted", "Cipher suites (strength)"])
+    let with_suites = s.ran::<crate::scan::ciphers::Suites>();
+    let headers: &[&'static str] = if with_suites {
+        &["Version", "Accepted", "Cipher suites (strength)"]
     } else {
-        Table::new(&["Version", "Accepted"])
+        &["Version", "Accepted"]
     };
+    let mut t = Table::new(headers);
     for r in &s.protocols.results {
-        if !with_suites {
-            t.row(vec![
-                md(&r.name),
-                if r.accepted { "yes" } else { "no" }.to_string(),
-            ]);
-            continue;
-        }
-        let suites = s
-            .cipher_suites
-            .iter()
-            .find(|vs| vs.version == r.version)
-            .map(|vs| {
-                vs.suites
-                    .iter()
-                    .map(|x| {
-                        let level = x
-                            .strength
-                            .as_ref()
-                            .map(|st| format!("{:?}", st.level).to_lowercase())
-                            .unwrap_or_else(|| "unknown".into());
-                        format!("{} ({level})", md(x.openssl.as_deref().unwrap_or(&x.iana)))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default();
-        t.row(vec![
+        let mut row = vec![
             md(&r.name),
             if r.accepted { "yes" } else { "no" }.to_string(),
-            suites,
-        ]);
+        ];
+        if with_suites {
+            row.push(
+                s.cipher_suites
+                    .iter()
+                    .find(|vs| vs.version == r.version)
+                    .map(|vs| {
+                        vs.suites
+                            .iter()
+                            .map(|x| {
+                                let level = x
+                                    .strength
+                                    .as_ref()
+                                    .map(|st| format!("{:?}", st.level).to_lowercase())
+                                    .unwrap_or_else(|| "unknown".into());
+                                format!("{} ({level})", md(x.openssl.as_deref().unwrap_or(&x.iana)))
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default(),
+            );
+        }
+        t.row(row);
     }
     t.render()
 }
@@ -354,14 +349,11 @@ pub fn render_scan(doc: &ScanDocument) -> String {
             s.elapsed_ms
         ));
         // A core check left out by `--checks` has no section (its fields hold no measurement).
-        let ran = |name: &str| s.checks.contains(name);
-        out.push_str(
-            if ran(<crate::scan::ciphers::Suites as crate::scan::Check>::NAME) {
-                "### Protocols and cipher suites\n\n"
-            } else {
-                "### Protocols\n\n"
-            },
-        );
+        out.push_str(if s.ran::<crate::scan::ciphers::Suites>() {
+            "### Protocols and cipher suites\n\n"
+        } else {
+            "### Protocols\n\n"
+        });
         out.push_str(&protocol_table(s));
         let kx = &s.key_exchange;
         let names = |g: &[crate::scan::groups::Group]| {
@@ -371,7 +363,7 @@ pub fn render_scan(doc: &ScanDocument) -> String {
                 .collect::<Vec<_>>()
                 .join(", "))
         };
-        if ran(<crate::scan::groups::Groups as crate::scan::Check>::NAME) {
+        if s.ran::<crate::scan::groups::Groups>() {
             out.push_str("### Key exchange\n\n");
             let mut t = Table::new(&["What", "Value"]);
             t.row(vec!["TLS 1.3 groups".into(), names(&kx.tls13_groups)]);
@@ -382,7 +374,7 @@ pub fn render_scan(doc: &ScanDocument) -> String {
             ]);
             out.push_str(&t.render());
         }
-        if ran(<crate::scan::properties::Properties as crate::scan::Check>::NAME) {
+        if s.ran::<crate::scan::properties::Properties>() {
             out.push_str("### Handshake properties\n\n");
             out.push_str(&properties_table(s));
         }

@@ -4,7 +4,7 @@ use super::style::{Style, pad};
 use crate::document::{ScanDocument, ScannedServer};
 use crate::escape::{escape, finish};
 use crate::scan::strength::StrengthLevel;
-use crate::scan::{Check, ServerScan, ciphers, groups, properties};
+use crate::scan::{ServerScan, ciphers, groups, properties};
 
 pub fn render_json(doc: &ScanDocument) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
@@ -63,14 +63,13 @@ fn render_server(server: &ScannedServer, st: Style) -> String {
         ));
     }
     // A core check left out by `--checks` has no section (its fields hold no measurement).
-    let ran = |name: &str| s.checks.contains(name);
-    if ran(ciphers::Suites::NAME) {
+    if s.ran::<ciphers::Suites>() {
         out.push_str(&render_suites(s, st));
     }
-    if ran(groups::Groups::NAME) {
+    if s.ran::<groups::Groups>() {
         out.push_str(&render_kx(s, st));
     }
-    if ran(properties::Properties::NAME) {
+    if s.ran::<properties::Properties>() {
         out.push_str(&render_properties(s, st));
     }
     out.push_str(&render_other_checks(s, st));

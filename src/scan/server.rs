@@ -78,6 +78,12 @@ pub struct ServerScan {
 }
 
 impl ServerScan {
+    /// Whether check `C` ran in this scan (`scan --checks` can leave a core check out; its
+    /// fields then hold no measurement).
+    pub fn ran<C: super::Check>(&self) -> bool {
+        self.checks.contains(C::NAME)
+    }
+
     /// The document before any check stored its evidence.
     pub(super) fn unmeasured(target: String, address: String, resolved: Vec<String>) -> Self {
         ServerScan {

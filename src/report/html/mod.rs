@@ -288,13 +288,10 @@ fn chain_section(chain: &ChainAnalysis, source: Option<&str>) -> String {
     out
 }
 
-/// Protocol versions × cipher suites, each suite coloured by its strength.
-/// The versions, and each one's suites where the suite check ran (`scan --checks` can leave
-/// it out: then there is no suites column rather than an empty one).
+/// Protocol versions × cipher suites, each suite coloured by its strength; without the suites
+/// column where `scan --checks` left the suite check out.
 fn suite_table(s: &ServerScan) -> String {
-    let with_suites = s
-        .checks
-        .contains(<crate::scan::ciphers::Suites as crate::scan::Check>::NAME);
+    let with_suites = s.ran::<crate::scan::ciphers::Suites>();
     let mut out = String::from(
         "<div class=\"scroll\"><table class=\"suites\">\n<tr><th>Version</th><th>Accepted</th>",
     );
@@ -304,45 +301,39 @@ fn suite_table(s: &ServerScan) -> String {
         "</tr>\n"
     });
     for r in &s.protocols.results {
-        if !with_suites {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td class=\"{}\">{}</td></tr>",
-                h(&r.name),
-                if r.accepted { "ok" } else { "" },
-                if r.accepted { "yes" } else { "no" }
-            );
-            continue;
-        }
-        let suites = s
-            .cipher_suites
-            .iter()
-            .find(|vs| vs.version == r.version)
-            .map(|vs| {
-                vs.suites
-                    .iter()
-                    .map(|x| {
-                        let (class, label) = match x.strength.as_ref().map(|st| st.level) {
-                            Some(StrengthLevel::Secure) => ("s-secure", "secure"),
-                            Some(StrengthLevel::Weak) => ("s-weak", "weak"),
-                            Some(StrengthLevel::Insecure) => ("s-insecure", "insecure"),
-                            None => ("s-unknown", "unknown"),
-                        };
-                        format!(
-                            "<span class=\"mono {class}\" title=\"{label}\">{}</span> ",
-                            h(x.openssl.as_deref().unwrap_or(&x.iana))
-                        )
-                    })
-                    .collect::<String>()
-            })
-            .unwrap_or_default();
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "<tr><td>{}</td><td class=\"{}\">{}</td><td>{suites}</td></tr>",
+            "<tr><td>{}</td><td class=\"{}\">{}</td>",
             h(&r.name),
             if r.accepted { "ok" } else { "" },
             if r.accepted { "yes" } else { "no" }
         );
+        if with_suites {
+            let suites = s
+                .cipher_suites
+                .iter()
+                .find(|vs| vs.version == r.version)
+                .map(|vs| {
+                    vs.suites
+                        .iter()
+                        .map(|x| {
+                            let (class, label) = match x.strength.as_ref().map(|st| st.level) {
+                                Some(StrengthLevel::Secure) => ("s-secure", "secure"),
+                                Some(StrengthLevel::Weak) => ("s-weak", "weak"),
+                                Some(StrengthLevel::Insecure) => ("s-insecure", "insecure"),
+                                None => ("s-unknown", "unknown"),
+                            };
+                            format!(
+                                "<span class=\"mono {class}\" title=\"{label}\">{}</span> ",
+                                h(x.openssl.as_deref().unwrap_or(&x.iana))
+                            )
+                        })
+                        .collect::<String>()
+                })
+                .unwrap_or_default();
+            let _ = write!(out, "<td>{suites}</td>");
+        }
+        out.push_str("</tr>\n");
     }
     out.push_str("</table></div>\n");
     out
