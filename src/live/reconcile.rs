@@ -107,6 +107,16 @@ pub struct LiveReport {
     pub disagreements: usize,
 }
 
+impl LiveReport {
+    /// Clients that ran but that no profile predicts (Go): neither agreeing nor contradicting.
+    pub fn unpredicted(&self) -> usize {
+        self.clients
+            .iter()
+            .filter(|c| c.agreement == Agreement::NoPrediction)
+            .count()
+    }
+}
+
 /// One real client's run and how it compares.
 #[derive(Debug, Clone, Serialize)]
 pub struct LiveResult {

@@ -76,17 +76,12 @@ pub(crate) async fn follow(
             d.connections.saturating_sub(before)
         );
     }
-    let unpredicted = report
-        .clients
-        .iter()
-        .filter(|c| c.agreement == live::Agreement::NoPrediction)
-        .count();
     d.checked.push(format!(
         "real clients run here: {} (agree with the prediction: {}, contradict it: {}, no prediction: {}, gave no verdict: {})",
         report.clients.len(),
         report.agreements,
         report.disagreements,
-        unpredicted,
+        report.unpredicted(),
         report.not_run.len()
     ));
     let written = match record {

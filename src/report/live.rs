@@ -12,11 +12,7 @@ use crate::live::reconcile::{ClientVerdict, LiveReport, VerdictSource};
 pub fn render_summary(live: &LiveReport, st: Style) -> String {
     let ran = live.clients.len();
     // A client no profile predicts (Go) has nothing to agree with: counted apart.
-    let unpredicted = live
-        .clients
-        .iter()
-        .filter(|c| c.agreement == Agreement::NoPrediction)
-        .count();
+    let unpredicted = live.unpredicted();
     let mut out = format!(
         "Observed: {ran} real client(s) ran against the server here; {} of the {} with a prediction agree with it",
         live.agreements,
