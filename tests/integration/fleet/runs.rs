@@ -169,6 +169,17 @@ fn count_lines(path: &Path) -> usize {
         .unwrap_or(0)
 }
 
+/// `scan -i INPUT --checks CHECKS --resume OUT` and then `extra`.
+fn resumed_scan(input: &Path, out: &Path, checks: &str, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = ["scan", "-i", input.to_str().unwrap(), "--checks", checks]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    a.extend(["--resume".to_string(), out.to_str().unwrap().to_string()]);
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
 #[test]
 fn a_run_killed_midway_resumes_with_nothing_lost_and_nothing_twice() {
     let fleet = Fleet::start(&MIX, 40);
@@ -176,23 +187,10 @@ fn a_run_killed_midway_resumes_with_nothing_lost_and_nothing_twice() {
     let input = dir.path().join("fleet.txt");
     std::fs::write(&input, fleet.input()).unwrap();
     let out = dir.path().join("out.jsonl");
-    let args = |extra: &[&str]| -> Vec<String> {
-        let mut a: Vec<String> = [
-            "scan",
-            "-i",
-            input.to_str().unwrap(),
-            "--checks",
-            "protocols,certificate",
-            "--concurrency",
-            "8",
-            "--resume",
-            out.to_str().unwrap(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
+    let args = |extra: &[&str]| {
+        let mut with = vec!["--concurrency", "8"];
+        with.extend_from_slice(extra);
+        resumed_scan(&input, &out, "protocols,certificate", &with)
     };
     // Slowed down by --rate so that the kill lands midway.
     let mut child = Command::new(env!("CARGO_BIN_EXE_tlsdoctor"))
@@ -572,24 +570,10 @@ fn retry_errors_runs_a_failed_target_again_and_merge_keeps_its_result() {
     let input = dir.path().join("fleet.txt");
     std::fs::write(&input, format!("{}\n{dead}\n", healthy.target())).unwrap();
     let out = dir.path().join("out.jsonl");
-    let args = |extra: &[&str]| -> Vec<String> {
-        let mut a: Vec<String> = [
-            "scan",
-            "-i",
-            input.to_str().unwrap(),
-            "--checks",
-            "protocols",
-            "--resume",
-            out.to_str().unwrap(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
+    let run = |extra: &[&str]| {
+        let args = resumed_scan(&input, &out, "protocols", extra);
+        tlsdoctor(&args.iter().map(String::as_str).collect::<Vec<_>>())
     };
-    let run =
-        |extra: &[&str]| tlsdoctor(&args(extra).iter().map(String::as_str).collect::<Vec<_>>());
 
     // Nothing listens on the second target yet: an error line.
     let first = run(&[]);
