@@ -472,20 +472,23 @@ public class VerifyProbe {
 /// The compiled Java probe (javac once per test process).
 fn java_classes() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let src = dir.path().join("VerifyProbe.java");
-        std::fs::write(&src, JAVA_PROBE).unwrap();
-        let st = Command::new("javac")
-            .arg("-d")
-            .arg(dir.path())
-            .arg(&src)
-            .status()
-            .expect("javac");
-        assert!(st.success(), "javac failed");
-        dir
-    })
-    .path()
+    DIR.get_or_init(|| compile_java("VerifyProbe.java", JAVA_PROBE))
+        .path()
+}
+
+/// `source` saved as `file_name` in a fresh directory and compiled there with javac.
+pub fn compile_java(file_name: &str, source: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join(file_name);
+    std::fs::write(&src, source).unwrap();
+    let st = Command::new("javac")
+        .arg("-d")
+        .arg(dir.path())
+        .arg(&src)
+        .status()
+        .expect("javac");
+    assert!(st.success(), "javac {file_name} failed");
+    dir
 }
 
 /// A PKCS#12 trust store next to `cafile` holding every certificate of that PEM file.

@@ -64,20 +64,8 @@ public class HttpsGet {
 
 fn java_classes() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let src = dir.path().join("HttpsGet.java");
-        std::fs::write(&src, JAVA_HTTPS).unwrap();
-        let st = Command::new("javac")
-            .arg("-d")
-            .arg(dir.path())
-            .arg(&src)
-            .status()
-            .expect("javac");
-        assert!(st.success(), "javac failed");
-        dir
-    })
-    .path()
+    DIR.get_or_init(|| super::clients::compile_java("HttpsGet.java", JAVA_HTTPS))
+        .path()
 }
 
 fn last_line(out: &std::process::Output) -> String {
