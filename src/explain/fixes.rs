@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::kb::{Applies, Side};
 use crate::finding::FindingId;
 
 const FIXES: &str = include_str!("../../data/errors/fixes.toml");
@@ -14,6 +15,10 @@ const FIXES: &str = include_str!("../../data/errors/fixes.toml");
 pub struct StackFix {
     pub findings: Vec<FindingId>,
     pub ecosystems: Vec<String>,
+    /// Which side's messages the fix is for (default both): a mail server's trust settings
+    /// for its own SMTP client are no fix for a client that rejected that server's certificate.
+    #[serde(default)]
+    pub side: Applies,
     pub lines: Vec<String>,
 }
 
@@ -39,18 +44,21 @@ pub(crate) fn load() -> Result<Vec<StackFix>, String> {
     Ok(raw.fix)
 }
 
-/// The fix lines for `finding` in `ecosystem`, falling back to the ecosystem's family
-/// (requests → python, npm → node).
+/// The fix lines for `finding` in `ecosystem` for a message seen on `side`, falling back to
+/// the ecosystem's family (requests → python, npm → node).
 pub(crate) fn lookup<'a>(
     fixes: &'a [StackFix],
     finding: FindingId,
     ecosystem: &str,
     family: Option<&str>,
+    side: Side,
 ) -> Option<&'a StackFix> {
     let for_eco = |eco: &str| {
-        fixes
-            .iter()
-            .find(|f| f.findings.contains(&finding) && f.ecosystems.iter().any(|e| e == eco))
+        fixes.iter().find(|f| {
+            f.side.admits(side)
+                && f.findings.contains(&finding)
+                && f.ecosystems.iter().any(|e| e == eco)
+        })
     };
     for_eco(ecosystem).or_else(|| family.and_then(for_eco))
 }

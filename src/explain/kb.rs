@@ -86,7 +86,7 @@ pub enum Applies {
 }
 
 impl Applies {
-    fn admits(self, side: Side) -> bool {
+    pub(crate) fn admits(self, side: Side) -> bool {
         matches!(
             (self, side),
             (Applies::Any, _) | (Applies::Client, Side::Client) | (Applies::Server, Side::Server)

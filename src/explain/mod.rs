@@ -158,7 +158,7 @@ fn stack_fixes(all: &[StackFix], best: &KbMatch, eco: &kb::EcoRule, side: Side) 
     };
     let mut out: Vec<(&StackFix, FixFor)> = Vec::new();
     for id in best.finding_ids.iter().take(FIXES_FOR_CAUSES) {
-        let Some(f) = fixes::lookup(all, *id, &eco.name, family) else {
+        let Some(f) = fixes::lookup(all, *id, &eco.name, family, side) else {
             continue;
         };
         if let Some((_, seen)) = out.iter_mut().find(|(g, _)| std::ptr::eq(*g, f)) {
@@ -508,6 +508,82 @@ mod tests {
             assert_eq!(
                 e.matches[0].id, "server-client-sent-no-certificate",
                 "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_mail_servers_own_smtp_client_is_answered_as_a_client() {
+        // postfix/smtp (the sending side) verifying the next hop: the client's view, with
+        // Postfix's own CA settings as the fix.
+        let e = explain(
+            "postfix/smtp[138]: certificate verification failed for mx.example.net[192.0.2.7]:25: untrusted issuer /CN=Example Root",
+        );
+        assert_eq!(e.side, Side::Client);
+        assert_eq!(e.matches[0].id, "mta-next-hop-untrusted");
+        assert_eq!(
+            e.matches[0].causes[0].finding,
+            FindingId::EnvTrustStoreEmpty
+        );
+        assert!(
+            e.fixes
+                .iter()
+                .any(|f| f.lines.iter().any(|l| l.contains("smtp_tls_CAfile")))
+        );
+        // postfix/smtpd logging a client that refused ITS certificate gets no client-side
+        // trust fix (the fix is side = "client").
+        let d = explain(
+            "postfix/smtpd[422]: warning: TLS library problem: error:0A000418:SSL routines::tlsv1 alert unknown ca",
+        );
+        assert_eq!(d.side, Side::Server);
+        assert!(
+            !d.fixes
+                .iter()
+                .any(|f| f.lines.iter().any(|l| l.contains("smtp_tls_CAfile"))),
+            "{:?}",
+            d.fixes
+        );
+    }
+
+    #[test]
+    fn dotnet_framework_send_failures_point_at_the_protocol_default() {
+        let e = explain(
+            "Invoke-WebRequest : The underlying connection was closed: An unexpected error occurred on a send.",
+        );
+        assert_eq!(e.ecosystem.as_deref(), Some("powershell"));
+        assert_eq!(e.matches[0].id, "dotnet-connection-closed-send");
+        assert_eq!(e.matches[0].causes[0].finding, FindingId::ProtoClientTooOld);
+        assert!(
+            e.fixes
+                .iter()
+                .any(|f| f.lines.iter().any(|l| l.contains("SecurityProtocol")))
+        );
+    }
+
+    #[test]
+    fn a_private_host_ranks_a_private_ca_before_a_proxy() {
+        // rustls with its bundled roots: against a public host a proxy is the usual gap, against
+        // the user's own (masked, internal, own-port) server a private CA is.
+        let public = explain(
+            "error sending request for url (https://pypi.org/simple/x/): invalid peer certificate: UnknownIssuer",
+        );
+        assert_eq!(
+            public.matches[0].causes[0].finding,
+            FindingId::TlsInterceptionProxy
+        );
+        for host in [
+            "https://git.xxx.xxx/api",
+            "https://nas.local/api",
+            "https://10.1.2.3/api",
+            "https://backup:8443/api",
+        ] {
+            let e = explain(&format!(
+                "error sending request for url ({host}): invalid peer certificate: UnknownIssuer"
+            ));
+            assert_eq!(
+                e.matches[0].causes[0].finding,
+                FindingId::CertUntrustedRoot,
+                "{host}"
             );
         }
     }

@@ -71,6 +71,8 @@ fn res() -> &'static Res {
             r"code: '([A-Z_0-9]+)'|\b(ERR_(?:SSL|TLS)_[A-Z_0-9]+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID)\b",
         ),
         host_port: vec![
+            // Postfix/Exim: `mx.example.net[192.0.2.7]:25`
+            re(r"\b([A-Za-z0-9.-]+\.[A-Za-z0-9-]+)\[[0-9a-f.:]+\]:(\d{1,5})\b"),
             // pymongo: `host:27017: [SSL: ...` ; node: `connect ECONNREFUSED 127.0.0.1:443`
             re(r"(?:^|[\s(])([A-Za-z0-9.-]+\.[A-Za-z0-9-]+|localhost|\[[0-9a-f:]+\]):(\d{1,5}):\s"),
             re(r"E[A-Z]+ ([0-9.]+|\[[0-9a-f:]+\]):(\d{1,5})"),
@@ -239,6 +241,13 @@ mod tests {
             "javax.net.ssl.SSLHandshakeException: No subject alternative DNS name matching db.internal found.",
         );
         assert_eq!(s.hosts, vec!["db.internal".to_string()]);
+
+        // A mail server's log names its peer as `name[address]:port`.
+        let s = extract(
+            "postfix/smtp[138]: Untrusted TLS connection established to mx.example.net[192.0.2.7]:25: TLSv1.3",
+        );
+        assert_eq!(s.hosts, vec!["mx.example.net".to_string()]);
+        assert_eq!(s.port, Some(25));
 
         let s = extract("hello");
         assert_eq!(s, Specifics::default());

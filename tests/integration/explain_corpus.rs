@@ -76,7 +76,7 @@ const HOLDOUT_FLOOR: (f64, f64) = (90.0, 50.0);
 const HOLDOUT2_BEFORE: (f64, f64, f64) = (84.3, 79.8, 43.8);
 
 /// What the second held-out set must keep (percent recognised, right cause first).
-const HOLDOUT2_FLOOR: (f64, f64) = (84.0, 43.0);
+const HOLDOUT2_FLOOR: (f64, f64) = (95.0, 60.0);
 
 #[derive(Default)]
 struct Tally {
@@ -303,7 +303,12 @@ fn explain_keeps_its_floor_on_the_second_holdout() {
 #[test]
 fn server_log_lines_are_answered_for_the_server() {
     let mut wrong = Vec::new();
-    for m in corpus().iter().filter(|m| m.side == Side::Server) {
+    let all: Vec<Message> = corpus()
+        .into_iter()
+        .chain(holdout())
+        .chain(holdout2())
+        .collect();
+    for m in all.iter().filter(|m| m.side == Side::Server) {
         let e = explain(&m.text);
         if e.side != Side::Server {
             wrong.push(format!("not seen as a server log: {}", m.text));
@@ -316,8 +321,9 @@ fn server_log_lines_are_answered_for_the_server() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    // And the other way round: a client's message is not taken for a server log.
-    let clients: Vec<String> = corpus()
+    // And the other way round: a client's message (a proxy's upstream, a mail server's own
+    // SMTP client) is not taken for a server log.
+    let clients: Vec<String> = all
         .into_iter()
         .filter(|m| m.side == Side::Client)
         .filter(|m| explain(&m.text).side == Side::Server)
@@ -341,7 +347,8 @@ fn ecosystems_are_attributed_to_the_right_program() {
         ("cURL error", &["php"]),
         ("tls_alert", &["erlang"]),
         ("org.bouncycastle", &["bouncycastle"]),
-        ("schannel:", &["schannel"]),
+        // git for Windows on its schannel backend is git (its fixes are git settings)
+        ("schannel:", &["schannel", "git"]),
         ("SEC_E_", &["schannel"]),
         ("Invoke-WebRequest", &["powershell"]),
         ("Invoke-RestMethod", &["powershell"]),
@@ -352,6 +359,11 @@ fn ecosystems_are_attributed_to_the_right_program() {
         ("http: TLS handshake error from", &["go-server"]),
         ("imap-login", &["dovecot"]),
         ("postfix/", &["postfix"]),
+        ("TLS connection established to", &["postfix"]),
+        (
+            "The underlying connection was closed",
+            &["powershell", "dotnet"],
+        ),
         ("Error response from daemon", &["docker"]),
         ("PKIX path", &["java"]),
         ("javax.net.ssl", &["java", "bouncycastle"]),
@@ -361,7 +373,7 @@ fn ecosystems_are_attributed_to_the_right_program() {
     ];
     let mut wrong = Vec::new();
     let mut checked = 0;
-    for m in corpus() {
+    for m in corpus().into_iter().chain(holdout()).chain(holdout2()) {
         let Some((_, ok)) = expect.iter().find(|(marker, _)| m.text.contains(marker)) else {
             continue;
         };
