@@ -2,9 +2,9 @@
 //! built-in lab: on the endpoint whose fault is the message's established cause, the report
 //! leads with that finding. Every corpus message whose cause a lab endpoint reproduces is
 //! tried on that endpoint (in process, on one measurement per endpoint), and one run goes
-//! through the real command line. The held-out messages (tests/data/explain-holdout.toml) and
-//! each client's own measured text for the endpoint's finding (data/client-errors.toml) are
-//! tried the same way.
+//! through the real command line. Both held-out sets (tests/data/explain-holdout.toml and
+//! explain-holdout2.toml) and each client's own measured text for the endpoint's finding
+//! (data/client-errors.toml) are tried the same way.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,7 +14,7 @@ use tlsdoctor::lab::{Lab, LabOptions};
 
 use crate::common::cli::tlsdoctor;
 use crate::explain_client_texts::client_texts_for;
-use crate::explain_corpus::{corpus, holdout};
+use crate::explain_corpus::{corpus, holdout, holdout2};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_error_leads_with_the_messages_cause_on_every_lab_family() {
@@ -23,9 +23,10 @@ async fn check_error_leads_with_the_messages_cause_on_every_lab_family() {
     let demo = tlsdoctor::demo::run(Duration::from_secs(10))
         .await
         .expect("the lab runs");
-    // The main corpus and the held-out set.
+    // The main corpus and both held-out sets.
     let mut messages = corpus();
     messages.extend(holdout());
+    messages.extend(holdout2());
 
     let mut tried: BTreeMap<&str, usize> = BTreeMap::new();
     let mut wrong = Vec::new();
