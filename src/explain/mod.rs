@@ -589,6 +589,36 @@ mod tests {
     }
 
     #[test]
+    fn each_stack_gets_its_own_fix_for_a_missing_name_or_an_expired_chain() {
+        let has = |text: &str, needle: &str| {
+            let e = explain(text);
+            assert!(
+                e.fixes
+                    .iter()
+                    .any(|f| f.lines.iter().any(|l| l.contains(needle))),
+                "{needle:?} not in the fixes for {text:?}: {:?}",
+                e.fixes
+            );
+        };
+        has(
+            "CONNECTED(00000003)\n139875020289856:error:14094410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../ssl/record/rec_layer_s3.c:1543:SSL alert number 40",
+            "-servername",
+        );
+        has(
+            "SSL_do_handshake() failed (SSL: error:14094410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:SSL alert number 40) while SSL handshaking to upstream, client: 10.0.0.1",
+            "proxy_ssl_server_name on",
+        );
+        has(
+            "OpenSSL::SSL::SSLError (SSL_connect returned=1 errno=0 state=error: certificate verify failed (certificate has expired))",
+            "gem update --system",
+        );
+        has(
+            "requests.exceptions.SSLError: HTTPSConnectionPool(host='10.0.0.5', port=443): Max retries exceeded with url: / (Caused by SSLError(CertificateError(\"hostname '10.0.0.5' doesn't match 'db.example.net'\",),))",
+            "IP entry in the SAN",
+        );
+    }
+
+    #[test]
     fn huge_input_is_bounded() {
         let mut s = "x".repeat(200_000);
         s.push_str("wrong version number");

@@ -1,6 +1,7 @@
 //! `explain` over the corpus of real messages from public issue threads
 //! (tests/data/explain-corpus.toml): per stack, how many are recognised, how many list the
-//! cause the thread established among the best match's causes, and how many rank it first.
+//! cause the thread established among the best match's causes, how many rank it first, and
+//! how many show a fix written for the message's own stack for that cause.
 //! The same for the held-out set (tests/data/explain-holdout.toml): messages from threads the
 //! main corpus does not use, collected after its rules were tuned, which measures how well
 //! they carry over. A second held-out set (tests/data/explain-holdout2.toml) was collected the
@@ -76,7 +77,7 @@ const HOLDOUT_FLOOR: (f64, f64) = (90.0, 50.0);
 const HOLDOUT2_BEFORE: (f64, f64, f64) = (84.3, 79.8, 43.8);
 
 /// What the second held-out set must keep (percent recognised, right cause first).
-const HOLDOUT2_FLOOR: (f64, f64) = (95.0, 60.0);
+const HOLDOUT2_FLOOR: (f64, f64) = (95.0, 65.0);
 
 #[derive(Default)]
 struct Tally {
@@ -84,14 +85,17 @@ struct Tally {
     recognised: usize,
     listed: usize,
     first: usize,
+    /// A fix written for the message's own stack is shown for its established cause.
+    fixed: usize,
 }
 
 impl Tally {
-    fn add(&mut self, recognised: bool, listed: bool, first: bool) {
+    fn add(&mut self, recognised: bool, listed: bool, first: bool, fixed: bool) {
         self.total += 1;
         self.recognised += usize::from(recognised);
         self.listed += usize::from(listed);
         self.first += usize::from(first);
+        self.fixed += usize::from(fixed);
     }
 }
 
@@ -104,17 +108,21 @@ fn pct(n: usize, d: usize) -> f64 {
 }
 
 fn table(rows: &BTreeMap<String, Tally>, all: &Tally) -> String {
-    let mut out = String::from("stack           msgs  recognised  cause listed  cause first\n");
+    let mut out = String::from(
+        "stack           msgs  recognised  cause listed  cause first  stack fix for cause\n",
+    );
     let line = |name: &str, t: &Tally| {
         format!(
-            "{name:<14} {:>5}  {:>4} {:>5.1}%  {:>4} {:>5.1}%  {:>4} {:>5.1}%\n",
+            "{name:<14} {:>5}  {:>4} {:>5.1}%  {:>4} {:>5.1}%  {:>4} {:>5.1}%  {:>4} {:>5.1}%\n",
             t.total,
             t.recognised,
             pct(t.recognised, t.total),
             t.listed,
             pct(t.listed, t.total),
             t.first,
-            pct(t.first, t.total)
+            pct(t.first, t.total),
+            t.fixed,
+            pct(t.fixed, t.total)
         )
     };
     for (name, t) in rows {
@@ -178,10 +186,11 @@ fn score(messages: Vec<Message>) -> (String, Tally, Vec<String>) {
         let recognised = best.is_some();
         let listed = best.is_some_and(|b| b.finding_ids.contains(&m.cause));
         let first = best.is_some_and(|b| b.finding_ids.first() == Some(&m.cause));
+        let fixed = e.fixes.iter().any(|f| f.findings.contains(&m.cause));
         rows.entry(m.stack.clone())
             .or_default()
-            .add(recognised, listed, first);
-        all.add(recognised, listed, first);
+            .add(recognised, listed, first, fixed);
+        all.add(recognised, listed, first, fixed);
         if !first {
             misses.push(format!(
                 "[{}] want {} got {:?} via {:?}: {}",
