@@ -619,6 +619,33 @@ mod tests {
     }
 
     #[test]
+    fn fixes_are_written_for_the_side_that_logged_the_message() {
+        let lines = |text: &str| -> Vec<String> {
+            explain(text)
+                .fixes
+                .into_iter()
+                .flat_map(|f| f.lines)
+                .collect()
+        };
+        // nginx's own log: its clients refuse the certificate it serves.
+        let server = lines(
+            "2020/03/12 14:19:06 [info] 28762#28762: *54 SSL_do_handshake() failed (SSL: error:14094416:SSL routines:ssl3_read_bytes:sslv3 alert certificate unknown:SSL alert number 46) while SSL handshaking, client: 192.168.96.1, server: 0.0.0.0:443",
+        );
+        assert!(
+            server.iter().any(|l| l.contains("fullchain.pem")),
+            "{server:?}"
+        );
+        // nginx as a client of its upstream: no advice about what nginx accepts from clients.
+        let upstream = lines(
+            "SSL_do_handshake() failed (SSL: error:14094410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:SSL alert number 40) while SSL handshaking to upstream, client: 10.0.0.1",
+        );
+        assert!(
+            !upstream.iter().any(|l| l.contains("server refusing")),
+            "{upstream:?}"
+        );
+    }
+
+    #[test]
     fn huge_input_is_bounded() {
         let mut s = "x".repeat(200_000);
         s.push_str("wrong version number");
