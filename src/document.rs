@@ -137,6 +137,10 @@ impl ScanDocument {
 pub struct ScannedServer {
     #[serde(flatten)]
     pub scan: ServerScan,
+    /// The cap on simultaneous connections the scan ran under and how it was chosen
+    /// (`--max-connections`, `probe::cap`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_cap: Option<crate::probe::CapReport>,
     /// The chain the server presents, described and judged against the Mozilla and system
     /// trust stores.
     pub certificate_chain: Option<ChainAnalysis>,

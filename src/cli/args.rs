@@ -356,10 +356,12 @@ pub struct ConnectArgs {
     /// Deadline in seconds for each connection (connect, each read, whole probe).
     #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_timeout)]
     pub timeout: f64,
-    /// Maximum simultaneous connections to one server.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
-          value_parser = parse_max_connections)]
-    pub max_connections: usize,
+    /// Maximum simultaneous connections to one server: N (1 to 256, a hard cap) or `auto`:
+    /// 10, raised to 32 for a server whose first answers take 20 ms or more, and back to 10
+    /// for good after a refused, reset or timed-out connection.
+    #[arg(long, value_name = "N|auto", default_value = "auto",
+          value_parser = parse_connection_cap)]
+    pub max_connections: ConnectionCap,
     /// Cap in seconds on the whole run; what was learned by then is printed, marked partial
     /// (exit code 3). Default: TIMEOUT × (2 + ⌈256 / MAX_CONNECTIONS⌉).
     #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
@@ -458,6 +460,24 @@ fn parse_dns_addr(s: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("'{s}' is not an IP address or IP:port"))
 }
 
+/// `--max-connections` of the commands that probe servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionCap {
+    /// Adapted to the server's round trip (`tlsdoctor::probe::cap`).
+    Auto,
+    /// A hard cap.
+    Fixed(usize),
+}
+
+fn parse_connection_cap(s: &str) -> Result<ConnectionCap, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(ConnectionCap::Auto);
+    }
+    parse_max_connections(s)
+        .map(ConnectionCap::Fixed)
+        .map_err(|e| format!("{e}, or auto"))
+}
+
 fn parse_max_connections(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(v) if (1..=256).contains(&v) => Ok(v),
@@ -497,7 +517,11 @@ impl ConnectArgs {
             dns: self.dns,
             all_addresses: self.all_addresses,
             timeout: Duration::from_secs_f64(self.timeout),
-            max_connections: self.max_connections,
+            max_connections: match self.max_connections {
+                ConnectionCap::Fixed(n) => n,
+                ConnectionCap::Auto => DEFAULT_MAX_CONNECTIONS,
+            },
+            auto_cap: self.max_connections == ConnectionCap::Auto,
             deadline: self.deadline.map(Duration::from_secs_f64),
             checks: None,
             extra_checks: Selection::none(),

@@ -2,8 +2,8 @@
 //! what else each operation should do. Plain data; the CLI fills it from its arguments.
 
 use crate::probe::{
-    BackoffPolicy, BackoffTally, DEFAULT_MAX_CONNECTIONS, ProbeConfig, RateLimit, RunDeadline,
-    default_budget,
+    BackoffPolicy, BackoffTally, DEFAULT_MAX_CONNECTIONS, FAR_MAX_CONNECTIONS, ProbeConfig,
+    RateLimit, RunDeadline, default_budget,
 };
 use crate::scan::Selection;
 use crate::target::ResolveOptions;
@@ -27,8 +27,11 @@ pub struct ConnectOptions {
     pub all_addresses: bool,
     /// Deadline for each connection (connect, each read, whole probe) and each DNS look-up.
     pub timeout: Duration,
-    /// Maximum simultaneous connections to one server.
+    /// Maximum simultaneous connections to one server (with `auto_cap`: the starting cap).
     pub max_connections: usize,
+    /// `--max-connections auto`: raise the cap to [`FAR_MAX_CONNECTIONS`] for a server far
+    /// away (`probe::cap`); false: `max_connections` is a hard cap.
+    pub auto_cap: bool,
     /// Cap on the whole run (`--deadline`); none: [`default_budget`] of `timeout` and
     /// `max_connections`. What was learned by then is still reported, marked partial.
     pub deadline: Option<Duration>,
@@ -60,7 +63,7 @@ pub struct ConnectOptions {
 
 impl ConnectOptions {
     /// `target` with the defaults of the command line: SNI from the host name, the system
-    /// resolver, the first address only, 5 s deadlines, 10 connections at a time.
+    /// resolver, the first address only, 5 s deadlines, the automatic connection cap.
     pub fn new(target: impl Into<String>) -> Self {
         ConnectOptions {
             target: target.into(),
@@ -70,6 +73,7 @@ impl ConnectOptions {
             all_addresses: false,
             timeout: Duration::from_secs(5),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            auto_cap: true,
             deadline: None,
             checks: None,
             extra_checks: Selection::none(),
@@ -98,6 +102,7 @@ impl ConnectOptions {
     pub(crate) fn probe_config(&self, run: &RunDeadline) -> ProbeConfig {
         let mut cfg = ProbeConfig::with_timeout(self.timeout);
         cfg.max_connections = self.max_connections;
+        cfg.far_max_connections = self.auto_cap.then_some(FAR_MAX_CONNECTIONS);
         cfg.run = Some(run.clone());
         cfg.progress = self.progress.clone();
         cfg.rate = self.rate.clone();

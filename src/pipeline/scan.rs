@@ -162,6 +162,7 @@ async fn scan_address(
     let audit =
         complete.then(|| crate::audit::audit(&scan, certificate_chain.as_ref(), &known, audit));
     Ok(ScannedServer {
+        connection_cap: Some(a.ctx.prober.cap_report()),
         scan,
         certificate_chain,
         ocsp,

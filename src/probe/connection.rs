@@ -13,7 +13,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, Sleep};
 
 /// An open connection. The slot (when it is one to the probed server) is released on drop.
@@ -31,7 +30,7 @@ pub struct Connection {
 /// connection's span in its tallies when dropped.
 #[derive(Debug)]
 pub(crate) struct SlotHold {
-    pub(super) _permit: OwnedSemaphorePermit,
+    pub(super) _permit: super::slots::Permit,
     pub(super) spans: Vec<(std::sync::Arc<super::Tally>, usize)>,
 }
 

@@ -5,6 +5,7 @@
 //! raw probes (send a ClientHello, read the server's first flight) here, full rustls
 //! handshakes in [`tls`]. Outcomes and errors are typed, never strings.
 
+pub mod cap;
 mod connection;
 pub mod deadline;
 mod held;
@@ -12,9 +13,11 @@ pub mod names;
 mod outcome;
 pub mod pace;
 pub mod prelude;
+mod slots;
 pub mod tls;
 mod violation;
 
+pub use cap::{CapMode, CapPolicy, CapReport, CapState, FAR_MAX_CONNECTIONS};
 pub use connection::{ConnectError, Connection, TimedStream};
 use connection::{SlotHold, dial};
 pub use deadline::{RunDeadline, default_budget};
@@ -31,7 +34,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
 
 /// Default cap on simultaneous connections to one server: enough to make a scan fast, low
 /// enough not to look like an attack or trip connection-rate limits.
@@ -49,8 +51,12 @@ pub struct ProbeConfig {
     pub read_timeout: Duration,
     /// Deadline for the whole probe, connect included.
     pub probe_timeout: Duration,
-    /// Maximum simultaneous connections to one server.
+    /// Maximum simultaneous connections to one server (with `far_max_connections`: the
+    /// starting cap).
     pub max_connections: usize,
+    /// The automatic cap (`--max-connections auto`, see [`cap`]): raise the cap to this for a
+    /// server whose first answers show it far away. None: `max_connections` is a hard cap.
+    pub far_max_connections: Option<usize>,
     /// Run on every connection before TLS starts (none: TLS from the first byte).
     pub prelude: Option<Arc<dyn Prelude>>,
     /// The whole run's deadline, shared by every prober of the run (none: only the
@@ -79,6 +85,7 @@ impl ProbeConfig {
             read_timeout: timeout,
             probe_timeout: timeout,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            far_max_connections: None,
             prelude: None,
             progress: crate::progress::Progress::none(),
             run: None,
@@ -93,7 +100,9 @@ impl ProbeConfig {
 pub struct Prober {
     addr: SocketAddr,
     cfg: Arc<ProbeConfig>,
-    slots: Arc<Semaphore>,
+    slots: Arc<slots::Slots>,
+    /// How many slots there are (moves only under an automatic cap).
+    cap: Arc<std::sync::Mutex<CapPolicy>>,
     /// Every connection adds one to each tally; the last is this prober's own (see
     /// [`Prober::with_own_count`]), the first the server's total.
     tallies: Vec<Arc<Tally>>,
@@ -114,11 +123,16 @@ pub type Span = (tokio::time::Instant, Option<tokio::time::Instant>);
 
 impl Prober {
     pub fn new(addr: SocketAddr, cfg: ProbeConfig) -> Self {
-        let slots = Arc::new(Semaphore::new(cfg.max_connections.max(1)));
+        let slots = slots::Slots::new(cfg.max_connections.max(1));
+        let cap = match cfg.far_max_connections {
+            Some(far) => CapPolicy::auto(cfg.max_connections, far),
+            None => CapPolicy::fixed(cfg.max_connections),
+        };
         Prober {
             addr,
             cfg: Arc::new(cfg),
             slots,
+            cap: Arc::new(std::sync::Mutex::new(cap)),
             tallies: vec![Arc::new(Tally::default())],
             accepted_once: Arc::new(AtomicBool::new(false)),
         }
@@ -157,13 +171,31 @@ impl Prober {
     }
 
     /// A connection slot under the per-server cap.
-    async fn slot(&self) -> tokio::sync::OwnedSemaphorePermit {
-        // The semaphore is never closed, so acquire cannot fail.
-        self.slots
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("probe semaphore closed")
+    async fn slot(&self) -> slots::Permit {
+        self.slots.acquire().await
+    }
+
+    /// The server's connection cap and how it was chosen (what `--json` reports).
+    pub fn cap_report(&self) -> CapReport {
+        self.with_cap(|c| c.report())
+    }
+
+    fn with_cap<T>(&self, f: impl FnOnce(&mut CapPolicy) -> T) -> T {
+        f(&mut self.cap.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The server answered `rtt` after the first byte of a hello was sent.
+    fn answered_after(&self, rtt: Duration) {
+        if let Some(limit) = self.with_cap(|c| c.answered(rtt)) {
+            self.slots.set_limit(limit);
+        }
+    }
+
+    /// A connection to the server was refused, reset or timed out.
+    fn connection_failed(&self) {
+        if let Some(limit) = self.with_cap(CapPolicy::failed) {
+            self.slots.set_limit(limit);
+        }
     }
 
     /// Count a connection (or a retried connect) in every tally.
@@ -176,7 +208,7 @@ impl Prober {
 
     /// Count a connection in every tally, its span opening now; the span closes when the
     /// returned hold (and with it the slot) is dropped.
-    fn hold(&self, permit: tokio::sync::OwnedSemaphorePermit) -> SlotHold {
+    fn hold(&self, permit: slots::Permit) -> SlotHold {
         self.count();
         let now = tokio::time::Instant::now();
         let spans = self
@@ -247,7 +279,18 @@ impl Prober {
                 run_cut.as_ref().map(RunDeadline::mark_reached);
                 return Err(ConnectError::Deadline);
             }
-            other => other?,
+            Err(e) => {
+                let turned_away = match &e {
+                    ConnectError::Timeout { .. } => true,
+                    ConnectError::Failed { kind, .. } => pace::is_refusal(*kind),
+                    _ => false,
+                };
+                if turned_away {
+                    self.connection_failed();
+                }
+                return Err(e);
+            }
+            Ok(s) => s,
         };
         if let Some(prelude) = self.cfg.prelude.as_ref().filter(|_| tls_next) {
             let failed = |error| ConnectError::Prelude {
@@ -261,7 +304,10 @@ impl Prober {
                         run_cut.as_ref().map(RunDeadline::mark_reached);
                         return Err(ConnectError::Deadline);
                     }
-                    Err(_) => return Err(failed(PreludeError::Timeout)),
+                    Err(_) => {
+                        self.connection_failed();
+                        return Err(failed(PreludeError::Timeout));
+                    }
                     // The prelude's shortcut (a pipelined dialogue it learned on an earlier
                     // connection) failed and is now off: once, a fresh connection for its
                     // full dialogue, so the shortcut never decides a result.
@@ -472,13 +518,25 @@ impl Prober {
             Some((h, bytes)) => (bytes.as_slice(), offer.map(|_| h)),
             None => (hello, offer),
         };
-        let write_by = until.min(tokio::time::Instant::now() + self.cfg.read_timeout);
+        let sent_at = tokio::time::Instant::now();
+        let write_by = until.min(sent_at + self.cfg.read_timeout);
         match tokio::time::timeout_at(write_by, stream.write_all(hello)).await {
             Err(_) => return ProbeOutcome::Timeout { bytes_received: 0 },
             Ok(Err(e)) => return io_outcome(&e, 0),
             Ok(Ok(())) => {}
         }
-        let outcome = read_flight_by(stream, self.cfg.read_timeout, Some(until)).await;
+        let mut first_byte = None;
+        let outcome =
+            read_flight_by(stream, self.cfg.read_timeout, Some(until), &mut first_byte).await;
+        match (&outcome, first_byte) {
+            (_, Some(at)) => self.answered_after(at - sent_at),
+            // Nothing came back: the connection was reset or timed out (a server turning
+            // the scan away, or one that says nothing to a hello it dislikes).
+            (ProbeOutcome::Reset { .. } | ProbeOutcome::Timeout { .. }, None) => {
+                self.connection_failed()
+            }
+            _ => {}
+        }
         let broken = outcome
             .flight()
             .zip(offer)
@@ -493,14 +551,16 @@ impl Prober {
 /// Read until the flight parser says the server's answer is complete (so we never wait on a
 /// timeout once the answer is final), the peer closes, or a read deadline passes.
 pub async fn read_flight(stream: &mut TcpStream, read_timeout: Duration) -> ProbeOutcome {
-    read_flight_by(stream, read_timeout, None).await
+    read_flight_by(stream, read_timeout, None, &mut None).await
 }
 
-/// [`read_flight`], ending by `until` at the latest (a timeout that counts what arrived).
+/// [`read_flight`], ending by `until` at the latest (a timeout that counts what arrived),
+/// noting in `first_byte` when the first byte of the answer came.
 async fn read_flight_by(
     stream: &mut TcpStream,
     read_timeout: Duration,
     until: Option<tokio::time::Instant>,
+    first_byte: &mut Option<tokio::time::Instant>,
 ) -> ProbeOutcome {
     let mut parser = ServerFlightParser::new().with_kx_hint(crate::wire::suites::kx_hint);
     let mut buf = vec![0u8; 16 * 1024];
@@ -534,6 +594,9 @@ async fn read_flight_by(
             }
             Ok(Ok(n)) => n,
         };
+        if total == 0 {
+            *first_byte = Some(tokio::time::Instant::now());
+        }
         total += n;
         match parser.feed(&buf[..n]) {
             Ok(FlightProgress::Complete) => return ProbeOutcome::from_flight(parser.into_flight()),

@@ -358,3 +358,104 @@ async fn an_http_fetch_from_the_server_itself_is_counted() {
         .unwrap();
     assert_eq!(other.connections_opened(), 0);
 }
+
+/// A server that answers each hello with a handshake_failure alert `delay` after reading it,
+/// counting the connections open at once; from connection `reset_from` on (counted from 1)
+/// it resets instead of answering.
+async fn slow_server(delay: Duration, reset_from: usize) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (open, peak, seen) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let p = peak.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
+            let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+            p.fetch_max(now, Ordering::SeqCst);
+            let o = open.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                if n >= reset_from {
+                    // SO_LINGER 0: the close below is a reset (blocking on drop is no
+                    // concern with nothing left to send).
+                    #[allow(deprecated)]
+                    let _ = sock.set_linger(Some(Duration::ZERO));
+                } else {
+                    tokio::time::sleep(delay).await;
+                    let _ = sock
+                        .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
+                        .await;
+                }
+                o.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (addr, peak)
+}
+
+fn auto_config(base: usize, far: usize) -> ProbeConfig {
+    let mut cfg = ProbeConfig::with_timeout(Duration::from_secs(5));
+    cfg.max_connections = base;
+    cfg.far_max_connections = Some(far);
+    cfg
+}
+
+#[tokio::test]
+async fn the_automatic_cap_rises_for_a_far_server() {
+    // Every answer takes 40 ms: the server is far, so after the first four answers up to 6
+    // probes overlap, never more.
+    let (addr, peak) = slow_server(Duration::from_millis(40), usize::MAX).await;
+    let prober = Prober::new(addr, auto_config(2, 6));
+    let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls12, None);
+    let probes = (0..24).map(|_| prober.send_hello(&hello));
+    futures::future::join_all(probes).await;
+    let peak = peak.load(Ordering::SeqCst);
+    assert!((3..=6).contains(&peak), "peak {peak}");
+    assert_eq!(
+        prober.cap_report(),
+        CapReport {
+            mode: CapMode::Auto,
+            max: 6,
+            state: Some(CapState::Far)
+        }
+    );
+
+    // The same server under a fixed cap: never more than it.
+    let (addr, peak) = slow_server(Duration::from_millis(40), usize::MAX).await;
+    let mut cfg = ProbeConfig::with_timeout(Duration::from_secs(5));
+    cfg.max_connections = 2;
+    let prober = Prober::new(addr, cfg);
+    futures::future::join_all((0..12).map(|_| prober.send_hello(&hello))).await;
+    assert!(peak.load(Ordering::SeqCst) <= 2);
+    assert_eq!(prober.cap_report().mode, CapMode::Fixed);
+}
+
+#[tokio::test]
+async fn a_reset_brings_the_automatic_cap_back_down() {
+    // Far (40 ms answers) for the first four connections, then every connection is reset.
+    let (addr, _) = slow_server(Duration::from_millis(40), 5).await;
+    let prober = Prober::new(addr, auto_config(2, 6));
+    let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls12, None);
+    futures::future::join_all((0..4).map(|_| prober.send_hello(&hello))).await;
+    assert_eq!(prober.cap_report().state, Some(CapState::Far));
+    let reset = prober.send_hello(&hello).await;
+    assert!(
+        matches!(reset.outcome, ProbeOutcome::Reset { .. }),
+        "{:?}",
+        reset.outcome
+    );
+    assert_eq!(
+        prober.cap_report(),
+        CapReport {
+            mode: CapMode::Auto,
+            max: 6,
+            state: Some(CapState::FellBack)
+        }
+    );
+    assert_eq!(prober.with_cap(|c| c.limit()), 2);
+}

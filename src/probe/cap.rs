@@ -1,0 +1,272 @@
+//! The per-server connection cap when the user gave none (`--max-connections auto`, the
+//! default): today's cap of [`super::DEFAULT_MAX_CONNECTIONS`] for a server close by, a higher
+//! one for a server far away. At Internet round-trip times a scan costs round trips, and a
+//! cap of 10 makes even a modern server's few dozen probes queue for slots; on loopback or a
+//! LAN the slots are never the bottleneck, so nothing changes there.
+//!
+//! The policy is plain data fed with what the prober sees, so it is tested without sockets:
+//! the round trip of the first answers (from the first byte sent to the first byte back,
+//! which also holds through a forwarder that completes the TCP connect at once), and every
+//! connection the server refused, reset or let time out.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The cap for a server whose first answers took at least [`FAR_RTT`].
+pub const FAR_MAX_CONNECTIONS: usize = 32;
+
+/// A round trip at least this long marks a server as far away.
+pub const FAR_RTT: Duration = Duration::from_millis(20);
+
+/// How many answers decide: the shortest of them must be [`FAR_RTT`] or more. One slow answer
+/// (a busy machine, a server signing with a large key) does not make a loopback server far.
+pub const DECIDING_ANSWERS: usize = 4;
+
+/// How the cap was chosen, as `--json` reports it per server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapMode {
+    /// `--max-connections N`: a hard cap.
+    Fixed,
+    /// No `--max-connections`: adapted to the server's round trip.
+    Auto,
+}
+
+/// Where an automatic cap stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapState {
+    /// Fewer than [`DECIDING_ANSWERS`] answers so far: the starting cap.
+    Measuring,
+    /// The server is close by: the starting cap for the rest of the run.
+    Near,
+    /// The server is far away: the raised cap.
+    Far,
+    /// A connection was refused, reset or timed out: the starting cap for the rest of the run.
+    FellBack,
+}
+
+/// The cap of one server and how it came about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapPolicy {
+    mode: CapMode,
+    base: usize,
+    far: usize,
+    state: CapState,
+    answers: usize,
+    shortest: Option<Duration>,
+    highest: usize,
+}
+
+/// What `--json` says about a server's cap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapReport {
+    pub mode: CapMode,
+    /// The highest number of connections allowed at once during the run.
+    pub max: usize,
+    /// Why (automatic caps only): near, far, fell_back, or measuring when the run ended
+    /// before enough answers came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<CapState>,
+}
+
+impl CapPolicy {
+    /// A hard cap of `n`.
+    pub fn fixed(n: usize) -> Self {
+        Self::new(CapMode::Fixed, n, n)
+    }
+
+    /// Start at `base`, raise to `far` for a server far away.
+    pub fn auto(base: usize, far: usize) -> Self {
+        Self::new(CapMode::Auto, base, far.max(base))
+    }
+
+    fn new(mode: CapMode, base: usize, far: usize) -> Self {
+        let base = base.max(1);
+        CapPolicy {
+            mode,
+            base,
+            far,
+            state: CapState::Measuring,
+            answers: 0,
+            shortest: None,
+            highest: base,
+        }
+    }
+
+    /// The cap in force now.
+    pub fn limit(&self) -> usize {
+        match (self.mode, self.state) {
+            (CapMode::Auto, CapState::Far) => self.far,
+            _ => self.base,
+        }
+    }
+
+    pub fn mode(&self) -> CapMode {
+        self.mode
+    }
+
+    pub fn state(&self) -> CapState {
+        self.state
+    }
+
+    /// Whether the server was found far away and nothing failed since.
+    pub fn is_far(&self) -> bool {
+        self.mode == CapMode::Auto && self.state == CapState::Far
+    }
+
+    /// The shortest round trip measured among the deciding answers.
+    pub fn shortest(&self) -> Option<Duration> {
+        self.shortest
+    }
+
+    /// An answer came `rtt` after the first byte was sent. Returns the new cap when it
+    /// changed.
+    pub fn answered(&mut self, rtt: Duration) -> Option<usize> {
+        if self.state != CapState::Measuring {
+            return None;
+        }
+        self.answers += 1;
+        self.shortest = Some(self.shortest.map_or(rtt, |s| s.min(rtt)));
+        if self.answers < DECIDING_ANSWERS {
+            return None;
+        }
+        let before = self.limit();
+        self.state = if self.shortest.is_some_and(|s| s >= FAR_RTT) {
+            CapState::Far
+        } else {
+            CapState::Near
+        };
+        self.changed(before)
+    }
+
+    /// A connection was refused, reset or timed out: back to the starting cap for good.
+    pub fn failed(&mut self) -> Option<usize> {
+        let before = self.limit();
+        self.state = CapState::FellBack;
+        self.changed(before)
+    }
+
+    fn changed(&mut self, before: usize) -> Option<usize> {
+        let now = self.limit();
+        self.highest = self.highest.max(now);
+        (now != before).then_some(now)
+    }
+
+    pub fn report(&self) -> CapReport {
+        CapReport {
+            mode: self.mode,
+            max: self.highest,
+            state: (self.mode == CapMode::Auto).then_some(self.state),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_far_server_gets_the_raised_cap_after_the_deciding_answers() {
+        let mut p = CapPolicy::auto(10, 32);
+        assert_eq!(p.limit(), 10);
+        for _ in 1..DECIDING_ANSWERS {
+            assert_eq!(p.answered(ms(100)), None);
+            assert_eq!(p.limit(), 10);
+        }
+        assert_eq!(p.answered(ms(60)), Some(32));
+        assert_eq!(
+            (p.limit(), p.state(), p.is_far()),
+            (32, CapState::Far, true)
+        );
+        assert_eq!(p.shortest(), Some(ms(60)));
+        // Later answers change nothing.
+        assert_eq!(p.answered(ms(1)), None);
+        assert_eq!(p.limit(), 32);
+        assert_eq!(
+            p.report(),
+            CapReport {
+                mode: CapMode::Auto,
+                max: 32,
+                state: Some(CapState::Far)
+            }
+        );
+    }
+
+    #[test]
+    fn one_quick_answer_keeps_a_server_near() {
+        let mut p = CapPolicy::auto(10, 32);
+        p.answered(ms(80));
+        p.answered(ms(3));
+        p.answered(ms(90));
+        assert_eq!(p.answered(ms(95)), None);
+        assert_eq!((p.limit(), p.state()), (10, CapState::Near));
+        // Near is final: slow answers later (a busy machine) do not raise it.
+        for _ in 0..10 {
+            assert_eq!(p.answered(ms(500)), None);
+        }
+        assert_eq!(p.limit(), 10);
+        assert_eq!(p.report().max, 10);
+    }
+
+    #[test]
+    fn the_threshold_is_inclusive() {
+        let mut p = CapPolicy::auto(10, 32);
+        for _ in 0..DECIDING_ANSWERS {
+            p.answered(FAR_RTT);
+        }
+        assert!(p.is_far());
+        let mut q = CapPolicy::auto(10, 32);
+        for _ in 0..DECIDING_ANSWERS {
+            q.answered(FAR_RTT - ms(1));
+        }
+        assert_eq!(q.state(), CapState::Near);
+    }
+
+    #[test]
+    fn a_failure_falls_back_for_the_rest_of_the_run() {
+        // Before the decision: the far answers that follow no longer raise it.
+        let mut p = CapPolicy::auto(10, 32);
+        p.answered(ms(100));
+        assert_eq!(p.failed(), None);
+        for _ in 0..DECIDING_ANSWERS {
+            assert_eq!(p.answered(ms(100)), None);
+        }
+        assert_eq!((p.limit(), p.state()), (10, CapState::FellBack));
+        assert_eq!(p.report().max, 10);
+        // After it: down from the raised cap, which the report still names as the highest.
+        let mut q = CapPolicy::auto(10, 32);
+        for _ in 0..DECIDING_ANSWERS {
+            q.answered(ms(100));
+        }
+        assert_eq!(q.failed(), Some(10));
+        assert_eq!(q.failed(), None);
+        assert!(!q.is_far());
+        assert_eq!(q.report().max, 32);
+        assert_eq!(q.report().state, Some(CapState::FellBack));
+    }
+
+    #[test]
+    fn a_fixed_cap_never_moves() {
+        let mut p = CapPolicy::fixed(5);
+        for _ in 0..10 {
+            assert_eq!(p.answered(ms(200)), None);
+        }
+        assert_eq!(p.failed(), None);
+        assert_eq!(p.limit(), 5);
+        assert!(!p.is_far());
+        assert_eq!(
+            p.report(),
+            CapReport {
+                mode: CapMode::Fixed,
+                max: 5,
+                state: None
+            }
+        );
+        assert_eq!(CapPolicy::fixed(0).limit(), 1);
+    }
+}
