@@ -475,6 +475,8 @@ pub fn judge(observed: Observation, with: &Examination, now: SystemTime) -> Evid
     facts.ocsp = ocsp.clone();
     facts.certificate_der_lens = chain_der.iter().map(Vec::len).collect();
     facts.server_kx = observed.scan.as_ref().ok().map(super::handshake::server_kx);
+    facts.suites_need_other_certificate =
+        super::handshake::suites_mismatch(&observed, &with.profiles, &facts.presented_key_type);
     super::handshake::client_cert_facts(&observed, with, &mut facts);
     for (v, verdict) in &observed.client_cert_presented {
         if verdict.is_none() {

@@ -18,7 +18,7 @@ pub mod served;
 mod limits;
 mod refusal;
 pub use limits::certificate_message_size;
-pub use refusal::ServerKx;
+pub use refusal::{ServerKx, SuitesMismatch};
 
 /// A certificate problem found by chain analysis, with the text each client prints.
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +79,8 @@ pub struct ServerFacts {
     pub client_cert_rejected_tls13: Option<AlertDescription>,
     /// With `--cert`: whether its issuer is among the CAs the server lists.
     pub client_cert_issuer_listed: Option<bool>,
+    /// The server's TLS ≤ 1.2 suites need a certificate it does not serve.
+    pub suites_need_other_certificate: Option<SuitesMismatch>,
 }
 
 /// Why a simulated client fails.
@@ -315,7 +317,9 @@ fn judge(
         ProbeOutcome::Accepted(f) => f,
         ProbeOutcome::Alert(a) => {
             if a.description == AlertDescription::HandshakeFailure {
-                if let Some(f) = refusal::no_shared_group(profile, facts) {
+                if let Some(f) = refusal::no_shared_group(profile, facts)
+                    .or_else(|| refusal::suites_need_other_certificate(profile, facts))
+                {
                     return Some(f);
                 }
             }

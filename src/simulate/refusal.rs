@@ -1,8 +1,9 @@
 //! Refusals whose cause the measurement shows although the client only sees an alert. A
 //! handshake_failure alert names no reason; when the server takes ECDHE (or TLS 1.3) suites
 //! the client offers, but only with groups the client does not offer, the cause is the
-//! groups, not the cipher suites. And a server that rejects the client certificate given
-//! (`--cert`) says why in its alert.
+//! groups, not the cipher suites. When its TLS ≤ 1.2 suites all need a certificate it does
+//! not serve (ECDHE-ECDSA suites only, with an RSA certificate), it is that mismatch. And a
+//! server that rejects the client certificate given (`--cert`) says why in its alert.
 
 use super::{ServerFacts, SimFailure};
 use crate::clients::{ClientProfile, HandshakeFailure, failure_text};
@@ -20,6 +21,47 @@ pub struct ServerKx {
     pub suites_needing_group: Vec<u16>,
     /// Accepted suites that do not (RSA, DHE, …).
     pub other_suites: Vec<u16>,
+}
+
+/// The server refuses every TLS ≤ 1.2 hello with handshake_failure although tlsdoctor's
+/// hellos offered suites for RSA and ECDSA certificates alike: its suites need a certificate
+/// it does not serve (found by `doctor::handshake::suites_certificate`).
+#[derive(Debug, Clone, Default)]
+pub struct SuitesMismatch {
+    /// TLS 1.3 works (its suites do not depend on the certificate's type): only hellos
+    /// limited to TLS 1.2 and below are refused.
+    pub tls13_works: bool,
+    /// The key type of the certificate the server serves ("RSA", "ECDSA"), when a TLS 1.3
+    /// handshake showed it.
+    pub key_type: Option<String>,
+}
+
+/// Why `profile`'s hello was refused with handshake_failure, when the server's TLS ≤ 1.2
+/// suites need a certificate it does not serve: None when the measurement does not show
+/// that, or the client speaks TLS 1.3 to a server where TLS 1.3 works.
+pub fn suites_need_other_certificate(
+    profile: &ClientProfile,
+    facts: &ServerFacts,
+) -> Option<SimFailure> {
+    let m = facts.suites_need_other_certificate.as_ref()?;
+    if m.tls13_works && profile.policy.max() >= ProtocolVersion::Tls13 {
+        return None;
+    }
+    let reason = match (&m.key_type, m.tls13_works) {
+        (Some(t), true) => format!(
+            "this client offers only {} to {}, and every TLS 1.2 cipher suite the server enables needs a certificate other than the {t} one it serves (TLS 1.3 works, but this client does not speak it)",
+            profile.policy.min(),
+            profile.policy.max()
+        ),
+        _ => "every cipher suite the server enables needs a certificate of a type it does not serve (such as ECDHE-ECDSA suites with an RSA certificate), so it refuses this client's offer, as it would any offer, with handshake_failure".to_string(),
+    };
+    let key = HandshakeFailure::HandshakeFailureAlert;
+    Some(SimFailure {
+        key: key.key().to_string(),
+        error: failure_text(profile.style, key, None),
+        reason,
+        finding: Some(FindingId::SuitesNeedOtherCertificate),
+    })
 }
 
 /// Why `profile`'s hello was refused with handshake_failure, when the scan shows it is the

@@ -16,7 +16,7 @@ mod suites_certificate;
 
 pub use closes::closed_without_alert;
 pub use mtls::client_cert_facts;
-pub use suites_certificate::suites_need_other_certificate;
+pub use suites_certificate::{detect as suites_mismatch, suites_need_other_certificate};
 
 use super::evidence::Evidence;
 use crate::finding::Finding;
@@ -29,6 +29,7 @@ pub fn findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>) {
     out.extend(alpn::alpn_enforced(scan));
     out.extend(groups::no_shared_group(ev, scan));
     out.extend(http_level::required_at_http_level(ev));
+    out.extend(suites_certificate::tls12_suites_need_other_certificate(ev));
     mtls::lead_with_rejection(ev, out);
 }
 
