@@ -478,6 +478,7 @@ pub fn judge(observed: Observation, with: &Examination, now: SystemTime) -> Evid
     facts.suites_need_other_certificate =
         super::handshake::suites_mismatch(&observed, &with.profiles, &facts.presented_key_type);
     super::handshake::client_cert_facts(&observed, with, &mut facts);
+    super::handshake::client_cert_untested(&observed, with, &mut facts);
     for (v, verdict) in &observed.client_cert_presented {
         if verdict.is_none() {
             // The user's client presents this certificate: it gets past client

@@ -79,6 +79,10 @@ pub struct ServerFacts {
     pub client_cert_rejected_tls13: Option<AlertDescription>,
     /// With `--cert`: whether its issuer is among the CAs the server lists.
     pub client_cert_issuer_listed: Option<bool>,
+    /// With `--cert`: the server requires a certificate in TLS ≤ 1.2, but its suites there
+    /// are ones rustls cannot negotiate, so the user's certificate was not presented: whether
+    /// the server accepts it is not known (`doctor::handshake::mtls`).
+    pub client_cert_untested_tls12: bool,
     /// The server's TLS ≤ 1.2 suites need a certificate it does not serve.
     pub suites_need_other_certificate: Option<SuitesMismatch>,
 }
@@ -492,6 +496,11 @@ fn judge(
         p.client_cert_only_for_listed_ca && facts.client_cert_issuer_listed == Some(false);
     if let (Some(a), false) = (rejected, sends_none) {
         return Some(refusal::client_cert_rejected(profile, a, v));
+    }
+    let untested = v <= ProtocolVersion::Tls12 && facts.client_cert_untested_tls12;
+    if untested && !sends_none {
+        // The client presents the user's certificate; only its issuer was checked.
+        return refusal::client_cert_untested(profile, facts, v);
     }
     let cc_alert = if v == ProtocolVersion::Tls13 {
         facts.client_cert_alert_tls13

@@ -133,3 +133,21 @@ pub fn client_cert_rejected(
         finding: Some(FindingId::ClientCertRejected),
     }
 }
+
+/// A client presenting the user's certificate where tlsdoctor could not (`--cert`, TLS ≤ 1.2
+/// suites rustls cannot negotiate): when the certificate's issuer is not among the CAs the
+/// server lists, a server that verifies against that list rejects it with unknown_ca, which
+/// is predicted; otherwise nothing is known against it (None: judged as accepted).
+pub fn client_cert_untested(
+    profile: &ClientProfile,
+    facts: &ServerFacts,
+    v: ProtocolVersion,
+) -> Option<SimFailure> {
+    if facts.client_cert_issuer_listed != Some(false) {
+        return None;
+    }
+    let mut f = client_cert_rejected(profile, AlertDescription::UnknownCa, v);
+    f.reason = "the client certificate this client presents was issued by a CA the server does not list; a server that verifies against that list rejects it with alert unknown_ca (not tested: tlsdoctor could not present it)".into();
+    f.finding = Some(FindingId::ClientCertUnverified);
+    Some(f)
+}

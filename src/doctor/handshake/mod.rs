@@ -15,7 +15,7 @@ mod mtls;
 mod suites_certificate;
 
 pub use closes::closed_without_alert;
-pub use mtls::client_cert_facts;
+pub use mtls::{client_cert_facts, client_cert_untested};
 pub use suites_certificate::{detect as suites_mismatch, suites_need_other_certificate};
 
 use super::evidence::Evidence;
@@ -31,6 +31,7 @@ pub fn findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>) {
     out.extend(http_level::required_at_http_level(ev));
     out.extend(suites_certificate::tls12_suites_need_other_certificate(ev));
     mtls::lead_with_rejection(ev, out);
+    mtls::untested_certificate(ev, out);
 }
 
 /// The scan's groups and suites as the simulation names a refusal's cause from them.

@@ -193,3 +193,125 @@ fn a_rejected_client_certificate_leads_with_the_servers_alert() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// A TLS 1.2 server that requires a client certificate, with only a DHE suite, which rustls
+/// (tlsdoctor's full handshakes) cannot negotiate: `check --cert` cannot present the user's
+/// certificate there. It must not predict the no-certificate failure: with a certificate from
+/// a CA the server lists, every real client connects and the diagnosis says the certificate
+/// could not be tested (a warning); with one from a CA it does not list, every real client is
+/// refused (unknown_ca; Java sends none) and the diagnosis leads with that likely rejection,
+/// predicting each client's text.
+#[test]
+fn a_certificate_tlsdoctor_cannot_present_is_not_called_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = rsa_root(d);
+    leaf_of_size(d, "leaf", 1500);
+    ca(d, "client-ca");
+    ca(d, "stranger-ca");
+    client_cert(d, "listed", "client-ca", None, 10);
+    client_cert(d, "stranger", "stranger-ca", None, 10);
+    let clients = RealClients::new(&root, "localhost");
+    let ids = [FIVE.as_slice(), &["gnutls"]].concat();
+    let client_ca = d.join("client-ca.pem");
+    let server = openssl_s_server_with(
+        &[
+            "-www",
+            "-no_tls1_3",
+            "-cipher",
+            "DHE-RSA-AES128-GCM-SHA256",
+            "-Verify",
+            "1",
+            "-verify_return_error",
+            "-CAfile",
+            client_ca.to_str().unwrap(),
+        ],
+        &d.join("leaf.pem"),
+        &d.join("leaf.key"),
+        None,
+    );
+    let target = server.target();
+    let findings = |diag: &serde_json::Value| -> Vec<String> {
+        diag["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (cert, accepted) in [("listed", true), ("stranger", false)] {
+        let (pem, key) = (d.join(format!("{cert}.pem")), d.join(format!("{cert}.key")));
+        let tweaks = Tweaks {
+            cert: Some((pem.clone(), key.clone())),
+            java_keystore: Some(d.join(format!("{cert}.p12"))),
+            ..Tweaks::default()
+        };
+        let mut real = clients.run_all_with(&ids[..ids.len() - 2], server.port, &tweaks);
+        real.push((
+            "gnutls".into(),
+            clients.run_with("gnutls", server.port, &tweaks),
+        ));
+        // Java, which sends no certificate here, writes the rest of its flight while the
+        // server answers the empty one with its alert and closes: when the close overtakes
+        // those writes (a loaded machine), Java reports the broken pipe instead of the alert.
+        // It runs alone, and once more in that case.
+        let mut java = clients.run_with("java", server.port, &tweaks);
+        if java.text.ends_with("Broken pipe") {
+            java = clients.run_with("java", server.port, &tweaks);
+        }
+        real.push(("java".into(), java));
+        assert!(
+            real.iter().all(|(_, r)| r.connects == accepted),
+            "{cert}: {real:#?}"
+        );
+        let r = tlsdoctor(&[
+            "check",
+            &target,
+            "--sni",
+            "localhost",
+            "--cafile",
+            root.to_str().unwrap(),
+            "--cert",
+            pem.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(r.code, if accepted { 0 } else { 1 }, "{cert}: {}", r.stdout);
+        let diag = r.json()["diagnoses"][0].clone();
+        let problems = mismatches(cert, &real, &simulations_of(&diag, &ids));
+        assert!(problems.is_empty(), "{problems:#?}");
+        let ids_found = findings(&diag);
+        let f = diag["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "client-cert-unverified")
+            .unwrap_or_else(|| panic!("{cert}: {ids_found:?}"))
+            .clone();
+        let evidence = f["evidence"].to_string();
+        assert!(evidence.contains("DHE-RSA-AES128-GCM-SHA256"), "{evidence}");
+        if accepted {
+            assert_eq!(f["severity"], "warning");
+            assert!(
+                !ids_found.iter().any(|i| i == "client-cert-required"),
+                "{cert}: the user's clients present a certificate: {ids_found:?}"
+            );
+            assert!(
+                evidence.contains("your certificate's issuer is among them"),
+                "{evidence}"
+            );
+        } else {
+            assert_eq!(ids_found[0], "client-cert-unverified", "{ids_found:?}");
+            assert_eq!(f["severity"], "error");
+            assert!(evidence.contains("not among them"), "{evidence}");
+            let breaks = f["breaks"].to_string();
+            for (id, r) in &real {
+                if ["python", "openssl", "java", "gnutls"].contains(&id.as_str()) {
+                    let quoted = serde_json::to_string(&r.text).unwrap();
+                    assert!(breaks.contains(&quoted), "{id}: {quoted} not in {breaks}");
+                }
+            }
+        }
+    }
+}
