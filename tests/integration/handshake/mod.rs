@@ -4,15 +4,18 @@
 //!   cannot use; each client's limit measured at its boundary.
 //! - closes: a front end that hangs up on the hello with a FIN or a reset.
 //! - refusals: an enforced ALPN list, and no shared ECDHE group.
-//! - mtls: a client certificate the server rejects (unknown CA, expired).
+//! - mtls: a client certificate the server rejects (unknown CA, expired), or one tlsdoctor
+//!   cannot present (TLS 1.2 suites rustls does not speak).
+//! - not_tls_fronts: a PROXY-protocol listener met with TLS.
 //! - http_level: a client certificate required only at the HTTP level (nginx, HTTP 400).
 //! - openssl_conf: an OPENSSL_CONF in force while `check` runs.
-//! - suites_certificate: ECDHE-ECDSA suites only with an RSA certificate.
+//! - suites_certificate: ECDHE-ECDSA suites only with an RSA certificate (TLS 1.3 off or on).
 
 mod closes;
 mod http_level;
 mod limits;
 mod mtls;
+mod not_tls_fronts;
 mod openssl_conf;
 mod refusals;
 mod suites_certificate;
