@@ -134,11 +134,22 @@ pub(super) fn findings(ev: &Evidence, out: &mut Vec<Finding>) {
         .as_ref()
         .map(|c| c.findings.iter().map(|f| f.id).collect())
         .unwrap_or_default();
+    let presented_to: &[String] = groups.first().map(|(_, n)| n.as_slice()).unwrap_or(&[]);
     for f in out.iter_mut().filter(|f| presented_ids.contains(&f.id)) {
         f.evidence.push(format!(
             "this is the {} certificate; {served_line}",
             ev.facts.presented_key_type
         ));
+        // The chain analysis lists every client as if each got this chain; the simulation
+        // knows which one each gets, so only the clients served this one are listed.
+        f.breaks
+            .retain(|b| matches!(b.key, Some(crate::clients::BreakKey::Simulated { .. })));
+        let id = f.id;
+        let sims = ev.simulations.iter().filter(|s| {
+            presented_to.contains(&s.client_name)
+                && s.failure.as_ref().is_some_and(|x| x.finding == Some(id))
+        });
+        super::diagnose::add_breaks(f, sims);
     }
     for o in &ev.other_chains {
         let clients = groups
