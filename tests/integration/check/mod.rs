@@ -2,6 +2,7 @@
 //! clients, and ports that do not speak TLS.
 
 mod doctor;
+mod error_texts;
 mod fixes;
 mod local_client;
 mod not_tls;
