@@ -108,6 +108,10 @@ pub struct ClientProfile {
     #[serde(default)]
     pub recorded: bool,
     pub policy: ClientPolicy,
+    /// The OpenSSL configuration (OPENSSL_CONF) in force while `check` ran that narrowed
+    /// this profile's policy (`doctor::under_openssl_conf`); None for a profile as captured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrowed_by: Option<std::path::PathBuf>,
 }
 
 fn yes() -> bool {

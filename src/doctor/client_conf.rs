@@ -48,6 +48,7 @@ pub fn under_openssl_conf(
                     path.display(),
                     what.join(", ")
                 );
+                p.narrowed_by = Some(path.clone());
                 super::evidence::narrow_profile(
                     &mut p,
                     e.min_protocol.as_deref(),

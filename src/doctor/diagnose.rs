@@ -63,6 +63,7 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
 /// settings decide.
 fn local_client_context(ev: &Evidence, out: &mut [Finding]) {
     let Some(local) = &ev.local_client else {
+        conf_in_force(ev, out);
         return;
     };
     let conf = local.openssl_conf.as_ref().map(|p| p.display().to_string());
@@ -97,6 +98,34 @@ fn local_client_context(ev: &Evidence, out: &mut [Finding]) {
             }
             _ => {}
         }
+    }
+}
+
+/// A protocol mismatch of clients whose range an OPENSSL_CONF in force while `check` ran
+/// narrowed: the configuration is the cause to look at first, not the client's age.
+fn conf_in_force(ev: &Evidence, out: &mut [Finding]) {
+    let narrowed: Vec<(&str, &std::path::Path)> = failing(ev, FindingId::ProtoMismatch)
+        .filter_map(|s| {
+            let p = ev.profiles.iter().find(|p| p.id == s.client)?;
+            Some((s.client_name.as_str(), p.narrowed_by.as_deref()?))
+        })
+        .collect();
+    let Some((_, conf)) = narrowed.first() else {
+        return;
+    };
+    let conf = conf.display().to_string();
+    let names: Vec<&str> = narrowed.iter().map(|(n, _)| *n).collect();
+    for f in out.iter_mut() {
+        let form = match f.id {
+            FindingId::ProtoClientTooOld => variant::proto_client_too_old::LOCAL_OPENSSL_CONF,
+            FindingId::ProtoServerTooOld => variant::proto_server_too_old::LOCAL_OPENSSL_CONF,
+            _ => continue,
+        };
+        f.evidence.push(format!(
+            "{} read the OpenSSL configuration {conf} (OPENSSL_CONF, in force while check ran); its MinProtocol/MaxProtocol narrow their range",
+            names.join(", ")
+        ));
+        f.fix_client = catalogue::fix_client(form, &[("conf", conf.clone())]);
     }
 }
 

@@ -70,6 +70,17 @@ fn an_openssl_conf_in_force_applies_to_the_clients_that_read_it() {
             .contains(&format!("under OPENSSL_CONF={conf}: MaxProtocol TLSv1.2")),
         "{python}"
     );
+    // The lead is the protocol mismatch, whose first fix is the configuration in force.
+    let lead = &diag["findings"][0];
+    assert_eq!(lead["id"], "proto-client-too-old", "{:#}", diag["findings"]);
+    let fix = lead["fix_client"][0].as_str().unwrap();
+    assert!(fix.contains(&conf) && fix.contains("MaxProtocol"), "{fix}");
+    assert!(
+        lead["evidence"]
+            .to_string()
+            .contains("OPENSSL_CONF, in force while check ran"),
+        "{lead:#}"
+    );
     assert!(
         diag["findings"].to_string().contains("Python"),
         "{:#}",

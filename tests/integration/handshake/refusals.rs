@@ -52,6 +52,11 @@ fn an_enforced_alpn_list_refuses_http11_only_clients() {
     let diag = check(server.port, &root);
     let f = finding(&diag, "alpn-required");
     assert_eq!(
+        diag["findings"][0]["id"], "alpn-required",
+        "{:#}",
+        diag["findings"]
+    );
+    assert_eq!(
         f["title"],
         "The server refuses clients whose ALPN list lacks h2 (no_application_protocol)"
     );
