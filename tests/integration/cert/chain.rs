@@ -526,6 +526,7 @@ async fn client_auth_only_leaf() {
     let srv = s_server("clientonly", Some("int.pem"), &[]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
     assert_single_cause(&r, FindingId::CertUsageForbidsServer);
+    super::classes::assert_simulated(&srv, "localhost", &root(), &r);
 }
 
 #[tokio::test]
@@ -533,6 +534,7 @@ async fn name_constraints_violation() {
     let srv = s_server("ncleaf", Some("nc-int.pem"), &[]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
     assert_single_cause(&r, FindingId::CertNameConstraints);
+    super::classes::assert_simulated(&srv, "localhost", &root(), &r);
 }
 
 #[tokio::test]
@@ -542,6 +544,7 @@ async fn path_length_violation() {
     let srv = s_server("deepleaf", Some(&chain), &[]);
     let r = run(&srv, &root(), "localhost", vec![cafile_store(&root())]).await;
     assert_single_cause(&r, FindingId::CertPathLength);
+    super::classes::assert_simulated(&srv, "localhost", &root(), &r);
 }
 
 #[tokio::test]

@@ -73,7 +73,7 @@ const SIMULATED: &[(&str, &str)] = &[
 ];
 
 /// `tlsdoctor simulate` against the same server predicts what each real client did.
-fn assert_simulated(srv: &ServerProcess, host: &str, cafile: &Path, r: &Run) {
+pub(super) fn assert_simulated(srv: &ServerProcess, host: &str, cafile: &Path, r: &Run) {
     let ca = cafile.display().to_string();
     let target = format!("127.0.0.1:{}", srv.port);
     let mut args = vec![
@@ -350,5 +350,47 @@ async fn rsa_512_intermediate() {
     assert_eq!(
         r.java.clone().unwrap().unwrap_err(),
         "javax.net.ssl.SSLHandshakeException: PKIX path validation failed: java.security.cert.CertPathValidatorException: Algorithm constraints check failed on keysize limits: RSA 512 bit key used with certificate: CN=tlsdoctor RSA-512 Intermediate"
+    );
+}
+
+/// The CN-only finding says browsers and Go refuse such a certificate: Go 1.19's crypto/tls,
+/// observed by `check --client go`, does, and its text is quoted under that finding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go_refuses_a_cn_only_certificate_as_the_finding_says() {
+    let srv = serve("cnonly", "cnonly.key", &[]);
+    let root = pki().root().display().to_string();
+    let target = format!("localhost:{}", srv.port);
+    let args = [
+        "check",
+        target.as_str(),
+        "--cafile",
+        root.as_str(),
+        "--client",
+        "go",
+        "--timeout",
+        "15",
+        "--json",
+    ];
+    let run = crate::live::lab::live_check(&args);
+    let doc = run.json();
+    let go = crate::live::lab::observed(&doc, "go");
+    assert_eq!(go.len(), 1, "{:#}", doc["diagnoses"][0]["live"]);
+    let error = go[0]["observed"]["error"].as_str().unwrap_or("");
+    assert_eq!(
+        error,
+        "x509: certificate relies on legacy Common Name field, use SANs instead"
+    );
+    let findings = doc["diagnoses"][0]["findings"].as_array().unwrap();
+    let f = findings
+        .iter()
+        .find(|f| f["id"] == "cert-cn-only")
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    assert!(
+        f["breaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["error"] == error),
+        "{f:#}"
     );
 }

@@ -5,5 +5,5 @@ mod agreement;
 mod disagreement;
 mod go;
 mod java_client_cert;
-mod lab;
+pub(crate) mod lab;
 mod pymongo;
