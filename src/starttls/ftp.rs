@@ -38,9 +38,14 @@ pub async fn upgrade(stream: &mut TcpStream, deadline: Instant) -> Result<(), Pr
     auth_answer(stream, deadline).await
 }
 
-/// The pipelined form: `AUTH TLS` before the greeting.
-pub async fn pipelined(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
-    send(stream, deadline, "AUTH TLS").await?;
+/// What the pipelined form sends with the connection, before the greeting.
+pub const PIPELINED: &str = "AUTH TLS\r\n";
+
+/// The pipelined form's answers, once [`PIPELINED`] is sent: the greeting, then 234.
+pub async fn pipelined_answers(
+    stream: &mut TcpStream,
+    deadline: Instant,
+) -> Result<(), PreludeError> {
     greeting(stream, deadline).await?;
     auth_answer(stream, deadline).await
 }

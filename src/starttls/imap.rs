@@ -79,9 +79,14 @@ pub async fn upgrade(stream: &mut TcpStream, deadline: Instant) -> Result<(), Pr
     starttls(stream, deadline, "a2").await
 }
 
-/// The pipelined form: `STARTTLS` before the greeting.
-pub async fn pipelined(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
-    send(stream, deadline, "a1 STARTTLS").await?;
+/// What the pipelined form sends with the connection, before the greeting.
+pub const PIPELINED: &str = "a1 STARTTLS\r\n";
+
+/// The pipelined form's answers, once [`PIPELINED`] is sent: the greeting, then the `OK`.
+pub async fn pipelined_answers(
+    stream: &mut TcpStream,
+    deadline: Instant,
+) -> Result<(), PreludeError> {
     greeting(stream, deadline).await?;
     starttls(stream, deadline, "a1").await
 }

@@ -337,13 +337,17 @@ impl Upgrade {
         Upgrade {
             protocol,
             domain,
-            memory: shortcut::Memory::new(pipelining && Self::has_pipelined_form(protocol)),
+            memory: shortcut::Memory::new(
+                pipelining && Self::has_pipelined_form(protocol),
+                Self::early_request_of(protocol, "").is_some(),
+            ),
         }
     }
 
-    /// The protocols whose upgrade can skip a round trip once it is known to work. The
-    /// others already wait for one answer only (LDAP, PostgreSQL, MySQL) or have no real
-    /// server in the tests that would show the shortcut safe (NNTP: a stand-in only).
+    /// The protocols whose upgrade can skip a round trip. The others already wait for one
+    /// answer only (LDAP, PostgreSQL, MySQL), or may not: NNTP's STARTTLS "MUST NOT be
+    /// pipelined" (RFC 4642 §2.2.1), so it is never sent before the greeting or with
+    /// another command, and its dialogue stays greeting, STARTTLS, 382.
     fn has_pipelined_form(protocol: Protocol) -> bool {
         matches!(
             protocol,
@@ -381,7 +385,68 @@ impl Upgrade {
         }
     }
 
-    /// The pipelined form (only asked of a protocol that [`Self::has_pipelined_form`]).
+    /// What a protocol whose pipelined form goes out with the connection sends at once
+    /// (IMAP, POP3, FTP and ManageSieve before the greeting, XMPP's stream header and
+    /// `<starttls/>`): these try it from the first connection. None for the others (SMTP and
+    /// LMTP must await the greeting and learn PIPELINING first).
+    fn early_request_of(protocol: Protocol, domain: &str) -> Option<Vec<u8>> {
+        Some(match protocol {
+            Protocol::Imap => imap::PIPELINED.into(),
+            Protocol::Pop3 => pop3::PIPELINED.into(),
+            Protocol::Ftp => ftp::PIPELINED.into(),
+            Protocol::Sieve => sieve::PIPELINED.into(),
+            Protocol::Xmpp => xmpp::pipelined_request(domain, false).into_bytes(),
+            Protocol::XmppServer => xmpp::pipelined_request(domain, true).into_bytes(),
+            _ => return None,
+        })
+    }
+
+    /// The answers to [`Self::early_request_of`]'s request.
+    async fn early_answers(
+        &self,
+        stream: &mut TcpStream,
+        deadline: Instant,
+    ) -> Result<(), PreludeError> {
+        match self.protocol {
+            Protocol::Imap => imap::pipelined_answers(stream, deadline).await,
+            Protocol::Pop3 => pop3::pipelined_answers(stream, deadline).await,
+            Protocol::Ftp => ftp::pipelined_answers(stream, deadline).await,
+            Protocol::Sieve => sieve::pipelined_answers(stream, deadline).await,
+            Protocol::Xmpp | Protocol::XmppServer => {
+                xmpp::pipelined_answers(stream, deadline).await
+            }
+            // Not reached: only the protocols with an early request are optimistic.
+            _ => self.full(stream, deadline).await.map(|_| ()),
+        }
+    }
+
+    /// The optimistic shortcut: the early request, then its answers, which must follow the
+    /// server's first byte within [`shortcut::after_first_byte`]. The wait for that first
+    /// byte may use half of what is left before `deadline`, so the full dialogue that follows
+    /// a failure keeps the other half.
+    async fn optimistic(
+        &self,
+        stream: &mut TcpStream,
+        deadline: Instant,
+    ) -> Result<(), PreludeError> {
+        let request = Self::early_request_of(self.protocol, &self.domain).unwrap_or_default();
+        reply::send_bytes(stream, deadline, &request).await?;
+        let sent = Instant::now();
+        let half = sent + deadline.saturating_duration_since(sent) / 2;
+        let mut one = [0u8; 1];
+        match tokio::time::timeout_at(half, stream.peek(&mut one)).await {
+            Err(_) => return Err(PreludeError::Timeout),
+            Ok(r) => r?,
+        };
+        let cut = deadline.min(Instant::now() + shortcut::after_first_byte(sent.elapsed()));
+        tokio::time::timeout_at(cut, self.early_answers(stream, cut))
+            .await
+            .unwrap_or(Err(PreludeError::Timeout))
+    }
+
+    /// The learned shortcut: SMTP's and LMTP's EHLO/LHLO and STARTTLS in one write after
+    /// the greeting, once an upgrade showed PIPELINING. (The protocols that speak first take
+    /// [`Self::optimistic`] from the start instead.)
     async fn pipelined(
         &self,
         stream: &mut TcpStream,
@@ -390,12 +455,6 @@ impl Upgrade {
         match self.protocol {
             Protocol::Smtp => smtp::pipelined(stream, deadline, "EHLO").await,
             Protocol::Lmtp => smtp::pipelined(stream, deadline, "LHLO").await,
-            Protocol::Imap => imap::pipelined(stream, deadline).await,
-            Protocol::Pop3 => pop3::pipelined(stream, deadline).await,
-            Protocol::Ftp => ftp::pipelined(stream, deadline).await,
-            Protocol::Sieve => sieve::pipelined(stream, deadline).await,
-            Protocol::Xmpp => xmpp::pipelined(stream, deadline, &self.domain, false).await,
-            Protocol::XmppServer => xmpp::pipelined(stream, deadline, &self.domain, true).await,
             // Not reached: the memory of the others never learns a shortcut.
             _ => self.full(stream, deadline).await.map(|_| ()),
         }
@@ -419,10 +478,15 @@ impl Prelude for Upgrade {
         Box::pin(async move {
             let start = Instant::now();
             if let Some(budget) = self.memory.budget() {
-                let cut = deadline.min(start + budget);
-                let r = tokio::time::timeout_at(cut, self.pipelined(stream, cut))
-                    .await
-                    .unwrap_or(Err(PreludeError::Timeout));
+                let r = match budget {
+                    shortcut::Budget::Within(budget) => {
+                        let cut = deadline.min(start + budget);
+                        tokio::time::timeout_at(cut, self.pipelined(stream, cut))
+                            .await
+                            .unwrap_or(Err(PreludeError::Timeout))
+                    }
+                    shortcut::Budget::AfterFirstByte => self.optimistic(stream, deadline).await,
+                };
                 // Any failure, even one the full dialogue would also meet, goes back to the
                 // full dialogue on a fresh connection: only that one decides a result.
                 return r.map_err(|e| {

@@ -16,6 +16,8 @@ enum Early {
     Fine,
     /// Close the connection, as a pregreet check does.
     Close,
+    /// Read it and throw it away, then greet and answer what follows.
+    Drop,
 }
 
 /// One read of the stand-in: what arrived in it, and whether before the greeting went out.
@@ -60,10 +62,11 @@ async fn stand_in(
                     let mut buf = vec![0u8; b.len()];
                     s.read_exact(&mut buf).await.unwrap();
                     record(true, &buf);
-                    if early == Early::Close {
-                        return;
+                    match early {
+                        Early::Close => return,
+                        Early::Drop => {}
+                        Early::Fine => pending = buf,
                     }
-                    pending = buf;
                 }
                 if s.write_all(greeting.as_bytes()).await.is_err() {
                     return;
@@ -123,6 +126,13 @@ async fn connect(addr: std::net::SocketAddr) -> TcpStream {
     TcpStream::connect(addr).await.unwrap()
 }
 
+/// The optimistic shortcut of `protocol` on `s`: what every connection of a scan tries.
+async fn early(protocol: Protocol, s: &mut TcpStream) -> Result<(), PreludeError> {
+    Upgrade::new(protocol, "localhost".into(), true)
+        .optimistic(s, soon())
+        .await
+}
+
 fn soon() -> Instant {
     Instant::now() + Duration::from_secs(5)
 }
@@ -135,7 +145,7 @@ fn log_of(log: &Log, conn: usize) -> Vec<Segment> {
 async fn imap_pipelined_sends_starttls_before_the_greeting_and_reads_exactly_the_ok() {
     let (addr, log) = stand_in("* OK ready\r\n", Early::Fine, imap).await;
     let mut s = connect(addr).await;
-    imap::pipelined(&mut s, soon()).await.unwrap();
+    early(Protocol::Imap, &mut s).await.unwrap();
     assert_eq!(
         log_of(&log, 0),
         [Segment {
@@ -176,7 +186,7 @@ async fn bytes_after_the_go_ahead_are_named_not_fed_into_tls() {
     }
     let (addr, _) = stand_in("* OK ready\r\n", Early::Fine, chatty).await;
     let mut s = connect(addr).await;
-    match imap::pipelined(&mut s, soon()).await {
+    match early(Protocol::Imap, &mut s).await {
         Err(PreludeError::Malformed { reason }) => {
             assert!(
                 reason.contains("more after its go-ahead") && reason.contains("* 1 EXISTS"),
@@ -204,7 +214,7 @@ async fn pop3_ftp_and_sieve_pipelined_speak_first() {
     }
     let (addr, log) = stand_in("+OK POP3 ready\r\n", Early::Fine, pop3).await;
     let mut s = connect(addr).await;
-    pop3::pipelined(&mut s, soon()).await.unwrap();
+    early(Protocol::Pop3, &mut s).await.unwrap();
     assert_eq!(
         log_of(&log, 0),
         [Segment {
@@ -217,7 +227,7 @@ async fn pop3_ftp_and_sieve_pipelined_speak_first() {
     }
     let (addr, log) = stand_in("220-hello\r\n220 (vsFTPd 3.0.5)\r\n", Early::Fine, ftp).await;
     let mut s = connect(addr).await;
-    ftp::pipelined(&mut s, soon()).await.unwrap();
+    early(Protocol::Ftp, &mut s).await.unwrap();
     assert_eq!(
         log_of(&log, 0),
         [Segment {
@@ -235,7 +245,7 @@ async fn pop3_ftp_and_sieve_pipelined_speak_first() {
     )
     .await;
     let mut s = connect(addr).await;
-    sieve::pipelined(&mut s, soon()).await.unwrap();
+    early(Protocol::Sieve, &mut s).await.unwrap();
     assert_eq!(
         log_of(&log, 0),
         [Segment {
@@ -250,7 +260,7 @@ async fn pop3_ftp_and_sieve_pipelined_speak_first() {
     let (addr, _) = stand_in("220 ftp\r\n", Early::Fine, no_ftp).await;
     let mut s = connect(addr).await;
     assert!(matches!(
-        ftp::pipelined(&mut s, soon()).await,
+        early(Protocol::Ftp, &mut s).await,
         Err(PreludeError::Refused { .. })
     ));
 }
@@ -303,7 +313,7 @@ fn prober(addr: std::net::SocketAddr, protocol: Protocol, pipelining: bool) -> P
 }
 
 #[tokio::test]
-async fn the_prelude_pipelines_after_its_first_upgrade() {
+async fn the_prelude_speaks_first_from_its_first_connection() {
     let (addr, log) = stand_in("* OK ready\r\n", Early::Fine, imap).await;
     let p = prober(addr, Protocol::Imap, true);
     for _ in 0..3 {
@@ -311,8 +321,7 @@ async fn the_prelude_pipelines_after_its_first_upgrade() {
     }
     assert_eq!(p.connections_opened(), 3);
     let firsts: Vec<Segment> = (0..3).map(|i| log_of(&log, i)[0].clone()).collect();
-    assert_eq!(firsts[0].text, "a1 CAPABILITY\r\n");
-    for s in &firsts[1..] {
+    for s in &firsts {
         assert_eq!(
             s,
             &Segment {
@@ -339,7 +348,7 @@ async fn a_server_that_refuses_the_shortcut_gets_the_full_dialogue_on_a_fresh_co
     for _ in 0..3 {
         p.open().await.expect("every connection reaches TLS");
     }
-    // Full, then pipelined (closed by the server), its full retry, then full for good.
+    // Pipelined at once (closed by the server), its full retry, then full for good.
     assert_eq!(p.connections_opened(), 4);
     let firsts: Vec<(bool, String)> = (0..4)
         .map(|i| {
@@ -350,8 +359,8 @@ async fn a_server_that_refuses_the_shortcut_gets_the_full_dialogue_on_a_fresh_co
     assert_eq!(
         firsts,
         [
-            (false, "a1 CAPABILITY\r\n".to_string()),
             (true, "a1 STARTTLS\r\n".to_string()),
+            (false, "a1 CAPABILITY\r\n".to_string()),
             (false, "a1 CAPABILITY\r\n".to_string()),
             (false, "a1 CAPABILITY\r\n".to_string()),
         ]
@@ -377,6 +386,21 @@ async fn a_server_that_refuses_the_shortcut_gets_the_full_dialogue_on_a_fresh_co
             "connection {i}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_server_that_drops_early_speech_costs_a_second_not_the_deadline() {
+    let (addr, log) = stand_in("* OK ready\r\n", Early::Drop, imap).await;
+    let p = prober(addr, Protocol::Imap, true);
+    let started = Instant::now();
+    p.open().await.expect("the full dialogue reaches TLS");
+    // The greeting came, the answer never: the shortcut gave up a second after the
+    // greeting (shortcut::after_first_byte), not at the 5 s probe deadline.
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(2500), "{took:?}");
+    assert_eq!(p.connections_opened(), 2);
+    assert_eq!(log_of(&log, 0)[0].text, "a1 STARTTLS\r\n");
+    assert_eq!(log_of(&log, 1)[0].text, "a1 CAPABILITY\r\n");
 }
 
 #[tokio::test]

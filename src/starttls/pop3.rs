@@ -51,9 +51,14 @@ pub async fn upgrade(stream: &mut TcpStream, deadline: Instant) -> Result<(), Pr
     stls_answer(stream, deadline).await
 }
 
-/// The pipelined form: `STLS` before the greeting.
-pub async fn pipelined(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
-    send(stream, deadline, "STLS").await?;
+/// What the pipelined form sends with the connection, before the greeting.
+pub const PIPELINED: &str = "STLS\r\n";
+
+/// The pipelined form's answers, once [`PIPELINED`] is sent: the greeting, then `+OK`.
+pub async fn pipelined_answers(
+    stream: &mut TcpStream,
+    deadline: Instant,
+) -> Result<(), PreludeError> {
     greeting(stream, deadline).await?;
     stls_answer(stream, deadline).await
 }

@@ -46,9 +46,14 @@ pub async fn upgrade(stream: &mut TcpStream, deadline: Instant) -> Result<(), Pr
     starttls_answer(stream, deadline).await
 }
 
-/// The pipelined form: `STARTTLS` before the greeting.
-pub async fn pipelined(stream: &mut TcpStream, deadline: Instant) -> Result<(), PreludeError> {
-    send(stream, deadline, "STARTTLS").await?;
+/// What the pipelined form sends with the connection, before the greeting.
+pub const PIPELINED: &str = "STARTTLS\r\n";
+
+/// The pipelined form's answers, once [`PIPELINED`] is sent: the greeting, then `OK`.
+pub async fn pipelined_answers(
+    stream: &mut TcpStream,
+    deadline: Instant,
+) -> Result<(), PreludeError> {
     greeting(stream, deadline).await?;
     starttls_answer(stream, deadline).await
 }

@@ -91,18 +91,21 @@ pub async fn upgrade(
     proceeds(stream, &answer)
 }
 
-/// The pipelined form, once an upgrade worked: the stream header and the STARTTLS request
-/// in one write (the client speaks first in XMPP, so this is the connection's first
-/// flight), then the server's header, features and `<proceed/>` read in turn.
-pub async fn pipelined(
-    stream: &mut TcpStream,
-    deadline: Instant,
-    domain: &str,
-    server: bool,
-) -> Result<(), PreludeError> {
+/// The pipelined form (the client speaks first in XMPP, so it is the connection's first
+/// flight): the stream header and the STARTTLS request in one write, sent with the
+/// connection, then the server's header, features and `<proceed/>` read in turn.
+pub fn pipelined_request(domain: &str, server: bool) -> String {
     let mut both = stream_header(domain, server);
     both.push_str(&starttls_request());
-    send_bytes(stream, deadline, both.as_bytes()).await?;
+    both
+}
+
+/// The pipelined form's answers, once [`pipelined_request`] is sent: the server's stream
+/// header and features, then `<proceed/>` (a `<failure/>` or a stream error ends it).
+pub async fn pipelined_answers(
+    stream: &mut TcpStream,
+    deadline: Instant,
+) -> Result<(), PreludeError> {
     let answer = read_until(stream, deadline, answered).await?;
     proceeds(stream, &answer)
 }
