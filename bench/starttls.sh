@@ -14,6 +14,10 @@
 # (the TCP handshake's round trip included), as if the server were MS away: there the upgrade's
 # extra round trips per connection show.
 #
+# In latency mode the forwarders' counters are printed per target (connections, round trips
+# answered, depth: see countproxy.py), and bench/upgrade_rtts.py times one connection of each
+# upgrade form step by step, in round trips from the SYN.
+#
 # Usage: bench/starttls.sh [--runs N] [--rtt MS] [--full]   (default 7 runs; needs
 #        dovecot-imapd, dovecot-pop3d, postfix, vsftpd, prosody)
 #        --full   upgrade with the full dialogue on every connection (--starttls-full), to
@@ -221,6 +225,7 @@ done
 
 # In latency mode each listener gets its own delaying forwarder; scans go to its data port.
 # (Started here, not in a command substitution, which would wait for the forwarder's output.)
+declare -A control
 if [ -n "$rtt" ]; then
   for name in "${all[@]}"; do
     python3 "$here/countproxy.py" --upstream "127.0.0.1:${!name}" --port-file "$dir/proxy-$name" \
@@ -230,8 +235,21 @@ if [ -n "$rtt" ]; then
   for name in "${all[@]}"; do
     for _ in $(seq 100); do [ -s "$dir/proxy-$name" ] && break; sleep 0.05; done
     printf -v "$name" '%s' "$(cut -d' ' -f1 "$dir/proxy-$name")"
+    control[$name]=$(cut -d' ' -f2 "$dir/proxy-$name")
   done
 fi
+
+# The forwarder's counters for one target since the last call, then zeroed (latency mode):
+# "<accepted> <active> <round_trips> <depth> <late_mean_ms> <late_max_ms>" (countproxy.py).
+counters() {
+  local line ok
+  exec 3<>"/dev/tcp/127.0.0.1/${control[$1]}"
+  read -r line <&3
+  echo reset >&3
+  read -r ok <&3 || true
+  exec 3>&-
+  echo "$line"
+}
 
 declare -A times
 xmpp_host=(--xmpp-host localhost)
@@ -246,12 +264,31 @@ for run in $(seq "$runs"); do
     extra=()
     [ "$proto" != none ] && extra=("${full[@]}")
     [ "$proto" = xmpp ] && extra+=("${xmpp_host[@]}")
+    [ -n "$rtt" ] && counters "$name" > /dev/null
     start=$(date +%s.%N)
     "$bin" scan "$target" "$flag" "$proto" "${extra[@]}" --json > "$dir/$name.json" || true
     end=$(date +%s.%N)
     times[$name]="${times[$name]:-} $(echo "$end - $start" | bc)"
+    [ -n "$rtt" ] && counters "$name" > "$dir/$name.rounds"
   done
 done
+# Latency mode: one connection per form, each step's end in round trips from the SYN
+# (bench/upgrade_rtts.py), to set beside the scans' counters.
+if [ -n "$rtt" ]; then
+  rtts() { python3 "$here/upgrade_rtts.py" --rtt-ms "$rtt" "$@" || echo "upgrade_rtts failed: $*"; }
+  header="<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+  {
+    echo "one connection, step ends in RTT from the SYN:"
+    rtts --port "$smtps" --form direct | sed 's/^/  smtps /'
+    rtts --port "$smtp" --form smtp | sed 's/^/  smtp  /'
+    rtts --port "$smtp" --form smtp-full | sed 's/^/  smtp  /'
+    rtts --port "$imaps" --form direct | sed 's/^/  imaps /'
+    rtts --port "$imap" --form 'early:a1 STARTTLS\r\n' --go-ahead "a1 OK" | sed 's/^/  imap  /'
+    rtts --port "$ftp" --form 'early:AUTH TLS\r\n' --go-ahead "234 " | sed 's/^/  ftp   /'
+    rtts --port "$xmpps" --form direct | sed 's/^/  xmpps /'
+    rtts --port "$xmpp" --form "early:$header" --go-ahead "<proceed" | sed 's/^/  xmpp  /'
+  } > "$dir/timeline.txt" 2>&1
+fi
 args=("$dir")
 for name in "${all[@]}"; do args+=("${times[$name]}"); done
 python3 - "${args[@]}" <<'PY'
@@ -263,11 +300,21 @@ def connections(n):
     doc = json.load(open(f"{d}/{n}.json"))
     servers = doc.get("servers") or [{}]
     return servers[0].get("connections", "-"), len(doc.get("errors") or [])
+def rounds(n):
+    """The forwarder's counters for the last run (latency mode): round trips and depth."""
+    try:
+        accepted, _active, trips, depth, *_ = open(f"{d}/{n}.rounds").read().split()
+    except (OSError, ValueError):
+        return ""
+    per = int(trips) / int(accepted) if int(accepted) else 0
+    return (f"  forwarder: accepted {accepted} round_trips {trips} ({per:.2f}/connection) "
+            f"depth {depth}")
 for n in names:
     conns, errors = connections(n)
     print(f"{n:6} best {t[n][0]:.3f}s  median {statistics.median(t[n]):.3f}s  "
-          f"connections {conns}  errors {errors}")
+          f"connections {conns}  errors {errors}{rounds(n)}")
 for up, direct in zip(names[::2], names[1::2]):
     r = statistics.median(t[up]) / statistics.median(t[direct])
     print(f"{up} STARTTLS / {direct} direct TLS: median ratio {r:.2f} (target <= 1.5)")
 PY
+[ -s "$dir/timeline.txt" ] && cat "$dir/timeline.txt"

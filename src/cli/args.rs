@@ -376,10 +376,11 @@ pub struct ConnectArgs {
     /// XMPP: the domain to name in the stream header (default: the target's host name).
     #[arg(long, value_name = "DOMAIN")]
     pub xmpp_host: Option<String>,
-    /// STARTTLS: take the full plaintext dialogue on every connection. By default, once the
-    /// first upgrade worked, later connections skip a round trip (IMAP STARTTLS sent before
-    /// the greeting, SMTP EHLO and STARTTLS in one write where PIPELINING is advertised, …)
-    /// and fall back to the full dialogue if the server does not take it.
+    /// STARTTLS: take the full plaintext dialogue on every connection. By default connections
+    /// skip a round trip (IMAP STARTTLS sent before the greeting, XMPP's stream header and
+    /// STARTTLS in one write, from the first connection on; SMTP EHLO and STARTTLS in one
+    /// write once the first upgrade showed PIPELINING, …) and fall back to the full dialogue
+    /// if the server does not take it.
     #[arg(long)]
     pub starttls_full: bool,
 }
