@@ -177,7 +177,8 @@ fn ticketbleed_stand_in_is_found() {
 }
 
 /// A server that fails on GREASE: the four GREASE properties fail, the others pass, one
-/// finding each; one connection per property.
+/// finding each. The hello with every change fails, so each is asked alone: one connection
+/// for the shared hello, then one per property.
 #[test]
 fn grease_intolerant_stand_in_is_found() {
     let backend = openssl_s_server(&[]);
@@ -204,8 +205,9 @@ fn grease_intolerant_stand_in_is_found() {
     );
     assert_eq!(
         s["connections"].as_u64().unwrap(),
-        plain["connections"].as_u64().unwrap() + 7
+        plain["connections"].as_u64().unwrap() + 8
     );
+    assert_eq!(s["intolerance"]["connections"], 8, "{:#}", s["intolerance"]);
     let judged = check_findings(&intolerant.target(), "intolerance");
     assert!(
         judged.contains(&("hello-intolerance".into(), "error".into())),
@@ -335,6 +337,13 @@ fn healthy_servers_show_no_vulnerability() {
         assert!(
             props.len() >= 6 && props.iter().all(|p| p["tolerated"] == true),
             "{name}: {props:#?}"
+        );
+        // One hello with every change of the highest version, one with TLS 1.3 in the
+        // legacy field.
+        assert_eq!(
+            s["intolerance"]["connections"], 2,
+            "{name}: {:#}",
+            s["intolerance"]
         );
         let negotiated = s["heartbleed"]["extension_negotiated"].as_bool();
         assert_eq!(
