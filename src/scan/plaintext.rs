@@ -5,6 +5,9 @@ use crate::probe::Prober;
 use serde::Deserialize;
 use std::sync::OnceLock;
 
+/// How the scan's connection tally names the sniff's connections.
+pub const NAME: &str = "plaintext";
+
 #[derive(Debug, Deserialize)]
 struct Table {
     protocol: Vec<Entry>,

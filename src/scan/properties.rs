@@ -192,6 +192,8 @@ pub enum PropertyAnswer {
     Certificates(Vec<KeyTypeCertificate>),
     /// Whether a requested client certificate is required, the alert, the evidence.
     CertRequired(Option<(bool, Option<AlertDescription>, String)>),
+    /// The answers of a job that measured several properties.
+    Several(Vec<PropertyAnswer>),
 }
 
 impl Check for Properties {
@@ -207,26 +209,17 @@ impl Check for Properties {
         let legacy = basis.legacy();
         let base = basis.base();
         let best = accepted.iter().copied().max();
-        let of_auth = |auth: &'static str| {
-            legacy
-                .map(|v| super::ciphers::candidates_where(v, |s| s.auth == auth))
-                .unwrap_or_default()
-        };
-        let (rsa_suites, ecdsa_suites) = (of_auth("RSA"), of_auth("ECDSA"));
         let cert_requested = base.is_some_and(|f| f.certificate_request.is_some());
-        let (acc1, acc2, acc3) = (accepted.clone(), accepted.clone(), accepted);
+        let (acc1, acc2) = (accepted.clone(), accepted);
         vec![
-            Box::pin(async move { A::Compression(compression(ctx, legacy, &acc1).await) }),
+            // Compression and the first ALPN offer share a hello, and in TLS 1.3 (where the
+            // ALPN answer travels encrypted) the first ALPN handshake answers for the key
+            // type of its certificate: see `compression_and_alpn`.
+            Box::pin(async move {
+                A::Several(compression_alpn_certificates(ctx, legacy, base, &acc1).await)
+            }),
             Box::pin(async move { A::FallbackScsv(fallback_scsv(ctx, &acc2).await) }),
-            // In TLS 1.3 the ALPN answer travels encrypted; TLS 1.2 shows it in the ServerHello.
-            Box::pin(async move {
-                let (found, evidence, refused) = alpn(ctx, legacy, &acc3).await;
-                A::Alpn(found, evidence, refused)
-            }),
             Box::pin(async move { A::WithoutSni(without_sni(ctx, best, base).await) }),
-            Box::pin(async move {
-                A::Certificates(certificates(ctx, legacy, base, rsa_suites, ecdsa_suites).await)
-            }),
             Box::pin(async move {
                 A::CertRequired(client_cert_required(ctx, legacy.filter(|_| cert_requested)).await)
             }),
@@ -236,8 +229,10 @@ impl Check for Properties {
     fn fold(&self, basis: &Basis<'_>, answers: Vec<PropertyAnswer>) -> HandshakeProperties {
         let mut props = from_flight(basis.base());
         let mut cert_required = None;
-        for a in answers {
+        let mut answers = answers;
+        while let Some(a) = answers.pop() {
             match a {
+                PropertyAnswer::Several(more) => answers.extend(more),
                 PropertyAnswer::Compression(p) => props.compression = p,
                 PropertyAnswer::FallbackScsv(p) => props.fallback_scsv = p,
                 PropertyAnswer::Alpn(found, evidence, refused) => {
@@ -402,6 +397,96 @@ async fn client_cert_required(
     })
 }
 
+/// Compression, ALPN and the certificate of each key type, in as few connections as their
+/// answers allow:
+/// - with a version up to TLS 1.2 (`legacy`), one hello offers DEFLATE and every ALPN
+///   candidate: accepted, it answers compression and the first ALPN choice at once (the
+///   server picks each regardless of the other); refused, either may be why, so each is
+///   asked alone as before ([`compression_and_alpn`]). The key types are asked beside it;
+/// - with TLS 1.3 only, the first full ALPN handshake shows the certificate of the kind the
+///   server chose, so only the other kind needs a handshake of its own.
+async fn compression_alpn_certificates(
+    ctx: &ScanContext,
+    legacy: Option<ProtocolVersion>,
+    base: Option<&ServerFlight>,
+    accepted: &[ProtocolVersion],
+) -> Vec<PropertyAnswer> {
+    use PropertyAnswer as A;
+    let Some(v) = legacy else {
+        let (shown, first_chain) = tokio::sync::oneshot::channel();
+        let alpn = async {
+            if accepted.contains(&ProtocolVersion::Tls13) {
+                tls13_alpn(ctx, Some(shown)).await
+            } else {
+                (
+                    Vec::new(),
+                    "SSLv2 only: SSLv2 has no extensions, so no ALPN".into(),
+                    None,
+                )
+            }
+        };
+        let ((found, evidence, refused), certs) =
+            futures::join!(alpn, tls13_certificates(ctx, first_chain));
+        return vec![
+            A::Compression(compression(ctx, None, accepted).await),
+            A::Alpn(found, evidence, refused),
+            A::Certificates(certs),
+        ];
+    };
+    let of_auth = |auth: &'static str| super::ciphers::candidates_where(v, |s| s.auth == auth);
+    let ((compressed, (found, evidence, refused)), certs) = futures::join!(
+        compression_and_alpn(ctx, v, accepted),
+        certificates(ctx, v, base, of_auth("RSA"), of_auth("ECDSA")),
+    );
+    vec![
+        A::Compression(compressed),
+        A::Alpn(found, evidence, refused),
+        A::Certificates(certs),
+    ]
+}
+
+/// The hello that asks compression and the first ALPN choice at once (version `v`).
+pub fn compression_and_alpn_hello(
+    v: ProtocolVersion,
+    sni: Option<&str>,
+    alpn: Vec<String>,
+) -> ClientHello {
+    let mut hello = ClientHello::for_probe(v, sni, &super::ciphers::candidates(v));
+    hello.compression_methods = vec![1, 0];
+    set_extension(&mut hello, ClientExtension::Alpn(alpn));
+    hello
+}
+
+/// Compression and ALPN in version `v`: one hello for both when the server accepts it (see
+/// [`compression_alpn_certificates`]), else each by its own probes.
+async fn compression_and_alpn(
+    ctx: &ScanContext,
+    v: ProtocolVersion,
+    accepted: &[ProtocolVersion],
+) -> (Property, AlpnFound) {
+    let hello = compression_and_alpn_hello(v, ctx.sni.as_deref(), alpn_candidates(ctx));
+    let outcome = ctx.prober.send_hello(&hello.encode_probe()).await.outcome;
+    match judge_compression_and_alpn(outcome) {
+        Ok((compressed, first)) => (compressed, alpn_chain(ctx, v, Some(first)).await),
+        Err(_) => futures::join!(
+            compression(ctx, Some(v), accepted),
+            alpn_chain(ctx, v, None)
+        ),
+    }
+}
+
+/// The answer to the shared hello: compression's verdict and the outcome the ALPN
+/// enumeration takes as its first answer, when it was accepted; else the outcome, which
+/// says nothing about either alone.
+pub fn judge_compression_and_alpn(
+    outcome: ProbeOutcome,
+) -> Result<(Property, ProbeOutcome), ProbeOutcome> {
+    match outcome {
+        ProbeOutcome::Accepted(_) => Ok((judge_compression(&outcome), outcome)),
+        other => Err(other),
+    }
+}
+
 /// Offer DEFLATE before null compression: a server that picks DEFLATE supports compression
 /// (and is exposed to CRIME).
 async fn compression(
@@ -482,34 +567,30 @@ pub fn judge_fallback(lower: ProtocolVersion, outcome: &ProbeOutcome) -> Propert
 /// the refusal that ended them, if one did.
 type AlpnFound = (Vec<String>, String, Option<AlpnRefusal>);
 
-/// Offer the candidates, note the server's choice, take it away, repeat. A server that
-/// enforces its list answers the first offer without its protocols with
-/// no_application_protocol: that offer is kept, since clients making it fail.
-async fn alpn(
+/// Offer the candidates in version `v`, note the server's choice, take it away, repeat. A
+/// server that enforces its list answers the first offer without its protocols with
+/// no_application_protocol: that offer is kept, since clients making it fail. `first`, when
+/// given, is the server's answer to the offer of every candidate, already made.
+async fn alpn_chain(
     ctx: &ScanContext,
-    best: Option<ProtocolVersion>,
-    accepted: &[ProtocolVersion],
+    v: ProtocolVersion,
+    mut first: Option<ProbeOutcome>,
 ) -> AlpnFound {
-    let Some(v) = best else {
-        if accepted.contains(&ProtocolVersion::Tls13) {
-            return tls13_alpn(ctx).await;
-        }
-        return (
-            Vec::new(),
-            "SSLv2 only: SSLv2 has no extensions, so no ALPN".into(),
-            None,
-        );
-    };
     let mut offer = alpn_candidates(ctx);
     let mut found = Vec::new();
     let mut evidence = String::new();
     let mut refused = None;
     while !offer.is_empty() {
-        let mut hello =
-            ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
-        set_extension(&mut hello, ClientExtension::Alpn(offer.clone()));
-        let bytes = hello.encode_probe();
-        match ctx.prober.send_hello(&bytes).await.outcome {
+        let outcome = match first.take() {
+            Some(answered) => answered,
+            None => {
+                let mut hello =
+                    ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
+                set_extension(&mut hello, ClientExtension::Alpn(offer.clone()));
+                ctx.prober.send_hello(&hello.encode_probe()).await.outcome
+            }
+        };
+        match outcome {
             ProbeOutcome::Accepted(f) => {
                 match f
                     .server_hello
@@ -602,19 +683,16 @@ pub fn judge_without_sni(outcome: &ProbeOutcome, base: Option<&ServerFlight>) ->
 }
 
 /// The chain sent when only RSA-authenticated, then only ECDSA-authenticated, suites are
-/// offered (TLS ≤1.2, where the certificate is visible in the flight). The version probe's
+/// offered in version `v` (TLS ≤1.2, where the certificate is visible in the flight). The version probe's
 /// flight (`base`) already answers for the key type of the suite it negotiated: a server
 /// sends the certificate of the suite's authentication, so that probe is not repeated.
 async fn certificates(
     ctx: &ScanContext,
-    legacy: Option<ProtocolVersion>,
+    v: ProtocolVersion,
     base: Option<&ServerFlight>,
     rsa: Vec<CipherSuiteId>,
     ecdsa: Vec<CipherSuiteId>,
 ) -> Vec<KeyTypeCertificate> {
-    let Some(v) = legacy else {
-        return tls13_certificates(ctx).await;
-    };
     let of = |label: &'static str, f: &ServerFlight| {
         let chain = f.certificates.clone()?;
         let leaf = chain.first()?;
@@ -655,7 +733,12 @@ fn negotiated(flight: Option<&ServerFlight>) -> Option<CipherSuiteId> {
 
 /// TLS 1.3 only: the server's ALPN choice travels encrypted, so complete handshakes (rustls)
 /// offering the candidates, and take each choice away in turn.
-async fn tls13_alpn(ctx: &ScanContext) -> AlpnFound {
+/// The chain of the first handshake goes to `shown`, when given (see
+/// [`tls13_certificates`]).
+async fn tls13_alpn(
+    ctx: &ScanContext,
+    mut shown: Option<tokio::sync::oneshot::Sender<Vec<Vec<u8>>>>,
+) -> AlpnFound {
     use crate::cert::fetch::{FetchOptions, fetch_chain_with};
     let mut offer = alpn_candidates(ctx);
     let mut found = Vec::new();
@@ -673,6 +756,9 @@ async fn tls13_alpn(ctx: &ScanContext) -> AlpnFound {
             opts,
         )
         .await;
+        if let (Some(tx), Ok(c)) = (shown.take(), &got) {
+            let _ = tx.send(c.chain.clone());
+        }
         match got.map(|c| c.alpn) {
             Ok(Some(p)) if offer.contains(&p) => {
                 offer.retain(|x| *x != p);
@@ -710,10 +796,32 @@ async fn tls13_alpn(ctx: &ScanContext) -> AlpnFound {
 }
 
 /// TLS 1.3 only: complete a handshake offering only RSA, then only ECDSA signature schemes;
-/// the server answers each with the certificate of that kind, if it has one.
-async fn tls13_certificates(ctx: &ScanContext) -> Vec<KeyTypeCertificate> {
+/// the server answers each with the certificate of that kind, if it has one. A handshake
+/// offering every scheme (`first_chain`, the first ALPN handshake's, when it completed)
+/// already showed the certificate of the kind the server chose: that kind is not asked again.
+async fn tls13_certificates(
+    ctx: &ScanContext,
+    first_chain: tokio::sync::oneshot::Receiver<Vec<Vec<u8>>>,
+) -> Vec<KeyTypeCertificate> {
     use crate::cert::fetch::{FetchOptions, KeyKind, fetch_chain_with};
+    let shown = first_chain.await.ok().and_then(|chain| {
+        let kind = leaf_key_kind(&chain)?;
+        Some((kind, chain))
+    });
+    let entry = |label: &'static str, chain: Vec<Vec<u8>>| {
+        let leaf = chain.first()?;
+        Some(KeyTypeCertificate {
+            key_type: label.to_string(),
+            leaf_sha256: sha256_hex(leaf),
+            chain_length: chain.len(),
+            chain,
+        })
+    };
+    let shown = &shown;
     let fetch = |label: &'static str, kind: KeyKind| async move {
+        if let Some((_, chain)) = shown.as_ref().filter(|(k, _)| *k == kind) {
+            return entry(label, chain.clone());
+        }
         let opts = FetchOptions {
             only_key: Some(kind),
             ..FetchOptions::default()
@@ -726,16 +834,29 @@ async fn tls13_certificates(ctx: &ScanContext) -> Vec<KeyTypeCertificate> {
         )
         .await
         .ok()?;
-        let leaf = got.chain.first()?;
-        Some(KeyTypeCertificate {
-            key_type: label.to_string(),
-            leaf_sha256: sha256_hex(leaf),
-            chain_length: got.chain.len(),
-            chain: got.chain.clone(),
-        })
+        entry(label, got.chain)
     };
     let (r, e) = futures::join!(fetch("RSA", KeyKind::Rsa), fetch("ECDSA", KeyKind::Ecdsa));
     r.into_iter().chain(e).collect()
+}
+
+/// The kind of the leaf's key (`chain[0]`) when it is one a handshake can ask for by its
+/// signature schemes: RSA (rsaEncryption) or ECDSA (id-ecPublicKey).
+pub fn leaf_key_kind(chain: &[Vec<u8>]) -> Option<crate::cert::fetch::KeyKind> {
+    use crate::cert::fetch::KeyKind;
+    use x509_parser::prelude::FromDer;
+    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(chain.first()?).ok()?;
+    match cert
+        .public_key()
+        .algorithm
+        .algorithm
+        .to_id_string()
+        .as_str()
+    {
+        "1.2.840.113549.1.1.1" => Some(KeyKind::Rsa),
+        "1.2.840.10045.2.1" => Some(KeyKind::Ecdsa),
+        _ => None,
+    }
 }
 
 /// The pure judgements above, on flights recorded from the lab (tests/data/evidence).
@@ -874,6 +995,62 @@ mod tests {
         assert_eq!(judge_fallback(lower, &refused).supported, None);
         let fallback = ProbeOutcome::Alert(Alert::fatal(AlertDescription::InappropriateFallback));
         assert_eq!(judge_fallback(lower, &fallback).supported, Some(true));
+    }
+
+    /// The hello shared by compression and the first ALPN offer carries both questions; its
+    /// answer, when accepted, is read as each probe alone would read it, and a refusal
+    /// answers neither (each is then asked alone).
+    #[test]
+    fn compression_and_alpn_share_one_hello_only_when_it_is_answered() {
+        let alpn = vec!["h2".to_string(), "http/1.1".to_string()];
+        let h =
+            compression_and_alpn_hello(ProtocolVersion::Tls12, Some("example.com"), alpn.clone());
+        assert_eq!(h.compression_methods, [1, 0]);
+        assert!(
+            h.extensions
+                .iter()
+                .any(|e| matches!(e, ClientExtension::Alpn(a) if *a == alpn))
+        );
+        assert_eq!(ClientHello::parse_record(&h.encode_probe()).unwrap(), h);
+
+        let accepted = answer("healthy", ProtocolVersion::Tls12);
+        let (compressed, first) = judge_compression_and_alpn(accepted.clone()).unwrap();
+        assert_eq!(compressed, judge_compression(&accepted));
+        assert_eq!(first.describe(), accepted.describe());
+        let refused = answer("tls13-only", ProtocolVersion::Tls12);
+        assert!(judge_compression_and_alpn(refused).is_err());
+        let no_alpn = ProbeOutcome::Alert(Alert::fatal(AlertDescription::NoApplicationProtocol));
+        assert!(
+            judge_compression_and_alpn(no_alpn).is_err(),
+            "an ALPN refusal hides the compression answer"
+        );
+    }
+
+    /// The key kind a full handshake's chain answers for, from its leaf.
+    #[test]
+    fn leaf_key_kinds() {
+        use crate::cert::fetch::KeyKind;
+        let chain = |endpoint: &str| -> Vec<Vec<u8>> {
+            base(endpoint)
+                .and_then(|f| f.certificates)
+                .unwrap_or_else(|| panic!("{endpoint}: no chain"))
+        };
+        assert_eq!(leaf_key_kind(&chain("rsa-1024")), Some(KeyKind::Rsa));
+        assert_eq!(leaf_key_kind(&chain("healthy")), Some(KeyKind::Ecdsa));
+        let ec = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["example.com".to_string()])
+            .unwrap()
+            .self_signed(&ec)
+            .unwrap();
+        assert_eq!(leaf_key_kind(&[cert.der().to_vec()]), Some(KeyKind::Ecdsa));
+        let ed = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["example.com".to_string()])
+            .unwrap()
+            .self_signed(&ed)
+            .unwrap();
+        assert_eq!(leaf_key_kind(&[cert.der().to_vec()]), None);
+        assert_eq!(leaf_key_kind(&[]), None);
+        assert_eq!(leaf_key_kind(&[vec![0x30, 0x03, 0x02, 0x01, 0x00]]), None);
     }
 
     #[test]

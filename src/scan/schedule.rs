@@ -7,14 +7,18 @@
 //!
 //! - round 1 asks everything that depends on nothing: the protocol versions, each version
 //!   probe being also the first step of that version's suite enumeration (its pick from
-//!   every candidate), and the full handshakes that `check` makes beside the scan;
+//!   every candidate), the full handshakes that `check` makes beside the scan, and the
+//!   [`HeadStart`] probes;
 //! - every other check starts as soon as the versions answer, all at once;
 //! - suite enumeration picks its strategy by what round 2 shows ([`super::ciphers::enumerate`]):
-//!   elimination, which reveals the order as it goes, where the server has one; parallel
-//!   chains where it follows the client's order;
+//!   elimination, which reveals the order as it goes, where the server has one; where it
+//!   follows the client's order, one offer of everything left (usually refused), then
+//!   parallel chains only if that found more ([`rest_in_chains`]);
 //! - nothing is asked twice: the SSLv2 kinds and each version's first suite come from the
-//!   version probes, the certificate for the key type the TLS 1.2 flight already showed from
-//!   that flight.
+//!   version probes, the certificate for the key type the TLS 1.2 flight (or, TLS 1.3 only,
+//!   the first ALPN handshake) already showed from that flight; and questions whose answers
+//!   cannot hide each other share one hello (compression and the first ALPN offer; the
+//!   intolerance variations of one version).
 //!
 //! [`rounds`] is what the scan reports as `rounds`: the longest chain of its connections,
 //! each opened only after the one before it closed. Times two round trips, that is roughly
@@ -131,7 +135,8 @@ impl<T: PartialEq> OwnOrder<'_, T> {
 ///   [`OwnOrder`] says, by blocks eliminated in parallel and merged
 ///   ([`super::schedule_order::reveal`]), or by elimination over everything left;
 /// - another choice means the server follows the client's order, so there is no order to
-///   reveal: what is left is split into `chains` parts eliminated in parallel, and the
+///   reveal: what is left is offered once, and only if the server takes one of it, the
+///   rest is split into `chains` parts eliminated in parallel ([`rest_in_chains`]); the
 ///   items keep the candidates' order.
 pub async fn enumerate<'a, T, A>(
     ask: &A,
@@ -210,16 +215,36 @@ where
             own_order,
         };
     }
-    let left = without(&found);
-    let chunk = left.len().div_ceil(chains.max(1)).max(1);
-    let more =
-        futures::future::join_all(left.chunks(chunk).map(|c| eliminate(ask, c.to_vec()))).await;
-    found.extend(more.into_iter().flatten());
+    found.extend(rest_in_chains(ask, without(&found), chains).await);
     found.sort_by_key(|x| all.iter().position(|y| y == x));
     Found {
         items: found,
         own_order,
     }
+}
+
+/// What a server that follows the client's order accepts of `left`: everything left in one
+/// offer first, since after round 1 usually nothing is (one refusal shows it, where parallel
+/// chains would each end in one); only if it accepts one is the remainder split into
+/// `chains` parts eliminated in parallel.
+pub async fn rest_in_chains<'a, T, A>(ask: &A, left: Vec<T>, chains: usize) -> Vec<T>
+where
+    T: Copy + PartialEq + Send + Sync,
+    A: Ask<'a, T> + ?Sized,
+{
+    if left.is_empty() {
+        return Vec::new();
+    }
+    let Some(one) = ask.ask(left.clone()).await.filter(|x| left.contains(x)) else {
+        return Vec::new();
+    };
+    let rest: Vec<T> = left.into_iter().filter(|x| *x != one).collect();
+    let chunk = rest.len().div_ceil(chains.max(1)).max(1);
+    let more =
+        futures::future::join_all(rest.chunks(chunk).map(|c| eliminate(ask, c.to_vec()))).await;
+    std::iter::once(one)
+        .chain(more.into_iter().flatten())
+        .collect()
 }
 
 /// Offer, take the choice away, offer again, until the server refuses: what it chose, in
@@ -262,21 +287,25 @@ pub struct HeadStart {
 }
 
 impl HeadStart {
-    /// Start what the context's selected checks can use. Call it once the version probes
-    /// wait for their slots, so that they come first under the connection cap.
-    pub fn start(ctx: &ScanContext) -> HeadStart {
+    /// Start what the selected checks can use, each through the context of the check that
+    /// takes its answer (`ctx_of(NAME)`, so its connections count as that check's). Call it
+    /// once the version probes wait for their slots, so that they come first under the
+    /// connection cap.
+    pub fn start<'c>(ctx_of: &dyn Fn(&str) -> &'c ScanContext) -> HeadStart {
         let mut head = HeadStart::default();
-        if ctx.checks.runs(&groups::Groups) {
-            let c = ctx.clone();
+        let groups_ctx = ctx_of(<groups::Groups as super::Check>::NAME);
+        if groups_ctx.checks.runs(&groups::Groups) {
+            let c = groups_ctx.clone();
             head.tls13_groups = Some(head.spawn(async move { groups::tls13_groups(&c).await }));
-            let c = ctx.clone();
+            let c = groups_ctx.clone();
             head.tls12_curves = Some(head.spawn(async move {
                 let ecdhe = ciphers::candidates_where(ProtocolVersion::Tls12, |s| s.kx == "ECDHE");
                 groups::ecdhe_curves(&c, ProtocolVersion::Tls12, &ecdhe).await
             }));
         }
-        if ctx.checks.runs(&resumption::Resumption) {
-            let c = ctx.clone();
+        let resumption_ctx = ctx_of(<resumption::Resumption as super::Check>::NAME);
+        if resumption_ctx.checks.runs(&resumption::Resumption) {
+            let c = resumption_ctx.clone();
             head.resumed_by_id = Some(head.spawn(async move {
                 resumption::resumed(&c, rustls::client::Tls12Resumption::SessionIdOnly).await
             }));
@@ -525,14 +554,14 @@ mod tests {
         )
         .await;
         // Round 1 the versions, round 2 the reverse pick and the second suite (which find
-        // all three suites of each version), round 3 one refusal per chain.
+        // all three suites of each version), round 3 one refusal of everything left.
         assert_eq!(rounds, 3);
-        assert_eq!(connections, 6 + (2 + 4) + (2 + 4));
+        assert_eq!(connections, 6 + (2 + 1) + (2 + 1));
     }
 
     /// bench server c: TLS 1.3 only with all five suites, the client's order.
     #[tokio::test(start_paused = true)]
-    async fn tls13_only_takes_four_rounds() {
+    async fn tls13_only_takes_five_rounds() {
         let (rounds, connections) = check(
             "c",
             vec![(
@@ -544,10 +573,11 @@ mod tests {
             )],
         )
         .await;
-        // Round 2 finds the second and the last suite; round 3 splits the other twelve
-        // candidates into four chains, two of which find a suite and ask once more.
-        assert_eq!(rounds, 4);
-        assert_eq!(connections, 6 + 2 + 4 + 2);
+        // Round 2 finds the second and the last suite; round 3 offers the other twelve
+        // candidates, and the server takes one; round 4 splits the eleven left into four
+        // chains, one of which finds the fifth suite and asks once more.
+        assert_eq!(rounds, 5);
+        assert_eq!(connections, 6 + 2 + 1 + 4 + 1);
     }
 
     /// bench server b's kind: a legacy list (every registry suite with RSA or no

@@ -71,6 +71,10 @@ pub struct ServerScan {
     pub checks: Selection,
     /// TCP connections opened for this scan.
     pub connections: usize,
+    /// [`ServerScan::connections`] by the check that opened them, in registry order (probes
+    /// started ahead for a check count as its own; `plaintext` is the sniff of a port that
+    /// answered no hello with TLS).
+    pub connections_by_check: Vec<(String, usize)>,
     /// The longest chain of this scan's connections each opened after the one before it
     /// closed (see [`super::schedule::rounds`]).
     pub rounds: usize,
@@ -98,6 +102,7 @@ impl ServerScan {
             extra: ExtraEvidence::default(),
             checks: Selection::default(),
             connections: 0,
+            connections_by_check: Vec::new(),
             rounds: 0,
             elapsed_ms: 0,
         }
@@ -173,6 +178,19 @@ pub async fn scan_server(
     let mut scan = ServerScan::unmeasured(target, ctx.prober.addr().to_string(), resolved);
     scan.sni = ctx.sni.clone();
     scan.checks = ctx.checks.clone();
+    // Each check probes through a prober of its own count (same slots and deadlines), so
+    // the scan can say which check opened its connections.
+    let counted: Vec<(&'static str, ScanContext)> = CHECKS
+        .iter()
+        .filter(|c| ctx.checks.runs(**c))
+        .map(|c| (c.name(), own_count(ctx)))
+        .collect();
+    let ctx_of = |name: &str| {
+        counted
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(ctx, |(_, c)| c)
+    };
     let selected = |stage: Stage| {
         CHECKS
             .iter()
@@ -180,48 +198,91 @@ pub async fn scan_server(
     };
 
     let progress = &ctx.prober.config().progress;
-    let basis = Basis::empty(ctx);
+    let bases: Vec<Basis> = selected(Stage::Basis)
+        .map(|c| Basis::empty(ctx_of(c.name())))
+        .collect();
     let mut versions = futures::future::join_all(
-        selected(Stage::Basis).map(|c| progress.track(c.title(), c.run(&basis))),
+        selected(Stage::Basis)
+            .zip(&bases)
+            .map(|(c, basis)| progress.track(c.title(), c.run(basis))),
     );
     // Once the version probes queue for their slots, the probes that need no answer of
     // theirs start too (see schedule.rs): under the cap, the versions go first.
     let first = futures::poll!(&mut versions);
-    let head = HeadStart::start(ctx);
+    let head = HeadStart::start(&ctx_of);
     let stored: Vec<Stored> = match first {
         std::task::Poll::Ready(stored) => stored,
         std::task::Poll::Pending => versions.await,
     };
     stored.into_iter().for_each(|s| s.apply(&mut scan));
-    if let Err(e) = usable(ctx, &scan.protocols).await {
+    let sniff = own_count(ctx);
+    if let Err(e) = usable(&sniff, &scan.protocols).await {
         head.settle().await;
+        scan.connections_by_check = tally(&counted, &sniff);
         return Err(e);
     }
 
-    let basis = Basis::after(ctx, &scan.protocols).with_head_start(&head);
+    let bases: Vec<Basis> = selected(Stage::Main)
+        .map(|c| Basis::after(ctx_of(c.name()), &scan.protocols).with_head_start(&head))
+        .collect();
     let stored: Vec<Stored> = futures::future::join_all(
-        selected(Stage::Main).map(|c| progress.track(c.title(), c.run(&basis))),
+        selected(Stage::Main)
+            .zip(&bases)
+            .map(|(c, basis)| progress.track(c.title(), c.run(basis))),
     )
     .await;
+    drop(bases);
     stored.into_iter().for_each(|s| s.apply(&mut scan));
     head.settle().await;
 
     let stored: Vec<Stored> = {
-        let mut basis = Basis::after(ctx, &scan.protocols);
-        if ctx.checks.contains(ciphers::Suites::NAME) {
-            basis = basis.with_suites(&scan.cipher_suites);
-        }
+        let with_suites = ctx.checks.contains(ciphers::Suites::NAME);
+        let bases: Vec<Basis> = selected(Stage::AfterSuites)
+            .map(|c| {
+                let basis = Basis::after(ctx_of(c.name()), &scan.protocols);
+                if with_suites {
+                    basis.with_suites(&scan.cipher_suites)
+                } else {
+                    basis
+                }
+            })
+            .collect();
         futures::future::join_all(
-            selected(Stage::AfterSuites).map(|c| progress.track(c.title(), c.run(&basis))),
+            selected(Stage::AfterSuites)
+                .zip(&bases)
+                .map(|(c, basis)| progress.track(c.title(), c.run(basis))),
         )
         .await
     };
     stored.into_iter().for_each(|s| s.apply(&mut scan));
 
     scan.connections = ctx.prober.connections_opened();
+    scan.connections_by_check = tally(&counted, &sniff);
     scan.rounds = super::schedule::rounds(&ctx.prober.spans(), tokio::time::Instant::now());
     scan.elapsed_ms = start.elapsed().as_millis() as u64;
     Ok(scan)
+}
+
+/// The same context with a prober of its own count.
+fn own_count(ctx: &ScanContext) -> ScanContext {
+    ScanContext {
+        prober: ctx.prober.with_own_count(),
+        ..ctx.clone()
+    }
+}
+
+/// Each check's connections (every check that ran, none left out), then the sniff's if it
+/// opened any.
+fn tally(counted: &[(&'static str, ScanContext)], sniff: &ScanContext) -> Vec<(String, usize)> {
+    let mut by_check: Vec<(String, usize)> = counted
+        .iter()
+        .map(|(name, c)| (name.to_string(), c.prober.connections_opened()))
+        .collect();
+    let sniffed = sniff.prober.connections_opened();
+    if sniffed > 0 {
+        by_check.push((super::plaintext::NAME.to_string(), sniffed));
+    }
+    by_check
 }
 
 /// Whether the basis shows a TLS server to scan, or the error the user should see.

@@ -23,7 +23,17 @@ struct ServerScanJson<'a> {
     #[serde(flatten)]
     extra: &'a ExtraEvidence,
     connections: usize,
+    connections_by_check: ByCheck<'a>,
     elapsed_ms: u64,
+}
+
+/// `connections_by_check`: an object from check name to count, in registry order.
+struct ByCheck<'a>(&'a [(String, usize)]);
+
+impl Serialize for ByCheck<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
 }
 
 /// The `properties` section: the properties check's fields with the resumption check's
@@ -83,6 +93,7 @@ impl Serialize for ServerScan {
             },
             extra: &self.extra,
             connections: self.connections,
+            connections_by_check: ByCheck(&self.connections_by_check),
             elapsed_ms: self.elapsed_ms,
         }
         .serialize(s)

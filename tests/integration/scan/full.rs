@@ -182,6 +182,16 @@ fn nginx_ciphers_preference_curves_and_alpn() {
     assert_eq!(alpn, ["h2", "http/1.1", "http/1.0"]);
     assert_eq!(s["properties"]["fallback_scsv"]["supported"], true);
     assert_eq!(s["properties"]["compression"]["supported"], false);
+    // Every connection is some check's.
+    let by_check = s["connections_by_check"].as_object().unwrap();
+    // (Key order: serde_json sorts them.)
+    let names: Vec<&str> = by_check.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["groups", "properties", "protocols", "resumption", "suites"]
+    );
+    let sum: u64 = by_check.values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(sum, s["connections"].as_u64().unwrap(), "{by_check:#?}");
 }
 
 #[test]
@@ -262,6 +272,16 @@ fn certificate_per_key_type_in_tls12_and_tls13_only() {
         assert_ne!(
             certs[0]["leaf_sha256"], certs[1]["leaf_sha256"],
             "{protocols}"
+        );
+        // TLS 1.2 and 1.3: one hello asks compression and the first ALPN choice, two more
+        // offer what is left of ALPN, one carries the fallback SCSV, one asks the key type
+        // the version probe's flight did not show. TLS 1.3 only: three ALPN handshakes,
+        // the first of which shows one key type, and one handshake for the other.
+        let properties = if protocols == "TLSv1.3" { 4 } else { 5 };
+        assert_eq!(
+            s["connections_by_check"]["properties"], properties,
+            "{protocols}: {:#}",
+            s["connections_by_check"]
         );
     }
 }
