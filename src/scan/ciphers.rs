@@ -104,12 +104,41 @@ impl Check for Suites {
     type Answer = VersionSuites;
     type Evidence = Vec<VersionSuites>;
 
+    /// One job per accepted version. The versions before TLS 1.2 wait for TLS 1.2's: where
+    /// the server has an order of its own, it is usually the same list (OpenSSL keeps one),
+    /// so they only confirm that order in one round (`enumerate_like`).
     fn jobs<'a>(&'a self, basis: &'a Basis<'a>) -> Vec<Job<'a, VersionSuites>> {
-        basis
-            .accepted()
+        use futures::FutureExt;
+        let accepted = basis.accepted();
+        let tls12 = accepted.contains(&ProtocolVersion::Tls12).then(|| {
+            let v = ProtocolVersion::Tls12;
+            let job: Job<'a, VersionSuites> =
+                Box::pin(enumerate_version(basis.ctx, v, basis.version_probe(v)));
+            job.shared()
+        });
+        let head = basis.head_start();
+        accepted
             .into_iter()
             .map(|v| -> Job<'a, VersionSuites> {
-                Box::pin(enumerate_version(basis.ctx, v, basis.version_probe(v)))
+                let job: Job<'a, VersionSuites> = match &tls12 {
+                    Some(t) if v == ProtocolVersion::Tls12 => Box::pin(t.clone()),
+                    Some(t) if follows_tls12(v) => {
+                        let t = t.clone();
+                        Box::pin(async move {
+                            let known = t.await;
+                            enumerate_like(basis.ctx, v, basis.version_probe(v), &known).await
+                        })
+                    }
+                    _ => Box::pin(enumerate_version(basis.ctx, v, basis.version_probe(v))),
+                };
+                // Published for the checks whose probe the suites may make needless.
+                Box::pin(async move {
+                    let found = job.await;
+                    if let Some(h) = head {
+                        h.suites_found(v, suite_ids(&found));
+                    }
+                    found
+                })
             })
             .collect()
     }
@@ -228,6 +257,52 @@ async fn enumerate_version(
             .map(|&id| AcceptedSuite::from_registry(u32::from(id.0)))
             .collect(),
     }
+}
+
+/// The versions whose suites are confirmed from TLS 1.2's order: SSL 3.0 to TLS 1.1.
+fn follows_tls12(v: ProtocolVersion) -> bool {
+    matches!(
+        v,
+        ProtocolVersion::Ssl3 | ProtocolVersion::Tls10 | ProtocolVersion::Tls11
+    )
+}
+
+/// The suites of `v` when TLS 1.2's are `known`: where TLS 1.2 showed an order of the
+/// server's own, that order (its suites offered in `v`) is confirmed in one round
+/// ([`schedule::confirm_order`]); where the answers depart from it, or TLS 1.2 follows the
+/// client's order, `v` is enumerated as any version.
+async fn enumerate_like(
+    ctx: &ScanContext,
+    v: ProtocolVersion,
+    version_probe: Option<&ProbeOutcome>,
+    known: &VersionSuites,
+) -> VersionSuites {
+    if known.server_preference == Some(true) {
+        let guess = suite_ids(known);
+        let first = version_probe.and_then(|o| picked_by(v, o));
+        let ask = asker(ctx, v);
+        if let Some(found) = schedule::confirm_order(&ask, &candidates(v), first, &guess).await {
+            return VersionSuites {
+                version: v,
+                server_preference: (found.len() >= 2).then_some(true),
+                suites: found
+                    .iter()
+                    .map(|&id| AcceptedSuite::from_registry(u32::from(id.0)))
+                    .collect(),
+            };
+        }
+    }
+    enumerate_version(ctx, v, version_probe).await
+}
+
+/// The ids of `known`'s suites, in its order.
+fn suite_ids(known: &VersionSuites) -> Vec<CipherSuiteId> {
+    known
+        .suites
+        .iter()
+        .filter_map(|s| u16::from_str_radix(s.id.strip_prefix("0x")?, 16).ok())
+        .map(CipherSuiteId)
+        .collect()
 }
 
 /// The suite the version probe of `v` (which offered every candidate, as [`pick`] does)

@@ -102,6 +102,13 @@ impl Check for Groups {
             }
             if !dhe_suites.is_empty() {
                 jobs.push(Box::pin(async move {
+                    // No DHE suite among those the suites check found: a DHE-only hello
+                    // would be refused, so it is not sent.
+                    if let Some(found) = schedule::accepted_suites(head, v).await {
+                        if !found.iter().any(|id| dhe_suites.contains(id)) {
+                            return KxAnswer::DhBits(None);
+                        }
+                    }
                     KxAnswer::DhBits(dh_bits(ctx, v, &dhe_suites).await)
                 }));
             }

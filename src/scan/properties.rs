@@ -216,7 +216,8 @@ impl Check for Properties {
             // ALPN answer travels encrypted) the first ALPN handshake answers for the key
             // type of its certificate: see `compression_and_alpn`.
             Box::pin(async move {
-                A::Several(compression_alpn_certificates(ctx, legacy, base, &acc1).await)
+                let head = basis.head_start();
+                A::Several(compression_alpn_certificates(ctx, legacy, base, head, &acc1).await)
             }),
             Box::pin(async move { A::FallbackScsv(fallback_scsv(ctx, &acc2).await) }),
             Box::pin(async move { A::WithoutSni(without_sni(ctx, best, base).await) }),
@@ -409,6 +410,7 @@ async fn compression_alpn_certificates(
     ctx: &ScanContext,
     legacy: Option<ProtocolVersion>,
     base: Option<&ServerFlight>,
+    head: Option<&super::schedule::HeadStart>,
     accepted: &[ProtocolVersion],
 ) -> Vec<PropertyAnswer> {
     use PropertyAnswer as A;
@@ -436,7 +438,7 @@ async fn compression_alpn_certificates(
     let of_auth = |auth: &'static str| super::ciphers::candidates_where(v, |s| s.auth == auth);
     let ((compressed, (found, evidence, refused)), certs) = futures::join!(
         compression_and_alpn(ctx, v, accepted),
-        certificates(ctx, v, base, of_auth("RSA"), of_auth("ECDSA")),
+        certificates(ctx, v, base, head, of_auth("RSA"), of_auth("ECDSA")),
     );
     vec![
         A::Compression(compressed),
@@ -683,13 +685,15 @@ pub fn judge_without_sni(outcome: &ProbeOutcome, base: Option<&ServerFlight>) ->
 }
 
 /// The chain sent when only RSA-authenticated, then only ECDSA-authenticated, suites are
-/// offered in version `v` (TLS ≤1.2, where the certificate is visible in the flight). The version probe's
+/// offered in version `v` (TLS ≤1.2, where the certificate is visible in the flight); none,
+/// without a probe, for a kind none of whose suites the suites check found in `v` (`head`). The version probe's
 /// flight (`base`) already answers for the key type of the suite it negotiated: a server
 /// sends the certificate of the suite's authentication, so that probe is not repeated.
 async fn certificates(
     ctx: &ScanContext,
     v: ProtocolVersion,
     base: Option<&ServerFlight>,
+    head: Option<&super::schedule::HeadStart>,
     rsa: Vec<CipherSuiteId>,
     ecdsa: Vec<CipherSuiteId>,
 ) -> Vec<KeyTypeCertificate> {
@@ -715,6 +719,13 @@ async fn certificates(
         let answered = base_auth == Some(label) && base_suite.is_some_and(|s| ids.contains(&s));
         if let Some(f) = base.filter(|_| answered) {
             return of(label, f);
+        }
+        // None of these suites among those the suites check found: the hello would be
+        // refused, so it is not sent.
+        if let Some(found) = super::schedule::accepted_suites(head, v).await {
+            if !found.iter().any(|id| ids.contains(id)) {
+                return None;
+            }
         }
         let bytes = ClientHello::for_probe(v, ctx.sni.as_deref(), &ids).encode_probe();
         match ctx.prober.send_hello(&bytes).await.outcome {

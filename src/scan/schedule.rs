@@ -13,12 +13,15 @@
 //! - suite enumeration picks its strategy by what round 2 shows ([`super::ciphers::enumerate`]):
 //!   elimination, which reveals the order as it goes, where the server has one; where it
 //!   follows the client's order, one offer of everything left (usually refused), then
-//!   parallel chains only if that found more ([`rest_in_chains`]);
+//!   parallel chains only if that found more ([`rest_in_chains`]); SSL 3.0 to TLS 1.1 confirm
+//!   TLS 1.2's own order in one round ([`confirm_order`]) instead of revealing it again;
 //! - nothing is asked twice: the SSLv2 kinds and each version's first suite come from the
 //!   version probes, the certificate for the key type the TLS 1.2 flight (or, TLS 1.3 only,
 //!   the first ALPN handshake) already showed from that flight; and questions whose answers
 //!   cannot hide each other share one hello (compression and the first ALPN offer; the
-//!   intolerance variations of one version).
+//!   intolerance variations of one version); and what the suite enumeration shows is not
+//!   asked again (no DHE-only or key-type hello where no such suite was found:
+//!   [`HeadStart::accepted_suites`]).
 //!
 //! [`rounds`] is what the scan reports as `rounds`: the longest chain of its connections,
 //! each opened only after the one before it closed. Times two round trips, that is roughly
@@ -27,8 +30,10 @@
 use super::groups::{self, Group};
 use super::{ScanContext, ciphers, resumption, schedule_order};
 use crate::wire::ProtocolVersion;
+use crate::wire::suites::CipherSuiteId;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -267,6 +272,62 @@ where
     found
 }
 
+/// Everything of `all` the server accepts, in its own order, when `guess` is likely that
+/// order (another version's, as the same server revealed it) and `first` is the server's
+/// pick from everything (the version probe's): one round of probes, each proving one step,
+/// instead of revealing the order anew. With the guess `g` (its items in `all`) and `first`
+/// its head:
+///
+/// - each adjacent pair offered the less preferred first, `[g[i+1], g[i]]`, answered `g[i]`:
+///   `g[i]` is accepted and preferred to `g[i+1]` by the server, not by the client's order
+///   (for i ≥ 1; `first` already places `g[0]`, except with two items, where the pair
+///   `[g[1], g[0]]` is what shows the order is the server's);
+/// - everything but `g[..m-1]`, answered with the last item: it is accepted too;
+/// - everything outside the guess, refused: nothing else is accepted.
+///
+/// That is as many probes as the guess has items (one more with two items), and the order
+/// the answers prove is the guess. `None` when any answer departs from it (the caller then
+/// enumerates as usual), or when `first` is not the guess's head.
+pub async fn confirm_order<'a, T, A>(
+    ask: &A,
+    all: &[T],
+    first: Option<T>,
+    guess: &[T],
+) -> Option<Vec<T>>
+where
+    T: Copy + PartialEq + Send + Sync,
+    A: Ask<'a, T> + ?Sized,
+{
+    let guess: Vec<T> = guess.iter().copied().filter(|x| all.contains(x)).collect();
+    if first.is_none() || guess.first() != first.as_ref() {
+        return None;
+    }
+    let m = guess.len();
+    let mut offers: Vec<(Vec<T>, Option<T>)> = Vec::new();
+    let from = if m == 2 { 0 } else { 1 };
+    for i in from..m.saturating_sub(1) {
+        offers.push((vec![guess[i + 1], guess[i]], Some(guess[i])));
+    }
+    if m >= 2 {
+        let tail: Vec<T> = all
+            .iter()
+            .copied()
+            .filter(|x| !guess[..m - 1].contains(x))
+            .collect();
+        offers.push((tail, Some(guess[m - 1])));
+    }
+    let outside: Vec<T> = all.iter().copied().filter(|x| !guess.contains(x)).collect();
+    if !outside.is_empty() {
+        offers.push((outside, None));
+    }
+    let answers = futures::future::join_all(offers.iter().map(|(o, _)| ask.ask(o.clone()))).await;
+    let proven = offers
+        .iter()
+        .zip(answers)
+        .all(|((offer, want), got)| got.filter(|g| offer.contains(g)) == *want);
+    proven.then_some(guess)
+}
+
 /// What a probe started ahead of its check answers, once it has.
 pub type Started<T> = Shared<BoxFuture<'static, Option<T>>>;
 
@@ -282,6 +343,10 @@ pub struct HeadStart {
     pub tls13_groups: Option<Started<Vec<Group>>>,
     pub tls12_curves: Option<Started<Vec<Group>>>,
     pub resumed_by_id: Option<Started<Result<Option<bool>, String>>>,
+    /// The suites each version accepts, as the suites check publishes them (when it runs):
+    /// a probe that only asks whether some of them are accepted needs no connection when
+    /// the enumeration shows none is ([`HeadStart::accepted_suites`]).
+    suites: Option<tokio::sync::watch::Sender<BTreeMap<ProtocolVersion, Vec<CipherSuiteId>>>>,
     /// Aborted when the scan ends, so no probe outlives it.
     tasks: Vec<tokio::task::AbortHandle>,
 }
@@ -303,6 +368,12 @@ impl HeadStart {
                 groups::ecdhe_curves(&c, ProtocolVersion::Tls12, &ecdhe).await
             }));
         }
+        if ctx_of(<ciphers::Suites as super::Check>::NAME)
+            .checks
+            .runs(&ciphers::Suites)
+        {
+            head.suites = Some(tokio::sync::watch::channel(BTreeMap::new()).0);
+        }
         let resumption_ctx = ctx_of(<resumption::Resumption as super::Check>::NAME);
         if resumption_ctx.checks.runs(&resumption::Resumption) {
             let c = resumption_ctx.clone();
@@ -311,6 +382,24 @@ impl HeadStart {
             }));
         }
         head
+    }
+
+    /// What the suites check found in `v` (it calls this once per accepted version).
+    pub fn suites_found(&self, v: ProtocolVersion, ids: Vec<CipherSuiteId>) {
+        if let Some(tx) = &self.suites {
+            tx.send_modify(|found| {
+                found.insert(v, ids);
+            });
+        }
+    }
+
+    /// The suites version `v` accepts, once the suites check has enumerated them; `None`
+    /// at once when the suites check does not run. Only for an accepted `v` (the suites
+    /// check enumerates every one).
+    pub async fn accepted_suites(&self, v: ProtocolVersion) -> Option<Vec<CipherSuiteId>> {
+        let mut found = self.suites.as_ref()?.subscribe();
+        let found = found.wait_for(|f| f.contains_key(&v)).await.ok()?;
+        found.get(&v).cloned()
     }
 
     /// Wait until every probe started ahead has ended (each is bounded by the probe
@@ -346,6 +435,14 @@ impl Drop for HeadStart {
     }
 }
 
+/// [`HeadStart::accepted_suites`], when there is a head start.
+pub async fn accepted_suites(
+    head: Option<&HeadStart>,
+    v: ProtocolVersion,
+) -> Option<Vec<CipherSuiteId>> {
+    head?.accepted_suites(v).await
+}
+
 /// The answer of a probe started ahead (`started`), or, when there is none or it failed,
 /// of `probe` now.
 pub async fn ahead_or<T: Clone, F: Future<Output = T>>(started: Option<Started<T>>, probe: F) -> T {
@@ -376,6 +473,7 @@ mod tests {
 
     /// One version as a server configures it: the suites it accepts, in its own order when
     /// `own_order`, else it picks the client's first acceptable suite.
+    #[derive(Clone)]
     struct Version {
         accepts: Vec<CipherSuiteId>,
         own_order: bool,
@@ -686,6 +784,109 @@ mod tests {
                 },
             )])
             .collect()
+    }
+
+    /// The probes of [`confirm_order`] against `server`'s version `v`: what it confirmed,
+    /// in how many rounds, with how many connections.
+    async fn confirm(
+        server: &Simulated,
+        v: ProtocolVersion,
+        guess: &[CipherSuiteId],
+    ) -> (Option<Vec<CipherSuiteId>>, usize, usize) {
+        let ask = |offer: Vec<CipherSuiteId>| -> BoxFuture<'_, Option<CipherSuiteId>> {
+            Box::pin(async move { server.pick(v, &offer).await })
+        };
+        let all = candidates(v);
+        let first = server.answer(v, &all);
+        let (start, before) = (Instant::now(), server.connections.load(Ordering::Relaxed));
+        let got = confirm_order(&ask, &all, first, guess).await;
+        let rounds = in_rounds(start.elapsed(), PROBE);
+        (
+            got,
+            rounds,
+            server.connections.load(Ordering::Relaxed) - before,
+        )
+    }
+
+    /// TLS 1.0 of a legacy server in its own order, the same list as its TLS 1.2: confirmed
+    /// from TLS 1.2's order in one round, one connection per suite; any departure from the
+    /// guess (another order, the client's order, one suite more or less) is no
+    /// confirmation.
+    #[tokio::test(start_paused = true)]
+    async fn an_order_another_version_showed_is_confirmed_in_one_round() {
+        let mut versions = legacy_server(likely);
+        let tls12 = versions
+            .iter()
+            .find(|(v, _)| *v == Tls12)
+            .unwrap()
+            .1
+            .accepts
+            .clone();
+        // The simulated list has export suites TLS 1.2 cannot have, which OpenSSL 3 no
+        // longer has: one server of that kind is not confirmed from TLS 1.2's order.
+        let with_export = Simulated::with_cap(versions.clone(), 64);
+        assert_eq!(confirm(&with_export, Tls10, &tls12).await.0, None);
+        let in_tls10 = candidates(Tls10);
+        let (_, ver) = versions.iter_mut().find(|(v, _)| *v == Tls10).unwrap();
+        ver.accepts = tls12
+            .iter()
+            .copied()
+            .filter(|id| in_tls10.contains(id))
+            .collect();
+        let server = Simulated::with_cap(versions, 64);
+        let tls10 = server.versions[&Tls10].accepts.clone();
+        assert!(tls10.len() > 10 && tls10.len() < tls12.len());
+        let (got, rounds, connections) = confirm(&server, Tls10, &tls12).await;
+        assert_eq!(got.as_ref(), Some(&tls10));
+        assert_eq!(rounds, 1);
+        assert_eq!(connections, tls10.len());
+
+        let mut swapped = tls12.clone();
+        let (a, b) = (
+            swapped.iter().position(|x| *x == tls10[3]).unwrap(),
+            swapped.iter().position(|x| *x == tls10[4]).unwrap(),
+        );
+        swapped.swap(a, b);
+        assert_eq!(confirm(&server, Tls10, &swapped).await.0, None);
+        let fewer: Vec<CipherSuiteId> = tls12.iter().copied().filter(|x| *x != tls10[5]).collect();
+        assert_eq!(confirm(&server, Tls10, &fewer).await.0, None);
+        let last = *tls10.last().unwrap();
+        let without_last: Vec<CipherSuiteId> =
+            tls12.iter().copied().filter(|x| *x != last).collect();
+        assert_eq!(confirm(&server, Tls10, &without_last).await.0, None);
+        // A head that is not the server's first pick: nothing is asked.
+        let (got, _, connections) = confirm(&server, Tls10, &tls10[1..]).await;
+        assert_eq!((got, connections), (None, 0));
+
+        // Two suites: the pair offered the other way round tells the server's order from
+        // the client's.
+        let two = tls13_all()[..2].to_vec();
+        for own_order in [true, false] {
+            let server = Simulated::with_cap(
+                vec![(
+                    Tls13,
+                    Version {
+                        accepts: two.clone(),
+                        own_order,
+                    },
+                )],
+                8,
+            );
+            let (got, _, connections) = confirm(&server, Tls13, &two).await;
+            assert_eq!(got.is_some(), own_order, "own order {own_order}");
+            assert_eq!(connections, 3);
+        }
+        // The client's order with more suites: the pairs offered the less preferred first
+        // are answered with it.
+        let client = vec![(
+            Tls10,
+            Version {
+                accepts: tls10.clone(),
+                own_order: false,
+            },
+        )];
+        let server = Simulated::with_cap(client, 64);
+        assert_eq!(confirm(&server, Tls10, &tls12).await.0, None);
     }
 
     #[test]
