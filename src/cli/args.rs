@@ -253,6 +253,13 @@ pub struct CheckArgs {
     /// name lists every check).
     #[arg(long, value_name = "NAME,…", value_parser = parse_checks, default_value = "")]
     pub extra_checks: Selection,
+    /// Measure only these checks instead of the default set, as `scan --checks` does:
+    /// protocols (always run), suites, groups, properties, resumption, any extra check,
+    /// `ocsp` (as --ocsp-query), `default`; the chain is always judged and the clients
+    /// always simulated. The JSON leaves out the sections of checks not run, and --audit
+    /// gives no grade unless every default check ran.
+    #[arg(long, value_name = "NAME,…", value_parser = super::fleet::parse_scan_checks)]
+    pub checks: Option<super::fleet::ScanChecks>,
     /// Another server that may hold this server's RSA key (mail, FTP, an appliance):
     /// HOST:PORT, repeatable. Each is asked for SSLv2 and its certificate key compared with
     /// this server's (DROWN through the same key elsewhere); selects the drown-peers check.
@@ -543,7 +550,7 @@ impl CheckArgs {
         connect.extra_checks = self.extra_checks.clone();
         connect.rate = self.fleet.rate_limit();
         add_drown_peers(&mut connect, &self.drown_peers);
-        Ok(CheckRequest {
+        let mut req = CheckRequest {
             connect,
             client: self.client.clone(),
             error: self.error.clone(),
@@ -569,7 +576,11 @@ impl CheckArgs {
                 enabled: !self.no_live && !no_live_from_env(),
                 record_disagreements: self.record_disagreements.clone(),
             },
-        })
+        };
+        if let Some(checks) = &self.checks {
+            checks.apply_check(&mut req);
+        }
+        Ok(req)
     }
 }
 

@@ -83,6 +83,12 @@ impl ScanChecks {
         req.certificate = self.certificate || self.ocsp;
         req.ocsp_query |= self.ocsp;
     }
+
+    /// The same for `check`, whose chain is always judged (a diagnosis rests on it).
+    pub fn apply_check(&self, req: &mut tlsdoctor::pipeline::CheckRequest) {
+        req.connect.checks = Some(self.selection.clone());
+        req.ocsp_query |= self.ocsp;
+    }
 }
 
 pub fn parse_scan_checks(s: &str) -> Result<ScanChecks, String> {

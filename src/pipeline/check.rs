@@ -129,9 +129,17 @@ async fn diagnose_one(
         }
     });
     let mut d = doctor::diagnose(ev?, error);
-    if let (Some(req), Some(scan)) = (audit, d.scan.as_ref()) {
-        let chain = d.certificate_chain.as_ref();
-        d.audit = Some(crate::audit::join(scan, chain, &mut d.findings, req));
+    match (audit, d.scan.as_ref()) {
+        (Some(req), Some(scan)) if super::scan::ran_every_default_check(scan) => {
+            let chain = d.certificate_chain.as_ref();
+            d.audit = Some(crate::audit::join(scan, chain, &mut d.findings, req));
+        }
+        // A grade judged on sections `--checks` left out would be wrong (as for `scan`).
+        (Some(_), Some(_)) => d.checked.push(
+            "no audit grade: --checks left out default checks, and a grade needs every one"
+                .to_string(),
+        ),
+        _ => {}
     }
     // Behind an upgrade, the protocol's own clients (psql, mariadb, smtplib…) are quoted too.
     if let Some(p) = upgrade {

@@ -155,10 +155,7 @@ async fn scan_address(
         .unwrap_or_default();
     // A grade judged on sections `--checks` left out would be wrong (no suites measured is
     // not "no suite accepted"): only a scan with every default check and the chain is audited.
-    let complete = certificate
-        && crate::scan::Selection::default()
-            .names()
-            .all(|n| scan.checks.contains(n));
+    let complete = certificate && ran_every_default_check(&scan);
     let audit =
         complete.then(|| crate::audit::audit(&scan, certificate_chain.as_ref(), &known, audit));
     Ok(ScannedServer {
@@ -168,6 +165,14 @@ async fn scan_address(
         ocsp,
         audit,
     })
+}
+
+/// Whether `scan` ran every default check (`--checks` may leave some out): only such a scan
+/// is graded.
+pub(super) fn ran_every_default_check(scan: &crate::scan::ServerScan) -> bool {
+    crate::scan::Selection::default()
+        .names()
+        .all(|n| scan.checks.contains(n))
 }
 
 /// The chain from one full handshake in the newest accepted version that rustls speaks.
