@@ -443,3 +443,57 @@ fn profile_hello_matches_a_fresh_capture() {
         "OpenSSL 1.1.0 has no TLS 1.3"
     );
 }
+
+/// The profile's key-size and digest limits at their edges, against the real OpenSSL 1.1.0
+/// client: an RSA-512 leaf and an MD5-signed leaf (tests/integration/cert/limits.rs does the
+/// same for the six clients of this machine), each served over TLS 1.2 with PKCS#1
+/// signatures at security level 0, so only the client can refuse.
+#[test]
+fn old_openssl_key_and_digest_limits_match_the_real_client() {
+    let pki = crate::common::broken_pki::BrokenPki::build();
+    let root = pki.root();
+    let mut problems = Vec::new();
+    let mut refused = Vec::new();
+    for name in ["rsa512", "md5", "rsa2048"] {
+        let pem = std::fs::read_to_string(pki.path(&format!("{name}-chain.pem"))).unwrap();
+        let end = "-----END CERTIFICATE-----\n";
+        let cut = pem.find(end).unwrap() + end.len();
+        let (leaf, rest) = pem.split_at(cut);
+        let leaf_file = pki.path(&format!("{name}-old-leaf.pem"));
+        let rest_file = pki.path(&format!("{name}-old-rest.pem"));
+        std::fs::write(&leaf_file, leaf).unwrap();
+        std::fs::write(&rest_file, rest).unwrap();
+        let rest_s = rest_file.display().to_string();
+        let srv = crate::common::servers::openssl_s_server_with(
+            &[
+                "-www",
+                "-no_tls1_3",
+                "-sigalgs",
+                "RSA+SHA256",
+                "-cipher",
+                "DEFAULT:@SECLEVEL=0",
+                "-cert_chain",
+                &rest_s,
+            ],
+            &leaf_file,
+            &pki.path(&format!("{name}.key")),
+            None,
+        );
+        let real = old_client(srv.port, Some(&root));
+        let (sim, _) = simulate(srv.addr(), &root);
+        let sim_connects = sim["connects"].as_bool().unwrap();
+        let sim_text = sim["failure"]["error"].as_str().unwrap_or("");
+        if real.connects != sim_connects || (!real.connects && real.text != sim_text) {
+            problems.push(format!(
+                "{name}: real connects={} {:?}, simulated connects={sim_connects} {sim_text:?}",
+                real.connects, real.text
+            ));
+        }
+        if !real.connects {
+            refused.push(name);
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // OpenSSL 1.1.0 at its default level refuses both; the 2048-bit control connects.
+    assert_eq!(refused, ["rsa512", "md5"]);
+}
