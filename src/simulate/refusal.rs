@@ -36,6 +36,18 @@ pub struct SuitesMismatch {
     pub key_type: Option<String>,
 }
 
+/// Whether `profile`'s hello offers TLS 1.3 as RFC 8446 defines it (clients of 2017–2018
+/// offered only its drafts, which a current server answers in TLS 1.2).
+fn offers_tls13(profile: &ClientProfile) -> bool {
+    let Ok(hello) = ClientHello::parse_record(&profile.hello_bytes()) else {
+        return profile.policy.max() >= ProtocolVersion::Tls13;
+    };
+    hello.extensions.iter().any(|e| {
+        matches!(e, ClientExtension::SupportedVersions(v)
+            if v.iter().any(|x| ProtocolVersion::from_wire(*x) == ProtocolVersion::Tls13))
+    })
+}
+
 /// Why `profile`'s hello was refused with handshake_failure, when the server's TLS ≤ 1.2
 /// suites need a certificate it does not serve: None when the measurement does not show
 /// that, or the client speaks TLS 1.3 to a server where TLS 1.3 works.
@@ -44,10 +56,13 @@ pub fn suites_need_other_certificate(
     facts: &ServerFacts,
 ) -> Option<SimFailure> {
     let m = facts.suites_need_other_certificate.as_ref()?;
-    if m.tls13_works && profile.policy.max() >= ProtocolVersion::Tls13 {
+    if m.tls13_works && offers_tls13(profile) {
         return None;
     }
     let reason = match (&m.key_type, m.tls13_works) {
+        (Some(t), true) if profile.policy.max() >= ProtocolVersion::Tls13 => format!(
+            "this client offers TLS 1.3 only in a draft version, so it gets TLS 1.2, where every cipher suite the server enables needs a certificate other than the {t} one it serves"
+        ),
         (Some(t), true) => format!(
             "this client offers only {} to {}, and every TLS 1.2 cipher suite the server enables needs a certificate other than the {t} one it serves (TLS 1.3 works, but this client does not speak it)",
             profile.policy.min(),

@@ -155,6 +155,34 @@ fn with_tls13_on_only_clients_limited_to_tls12_are_refused_and_told_why() {
         "{f:#}"
     );
 
+    // Every recorded client refused here (TLS 1.2-only ones, and those that offer only a
+    // draft of TLS 1.3) is refused for the mismatch, not for "no shared cipher".
+    let all = tlsdoctor(&[
+        "simulate",
+        &target,
+        "--sni",
+        "localhost",
+        "--cafile",
+        root_s,
+        "--client",
+        "all",
+        "--json",
+    ]);
+    let sims = all.json()["servers"][0]["simulations"].clone();
+    let refused: Vec<&serde_json::Value> = sims
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["connects"] == false)
+        .collect();
+    assert!(refused.len() > 10, "{sims:#}");
+    for s in refused {
+        assert_eq!(
+            s["failure"]["finding"], "suites-need-other-certificate",
+            "{s:#}"
+        );
+    }
+
     // Under MaxProtocol TLSv1.2: Python and s_client are refused, the rest connect.
     let conf = d.join("max-tls12.cnf");
     std::fs::write(
