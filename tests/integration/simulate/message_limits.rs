@@ -162,3 +162,59 @@ fn python_library_profiles_read_certificate_messages_up_to_their_limit() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// PyMongo's key-size and digest limits (its profile's, OpenSSL 3 at level 1 with pyOpenSSL
+/// on the OpenSSL that cryptography bundles) against the real PyMongo: RSA-512, RSA-1024 and
+/// MD5- and SHA-1-signed leaves refused, RSA-2048 accepted, each served over TLS 1.2 with
+/// PKCS#1 signatures at security level 0 so only the client can refuse; the simulation must
+/// say the same, with PyMongo's text.
+#[test]
+fn pymongo_key_and_digest_limits_match_the_real_client() {
+    let pki = crate::common::broken_pki::BrokenPki::build();
+    let root = pki.root();
+    let mut problems = Vec::new();
+    let mut refused = Vec::new();
+    for name in ["rsa512", "rsa1024", "sha1", "md5", "rsa2048"] {
+        let pem = std::fs::read_to_string(pki.path(&format!("{name}-chain.pem"))).unwrap();
+        let end = "-----END CERTIFICATE-----\n";
+        let cut = pem.find(end).unwrap() + end.len();
+        let (leaf, rest) = pem.split_at(cut);
+        let leaf_file = pki.path(&format!("{name}-pymongo-leaf.pem"));
+        let rest_file = pki.path(&format!("{name}-pymongo-rest.pem"));
+        std::fs::write(&leaf_file, leaf).unwrap();
+        std::fs::write(&rest_file, rest).unwrap();
+        let rest_s = rest_file.display().to_string();
+        let server = openssl_s_server_with(
+            &[
+                "-www",
+                "-no_tls1_3",
+                "-sigalgs",
+                "RSA+SHA256",
+                "-cipher",
+                "DEFAULT:@SECLEVEL=0",
+                "-cert_chain",
+                &rest_s,
+            ],
+            &leaf_file,
+            &pki.path(&format!("{name}.key")),
+            None,
+        );
+        let real = pymongo(server.port, &root);
+        let sims = simulated(server.port, &root, &["pymongo"]);
+        let (_, sim_connects, sim_text) = &sims[0];
+        // The address in PyMongo's text is the one it was given (localhost:PORT); the
+        // simulation words it for the target it probed. The rest must be the same.
+        let tail = |t: &str| t.rsplit(": [").next().unwrap_or("").to_string();
+        if *sim_connects != real.connects || (!real.connects && tail(sim_text) != tail(&real.text))
+        {
+            problems.push(format!(
+                "{name}: simulated connects={sim_connects} ({sim_text}), real: {real:?}"
+            ));
+        }
+        if !real.connects {
+            refused.push(name);
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(refused, ["rsa512", "rsa1024", "sha1", "md5"]);
+}
