@@ -141,6 +141,10 @@ pub struct ScannedServer {
     /// (`--max-connections`, `probe::cap`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_cap: Option<crate::probe::CapReport>,
+    /// Connections dialled ahead (`probe::warm`) and how many of them a probe used; absent
+    /// when none was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warm_connections: Option<crate::probe::WarmReport>,
     /// The chain the server presents, described and judged against the Mozilla and system
     /// trust stores.
     pub certificate_chain: Option<ChainAnalysis>,

@@ -369,6 +369,10 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "N|auto", default_value = "auto",
           value_parser = parse_connection_cap)]
     pub max_connections: ConnectionCap,
+    /// Never dial a connection ahead (under `--max-connections auto` a far server gets
+    /// connections opened, STARTTLS included, before the probes that will use them).
+    #[arg(long)]
+    pub no_warm_connections: bool,
     /// Cap in seconds on the whole run; what was learned by then is printed, marked partial
     /// (exit code 3). Default: TIMEOUT × (2 + ⌈256 / MAX_CONNECTIONS⌉).
     #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
@@ -530,6 +534,7 @@ impl ConnectArgs {
                 ConnectionCap::Auto => DEFAULT_MAX_CONNECTIONS,
             },
             auto_cap: self.max_connections == ConnectionCap::Auto,
+            warm_connections: !self.no_warm_connections,
             deadline: self.deadline.map(Duration::from_secs_f64),
             checks: None,
             extra_checks: Selection::none(),

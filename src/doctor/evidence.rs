@@ -357,6 +357,8 @@ pub async fn observe(
         }
     };
 
+    // Connections dialled ahead and not used are closed now, and counted below.
+    ctx.prober.close_warm();
     Ok(Observation {
         target,
         address: addr.to_string(),

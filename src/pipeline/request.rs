@@ -32,6 +32,9 @@ pub struct ConnectOptions {
     /// `--max-connections auto`: raise the cap to [`FAR_MAX_CONNECTIONS`] for a server far
     /// away (`probe::cap`); false: `max_connections` is a hard cap.
     pub auto_cap: bool,
+    /// Under the automatic cap, dial connections ahead for a far server (`probe::warm`);
+    /// false: every probe dials its own (`--no-warm-connections`).
+    pub warm_connections: bool,
     /// Cap on the whole run (`--deadline`); none: [`default_budget`] of `timeout` and
     /// `max_connections`. What was learned by then is still reported, marked partial.
     pub deadline: Option<Duration>,
@@ -74,6 +77,7 @@ impl ConnectOptions {
             timeout: Duration::from_secs(5),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             auto_cap: true,
+            warm_connections: true,
             deadline: None,
             checks: None,
             extra_checks: Selection::none(),
@@ -103,6 +107,7 @@ impl ConnectOptions {
         let mut cfg = ProbeConfig::with_timeout(self.timeout);
         cfg.max_connections = self.max_connections;
         cfg.far_max_connections = self.auto_cap.then_some(FAR_MAX_CONNECTIONS);
+        cfg.warm_connections = self.warm_connections;
         cfg.run = Some(run.clone());
         cfg.progress = self.progress.clone();
         cfg.rate = self.rate.clone();

@@ -147,7 +147,9 @@ async fn scan_address(
         }
         _ => None,
     };
-    // The total the server saw, the OCSP check's handshakes and fetches included.
+    // The total the server saw, the OCSP check's handshakes and fetches included (and the
+    // connections dialled ahead and not used, closed now).
+    a.ctx.prober.close_warm();
     scan.connections = a.ctx.prober.connections_opened();
     let known = certificate_chain
         .as_ref()
@@ -160,6 +162,7 @@ async fn scan_address(
         complete.then(|| crate::audit::audit(&scan, certificate_chain.as_ref(), &known, audit));
     Ok(ScannedServer {
         connection_cap: Some(a.ctx.prober.cap_report()),
+        warm_connections: Some(a.ctx.prober.warm_report()).filter(|w| w.dialled > 0),
         scan,
         certificate_chain,
         ocsp,

@@ -16,6 +16,7 @@ pub mod prelude;
 mod slots;
 pub mod tls;
 mod violation;
+pub mod warm;
 
 pub use cap::{CapMode, CapPolicy, CapReport, CapState, FAR_MAX_CONNECTIONS};
 pub use connection::{ConnectError, Connection, TimedStream};
@@ -25,7 +26,10 @@ pub use held::{Held, MAX_BULK_READ, MAX_STEP_READ, SlotGuard, Step};
 pub use outcome::{OutcomeSummary, ProbeOutcome, ProbeResult};
 pub use pace::{BackoffPolicy, BackoffTally, RateLimit};
 pub use prelude::{Prelude, PreludeError};
+use slots::{Grant, Offered};
 pub use tls::{HandshakeError, HandshakeFailure, TlsErrorClass, TlsSession};
+pub use warm::WarmReport;
+use warm::{WarmStream, WarmTally};
 
 use crate::wire::{ClientHello, FlightProgress, ServerFlightParser, WireError};
 use std::net::SocketAddr;
@@ -57,6 +61,9 @@ pub struct ProbeConfig {
     /// The automatic cap (`--max-connections auto`, see [`cap`]): raise the cap to this for a
     /// server whose first answers show it far away. None: `max_connections` is a hard cap.
     pub far_max_connections: Option<usize>,
+    /// Under the automatic cap, for a far server: dial connections ahead while the scan runs
+    /// ([`warm`]). Off: every probe dials its own.
+    pub warm_connections: bool,
     /// Run on every connection before TLS starts (none: TLS from the first byte).
     pub prelude: Option<Arc<dyn Prelude>>,
     /// The whole run's deadline, shared by every prober of the run (none: only the
@@ -86,6 +93,7 @@ impl ProbeConfig {
             probe_timeout: timeout,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             far_max_connections: None,
+            warm_connections: true,
             prelude: None,
             progress: crate::progress::Progress::none(),
             run: None,
@@ -103,6 +111,8 @@ pub struct Prober {
     slots: Arc<slots::Slots>,
     /// How many slots there are (moves only under an automatic cap).
     cap: Arc<std::sync::Mutex<CapPolicy>>,
+    /// The connections dialled ahead for this server.
+    warm: Arc<WarmTally>,
     /// Every connection adds one to each tally; the last is this prober's own (see
     /// [`Prober::with_own_count`]), the first the server's total.
     tallies: Vec<Arc<Tally>>,
@@ -133,6 +143,7 @@ impl Prober {
             cfg: Arc::new(cfg),
             slots,
             cap: Arc::new(std::sync::Mutex::new(cap)),
+            warm: Arc::new(WarmTally::default()),
             tallies: vec![Arc::new(Tally::default())],
             accepted_once: Arc::new(AtomicBool::new(false)),
         }
@@ -170,9 +181,115 @@ impl Prober {
         p
     }
 
-    /// A connection slot under the per-server cap.
-    async fn slot(&self) -> slots::Permit {
-        self.slots.acquire().await
+    /// A connection slot under the per-server cap; for a connection that will carry TLS, a
+    /// warm one when one is ready (a warm connection the server has closed meanwhile is
+    /// dropped and the next one taken).
+    async fn slot(&self, tls_next: bool) -> Grant {
+        loop {
+            match self.slots.acquire(tls_next).await {
+                Grant::Warm(w) if !warm::alive(&w.stream) => drop(w),
+                grant => return grant,
+            }
+        }
+    }
+
+    /// How many connections were dialled ahead for this server and how many were used.
+    pub fn warm_report(&self) -> WarmReport {
+        self.warm.report()
+    }
+
+    /// No more dialling ahead for this server, and the warm connections still waiting are
+    /// closed: call it when the work on the server is over.
+    pub fn close_warm(&self) {
+        self.warm.off.store(true, Ordering::Relaxed);
+        drop(self.slots.drain_idle());
+    }
+
+    fn warm_allowed(&self) -> bool {
+        self.cfg.warm_connections
+            && self.cfg.rate.is_none()
+            && self.cfg.backoff.is_none()
+            && !self.warm.off.load(Ordering::Relaxed)
+            && !self.cfg.run.as_ref().is_some_and(RunDeadline::has_passed)
+            && self.with_cap(|c| c.is_far())
+    }
+
+    /// A probe has its connection: dial ahead for the ones likely to follow, as
+    /// [`warm::wanted`] says, in slots nobody waits for.
+    fn dial_ahead(&self) {
+        if !self.warm_allowed() {
+            return;
+        }
+        while let Some(permit) = self.slots.reserve_ahead(warm::wanted) {
+            let p = self.clone();
+            tokio::spawn(async move { p.dial_warm(permit).await });
+        }
+    }
+
+    /// Dial one connection ahead in `permit`'s slot (counted now, as the server counts it),
+    /// run the prelude, and hand it to a waiting probe or park it for [`warm::idle_time`].
+    async fn dial_warm(self, permit: slots::Permit) {
+        let hold = self.hold(permit);
+        self.warm.dialled.fetch_add(1, Ordering::Relaxed);
+        let ready = self.warm_up().await;
+        let stream = match ready {
+            Some(stream) if !self.warm.off.load(Ordering::Relaxed) => stream,
+            other => {
+                // Whatever went wrong, the probes' own connections will meet it and report
+                // it. A probe waiting for this one gets its slot instead.
+                if other.is_none() {
+                    self.warm.off.store(true, Ordering::Relaxed);
+                }
+                self.slots.abandon();
+                return;
+            }
+        };
+        if let Offered::Parked(id) = self.slots.offer(WarmStream { stream, hold }) {
+            tokio::time::sleep(warm::idle_time(self.with_cap(|c| c.shortest()))).await;
+            drop(self.slots.expire(id));
+        }
+    }
+
+    /// A connection ready for TLS, under the whole-probe deadline (and the run's).
+    async fn warm_up(&self) -> Option<TcpStream> {
+        let now = tokio::time::Instant::now();
+        let mut deadline = now + self.cfg.probe_timeout;
+        if let Some(r) = &self.cfg.run {
+            deadline = deadline.min(r.at());
+        }
+        let connect_timeout = self.cfg.connect_timeout.min(deadline - now);
+        let mut stream = match dial(self.addr, connect_timeout).await {
+            Ok(s) => s,
+            Err(e) => {
+                if turned_away(&e) {
+                    self.connection_failed();
+                }
+                return None;
+            }
+        };
+        if let Some(prelude) = &self.cfg.prelude {
+            match tokio::time::timeout_at(deadline, prelude.run(&mut stream, deadline)).await {
+                Ok(Ok(())) => {}
+                _ => return None,
+            }
+        }
+        Some(stream)
+    }
+
+    /// A probe takes the warm connection `w`: its deadlines start now.
+    fn take_warm(&self, w: WarmStream) -> Connection {
+        self.warm.used.fetch_add(1, Ordering::Relaxed);
+        let now = tokio::time::Instant::now();
+        let own = now + self.cfg.probe_timeout;
+        let run_cut = self.cfg.run.as_ref().filter(|r| r.at() < own).cloned();
+        let deadline = run_cut.as_ref().map_or(own, |r| r.at());
+        self.dial_ahead();
+        Connection {
+            stream: w.stream,
+            deadline,
+            run_cut,
+            _slot: Some(w.hold),
+        }
     }
 
     /// The server's connection cap and how it was chosen (what `--json` reports).
@@ -243,15 +360,19 @@ impl Prober {
 
     async fn open_inner(&self, tls_next: bool) -> Result<Connection, ConnectError> {
         let run = self.cfg.run.as_ref();
-        let slot = match run {
-            None => self.slot().await,
-            Some(r) => match tokio::time::timeout_at(r.at(), self.slot()).await {
-                Ok(slot) if !r.has_passed() => slot,
+        let grant = match run {
+            None => self.slot(tls_next).await,
+            Some(r) => match tokio::time::timeout_at(r.at(), self.slot(tls_next)).await {
+                Ok(grant) if !r.has_passed() => grant,
                 _ => {
                     r.mark_reached();
                     return Err(ConnectError::Deadline);
                 }
             },
+        };
+        let slot = match grant {
+            Grant::Warm(w) => return Ok(self.take_warm(w)),
+            Grant::Slot(permit) => permit,
         };
         if let Some(rate) = &self.cfg.rate {
             let at = rate.reserve();
@@ -280,12 +401,7 @@ impl Prober {
                 return Err(ConnectError::Deadline);
             }
             Err(e) => {
-                let turned_away = match &e {
-                    ConnectError::Timeout { .. } => true,
-                    ConnectError::Failed { kind, .. } => pace::is_refusal(*kind),
-                    _ => false,
-                };
-                if turned_away {
+                if turned_away(&e) {
                     self.connection_failed();
                 }
                 return Err(e);
@@ -324,6 +440,9 @@ impl Prober {
                     Ok(Ok(())) => break,
                 }
             }
+        }
+        if tls_next {
+            self.dial_ahead();
         }
         Ok(Connection {
             stream,
@@ -700,6 +819,16 @@ fn partial_or(parser: ServerFlightParser, total: usize, ended: ProbeOutcome) -> 
         ProbeOutcome::from_flight(flight)
     } else {
         ended
+    }
+}
+
+/// Whether a failed connect is the server turning connections away (refused, reset, or no
+/// answer in time): what brings the automatic cap down.
+fn turned_away(e: &ConnectError) -> bool {
+    match e {
+        ConnectError::Timeout { .. } => true,
+        ConnectError::Failed { kind, .. } => pace::is_refusal(*kind),
+        _ => false,
     }
 }
 

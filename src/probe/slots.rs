@@ -2,8 +2,11 @@
 //! waiting in line. Unlike a semaphore of fixed size, the limit can move while probes wait
 //! (the automatic cap of [`super::cap`] raises it for a far server and lowers it again after
 //! a failure): a raise lets waiters in at once, a lowering lets the connections in flight end
-//! before anyone new comes in.
+//! before anyone new comes in. A slot may also come with a warm connection
+//! ([`super::warm`]): one dialled ahead, prelude done, that waits here holding its slot until
+//! a probe takes it.
 
+use super::warm::WarmStream;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::oneshot;
@@ -17,9 +20,29 @@ pub(crate) struct Slots {
 #[derive(Debug)]
 struct State {
     limit: usize,
-    /// Slots taken (a lowered limit may leave more taken than allowed, until they end).
+    /// Slots taken, warm connections included (a lowered limit may leave more taken than
+    /// allowed, until they end).
     held: usize,
-    waiting: VecDeque<oneshot::Sender<Permit>>,
+    waiting: VecDeque<Waiter>,
+    /// Warm connections nobody has taken yet, oldest first, each with its number.
+    idle: VecDeque<(u64, WarmStream)>,
+    next_idle: u64,
+    /// Warm connections being dialled (their slots are among `held`).
+    dialling: usize,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    tx: oneshot::Sender<Grant>,
+    /// Whether a warm connection (prelude done) serves this waiter.
+    warm_ok: bool,
+}
+
+/// What a waiter is given: a bare slot, or one with a warm connection in it.
+#[derive(Debug)]
+pub(crate) enum Grant {
+    Slot(Permit),
+    Warm(WarmStream),
 }
 
 /// One taken slot, given back when dropped.
@@ -36,6 +59,14 @@ impl Drop for Permit {
     }
 }
 
+/// What became of a warm connection offered to the slots.
+pub(crate) enum Offered {
+    /// A waiter took it at once.
+    Taken,
+    /// It waits, under this number (see [`Slots::expire`]).
+    Parked(u64),
+}
+
 impl Slots {
     pub(crate) fn new(limit: usize) -> Arc<Slots> {
         Arc::new(Slots {
@@ -43,6 +74,9 @@ impl Slots {
                 limit: limit.max(1),
                 held: 0,
                 waiting: VecDeque::new(),
+                idle: VecDeque::new(),
+                next_idle: 0,
+                dialling: 0,
             }),
         })
     }
@@ -53,23 +87,33 @@ impl Slots {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A slot, as soon as one is free and every earlier waiter was served.
-    pub(crate) async fn acquire(self: &Arc<Self>) -> Permit {
+    /// A slot, as soon as one is free and every earlier waiter was served; with `warm_ok`,
+    /// a warm connection when one is waiting, or the next one when more are being dialled
+    /// than earlier waiters will take (it was dialled before this call, so it is ready
+    /// before a connection dialled now would be; should it fail, its slot comes instead).
+    pub(crate) async fn acquire(self: &Arc<Self>, warm_ok: bool) -> Grant {
         loop {
             let rx = {
                 let mut st = self.lock();
-                if st.held < st.limit && st.waiting.is_empty() {
+                if warm_ok {
+                    if let Some((_, w)) = st.idle.pop_front() {
+                        return Grant::Warm(w);
+                    }
+                }
+                let promised = st.waiting.iter().filter(|w| w.warm_ok).count();
+                let coming = warm_ok && st.dialling > promised;
+                if st.held < st.limit && st.waiting.is_empty() && !coming {
                     st.held += 1;
-                    return self.permit();
+                    return Grant::Slot(self.permit());
                 }
                 let (tx, rx) = oneshot::channel();
-                st.waiting.push_back(tx);
+                st.waiting.push_back(Waiter { tx, warm_ok });
                 rx
             };
-            // A waiter is only ever removed to be sent a permit, so the sender is not dropped
+            // A waiter is only ever removed to be sent a grant, so the sender is not dropped
             // unsent; loop rather than trust that.
-            if let Ok(permit) = rx.await {
-                return permit;
+            if let Ok(grant) = rx.await {
+                return grant;
             }
         }
     }
@@ -86,7 +130,7 @@ impl Slots {
         self.lock().limit
     }
 
-    /// Slots taken now.
+    /// Slots taken now (warm connections included).
     #[cfg(test)]
     pub(crate) fn held(&self) -> usize {
         self.lock().held
@@ -101,13 +145,77 @@ impl Slots {
         }
     }
 
+    /// A slot for a connection dialled ahead, when `want` says one more is wanted given the
+    /// slots held, the warm connections waiting and those being dialled (all among the
+    /// held): only when a slot is free and nobody waits for one. Each is then either
+    /// [`Slots::offer`]ed or [`Slots::abandon`]ed.
+    pub(crate) fn reserve_ahead(
+        self: &Arc<Self>,
+        want: impl FnOnce(usize, usize, usize) -> bool,
+    ) -> Option<Permit> {
+        let mut st = self.lock();
+        let free = st.held < st.limit && st.waiting.is_empty();
+        if !free || !want(st.held, st.idle.len(), st.dialling) {
+            return None;
+        }
+        st.held += 1;
+        st.dialling += 1;
+        Some(self.permit())
+    }
+
+    /// A connection reserved ahead will not come (its dial failed, or the work is over);
+    /// its slot is given back when its permit is dropped.
+    pub(crate) fn abandon(&self) {
+        let mut st = self.lock();
+        st.dialling = st.dialling.saturating_sub(1);
+    }
+
+    /// A warm connection is ready: to the first waiter that takes one, or parked.
+    pub(crate) fn offer(self: &Arc<Self>, warm: WarmStream) -> Offered {
+        let mut st = self.lock();
+        st.dialling = st.dialling.saturating_sub(1);
+        let mut warm = warm;
+        let mut i = 0;
+        while i < st.waiting.len() {
+            if !st.waiting[i].warm_ok {
+                i += 1;
+                continue;
+            }
+            let Some(w) = st.waiting.remove(i) else { break };
+            match w.tx.send(Grant::Warm(warm)) {
+                Ok(()) => return Offered::Taken,
+                // That waiter gave up: the next one.
+                Err(Grant::Warm(back)) => warm = back,
+                Err(Grant::Slot(_)) => unreachable!("a warm connection was sent"),
+            }
+        }
+        let id = st.next_idle;
+        st.next_idle += 1;
+        st.idle.push_back((id, warm));
+        Offered::Parked(id)
+    }
+
+    /// The warm connection parked as `id`, when nobody took it yet (the caller drops it
+    /// outside the lock, which gives its slot back).
+    pub(crate) fn expire(&self, id: u64) -> Option<WarmStream> {
+        let mut st = self.lock();
+        let i = st.idle.iter().position(|(n, _)| *n == id)?;
+        st.idle.remove(i).map(|(_, w)| w)
+    }
+
+    /// Every warm connection still waiting.
+    pub(crate) fn drain_idle(&self) -> Vec<WarmStream> {
+        self.lock().idle.drain(..).map(|(_, w)| w).collect()
+    }
+
     /// Give a freed slot to the first waiter still waiting; false when none is.
     fn hand_over(self: &Arc<Self>, st: &mut State) -> bool {
-        while let Some(tx) = st.waiting.pop_front() {
-            match tx.send(self.permit()) {
+        while let Some(w) = st.waiting.pop_front() {
+            match w.tx.send(Grant::Slot(self.permit())) {
                 Ok(()) => return true,
                 // That waiter gave up: disarm the permit (its slot is still ours to give).
-                Err(mut p) => p.slots = None,
+                Err(Grant::Slot(mut p)) => p.slots = None,
+                Err(Grant::Warm(_)) => unreachable!("a bare slot was sent"),
             }
         }
         false
@@ -130,15 +238,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_limit_holds_and_waiters_come_in_order() {
         let slots = Slots::new(2);
-        let a = slots.acquire().await;
-        let b = slots.acquire().await;
+        let a = slots.acquire(false).await;
+        let b = slots.acquire(false).await;
         assert_eq!(slots.held(), 2);
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
         for i in 0..3 {
             let (s, o) = (slots.clone(), order.clone());
             tasks.push(tokio::spawn(async move {
-                let p = s.acquire().await;
+                let p = s.acquire(false).await;
                 o.lock().unwrap().push(i);
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 drop(p);
@@ -159,11 +267,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_raise_lets_waiters_in_and_a_lowering_waits_for_the_slots_to_end() {
         let slots = Slots::new(1);
-        let first = slots.acquire().await;
+        let first = slots.acquire(false).await;
         let waiters: Vec<_> = (0..3)
             .map(|_| {
                 let s = slots.clone();
-                tokio::spawn(async move { s.acquire().await })
+                tokio::spawn(async move { s.acquire(false).await })
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -176,7 +284,7 @@ mod tests {
         // Lowered to 2: two of the four must end before a newcomer gets in.
         slots.set_limit(2);
         let s = slots.clone();
-        let late = tokio::spawn(async move { s.acquire().await });
+        let late = tokio::spawn(async move { s.acquire(false).await });
         drop(first);
         permits.pop();
         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -190,15 +298,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_waiter_that_gives_up_loses_no_slot() {
         let slots = Slots::new(1);
-        let held = slots.acquire().await;
+        let held = slots.acquire(false).await;
         let s = slots.clone();
-        let gone = tokio::spawn(async move { s.acquire().await });
+        let gone = tokio::spawn(async move { s.acquire(false).await });
         tokio::time::sleep(Duration::from_millis(1)).await;
         gone.abort();
         let _ = gone.await;
         drop(held);
         assert_eq!(slots.held(), 0);
-        let _again = tokio::time::timeout(Duration::from_secs(1), slots.acquire())
+        let _again = tokio::time::timeout(Duration::from_secs(1), slots.acquire(false))
             .await
             .expect("the slot came back");
     }

@@ -459,3 +459,102 @@ async fn a_reset_brings_the_automatic_cap_back_down() {
     );
     assert_eq!(prober.with_cap(|c| c.limit()), 2);
 }
+
+#[tokio::test]
+async fn warm_connections_serve_the_next_probes_and_are_all_counted() {
+    // A far server (40 ms answers): a chain of probes, each sent when the one before it was
+    // answered, finds connections dialled ahead.
+    let (addr, peak) = slow_server(Duration::from_millis(40), usize::MAX).await;
+    let prober = Prober::new(addr, auto_config(4, 8));
+    let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls12, None);
+    // Four at once make the server far; then the chain.
+    futures::future::join_all((0..4).map(|_| prober.send_hello(&hello))).await;
+    assert!(prober.with_cap(|c| c.is_far()));
+    for _ in 0..6 {
+        let r = prober.send_hello(&hello).await;
+        assert!(matches!(r.outcome, ProbeOutcome::Alert(_)), "{r:?}");
+    }
+    prober.close_warm();
+    let warm = prober.warm_report();
+    assert!(warm.used >= 4, "{warm:?}");
+    assert!(warm.dialled >= warm.used);
+    // Every connection dialled ahead is one the server saw, used or not, and no more were
+    // open at once than the cap allows.
+    assert_eq!(prober.connections_opened(), 10 + warm.dialled - warm.used);
+    assert!(peak.load(Ordering::SeqCst) <= 8);
+    // At most MOST_AHEAD are ever left over.
+    assert!(warm.dialled - warm.used <= warm::MOST_AHEAD, "{warm:?}");
+
+    // Off, or under a fixed cap: none.
+    let mut cfg = auto_config(4, 8);
+    cfg.warm_connections = false;
+    let (addr, _) = slow_server(Duration::from_millis(40), usize::MAX).await;
+    let prober = Prober::new(addr, cfg);
+    for _ in 0..8 {
+        prober.send_hello(&hello).await;
+    }
+    assert_eq!(prober.warm_report().dialled, 0);
+    assert_eq!(prober.connections_opened(), 8);
+}
+
+#[tokio::test]
+async fn a_warm_connection_carries_the_prelude() {
+    // The STARTTLS stand-in, far away behind a delaying relay: warm connections arrive
+    // upgraded, and a full handshake on one completes.
+    let (upstream, der, seen) = starttls_server(false).await;
+    let relay = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = relay.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = relay.accept().await {
+            tokio::spawn(async move {
+                let Ok(server) = TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                // 30 ms on every answer from the server.
+                let down = async move {
+                    let mut buf = [0u8; 16384];
+                    while let Ok(n) = sr.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(30)).await;
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let up = async move {
+                    let _ = tokio::io::copy(&mut cr, &mut sw).await;
+                };
+                futures::join!(down, up);
+            });
+        }
+    });
+    let mut cfg = auto_config(4, 8);
+    cfg.prelude = Some(Arc::new(LineStartTls));
+    let prober = Prober::new(addr, cfg);
+    let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls13, Some("localhost"));
+    futures::future::join_all((0..4).map(|_| prober.send_hello(&hello))).await;
+    assert!(prober.with_cap(|c| c.is_far()));
+    for _ in 0..3 {
+        let r = prober.send_hello(&hello).await;
+        assert!(r.outcome.flight().is_some(), "{}", r.outcome.describe());
+    }
+    let full = fetch_chain(&prober, Some("localhost"), ProtocolVersion::Tls13)
+        .await
+        .unwrap();
+    assert_eq!(full.chain, vec![der]);
+    prober.close_warm();
+    let warm = prober.warm_report();
+    assert!(warm.used >= 3, "{warm:?}");
+    // Every connection went through the upgrade, those dialled ahead included (one may
+    // still be in it: let it finish).
+    assert_eq!(prober.connections_opened(), 8 + warm.dialled - warm.used);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        seen.starttls.load(Ordering::SeqCst),
+        prober.connections_opened()
+    );
+}
