@@ -407,7 +407,7 @@ fn auto_config(base: usize, far: usize) -> ProbeConfig {
 
 #[tokio::test]
 async fn the_automatic_cap_rises_for_a_far_server() {
-    // Every answer takes 40 ms: the server is far, so after the first four answers up to 6
+    // Every answer takes 40 ms: the server is far, so after the first six answers up to 6
     // probes overlap, never more.
     let (addr, peak) = slow_server(Duration::from_millis(40), usize::MAX).await;
     let prober = Prober::new(addr, auto_config(2, 6));
@@ -437,11 +437,11 @@ async fn the_automatic_cap_rises_for_a_far_server() {
 
 #[tokio::test]
 async fn a_reset_brings_the_automatic_cap_back_down() {
-    // Far (40 ms answers) for the first four connections, then every connection is reset.
-    let (addr, _) = slow_server(Duration::from_millis(40), 5).await;
+    // Far (40 ms answers) for the first six connections, then every connection is reset.
+    let (addr, _) = slow_server(Duration::from_millis(40), 7).await;
     let prober = Prober::new(addr, auto_config(2, 6));
     let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls12, None);
-    futures::future::join_all((0..4).map(|_| prober.send_hello(&hello))).await;
+    futures::future::join_all((0..6).map(|_| prober.send_hello(&hello))).await;
     assert_eq!(prober.cap_report().state, Some(CapState::Far));
     let reset = prober.send_hello(&hello).await;
     assert!(
@@ -467,8 +467,8 @@ async fn warm_connections_serve_the_next_probes_and_are_all_counted() {
     let (addr, peak) = slow_server(Duration::from_millis(40), usize::MAX).await;
     let prober = Prober::new(addr, auto_config(4, 8));
     let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls12, None);
-    // Four at once make the server far; then the chain.
-    futures::future::join_all((0..4).map(|_| prober.send_hello(&hello))).await;
+    // Six at once make the server far; then the chain.
+    futures::future::join_all((0..6).map(|_| prober.send_hello(&hello))).await;
     assert!(prober.with_cap(|c| c.is_far()));
     for _ in 0..6 {
         let r = prober.send_hello(&hello).await;
@@ -480,7 +480,7 @@ async fn warm_connections_serve_the_next_probes_and_are_all_counted() {
     assert!(warm.dialled >= warm.used);
     // Every connection dialled ahead is one the server saw, used or not, and no more were
     // open at once than the cap allows.
-    assert_eq!(prober.connections_opened(), 10 + warm.dialled - warm.used);
+    assert_eq!(prober.connections_opened(), 12 + warm.dialled - warm.used);
     assert!(peak.load(Ordering::SeqCst) <= 8);
     // At most MOST_AHEAD are ever left over.
     assert!(warm.dialled - warm.used <= warm::MOST_AHEAD, "{warm:?}");
@@ -536,7 +536,7 @@ async fn a_warm_connection_carries_the_prelude() {
     cfg.prelude = Some(Arc::new(LineStartTls));
     let prober = Prober::new(addr, cfg);
     let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls13, Some("localhost"));
-    futures::future::join_all((0..4).map(|_| prober.send_hello(&hello))).await;
+    futures::future::join_all((0..6).map(|_| prober.send_hello(&hello))).await;
     assert!(prober.with_cap(|c| c.is_far()));
     for _ in 0..3 {
         let r = prober.send_hello(&hello).await;
@@ -551,7 +551,7 @@ async fn a_warm_connection_carries_the_prelude() {
     assert!(warm.used >= 3, "{warm:?}");
     // Every connection went through the upgrade, those dialled ahead included (one may
     // still be in it: let it finish).
-    assert_eq!(prober.connections_opened(), 8 + warm.dialled - warm.used);
+    assert_eq!(prober.connections_opened(), 10 + warm.dialled - warm.used);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         seen.starttls.load(Ordering::SeqCst),
