@@ -373,6 +373,10 @@ pub struct ConnectArgs {
     /// connections opened, STARTTLS included, before the probes that will use them).
     #[arg(long)]
     pub no_warm_connections: bool,
+    /// Serve probes waiting for a connection slot in arrival order instead of by priority
+    /// (versions, then suite and group enumeration, then the rest, vulnerability probes last).
+    #[arg(long, hide = true)]
+    pub no_slot_priority: bool,
     /// Cap in seconds on the whole run; what was learned by then is printed, marked partial
     /// (exit code 3). Default: TIMEOUT × (2 + ⌈256 / MAX_CONNECTIONS⌉).
     #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
@@ -535,6 +539,7 @@ impl ConnectArgs {
             },
             auto_cap: self.max_connections == ConnectionCap::Auto,
             warm_connections: !self.no_warm_connections,
+            slot_priority: !self.no_slot_priority,
             deadline: self.deadline.map(Duration::from_secs_f64),
             checks: None,
             extra_checks: Selection::none(),

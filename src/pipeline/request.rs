@@ -35,6 +35,9 @@ pub struct ConnectOptions {
     /// Under the automatic cap, dial connections ahead for a far server (`probe::warm`);
     /// false: every probe dials its own (`--no-warm-connections`).
     pub warm_connections: bool,
+    /// Serve probes waiting for a slot by priority (`probe::priority`); false: in arrival
+    /// order (`--no-slot-priority`).
+    pub slot_priority: bool,
     /// Cap on the whole run (`--deadline`); none: [`default_budget`] of `timeout` and
     /// `max_connections`. What was learned by then is still reported, marked partial.
     pub deadline: Option<Duration>,
@@ -78,6 +81,7 @@ impl ConnectOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             auto_cap: true,
             warm_connections: true,
+            slot_priority: true,
             deadline: None,
             checks: None,
             extra_checks: Selection::none(),
@@ -108,6 +112,7 @@ impl ConnectOptions {
         cfg.max_connections = self.max_connections;
         cfg.far_max_connections = self.auto_cap.then_some(FAR_MAX_CONNECTIONS);
         cfg.warm_connections = self.warm_connections;
+        cfg.priorities = self.slot_priority;
         cfg.run = Some(run.clone());
         cfg.progress = self.progress.clone();
         cfg.rate = self.rate.clone();

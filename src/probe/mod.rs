@@ -13,6 +13,7 @@ pub mod names;
 mod outcome;
 pub mod pace;
 pub mod prelude;
+pub mod priority;
 mod slots;
 pub mod tls;
 mod violation;
@@ -26,6 +27,7 @@ pub use held::{Held, MAX_BULK_READ, MAX_STEP_READ, SlotGuard, Step};
 pub use outcome::{OutcomeSummary, ProbeOutcome, ProbeResult};
 pub use pace::{BackoffPolicy, BackoffTally, RateLimit};
 pub use prelude::{Prelude, PreludeError};
+pub use priority::Priority;
 use slots::{Grant, Offered};
 pub use tls::{HandshakeError, HandshakeFailure, TlsErrorClass, TlsSession};
 pub use warm::WarmReport;
@@ -64,6 +66,8 @@ pub struct ProbeConfig {
     /// Under the automatic cap, for a far server: dial connections ahead while the scan runs
     /// ([`warm`]). Off: every probe dials its own.
     pub warm_connections: bool,
+    /// Serve probes waiting for a slot by their [`Priority`] (off: in arrival order).
+    pub priorities: bool,
     /// Run on every connection before TLS starts (none: TLS from the first byte).
     pub prelude: Option<Arc<dyn Prelude>>,
     /// The whole run's deadline, shared by every prober of the run (none: only the
@@ -94,6 +98,7 @@ impl ProbeConfig {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             far_max_connections: None,
             warm_connections: true,
+            priorities: true,
             prelude: None,
             progress: crate::progress::Progress::none(),
             run: None,
@@ -185,8 +190,12 @@ impl Prober {
     /// warm one when one is ready (a warm connection the server has closed meanwhile is
     /// dropped and the next one taken).
     async fn slot(&self, tls_next: bool) -> Grant {
+        let priority = match self.cfg.priorities {
+            true => Priority::current(),
+            false => Priority::default(),
+        };
         loop {
-            match self.slots.acquire(tls_next).await {
+            match self.slots.acquire(tls_next, priority).await {
                 Grant::Warm(w) if !warm::alive(&w.stream) => drop(w),
                 grant => return grant,
             }

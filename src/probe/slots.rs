@@ -4,8 +4,9 @@
 //! a failure): a raise lets waiters in at once, a lowering lets the connections in flight end
 //! before anyone new comes in. A slot may also come with a warm connection
 //! ([`super::warm`]): one dialled ahead, prelude done, that waits here holding its slot until
-//! a probe takes it.
+//! a probe takes it. Waiters are served by [`Priority`], then in arrival order.
 
+use super::priority::Priority;
 use super::warm::WarmStream;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -36,6 +37,7 @@ struct Waiter {
     tx: oneshot::Sender<Grant>,
     /// Whether a warm connection (prelude done) serves this waiter.
     warm_ok: bool,
+    priority: Priority,
 }
 
 /// What a waiter is given: a bare slot, or one with a warm connection in it.
@@ -91,7 +93,7 @@ impl Slots {
     /// a warm connection when one is waiting, or the next one when more are being dialled
     /// than earlier waiters will take (it was dialled before this call, so it is ready
     /// before a connection dialled now would be; should it fail, its slot comes instead).
-    pub(crate) async fn acquire(self: &Arc<Self>, warm_ok: bool) -> Grant {
+    pub(crate) async fn acquire(self: &Arc<Self>, warm_ok: bool, priority: Priority) -> Grant {
         loop {
             let rx = {
                 let mut st = self.lock();
@@ -107,7 +109,20 @@ impl Slots {
                     return Grant::Slot(self.permit());
                 }
                 let (tx, rx) = oneshot::channel();
-                st.waiting.push_back(Waiter { tx, warm_ok });
+                // Behind every waiter of its priority or a higher one.
+                let at = st
+                    .waiting
+                    .iter()
+                    .position(|w| w.priority < priority)
+                    .unwrap_or(st.waiting.len());
+                st.waiting.insert(
+                    at,
+                    Waiter {
+                        tx,
+                        warm_ok,
+                        priority,
+                    },
+                );
                 rx
             };
             // A waiter is only ever removed to be sent a grant, so the sender is not dropped
@@ -238,15 +253,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_limit_holds_and_waiters_come_in_order() {
         let slots = Slots::new(2);
-        let a = slots.acquire(false).await;
-        let b = slots.acquire(false).await;
+        let a = slots.acquire(false, Priority::Leaf).await;
+        let b = slots.acquire(false, Priority::Leaf).await;
         assert_eq!(slots.held(), 2);
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
         for i in 0..3 {
             let (s, o) = (slots.clone(), order.clone());
             tasks.push(tokio::spawn(async move {
-                let p = s.acquire(false).await;
+                let p = s.acquire(false, Priority::Leaf).await;
                 o.lock().unwrap().push(i);
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 drop(p);
@@ -267,11 +282,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_raise_lets_waiters_in_and_a_lowering_waits_for_the_slots_to_end() {
         let slots = Slots::new(1);
-        let first = slots.acquire(false).await;
+        let first = slots.acquire(false, Priority::Leaf).await;
         let waiters: Vec<_> = (0..3)
             .map(|_| {
                 let s = slots.clone();
-                tokio::spawn(async move { s.acquire(false).await })
+                tokio::spawn(async move { s.acquire(false, Priority::Leaf).await })
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -284,7 +299,7 @@ mod tests {
         // Lowered to 2: two of the four must end before a newcomer gets in.
         slots.set_limit(2);
         let s = slots.clone();
-        let late = tokio::spawn(async move { s.acquire(false).await });
+        let late = tokio::spawn(async move { s.acquire(false, Priority::Leaf).await });
         drop(first);
         permits.pop();
         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -298,16 +313,48 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_waiter_that_gives_up_loses_no_slot() {
         let slots = Slots::new(1);
-        let held = slots.acquire(false).await;
+        let held = slots.acquire(false, Priority::Leaf).await;
         let s = slots.clone();
-        let gone = tokio::spawn(async move { s.acquire(false).await });
+        let gone = tokio::spawn(async move { s.acquire(false, Priority::Leaf).await });
         tokio::time::sleep(Duration::from_millis(1)).await;
         gone.abort();
         let _ = gone.await;
         drop(held);
         assert_eq!(slots.held(), 0);
-        let _again = tokio::time::timeout(Duration::from_secs(1), slots.acquire(false))
-            .await
-            .expect("the slot came back");
+        let _again =
+            tokio::time::timeout(Duration::from_secs(1), slots.acquire(false, Priority::Leaf))
+                .await
+                .expect("the slot came back");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_are_served_by_priority_then_in_order() {
+        let slots = Slots::new(1);
+        let held = slots.acquire(false, Priority::Leaf).await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        let arrivals = [
+            (0, Priority::Background),
+            (1, Priority::Leaf),
+            (2, Priority::Chain),
+            (3, Priority::Leaf),
+            (4, Priority::Basis),
+            (5, Priority::Chain),
+        ];
+        for (i, p) in arrivals {
+            let (s, o) = (slots.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let g = s.acquire(false, p).await;
+                o.lock().unwrap().push(i);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                drop(g);
+            }));
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        drop(held);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![4, 2, 5, 1, 3, 0]);
     }
 }

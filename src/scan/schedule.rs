@@ -423,7 +423,8 @@ impl HeadStart {
         &mut self,
         probe: impl Future<Output = T> + Send + 'static,
     ) -> Started<T> {
-        let task = tokio::spawn(probe);
+        // The longest chains of a modern server's scan: ahead of independent probes.
+        let task = tokio::spawn(crate::probe::Priority::Chain.scope(probe));
         self.tasks.push(task.abort_handle());
         async move { task.await.ok() }.boxed().shared()
     }

@@ -1,11 +1,11 @@
 //! The scan of one server address: the basis stage, then every other selected check at
 //! once, each storing its evidence in the [`ServerScan`] document.
 
-use super::check::{Basis, Check, Selection, Slot, Stage, Stored};
+use super::check::{Basis, Check, Registered, Selection, Slot, Stage, Stored};
 use super::schedule::HeadStart;
 use super::{CHECKS, ExtraEvidence, ciphers, groups, plaintext, properties, resumption, versions};
 use crate::finding::Finding;
-use crate::probe::Prober;
+use crate::probe::{Priority, Prober};
 use crate::wire::{ProtocolVersion, ServerFlight};
 use std::borrow::Cow;
 use std::time::Instant;
@@ -204,7 +204,7 @@ pub async fn scan_server(
     let mut versions = futures::future::join_all(
         selected(Stage::Basis)
             .zip(&bases)
-            .map(|(c, basis)| progress.track(c.title(), c.run(basis))),
+            .map(|(c, basis)| progress.track(c.title(), run(*c, basis))),
     );
     // Once the version probes queue for their slots, the probes that need no answer of
     // theirs start too (see schedule.rs): under the cap, the versions go first.
@@ -228,7 +228,7 @@ pub async fn scan_server(
     let stored: Vec<Stored> = futures::future::join_all(
         selected(Stage::Main)
             .zip(&bases)
-            .map(|(c, basis)| progress.track(c.title(), c.run(basis))),
+            .map(|(c, basis)| progress.track(c.title(), run(*c, basis))),
     )
     .await;
     drop(bases);
@@ -250,7 +250,7 @@ pub async fn scan_server(
         futures::future::join_all(
             selected(Stage::AfterSuites)
                 .zip(&bases)
-                .map(|(c, basis)| progress.track(c.title(), c.run(basis))),
+                .map(|(c, basis)| progress.track(c.title(), run(*c, basis))),
         )
         .await
     };
@@ -283,6 +283,19 @@ fn tally(counted: &[(&'static str, ScanContext)], sniff: &ScanContext) -> Vec<(S
         by_check.push((super::plaintext::NAME.to_string(), sniffed));
     }
     by_check
+}
+
+/// Run check `c`, its probes waiting for slots at the priority of its place in the scan:
+/// the version probes first, then the enumerations whose chains are the scan's critical path,
+/// the vulnerability probes last (they fill the slots the scan leaves idle).
+async fn run(c: &dyn Registered, basis: &Basis<'_>) -> Stored {
+    let priority = match (c.stage(), c.group(), c.name()) {
+        (Stage::Basis, _, _) => Priority::Basis,
+        (_, Some("vulns"), _) => Priority::Background,
+        (_, _, n) if n == ciphers::Suites::NAME || n == groups::Groups::NAME => Priority::Chain,
+        _ => Priority::Leaf,
+    };
+    priority.scope(c.run(basis)).await
 }
 
 /// Whether the basis shows a TLS server to scan, or the error the user should see.

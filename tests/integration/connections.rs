@@ -1,6 +1,9 @@
 //! The connection count tlsdoctor reports is the number of TCP connections the server really
 //! sees: a counting proxy (bench/countproxy.py, the one the benchmark uses) sits between
 //! tlsdoctor and a real `openssl s_server` on 127.0.0.1 and counts every connection accepted.
+//! With a delay it also makes the server far away, as the benchmark's latency mode does: there
+//! the engine raises its connection cap, dials connections ahead and serves waiting probes by
+//! priority, and the scan must find exactly what it finds without each of them.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
@@ -29,6 +32,12 @@ impl Drop for CountProxy {
 
 impl CountProxy {
     fn start(upstream: &ServerProcess) -> CountProxy {
+        Self::start_delayed(upstream, 0)
+    }
+
+    /// The proxy delaying every byte by `delay_ms` each way (and the TCP handshake's round
+    /// trip, see bench/countproxy.py).
+    fn start_delayed(upstream: &ServerProcess, delay_ms: u32) -> CountProxy {
         let dir = tempfile::tempdir().unwrap();
         let port_file = dir.path().join("ports");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/countproxy.py");
@@ -38,6 +47,8 @@ impl CountProxy {
             .arg(upstream.target())
             .arg("--port-file")
             .arg(&port_file)
+            .arg("--delay-ms")
+            .arg(delay_ms.to_string())
             .stdin(Stdio::null())
             .spawn()
             .expect("start bench/countproxy.py");
@@ -161,4 +172,78 @@ fn check_reports_the_connections_the_server_sees() {
         seen, reported,
         "check reported {reported} connections, the proxy accepted {seen}"
     );
+}
+
+/// What a scan found, without what depends on timing (wall time, connections, the cap).
+fn findings_of(doc: &Value) -> Value {
+    let s = &doc["servers"][0];
+    let ids = |v: &Value| -> Vec<Value> {
+        v.as_array()
+            .map(|a| a.iter().map(|f| f["id"].clone()).collect())
+            .unwrap_or_default()
+    };
+    serde_json::json!({
+        "protocols": s["protocols"],
+        "cipher_suites": s["cipher_suites"],
+        "key_exchange": s["key_exchange"],
+        "audit": ids(&s["audit"]["findings"]),
+        "chain": ids(&s["certificate_chain"]["findings"]),
+    })
+}
+
+#[test]
+fn a_far_server_scans_the_same_with_and_without_each_engine_feature() {
+    // RTT 50 ms: every answer takes 20 ms or more, so the automatic cap rises.
+    let server = openssl_s_server(&[]);
+    let proxy = CountProxy::start_delayed(&server, 25);
+    let target = proxy.target();
+    let scan = |extra: &[&str]| {
+        let before = proxy.settled_count();
+        let mut args = vec!["scan", target.as_str(), "--sni", "localhost", "--json"];
+        args.extend_from_slice(extra);
+        let doc = run_json(&args);
+        let seen = proxy.settled_count() - before;
+        let reported = doc["servers"][0]["connections"].as_u64().unwrap();
+        assert_eq!(
+            seen, reported,
+            "{extra:?}: the proxy saw {seen}, scan said {reported}"
+        );
+        doc
+    };
+    let all = scan(&[]);
+    let cap = &all["servers"][0]["connection_cap"];
+    assert_eq!(
+        (
+            cap["mode"].as_str(),
+            cap["max"].as_u64(),
+            cap["state"].as_str()
+        ),
+        (Some("auto"), Some(32), Some("far")),
+        "{cap}"
+    );
+    let warm = &all["servers"][0]["warm_connections"];
+    assert!(
+        warm["used"].as_u64().unwrap_or(0) > 0,
+        "no warm connection used: {warm}"
+    );
+    let expected = findings_of(&all);
+    assert!(
+        expected["cipher_suites"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty()),
+        "{expected}"
+    );
+
+    let fixed = scan(&["--max-connections", "10"]);
+    let cap = &fixed["servers"][0]["connection_cap"];
+    assert_eq!(cap["mode"].as_str(), Some("fixed"), "{cap}");
+    assert!(fixed["servers"][0].get("warm_connections").is_none());
+    assert_eq!(findings_of(&fixed), expected, "--max-connections 10");
+
+    let cold = scan(&["--no-warm-connections"]);
+    assert!(cold["servers"][0].get("warm_connections").is_none());
+    assert_eq!(findings_of(&cold), expected, "--no-warm-connections");
+
+    let fifo = scan(&["--no-slot-priority"]);
+    assert_eq!(findings_of(&fifo), expected, "--no-slot-priority");
 }
