@@ -59,10 +59,13 @@ pub async fn measure(
     let (scan, handshakes) = match full {
         FullHandshakes::Skip => (scan_server(ctx, target.clone(), resolved).await, Vec::new()),
         FullHandshakes::WithScan => {
-            let (scan, h12, h13) = futures::join!(
-                scan_server(ctx, target.clone(), resolved),
+            // Polled first, so that they take their connection slots (handed out in the
+            // order asked for) before the scan's version probes and head start: they need
+            // nothing the scan finds, and are two of its longest exchanges.
+            let (h12, h13, scan) = futures::join!(
                 full_handshake(ctx, ProtocolVersion::Tls12),
                 full_handshake(ctx, ProtocolVersion::Tls13),
+                scan_server(ctx, target.clone(), resolved),
             );
             (scan, vec![h12, h13])
         }

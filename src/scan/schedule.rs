@@ -358,6 +358,15 @@ impl HeadStart {
     /// connection cap.
     pub fn start<'c>(ctx_of: &dyn Fn(&str) -> &'c ScanContext) -> HeadStart {
         let mut head = HeadStart::default();
+        // Resumption first: its two full handshakes, one after the other, are the
+        // longest chain.
+        let resumption_ctx = ctx_of(<resumption::Resumption as super::Check>::NAME);
+        if resumption_ctx.checks.runs(&resumption::Resumption) {
+            let c = resumption_ctx.clone();
+            head.resumed_by_id = Some(head.spawn(async move {
+                resumption::resumed(&c, rustls::client::Tls12Resumption::SessionIdOnly).await
+            }));
+        }
         let groups_ctx = ctx_of(<groups::Groups as super::Check>::NAME);
         if groups_ctx.checks.runs(&groups::Groups) {
             let c = groups_ctx.clone();
@@ -373,13 +382,6 @@ impl HeadStart {
             .runs(&ciphers::Suites)
         {
             head.suites = Some(tokio::sync::watch::channel(BTreeMap::new()).0);
-        }
-        let resumption_ctx = ctx_of(<resumption::Resumption as super::Check>::NAME);
-        if resumption_ctx.checks.runs(&resumption::Resumption) {
-            let c = resumption_ctx.clone();
-            head.resumed_by_id = Some(head.spawn(async move {
-                resumption::resumed(&c, rustls::client::Tls12Resumption::SessionIdOnly).await
-            }));
         }
         head
     }
