@@ -147,6 +147,31 @@ fn gnutls_without_secure_renegotiation() {
     );
 }
 
+/// OpenSSL keeps one list for every version: TLS 1.0 and 1.1, confirmed from TLS 1.2's own
+/// order (one round), come out in exactly the order `openssl ciphers -s` gives for them.
+#[test]
+fn older_versions_confirmed_from_tls12_order_match_openssl() {
+    let server = openssl_s_server(&["-cipher", "ALL:@SECLEVEL=0", "-serverpref"]);
+    let s = scan(&server.target());
+    for (version, proto) in [("tls1_0", "-tls1"), ("tls1_1", "-tls1_1")] {
+        let out = Command::new("openssl")
+            .args(["ciphers", "-v", "-s", proto, "ALL:@SECLEVEL=0"])
+            .output()
+            .expect("openssl ciphers");
+        // What an RSA key can serve without PSK or SRP callbacks: RSA-signed and anonymous.
+        let truth: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("Au=RSA") || l.contains("Au=None"))
+            .filter(|l| !["PSK", "SRP"].iter().any(|k| l.contains(k)))
+            .map(|l| l.split_whitespace().next().unwrap().to_string())
+            .collect();
+        assert!(truth.len() > 10, "{proto}: {truth:?}");
+        let (suites, pref) = suites_of(&s, version);
+        assert_eq!(suites, truth, "{version}");
+        assert_eq!(pref, Some(true), "{version}");
+    }
+}
+
 #[test]
 fn nginx_ciphers_preference_curves_and_alpn() {
     let server = nginx(
