@@ -104,32 +104,42 @@ impl Check for Suites {
     type Answer = VersionSuites;
     type Evidence = Vec<VersionSuites>;
 
-    /// One job per accepted version. The versions before TLS 1.2 wait for TLS 1.2's: where
-    /// the server has an order of its own, it is usually the same list (OpenSSL keeps one),
-    /// so they only confirm that order in one round (`enumerate_like`).
+    /// One job per accepted version. Where SSL 3.0 to TLS 1.1 show an order of the
+    /// server's own, it is usually TLS 1.2's (OpenSSL keeps one list): they then wait for
+    /// TLS 1.2's suites and confirm that order in one round (`schedule::confirm_order`).
     fn jobs<'a>(&'a self, basis: &'a Basis<'a>) -> Vec<Job<'a, VersionSuites>> {
         use futures::FutureExt;
         let accepted = basis.accepted();
         let tls12 = accepted.contains(&ProtocolVersion::Tls12).then(|| {
             let v = ProtocolVersion::Tls12;
-            let job: Job<'a, VersionSuites> =
-                Box::pin(enumerate_version(basis.ctx, v, basis.version_probe(v)));
+            let job: Job<'a, VersionSuites> = Box::pin(enumerate_version(
+                basis.ctx,
+                v,
+                basis.version_probe(v),
+                None,
+            ));
             job.shared()
         });
         let head = basis.head_start();
         accepted
             .into_iter()
             .map(|v| -> Job<'a, VersionSuites> {
+                let probe = basis.version_probe(v);
                 let job: Job<'a, VersionSuites> = match &tls12 {
                     Some(t) if v == ProtocolVersion::Tls12 => Box::pin(t.clone()),
                     Some(t) if follows_tls12(v) => {
                         let t = t.clone();
-                        Box::pin(async move {
+                        let guess: BoxFuture<'a, Vec<CipherSuiteId>> = Box::pin(async move {
                             let known = t.await;
-                            enumerate_like(basis.ctx, v, basis.version_probe(v), &known).await
-                        })
+                            if known.server_preference == Some(true) {
+                                suite_ids(&known)
+                            } else {
+                                Vec::new()
+                            }
+                        });
+                        Box::pin(enumerate_version(basis.ctx, v, probe, Some(guess)))
                     }
-                    _ => Box::pin(enumerate_version(basis.ctx, v, basis.version_probe(v))),
+                    _ => Box::pin(enumerate_version(basis.ctx, v, probe, None)),
                 };
                 // Published for the checks whose probe the suites may make needless.
                 Box::pin(async move {
@@ -238,16 +248,19 @@ impl Picker for ScanContext {
     }
 }
 
-async fn enumerate_version(
-    ctx: &ScanContext,
+/// The suites of `v`, the version probe's pick the first step; `guess`: the order another
+/// version showed, to confirm where `v` has one of its own ([`enumerate_guessing`]).
+async fn enumerate_version<'a>(
+    ctx: &'a ScanContext,
     v: ProtocolVersion,
     version_probe: Option<&ProbeOutcome>,
+    guess: Option<BoxFuture<'a, Vec<CipherSuiteId>>>,
 ) -> VersionSuites {
     if v == ProtocolVersion::Ssl2 {
         return sslv2_kinds(ctx, version_probe).await;
     }
     let first = version_probe.and_then(|o| picked_by(v, o));
-    let found = enumerate(ctx, v, &candidates(v), first).await;
+    let found = enumerate_guessing(ctx, v, &candidates(v), first, guess).await;
     VersionSuites {
         version: v,
         server_preference: found.server_preference,
@@ -265,34 +278,6 @@ fn follows_tls12(v: ProtocolVersion) -> bool {
         v,
         ProtocolVersion::Ssl3 | ProtocolVersion::Tls10 | ProtocolVersion::Tls11
     )
-}
-
-/// The suites of `v` when TLS 1.2's are `known`: where TLS 1.2 showed an order of the
-/// server's own, that order (its suites offered in `v`) is confirmed in one round
-/// ([`schedule::confirm_order`]); where the answers depart from it, or TLS 1.2 follows the
-/// client's order, `v` is enumerated as any version.
-async fn enumerate_like(
-    ctx: &ScanContext,
-    v: ProtocolVersion,
-    version_probe: Option<&ProbeOutcome>,
-    known: &VersionSuites,
-) -> VersionSuites {
-    if known.server_preference == Some(true) {
-        let guess = suite_ids(known);
-        let first = version_probe.and_then(|o| picked_by(v, o));
-        let ask = asker(ctx, v);
-        if let Some(found) = schedule::confirm_order(&ask, &candidates(v), first, &guess).await {
-            return VersionSuites {
-                version: v,
-                server_preference: (found.len() >= 2).then_some(true),
-                suites: found
-                    .iter()
-                    .map(|&id| AcceptedSuite::from_registry(u32::from(id.0)))
-                    .collect(),
-            };
-        }
-    }
-    enumerate_version(ctx, v, version_probe).await
 }
 
 /// The ids of `known`'s suites, in its order.
@@ -329,6 +314,18 @@ pub async fn enumerate<P: Picker + ?Sized>(
     all: &[CipherSuiteId],
     first: Option<CipherSuiteId>,
 ) -> Enumerated {
+    enumerate_guessing(server, v, all, first, None).await
+}
+
+/// [`enumerate`], confirming `guess` (another version's order) where `v` shows an order of
+/// the server's own ([`schedule::enumerate_guessing`]).
+pub async fn enumerate_guessing<'g, P: Picker + ?Sized>(
+    server: &P,
+    v: ProtocolVersion,
+    all: &[CipherSuiteId],
+    first: Option<CipherSuiteId>,
+    guess: Option<BoxFuture<'g, Vec<CipherSuiteId>>>,
+) -> Enumerated {
     let ask = asker(server, v);
     let (prior, likely) = likely_order(all);
     let own = schedule::OwnOrder {
@@ -336,7 +333,7 @@ pub async fn enumerate<P: Picker + ?Sized>(
         likely,
         blocks: blocks(likely, server.cap()),
     };
-    let found = schedule::enumerate(&ask, all, first, CHAINS, own).await;
+    let found = schedule::enumerate_guessing(&ask, all, first, CHAINS, own, guess).await;
     Enumerated {
         suites: found.items,
         server_preference: found.own_order,
