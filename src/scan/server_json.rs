@@ -24,6 +24,7 @@ struct ServerScanJson<'a> {
     extra: &'a ExtraEvidence,
     connections: usize,
     connections_by_check: ByCheck<'a>,
+    rounds: usize,
     elapsed_ms: u64,
 }
 
@@ -94,6 +95,7 @@ impl Serialize for ServerScan {
             extra: &self.extra,
             connections: self.connections,
             connections_by_check: ByCheck(&self.connections_by_check),
+            rounds: self.rounds,
             elapsed_ms: self.elapsed_ms,
         }
         .serialize(s)
