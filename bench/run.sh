@@ -77,6 +77,9 @@ if [ "$rate_kbit" != 0 ] && [ -z "$rtt" ]; then
 fi
 latency=0
 [ -n "$rtt" ] && latency=1
+# The forwarder plays a distant server on 127.0.0.1; tlsdoctor takes a loopback address for
+# near unless told, so its automatic connection cap would never see the distance.
+[ "$latency" = 1 ] && export TLSDOCTOR_LOOPBACK_IS_FAR=1
 IFS=, read -r -a server_list <<< "$servers"
 IFS=, read -r -a tool_list <<< "$tools"
 for s in "${server_list[@]}"; do

@@ -73,6 +73,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+# With --rtt the forwarder on 127.0.0.1 plays a distant server: tell tlsdoctor its loopback
+# address may be far (else the automatic connection cap takes it for near).
+[ -n "$rtt" ] && export TLSDOCTOR_LOOPBACK_IS_FAR=1
+
 if [ -n "${TLSDOCTOR:-}" ]; then
   bin=$TLSDOCTOR
 else

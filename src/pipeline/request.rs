@@ -111,6 +111,8 @@ impl ConnectOptions {
         let mut cfg = ProbeConfig::with_timeout(self.timeout);
         cfg.max_connections = self.max_connections;
         cfg.far_max_connections = self.auto_cap.then_some(FAR_MAX_CONNECTIONS);
+        cfg.loopback_may_be_far =
+            std::env::var_os("TLSDOCTOR_LOOPBACK_IS_FAR").is_some_and(|v| v == "1");
         cfg.warm_connections = self.warm_connections;
         cfg.priorities = self.slot_priority;
         cfg.run = Some(run.clone());

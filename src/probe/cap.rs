@@ -82,6 +82,13 @@ impl CapPolicy {
         Self::new(CapMode::Auto, base, far.max(base))
     }
 
+    /// The automatic cap of a server known to be near (a loopback address): `base` for good.
+    pub fn auto_near(base: usize) -> Self {
+        let mut p = Self::new(CapMode::Auto, base, base);
+        p.state = CapState::Near;
+        p
+    }
+
     fn new(mode: CapMode, base: usize, far: usize) -> Self {
         let base = base.max(1);
         CapPolicy {
@@ -250,6 +257,19 @@ mod tests {
         assert!(!q.is_far());
         assert_eq!(q.report().max, 32);
         assert_eq!(q.report().state, Some(CapState::FellBack));
+    }
+
+    #[test]
+    fn a_server_known_near_stays_near_whatever_its_answers_take() {
+        let mut p = CapPolicy::auto_near(10);
+        for _ in 0..2 * DECIDING_ANSWERS {
+            assert_eq!(p.answered(ms(80)), None);
+        }
+        assert_eq!(
+            (p.limit(), p.state(), p.is_far()),
+            (10, CapState::Near, false)
+        );
+        assert_eq!(p.report().state, Some(CapState::Near));
     }
 
     #[test]

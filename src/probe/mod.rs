@@ -63,6 +63,12 @@ pub struct ProbeConfig {
     /// The automatic cap (`--max-connections auto`, see [`cap`]): raise the cap to this for a
     /// server whose first answers show it far away. None: `max_connections` is a hard cap.
     pub far_max_connections: Option<usize>,
+    /// Whether a loopback address may be found far away. Off (the default), a server on
+    /// 127.0.0.0/8 or ::1 is near whatever its answers take: its latency is its CPU (or this
+    /// machine's load), which more connections would only make worse, and a scan's
+    /// connection count stays the same from run to run. On for a forwarder on loopback that
+    /// plays a distant server (bench/, the far-server tests; `TLSDOCTOR_LOOPBACK_IS_FAR=1`).
+    pub loopback_may_be_far: bool,
     /// Under the automatic cap, for a far server: dial connections ahead while the scan runs
     /// ([`warm`]). Off: every probe dials its own.
     pub warm_connections: bool,
@@ -97,6 +103,7 @@ impl ProbeConfig {
             probe_timeout: timeout,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             far_max_connections: None,
+            loopback_may_be_far: false,
             warm_connections: true,
             priorities: true,
             prelude: None,
@@ -140,6 +147,9 @@ impl Prober {
     pub fn new(addr: SocketAddr, cfg: ProbeConfig) -> Self {
         let slots = slots::Slots::new(cfg.max_connections.max(1));
         let cap = match cfg.far_max_connections {
+            Some(_) if addr.ip().is_loopback() && !cfg.loopback_may_be_far => {
+                CapPolicy::auto_near(cfg.max_connections)
+            }
             Some(far) => CapPolicy::auto(cfg.max_connections, far),
             None => CapPolicy::fixed(cfg.max_connections),
         };

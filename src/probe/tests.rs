@@ -402,6 +402,7 @@ fn auto_config(base: usize, far: usize) -> ProbeConfig {
     let mut cfg = ProbeConfig::with_timeout(Duration::from_secs(5));
     cfg.max_connections = base;
     cfg.far_max_connections = Some(far);
+    cfg.loopback_may_be_far = true;
     cfg
 }
 
