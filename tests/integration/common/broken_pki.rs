@@ -11,6 +11,7 @@
 use std::path::PathBuf;
 
 use super::openssl_certs::{Issued, SelfSigned, openssl};
+use super::servers::{ServerProcess, openssl_s_server_with};
 
 pub struct BrokenPki {
     pub dir: tempfile::TempDir,
@@ -30,6 +31,36 @@ impl BrokenPki {
     /// The trust anchor every case but the expired-root one is checked against.
     pub fn root(&self) -> PathBuf {
         self.path("root.pem")
+    }
+
+    /// An s_server serving case `name` (leaf, then its issuers) over TLS 1.2 at security
+    /// level 0 with an RSA+SHA256 signature, so that only the client can refuse the key or
+    /// digest. `tag` keeps the split files of different tests apart.
+    pub fn serve_to_judge_the_client(&self, name: &str, tag: &str) -> ServerProcess {
+        let pem = std::fs::read_to_string(self.path(&format!("{name}-chain.pem"))).unwrap();
+        let end = "-----END CERTIFICATE-----\n";
+        let cut = pem.find(end).unwrap() + end.len();
+        let (leaf, rest) = pem.split_at(cut);
+        let leaf_file = self.path(&format!("{name}-{tag}-leaf.pem"));
+        let rest_file = self.path(&format!("{name}-{tag}-rest.pem"));
+        std::fs::write(&leaf_file, leaf).unwrap();
+        std::fs::write(&rest_file, rest).unwrap();
+        let rest_s = rest_file.display().to_string();
+        openssl_s_server_with(
+            &[
+                "-www",
+                "-no_tls1_3",
+                "-sigalgs",
+                "RSA+SHA256",
+                "-cipher",
+                "DEFAULT:@SECLEVEL=0",
+                "-cert_chain",
+                &rest_s,
+            ],
+            &leaf_file,
+            &self.path(&format!("{name}.key")),
+            None,
+        )
     }
 
     fn write(&self, name: &str, body: &str) {

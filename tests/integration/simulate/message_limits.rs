@@ -175,30 +175,7 @@ fn pymongo_key_and_digest_limits_match_the_real_client() {
     let mut problems = Vec::new();
     let mut refused = Vec::new();
     for name in ["rsa512", "rsa1024", "sha1", "md5", "rsa2048"] {
-        let pem = std::fs::read_to_string(pki.path(&format!("{name}-chain.pem"))).unwrap();
-        let end = "-----END CERTIFICATE-----\n";
-        let cut = pem.find(end).unwrap() + end.len();
-        let (leaf, rest) = pem.split_at(cut);
-        let leaf_file = pki.path(&format!("{name}-pymongo-leaf.pem"));
-        let rest_file = pki.path(&format!("{name}-pymongo-rest.pem"));
-        std::fs::write(&leaf_file, leaf).unwrap();
-        std::fs::write(&rest_file, rest).unwrap();
-        let rest_s = rest_file.display().to_string();
-        let server = openssl_s_server_with(
-            &[
-                "-www",
-                "-no_tls1_3",
-                "-sigalgs",
-                "RSA+SHA256",
-                "-cipher",
-                "DEFAULT:@SECLEVEL=0",
-                "-cert_chain",
-                &rest_s,
-            ],
-            &leaf_file,
-            &pki.path(&format!("{name}.key")),
-            None,
-        );
+        let server = pki.serve_to_judge_the_client(name, "pymongo");
         let real = pymongo(server.port, &root);
         let sims = simulated(server.port, &root, &["pymongo"]);
         let (_, sim_connects, sim_text) = &sims[0];

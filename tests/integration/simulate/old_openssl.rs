@@ -455,30 +455,7 @@ fn old_openssl_key_and_digest_limits_match_the_real_client() {
     let mut problems = Vec::new();
     let mut refused = Vec::new();
     for name in ["rsa512", "md5", "rsa2048"] {
-        let pem = std::fs::read_to_string(pki.path(&format!("{name}-chain.pem"))).unwrap();
-        let end = "-----END CERTIFICATE-----\n";
-        let cut = pem.find(end).unwrap() + end.len();
-        let (leaf, rest) = pem.split_at(cut);
-        let leaf_file = pki.path(&format!("{name}-old-leaf.pem"));
-        let rest_file = pki.path(&format!("{name}-old-rest.pem"));
-        std::fs::write(&leaf_file, leaf).unwrap();
-        std::fs::write(&rest_file, rest).unwrap();
-        let rest_s = rest_file.display().to_string();
-        let srv = crate::common::servers::openssl_s_server_with(
-            &[
-                "-www",
-                "-no_tls1_3",
-                "-sigalgs",
-                "RSA+SHA256",
-                "-cipher",
-                "DEFAULT:@SECLEVEL=0",
-                "-cert_chain",
-                &rest_s,
-            ],
-            &leaf_file,
-            &pki.path(&format!("{name}.key")),
-            None,
-        );
+        let srv = pki.serve_to_judge_the_client(name, "old");
         let real = old_client(srv.port, Some(&root));
         let (sim, _) = simulate(srv.addr(), &root);
         let sim_connects = sim["connects"].as_bool().unwrap();
