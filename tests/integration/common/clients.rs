@@ -232,16 +232,7 @@ fn ok_or_err(out: &str) -> Real {
 impl RealClients {
     /// Compile the Java client and make its trust store from `root` (PEM).
     pub fn new(root: &std::path::Path, host: &str) -> RealClients {
-        let dir = tempfile::tempdir().unwrap();
-        let src = dir.path().join("RealClient.java");
-        std::fs::write(&src, JAVA_CONNECT).unwrap();
-        let st = Command::new("javac")
-            .arg("-d")
-            .arg(dir.path())
-            .arg(&src)
-            .status()
-            .expect("javac");
-        assert!(st.success(), "javac failed");
+        let dir = compile_java("RealClient.java", JAVA_CONNECT);
         let st = Command::new("keytool")
             .args(["-importcert", "-noprompt", "-alias", "root", "-file"])
             .arg(root)
