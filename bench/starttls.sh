@@ -56,6 +56,24 @@
 # for SMTP, less what the fixed cost of a run dilutes; the measured ratios sit there. Going
 # clearly below 1.5 needs connections upgraded before they are needed (warm connections in
 # the probe engine), not a shorter dialogue.
+# Measured 2026-12-02 (session 7), release builds, `--runs 3 --rtt 50`, load 3-13: warm
+# connections dialled ahead in proportion to the upgrade (probe/warm.rs: ⌈lead / answer⌉
+# under way per probe in flight, 1 for direct TLS, 2 for IMAP, 4 for SMTP; started when a
+# cold probe takes its slot). Median ratio of two sittings; connections (warm dialled/used)
+# and forwarder depth of the last:
+#            before                      after
+#   IMAP     1.65 1.13  71 (21/20)  32   1.43 1.22  73 (33/30)  25
+#   POP3     1.59 1.20  71 (21/20)  34   1.28 1.19  72 (33/31)  23
+#   FTP      1.01 1.13  32  (4/2)   10   1.21 1.07  34 (9/5)    15
+#   SMTP     2.29 2.47  131 (31/30) 64   1.20 1.26  133 (79/76) 44
+#   XMPP     1.72 1.75  31  (5/3)   12   1.26 1.37  35 (16/10)  10
+# After merging rounds19 (eight chains' worth of warm connections at every depth, ALPN
+# verified in one wave for far servers), one sitting on the merged build, STARTTLS / direct,
+# connections STARTTLS (direct) and warm dialled/used of the STARTTLS scan:
+#   IMAP 1.34  75 (71) 49/44   POP3 1.28  75 (71) 48/43   FTP 1.04  58 (50) 30/14
+#   SMTP 1.25  137 (134) 111/108   XMPP 1.27  53 (39) 34/14
+# Before that merge, direct TLS scans: 71, 71, 32, 131, 31 connections, unchanged. Load shifts single ratios by
+# 0.2 or more between sittings (the direct scans' CPU share grows with it); compare in one.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -326,7 +344,10 @@ names = [n for n in names if n in t]
 def connections(n):
     doc = json.load(open(f"{d}/{n}.json"))
     servers = doc.get("servers") or [{}]
-    return servers[0].get("connections", "-"), len(doc.get("errors") or [])
+    warm = servers[0].get("warm_connections") or {}
+    shown = f"{servers[0].get('connections', '-')} (warm dialled {warm.get('dialled', 0)} " \
+            f"used {warm.get('used', 0)})"
+    return shown, len(doc.get("errors") or [])
 def rounds(n):
     """The forwarder's counters for the last run (latency mode): round trips and depth."""
     try:

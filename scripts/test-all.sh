@@ -18,6 +18,8 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v pypy3 >/dev/null || need+=(pypy3)
 # Go's crypto/tls, one of the real clients `check` observes (tests/integration/live/go.rs).
 command -v go >/dev/null || need+=(golang-go)
+# testssl.sh for the ignored comparison tests/integration/vulns/other_tools.rs.
+command -v testssl >/dev/null || need+=(testssl.sh)
 # STARTTLS servers and clients (tests/integration/starttls/); the tests run their own
 # instances on loopback ports, never the packaged services.
 [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd dovecot-pop3d)

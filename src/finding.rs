@@ -42,12 +42,33 @@ impl Severity {
 pub struct ClientBreak {
     /// A client family or profile name, e.g. "OpenSSL 3 (Python ssl, curl)".
     pub client: String,
-    /// The error text that client prints, verbatim as far as it is stable.
+    /// The error text that client prints, verbatim as far as it is stable. Empty when there
+    /// is no text to quote (`unquoted` says why).
     pub error: String,
+    /// Set when no text is quoted: why (e.g. the client waits for a peer that never answers
+    /// its hello, so what it prints depends on whose timeout ends first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unquoted: Option<String>,
+    /// Set when the client prints `error` only after something else happens first (e.g. it
+    /// waits until a proxy gives up on the hello): what.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
     /// Which client and failure this is, for code that matches breaks (`client` is only
     /// for people). Not part of the report.
     #[serde(skip)]
     pub key: Option<crate::clients::BreakKey>,
+}
+
+impl ClientBreak {
+    /// What a report shows for this client: the text it prints (with what comes first, when
+    /// something does), or that there is no text to quote and why. Not escaped.
+    pub fn shown(&self) -> String {
+        match (&self.unquoted, &self.after) {
+            (Some(why), _) if self.error.is_empty() => format!("no quoted text: {why}"),
+            (_, Some(after)) => format!("{} ({after})", self.error),
+            _ => self.error.clone(),
+        }
+    }
 }
 
 /// A diagnosis: cause, evidence, fix.
@@ -92,6 +113,8 @@ impl Finding {
             client: client.into(),
             error: error.into(),
             key: None,
+            unquoted: None,
+            after: None,
         });
         self
     }

@@ -197,6 +197,8 @@ pub fn certificate_breaks(
                     style: s,
                     failure: Failure::Certificate(cause),
                 }),
+                unquoted: None,
+                after: None,
             });
         }
     }

@@ -140,6 +140,8 @@ pub(super) fn add_breaks<'a>(f: &mut Finding, sims: impl Iterator<Item = &'a Sim
                     client: s.client_name.clone(),
                     error: fail.error.clone(),
                     key,
+                    unquoted: fail.error.is_empty().then(|| fail.reason.clone()),
+                    after: None,
                 });
             }
         }
@@ -190,7 +192,36 @@ fn not_tls(ev: &Evidence, first_bytes: &str) -> Finding {
         ))
         .evidence(hint);
     add_breaks(&mut f, ev.simulations.iter().filter(|s| !s.connects));
+    let proxy = plaintext::by_probe("http-proxy")
+        .is_some_and(|e| named.as_deref() == Some(format!("{}: {}", e.name, e.hint).as_str()));
+    if proxy {
+        forward_proxy_waits(&mut f);
+    }
     f
+}
+
+/// A TLS client on an HTTP forward proxy's port waits: the proxy reads the hello as the start
+/// of a request and waits for the rest of it (real clients' hellos all hold a line feed, the
+/// 0x0a of the supported_groups extension's type, so the proxy reads a request line and then
+/// waits for headers). Measured with tinyproxy and the real clients
+/// (tests/integration/handshake/forward_proxy.rs): every one hangs until the proxy gives up
+/// (tinyproxy: twice its Timeout, then HTTP 400) and then prints its usual not-TLS text.
+/// Where the probe saw that answer, the clients' texts are quoted with the wait; where it
+/// gave up first, there is no text to quote.
+fn forward_proxy_waits(f: &mut Finding) {
+    for b in &mut f.breaks {
+        if b.error.is_empty() {
+            b.unquoted = Some(
+                "it waits: the proxy reads the hello as the start of an HTTP request and waits for the rest, so the client fails only when the proxy gives up (it answers with an HTTP error or closes) or the client's own timeout ends first, and what it prints depends on which"
+                    .into(),
+            );
+        } else {
+            b.after = Some(
+                "only after a wait: the proxy answers the hello with HTTP when it gives up waiting for the rest of a request (tinyproxy: after twice its Timeout)"
+                    .into(),
+            );
+        }
+    }
 }
 
 /// Findings explained by simulated clients failing.
@@ -374,6 +405,8 @@ fn simulation_findings(ev: &Evidence, scan: &ServerScan, out: &mut Vec<Finding>)
                 style: ErrorStyle::OpensslCli,
                 failure: Failure::Handshake(failure),
             }),
+            unquoted: None,
+            after: None,
         });
         add_breaks(&mut f, sni_fails.into_iter());
         out.push(f);

@@ -55,6 +55,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../data/errors/runtimes.toml"),
     ),
     (
+        "databases.toml",
+        include_str!("../../data/errors/databases.toml"),
+    ),
+    (
         "mongodb.toml",
         include_str!("../../data/errors/mongodb.toml"),
     ),

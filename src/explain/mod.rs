@@ -7,6 +7,9 @@ mod kb;
 mod side;
 mod specifics;
 
+use std::sync::OnceLock;
+
+use regex::Regex;
 use serde::Serialize;
 
 use crate::finding::FindingId;
@@ -83,7 +86,9 @@ const FIXES_FOR_CAUSES: usize = 3;
 pub fn explain(text: &str) -> Explanation {
     let truncated = text.len() > MAX_INPUT;
     let text = truncate(text, MAX_INPUT);
-    let forms = Forms::of(text);
+    // What a paste puts in front of each line (a reply's `>`, an Android logcat tag) would
+    // sit in the middle of the re-joined message, so it goes before matching.
+    let forms = Forms::of(&without_line_prefixes(text));
     let texts = forms.all();
     let kb = kb::knowledge_base();
     let eco = kb.detect_ecosystem(&texts);
@@ -183,27 +188,34 @@ fn stack_fixes(all: &[StackFix], best: &KbMatch, eco: &kb::EcoRule, side: Side) 
 }
 
 /// The message as pasted and two re-joined forms, so a message broken by a line wrap
-/// (`SEC_E_UNTRUSTED_` / `ROOT`, `valid cert` / `ification path`) still matches.
+/// (`SEC_E_UNTRUSTED_` / `ROOT`, `valid cert` / `ification path`) still matches, and a form
+/// with Node's `ERR_SSL_` prefix set apart from the OpenSSL reason code it carries.
 struct Forms {
     original: String,
     /// Every line break and the indentation around it removed.
     joined: String,
     /// Every line break with its indentation turned into one space.
     spaced: String,
+    /// `spaced` with `ERR_SSL_` followed by a space: Node names an OpenSSL reason by its
+    /// code with that prefix (`ERR_SSL_WRONG_VERSION_NUMBER`), and users often paste the
+    /// bare code, which the entries' `\bREASON_CODE\b` patterns then match.
+    node_code: String,
 }
 
 impl Forms {
     fn of(text: &str) -> Forms {
         let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        let spaced = lines.join(" ");
         Forms {
             original: text.to_string(),
             joined: lines.concat(),
-            spaced: lines.join(" "),
+            node_code: spaced.replace("ERR_SSL_", "ERR_SSL "),
+            spaced,
         }
     }
 
-    fn all(&self) -> [&str; 3] {
-        [&self.original, &self.joined, &self.spaced]
+    fn all(&self) -> [&str; 4] {
+        [&self.original, &self.joined, &self.spaced, &self.node_code]
     }
 }
 
@@ -250,20 +262,65 @@ fn ranked_causes(
     texts: &[&str],
     ecosystem: Option<&str>,
 ) -> (Vec<Cause>, Option<String>) {
+    if let Some(root) = texts
+        .first()
+        .and_then(|t| crate::cert::analyze::interception_root_named_in(t))
+        && let Some(ranked) = interception_first(entry, root)
+    {
+        return ranked;
+    }
     let Some(boost) = entry.boosts.iter().find(|b| b.applies(texts, ecosystem)) else {
         return (entry.causes.clone(), None);
     };
-    let mut out: Vec<Cause> = boost
-        .first
+    (
+        reordered(&entry.causes, &boost.first),
+        Some(boost.because.clone()),
+    )
+}
+
+/// `causes` with the ones named in `first` moved to the front, in that order.
+fn reordered(causes: &[Cause], first: &[FindingId]) -> Vec<Cause> {
+    let mut out: Vec<Cause> = first
         .iter()
-        .filter_map(|f| entry.causes.iter().find(|c| c.finding == *f).cloned())
+        .filter_map(|f| causes.iter().find(|c| c.finding == *f).cloned())
         .collect();
-    for c in &entry.causes {
+    for c in causes {
         if !out.iter().any(|o| o.finding == c.finding) {
             out.push(c.clone());
         }
     }
-    (out, Some(boost.because.clone()))
+    out
+}
+
+/// When the message names the root of a known interception product (the issuer it quotes,
+/// or the product itself), the interception readings of an entry that has them come first:
+/// a proxy product's root means the network re-signs the connection; a debugging tool's or
+/// a leaked root is the root itself to look at first.
+fn interception_first(
+    entry: &Entry,
+    root: &crate::cert::analyze::InterceptionRoot,
+) -> Option<(Vec<Cause>, Option<String>)> {
+    let proxy = FindingId::TlsInterceptionProxy;
+    let named = FindingId::CertInterceptionRoot;
+    if !entry
+        .causes
+        .iter()
+        .any(|c| c.finding == proxy || c.finding == named)
+    {
+        return None;
+    }
+    let first = if root.kind == "proxy" {
+        [proxy, named]
+    } else {
+        [named, proxy]
+    };
+    Some((
+        reordered(&entry.causes, &first),
+        Some(format!(
+            "the message names the root of {} (data/interception-roots.toml), which re-signs the connections it inspects",
+            root.product
+        )),
+    ))
 }
 
 fn to_match(
@@ -299,6 +356,37 @@ fn to_match(
         finding_ids,
         matched_text: matched.to_string(),
         score,
+    }
+}
+
+/// `text` with every line's paste prefix removed (see `strip_line_prefix`); a line without
+/// one is kept as it is.
+fn without_line_prefixes(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let t = l.trim();
+            let s = strip_line_prefix(t);
+            if s.len() == t.len() { l } else { s }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A line without the quote markers of a reply (`> `, `>> `) and without an Android logcat
+/// tag (`E/flutter (26558): `, `W/System.err: `).
+fn strip_line_prefix(line: &str) -> &str {
+    static LOGCAT: OnceLock<Regex> = OnceLock::new();
+    let logcat = LOGCAT.get_or_init(|| {
+        Regex::new(r"^(\d\d-\d\d \d\d:\d\d:\d\d\.\d+\s+[\d/ -]*\s*[\w.]*\s*)?[VDIWEF]/[\w.$-]+\s*(\(\s*\d+\))?:\s*")
+            .expect("a valid regex")
+    });
+    let mut l = line;
+    while let Some(rest) = l.strip_prefix('>') {
+        l = rest.trim_start();
+    }
+    match logcat.find(l) {
+        Some(m) => &l[m.end()..],
+        None => l,
     }
 }
 

@@ -293,6 +293,8 @@ fn observed_break(r: &LiveResult) -> ClientBreak {
         key: Some(BreakKey::Observed {
             program: r.program.clone(),
         }),
+        unquoted: None,
+        after: None,
     }
 }
 
@@ -541,6 +543,8 @@ mod tests {
             key: Some(BreakKey::Simulated {
                 profile: "python".into(),
             }),
+            unquoted: None,
+            after: None,
         });
         let mut findings = vec![f];
         let (report, verdicts) = reconcile(
@@ -584,6 +588,8 @@ mod tests {
             key: Some(BreakKey::Simulated {
                 profile: "python".into(),
             }),
+            unquoted: None,
+            after: None,
         });
         let mut findings = vec![f];
         let (report, _) = reconcile(

@@ -174,6 +174,8 @@ pub(crate) fn explain_first(first: &mut Diagnosis, upgrade: Option<&StartTls>) {
                 client,
                 error,
                 key: None,
+                unquoted: None,
+                after: None,
             }));
     }
 }

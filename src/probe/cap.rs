@@ -123,6 +123,12 @@ impl CapPolicy {
         self.mode == CapMode::Auto && self.state == CapState::Far
     }
 
+    /// Whether the server may still be found far away, or was: an automatic cap that is
+    /// measuring, or found it far (what a probe started before the first answers goes by).
+    pub fn may_be_far(&self) -> bool {
+        self.mode == CapMode::Auto && matches!(self.state, CapState::Measuring | CapState::Far)
+    }
+
     /// The shortest round trip measured among the deciding answers.
     pub fn shortest(&self) -> Option<Duration> {
         self.shortest

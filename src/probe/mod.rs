@@ -233,13 +233,25 @@ impl Prober {
             && self.with_cap(|c| c.is_far())
     }
 
+    /// How many connections one chain of probes to this server needs under way
+    /// ([`warm::depth`]): from the leads measured so far and the answers' round trip.
+    fn warm_depth(&self) -> usize {
+        warm::depth(
+            self.cfg.prelude.is_some(),
+            self.warm.typical_lead(),
+            self.with_cap(|c| c.shortest()),
+        )
+    }
+
     /// A probe has its connection: dial ahead for the ones likely to follow, as
     /// [`warm::wanted`] says, in slots nobody waits for.
     fn dial_ahead(&self) {
         if !self.warm_allowed() {
             return;
         }
-        while let Some(permit) = self.slots.reserve_ahead(warm::wanted) {
+        let depth = self.warm_depth();
+        let wanted = |held, idle, dialling| warm::wanted(held, idle, dialling, depth);
+        while let Some(permit) = self.slots.reserve_ahead(wanted) {
             let p = self.clone();
             tokio::spawn(async move { p.dial_warm(permit).await });
         }
@@ -277,6 +289,7 @@ impl Prober {
             deadline = deadline.min(r.at());
         }
         let connect_timeout = self.cfg.connect_timeout.min(deadline - now);
+        let dialled_at = tokio::time::Instant::now();
         let mut stream = match dial(self.addr, connect_timeout).await {
             Ok(s) => s,
             Err(e) => {
@@ -288,7 +301,7 @@ impl Prober {
         };
         if let Some(prelude) = &self.cfg.prelude {
             match tokio::time::timeout_at(deadline, prelude.run(&mut stream, deadline)).await {
-                Ok(Ok(())) => {}
+                Ok(Ok(())) => self.warm.lead(dialled_at.elapsed()),
                 _ => return None,
             }
         }
@@ -309,6 +322,17 @@ impl Prober {
             run_cut,
             _slot: Some(w.hold),
         }
+    }
+
+    /// Whether the automatic cap found this server far away: round trips, not connections,
+    /// are then what a scan spends most.
+    pub fn is_far(&self) -> bool {
+        self.with_cap(|c| c.is_far())
+    }
+
+    /// Whether the automatic cap may yet find this server far away, or did.
+    pub fn may_be_far(&self) -> bool {
+        self.with_cap(|c| c.may_be_far())
     }
 
     /// The server's connection cap and how it was chosen (what `--json` reports).
@@ -407,11 +431,18 @@ impl Prober {
         let run_cut = run.filter(|r| r.at() < own).cloned();
         let deadline = run_cut.as_ref().map_or(own, |r| r.at());
         let slot = self.hold(slot);
+        // The probes that follow this one come once it is answered, a lead and a round trip
+        // from now: connections dialled ahead now are ready for them, those dialled once
+        // this one is ready would be a lead late.
+        if tls_next {
+            self.dial_ahead();
+        }
         let connect_timeout = self
             .cfg
             .connect_timeout
             .min(self.cfg.probe_timeout)
             .min(deadline - now);
+        let dialled_at = tokio::time::Instant::now();
         let mut stream = match self.dial_with_backoff(connect_timeout, deadline).await {
             Err(ConnectError::Timeout { .. })
                 if run_cut.as_ref().is_some_and(|r| r.has_passed()) =>
@@ -456,11 +487,18 @@ impl Prober {
                         stream = dial(self.addr, connect_timeout.min(left)).await?;
                     }
                     Ok(Err(e)) => return Err(failed(e)),
+                    // What a connection costs before its hello, for the dial-ahead depth
+                    // (a retried one, two dials, would overstate it).
+                    Ok(Ok(())) if !retried => {
+                        self.warm.lead(dialled_at.elapsed());
+                        break;
+                    }
                     Ok(Ok(())) => break,
                 }
             }
         }
         if tls_next {
+            // Topped up: warm connections may have been taken or closed meanwhile.
             self.dial_ahead();
         }
         Ok(Connection {

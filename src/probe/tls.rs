@@ -144,12 +144,24 @@ impl Prober {
         config: Arc<rustls::ClientConfig>,
         name: ServerName<'static>,
     ) -> Result<TlsSession, HandshakeError> {
+        let conn = self.open().await.map_err(HandshakeError::Connect)?;
+        self.tls_handshake_on(conn, config, name).await
+    }
+
+    /// [`Prober::tls_handshake`] on a connection already opened ([`Prober::open`]), e.g.
+    /// one opened while an earlier handshake it depends on was still going.
+    pub async fn tls_handshake_on(
+        &self,
+        conn: Connection,
+        config: Arc<rustls::ClientConfig>,
+        name: ServerName<'static>,
+    ) -> Result<TlsSession, HandshakeError> {
         let Connection {
             stream,
             deadline,
             run_cut,
             _slot,
-        } = self.open().await.map_err(HandshakeError::Connect)?;
+        } = conn;
         let whole = self.cfg.probe_timeout;
         let config = match self.cfg.prelude.as_ref().and_then(|p| p.required_alpn()) {
             // As for raw hellos (prelude.rs): the required protocol joins whatever is offered.

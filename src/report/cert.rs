@@ -136,7 +136,7 @@ fn render_findings(a: &ChainAnalysis, color: bool, o: &mut String) {
             o.push_str(&format!(
                 "      {} prints: {}\n",
                 escape(&b.client),
-                escape(&b.error)
+                escape(&b.shown())
             ));
         }
         for s in &f.fix_server {

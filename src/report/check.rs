@@ -141,7 +141,7 @@ pub fn render_finding(f: &Finding, st: Style) -> String {
     let breaks: Vec<String> = f
         .breaks
         .iter()
-        .map(|b| format!("{}: {}", b.client, b.error))
+        .map(|b| format!("{}: {}", b.client, b.shown()))
         .collect();
     section(&mut out, "Breaks", &breaks);
     section(&mut out, "Fix on the server", &f.fix_server);

@@ -100,6 +100,8 @@ mod tests {
                     client: EVIL.into(),
                     error: EVIL.into(),
                     key: None,
+                    unquoted: None,
+                    after: None,
                 }],
                 fix_server: vec![EVIL.into()],
                 fix_client: vec![EVIL.into()],

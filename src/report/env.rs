@@ -390,7 +390,7 @@ pub fn render_env(r: &EnvReport, color: bool) -> String {
                 o,
                 "      breaks {}: {}",
                 escape(&b.client),
-                escape(&b.error)
+                escape(&b.shown())
             );
         }
         for x in f

@@ -198,7 +198,7 @@ fn render_finding(n: usize, f: &Finding, h: &str) -> String {
         out.push_str("**Clients it breaks, and what they print**\n\n");
         let mut t = Table::new(&["Client", "Error"]);
         for b in &f.breaks {
-            t.row(vec![md(&b.client), format!("`{}`", code(&b.error))]);
+            t.row(vec![md(&b.client), break_cell(b)]);
         }
         out.push_str(&t.render());
     }
@@ -215,7 +215,13 @@ fn clients_table(sims: &[Simulation]) -> String {
             ("✅ connects", md(&detail))
         } else {
             let err = s.failure.as_ref().map(|f| f.error.as_str()).unwrap_or("");
-            ("❌ fails", format!("`{}`", code(err)))
+            let why = s.failure.as_ref().map(|f| f.reason.as_str()).unwrap_or("");
+            let detail = if err.is_empty() {
+                format!("_no quoted text_: {}", md(why))
+            } else {
+                format!("`{}`", code(err))
+            };
+            ("❌ fails", detail)
         };
         t.row(vec![md(&s.client_name), result.to_string(), detail]);
     }
@@ -232,7 +238,12 @@ fn verdicts_table(d: &Diagnosis) -> String {
             ("✅ connects", md(&super::verdict_detail(d, v)))
         } else {
             let err = v.error.as_deref().unwrap_or("");
-            ("❌ fails", format!("`{}`", code(err)))
+            let detail = if err.is_empty() {
+                "_no quoted text_".to_string()
+            } else {
+                format!("`{}`", code(err))
+            };
+            ("❌ fails", detail)
         };
         let how = match v.source {
             VerdictSource::Observed => "observed",
@@ -507,5 +518,15 @@ fn short(s: &str, n: usize) -> String {
         s.to_string()
     } else {
         format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+/// A break's error cell: the text as code (with what comes first, when something does), or
+/// that there is no text to quote and why.
+fn break_cell(b: &crate::finding::ClientBreak) -> String {
+    match (&b.unquoted, &b.after) {
+        (Some(why), _) if b.error.is_empty() => format!("_no quoted text_: {}", md(why)),
+        (_, Some(after)) => format!("`{}` ({})", code(&b.error), md(after)),
+        _ => format!("`{}`", code(&b.error)),
     }
 }

@@ -66,7 +66,11 @@ pub fn render_server(s: &SimulatedServer, st: Style) -> String {
                 "  {}  {}     {}\n",
                 pad(&escape(&sim.client_name), width),
                 st.red("fails"),
-                escape(&f.error)
+                if f.error.is_empty() {
+                    "(no quoted text)".into()
+                } else {
+                    escape(&f.error)
+                }
             ));
             let mut why = f.reason.clone();
             if let Some(v) = sim.version {

@@ -85,7 +85,7 @@ pub fn render_connection(c: &WatchedConnection, st: Style) -> String {
                 o,
                 "      {} prints: {}",
                 escape(&b.client),
-                escape(&b.error)
+                escape(&b.shown())
             );
         }
         for fix in &f.fix_server {

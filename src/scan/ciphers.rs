@@ -227,6 +227,14 @@ pub trait Picker: Sync {
     /// How many connections to the server may be open at once (`--max-connections`).
     fn cap(&self) -> usize;
 
+    /// Whether round 2 may verify OpenSSL's predicted order ([`super::cipher_order`]). Its
+    /// offers go out together and stop at the first contradiction, so how many were sent
+    /// by then depends on timing: worth it for a far server, where they save round trips,
+    /// not for a near one, whose scans keep the same connection count from run to run.
+    fn verifies_predicted_order(&self) -> bool {
+        true
+    }
+
     fn pick<'a>(
         &'a self,
         v: ProtocolVersion,
@@ -237,6 +245,10 @@ pub trait Picker: Sync {
 impl Picker for ScanContext {
     fn cap(&self) -> usize {
         self.prober.config().max_connections
+    }
+
+    fn verifies_predicted_order(&self) -> bool {
+        self.prober.is_far()
     }
 
     fn pick<'a>(
@@ -328,10 +340,16 @@ pub async fn enumerate_guessing<'g, P: Picker + ?Sized>(
 ) -> Enumerated {
     let ask = asker(server, v);
     let (prior, likely) = likely_order(all);
+    // Where the first pick is the head of OpenSSL's order, round 2 verifies that order.
+    let predicted = first
+        .filter(|_| server.verifies_predicted_order())
+        .map(|p1| super::cipher_order::predicted(v, p1))
+        .unwrap_or_default();
     let own = schedule::OwnOrder {
         prior: &prior,
         likely,
         blocks: blocks(likely, server.cap()),
+        predicted: &predicted,
     };
     let found = schedule::enumerate_guessing(&ask, all, first, CHAINS, own, guess).await;
     Enumerated {

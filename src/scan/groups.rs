@@ -144,10 +144,31 @@ const CHAINS: usize = 2;
 pub(crate) async fn tls13_groups(ctx: &ScanContext) -> Vec<Group> {
     let all: Vec<NamedGroup> = groups::all_groups().iter().map(|(id, _)| *id).collect();
     let ask = move |offer: Vec<NamedGroup>| tls13_choice(ctx, offer);
-    let (prior, likely) = likely_order(&all);
-    let own = own_order(&prior, likely, ctx.prober.config().max_connections);
-    let found = schedule::enumerate(&ask, &all, None, CHAINS, own).await;
+    // A server that may be far away: two waves, the deployed groups each asked alone (in
+    // OpenSSL's default order, which is the probing hello's), instead of three to five
+    // rounds. Not for TLS 1.2's curves: there an ECDSA certificate's own curve must be
+    // offered too, so a curve alone is refused although the server accepts it.
+    let found = if ctx.prober.may_be_far() {
+        let likely: Vec<NamedGroup> = std::iter::once(X25519_MLKEM768)
+            .chain(groups::probe_groups().iter().copied())
+            .filter(|g| !legacy_curve(*g))
+            .collect();
+        schedule::enumerate_in_waves(&ask, &all, &likely).await
+    } else {
+        elimination(&ask, &all, ctx).await
+    };
     found.items.into_iter().map(Group::new).collect()
+}
+
+/// [`schedule::enumerate`] over `all` with the groups' likely order.
+async fn elimination<'a>(
+    ask: &(dyn schedule::Ask<'a, NamedGroup> + 'a),
+    all: &[NamedGroup],
+    ctx: &ScanContext,
+) -> schedule::Found<NamedGroup> {
+    let (prior, likely) = likely_order(all);
+    let own = own_order(&prior, likely, ctx.prober.config().max_connections);
+    schedule::enumerate(ask, all, None, CHAINS, own).await
 }
 
 /// The groups in the order servers commonly prefer them: the ones probing hellos offer
@@ -177,6 +198,7 @@ fn own_order(
         prior,
         likely,
         blocks: (likely / 3 + 1).min(4).min(cap.max(1)),
+        predicted: &[],
     }
 }
 
@@ -215,9 +237,7 @@ pub(crate) async fn ecdhe_curves(
         .filter(|id| is_elliptic_curve(*id))
         .collect();
     let ask = move |offer: Vec<NamedGroup>| ecdhe_choice(ctx, v, ecdhe, offer);
-    let (prior, likely) = likely_order(&all);
-    let own = own_order(&prior, likely, ctx.prober.config().max_connections);
-    let found = schedule::enumerate(&ask, &all, None, CHAINS, own).await;
+    let found = elimination(&ask, &all, ctx).await;
     found.items.into_iter().map(Group::new).collect()
 }
 
@@ -237,6 +257,17 @@ fn ecdhe_choice<'a>(
             _ => None,
         }
     })
+}
+
+/// X25519MLKEM768, the first of OpenSSL 3.5's default groups (ahead of the groups of the
+/// probing hello, which are OpenSSL 3.0's): a TLS 1.3 server of today likely prefers it.
+const X25519_MLKEM768: NamedGroup = NamedGroup(0x11ec);
+
+/// The curves RFC 8446 (section 4.2.7) leaves to TLS 1.2: secp256k1, the brainpool curves
+/// of RFC 7027 and every curve below secp256r1. A TLS 1.3 server rarely takes one, so in a
+/// wave they are asked together with the other unusual groups, not each alone.
+fn legacy_curve(group: NamedGroup) -> bool {
+    matches!(group.0, 0x0001..=0x0016 | 0x001a..=0x001c)
 }
 
 /// Named elliptic curves occupy the ids below 256 (RFC 8422); 256-511 are FFDHE groups and

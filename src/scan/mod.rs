@@ -14,6 +14,7 @@
 //! docs/architecture.md walks through it.
 
 pub mod check;
+pub mod cipher_order;
 pub mod ciphers;
 pub mod early_data;
 pub mod groups;

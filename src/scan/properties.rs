@@ -459,9 +459,84 @@ pub fn compression_and_alpn_hello(
     hello
 }
 
-/// Compression and ALPN in version `v`: one hello for both when the server accepts it (see
-/// [`compression_alpn_certificates`]), else each by its own probes.
+/// Compression and ALPN in version `v`. The server's ALPN choices are verified the way an
+/// order of suites is ([`super::schedule_order::verify`]): servers prefer the candidates in
+/// about the order they are listed (h2, then http/1.1), so the offers of every candidate, of
+/// all but the first, of all but the first two, … go at once, each answer a proven step, and
+/// the first of them is the hello that asks compression too (see
+/// [`compression_alpn_certificates`]; when the server refuses it, either question may be why,
+/// so each is asked alone). What the wave leaves open is asked offer after offer. Only for a
+/// server far away: the wave costs a few connections more than offers in turn (four more
+/// where the server has no ALPN at all), which a server close by would pay for nothing.
 async fn compression_and_alpn(
+    ctx: &ScanContext,
+    v: ProtocolVersion,
+    accepted: &[ProtocolVersion],
+) -> (Property, AlpnFound) {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    if !ctx.prober.is_far() {
+        return compression_and_alpn_in_turn(ctx, v, accepted).await;
+    }
+    let names = alpn_candidates(ctx);
+    let all: Vec<usize> = (0..names.len()).collect();
+    // Every offer made and its answer; the verdict of the shared hello, when it was accepted.
+    let asked: Mutex<Vec<(Vec<usize>, ProbeOutcome)>> = Mutex::new(Vec::new());
+    let compressed: Mutex<Option<Property>> = Mutex::new(None);
+    let shared = AtomicBool::new(false);
+    let (names, asked_ref, compressed_ref, shared) = (&names, &asked, &compressed, &shared);
+    let ask = move |offer: Vec<usize>| -> futures::future::BoxFuture<'_, Option<usize>> {
+        Box::pin(async move {
+            let protocols: Vec<String> = offer.iter().map(|&i| names[i].clone()).collect();
+            let mut outcome = None;
+            if offer.len() == names.len() && !shared.swap(true, Ordering::Relaxed) {
+                let hello = compression_and_alpn_hello(v, ctx.sni.as_deref(), protocols.clone());
+                let answer = ctx.prober.send_hello(&hello.encode_probe()).await.outcome;
+                if let Ok((c, first)) = judge_compression_and_alpn(answer) {
+                    *compressed_ref.lock().unwrap_or_else(|e| e.into_inner()) = Some(c);
+                    outcome = Some(first);
+                }
+            }
+            let outcome = match outcome {
+                Some(o) => o,
+                None => alpn_probe(ctx, v, protocols).await,
+            };
+            let chosen =
+                alpn_choice(&outcome).and_then(|p| offer.iter().copied().find(|&i| names[i] == p));
+            asked_ref
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((offer, outcome));
+            chosen
+        })
+    };
+    let stop = AtomicBool::new(false);
+    let verified = super::schedule_order::verify(&ask, &all, &[], &all, &stop).await;
+    let taken = compressed.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let compressed = match taken {
+        Some(c) => c,
+        None => compression(ctx, Some(v), accepted).await,
+    };
+    let found: Vec<String> = verified.proven.iter().map(|&i| names[i].clone()).collect();
+    // Complete: the offer of what was not chosen was answered, and says how the list ended.
+    let ended = verified.complete.then(|| {
+        let rest: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|i| !verified.proven.contains(i))
+            .collect();
+        let asked = asked.lock().unwrap_or_else(|e| e.into_inner());
+        asked
+            .iter()
+            .find(|(o, _)| *o == rest)
+            .map(|(_, answer)| answer.clone())
+    });
+    (compressed, alpn_chain(ctx, v, found, ended.flatten()).await)
+}
+
+/// [`compression_and_alpn`] for a server close by, where connections cost more than round
+/// trips: the shared hello, then one offer after another.
+async fn compression_and_alpn_in_turn(
     ctx: &ScanContext,
     v: ProtocolVersion,
     accepted: &[ProtocolVersion],
@@ -469,11 +544,33 @@ async fn compression_and_alpn(
     let hello = compression_and_alpn_hello(v, ctx.sni.as_deref(), alpn_candidates(ctx));
     let outcome = ctx.prober.send_hello(&hello.encode_probe()).await.outcome;
     match judge_compression_and_alpn(outcome) {
-        Ok((compressed, first)) => (compressed, alpn_chain(ctx, v, Some(first)).await),
+        Ok((compressed, first)) => (
+            compressed,
+            alpn_chain(ctx, v, Vec::new(), Some(first)).await,
+        ),
         Err(_) => futures::join!(
             compression(ctx, Some(v), accepted),
-            alpn_chain(ctx, v, None)
+            alpn_chain(ctx, v, Vec::new(), None)
         ),
+    }
+}
+
+/// A hello in version `v` offering the ALPN `protocols`, and the server's answer.
+async fn alpn_probe(ctx: &ScanContext, v: ProtocolVersion, protocols: Vec<String>) -> ProbeOutcome {
+    let mut hello = ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
+    set_extension(&mut hello, ClientExtension::Alpn(protocols));
+    ctx.prober.send_hello(&hello.encode_probe()).await.outcome
+}
+
+/// The protocol the server chose in its answer to an ALPN offer.
+fn alpn_choice(outcome: &ProbeOutcome) -> Option<String> {
+    match outcome {
+        ProbeOutcome::Accepted(f) => f
+            .server_hello
+            .as_ref()
+            .and_then(|s| s.alpn())
+            .map(str::to_string),
+        _ => None,
     }
 }
 
@@ -569,28 +666,25 @@ pub fn judge_fallback(lower: ProtocolVersion, outcome: &ProbeOutcome) -> Propert
 /// the refusal that ended them, if one did.
 type AlpnFound = (Vec<String>, String, Option<AlpnRefusal>);
 
-/// Offer the candidates in version `v`, note the server's choice, take it away, repeat. A
-/// server that enforces its list answers the first offer without its protocols with
-/// no_application_protocol: that offer is kept, since clients making it fail. `first`, when
-/// given, is the server's answer to the offer of every candidate, already made.
+/// Offer the candidates in version `v` but those `found` already (the server's choices so
+/// far, in turn), note the server's choice, take it away, repeat. A server that enforces its
+/// list answers the first offer without its protocols with no_application_protocol: that
+/// offer is kept, since clients making it fail. `first`, when given, is the server's answer
+/// to the first of these offers, already made.
 async fn alpn_chain(
     ctx: &ScanContext,
     v: ProtocolVersion,
+    mut found: Vec<String>,
     mut first: Option<ProbeOutcome>,
 ) -> AlpnFound {
     let mut offer = alpn_candidates(ctx);
-    let mut found = Vec::new();
+    offer.retain(|p| !found.contains(p));
     let mut evidence = String::new();
     let mut refused = None;
     while !offer.is_empty() {
         let outcome = match first.take() {
             Some(answered) => answered,
-            None => {
-                let mut hello =
-                    ClientHello::for_probe(v, ctx.sni.as_deref(), &super::ciphers::candidates(v));
-                set_extension(&mut hello, ClientExtension::Alpn(offer.clone()));
-                ctx.prober.send_hello(&hello.encode_probe()).await.outcome
-            }
+            None => alpn_probe(ctx, v, offer.clone()).await,
         };
         match outcome {
             ProbeOutcome::Accepted(f) => {

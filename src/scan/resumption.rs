@@ -147,13 +147,32 @@ pub(crate) async fn resumed(
         Some(n) => ServerName::try_from(n.clone()).map_err(|e| e.to_string())?,
         None => ServerName::IpAddress(ctx.prober.addr().ip().into()),
     };
+    // A server that may be far away: the second connection is opened while the first
+    // handshake runs, so the second handshake does not wait for its TCP connect as well.
+    let early = ctx.prober.may_be_far();
+    let first = ctx.prober.tls_handshake(config.clone(), name.clone());
+    let (first, mut second) = if early {
+        let (first, second) = futures::join!(first, ctx.prober.open());
+        (first, Some(second))
+    } else {
+        (first.await, None)
+    };
+    let mut handshake = Some(first);
     let mut last = None;
     for _ in 0..2 {
-        let mut session = ctx
-            .prober
-            .tls_handshake(config.clone(), name.clone())
-            .await
-            .map_err(why_not)?;
+        let session = match handshake.take() {
+            Some(done) => done,
+            None => match second.take() {
+                Some(conn) => {
+                    let conn = conn.map_err(|e| why_not(HandshakeError::Connect(e)))?;
+                    ctx.prober
+                        .tls_handshake_on(conn, config.clone(), name.clone())
+                        .await
+                }
+                None => ctx.prober.tls_handshake(config.clone(), name.clone()).await,
+            },
+        };
+        let mut session = session.map_err(why_not)?;
         last = session.stream.get_ref().1.handshake_kind();
         // OpenSSL drops a session from its cache when the connection ends without
         // close_notify, so say goodbye properly or the ID could never resume.

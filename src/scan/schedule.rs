@@ -13,7 +13,9 @@
 //! - suite enumeration picks its strategy by what round 2 shows ([`super::ciphers::enumerate`]):
 //!   elimination, which reveals the order as it goes, where the server has one; where it
 //!   follows the client's order, one offer of everything left (usually refused), then
-//!   parallel chains only if that found more ([`rest_in_chains`]); SSL 3.0 to TLS 1.1 confirm
+//!   parallel chains only if that found more ([`rest_in_chains`]); where the first pick is the
+//!   head of OpenSSL's order, that order is verified in round 2 instead, one probe per place at
+//!   once ([`super::schedule_order::verify`]); SSL 3.0 to TLS 1.1 confirm
 //!   TLS 1.2's own order in one round ([`confirm_order`]) instead of revealing it again;
 //! - nothing is asked twice: the SSLv2 kinds and each version's first suite come from the
 //!   version probes, the certificate for the key type the TLS 1.2 flight (or, TLS 1.3 only,
@@ -98,6 +100,10 @@ pub struct OwnOrder<'p, T> {
     pub prior: &'p [T],
     pub likely: usize,
     pub blocks: usize,
+    /// The order the server likely has if it orders as a known library does (possibly with
+    /// items it lacks): where its head is the server's first pick, it is verified in round 2
+    /// ([`super::schedule_order::verify`]) beside the reverse pick. Empty: no prediction.
+    pub predicted: &'p [T],
 }
 
 impl<T: PartialEq> OwnOrder<'_, T> {
@@ -107,6 +113,7 @@ impl<T: PartialEq> OwnOrder<'_, T> {
             prior: &[],
             likely: 0,
             blocks: 1,
+            predicted: &[],
         }
     }
 
@@ -157,6 +164,11 @@ where
     enumerate_guessing(ask, all, first, chains, own, None).await
 }
 
+/// `all` in its order, less what was `taken`.
+fn all_but<T: Copy + PartialEq>(all: &[T], taken: &[T]) -> Vec<T> {
+    all.iter().copied().filter(|x| !taken.contains(x)).collect()
+}
+
 /// [`enumerate`], with `guess`: where round 2 shows an order of the server's own, the
 /// order it likely is (another version's, as the same server showed it), awaited only then
 /// and confirmed in one round ([`confirm_order`]) before anything is revealed anew.
@@ -172,11 +184,14 @@ where
     T: Copy + PartialEq + Send + Sync,
     A: Ask<'a, T> + ?Sized,
 {
-    let without =
-        |taken: &[T]| -> Vec<T> { all.iter().copied().filter(|x| !taken.contains(x)).collect() };
+    let without = |taken: &[T]| all_but(all, taken);
     let offered = |x: &T| all.contains(x);
     let reversed: Vec<T> = all.iter().rev().copied().collect();
     let first = first.filter(offered);
+    let predicted_head = own.predicted.iter().find(|x| offered(x));
+    if let Some(p1) = first.filter(|p1| predicted_head == Some(p1)) {
+        return enumerate_predicted(ask, all, p1, chains, own, guess).await;
+    }
     let (forward, backward, second) = match first {
         Some(p1) => {
             let rest = without(&[p1]);
@@ -256,6 +271,73 @@ where
     }
 }
 
+/// [`enumerate_guessing`] where the server's first pick `p1` is the head of the prediction
+/// (`own.predicted`): round 2 is the reverse pick and the wave that verifies the predicted
+/// order ([`schedule_order::verify`]), cut short as soon as the reverse pick shows the client's
+/// order. What the wave leaves unproven is enumerated as [`enumerate_guessing`] would from there.
+async fn enumerate_predicted<'a, T, A>(
+    ask: &A,
+    all: &[T],
+    p1: T,
+    chains: usize,
+    own: OwnOrder<'_, T>,
+    guess: Option<BoxFuture<'_, Vec<T>>>,
+) -> Found<T>
+where
+    T: Copy + PartialEq + Send + Sync,
+    A: Ask<'a, T> + ?Sized,
+{
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let without = |taken: &[T]| all_but(all, taken);
+    let reversed: Vec<T> = all.iter().rev().copied().collect();
+    let stop = AtomicBool::new(false);
+    let known = [p1];
+    let (backward, verified) = futures::join!(
+        async {
+            let b = ask.ask(reversed).await.filter(|x| all.contains(x));
+            if b != Some(p1) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            b
+        },
+        schedule_order::verify(ask, all, &known, own.predicted, &stop),
+    );
+    let mut found = vec![p1];
+    found.extend(verified.proven);
+    let complete = verified.complete && backward.is_none_or(|b| found.contains(&b));
+    if let Some(b) = backward.filter(|b| !found.contains(b)) {
+        found.push(b);
+    }
+    if backward == Some(p1) {
+        if !complete {
+            let mut more = None;
+            if let Some(guess) = guess {
+                more = confirm_order(ask, all, &found, &guess.await).await;
+            }
+            let more = match more {
+                Some(more) => more,
+                None => schedule_order::reveal(ask, &without(&found), own.if_guessed(&found)).await,
+            };
+            found.extend(more);
+        }
+        let own_order = (found.len() >= 2).then_some(true);
+        return Found {
+            items: found,
+            own_order,
+        };
+    }
+    if !complete {
+        found.extend(rest_in_chains(ask, without(&found), chains).await);
+    }
+    found.sort_by_key(|x| all.iter().position(|y| y == x));
+    // Another pick in reverse: the client's order (two items found at least).
+    let own_order = backward.map(|_| false).filter(|_| found.len() >= 2);
+    Found {
+        items: found,
+        own_order,
+    }
+}
+
 /// What a server that follows the client's order accepts of `left`: everything left in one
 /// offer first, since after round 1 usually nothing is (one refusal shows it, where parallel
 /// chains would each end in one); only if it accepts one is the remainder split into
@@ -278,6 +360,93 @@ where
     std::iter::once(one)
         .chain(more.into_iter().flatten())
         .collect()
+}
+
+/// [`enumerate`] for a server that may be far away, where round trips cost more than
+/// connections: one or two waves instead of three to five rounds. `likely` are the items
+/// servers usually accept, in the order a server that orders them itself most likely has.
+///
+/// - First wave: each likely item asked alone; everything else offered once (eliminated
+///   further only if the server takes one of it); and the pick from the likely items
+///   forward and in reverse.
+/// - Different picks: the server follows the client's order, and that is all; the items
+///   keep the candidates' order.
+/// - The same pick, and it heads what was accepted: an order of the server's own, verified
+///   as the likely one in a second wave (`order_of_accepted`).
+/// - Anything else (fewer than two likely items accepted, an unanswered probe, another
+///   first pick): the order among what was accepted by elimination.
+pub async fn enumerate_in_waves<'a, T, A>(ask: &A, all: &[T], likely: &[T]) -> Found<T>
+where
+    T: Copy + PartialEq + Send + Sync,
+    A: Ask<'a, T> + ?Sized,
+{
+    let alone: Vec<T> = likely.iter().copied().filter(|x| all.contains(x)).collect();
+    let reversed: Vec<T> = alone.iter().rev().copied().collect();
+    let (answers, more, forward, backward) = futures::join!(
+        futures::future::join_all(alone.iter().map(|x| ask.ask(vec![*x]))),
+        eliminate(ask, all_but(all, &alone)),
+        ask.ask(alone.clone()),
+        ask.ask(reversed),
+    );
+    let mut accepted: Vec<T> = alone
+        .iter()
+        .zip(answers)
+        .filter(|(x, answer)| answer.as_ref() == Some(*x))
+        .map(|(x, _)| *x)
+        .collect();
+    let likely_accepted = accepted.len();
+    accepted.extend(more);
+    if accepted.len() < 2 {
+        return Found {
+            items: accepted,
+            own_order: None,
+        };
+    }
+    // The picks tell the order only where two likely items are accepted.
+    let picks = (likely_accepted >= 2).then_some((forward, backward));
+    match picks {
+        Some((Some(f), Some(b))) if f != b => {
+            accepted.sort_by_key(|x| all.iter().position(|y| y == x));
+            Found {
+                items: accepted,
+                own_order: Some(false),
+            }
+        }
+        Some((Some(f), Some(b))) if f == b && f == accepted[0] => {
+            order_of_accepted(ask, accepted).await
+        }
+        _ => Found {
+            own_order: picks.map(|(f, b)| f.is_some() && f == b),
+            items: eliminate(ask, accepted).await,
+        },
+    }
+}
+
+/// The order of a server that has one of its own among `accepted` (everything it accepts,
+/// in its likely order, the first its proven first pick), in one round: each adjacent pair
+/// offered the later first, `[a(i+1), a(i)]`. Every pair answered with its earlier item: the
+/// likely order is the server's, proven step by step. Otherwise (another order, an
+/// unanswered probe) the order is left to elimination over `accepted`, the server's pick
+/// each time.
+async fn order_of_accepted<'a, T, A>(ask: &A, accepted: Vec<T>) -> Found<T>
+where
+    T: Copy + PartialEq + Send + Sync,
+    A: Ask<'a, T> + ?Sized,
+{
+    let pairs =
+        futures::future::join_all(accepted.windows(2).map(|w| ask.ask(vec![w[1], w[0]]))).await;
+    let proven = accepted
+        .windows(2)
+        .zip(&pairs)
+        .all(|(w, answer)| *answer == Some(w[0]));
+    Found {
+        items: if proven {
+            accepted
+        } else {
+            eliminate(ask, accepted).await
+        },
+        own_order: Some(true),
+    }
 }
 
 /// Offer, take the choice away, offer again, until the server refuses: what it chose, in
@@ -395,13 +564,16 @@ impl HeadStart {
         }
         let groups_ctx = ctx_of(<groups::Groups as super::Check>::NAME);
         if groups_ctx.checks.runs(&groups::Groups) {
-            let c = groups_ctx.clone();
-            head.tls13_groups = Some(head.spawn(async move { groups::tls13_groups(&c).await }));
+            // TLS 1.2's curves first: their elimination is the longer chain where TLS 1.3's
+            // groups go in waves (a server that may be far away), and the first slots
+            // under the cap are few.
             let c = groups_ctx.clone();
             head.tls12_curves = Some(head.spawn(async move {
                 let ecdhe = ciphers::candidates_where(ProtocolVersion::Tls12, |s| s.kx == "ECDHE");
                 groups::ecdhe_curves(&c, ProtocolVersion::Tls12, &ecdhe).await
             }));
+            let c = groups_ctx.clone();
+            head.tls13_groups = Some(head.spawn(async move { groups::tls13_groups(&c).await }));
         }
         if ctx_of(<ciphers::Suites as super::Check>::NAME)
             .checks
@@ -765,11 +937,119 @@ mod tests {
         let (at_32, connections) = check_with("b", legacy_server(likely), 32).await;
         assert!(at_32 < at_10, "{at_32} rounds at cap 32, {at_10} at cap 10");
         // Each suite once; per version the reverse pick, a refusal per block and the merge
-        // probes; the probes of the versions not accepted (SSLv2, SSLv3).
+        // probes; the probes of the versions not accepted (SSLv2, SSLv3); and, since the
+        // first picks are OpenSSL's too, the first places of a prediction that fails.
         assert!(
-            connections <= total + 4 * 2 + 2 + 3 * 2 * ciphers::MOST_BLOCKS,
+            connections
+                <= total
+                    + 4 * 2
+                    + 2
+                    + 3 * 2 * ciphers::MOST_BLOCKS
+                    + 3 * (schedule_order::FIRST_PLACES + 1),
             "{connections} for {total} suites"
         );
+    }
+
+    /// bench server b itself: OpenSSL's ALL:@SECLEVEL=0 on an RSA key (no eNULL, which ALL
+    /// leaves out), TLS 1.0 to 1.3 in OpenSSL's order. Each version's order is verified in one
+    /// wave beside its reverse pick, the waves of all versions at once: the rounds are what the
+    /// cap allows (every suite once, per version the reverse pick and a refusal), never a chain
+    /// per suite.
+    #[tokio::test(start_paused = true)]
+    async fn openssl_all_in_its_own_order_is_verified_in_waves() {
+        let server = openssl_server(|_| true);
+        let total: usize = server.iter().map(|(_, v)| v.accepts.len()).sum();
+        assert!(total > 80, "{total}");
+        let cap = crate::probe::FAR_MAX_CONNECTIONS;
+        let (rounds, connections) = check_with("b, OpenSSL's order", server, cap).await;
+        // The versions' round, then the suites' probes at the cap's pace.
+        let floor = 1 + (total + 4 * 3).div_ceil(cap);
+        assert!(rounds <= floor + 1, "{rounds} rounds, floor {floor}");
+        // Per version: the reverse pick, the refusal, and the places after it sent ahead.
+        let most = 6 + total + 4 * (2 + schedule_order::FIRST_PLACES / 2);
+        assert!(connections <= most, "{connections} for {total} suites");
+    }
+
+    /// The same without DH parameters (no DHE suite: gaps all through the prediction) costs
+    /// one more round, and stays within a connection per predicted suite.
+    #[tokio::test(start_paused = true)]
+    async fn gaps_in_openssl_order_cost_a_round_not_a_chain() {
+        let server = openssl_server(|s| s.kx != "DHE");
+        let total: usize = server.iter().map(|(_, v)| v.accepts.len()).sum();
+        let cap = crate::probe::FAR_MAX_CONNECTIONS;
+        let (rounds, connections) = check_with("b without DHE", server, cap).await;
+        assert!(
+            rounds <= 2 + (2 * total).div_ceil(cap) + 1,
+            "{rounds} rounds"
+        );
+        assert!(
+            connections <= 6 + 2 * total + 4 * 4,
+            "{connections} for {total} suites"
+        );
+    }
+
+    /// A server in the client's order whose first pick happens to be OpenSSL's head: the
+    /// reverse pick stops the wave, so it costs at most what was in flight.
+    #[tokio::test(start_paused = true)]
+    async fn a_client_order_server_stops_the_wave() {
+        let tls12 = ids(&["ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305"]);
+        let (_, connections) = check_with(
+            "client order, OpenSSL's head",
+            vec![(
+                Tls12,
+                Version {
+                    accepts: tls12,
+                    own_order: false,
+                },
+            )],
+            8,
+        )
+        .await;
+        assert!(connections <= 6 + 2 * 8 + 4, "{connections}");
+    }
+
+    /// OpenSSL's ALL:@SECLEVEL=0 for an RSA key in TLS 1.0 to 1.2 (the suites of `keep`) and
+    /// its three default TLS 1.3 suites, in OpenSSL's order.
+    fn openssl_server(
+        keep: impl Fn(&suites::CipherSuite) -> bool,
+    ) -> Vec<(ProtocolVersion, Version)> {
+        let head = ids(&["ECDHE-RSA-AES256-GCM-SHA384"])[0];
+        let mut out: Vec<(ProtocolVersion, Version)> = [Tls10, Tls11, Tls12]
+            .into_iter()
+            .map(|v| {
+                let head = if v == Tls12 {
+                    head
+                } else {
+                    ids(&["ECDHE-RSA-AES256-SHA"])[0]
+                };
+                let accepts = crate::scan::cipher_order::predicted(v, head)
+                    .into_iter()
+                    .filter(|id| {
+                        let s = suites::by_id(u32::from(id.0)).unwrap();
+                        s.enc != "NULL" && keep(s)
+                    })
+                    .collect();
+                (
+                    v,
+                    Version {
+                        accepts,
+                        own_order: true,
+                    },
+                )
+            })
+            .collect();
+        out.push((
+            Tls13,
+            Version {
+                accepts: ids(&[
+                    "TLS_AES_256_GCM_SHA384",
+                    "TLS_CHACHA20_POLY1305_SHA256",
+                    "TLS_AES_128_GCM_SHA256",
+                ]),
+                own_order: true,
+            },
+        ));
+        out
     }
 
     /// The server's order as the scan guesses it ([`ciphers::likely_order`]).
@@ -914,6 +1194,97 @@ mod tests {
         )];
         let server = Simulated::with_cap(client, 64);
         assert_eq!(confirm(&server, Tls10, &tls12).await.0, None);
+    }
+
+    /// A server of plain items (groups, say) for [`enumerate_in_waves`]: what it accepts, in
+    /// its own order when `own`, else it takes the client's first acceptable item.
+    struct Items {
+        accepts: Vec<u16>,
+        own: bool,
+        slots: Semaphore,
+        connections: AtomicUsize,
+    }
+
+    impl Items {
+        fn new(accepts: &[u16], own: bool) -> Self {
+            Items {
+                accepts: accepts.to_vec(),
+                own,
+                slots: Semaphore::new(32),
+                connections: AtomicUsize::new(0),
+            }
+        }
+
+        fn ask(&self, offer: Vec<u16>) -> BoxFuture<'_, Option<u16>> {
+            Box::pin(async move {
+                let _slot = self.slots.acquire().await.expect("open semaphore");
+                self.connections.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(PROBE).await;
+                if self.own {
+                    self.accepts.iter().copied().find(|x| offer.contains(x))
+                } else {
+                    offer.iter().copied().find(|x| self.accepts.contains(x))
+                }
+            })
+        }
+
+        /// The waves' finding, rounds and connections, and what elimination in rounds finds.
+        async fn both(&self, all: &[u16], likely: &[u16]) -> (Found<u16>, usize, usize, Vec<u16>) {
+            let ask = |offer: Vec<u16>| self.ask(offer);
+            let start = Instant::now();
+            let found = enumerate_in_waves(&ask, all, likely).await;
+            let rounds = in_rounds(start.elapsed(), PROBE);
+            let connections = self.connections.swap(0, Ordering::Relaxed);
+            let own = OwnOrder::sequential();
+            let eliminated = super::enumerate(&ask, all, None, 2, own).await.items;
+            (found, rounds, connections, eliminated)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waves_find_what_elimination_finds_in_one_or_two_rounds() {
+        let all: Vec<u16> = (1..=40).collect();
+        let likely = [29, 23, 30, 25, 24, 256, 257];
+        // The client's order: one wave (the likely ones alone, the rest once, both picks).
+        let server = Items::new(&[23, 24, 29], false);
+        let (found, rounds, connections, eliminated) = server.both(&all, &likely).await;
+        assert_eq!(found.items, [23, 24, 29]);
+        assert_eq!(found.items, eliminated);
+        assert_eq!(found.own_order, Some(false));
+        assert_eq!((rounds, connections), (1, 5 + 1 + 2));
+        // An order of its own, the likely one: a second wave of adjacent pairs proves it.
+        let server = Items::new(&[29, 23, 24], true);
+        let (found, rounds, connections, eliminated) = server.both(&all, &likely).await;
+        assert_eq!(found.items, [29, 23, 24]);
+        assert_eq!(found.items, eliminated);
+        assert_eq!(found.own_order, Some(true));
+        assert_eq!((rounds, connections), (2, 5 + 1 + 2 + 2));
+        // Another order of its own: a pair departs, and elimination over what was
+        // accepted gives the server's order.
+        let server = Items::new(&[29, 24, 23], true);
+        let (found, _, _, eliminated) = server.both(&all, &likely).await;
+        assert_eq!(found.items, [29, 24, 23]);
+        assert_eq!(found.items, eliminated);
+        // A first pick that is not the likely head: elimination from the start.
+        let server = Items::new(&[24, 29, 23], true);
+        let (found, _, _, eliminated) = server.both(&all, &likely).await;
+        assert_eq!(found.items, [24, 29, 23]);
+        assert_eq!(found.items, eliminated);
+        // Something outside the likely ones is accepted too: found by the rest's elimination.
+        let server = Items::new(&[3, 23, 29], false);
+        let (found, rounds, _, eliminated) = server.both(&all, &likely).await;
+        assert_eq!(found.items, [3, 23, 29]);
+        assert_eq!(found.items, eliminated);
+        assert_eq!(rounds, 2);
+        // One item, or none: no order to tell.
+        let server = Items::new(&[25], true);
+        let (found, rounds, _, eliminated) = server.both(&all, &likely).await;
+        assert_eq!((found.items.as_slice(), found.own_order), (&[25][..], None));
+        assert_eq!((found.items, rounds), (eliminated, 1));
+        let server = Items::new(&[], false);
+        let (found, _, connections, _) = server.both(&all, &likely).await;
+        assert!(found.items.is_empty());
+        assert_eq!(connections, 5 + 1 + 2);
     }
 
     #[test]

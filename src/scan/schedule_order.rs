@@ -17,6 +17,10 @@
 //! slower, in rounds, than elimination over what is left.
 
 use super::schedule::{Ask, OwnOrder, eliminate};
+use futures::StreamExt;
+use futures::future::{AbortHandle, Abortable};
+use futures::stream::FuturesUnordered;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Every member of `left` (in the server's own order), found by eliminating disjoint
 /// blocks of it in parallel and merging the chains: the plausible items (`own.prior`'s
@@ -266,12 +270,242 @@ fn plan<T: Copy + PartialEq>(known: &Known<T>, next: &[usize], budget: usize) ->
     offers
 }
 
+/// How many places of a prediction [`verify`] sends before any answer fits it: a prediction
+/// that is wrong from the start costs no more. Each answer that fits releases two more, so a
+/// right one is sent as fast as the connection cap allows after a round or two.
+pub const FIRST_PLACES: usize = 8;
+
+/// What a wave of [`verify`] proved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified<T> {
+    /// The places after those already known, in the server's order, each one proven.
+    pub proven: Vec<T>,
+    /// Whether the server accepts nothing else: the order is then complete.
+    pub complete: bool,
+}
+
+/// The server's order after the places already `known`, when it is likely `predicted` (the
+/// prior's order, which may name suites the server lacks): verified in one wave instead of
+/// revealed one step after another. With `q` the predicted items not yet known, the probe of
+/// place `i` offers everything but `known` and `q[..i]`; its answer is a proven fact either
+/// way (the server's choice from what is left once those are gone), and where the prediction
+/// holds it is `q[i]`. They go at once (the first [`FIRST_PLACES`] of them and the offer of
+/// everything outside the prediction, then two more per answer that fits), so a round or
+/// two proves the whole order:
+///
+/// - every answer `q[i]` (and the first refusal, which shows nothing else is accepted):
+///   the order is `q` up to that refusal;
+/// - an answer further down the prediction, `q[j]` with `j > i`, says `q[i..j]` are not
+///   accepted, or are accepted below `q[j]`: such a gap inside the order costs one more
+///   probe, everything but the answers, which must be refused;
+/// - an answer outside the prediction, or answers that contradict each other, end the wave
+///   (the probes still waiting for a connection are dropped and never sent), as does
+///   `stop` (set when another probe shows the server follows the client's order).
+///
+/// What is proven then is the run of answers that matched from the start, and the answer
+/// after it; the caller reveals the rest as usual. The probes after a refusal are not sent:
+/// their smaller offers would be refused too.
+pub async fn verify<'a, T, A>(
+    ask: &A,
+    all: &[T],
+    known: &[T],
+    predicted: &[T],
+    stop: &AtomicBool,
+) -> Verified<T>
+where
+    T: Copy + PartialEq + Send + Sync,
+    A: Ask<'a, T> + ?Sized,
+{
+    let mut q: Vec<T> = Vec::new();
+    for x in predicted {
+        if all.contains(x) && !known.contains(x) && !q.contains(x) {
+            q.push(*x);
+        }
+    }
+    let n = q.len();
+    let offer = |i: usize| -> Vec<T> {
+        all.iter()
+            .copied()
+            .filter(|x| !known.contains(x) && !q[..i].contains(x))
+            .collect()
+    };
+    // answers[i]: the answer to the offer of place i (None: not known).
+    let mut answers: Vec<Option<Option<T>>> = vec![None; n + 1];
+    {
+        let mut handles: Vec<Option<AbortHandle>> = vec![None; n + 1];
+        let mut wave = FuturesUnordered::new();
+        // The places sent so far (the offer outside the prediction goes with the first).
+        let mut sent = 0usize;
+        let mut released = FIRST_PLACES.min(n);
+        let send = |i: usize,
+                    answers: &mut Vec<Option<Option<T>>>,
+                    handles: &mut Vec<Option<AbortHandle>>| {
+            if answers[i].is_some() {
+                return None;
+            }
+            let o = offer(i);
+            if o.is_empty() {
+                answers[i] = Some(None);
+                return None;
+            }
+            let (handle, registration) = AbortHandle::new_pair();
+            handles[i] = Some(handle);
+            let asked = ask.ask(o.clone());
+            Some(Abortable::new(
+                async move { (i, asked.await.filter(|x| o.contains(x))) },
+                registration,
+            ))
+        };
+        if let Some(f) = send(n, &mut answers, &mut handles) {
+            wave.push(f);
+        }
+        loop {
+            while sent < released {
+                if let Some(f) = send(sent, &mut answers, &mut handles) {
+                    wave.push(f);
+                }
+                sent += 1;
+            }
+            let Some(done) = wave.next().await else { break };
+            let Ok((i, answer)) = done else { continue };
+            answers[i] = Some(answer);
+            if answer.is_none() {
+                // Every later offer is a part of this one: refused too, and not sent.
+                for j in i + 1..=n {
+                    if let Some(h) = &handles[j] {
+                        h.abort();
+                    }
+                    answers[j].get_or_insert(None);
+                }
+            }
+            if stop.load(Ordering::Relaxed) || !consistent(&q, &answers) {
+                // The answer after the run that matched is still worth its connection
+                // (what the caller goes on from); nothing else is.
+                let k = matched(&q, &answers);
+                let keep = k..(k + FIRST_PLACES).min(n);
+                for (j, h) in handles.iter().enumerate() {
+                    if let Some(h) = h.as_ref().filter(|_| !keep.contains(&j)) {
+                        h.abort();
+                    }
+                }
+                loop {
+                    let k = matched(&q, &answers);
+                    if answers[k].is_some() || !keep.contains(&k) {
+                        break;
+                    }
+                    match wave.next().await {
+                        Some(Ok((i, answer))) => answers[i] = Some(answer),
+                        Some(Err(_)) => {}
+                        None => break,
+                    }
+                }
+                break;
+            }
+            // Each answer that fits lets two more places go.
+            released = (released + 2).min(n);
+        }
+    }
+    let settled = answers.iter().all(Option::is_some) && consistent(&q, &answers);
+    let gaps = (0..n).any(|i| matches!(answers[i], Some(Some(x)) if x != q[i]));
+    // A wave that ran to its end proves its order whoever's order the server follows.
+    if settled {
+        let mut order: Vec<T> = Vec::new();
+        for x in answers.iter().flatten().flatten() {
+            if !order.contains(x) {
+                order.push(*x);
+            }
+        }
+        if !gaps {
+            return Verified {
+                proven: order,
+                complete: true,
+            };
+        }
+        let rest: Vec<T> = all
+            .iter()
+            .copied()
+            .filter(|x| !known.contains(x) && !order.contains(x))
+            .collect();
+        let refused = rest.is_empty()
+            || ask
+                .ask(rest.clone())
+                .await
+                .filter(|x| rest.contains(x))
+                .is_none();
+        if refused {
+            return Verified {
+                proven: order,
+                complete: true,
+            };
+        }
+    }
+    // The run that matched from the start, and the answer after it.
+    let k = matched(&q, &answers);
+    let mut proven = q[..k].to_vec();
+    match answers[k] {
+        Some(Some(x)) => {
+            proven.push(x);
+            Verified {
+                proven,
+                complete: false,
+            }
+        }
+        Some(None) => Verified {
+            proven,
+            complete: true,
+        },
+        None => Verified {
+            proven,
+            complete: false,
+        },
+    }
+}
+
+/// How many places from the start were answered with their own item of `q`.
+fn matched<T: PartialEq>(q: &[T], answers: &[Option<Option<T>>]) -> usize {
+    (0..q.len())
+        .take_while(|&i| matches!(&answers[i], Some(Some(x)) if *x == q[i]))
+        .count()
+}
+
+/// Whether the answers so far (`answers[i]` to the offer of place `i` of the prediction `q`,
+/// see [`verify`]) fit an order that follows `q` with some of its items missing: each answer
+/// is at or after its place, the same answer holds until its own place, and after a refusal
+/// everything is refused.
+fn consistent<T: PartialEq>(q: &[T], answers: &[Option<Option<T>>]) -> bool {
+    let at = |x: &T| q.iter().position(|y| y == x);
+    for (i, a) in answers.iter().enumerate() {
+        let Some(a) = a else { continue };
+        let p = match a {
+            Some(x) => match at(x) {
+                Some(p) if p >= i => Some(p),
+                _ => return false,
+            },
+            None => None,
+        };
+        for b in answers[i + 1..]
+            .iter()
+            .enumerate()
+            .filter_map(|(d, b)| Some((i + 1 + d, b.as_ref()?)))
+        {
+            let (j, b) = b;
+            match (a, p) {
+                (None, _) if b.is_some() => return false,
+                (Some(x), Some(p)) if j <= p && b.as_ref() != Some(x) => return false,
+                _ => {}
+            }
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use futures::FutureExt;
     use futures::future::BoxFuture;
     use std::sync::Mutex;
+    use std::sync::atomic::AtomicBool;
     use std::time::Duration;
     use tokio::sync::Semaphore;
     use tokio::time::Instant;
@@ -344,6 +578,7 @@ mod tests {
             prior,
             likely: prior.len(),
             blocks,
+            predicted: &[],
         };
         let found = reveal(&server.ask(), candidates, own).await;
         assert_eq!(found, members, "the server's order, revealed");
@@ -405,6 +640,131 @@ mod tests {
         // One block: plain elimination.
         let (rounds, asked, _) = run(vec![3, 1, 2], &[1, 2, 3], &[1, 2, 3], 1, 8).await;
         assert_eq!((rounds, asked), (3, 3));
+    }
+
+    /// [`verify`] against a server accepting `members` (its order) of 0..100, predicting
+    /// `predicted`, `known` its first pick; answers what was proven, the rounds and the
+    /// connections.
+    async fn verified(
+        members: &[u16],
+        predicted: &[u16],
+        cap: usize,
+    ) -> (Verified<u16>, usize, usize) {
+        let server = Server::new(members.to_vec(), cap);
+        let all: Vec<u16> = (0..100).collect();
+        let stop = AtomicBool::new(false);
+        let start = Instant::now();
+        let got = verify(&server.ask(), &all, &members[..1], predicted, &stop).await;
+        let rounds = start.elapsed().as_nanos().div_ceil(PROBE.as_nanos()) as usize;
+        let asked = *server.asked.lock().unwrap();
+        (got, rounds, asked)
+    }
+
+    /// The server's order as predicted: proven in a few rounds, one probe per place and the
+    /// refusal of the rest.
+    #[tokio::test(start_paused = true)]
+    async fn a_right_prediction_is_proven_in_a_few_rounds() {
+        let members: Vec<u16> = (0..100).rev().filter(|x| x % 3 == 0).collect();
+        let (got, rounds, asked) = verified(&members, &members, 64).await;
+        assert_eq!(got.proven, members[1..]);
+        assert!(got.complete);
+        // The first places, then two more per answer: three rounds for 34 places.
+        assert_eq!(asked, members.len());
+        assert!(rounds <= 3, "{rounds} rounds");
+    }
+
+    /// A prediction naming suites the server lacks: gaps inside the order cost one more
+    /// probe (everything but the answers, refused), those after its end none (the offers
+    /// after the first refusal are not sent).
+    #[tokio::test(start_paused = true)]
+    async fn gaps_in_a_prediction_cost_one_more_round() {
+        let predicted: Vec<u16> = (0..60).collect();
+        let members: Vec<u16> = (0..40).filter(|x| x % 4 != 1).collect();
+        let (got, rounds, asked) = verified(&members, &predicted, 64).await;
+        assert_eq!(got.proven, members[1..]);
+        assert!(got.complete);
+        assert!(rounds <= 4, "{rounds} rounds");
+        assert!(asked <= predicted.len() + 1, "{asked}");
+        // Only the tail missing: one round; under a cap of 8 the places after the refusal
+        // are dropped before they are sent.
+        let members: Vec<u16> = (0..20).collect();
+        let (got, rounds, asked) = verified(&members, &predicted, 8).await;
+        assert_eq!(got.proven, members[1..]);
+        assert!(got.complete);
+        assert!(asked <= 20 + 8, "{asked} connections");
+        assert!(rounds <= 4, "{rounds} rounds");
+    }
+
+    /// A prediction that departs from the order: what is proven is the run that matched and
+    /// the answer after it, never more; the probes still waiting are not sent.
+    #[tokio::test(start_paused = true)]
+    async fn a_wrong_prediction_proves_only_its_matching_start() {
+        let predicted: Vec<u16> = (0..60).collect();
+        let mut members: Vec<u16> = (0..60).collect();
+        members.swap(10, 11);
+        // 10 looks missing until the probe for the gap finds it.
+        let (got, _, asked) = verified(&members, &predicted, 8).await;
+        assert!(!got.complete);
+        assert_eq!(got.proven, members[1..11]);
+        assert!(asked <= predicted.len() + 1, "{asked} connections");
+        // A suite outside the prediction ends the wave at once.
+        let mut members: Vec<u16> = (0..60).collect();
+        members.insert(3, 70);
+        let (got, _, asked) = verified(&members, &predicted, 8).await;
+        assert!(!got.complete);
+        assert_eq!(got.proven, [1, 2, 70]);
+        assert!(asked <= 3 + 2 * 8, "{asked} connections");
+        // Accepted below where the prediction puts it: the gap probe is answered.
+        let members: Vec<u16> = vec![0, 2, 3, 1];
+        let (got, _, _) = verified(&members, &[0, 1, 2, 3], 64).await;
+        assert!(!got.complete);
+        assert_eq!(got.proven, [2]);
+    }
+
+    /// Stopped (the client's order showed): nothing more is sent than the places after what
+    /// matched, and what was answered stands.
+    #[tokio::test(start_paused = true)]
+    async fn a_stopped_wave_sends_nothing_more() {
+        let members: Vec<u16> = (0..50).collect();
+        let server = Server::new(members.clone(), 4);
+        let all: Vec<u16> = (0..100).collect();
+        let stop = AtomicBool::new(true);
+        let got = verify(&server.ask(), &all, &[0], &members, &stop).await;
+        assert!(!got.complete);
+        assert_eq!(got.proven, members[1..got.proven.len() + 1]);
+        assert!(*server.asked.lock().unwrap() <= 4 + FIRST_PLACES);
+    }
+
+    #[test]
+    fn answers_fit_a_prediction_with_gaps() {
+        let q = [1, 2, 3, 4];
+        assert!(consistent(
+            &q,
+            &[Some(Some(1)), None, Some(Some(3)), None, None]
+        ));
+        // 2 missing: place 1 answers 3, and so does place 2.
+        assert!(consistent(
+            &q,
+            &[
+                Some(Some(1)),
+                Some(Some(3)),
+                Some(Some(3)),
+                Some(None),
+                Some(None)
+            ]
+        ));
+        assert!(!consistent(
+            &q,
+            &[Some(Some(1)), Some(Some(3)), Some(Some(4)), None, None]
+        ));
+        // An answer before its place, or after a refusal.
+        assert!(!consistent(&q, &[None, Some(Some(1)), None, None, None]));
+        assert!(!consistent(
+            &q,
+            &[Some(None), None, Some(Some(3)), None, None]
+        ));
+        // The last offer holds nothing predicted: any answer departs.
+        assert!(!consistent(&q, &[None, None, None, None, Some(Some(9))]));
     }
 
     /// A guess that puts the blocks in reverse order: still right, and not much dearer

@@ -361,6 +361,22 @@ fn judge(
                 Some(FindingId::ServerClosed),
             ));
         }
+        // A real client goes on waiting where the probe gave up (until its own timeout or
+        // the server's, whichever ends first), so what it prints is not known: no text.
+        ProbeOutcome::Timeout { .. } => {
+            let mut f = fail(
+                profile,
+                HandshakeFailure::UnexpectedEof,
+                format!(
+                    "{}: the real client goes on waiting, until its own timeout or the server's, so there is no text to quote",
+                    outcome.describe()
+                ),
+                Some(FindingId::ConnectFailed),
+            );
+            f.key = outcome.kind().to_string();
+            f.error = String::new();
+            return Some(f);
+        }
         other => {
             let mut f = fail(
                 profile,

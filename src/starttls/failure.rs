@@ -127,6 +127,8 @@ pub fn quote_upgrade_clients(p: Protocol, findings: &mut [Finding]) {
                     client,
                     error: text,
                     key: None,
+                    unquoted: None,
+                    after: None,
                 });
             }
         }

@@ -187,3 +187,20 @@ fn json_output_serialises() {
         "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
     );
 }
+
+#[test]
+fn pymongos_ocsp_refusal_lists_every_cause_it_is_printed_for() {
+    // PyMongo prints "invalid status response" for a rejected staple, for a must-staple
+    // certificate served without one and for a responder that says revoked
+    // (tests/integration/ocsp/pymongo.rs measures all three).
+    let ids = finding_ids_for(
+        "SSL handshake failed: db.example.test:27017: [('SSL routines', '', 'invalid status response')]",
+    );
+    for id in [
+        FindingId::OcspStapleInvalid,
+        FindingId::OcspMustStapleMissing,
+        FindingId::CertRevoked,
+    ] {
+        assert!(ids.contains(&id), "{id:?} not in {ids:?}");
+    }
+}

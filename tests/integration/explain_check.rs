@@ -2,8 +2,8 @@
 //! built-in lab: on the endpoint whose fault is the message's established cause, the report
 //! leads with that finding. Every corpus message whose cause a lab endpoint reproduces is
 //! tried on that endpoint (in process, on one measurement per endpoint), and one run goes
-//! through the real command line. Both held-out sets (tests/data/explain-holdout.toml and
-//! explain-holdout2.toml) and each client's own measured text for the endpoint's finding
+//! through the real command line. The three held-out sets (tests/data/explain-holdout.toml,
+//! explain-holdout2.toml, explain-holdout3.toml) and each client's own measured text for the endpoint's finding
 //! (data/client-errors.toml) are tried the same way.
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use tlsdoctor::lab::{Lab, LabOptions};
 
 use crate::common::cli::tlsdoctor;
 use crate::explain_client_texts::client_texts_for;
-use crate::explain_corpus::{corpus, holdout, holdout2};
+use crate::explain_corpus::{corpus, holdout, holdout2, holdout3};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_error_leads_with_the_messages_cause_on_every_lab_family() {
@@ -23,10 +23,11 @@ async fn check_error_leads_with_the_messages_cause_on_every_lab_family() {
     let demo = tlsdoctor::demo::run(Duration::from_secs(10))
         .await
         .expect("the lab runs");
-    // The main corpus and both held-out sets.
+    // The main corpus and the three held-out sets.
     let mut messages = corpus();
     messages.extend(holdout());
     messages.extend(holdout2());
+    messages.extend(holdout3());
 
     let mut tried: BTreeMap<&str, usize> = BTreeMap::new();
     let mut wrong = Vec::new();

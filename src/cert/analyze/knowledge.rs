@@ -13,10 +13,10 @@ struct CriticalFile {
 
 /// A root that identifies interception, and how to confirm it.
 #[derive(Debug, Deserialize)]
-pub(super) struct InterceptionRoot {
+pub(crate) struct InterceptionRoot {
     names: Vec<String>,
     pub product: String,
-    #[allow(dead_code)]
+    /// "proxy", "debugging" or "leaked".
     pub kind: String,
     pub confirm: String,
 }
@@ -58,6 +58,16 @@ pub(super) fn interception_root(names: &[String]) -> Option<&'static Interceptio
     })
 }
 
+/// The interception product whose root name appears anywhere in `text` (an error message
+/// that quotes the issuer, or a user who names the product), case-insensitively.
+pub(crate) fn interception_root_named_in(text: &str) -> Option<&'static InterceptionRoot> {
+    let lower = text.to_lowercase();
+    interception()
+        .root
+        .iter()
+        .find(|r| r.names.iter().any(|m| lower.contains(&m.to_lowercase())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +80,10 @@ mod tests {
         assert_eq!(r.product, "mitmproxy");
         assert!(interception_root(&["DO_NOT_TRUST_FiddlerRoot".into()]).is_some());
         assert!(interception_root(&["tlsdoctor Test Intermediate".into()]).is_none());
+        let r =
+            interception_root_named_in("issuer `CN=Cisco Umbrella Secondary SubCA fra-SG,O=Cisco'")
+                .expect("named in the text");
+        assert_eq!(r.kind, "proxy");
+        assert!(interception_root_named_in("issuer: CN=R3,O=Let's Encrypt").is_none());
     }
 }

@@ -29,6 +29,7 @@ use crate::finding::{Finding, FindingId};
 use path::Parsed;
 use rules::{critical, hostname, name_constraints, order, strength, trust, usage, validity};
 
+pub(crate) use knowledge::{InterceptionRoot, interception_root_named_in};
 pub use rules::hostname::dns_name_matches;
 pub use rules::name_constraints::dns_in_subtree;
 pub use rules::strength::rsa_bits;

@@ -55,6 +55,8 @@ pub fn alpn_enforced(scan: &ServerScan) -> Option<Finding> {
                 style: *style,
                 failure: Failure::Handshake(failure),
             }),
+            unquoted: None,
+            after: None,
         });
     }
     Some(f)

@@ -153,6 +153,8 @@ pub fn required_at_http_level(ev: &Evidence) -> Option<Finding> {
             client: client.clone(),
             error: text.replace("{url}", &url),
             key: None,
+            unquoted: None,
+            after: None,
         });
     }
     Some(f)

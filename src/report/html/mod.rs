@@ -120,11 +120,11 @@ fn client_matrix(sims: &[Simulation]) -> String {
         } else {
             let err = s.failure.as_ref().map(|f| f.error.as_str()).unwrap_or("");
             let why = s.failure.as_ref().map(|f| f.reason.as_str()).unwrap_or("");
+            let err = quoted(err);
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td class=\"bad\">fails</td><td><code>{}</code><br>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"bad\">fails</td><td>{err}<br>{}</td></tr>",
                 h(&s.client_name),
-                h(err),
                 h(why)
             );
         }
@@ -171,9 +171,9 @@ fn verdict_matrix(d: &Diagnosis) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td class=\"bad\">fails</td><td>{how}</td><td><code>{}</code>{why}{contradiction}</td></tr>",
+                "<tr><td>{}</td><td class=\"bad\">fails</td><td>{how}</td><td>{}{why}{contradiction}</td></tr>",
                 h(&v.client_name),
-                h(v.error.as_deref().unwrap_or(""))
+                quoted(v.error.as_deref().unwrap_or(""))
             );
         }
     }
@@ -234,9 +234,9 @@ fn finding(f: &Finding) -> String {
         for b in &f.breaks {
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td><code>{}</code></td></tr>",
+                "<tr><td>{}</td><td>{}</td></tr>",
                 h(&b.client),
-                h(&b.error)
+                break_cell(b)
             );
         }
         out.push_str("</table></div>\n");
@@ -423,4 +423,23 @@ fn failures(errors: &[crate::document::AddressFailure], what: &str) -> String {
         );
     }
     out
+}
+
+/// A client's error text as code, or that there is none to quote.
+fn quoted(err: &str) -> String {
+    if err.is_empty() {
+        "<em>no quoted text</em>".to_string()
+    } else {
+        format!("<code>{}</code>", h(err))
+    }
+}
+
+/// A break's "what it prints" cell: the text as code (with what comes first, when something
+/// does), or that there is no text to quote and why.
+fn break_cell(b: &crate::finding::ClientBreak) -> String {
+    match (&b.unquoted, &b.after) {
+        (Some(why), _) if b.error.is_empty() => format!("<em>no quoted text</em>: {}", h(why)),
+        (_, Some(after)) => format!("<code>{}</code> ({})", h(&b.error), h(after)),
+        _ => format!("<code>{}</code>", h(&b.error)),
+    }
 }

@@ -4,7 +4,7 @@
 //! accepted, as testssl.sh reports it.
 
 use super::{VULNERABILITY_IDS, scan};
-use crate::common::servers::{gnutls_serv, nginx, openssl_s_server};
+use crate::common::servers::{gnutls_serv, nginx_default, openssl_s_server};
 
 fn assert_no_vulnerability(name: &str, server: &serde_json::Value) {
     for f in server["audit"]["findings"].as_array().unwrap() {
@@ -23,9 +23,7 @@ fn assert_no_vulnerability(name: &str, server: &serde_json::Value) {
 fn healthy_servers_show_no_vulnerability() {
     let openssl = openssl_s_server(&[]);
     let gnutls = gnutls_serv("NORMAL:-VERS-TLS1.0:-VERS-TLS1.1", &[]);
-    let nginx = nginx(
-        "server {\n listen 127.0.0.1:{port} ssl;\n ssl_certificate {cert};\n ssl_certificate_key {key};\n}",
-    );
+    let nginx = nginx_default();
     for (name, server) in [
         ("openssl", &openssl),
         ("gnutls", &gnutls),

@@ -40,6 +40,51 @@ pub fn free_port() -> u16 {
     panic!("no free port on 127.0.0.1 in {low}..{high}");
 }
 
+/// A TCP port on which nothing listens, on every loopback address, for as long as this
+/// value lives: a socket bound to 0.0.0.0:PORT without SO_REUSEADDR and never listening.
+/// A connection to it is refused, and no other socket (a server of a test running
+/// beside this one, even with SO_REUSEADDR) can bind the port meanwhile; a port merely
+/// bound and released could be handed to such a server at once (fleet tests saw their
+/// "closed" targets answer as another test's TLS server).
+pub struct ClosedPort {
+    /// Only held: the port stays reserved until it is closed on drop.
+    _fd: std::os::fd::OwnedFd,
+    pub port: u16,
+}
+
+impl ClosedPort {
+    pub fn reserve() -> ClosedPort {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        // SAFETY: plain socket calls on a descriptor this function owns; every result is
+        // checked, and the descriptor is closed by OwnedFd on drop.
+        unsafe {
+            let raw = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            assert!(raw >= 0, "socket: {}", std::io::Error::last_os_error());
+            let fd = std::os::fd::OwnedFd::from_raw_fd(raw);
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            addr.sin_family = libc::AF_INET as libc::sa_family_t;
+            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let rc = libc::bind(
+                fd.as_raw_fd(),
+                (&addr as *const libc::sockaddr_in).cast(),
+                len,
+            );
+            assert_eq!(rc, 0, "bind 0.0.0.0:0: {}", std::io::Error::last_os_error());
+            let mut len = len;
+            let rc = libc::getsockname(
+                fd.as_raw_fd(),
+                (&mut addr as *mut libc::sockaddr_in).cast(),
+                &mut len,
+            );
+            assert_eq!(rc, 0, "getsockname: {}", std::io::Error::last_os_error());
+            ClosedPort {
+                _fd: fd,
+                port: u16::from_be(addr.sin_port),
+            }
+        }
+    }
+}
+
 /// [low, high): up to 10000 ports just below the kernel's ephemeral port range.
 fn port_range_below_ephemeral() -> (u16, u16) {
     let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
@@ -200,6 +245,17 @@ pub fn openssl_s_server_at(
     key: &Path,
     dir: Option<tempfile::TempDir>,
 ) -> ServerProcess {
+    spawn_listening(
+        "openssl-s_server",
+        openssl_s_server_command(port, extra, cert, key),
+        port,
+        dir,
+    )
+}
+
+/// The `openssl s_server` command [`openssl_s_server_at`] starts, for a caller that adds
+/// to it (an environment variable) before [`spawn_listening`].
+pub fn openssl_s_server_command(port: u16, extra: &[&str], cert: &Path, key: &Path) -> Command {
     let mut cmd = Command::new("openssl");
     cmd.args(["s_server", "-accept"])
         .arg(format!("127.0.0.1:{port}"))
@@ -209,7 +265,7 @@ pub fn openssl_s_server_at(
         .arg(key)
         .args(["-quiet", "-naccept", "100000"])
         .args(extra);
-    spawn_listening("openssl-s_server", cmd, port, dir)
+    cmd
 }
 
 /// `gnutls-serv` with a priority string, serving a fresh self-signed RSA certificate.
@@ -249,6 +305,14 @@ pub fn nginx(http_block: &str) -> ServerProcess {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = self_signed(dir.path(), "server", "rsa:2048");
     nginx_with(http_block, &cert, &key, dir)
+}
+
+/// nginx with its default TLS settings (TLS 1.2 and 1.3, its default suites) on a fresh
+/// self-signed RSA certificate.
+pub fn nginx_default() -> ServerProcess {
+    nginx(
+        "server {\n listen 127.0.0.1:{port} ssl;\n ssl_certificate {cert};\n ssl_certificate_key {key};\n}",
+    )
 }
 
 pub fn nginx_with(

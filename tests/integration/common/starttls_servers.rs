@@ -515,13 +515,19 @@ pub fn redis() -> ServerProcess {
 
 /// tinyproxy, an HTTP forward proxy (CONNECT to port 443 only).
 pub fn tinyproxy() -> ServerProcess {
+    tinyproxy_with_timeout(10)
+}
+
+/// [`tinyproxy`] with its `Timeout` (seconds): how long it waits for a request's line, and
+/// then again for its headers, before it answers HTTP 400 or closes.
+pub fn tinyproxy_with_timeout(timeout: u32) -> ServerProcess {
     let dir = config_dir();
     let port = free_port();
     let conf = dir.path().join("tinyproxy.conf");
     std::fs::write(
         &conf,
         format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 10\nMaxClients 50\nAllow 127.0.0.1\nConnectPort 443\n"
+            "Port {port}\nListen 127.0.0.1\nTimeout {timeout}\nMaxClients 50\nAllow 127.0.0.1\nConnectPort 443\n"
         ),
     )
     .unwrap();

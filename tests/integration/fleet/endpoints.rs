@@ -4,6 +4,7 @@
 //! endpoint knows what a scan must say about it.
 
 use crate::common::pki::Pki;
+use crate::common::servers::ClosedPort;
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -45,6 +46,8 @@ impl Endpoint {
 /// The fleet; its servers run until it drops.
 pub struct Fleet {
     pub endpoints: Vec<Endpoint>,
+    /// Held so that the dead endpoints stay dead while the fleet runs.
+    _closed: Vec<ClosedPort>,
     _runtime: tokio::runtime::Runtime,
     _pki: Pki,
 }
@@ -71,37 +74,39 @@ impl Fleet {
             &[&rustls::version::TLS12, &rustls::version::TLS13],
         );
         let mut endpoints = Vec::new();
+        let mut closed = Vec::new();
         let mut n = 0usize;
         for (kind, count) in counts {
             for _ in 0..*count {
                 let ip = format!("127.0.0.{}", 2 + (n % usize::from(hosts)));
                 n += 1;
+                let tls = match kind {
+                    Kind::Dead => {
+                        let port = ClosedPort::reserve();
+                        let addr = SocketAddr::new(ip.parse().unwrap(), port.port);
+                        closed.push(port);
+                        endpoints.push(Endpoint { kind: *kind, addr });
+                        continue;
+                    }
+                    Kind::Healthy => Some(good.clone()),
+                    Kind::Tls13Only => Some(only13.clone()),
+                    Kind::Tls12Only => Some(only12.clone()),
+                    Kind::Expired => Some(expired.clone()),
+                    Kind::NotTls => None,
+                };
                 let listener = std::net::TcpListener::bind((ip.as_str(), 0))
                     .unwrap_or_else(|e| panic!("cannot bind {ip}: {e}"));
                 let addr = listener.local_addr().unwrap();
-                let serve = match kind {
-                    Kind::Dead => None,
-                    Kind::Healthy => Some(Some(good.clone())),
-                    Kind::Tls13Only => Some(Some(only13.clone())),
-                    Kind::Tls12Only => Some(Some(only12.clone())),
-                    Kind::Expired => Some(Some(expired.clone())),
-                    Kind::NotTls => Some(None),
-                };
-                match serve {
-                    // Bound and closed again: nothing listens on that port now.
-                    None => drop(listener),
-                    Some(tls) => {
-                        listener.set_nonblocking(true).unwrap();
-                        let _guard = runtime.enter();
-                        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                        runtime.spawn(serve_forever(listener, tls));
-                    }
-                }
+                listener.set_nonblocking(true).unwrap();
+                let _guard = runtime.enter();
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                runtime.spawn(serve_forever(listener, tls));
                 endpoints.push(Endpoint { kind: *kind, addr });
             }
         }
         Fleet {
             endpoints,
+            _closed: closed,
             _runtime: runtime,
             _pki: pki,
         }

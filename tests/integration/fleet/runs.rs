@@ -1,5 +1,6 @@
 use super::endpoints::{Endpoint, Flaky, Fleet, Kind};
 use crate::common::cli::{Run, tlsdoctor, tlsdoctor_env};
+use crate::common::servers::ClosedPort;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -472,15 +473,14 @@ fn a_server_that_starts_refusing_is_retried_and_the_line_says_so() {
     assert_eq!(accepted(&l), ["tls1_2", "tls1_3"], "{l}");
 }
 
-/// `n` targets where nothing listens (fast to fail: the run's cost is the engine's own).
-fn closed_ports(n: usize) -> String {
-    let base = {
-        let l = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    (0..n)
-        .map(|i| format!("127.0.0.{}:{}\n", 2 + i % 200, base))
-        .collect()
+/// `n` targets where nothing listens (fast to fail: the run's cost is the engine's own),
+/// and the reservation that keeps them closed while it lives.
+fn closed_ports(n: usize) -> (String, ClosedPort) {
+    let closed = ClosedPort::reserve();
+    let lines = (0..n)
+        .map(|i| format!("127.0.0.{}:{}\n", 2 + i % 200, closed.port))
+        .collect();
+    (lines, closed)
 }
 
 #[test]
@@ -488,7 +488,8 @@ fn memory_does_not_grow_with_the_length_of_the_list() {
     let dir = tempfile::tempdir().unwrap();
     let peak = |n: usize| {
         let input = dir.path().join(format!("{n}.txt"));
-        std::fs::write(&input, closed_ports(n)).unwrap();
+        let (targets, _closed) = closed_ports(n);
+        std::fs::write(&input, targets).unwrap();
         let out = dir.path().join(format!("{n}.jsonl"));
         let m = crate::common::cli::tlsdoctor_measured(
             &[
@@ -519,7 +520,8 @@ fn memory_does_not_grow_with_the_length_of_the_list() {
 fn the_progress_bar_is_drawn_on_a_terminal_only_and_never_in_the_lines() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("fleet.txt");
-    std::fs::write(&input, closed_ports(20)).unwrap();
+    let (targets, _closed) = closed_ports(20);
+    std::fs::write(&input, targets).unwrap();
     let out = dir.path().join("out.jsonl");
     let command = format!(
         "{} scan -i {} --checks protocols --rate 40/s -o {}",

@@ -12,6 +12,7 @@
 //! - suites_certificate: ECDHE-ECDSA suites only with an RSA certificate (TLS 1.3 off or on).
 
 mod closes;
+mod forward_proxy;
 mod http_level;
 mod limits;
 mod mtls;

@@ -3,9 +3,7 @@
 //! real client's outcome and text, tlsdoctor's simulation of the same clients, and `check`'s
 //! finding (not-tls, naming what the port wants, quoting every client).
 //!
-//! (An HTTP forward proxy is named by starttls::sniff; its clients are not compared here: a
-//! proxy such as tinyproxy waits for a line break, so a client hangs until the proxy's own
-//! timeout unless its random hello happens to hold a 0x0a byte, and then gets an HTTP error.)
+//! (An HTTP forward proxy's clients wait before they fail: forward_proxy.rs.)
 
 use super::{check, mismatches, rsa_root, simulated};
 use crate::common::clients::{FIVE, RealClients};

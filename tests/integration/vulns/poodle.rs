@@ -16,7 +16,7 @@ use tlsdoctor::lab::{Lab, LabOptions};
 
 /// tlslite-ng serving TLS 1.0 … 1.`max_minor - 1` with AES-CBC, RSA and ECDHE key exchange;
 /// `mode` is `strict` (tlslite-ng as published) or `lax` (the flaw).
-fn tlslite_poodle(mode: &str, max_minor: u8) -> ServerProcess {
+pub(super) fn tlslite_poodle(mode: &str, max_minor: u8) -> ServerProcess {
     let py = crate::common::venv::python_venv("tlslite", &["tlslite-ng"], "import tlslite");
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = self_signed(dir.path(), "server", "rsa:2048");

@@ -9,8 +9,10 @@
 //!   answered with as many payload bytes as it *declares*: what it carried, then filler standing for the memory that
 //!   followed it (OpenSSL 1.0.1–1.0.1f's over-read).
 //! - [`Bug::Ticketbleed`]: a ClientHello presenting a session ticket with a session ID shorter
-//!   than 32 bytes gets that ID echoed padded to 32 bytes with filler (F5 BIG-IP's bug), when
-//!   the real server resumed from the ticket and echoed it.
+//!   than 32 bytes gets that ID echoed padded to 32 bytes (F5 BIG-IP's bug), when the real
+//!   server resumed from the ticket and echoed it. The padding stands for memory, which is not
+//!   the same from one connection to the next: a counter of the padded echoes in its first two
+//!   bytes, then filler (testssl.sh calls the bug only when the bytes differ).
 //! - [`Bug::GreaseIntolerant`]: a ClientHello carrying any GREASE value (RFC 8701) in its
 //!   suites, extensions, groups or versions is met with a closed connection, as some
 //!   middleboxes and old TLS stacks did when Chrome started sending GREASE.
@@ -42,8 +44,24 @@ pub enum Bug {
     RobotOracle,
 }
 
-/// What a heartbeat over-read sends back after the bytes the request carried.
+/// What a heartbeat over-read sends back after the bytes the request carried (and what
+/// follows the counter in a Ticketbleed echo).
 pub const MEMORY_FILLER: u8 = 0xa5;
+
+/// How many Ticketbleed echoes were padded (in this test process).
+static TICKETBLEED_ECHOES: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+
+/// The bytes a Ticketbleed echo adds to a `have`-byte session ID.
+fn ticketbleed_memory(have: usize) -> Vec<u8> {
+    let n = TICKETBLEED_ECHOES
+        .fetch_add(1, Ordering::SeqCst)
+        .wrapping_add(1);
+    let mut memory = vec![MEMORY_FILLER; 32usize.saturating_sub(have)];
+    for (m, b) in memory.iter_mut().zip(n.to_be_bytes()) {
+        *m = b;
+    }
+    memory
+}
 
 pub struct Vulnerable {
     pub port: u16,
@@ -306,23 +324,26 @@ fn relay(
                 } else if let (true, 22, Some(ours)) = (first, typ, &short_id) {
                     edit_server_hello(&body, |sid, _| {
                         if sid == ours {
-                            sid.resize(32, MEMORY_FILLER);
+                            let memory = ticketbleed_memory(sid.len());
+                            sid.extend_from_slice(&memory);
                         }
                     })
                 } else {
                     body
                 };
                 first = false;
-                let mut c = to_client.lock().unwrap();
-                if c.write_all(&record(typ, v, &body)).is_err() {
-                    break;
-                }
+                // The suite is noted before the ServerHello goes on: the client's key
+                // exchange, which the other thread judges by it, may come back at once.
                 if first_hello(typ, &body) {
                     let sid_len = usize::from(body.get(38).copied().unwrap_or(0));
                     if let Some(id) = body.get(39 + sid_len..41 + sid_len) {
                         let id = u32::from(u16::from_be_bytes([id[0], id[1]]));
                         suite.store(id, Ordering::SeqCst);
                     }
+                }
+                let mut c = to_client.lock().unwrap();
+                if c.write_all(&record(typ, v, &body)).is_err() {
+                    break;
                 }
                 if typ == 22 && has_hello_done(&body) {
                     flight_sent.store(true, Ordering::SeqCst);
