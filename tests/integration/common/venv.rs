@@ -8,6 +8,10 @@ use std::sync::OnceLock;
 /// The venv's python, after `pip install PIP_ARGS` if `import_check` (a Python statement such
 /// as `import tlslite`) does not already succeed in it.
 pub fn python_venv(name: &str, pip_args: &[&str], import_check: &str) -> PathBuf {
+    // Tests that share a venv run at once: on a fresh clone two of them would make it and
+    // pip-install into it together, and one could see it half made. One at a time.
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _making = MAKING.lock().unwrap_or_else(|e| e.into_inner());
     let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target/test-venv")
         .join(name);
