@@ -149,11 +149,8 @@ pub(crate) async fn tls13_groups(ctx: &ScanContext) -> Vec<Group> {
     // rounds. Not for TLS 1.2's curves: there an ECDSA certificate's own curve must be
     // offered too, so a curve alone is refused although the server accepts it.
     let found = if ctx.prober.may_be_far() {
-        let likely: Vec<NamedGroup> = std::iter::once(X25519_MLKEM768)
-            .chain(groups::probe_groups().iter().copied())
-            .filter(|g| !legacy_curve(*g))
-            .collect();
-        schedule::enumerate_in_waves(&ask, &all, &likely).await
+        let likely = groups::tls13_likely_groups();
+        schedule::enumerate_in_waves(&ask, &all, likely).await
     } else {
         elimination(&ask, &all, ctx).await
     };
@@ -257,17 +254,6 @@ fn ecdhe_choice<'a>(
             _ => None,
         }
     })
-}
-
-/// X25519MLKEM768, the first of OpenSSL 3.5's default groups (ahead of the groups of the
-/// probing hello, which are OpenSSL 3.0's): a TLS 1.3 server of today likely prefers it.
-const X25519_MLKEM768: NamedGroup = NamedGroup(0x11ec);
-
-/// The curves RFC 8446 (section 4.2.7) leaves to TLS 1.2: secp256k1, the brainpool curves
-/// of RFC 7027 and every curve below secp256r1. A TLS 1.3 server rarely takes one, so in a
-/// wave they are asked together with the other unusual groups, not each alone.
-fn legacy_curve(group: NamedGroup) -> bool {
-    matches!(group.0, 0x0001..=0x0016 | 0x001a..=0x001c)
 }
 
 /// Named elliptic curves occupy the ids below 256 (RFC 8422); 256-511 are FFDHE groups and

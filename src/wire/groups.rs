@@ -28,14 +28,17 @@ impl std::fmt::Display for NamedGroup {
     }
 }
 
-/// One row of a `id<TAB>name<TAB>probe` registry file; `probe` is `no`, `yes`, or a rank
-/// (1 = offered first).
+/// One row of a `id<TAB>name<TAB>probe[<TAB>wave]` registry file; `probe` (and the optional
+/// `wave`) is `no`, `yes`, or a rank (1 = first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RegistryEntry {
     pub id: u16,
     pub name: &'static str,
     /// Offered by `ClientHello::for_probe`, with its rank (`yes` ranks after every number).
     pub probe: Option<u16>,
+    /// Asked alone in the first wave of a far server's TLS 1.3 groups, with its rank (the
+    /// optional fourth column; groups.tsv only).
+    pub wave: Option<u16>,
 }
 
 /// Parse a registry file. Lines starting with `#` and blank lines are skipped. The files are
@@ -55,15 +58,21 @@ pub(crate) fn parse_registry(text: &'static str) -> Vec<RegistryEntry> {
         let Ok(id) = u16::from_str_radix(id.trim_start_matches("0x"), 16) else {
             continue;
         };
-        let probe = match probe.trim() {
-            "no" => None,
-            "yes" => Some(u16::MAX),
-            n => match n.parse::<u16>() {
-                Ok(rank) => Some(rank),
-                Err(_) => continue,
-            },
+        let rank = |col: &str| match col.trim() {
+            "no" => Ok(None),
+            "yes" => Ok(Some(u16::MAX)),
+            n => n.parse::<u16>().map(Some),
         };
-        out.push(RegistryEntry { id, name, probe });
+        let Ok(probe) = rank(probe) else { continue };
+        let Ok(wave) = cols.next().map_or(Ok(None), rank) else {
+            continue;
+        };
+        out.push(RegistryEntry {
+            id,
+            name,
+            probe,
+            wave,
+        });
     }
     out
 }
@@ -72,6 +81,7 @@ struct Registry {
     entries: Vec<RegistryEntry>,
     pairs: Vec<(NamedGroup, &'static str)>,
     probe: Vec<NamedGroup>,
+    tls13_likely: Vec<NamedGroup>,
 }
 
 fn registry() -> &'static Registry {
@@ -79,16 +89,21 @@ fn registry() -> &'static Registry {
     R.get_or_init(|| {
         let entries = parse_registry(include_str!("../../data/groups.tsv"));
         let pairs = entries.iter().map(|e| (NamedGroup(e.id), e.name)).collect();
-        let mut ranked: Vec<(u16, u16)> = entries
-            .iter()
-            .filter_map(|e| e.probe.map(|r| (r, e.id)))
-            .collect();
-        ranked.sort();
-        let probe = ranked.into_iter().map(|(_, id)| NamedGroup(id)).collect();
+        let ranked = |rank: fn(&RegistryEntry) -> Option<u16>| {
+            let mut r: Vec<(u16, u16)> = entries
+                .iter()
+                .filter_map(|e| rank(e).map(|r| (r, e.id)))
+                .collect();
+            r.sort();
+            r.into_iter().map(|(_, id)| NamedGroup(id)).collect()
+        };
+        let probe = ranked(|e| e.probe);
+        let tls13_likely = ranked(|e| e.wave);
         Registry {
             entries,
             pairs,
             probe,
+            tls13_likely,
         }
     })
 }
@@ -130,6 +145,12 @@ pub fn probe_groups() -> &'static [NamedGroup] {
     &registry().probe
 }
 
+/// The groups a TLS 1.3 server of today likely accepts, most likely first (groups.tsv's
+/// wave rank): a far server's group scan asks each alone in its first wave.
+pub fn tls13_likely_groups() -> &'static [NamedGroup] {
+    &registry().tls13_likely
+}
+
 /// Is this a finite-field (RFC 7919) group rather than an elliptic curve / KEM?
 pub fn is_ffdhe(group: NamedGroup) -> bool {
     (0x0100..=0x01ff).contains(&group.0)
@@ -164,6 +185,25 @@ mod tests {
             "groups.tsv must be sorted by id without duplicates"
         );
         ids.clear();
+    }
+
+    #[test]
+    fn tls13_likely_groups_lead_with_the_hybrid_and_leave_out_tls12_only_curves() {
+        let likely = tls13_likely_groups();
+        assert_eq!(likely[0], NamedGroup(0x11ec));
+        assert_eq!(likely[1], NamedGroup::X25519);
+        assert!(likely.contains(&NamedGroup(0x0100)));
+        // secp256k1 and the brainpool curves of RFC 7027: TLS 1.2 only (RFC 8446 4.2.7).
+        for legacy in [0x0016, 0x001a, 0x001b, 0x001c] {
+            assert!(!likely.contains(&NamedGroup(legacy)), "{legacy:#x}");
+        }
+        // Every probing group but those is in the wave.
+        for g in probe_groups() {
+            assert!(
+                likely.contains(g) || [0x0016, 0x001a, 0x001b, 0x001c].contains(&g.0),
+                "{g}"
+            );
+        }
     }
 
     #[test]
