@@ -558,7 +558,7 @@ impl HeadStart {
         let resumption_ctx = ctx_of(<resumption::Resumption as super::Check>::NAME);
         if resumption_ctx.checks.runs(&resumption::Resumption) {
             let c = resumption_ctx.clone();
-            head.resumed_by_id = Some(head.spawn(async move {
+            head.resumed_by_id = Some(head.spawn_asking_first(async move {
                 resumption::resumed(&c, rustls::client::Tls12Resumption::SessionIdOnly).await
             }));
         }
@@ -617,6 +617,23 @@ impl HeadStart {
             ahead_or(tls12_curves.clone(), async { Vec::new() }),
             ahead_or(resumed_by_id.clone(), async { Ok(None) }),
         );
+    }
+
+    /// [`HeadStart::spawn`], but the probe asks for its first slot before this returns:
+    /// a spawned task is first polled whenever the runtime gets to it, so the tasks
+    /// spawned after it (the groups' chains) could take the last free slots of round 1
+    /// first, and the longest chain would start a round late.
+    fn spawn_asking_first<T: Clone + Send + Sync + 'static>(
+        &mut self,
+        probe: impl Future<Output = T> + Send + 'static,
+    ) -> Started<T> {
+        let mut probe = crate::probe::Priority::Chain.scope(probe).boxed();
+        if let Some(answer) = (&mut probe).now_or_never() {
+            return futures::future::ready(Some(answer)).boxed().shared();
+        }
+        let task = tokio::spawn(probe);
+        self.tasks.push(task.abort_handle());
+        async move { task.await.ok() }.boxed().shared()
     }
 
     fn spawn<T: Clone + Send + Sync + 'static>(
