@@ -3,7 +3,7 @@
 //! clients accept, and fails mozilla-modern on exactly the fields modern changes.
 
 use super::scan;
-use crate::common::cli::tlsdoctor;
+use crate::common::cli::{check_localhost, tlsdoctor};
 use crate::common::ocsp::{OcspPki, Staple};
 use crate::common::servers::{ServerProcess, nginx_with};
 use serde_json::Value;
@@ -124,17 +124,11 @@ fn mozilla_intermediate_nginx_complies_with_intermediate_and_fails_modern_on_its
     // check --profile: the same verdict joins the diagnosis; trusted through --cafile it is
     // otherwise healthy, so exit 5 says "not compliant".
     let ca = pki.path("ca.crt");
-    let run = tlsdoctor(&[
-        "check",
+    let run = check_localhost(
         &server.target(),
-        "--sni",
-        "localhost",
-        "--cafile",
         ca.to_str().unwrap(),
-        "--profile",
-        "mozilla-modern",
-        "--json",
-    ]);
+        &["--profile", "mozilla-modern", "--json"],
+    );
     assert_eq!(run.code, 5, "{}\n{}", run.stdout, run.stderr);
     let d = &run.json()["diagnoses"][0];
     assert_eq!(d["audit"]["profile"]["compliant"], false);

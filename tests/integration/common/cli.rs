@@ -118,3 +118,14 @@ pub fn tlsdoctor_measured(args: &[&str], limit: Duration) -> MeasuredRun {
         peak_rss_kib: peak,
     }
 }
+
+/// `tlsdoctor check TARGET --sni localhost --cafile CAFILE MORE...`: a check of a test
+/// server whose certificate names localhost, trusting the test's own root.
+pub fn check_localhost(target: &str, cafile: &str, more: &[&str]) -> Run {
+    let args = [
+        &["check", target, "--sni", "localhost", "--cafile", cafile],
+        more,
+    ]
+    .concat();
+    tlsdoctor(&args)
+}

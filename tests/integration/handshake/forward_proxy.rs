@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use super::{mismatches, rsa_root, simulations_of};
-use crate::common::cli::tlsdoctor;
+use crate::common::cli::check_localhost;
 use crate::common::clients::{FIVE, Real, RealClients};
 use crate::common::starttls_servers::tinyproxy_with_timeout;
 
@@ -39,20 +39,11 @@ fn timed_run(clients: &RealClients, ids: &[&str], port: u16) -> Vec<(String, Rea
 
 fn check(port: u16, root: &std::path::Path, timeout: &str, format: &str) -> String {
     let target = format!("127.0.0.1:{port}");
-    let r = tlsdoctor(&[
-        "check",
+    let r = check_localhost(
         &target,
-        "--sni",
-        "localhost",
-        "--cafile",
         root.to_str().unwrap(),
-        "--timeout",
-        timeout,
-        "--format",
-        format,
-        "--color",
-        "never",
-    ]);
+        &["--timeout", timeout, "--format", format, "--color", "never"],
+    );
     assert_eq!(r.code, 1, "check {target}: {}\n{}", r.stdout, r.stderr);
     r.stdout
 }

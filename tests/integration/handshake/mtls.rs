@@ -5,7 +5,7 @@
 //! among the CAs the server lists. `check --cert` must lead with the rejection and quote them.
 
 use super::{leaf_of_size, mismatches, rsa_root, simulations_of};
-use crate::common::cli::tlsdoctor;
+use crate::common::cli::check_localhost;
 use crate::common::clients::{FIVE, RealClients, Tweaks};
 use crate::common::openssl_certs::{SelfSigned, openssl, run};
 use crate::common::servers::openssl_s_server_with;
@@ -132,19 +132,17 @@ fn a_rejected_client_certificate_leads_with_the_servers_alert() {
         assert!(real.iter().all(|(_, r)| !r.connects), "{case}: {real:#?}");
 
         let target = server.target();
-        let r = tlsdoctor(&[
-            "check",
+        let r = check_localhost(
             &target,
-            "--sni",
-            "localhost",
-            "--cafile",
             root.to_str().unwrap(),
-            "--cert",
-            pem.to_str().unwrap(),
-            "--key",
-            key.to_str().unwrap(),
-            "--json",
-        ]);
+            &[
+                "--cert",
+                pem.to_str().unwrap(),
+                "--key",
+                key.to_str().unwrap(),
+                "--json",
+            ],
+        );
         assert!(r.code <= 1, "{case}: {}", r.stderr);
         let diag = r.json()["diagnoses"][0].clone();
         problems.extend(mismatches(&case, &real, &simulations_of(&diag, &ids)));
@@ -264,19 +262,17 @@ fn a_certificate_tlsdoctor_cannot_present_is_not_called_missing() {
             real.iter().all(|(_, r)| r.connects == accepted),
             "{cert}: {real:#?}"
         );
-        let r = tlsdoctor(&[
-            "check",
+        let r = check_localhost(
             &target,
-            "--sni",
-            "localhost",
-            "--cafile",
             root.to_str().unwrap(),
-            "--cert",
-            pem.to_str().unwrap(),
-            "--key",
-            key.to_str().unwrap(),
-            "--json",
-        ]);
+            &[
+                "--cert",
+                pem.to_str().unwrap(),
+                "--key",
+                key.to_str().unwrap(),
+                "--json",
+            ],
+        );
         assert_eq!(r.code, if accepted { 0 } else { 1 }, "{cert}: {}", r.stdout);
         let diag = r.json()["diagnoses"][0].clone();
         let problems = mismatches(cert, &real, &simulations_of(&diag, &ids));

@@ -223,18 +223,11 @@ fn client_path_runs_exactly_that_program() {
         assert_eq!(c["agreement"], "agrees", "{c:#}");
     }
     // --no-live: nothing observed, every verdict predicted.
-    let r = crate::common::cli::tlsdoctor(&[
-        "check",
+    let r = crate::common::cli::check_localhost(
         &srv.target(),
-        "--sni",
-        "localhost",
-        "--cafile",
         ca.to_str().unwrap(),
-        "--client",
-        python,
-        "--json",
-        "--no-live",
-    ]);
+        &["--client", python, "--json", "--no-live"],
+    );
     let doc = r.json();
     assert!(doc["diagnoses"][0].get("live").is_none());
     let verdicts = doc["diagnoses"][0]["verdicts"].as_array().unwrap();
