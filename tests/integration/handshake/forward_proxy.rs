@@ -4,7 +4,9 @@
 //! so tinyproxy takes the bytes before it as a request line and waits for headers; when its
 //! Timeout runs out it answers HTTP 400, then the client fails with its usual text for a port
 //! that does not speak TLS. Each client waits first (here with a short Timeout, twice it), and
-//! its text is the same on every run.
+//! its text is the same on every run. Now and then (about one hello in 200, measured with
+//! gnutls-cli) the hello's random bytes hold an empty line: tinyproxy then has all the headers
+//! and answers at once, and that client is run again.
 //!
 //! `check` quotes those texts, with the wait, when its probes saw the proxy's answer; when
 //! they gave up first there is no text to quote, and every report format says so.
@@ -20,16 +22,29 @@ fn ids() -> Vec<&'static str> {
     [FIVE.as_slice(), &["gnutls"]].concat()
 }
 
-/// Every client in `ids` against `port` at once, each timed on its own.
+/// The proxy's wait (twice its Timeout of 1 s), with room for a client's own start.
+const WAITED: Duration = Duration::from_millis(1800);
+
+/// Every client in `ids` against `port` at once, each timed on its own. A client answered
+/// before the wait (its hello happened to end the request's headers) runs again, up to four
+/// times in all.
 fn timed_run(clients: &RealClients, ids: &[&str], port: u16) -> Vec<(String, Real, Duration)> {
     std::thread::scope(|sc| {
         let handles: Vec<_> = ids
             .iter()
             .map(|id| {
                 sc.spawn(move || {
-                    let start = Instant::now();
-                    let real = clients.run(id, port);
-                    (id.to_string(), real, start.elapsed())
+                    let mut attempt = 0;
+                    loop {
+                        attempt += 1;
+                        let start = Instant::now();
+                        let real = clients.run(id, port);
+                        let took = start.elapsed();
+                        if took >= WAITED || attempt == 4 {
+                            return (id.to_string(), real, took);
+                        }
+                        println!("{id} answered after {took:?}, before the wait: run again");
+                    }
                 })
             })
             .collect();
@@ -62,7 +77,7 @@ fn clients_on_a_forward_proxy_port_wait_then_print_their_not_tls_text() {
         assert!(!real.connects, "{id}: {real:?}");
         assert!(!real.text.is_empty(), "{id}: no text");
         assert!(
-            *took >= Duration::from_millis(1800),
+            *took >= WAITED,
             "{id} failed after {took:?}, before the proxy's wait ended: {real:?}"
         );
     }
