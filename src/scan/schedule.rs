@@ -631,9 +631,7 @@ impl HeadStart {
         if let Some(answer) = (&mut probe).now_or_never() {
             return futures::future::ready(Some(answer)).boxed().shared();
         }
-        let task = tokio::spawn(probe);
-        self.tasks.push(task.abort_handle());
-        async move { task.await.ok() }.boxed().shared()
+        self.keep(tokio::spawn(probe))
     }
 
     fn spawn<T: Clone + Send + Sync + 'static>(
@@ -641,7 +639,14 @@ impl HeadStart {
         probe: impl Future<Output = T> + Send + 'static,
     ) -> Started<T> {
         // The longest chains of a modern server's scan: ahead of independent probes.
-        let task = tokio::spawn(crate::probe::Priority::Chain.scope(probe));
+        self.keep(tokio::spawn(crate::probe::Priority::Chain.scope(probe)))
+    }
+
+    /// A spawned probe's answer, the task aborted with the head start.
+    fn keep<T: Clone + Send + Sync + 'static>(
+        &mut self,
+        task: tokio::task::JoinHandle<T>,
+    ) -> Started<T> {
         self.tasks.push(task.abort_handle());
         async move { task.await.ok() }.boxed().shared()
     }
