@@ -59,14 +59,34 @@ pub struct ClientBreak {
     pub key: Option<crate::clients::BreakKey>,
 }
 
+/// What a report shows of a [`ClientBreak`], for each format to render in its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown<'a> {
+    /// No text to quote, and why.
+    Unquoted(&'a str),
+    /// The text, printed only after something else happens first (the second field).
+    After(&'a str, &'a str),
+    /// The text alone.
+    Text(&'a str),
+}
+
 impl ClientBreak {
     /// What a report shows for this client: the text it prints (with what comes first, when
-    /// something does), or that there is no text to quote and why. Not escaped.
-    pub fn shown(&self) -> String {
+    /// something does), or that there is no text to quote and why.
+    pub fn parts(&self) -> Shown<'_> {
         match (&self.unquoted, &self.after) {
-            (Some(why), _) if self.error.is_empty() => format!("no quoted text: {why}"),
-            (_, Some(after)) => format!("{} ({after})", self.error),
-            _ => self.error.clone(),
+            (Some(why), _) if self.error.is_empty() => Shown::Unquoted(why),
+            (_, Some(after)) => Shown::After(&self.error, after),
+            _ => Shown::Text(&self.error),
+        }
+    }
+
+    /// [`ClientBreak::parts`] as plain text. Not escaped.
+    pub fn shown(&self) -> String {
+        match self.parts() {
+            Shown::Unquoted(why) => format!("no quoted text: {why}"),
+            Shown::After(error, after) => format!("{error} ({after})"),
+            Shown::Text(error) => error.to_string(),
         }
     }
 }

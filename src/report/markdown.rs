@@ -216,11 +216,10 @@ fn clients_table(sims: &[Simulation]) -> String {
         } else {
             let err = s.failure.as_ref().map(|f| f.error.as_str()).unwrap_or("");
             let why = s.failure.as_ref().map(|f| f.reason.as_str()).unwrap_or("");
-            let detail = if err.is_empty() {
-                format!("_no quoted text_: {}", md(why))
-            } else {
-                format!("`{}`", code(err))
-            };
+            let mut detail = quoted(err);
+            if err.is_empty() {
+                detail.push_str(&format!(": {}", md(why)));
+            }
             ("❌ fails", detail)
         };
         t.row(vec![md(&s.client_name), result.to_string(), detail]);
@@ -237,13 +236,7 @@ fn verdicts_table(d: &Diagnosis) -> String {
         let (result, detail) = if v.connects {
             ("✅ connects", md(&super::verdict_detail(d, v)))
         } else {
-            let err = v.error.as_deref().unwrap_or("");
-            let detail = if err.is_empty() {
-                "_no quoted text_".to_string()
-            } else {
-                format!("`{}`", code(err))
-            };
-            ("❌ fails", detail)
+            ("❌ fails", quoted(v.error.as_deref().unwrap_or("")))
         };
         let how = match v.source {
             VerdictSource::Observed => "observed",
@@ -521,12 +514,22 @@ fn short(s: &str, n: usize) -> String {
     }
 }
 
+/// A client's error text as code, or that there is none to quote.
+fn quoted(err: &str) -> String {
+    if err.is_empty() {
+        "_no quoted text_".to_string()
+    } else {
+        format!("`{}`", code(err))
+    }
+}
+
 /// A break's error cell: the text as code (with what comes first, when something does), or
 /// that there is no text to quote and why.
 fn break_cell(b: &crate::finding::ClientBreak) -> String {
-    match (&b.unquoted, &b.after) {
-        (Some(why), _) if b.error.is_empty() => format!("_no quoted text_: {}", md(why)),
-        (_, Some(after)) => format!("`{}` ({})", code(&b.error), md(after)),
-        _ => format!("`{}`", code(&b.error)),
+    use crate::finding::Shown;
+    match b.parts() {
+        Shown::Unquoted(why) => format!("_no quoted text_: {}", md(why)),
+        Shown::After(error, after) => format!("`{}` ({})", code(error), md(after)),
+        Shown::Text(error) => format!("`{}`", code(error)),
     }
 }

@@ -437,9 +437,10 @@ fn quoted(err: &str) -> String {
 /// A break's "what it prints" cell: the text as code (with what comes first, when something
 /// does), or that there is no text to quote and why.
 fn break_cell(b: &crate::finding::ClientBreak) -> String {
-    match (&b.unquoted, &b.after) {
-        (Some(why), _) if b.error.is_empty() => format!("<em>no quoted text</em>: {}", h(why)),
-        (_, Some(after)) => format!("<code>{}</code> ({})", h(&b.error), h(after)),
-        _ => format!("<code>{}</code>", h(&b.error)),
+    use crate::finding::Shown;
+    match b.parts() {
+        Shown::Unquoted(why) => format!("<em>no quoted text</em>: {}", h(why)),
+        Shown::After(error, after) => format!("<code>{}</code> ({})", h(error), h(after)),
+        Shown::Text(error) => format!("<code>{}</code>", h(error)),
     }
 }
