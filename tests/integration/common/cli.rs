@@ -19,6 +19,22 @@ impl Run {
             )
         })
     }
+
+    /// The first diagnosis of a `check --json` run, or None when the check diagnosed
+    /// nothing (its `errors` then say why; [`Run::why_no_diagnosis`] shows them).
+    pub fn first_diagnosis(&self) -> Option<serde_json::Value> {
+        let doc = self.json();
+        doc["diagnoses"].get(0).cloned()
+    }
+
+    /// What a check that diagnosed nothing reported: its `errors`, exit code and stderr.
+    pub fn why_no_diagnosis(&self) -> String {
+        let doc = self.json();
+        format!(
+            "no diagnosis (exit {}); errors: {:#}\nstderr:\n{}",
+            self.code, doc["errors"], self.stderr
+        )
+    }
 }
 
 /// Run `tlsdoctor ARGS` with colour off.

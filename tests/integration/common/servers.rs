@@ -122,6 +122,15 @@ impl ServerProcess {
     }
 
     /// What the server printed so far (stdout and stderr), for assertion messages.
+    /// Whether the process is still running (an exit is reported with its status).
+    pub fn still_running(&mut self) -> Result<(), String> {
+        match self.child.try_wait() {
+            Ok(None) => Ok(()),
+            Ok(Some(status)) => Err(format!("{} exited ({status})", self.name)),
+            Err(e) => Err(format!("{}: cannot wait: {e}", self.name)),
+        }
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
