@@ -255,3 +255,39 @@ fn a_far_server_scans_the_same_with_and_without_each_engine_feature() {
     let fifo = scan(&["--no-slot-priority"]);
     assert_eq!(findings_of(&fifo), expected, "--no-slot-priority");
 }
+
+#[test]
+fn a_far_tls13_only_server_shows_the_alpn_a_near_plan_shows() {
+    // TLS 1.3 hides the ALPN choice, so each step of its chain is a full handshake, on warm
+    // connections under the raised cap when the server is far. With http2 nginx picks h2,
+    // http/1.1, http/1.0 in turn; without it http/1.1 first.
+    for (listen, expected) in [
+        ("ssl http2", &["h2", "http/1.1", "http/1.0"][..]),
+        ("ssl", &["http/1.1", "http/1.0"][..]),
+    ] {
+        let server = crate::common::servers::nginx(&format!(
+            "ssl_protocols TLSv1.3;\n\
+             server {{ listen 127.0.0.1:{{port}} {listen}; server_name localhost;\n\
+               ssl_certificate {{cert}}; ssl_certificate_key {{key}}; location / {{ return 200 'ok'; }} }}"
+        ));
+        let proxy = CountProxy::start_delayed(&server, 25);
+        let target = proxy.target();
+        let alpn = |extra: &[&str]| {
+            let mut args = vec!["scan", target.as_str(), "--sni", "localhost", "--json"];
+            args.extend_from_slice(extra);
+            let doc = run_json_env(&args, &[("TLSDOCTOR_LOOPBACK_IS_FAR", "1")]);
+            let s = &doc["servers"][0];
+            (
+                s["connection_cap"]["state"].as_str().map(str::to_string),
+                s["properties"]["alpn"].clone(),
+                s["properties"]["alpn_evidence"].clone(),
+            )
+        };
+        let (state, far, far_evidence) = alpn(&[]);
+        assert_eq!(state.as_deref(), Some("far"), "{listen}");
+        assert_eq!(far, serde_json::json!(expected), "{listen}: {far_evidence}");
+        // A fixed cap is never far: the near plan, one connection per probe.
+        let (_, near, near_evidence) = alpn(&["--max-connections", "10"]);
+        assert_eq!((far, far_evidence), (near, near_evidence), "{listen}");
+    }
+}
