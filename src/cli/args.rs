@@ -365,7 +365,8 @@ pub struct ConnectArgs {
     pub timeout: f64,
     /// Maximum simultaneous connections to one server: N (1 to 256, a hard cap) or `auto`:
     /// 10, raised to 32 for a server whose first answers take 20 ms or more, and back to 10
-    /// for good after a refused, reset or timed-out connection.
+    /// for good after a refused, reset or timed-out connection, or when answers then come as
+    /// from a server serving one connection at a time.
     #[arg(long, value_name = "N|auto", default_value = "auto",
           value_parser = parse_connection_cap)]
     pub max_connections: ConnectionCap,

@@ -23,6 +23,21 @@ pub const FAR_RTT: Duration = Duration::from_millis(20);
 /// a scan's first wave (the version probes) has about this many.
 pub const DECIDING_ANSWERS: usize = 6;
 
+/// A server found far away whose answers then come this many times its shortest round trip,
+/// and [`SERIAL_MARGIN`] or more later than it, twice ([`SERIAL_ANSWERS`]), is taken for
+/// one that serves a connection at a time (`openssl s_server`, small devices): the raised
+/// cap only queues probes behind each other there, and a connection dialled ahead holds the
+/// server until it is used. A far server that serves connections at once answers each
+/// probe about a round trip after its hello whatever the cap.
+pub const SERIAL_FACTOR: u32 = 6;
+
+/// See [`SERIAL_FACTOR`]: a slow answer or two (a large key's signature, a busy moment) is
+/// far below this.
+pub const SERIAL_MARGIN: Duration = Duration::from_millis(300);
+
+/// See [`SERIAL_FACTOR`].
+pub const SERIAL_ANSWERS: usize = 2;
+
 /// How the cap was chosen, as `--json` reports it per server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -45,6 +60,9 @@ pub enum CapState {
     Far,
     /// A connection was refused, reset or timed out: the starting cap for the rest of the run.
     FellBack,
+    /// Found far, then answers came as if the server serves one connection at a time
+    /// ([`SERIAL_FACTOR`]): the starting cap for the rest of the run.
+    Serial,
 }
 
 /// The cap of one server and how it came about.
@@ -56,6 +74,8 @@ pub struct CapPolicy {
     state: CapState,
     answers: usize,
     shortest: Option<Duration>,
+    /// Answers since the server was found far that came as a serial server's do.
+    queued: usize,
     highest: usize,
 }
 
@@ -98,6 +118,7 @@ impl CapPolicy {
             state: CapState::Measuring,
             answers: 0,
             shortest: None,
+            queued: 0,
             highest: base,
         }
     }
@@ -137,6 +158,9 @@ impl CapPolicy {
     /// An answer came `rtt` after the first byte was sent. Returns the new cap when it
     /// changed.
     pub fn answered(&mut self, rtt: Duration) -> Option<usize> {
+        if self.state == CapState::Far {
+            return self.answered_far(rtt);
+        }
         if self.state != CapState::Measuring {
             return None;
         }
@@ -151,6 +175,23 @@ impl CapPolicy {
         } else {
             CapState::Near
         };
+        self.changed(before)
+    }
+
+    /// An answer after the server was found far: one that waited behind other connections
+    /// at the server (see [`SERIAL_FACTOR`]) counts towards taking it for a serial one.
+    fn answered_far(&mut self, rtt: Duration) -> Option<usize> {
+        let shortest = self.shortest?;
+        let late = rtt >= shortest.saturating_mul(SERIAL_FACTOR) && rtt >= shortest + SERIAL_MARGIN;
+        if !late {
+            return None;
+        }
+        self.queued += 1;
+        if self.queued < SERIAL_ANSWERS {
+            return None;
+        }
+        let before = self.limit();
+        self.state = CapState::Serial;
         self.changed(before)
     }
 
@@ -238,6 +279,47 @@ mod tests {
         let mut q = CapPolicy::auto(10, 32);
         for _ in 0..DECIDING_ANSWERS {
             q.answered(FAR_RTT - ms(1));
+        }
+        assert_eq!(q.state(), CapState::Near);
+    }
+
+    #[test]
+    fn a_far_server_answering_one_connection_after_another_gets_the_starting_cap_back() {
+        let mut p = CapPolicy::auto(10, 32);
+        for _ in 0..DECIDING_ANSWERS {
+            p.answered(ms(50));
+        }
+        assert_eq!(p.limit(), 32);
+        // Slow answers below the factor or the margin are a far server's own.
+        for slow in [ms(290), ms(340), ms(5000)] {
+            let late = slow >= ms(50) * SERIAL_FACTOR && slow >= ms(50) + SERIAL_MARGIN;
+            assert_eq!(late, slow == ms(5000), "{slow:?}");
+        }
+        assert_eq!(p.answered(ms(290)), None);
+        assert_eq!(p.answered(ms(340)), None);
+        // One answer queued behind others is not enough; the second decides.
+        assert_eq!(p.answered(ms(400)), None);
+        assert_eq!(p.limit(), 32);
+        assert_eq!(p.answered(ms(900)), Some(10));
+        assert_eq!((p.state(), p.is_far()), (CapState::Serial, false));
+        assert_eq!(
+            p.report(),
+            CapReport {
+                mode: CapMode::Auto,
+                max: 32,
+                state: Some(CapState::Serial)
+            }
+        );
+        // For good.
+        assert_eq!(p.answered(ms(50)), None);
+        assert_eq!(p.limit(), 10);
+        // A near server's slow answers change nothing.
+        let mut q = CapPolicy::auto(10, 32);
+        for _ in 0..DECIDING_ANSWERS {
+            q.answered(ms(1));
+        }
+        for _ in 0..5 {
+            assert_eq!(q.answered(ms(900)), None);
         }
         assert_eq!(q.state(), CapState::Near);
     }

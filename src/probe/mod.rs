@@ -218,7 +218,8 @@ impl Prober {
     }
 
     /// No more dialling ahead for this server, and the warm connections still waiting are
-    /// closed: call it when the work on the server is over.
+    /// closed: when the work on the server is over, or the server turned out to serve one
+    /// connection at a time.
     pub fn close_warm(&self) {
         self.warm.off.store(true, Ordering::Relaxed);
         drop(self.slots.drain_idle());
@@ -346,8 +347,14 @@ impl Prober {
 
     /// The server answered `rtt` after the first byte of a hello was sent.
     fn answered_after(&self, rtt: Duration) {
-        if let Some(limit) = self.with_cap(|c| c.answered(rtt)) {
-            self.slots.set_limit(limit);
+        let Some(limit) = self.with_cap(|c| c.answered(rtt)) else {
+            return;
+        };
+        self.slots.set_limit(limit);
+        if self.with_cap(|c| c.state()) == CapState::Serial {
+            // A server serving one connection at a time would wait on each parked
+            // connection's hello before it reads the next probe's: close them.
+            self.close_warm();
         }
     }
 

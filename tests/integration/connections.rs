@@ -291,3 +291,44 @@ fn a_far_tls13_only_server_shows_the_alpn_a_near_plan_shows() {
         assert_eq!((far, far_evidence), (near, near_evidence), "{listen}");
     }
 }
+
+#[test]
+fn a_far_server_serving_one_connection_at_a_time_gets_the_starting_cap_back() {
+    // `openssl s_server` reads one connection's hello at a time: under the raised cap the
+    // probes queue at the server and a connection dialled ahead holds it until used, so the
+    // answers come many round trips late. The engine must notice, go back to 10 and stop
+    // dialling ahead, and find what the near plan finds. A long --timeout keeps a queued
+    // probe under CI's load from timing out (that would be `fell_back`).
+    let server = openssl_s_server(&[]);
+    let proxy = CountProxy::start_delayed(&server, 25);
+    let target = proxy.target();
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            target.as_str(),
+            "--sni",
+            "localhost",
+            "--timeout",
+            "20",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        run_json_env(&args, &[("TLSDOCTOR_LOOPBACK_IS_FAR", "1")])
+    };
+    let auto = scan(&[]);
+    let cap = &auto["servers"][0]["connection_cap"];
+    assert_eq!(
+        (cap["max"].as_u64(), cap["state"].as_str()),
+        (Some(32), Some("serial")),
+        "{cap}"
+    );
+    let expected = findings_of(&auto);
+    assert!(
+        expected["cipher_suites"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty()),
+        "{expected}"
+    );
+    let near = scan(&["--max-connections", "10"]);
+    assert_eq!(findings_of(&near), expected, "--max-connections 10");
+}
