@@ -315,12 +315,26 @@ fn a_far_server_serving_one_connection_at_a_time_gets_the_starting_cap_back() {
         args.extend_from_slice(extra);
         run_json_env(&args, &[("TLSDOCTOR_LOOPBACK_IS_FAR", "1")])
     };
-    let auto = scan(&[]);
+    // Under a heavy load (six CPU burners here) one run in a few met a reset or timed-out
+    // probe before the late answers came (the cap then falls back for good, `fell_back`:
+    // right, but no test of this), so such a run is made again, up to three in all.
+    let mut tries = Vec::new();
+    let auto = loop {
+        let doc = scan(&[]);
+        let cap = doc["servers"][0]["connection_cap"].clone();
+        if cap["state"] == "serial" || tries.len() == 2 {
+            tries.push(cap);
+            break doc;
+        }
+        eprintln!("fell back before the answers came late: {cap}");
+        tries.push(cap);
+    };
     let cap = &auto["servers"][0]["connection_cap"];
     assert_eq!(
         (cap["max"].as_u64(), cap["state"].as_str()),
         (Some(32), Some("serial")),
-        "{cap}"
+        "{tries:?}: {:#}",
+        auto["servers"][0]["protocols"]
     );
     let expected = findings_of(&auto);
     assert!(
