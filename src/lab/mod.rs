@@ -31,6 +31,11 @@ use self::serve::Server;
 
 pub use self::table::render_table;
 
+/// How many endpoints a lab serves: the run of ports a `--base-port` start takes.
+pub fn endpoint_count() -> Result<usize, LabError> {
+    Ok(catalogue::catalogue()?.len())
+}
+
 /// How to start the lab.
 #[derive(Debug, Clone)]
 pub struct LabOptions {

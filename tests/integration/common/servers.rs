@@ -16,9 +16,20 @@ use super::openssl_certs::SelfSigned;
 /// outgoing connection of the other tests in this process draw from), never twice in one
 /// process, starting at a point that differs per process so concurrent test runs rarely meet.
 pub fn free_port() -> u16 {
+    free_ports(1)
+}
+
+/// `n` consecutive ports on 127.0.0.1, each free for TCP and UDP now, the first returned:
+/// for a server that listens on a run of ports (the lab's `--base-port`). Taken as
+/// [`free_port`] takes one, from the same allocator, so no server of another test is handed
+/// any of them. (The lab test used to choose its run by a formula of its own, inside this
+/// range: the likely cause of a staple test whose s_server port, its readiness probe
+/// answered, then refused every connection while s_server ran, in CI and here.)
+pub fn free_ports(n: u16) -> u16 {
     static NEXT: Mutex<Option<u16>> = Mutex::new(None);
     let (low, high) = port_range_below_ephemeral();
     let span = high - low;
+    assert!(n >= 1 && n < span, "{n} consecutive ports in {low}..{high}");
     let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
     let start = *next.get_or_insert_with(|| {
         let seed = std::process::id() as u64
@@ -28,16 +39,22 @@ pub fn free_port() -> u16 {
                 .unwrap_or(0);
         low + (seed % span as u64) as u16
     });
-    for i in 0..span {
-        let port = low + (start - low + i) % span;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok()
+    let free = |port: u16| {
+        TcpListener::bind(("127.0.0.1", port)).is_ok()
             && UdpSocket::bind(("127.0.0.1", port)).is_ok()
-        {
-            *next = Some(low + (port - low + 1) % span);
-            return port;
+    };
+    for i in 0..span {
+        let first = low + (start - low + i) % span;
+        // A run never wraps past the top of the range.
+        if first.checked_add(n).is_none_or(|end| end > high) {
+            continue;
+        }
+        if (first..first + n).all(free) {
+            *next = Some(low + (first - low + n) % span);
+            return first;
         }
     }
-    panic!("no free port on 127.0.0.1 in {low}..{high}");
+    panic!("no {n} free consecutive ports on 127.0.0.1 in {low}..{high}");
 }
 
 /// A TCP port on which nothing listens, on every loopback address, for as long as this

@@ -505,10 +505,12 @@ fn tolerant(name: &str) -> Vec<&'static str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consecutive_ports_table_and_shutdown_on_drop() {
-    // Find a base where all ports are free; another process may race us, so try a few.
+    // A run of ports from the tests' own allocator (no other test's server is handed
+    // them); another process may still race us for them, so try a few.
+    let endpoints = tlsdoctor::lab::endpoint_count().unwrap() as u16;
     let mut lab = None;
-    for attempt in 0..20u16 {
-        let base = 20000 + (std::process::id() as u16 % 2000) * 16 + attempt * 997;
+    for _ in 0..20 {
+        let base = crate::common::servers::free_ports(endpoints);
         let opts = LabOptions {
             base_port: base,
             ..LabOptions::default()

@@ -26,9 +26,10 @@ fn check(cert: &str, kind: Option<Staple>, extra: &[&str]) -> Value {
     if let Some(d) = run.first_diagnosis() {
         return d;
     }
-    // CI once saw a check here reach no version of a running s_server (its record kept no
-    // reason). These tests are about staples, not reachability: say what happened, and
-    // check once more when the server still runs.
+    // A check here twice found the port of a running s_server refusing every connection
+    // (see common::servers::free_ports for the likely cause). These tests are about
+    // staples, not reachability: say what happened and, while the server still runs, give
+    // it a second and check once more.
     let first = run.why_no_diagnosis();
     let alive = srv.still_running();
     eprintln!(
@@ -36,6 +37,7 @@ fn check(cert: &str, kind: Option<Staple>, extra: &[&str]) -> Value {
         srv.log()
     );
     alive.unwrap_or_else(|e| panic!("{e}: {first}\n{}", srv.log()));
+    std::thread::sleep(std::time::Duration::from_secs(1));
     let again = tlsdoctor(&args);
     again.first_diagnosis().unwrap_or_else(|| {
         panic!(
