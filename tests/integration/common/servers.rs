@@ -204,7 +204,13 @@ pub fn spawn_listening(
         if let Ok(Some(status)) = proc.child.try_wait() {
             panic!("{name} exited early ({status}): {}", proc.log());
         }
-        if TcpStream::connect_timeout(&proc.addr(), Duration::from_millis(200)).is_ok() {
+        // The port answering is not enough when the server listens itself (one process):
+        // the listening socket must be its own, not another program's that held the port
+        // a moment (a staple test's s_server once passed this with its port refusing
+        // everything after).
+        if TcpStream::connect_timeout(&proc.addr(), Duration::from_millis(200)).is_ok()
+            && (!single_process(name) || listens_itself(proc.child.id(), port))
+        {
             return proc;
         }
         if Instant::now() > deadline {
@@ -212,6 +218,48 @@ pub fn spawn_listening(
         }
         std::thread::sleep(Duration::from_millis(30));
     }
+}
+
+/// Servers whose first process holds its listening socket (no master handing it on, no
+/// wrapper script): openssl s_server (every variant the tests name) and gnutls-serv.
+fn single_process(name: &str) -> bool {
+    name.starts_with("openssl-s_server") || name == "gnutls-serv"
+}
+
+/// Whether process `pid` holds a TCP socket listening on `port` (its descriptors against
+/// /proc/net/tcp and tcp6); true when /proc cannot tell, so only a clear no holds it back.
+fn listens_itself(pid: u32, port: u16) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return true;
+    };
+    let own: std::collections::HashSet<String> = fds
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .filter_map(|l| {
+            let l = l.to_string_lossy().into_owned();
+            Some(l.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+        })
+        .collect();
+    let mut listening = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            return true;
+        };
+        // "sl local_address rem_address st ... inode": state 0A is LISTEN.
+        for f in text
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        {
+            let local_port = f.get(1).and_then(|a| a.rsplit(':').next());
+            if f.get(3) == Some(&"0A")
+                && local_port.and_then(|p| u16::from_str_radix(p, 16).ok()) == Some(port)
+            {
+                listening.extend(f.get(9).map(|i| i.to_string()));
+            }
+        }
+    }
+    listening.iter().any(|inode| own.contains(inode))
 }
 
 /// A self-signed certificate (key `key_spec`, e.g. "rsa:2048") for `localhost`, in `dir`.
@@ -459,4 +507,16 @@ impl Drop for HangsUpAfterHello {
         // Wake the accept loop so it sees the flag.
         let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
+}
+
+#[test]
+fn a_ready_s_server_is_seen_holding_its_own_listening_socket() {
+    let mut srv = openssl_s_server(&[]);
+    let pid = srv.child.id();
+    assert!(listens_itself(pid, srv.port));
+    let closed = ClosedPort::reserve();
+    assert!(!listens_itself(pid, closed.port));
+    // This test process does not hold it.
+    assert!(!listens_itself(std::process::id(), srv.port));
+    assert!(srv.still_running().is_ok());
 }

@@ -34,8 +34,14 @@ fn check(cert: &str, kind: Option<Staple>, extra: &[&str]) -> Value {
     // for the likely cause; its log was empty). These tests are about staples, not
     // reachability: say what happened, and check once more on a fresh server.
     let alive = srv.still_running();
+    // Who holds the port now, and in what state (iproute2's ss; empty without it).
+    let sockets = Command::new("ss")
+        .args(["-tanp", &format!("sport = :{}", srv.port)])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
     let first = format!(
-        "port {}: {}\nserver: {alive:?}\nlog:\n{}",
+        "port {}: {}\nserver: {alive:?}\nsockets:\n{sockets}\nlog:\n{}",
         srv.port,
         run.why_no_diagnosis(),
         srv.log()
