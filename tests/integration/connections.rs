@@ -195,6 +195,27 @@ fn findings_of(doc: &Value) -> Value {
     })
 }
 
+/// `scan TARGET --sni localhost --json EXTRA` of a server behind the delaying proxy, which is
+/// on loopback and so never far unless told so.
+fn far_scan(target: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["scan", target, "--sni", "localhost", "--json"];
+    args.extend_from_slice(extra);
+    run_json_env(&args, &[("TLSDOCTOR_LOOPBACK_IS_FAR", "1")])
+}
+
+/// [`findings_of`] a scan that found cipher suites (a scan that found none proves nothing
+/// by matching another).
+fn findings_with_suites(doc: &Value) -> Value {
+    let found = findings_of(doc);
+    assert!(
+        found["cipher_suites"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty()),
+        "{found}"
+    );
+    found
+}
+
 #[test]
 fn a_far_server_scans_the_same_with_and_without_each_engine_feature() {
     // RTT 50 ms: every answer takes 20 ms or more, so the automatic cap rises. nginx, not
@@ -206,10 +227,7 @@ fn a_far_server_scans_the_same_with_and_without_each_engine_feature() {
     let target = proxy.target();
     let scan = |extra: &[&str]| {
         let before = proxy.settled_count();
-        let mut args = vec!["scan", target.as_str(), "--sni", "localhost", "--json"];
-        args.extend_from_slice(extra);
-        // The proxy is on loopback, which is never far unless told so.
-        let doc = run_json_env(&args, &[("TLSDOCTOR_LOOPBACK_IS_FAR", "1")]);
+        let doc = far_scan(&target, extra);
         let seen = proxy.settled_count() - before;
         let reported = doc["servers"][0]["connections"].as_u64().unwrap();
         assert_eq!(
@@ -234,13 +252,7 @@ fn a_far_server_scans_the_same_with_and_without_each_engine_feature() {
         warm["used"].as_u64().unwrap_or(0) > 0,
         "no warm connection used: {warm}"
     );
-    let expected = findings_of(&all);
-    assert!(
-        expected["cipher_suites"]
-            .as_array()
-            .is_some_and(|v| !v.is_empty()),
-        "{expected}"
-    );
+    let expected = findings_with_suites(&all);
 
     let fixed = scan(&["--max-connections", "10"]);
     let cap = &fixed["servers"][0]["connection_cap"];
@@ -273,9 +285,7 @@ fn a_far_tls13_only_server_shows_the_alpn_a_near_plan_shows() {
         let proxy = CountProxy::start_delayed(&server, 25);
         let target = proxy.target();
         let alpn = |extra: &[&str]| {
-            let mut args = vec!["scan", target.as_str(), "--sni", "localhost", "--json"];
-            args.extend_from_slice(extra);
-            let doc = run_json_env(&args, &[("TLSDOCTOR_LOOPBACK_IS_FAR", "1")]);
+            let doc = far_scan(&target, extra);
             let s = &doc["servers"][0];
             (
                 s["connection_cap"]["state"].as_str().map(str::to_string),
@@ -302,19 +312,7 @@ fn a_far_server_serving_one_connection_at_a_time_gets_the_starting_cap_back() {
     let server = openssl_s_server(&[]);
     let proxy = CountProxy::start_delayed(&server, 25);
     let target = proxy.target();
-    let scan = |extra: &[&str]| {
-        let mut args = vec![
-            "scan",
-            target.as_str(),
-            "--sni",
-            "localhost",
-            "--timeout",
-            "20",
-            "--json",
-        ];
-        args.extend_from_slice(extra);
-        run_json_env(&args, &[("TLSDOCTOR_LOOPBACK_IS_FAR", "1")])
-    };
+    let scan = |extra: &[&str]| far_scan(&target, &[&["--timeout", "20"], extra].concat());
     // Under a heavy load (six CPU burners here) one run in a few met a reset or timed-out
     // probe before the late answers came (the cap then falls back for good, `fell_back`:
     // right, but no test of this), so such a run is made again, up to three in all.
@@ -336,13 +334,7 @@ fn a_far_server_serving_one_connection_at_a_time_gets_the_starting_cap_back() {
         "{tries:?}: {:#}",
         auto["servers"][0]["protocols"]
     );
-    let expected = findings_of(&auto);
-    assert!(
-        expected["cipher_suites"]
-            .as_array()
-            .is_some_and(|v| !v.is_empty()),
-        "{expected}"
-    );
+    let expected = findings_with_suites(&auto);
     let near = scan(&["--max-connections", "10"]);
     assert_eq!(findings_of(&near), expected, "--max-connections 10");
 }
