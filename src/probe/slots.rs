@@ -69,6 +69,19 @@ pub(crate) enum Offered {
     Parked(u64),
 }
 
+impl State {
+    /// How many of the waiters the warm connections being dialled will serve (the first
+    /// ones that take a warm connection, as [`Slots::offer`] hands them out): those wait
+    /// for a connection, not for a slot, so a free slot does not wait behind them.
+    fn promised(&self) -> usize {
+        self.waiting
+            .iter()
+            .filter(|w| w.warm_ok)
+            .count()
+            .min(self.dialling)
+    }
+}
+
 impl Slots {
     pub(crate) fn new(limit: usize) -> Arc<Slots> {
         Arc::new(Slots {
@@ -102,9 +115,9 @@ impl Slots {
                         return Grant::Warm(w);
                     }
                 }
-                let promised = st.waiting.iter().filter(|w| w.warm_ok).count();
+                let promised = st.promised();
                 let coming = warm_ok && st.dialling > promised;
-                if st.held < st.limit && st.waiting.is_empty() && !coming {
+                if st.held < st.limit && st.waiting.len() == promised && !coming {
                     st.held += 1;
                     return Grant::Slot(self.permit());
                 }
@@ -169,7 +182,7 @@ impl Slots {
         want: impl FnOnce(usize, usize, usize) -> bool,
     ) -> Option<Permit> {
         let mut st = self.lock();
-        let free = st.held < st.limit && st.waiting.is_empty();
+        let free = st.held < st.limit && st.waiting.len() == st.promised();
         if !free || !want(st.held, st.idle.len(), st.dialling) {
             return None;
         }
@@ -325,6 +338,47 @@ mod tests {
             tokio::time::timeout(Duration::from_secs(1), slots.acquire(false, Priority::Leaf))
                 .await
                 .expect("the slot came back");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_promised_a_warm_connection_does_not_hold_up_free_slots() {
+        // One connection is being dialled ahead; the first probe that takes warm ones
+        // waits for it. Slots are free, so the probes after it (warm or not) get theirs at
+        // once instead of queueing behind it until some connection ends: that queue held a
+        // far server's second round back a whole round trip.
+        let slots = Slots::new(8);
+        let dialling = slots.reserve_ahead(|_, _, _| true).expect("a free slot");
+        let s = slots.clone();
+        let promised = tokio::spawn(async move { s.acquire(true, Priority::Chain).await });
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert!(
+            !promised.is_finished(),
+            "it waits for the connection being dialled"
+        );
+        let mut granted = Vec::new();
+        for warm_ok in [true, false, true] {
+            let g = tokio::time::timeout(
+                Duration::from_millis(5),
+                slots.acquire(warm_ok, Priority::Chain),
+            )
+            .await
+            .expect("a free slot, not a place behind the promised waiter");
+            assert!(matches!(g, Grant::Slot(_)));
+            granted.push(g);
+        }
+        assert_eq!(slots.held(), 4);
+        // With the limit reached a newcomer does wait, and is served when a slot ends.
+        slots.set_limit(4);
+        let s = slots.clone();
+        let late = tokio::spawn(async move { s.acquire(false, Priority::Chain).await });
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert!(!late.is_finished());
+        // The dial failed: the promised waiter gets that slot, and then the newcomer one.
+        slots.abandon();
+        drop(dialling);
+        assert!(matches!(promised.await.unwrap(), Grant::Slot(_)));
+        granted.pop();
+        assert!(matches!(late.await.unwrap(), Grant::Slot(_)));
     }
 
     #[tokio::test(start_paused = true)]
