@@ -1,6 +1,7 @@
 //! The per-server connection cap when the user gave none (`--max-connections auto`, the
 //! default): today's cap of [`super::DEFAULT_MAX_CONNECTIONS`] for a server close by, a higher
-//! one for a server far away. At Internet round-trip times a scan costs round trips, and a
+//! one for a server far away, and [`OPENING_MAX_CONNECTIONS`] while the first answers, which
+//! tell the two apart, are awaited. At Internet round-trip times a scan costs round trips, and a
 //! cap of 10 makes even a modern server's few dozen probes queue for slots; on loopback or a
 //! LAN the slots are never the bottleneck, so nothing changes there.
 //!
@@ -12,8 +13,20 @@
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// The cap for a server whose first answers took at least [`FAR_RTT`].
-pub const FAR_MAX_CONNECTIONS: usize = 32;
+/// The cap for a server whose first answers took at least [`FAR_RTT`]. A probe holds its
+/// connection for about two round trips (connect, hello and answer), so a far server is
+/// asked at most this many probes per two round trips: at 64, the ~165 probes of a
+/// legacy server with 91 suites (bench server b) fit in three such waves after the
+/// versions, where 32 needed six (0.70 s against 0.50 s at RTT 50 ms).
+pub const FAR_MAX_CONNECTIONS: usize = 64;
+
+/// The cap of an automatic policy that may still find the server far, before the
+/// [`DECIDING_ANSWERS`] come: the first round's probes that need no answer (the versions,
+/// TLS 1.3's groups one by one, TLS 1.2's curves, resumption's first handshake; about 22)
+/// go at once instead of a round later. A server near by answers within milliseconds and
+/// has the starting cap back then, with a few more connections in flight at the start
+/// than it allows for the rest of the run.
+pub const OPENING_MAX_CONNECTIONS: usize = 24;
 
 /// A round trip at least this long marks a server as far away.
 pub const FAR_RTT: Duration = Duration::from_millis(20);
@@ -52,7 +65,7 @@ pub enum CapMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CapState {
-    /// Fewer than [`DECIDING_ANSWERS`] answers so far: the starting cap.
+    /// Fewer than [`DECIDING_ANSWERS`] answers so far: [`OPENING_MAX_CONNECTIONS`].
     Measuring,
     /// The server is close by: the starting cap for the rest of the run.
     Near,
@@ -70,6 +83,8 @@ pub enum CapState {
 pub struct CapPolicy {
     mode: CapMode,
     base: usize,
+    /// The cap while measuring (the base when the server cannot be found far).
+    opening: usize,
     far: usize,
     state: CapState,
     answers: usize,
@@ -97,9 +112,13 @@ impl CapPolicy {
         Self::new(CapMode::Fixed, n, n)
     }
 
-    /// Start at `base`, raise to `far` for a server far away.
+    /// Start at [`OPENING_MAX_CONNECTIONS`] (at most `far`), then `far` for a server far
+    /// away and `base` for one close by.
     pub fn auto(base: usize, far: usize) -> Self {
-        Self::new(CapMode::Auto, base, far.max(base))
+        let mut p = Self::new(CapMode::Auto, base, far.max(base));
+        p.opening = OPENING_MAX_CONNECTIONS.min(p.far).max(p.base);
+        p.highest = p.opening;
+        p
     }
 
     /// The automatic cap of a server known to be near (a loopback address): `base` for good.
@@ -114,6 +133,7 @@ impl CapPolicy {
         CapPolicy {
             mode,
             base,
+            opening: base,
             far,
             state: CapState::Measuring,
             answers: 0,
@@ -127,6 +147,7 @@ impl CapPolicy {
     pub fn limit(&self) -> usize {
         match (self.mode, self.state) {
             (CapMode::Auto, CapState::Far) => self.far,
+            (CapMode::Auto, CapState::Measuring) => self.opening,
             _ => self.base,
         }
     }
@@ -228,10 +249,10 @@ mod tests {
     #[test]
     fn a_far_server_gets_the_raised_cap_after_the_deciding_answers() {
         let mut p = CapPolicy::auto(10, 32);
-        assert_eq!(p.limit(), 10);
+        assert_eq!(p.limit(), OPENING_MAX_CONNECTIONS);
         for _ in 1..DECIDING_ANSWERS {
             assert_eq!(p.answered(ms(100)), None);
-            assert_eq!(p.limit(), 10);
+            assert_eq!(p.limit(), OPENING_MAX_CONNECTIONS);
         }
         assert_eq!(p.answered(ms(60)), Some(32));
         assert_eq!(
@@ -257,16 +278,30 @@ mod tests {
         let mut p = CapPolicy::auto(10, 32);
         p.answered(ms(80));
         p.answered(ms(3));
-        for _ in 2..DECIDING_ANSWERS {
+        for _ in 3..DECIDING_ANSWERS {
             assert_eq!(p.answered(ms(95)), None);
         }
+        // The deciding answer brings the opening cap down to the starting one.
+        assert_eq!(p.answered(ms(95)), Some(10));
         assert_eq!((p.limit(), p.state()), (10, CapState::Near));
         // Near is final: slow answers later (a busy machine) do not raise it.
         for _ in 0..10 {
             assert_eq!(p.answered(ms(500)), None);
         }
         assert_eq!(p.limit(), 10);
-        assert_eq!(p.report().max, 10);
+        // The opening cap was in force until the deciding answers came.
+        assert_eq!(p.report().max, OPENING_MAX_CONNECTIONS);
+    }
+
+    #[test]
+    fn the_opening_cap_is_never_above_the_far_one_nor_below_the_base() {
+        assert_eq!(CapPolicy::auto(10, 16).limit(), 16);
+        assert_eq!(CapPolicy::auto(30, 64).limit(), 30);
+        assert_eq!(CapPolicy::auto(10, 64).limit(), OPENING_MAX_CONNECTIONS);
+        // A fixed cap and a server known near never open wider.
+        assert_eq!(CapPolicy::fixed(10).limit(), 10);
+        assert_eq!(CapPolicy::auto_near(10).limit(), 10);
+        assert_eq!(CapPolicy::auto_near(10).report().max, 10);
     }
 
     #[test]
@@ -329,12 +364,12 @@ mod tests {
         // Before the decision: the far answers that follow no longer raise it.
         let mut p = CapPolicy::auto(10, 32);
         p.answered(ms(100));
-        assert_eq!(p.failed(), None);
+        assert_eq!(p.failed(), Some(10), "down from the opening cap");
         for _ in 0..DECIDING_ANSWERS {
             assert_eq!(p.answered(ms(100)), None);
         }
         assert_eq!((p.limit(), p.state()), (10, CapState::FellBack));
-        assert_eq!(p.report().max, 10);
+        assert_eq!(p.report().max, OPENING_MAX_CONNECTIONS);
         // After it: down from the raised cap, which the report still names as the highest.
         let mut q = CapPolicy::auto(10, 32);
         for _ in 0..DECIDING_ANSWERS {

@@ -145,7 +145,6 @@ pub type Span = (tokio::time::Instant, Option<tokio::time::Instant>);
 
 impl Prober {
     pub fn new(addr: SocketAddr, cfg: ProbeConfig) -> Self {
-        let slots = slots::Slots::new(cfg.max_connections.max(1));
         let cap = match cfg.far_max_connections {
             Some(_) if addr.ip().is_loopback() && !cfg.loopback_may_be_far => {
                 CapPolicy::auto_near(cfg.max_connections)
@@ -153,6 +152,7 @@ impl Prober {
             Some(far) => CapPolicy::auto(cfg.max_connections, far),
             None => CapPolicy::fixed(cfg.max_connections),
         };
+        let slots = slots::Slots::new(cap.limit());
         Prober {
             addr,
             cfg: Arc::new(cfg),

@@ -15,6 +15,9 @@ use crate::common::cli::tlsdoctor_env;
 use crate::common::servers::{ServerProcess, nginx_default, openssl_s_server};
 use serde_json::Value;
 
+/// The cap `--max-connections auto` raises to for a far server.
+const FAR_CAP: u64 = tlsdoctor::probe::FAR_MAX_CONNECTIONS as u64;
+
 /// bench/countproxy.py forwarding to `upstream`; killed on drop.
 struct CountProxy {
     child: Child,
@@ -244,7 +247,7 @@ fn a_far_server_scans_the_same_with_and_without_each_engine_feature() {
             cap["max"].as_u64(),
             cap["state"].as_str()
         ),
-        (Some("auto"), Some(32), Some("far")),
+        (Some("auto"), Some(FAR_CAP), Some("far")),
         "{cap}"
     );
     let warm = &all["servers"][0]["warm_connections"];
@@ -330,7 +333,7 @@ fn a_far_server_serving_one_connection_at_a_time_gets_the_starting_cap_back() {
     let cap = &auto["servers"][0]["connection_cap"];
     assert_eq!(
         (cap["max"].as_u64(), cap["state"].as_str()),
-        (Some(32), Some("serial")),
+        (Some(FAR_CAP), Some("serial")),
         "{tries:?}: {:#}",
         auto["servers"][0]["protocols"]
     );
