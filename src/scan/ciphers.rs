@@ -235,6 +235,13 @@ pub trait Picker: Sync {
         true
     }
 
+    /// Whether TLS 1.3's usual suites are asked one by one in round 2
+    /// ([`schedule::enumerate_alone`]): for a far server, where that saves the rounds of an
+    /// elimination for a few connections more or less.
+    fn asks_usual_alone(&self) -> bool {
+        false
+    }
+
     fn pick<'a>(
         &'a self,
         v: ProtocolVersion,
@@ -248,6 +255,10 @@ impl Picker for ScanContext {
     }
 
     fn verifies_predicted_order(&self) -> bool {
+        self.prober.is_far()
+    }
+
+    fn asks_usual_alone(&self) -> bool {
         self.prober.is_far()
     }
 
@@ -345,6 +356,17 @@ pub async fn enumerate_guessing<'g, P: Picker + ?Sized>(
         .filter(|_| server.verifies_predicted_order())
         .map(|p1| super::cipher_order::predicted(v, p1))
         .unwrap_or_default();
+    let predicted_head = predicted.iter().find(|x| all.contains(x));
+    let alone_from = first.filter(|p1| {
+        v == ProtocolVersion::Tls13 && server.asks_usual_alone() && predicted_head != Some(p1)
+    });
+    if let Some(p1) = alone_from {
+        let found = schedule::enumerate_alone(&ask, all, p1, &usual_tls13_suites(), CHAINS).await;
+        return Enumerated {
+            suites: found.items,
+            server_preference: found.own_order,
+        };
+    }
     let own = schedule::OwnOrder {
         prior: &prior,
         likely,
@@ -356,6 +378,25 @@ pub async fn enumerate_guessing<'g, P: Picker + ?Sized>(
         suites: found.items,
         server_preference: found.own_order,
     }
+}
+
+/// The TLS 1.3 suites servers accept: the five of RFC 8446 (B.4), in the order of OpenSSL's
+/// default list (data/openssl-cipher-order.tsv) and then the two CCM suites it leaves out.
+/// The registry's others (SM4, GOST, AEGIS, integrity-only) are rare enough to be offered
+/// together.
+pub fn usual_tls13_suites() -> Vec<CipherSuiteId> {
+    let rfc8446 = |id: &CipherSuiteId| (0x1301..=0x1305).contains(&id.0);
+    let mut usual: Vec<CipherSuiteId> = super::cipher_order::openssl_order()
+        .iter()
+        .copied()
+        .filter(rfc8446)
+        .collect();
+    let ccm: Vec<CipherSuiteId> = candidates(ProtocolVersion::Tls13)
+        .into_iter()
+        .filter(|id| rfc8446(id) && !usual.contains(id))
+        .collect();
+    usual.extend(ccm);
+    usual
 }
 
 /// The candidates in the order servers commonly prefer them, and how many of the first are

@@ -338,6 +338,71 @@ where
     }
 }
 
+/// [`enumerate`] where the server's first pick `first` is known (the version probe's) and
+/// round trips cost more than connections (a server that may be far away): round 2 asks,
+/// beside the reverse pick, each of the `alone` items (the ones servers usually accept, in
+/// the order a server that orders them itself likely has) by itself, and everything else
+/// in one offer (usually refused; if not, the rest is eliminated in `chains` parallel
+/// parts). A server in the client's order is done in that round, where elimination needs a
+/// round per item after it. A server with an order of its own (the same pick both ways)
+/// has it verified as the likely order by adjacent pairs in one more round
+/// ([`order_of_accepted`], elimination where the pairs disagree).
+pub async fn enumerate_alone<'a, T, A>(
+    ask: &A,
+    all: &[T],
+    first: T,
+    alone: &[T],
+    chains: usize,
+) -> Found<T>
+where
+    T: Copy + PartialEq + Send + Sync,
+    A: Ask<'a, T> + ?Sized,
+{
+    let offered = |x: &T| all.contains(x);
+    let singles: Vec<T> = alone
+        .iter()
+        .copied()
+        .filter(|x| offered(x) && *x != first)
+        .collect();
+    let others: Vec<T> = all
+        .iter()
+        .copied()
+        .filter(|x| *x != first && !singles.contains(x))
+        .collect();
+    let reversed: Vec<T> = all.iter().rev().copied().collect();
+    let (backward, answers, more) = futures::join!(
+        ask.ask(reversed),
+        futures::future::join_all(singles.iter().map(|x| ask.ask(vec![*x]))),
+        rest_in_chains(ask, others, chains),
+    );
+    let backward = backward.filter(offered);
+    let mut accepted = vec![first];
+    for (x, answer) in singles.iter().zip(answers) {
+        if answer == Some(*x) {
+            accepted.push(*x);
+        }
+    }
+    for x in more.into_iter().chain(backward) {
+        if !accepted.contains(&x) {
+            accepted.push(x);
+        }
+    }
+    if accepted.len() < 2 {
+        return Found {
+            items: accepted,
+            own_order: None,
+        };
+    }
+    if backward == Some(first) {
+        return order_of_accepted(ask, accepted).await;
+    }
+    accepted.sort_by_key(|x| all.iter().position(|y| y == x));
+    Found {
+        items: accepted,
+        own_order: backward.map(|_| false),
+    }
+}
+
 /// What a server that follows the client's order accepts of `left`: everything left in one
 /// offer first, since after round 1 usually nothing is (one refusal shows it, where parallel
 /// chains would each end in one); only if it accepts one is the remainder split into
@@ -707,6 +772,8 @@ mod tests {
         slots: Semaphore,
         cap: usize,
         connections: AtomicUsize,
+        /// Whether the scan takes it for a far server ([`Picker::asks_usual_alone`]).
+        far: bool,
     }
 
     impl Simulated {
@@ -716,6 +783,7 @@ mod tests {
                 slots: Semaphore::new(cap),
                 cap,
                 connections: AtomicUsize::new(0),
+                far: false,
             }
         }
 
@@ -732,6 +800,10 @@ mod tests {
     impl Picker for Simulated {
         fn cap(&self) -> usize {
             self.cap
+        }
+
+        fn asks_usual_alone(&self) -> bool {
+            self.far
         }
 
         fn pick<'a>(
@@ -824,7 +896,12 @@ mod tests {
         versions: Vec<(ProtocolVersion, Version)>,
         cap: usize,
     ) -> (usize, usize) {
-        let server = Simulated::with_cap(versions, cap);
+        check_server(name, Simulated::with_cap(versions, cap)).await
+    }
+
+    /// [`check`] of `server` as it is set up.
+    async fn check_server(name: &str, server: Simulated) -> (usize, usize) {
+        let cap = server.cap;
         let (found, rounds, connections) = scan_suites(&server).await;
         let accepted: Vec<ProtocolVersion> = server.versions.keys().copied().collect();
         assert_eq!(
@@ -899,6 +976,33 @@ mod tests {
         // chains, one of which finds the fifth suite and asks once more.
         assert_eq!(rounds, 5);
         assert_eq!(connections, 6 + 2 + 1 + 4 + 1);
+    }
+
+    /// The same server far away: round 2 asks the usual suites alone beside the reverse
+    /// pick and offers the registry's other ten once, which ends it; fewer connections too.
+    #[tokio::test(start_paused = true)]
+    async fn tls13_only_far_away_takes_two_rounds() {
+        let c = |own_order| {
+            vec![(
+                Tls13,
+                Version {
+                    accepts: tls13_all(),
+                    own_order,
+                },
+            )]
+        };
+        let mut server = Simulated::with_cap(c(false), crate::probe::FAR_MAX_CONNECTIONS);
+        server.far = true;
+        let (rounds, connections) = check_server("c far", server).await;
+        assert_eq!(rounds, 2);
+        assert_eq!(connections, 6 + 1 + 4 + 1);
+        // In an order of its own that is not OpenSSL's (its first pick, AES-128-GCM, is
+        // not the head of the prediction): one more round of adjacent pairs, which prove
+        // it (the usual order after that first pick is this server's).
+        let mut server = Simulated::with_cap(c(true), crate::probe::FAR_MAX_CONNECTIONS);
+        server.far = true;
+        let (rounds, connections) = check_server("c far, own order", server).await;
+        assert_eq!((rounds, connections), (3, 6 + 1 + 4 + 1 + 4));
     }
 
     /// bench server b's kind: a legacy list (every registry suite with RSA or no
