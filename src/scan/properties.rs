@@ -839,32 +839,67 @@ fn negotiated(flight: Option<&ServerFlight>) -> Option<CipherSuiteId> {
 /// TLS 1.3 only: the server's ALPN choice travels encrypted, so complete handshakes (rustls)
 /// offering the candidates, and take each choice away in turn.
 /// The chain of the first handshake goes to `shown`, when given (see
-/// [`tls13_certificates`]).
+/// [`tls13_certificates`]). For a far server the likely steps are asked at once first
+/// ([`tls13_alpn_ahead`]), so the chain mostly reads answers already in.
 async fn tls13_alpn(
     ctx: &ScanContext,
-    mut shown: Option<tokio::sync::oneshot::Sender<Vec<Vec<u8>>>>,
+    shown: Option<tokio::sync::oneshot::Sender<Vec<Vec<u8>>>>,
 ) -> AlpnFound {
     use crate::cert::fetch::{FetchOptions, fetch_chain_with};
-    let mut offer = alpn_candidates(ctx);
-    let mut found = Vec::new();
-    let mut why = String::new();
-    let mut refused = None;
-    while !offer.is_empty() {
+    use futures::FutureExt;
+    use std::sync::Mutex;
+    type Answer = Result<Option<String>, crate::cert::fetch::FetchError>;
+    type Asked<'a> = futures::future::Shared<futures::future::BoxFuture<'a, Answer>>;
+    let names = alpn_candidates(ctx);
+    let shown = Mutex::new(shown);
+    // One handshake per offer, however many times it is asked for.
+    let asked: Mutex<Vec<(Vec<String>, Asked<'_>)>> = Mutex::new(Vec::new());
+    let (asked, shown, all) = (&asked, &shown, &names);
+    let handshake = move |offer: Vec<String>| -> Asked<'_> {
+        let mut asked = asked.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, answer)) = asked.iter().find(|(o, _)| *o == offer) {
+            return answer.clone();
+        }
         let opts = FetchOptions {
             alpn: offer.clone(),
             ..FetchOptions::default()
         };
-        let got = fetch_chain_with(
-            &ctx.prober,
-            ctx.sni.as_deref(),
-            ProtocolVersion::Tls13,
-            opts,
-        )
-        .await;
-        if let (Some(tx), Ok(c)) = (shown.take(), &got) {
-            let _ = tx.send(c.chain.clone());
+        let whole = offer == *all;
+        let answer = async move {
+            let got = fetch_chain_with(
+                &ctx.prober,
+                ctx.sni.as_deref(),
+                ProtocolVersion::Tls13,
+                opts,
+            )
+            .await;
+            if whole {
+                // Taken either way: a failed first handshake lets the certificates go on.
+                let tx = shown.lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let (Some(tx), Ok(c)) = (tx, &got) {
+                    let _ = tx.send(c.chain.clone());
+                }
+            }
+            got.map(|c| c.alpn)
         }
-        match got.map(|c| c.alpn) {
+        .boxed()
+        .shared();
+        asked.push((offer, answer.clone()));
+        answer
+    };
+    let mut found = Vec::new();
+    if ctx.prober.is_far() {
+        found = tls13_alpn_ahead(&names, &handshake).await;
+    }
+    let mut offer: Vec<String> = names
+        .iter()
+        .filter(|n| !found.contains(n))
+        .cloned()
+        .collect();
+    let mut why = String::new();
+    let mut refused = None;
+    while !offer.is_empty() {
+        match handshake(offer.clone()).await {
             Ok(Some(p)) if offer.contains(&p) => {
                 offer.retain(|x| *x != p);
                 found.push(p);
@@ -898,6 +933,53 @@ async fn tls13_alpn(
         why = refusal_words(r);
     }
     (found, why, refused)
+}
+
+/// The protocols a web server usually takes, in the order it usually prefers them: the
+/// prediction a far server's TLS 1.3 ALPN choices are verified against.
+const USUAL_ALPN: &[&str] = &["h2", "http/1.1", "http/1.0"];
+
+/// For a far server, [`tls13_alpn`]'s chain in one round instead of one per choice: the
+/// usual protocols' order verified by one handshake per place
+/// ([`super::schedule_order::verify`]), beside the offer a server without h2 ends its chain
+/// with (everything but HTTP/1.x), which verify asks last when the first choice is not h2.
+/// Answers the choices it proved, in order; the chain goes on from there (its next offer,
+/// everything else, is usually answered already).
+async fn tls13_alpn_ahead<'a, F>(names: &[String], handshake: &F) -> Vec<String>
+where
+    F: Fn(
+            Vec<String>,
+        ) -> futures::future::Shared<
+            futures::future::BoxFuture<'a, Result<Option<String>, crate::cert::fetch::FetchError>>,
+        > + Sync,
+{
+    use std::sync::atomic::AtomicBool;
+    let all: Vec<usize> = (0..names.len()).collect();
+    let usual: Vec<usize> = USUAL_ALPN
+        .iter()
+        .filter_map(|u| names.iter().position(|n| n == u))
+        .collect();
+    let offer_of =
+        |idx: &[usize]| -> Vec<String> { idx.iter().map(|&i| names[i].clone()).collect() };
+    let ask = |offer: Vec<usize>| -> futures::future::BoxFuture<'_, Option<usize>> {
+        let protocols = offer_of(&offer);
+        let answer = handshake(protocols);
+        Box::pin(async move {
+            let chosen = answer.await.ok().flatten()?;
+            offer.iter().copied().find(|&i| names[i] == chosen)
+        })
+    };
+    let without_http1: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| !names[i].starts_with("http/1."))
+        .collect();
+    let stop = AtomicBool::new(false);
+    let (verified, _) = futures::join!(
+        super::schedule_order::verify(&ask, &all, &[], &usual, &stop),
+        handshake(offer_of(&without_http1)),
+    );
+    offer_of(&verified.proven)
 }
 
 /// TLS 1.3 only: complete a handshake offering only RSA, then only ECDSA signature schemes;
