@@ -346,7 +346,7 @@ where
 /// parts). A server in the client's order is done in that round, where elimination needs a
 /// round per item after it. A server with an order of its own (the same pick both ways)
 /// has it verified as the likely order by adjacent pairs in one more round
-/// ([`order_of_accepted`], elimination where the pairs disagree).
+/// (`order_of_accepted`, elimination where the pairs disagree).
 pub async fn enumerate_alone<'a, T, A>(
     ask: &A,
     all: &[T],
