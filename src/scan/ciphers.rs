@@ -361,7 +361,8 @@ pub async fn enumerate_guessing<'g, P: Picker + ?Sized>(
         v == ProtocolVersion::Tls13 && server.asks_usual_alone() && predicted_head != Some(p1)
     });
     if let Some(p1) = alone_from {
-        let found = schedule::enumerate_alone(&ask, all, p1, &usual_tls13_suites(), CHAINS).await;
+        let found =
+            schedule::enumerate_alone(&ask, all, p1, None, &usual_tls13_suites(), CHAINS).await;
         return Enumerated {
             suites: found.items,
             server_preference: found.own_order,

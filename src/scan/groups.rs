@@ -103,8 +103,11 @@ impl Check for Groups {
             if !dhe_suites.is_empty() {
                 jobs.push(Box::pin(async move {
                     // No DHE suite among those the suites check found: a DHE-only hello
-                    // would be refused, so it is not sent.
-                    if let Some(found) = schedule::accepted_suites(head, v).await {
+                    // would be refused, so it is not sent. A far server is asked at once
+                    // instead: waiting for the suites costs a round trip or more, where
+                    // the hello costs at most a refused connection.
+                    let wait = !ctx.prober.is_far();
+                    if let Some(found) = schedule::accepted_suites(head.filter(|_| wait), v).await {
                         if !found.iter().any(|id| dhe_suites.contains(id)) {
                             return KxAnswer::DhBits(None);
                         }
@@ -233,9 +236,79 @@ pub(crate) async fn ecdhe_curves(
         .map(|(id, _)| *id)
         .filter(|id| is_elliptic_curve(*id))
         .collect();
-    let ask = move |offer: Vec<NamedGroup>| ecdhe_choice(ctx, v, ecdhe, offer);
-    let found = elimination(&ask, &all, ctx).await;
+    let found = if ctx.prober.may_be_far() {
+        ecdhe_curves_far(ctx, v, ecdhe, &all).await
+    } else {
+        let ask = move |offer: Vec<NamedGroup>| ecdhe_choice(ctx, v, ecdhe, offer);
+        elimination(&ask, &all, ctx).await
+    };
     found.items.into_iter().map(Group::new).collect()
+}
+
+/// [`ecdhe_curves`] for a server that may be far away. Round 1 is elimination's (the pick
+/// from every curve, both ways), and its answers also show the certificate: where the
+/// server chose an ECDHE_RSA suite, a curve offered alone with only ECDHE_RSA suites is
+/// accepted exactly when the server has it, so round 2 asks the usual curves alone and the
+/// others once ([`schedule::enumerate_alone`]; an order of the server's own is verified by
+/// adjacent pairs in round 3) instead of revealing them one round after another. With an
+/// ECDSA certificate its own curve must be offered beside any other, so elimination goes
+/// on from round 1's answers (asked once).
+async fn ecdhe_curves_far(
+    ctx: &ScanContext,
+    v: ProtocolVersion,
+    ecdhe: &[CipherSuiteId],
+    all: &[NamedGroup],
+) -> schedule::Found<NamedGroup> {
+    let reversed: Vec<NamedGroup> = all.iter().rev().copied().collect();
+    let (forward, backward) = futures::join!(
+        ecdhe_pick(ctx, v, ecdhe, all.to_vec()),
+        ecdhe_pick(ctx, v, ecdhe, reversed.clone()),
+    );
+    let by_rsa = |s: CipherSuiteId| suites::by_id(u32::from(s.0)).is_some_and(|s| s.auth == "RSA");
+    let rsa: Vec<CipherSuiteId> = ecdhe.iter().copied().filter(|s| by_rsa(*s)).collect();
+    if let Some((first, _)) = forward.filter(|(_, suite)| by_rsa(*suite)) {
+        let ask = |offer: Vec<NamedGroup>| ecdhe_choice(ctx, v, &rsa, offer);
+        let usual: Vec<NamedGroup> = groups::tls13_likely_groups()
+            .iter()
+            .copied()
+            .filter(|g| is_elliptic_curve(*g))
+            .collect();
+        let backward = Some(backward.map(|(curve, _)| curve));
+        return schedule::enumerate_alone(&ask, all, first, backward, &usual, CHAINS).await;
+    }
+    // Round 1's two offers are not made again.
+    let (forward, backward) = (forward.map(|(c, _)| c), backward.map(|(c, _)| c));
+    let all_offer = all.to_vec();
+    let ask = move |offer: Vec<NamedGroup>| -> BoxFuture<'_, Option<NamedGroup>> {
+        if offer == all_offer {
+            return Box::pin(async move { forward });
+        }
+        if offer == reversed {
+            return Box::pin(async move { backward });
+        }
+        ecdhe_choice(ctx, v, ecdhe, offer)
+    };
+    elimination(&ask, all, ctx).await
+}
+
+/// The curve and the suite of the ServerKeyExchange's handshake when `ecdhe` suites and the
+/// curves `offer` are offered.
+async fn ecdhe_pick(
+    ctx: &ScanContext,
+    v: ProtocolVersion,
+    ecdhe: &[CipherSuiteId],
+    offer: Vec<NamedGroup>,
+) -> Option<(NamedGroup, CipherSuiteId)> {
+    let mut hello = ClientHello::for_probe(v, ctx.sni.as_deref(), ecdhe);
+    set_extension(&mut hello, ClientExtension::SupportedGroups(offer.clone()));
+    let bytes = hello.encode_probe();
+    match ctx.prober.send_hello(&bytes).await.outcome {
+        ProbeOutcome::Accepted(f) => {
+            let curve = ske_curve(&f).filter(|c| offer.contains(c))?;
+            Some((curve, f.server_hello.as_ref()?.cipher_suite))
+        }
+        _ => None,
+    }
 }
 
 /// The curve of the ServerKeyExchange when `ecdhe` suites and the curves `offer` are offered.
@@ -246,13 +319,9 @@ fn ecdhe_choice<'a>(
     offer: Vec<NamedGroup>,
 ) -> BoxFuture<'a, Option<NamedGroup>> {
     Box::pin(async move {
-        let mut hello = ClientHello::for_probe(v, ctx.sni.as_deref(), ecdhe);
-        set_extension(&mut hello, ClientExtension::SupportedGroups(offer.clone()));
-        let bytes = hello.encode_probe();
-        match ctx.prober.send_hello(&bytes).await.outcome {
-            ProbeOutcome::Accepted(f) => ske_curve(&f).filter(|c| offer.contains(c)),
-            _ => None,
-        }
+        ecdhe_pick(ctx, v, ecdhe, offer)
+            .await
+            .map(|(curve, _)| curve)
     })
 }
 

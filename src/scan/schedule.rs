@@ -347,10 +347,14 @@ where
 /// round per item after it. A server with an order of its own (the same pick both ways)
 /// has it verified as the likely order by adjacent pairs in one more round
 /// (`order_of_accepted`, elimination where the pairs disagree).
+///
+/// `backward`: the reverse pick when round 1 already made it (`None`: it is asked in round
+/// 2 with the rest).
 pub async fn enumerate_alone<'a, T, A>(
     ask: &A,
     all: &[T],
     first: T,
+    backward: Option<Option<T>>,
     alone: &[T],
     chains: usize,
 ) -> Found<T>
@@ -371,7 +375,12 @@ where
         .collect();
     let reversed: Vec<T> = all.iter().rev().copied().collect();
     let (backward, answers, more) = futures::join!(
-        ask.ask(reversed),
+        async {
+            match backward {
+                Some(known) => known,
+                None => ask.ask(reversed).await,
+            }
+        },
         futures::future::join_all(singles.iter().map(|x| ask.ask(vec![*x]))),
         rest_in_chains(ask, others, chains),
     );
@@ -1365,6 +1374,46 @@ mod tests {
             let eliminated = super::enumerate(&ask, all, None, 2, own).await.items;
             (found, rounds, connections, eliminated)
         }
+    }
+
+    /// [`enumerate_alone`] after round 1's two picks (a far server's TLS 1.2 curves with an
+    /// RSA certificate): the usual items alone and the rest once in one round, an order of
+    /// the server's own proven by pairs in one more; the same items as elimination.
+    #[tokio::test(start_paused = true)]
+    async fn alone_after_round_one_finds_what_elimination_finds() {
+        let candidates: Vec<u16> = (1..=40).collect();
+        let all = candidates.as_slice();
+        let usual = [29, 23, 30, 25, 24];
+        let run = |accepts: &'static [u16], own: bool| async move {
+            let server = Items::new(accepts, own);
+            let ask = |offer: Vec<u16>| server.ask(offer);
+            let reversed: Vec<u16> = all.iter().rev().copied().collect();
+            let (first, backward) = futures::join!(ask(all.to_vec()), ask(reversed));
+            let start = Instant::now();
+            let found = enumerate_alone(&ask, all, first.unwrap(), Some(backward), &usual, 2).await;
+            let rounds = in_rounds(start.elapsed(), PROBE);
+            let connections = server.connections.swap(0, Ordering::Relaxed);
+            let eliminated = eliminate(&ask, all.to_vec()).await;
+            (found, rounds, connections, eliminated)
+        };
+        // OpenSSL's default curves in its own order: singles and the rest, then four pairs.
+        let (found, rounds, connections, eliminated) = run(&[29, 23, 30, 25, 24], true).await;
+        assert_eq!(found.items, eliminated);
+        assert_eq!(found.own_order, Some(true));
+        assert_eq!((rounds, connections), (2, 2 + 4 + 1 + 4));
+        // The client's order: done in one round, in the candidates' order.
+        let (found, rounds, _, _) = run(&[23, 24, 29], false).await;
+        assert_eq!(
+            (found.items.as_slice(), found.own_order),
+            (&[23, 24, 29][..], Some(false))
+        );
+        assert_eq!(rounds, 1);
+        // An unusual curve too: found by the rest's elimination.
+        let (found, _, _, eliminated) = run(&[3, 29, 23], true).await;
+        let mut sorted = found.items.clone();
+        sorted.sort();
+        assert_eq!(sorted, [3, 23, 29]);
+        assert_eq!(found.items, eliminated);
     }
 
     #[tokio::test(start_paused = true)]
