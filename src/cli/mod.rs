@@ -27,6 +27,9 @@ pub const EXIT_SECURITY: i32 = 4;
 /// `--profile` was given and a server does not comply with it (and nothing above applies).
 pub const EXIT_NONCOMPLIANT: i32 = 5;
 
+/// The soft limit of open files the binary asks for (at most the hard limit).
+const OPEN_FILES_WANTED: u64 = 65_536;
+
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -41,6 +44,11 @@ pub fn main() -> i32 {
         ColorChoice::Always => Style { color: true },
         ColorChoice::Never => Style::plain(),
     };
+    // Each far server may hold FAR_MAX_CONNECTIONS (64) connections open at once, so a fleet
+    // run at --concurrency 32 can need 2048 sockets: past the soft limit of 1024 open files
+    // that many shells start with. Raised towards the hard limit; where it cannot be, the
+    // connections past it fail as connect errors and the cap falls back.
+    let _ = rlimit::increase_nofile_limit(OPEN_FILES_WANTED);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

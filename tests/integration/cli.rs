@@ -127,3 +127,43 @@ fn a_closed_stdout_ends_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// A fleet of far servers may hold --concurrency × 64 connections open, past the soft limit of
+/// 1024 open files many shells start with: the binary raises its own soft limit towards the
+/// hard one. Started under a soft limit of 256, a running `watch` shows a higher one.
+#[test]
+fn the_open_files_limit_is_raised_for_many_connections() {
+    let port = free_port();
+    let script = format!(
+        "ulimit -Sn 256 && exec \"$0\" watch --listen 127.0.0.1:{port} --upstream 127.0.0.1:9 --duration 20"
+    );
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", &script, env!("CARGO_BIN_EXE_tlsdoctor")])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start sh");
+    let limits = format!("/proc/{}/limits", child.id());
+    let soft = || -> Option<u64> {
+        let text = std::fs::read_to_string(&limits).ok()?;
+        let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+        line.split_whitespace().nth(3)?.parse().ok()
+    };
+    let comm = format!("/proc/{}/comm", child.id());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut seen = None;
+    while std::time::Instant::now() < deadline {
+        // Once sh has exec'd the binary and it has started, its limit is its own.
+        let running = std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == "tlsdoctor");
+        if running && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            seen = soft();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let soft = seen.expect("tlsdoctor watch listening");
+    assert!(soft > 256, "soft limit of open files still {soft}");
+}
