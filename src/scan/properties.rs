@@ -848,14 +848,12 @@ async fn tls13_alpn(
     use crate::cert::fetch::{FetchOptions, fetch_chain_with};
     use futures::FutureExt;
     use std::sync::Mutex;
-    type Answer = Result<Option<String>, crate::cert::fetch::FetchError>;
-    type Asked<'a> = futures::future::Shared<futures::future::BoxFuture<'a, Answer>>;
     let names = alpn_candidates(ctx);
     let shown = Mutex::new(shown);
     // One handshake per offer, however many times it is asked for.
-    let asked: Mutex<Vec<(Vec<String>, Asked<'_>)>> = Mutex::new(Vec::new());
+    let asked: Mutex<Vec<(Vec<String>, AlpnHandshake<'_>)>> = Mutex::new(Vec::new());
     let (asked, shown, all) = (&asked, &shown, &names);
-    let handshake = move |offer: Vec<String>| -> Asked<'_> {
+    let handshake = move |offer: Vec<String>| -> AlpnHandshake<'_> {
         let mut asked = asked.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, answer)) = asked.iter().find(|(o, _)| *o == offer) {
             return answer.clone();
@@ -935,6 +933,12 @@ async fn tls13_alpn(
     (found, why, refused)
 }
 
+/// One TLS 1.3 handshake's ALPN answer (the protocol chosen, if any), shared by every
+/// step of [`tls13_alpn`] that asks the same offer.
+type AlpnHandshake<'a> = futures::future::Shared<
+    futures::future::BoxFuture<'a, Result<Option<String>, crate::cert::fetch::FetchError>>,
+>;
+
 /// The protocols a web server usually takes, in the order it usually prefers them: the
 /// prediction a far server's TLS 1.3 ALPN choices are verified against.
 const USUAL_ALPN: &[&str] = &["h2", "http/1.1", "http/1.0"];
@@ -947,11 +951,7 @@ const USUAL_ALPN: &[&str] = &["h2", "http/1.1", "http/1.0"];
 /// everything else, is usually answered already).
 async fn tls13_alpn_ahead<'a, F>(names: &[String], handshake: &F) -> Vec<String>
 where
-    F: Fn(
-            Vec<String>,
-        ) -> futures::future::Shared<
-            futures::future::BoxFuture<'a, Result<Option<String>, crate::cert::fetch::FetchError>>,
-        > + Sync,
+    F: Fn(Vec<String>) -> AlpnHandshake<'a> + Sync,
 {
     use std::sync::atomic::AtomicBool;
     let all: Vec<usize> = (0..names.len()).collect();
