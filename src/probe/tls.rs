@@ -163,15 +163,7 @@ impl Prober {
             _slot,
         } = conn;
         let whole = self.cfg.probe_timeout;
-        let config = match self.cfg.prelude.as_ref().and_then(|p| p.required_alpn()) {
-            // As for raw hellos (prelude.rs): the required protocol joins whatever is offered.
-            Some(alpn) if !config.alpn_protocols.iter().any(|p| p == alpn.as_bytes()) => {
-                let mut c = (*config).clone();
-                c.alpn_protocols.push(alpn.as_bytes().to_vec());
-                Arc::new(c)
-            }
-            _ => config,
-        };
+        let config = self.with_required_alpn(config);
         let timed = TimedStream::new(stream, self.cfg.read_timeout);
         let connector = tokio_rustls::TlsConnector::from(config);
         match tokio::time::timeout_at(deadline, connector.connect(name, timed)).await {
@@ -188,6 +180,85 @@ impl Prober {
                 deadline,
                 _slot,
             }),
+        }
+    }
+
+    /// As for raw hellos (prelude.rs): the protocol the prelude requires joins whatever ALPN
+    /// `config` offers.
+    fn with_required_alpn(&self, config: Arc<rustls::ClientConfig>) -> Arc<rustls::ClientConfig> {
+        match self.cfg.prelude.as_ref().and_then(|p| p.required_alpn()) {
+            Some(alpn) if !config.alpn_protocols.iter().any(|p| p == alpn.as_bytes()) => {
+                let mut c = (*config).clone();
+                c.alpn_protocols.push(alpn.as_bytes().to_vec());
+                Arc::new(c)
+            }
+            _ => config,
+        }
+    }
+
+    /// A rustls handshake on `conn` only as far as the server's ServerHello, which says
+    /// whether the server resumed the session `config`'s store offers: a full handshake's
+    /// second flight would cost one more round trip that this question does not need. The
+    /// connection is then dropped mid-handshake, as a raw probe's is.
+    pub async fn handshake_kind_on(
+        &self,
+        conn: Connection,
+        config: Arc<rustls::ClientConfig>,
+        name: ServerName<'static>,
+    ) -> Result<rustls::HandshakeKind, HandshakeError> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let Connection {
+            stream,
+            deadline,
+            run_cut,
+            _slot,
+        } = conn;
+        let whole = self.cfg.probe_timeout;
+        let invalid = |e: rustls::Error| io::Error::new(io::ErrorKind::InvalidData, e);
+        let mut tls = rustls::ClientConnection::new(self.with_required_alpn(config), name)
+            .map_err(|e| HandshakeError::Failed(HandshakeFailure::from_io(&invalid(e), whole)))?;
+        let mut stream = TimedStream::new(stream, self.cfg.read_timeout);
+        let exchange = async {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                while tls.wants_write() {
+                    let mut out = Vec::new();
+                    tls.write_tls(&mut out)?;
+                    stream.write_all(&out).await?;
+                }
+                if let Some(kind) = tls.handshake_kind() {
+                    return Ok(kind);
+                }
+                let n = stream.read(&mut buf).await?;
+                if n == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the server closed the connection during the handshake",
+                    ));
+                }
+                let mut rest = &buf[..n];
+                while !rest.is_empty() {
+                    tls.read_tls(&mut rest)?;
+                    if let Err(e) = tls.process_new_packets() {
+                        // The alert rustls queued tells the server why.
+                        let mut out = Vec::new();
+                        let _ = tls.write_tls(&mut out);
+                        let _ = stream.write_all(&out).await;
+                        return Err(invalid(e));
+                    }
+                }
+            }
+        };
+        match tokio::time::timeout_at(deadline, exchange).await {
+            Err(_) if run_cut.is_some() => {
+                run_cut.as_ref().map(super::RunDeadline::mark_reached);
+                Err(HandshakeError::Connect(ConnectError::Deadline))
+            }
+            Err(_) => Err(HandshakeError::Failed(HandshakeFailure::Timeout {
+                after_ms: whole.as_millis() as u64,
+            })),
+            Ok(Err(e)) => Err(HandshakeError::Failed(HandshakeFailure::from_io(&e, whole))),
+            Ok(Ok(kind)) => Ok(kind),
         }
     }
 }

@@ -151,38 +151,33 @@ pub(crate) async fn resumed(
     // handshake runs, so the second handshake does not wait for its TCP connect as well.
     let early = ctx.prober.may_be_far();
     let first = ctx.prober.tls_handshake(config.clone(), name.clone());
-    let (first, mut second) = if early {
+    let (first, second) = if early {
         let (first, second) = futures::join!(first, ctx.prober.open());
         (first, Some(second))
     } else {
         (first.await, None)
     };
-    let mut handshake = Some(first);
-    let mut last = None;
-    for _ in 0..2 {
-        let session = match handshake.take() {
-            Some(done) => done,
-            None => match second.take() {
-                Some(conn) => {
-                    let conn = conn.map_err(|e| why_not(HandshakeError::Connect(e)))?;
-                    ctx.prober
-                        .tls_handshake_on(conn, config.clone(), name.clone())
-                        .await
-                }
-                None => ctx.prober.tls_handshake(config.clone(), name.clone()).await,
-            },
-        };
-        let mut session = session.map_err(why_not)?;
-        last = session.stream.get_ref().1.handshake_kind();
-        // OpenSSL drops a session from its cache when the connection ends without
-        // close_notify, so say goodbye properly or the ID could never resume.
-        let _ = tokio::time::timeout_at(
-            session.deadline,
-            tokio::io::AsyncWriteExt::shutdown(&mut session.stream),
-        )
-        .await;
+    let mut session = first.map_err(why_not)?;
+    // OpenSSL drops a session from its cache when the connection ends without close_notify,
+    // so say goodbye properly or the ID could never resume.
+    let _ = tokio::time::timeout_at(
+        session.deadline,
+        tokio::io::AsyncWriteExt::shutdown(&mut session.stream),
+    )
+    .await;
+    drop(session);
+    // The second handshake only as far as its ServerHello, which says whether it resumed.
+    let conn = match second {
+        Some(conn) => conn,
+        None => ctx.prober.open().await,
     }
-    Ok(Some(last == Some(rustls::HandshakeKind::Resumed)))
+    .map_err(|e| why_not(HandshakeError::Connect(e)))?;
+    let kind = ctx
+        .prober
+        .handshake_kind_on(conn, config, name)
+        .await
+        .map_err(why_not)?;
+    Ok(Some(kind == rustls::HandshakeKind::Resumed))
 }
 
 /// The evidence line for a handshake that did not complete.
