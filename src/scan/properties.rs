@@ -985,16 +985,21 @@ where
 /// TLS 1.3 only: complete a handshake offering only RSA, then only ECDSA signature schemes;
 /// the server answers each with the certificate of that kind, if it has one. A handshake
 /// offering every scheme (`first_chain`, the first ALPN handshake's, when it completed)
-/// already showed the certificate of the kind the server chose: that kind is not asked again.
+/// already showed the certificate of the kind the server chose: that kind is not asked again,
+/// unless the server is far away, where waiting for that handshake would put the other kind's
+/// a round trip later than asking both kinds at once (one connection more).
 async fn tls13_certificates(
     ctx: &ScanContext,
     first_chain: tokio::sync::oneshot::Receiver<Vec<Vec<u8>>>,
 ) -> Vec<KeyTypeCertificate> {
     use crate::cert::fetch::{FetchOptions, KeyKind, fetch_chain_with};
-    let shown = first_chain.await.ok().and_then(|chain| {
-        let kind = leaf_key_kind(&chain)?;
-        Some((kind, chain))
-    });
+    let shown = match ctx.prober.is_far() {
+        true => None,
+        false => first_chain.await.ok().and_then(|chain| {
+            let kind = leaf_key_kind(&chain)?;
+            Some((kind, chain))
+        }),
+    };
     let entry = |label: &'static str, chain: Vec<Vec<u8>>| {
         let leaf = chain.first()?;
         Some(KeyTypeCertificate {
