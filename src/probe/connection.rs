@@ -34,6 +34,21 @@ pub(crate) struct SlotHold {
     pub(super) spans: Vec<(std::sync::Arc<super::Tally>, usize)>,
 }
 
+impl SlotHold {
+    /// A connection dialled ahead is put to use now: its spans start now, so that the scan's
+    /// rounds count it from its hello, as a connection dialled then would be.
+    pub(super) fn start_now(&self) {
+        let now = Instant::now();
+        for (tally, i) in &self.spans {
+            if let Ok(mut spans) = tally.spans.lock() {
+                if let Some(span) = spans.get_mut(*i) {
+                    span.0 = now;
+                }
+            }
+        }
+    }
+}
+
 impl Drop for SlotHold {
     fn drop(&mut self) {
         let now = Instant::now();

@@ -206,7 +206,11 @@ impl Prober {
         };
         loop {
             match self.slots.acquire(tls_next, priority).await {
-                Grant::Warm(w) if !warm::alive(&w.stream) => drop(w),
+                Grant::Warm(w) if !warm::alive(&w.stream) => {
+                    if w.stock {
+                        self.warm.stock_gone();
+                    }
+                }
                 grant => return grant,
             }
         }
@@ -244,29 +248,66 @@ impl Prober {
         )
     }
 
+    /// At the start of a scan: unless the server answers within [`warm::STOCK_AFTER`], dial
+    /// `n` connections ahead ([`warm::OPENING_STOCK`]), beyond the opening cap, and one more
+    /// for each probe then still waiting for a slot. A server far
+    /// away answers the first round's probes a TCP handshake and a round trip later, and the
+    /// second round, which needs those answers, then finds connections ready instead of
+    /// paying one more handshake; a server close by never sees them. Only under an automatic
+    /// cap still measuring, without `--rate` or backoff, and only once per prober.
+    pub fn stock_up(&self, n: usize) {
+        let p = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(warm::STOCK_AFTER).await;
+            let measuring = p.with_cap(|c| {
+                c.may_be_far()
+                    && c.state() == CapState::Measuring
+                    && c.shortest().is_none_or(|s| s >= cap::FAR_RTT)
+            });
+            let allowed = p.cfg.warm_connections
+                && p.cfg.rate.is_none()
+                && p.cfg.backoff.is_none()
+                && !p.warm.off.load(Ordering::Relaxed)
+                && !p.cfg.run.as_ref().is_some_and(RunDeadline::has_passed);
+            if !measuring || !allowed || p.warm.stock_dialled.load(Ordering::Relaxed) > 0 {
+                return;
+            }
+            // The first round's probes still waiting for a slot take the first ones.
+            let n = n + p.slots.waiting_for_tls();
+            p.warm.stock_left.fetch_add(n, Ordering::Relaxed);
+            for permit in p.slots.reserve_beyond(n) {
+                p.warm.stock_dialled.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(p.clone().dial_warm(permit, true));
+            }
+        });
+    }
+
     /// A probe has its connection: dial ahead for the ones likely to follow, as
-    /// [`warm::wanted`] says, in slots nobody waits for.
+    /// [`warm::wanted`] says, in slots nobody waits for (none while the opening stock lasts).
     fn dial_ahead(&self) {
-        if !self.warm_allowed() {
+        if !self.warm_allowed() || self.warm.stock_left.load(Ordering::Relaxed) > 0 {
             return;
         }
         let depth = self.warm_depth();
         let wanted = |held, idle, dialling| warm::wanted(held, idle, dialling, depth);
         while let Some(permit) = self.slots.reserve_ahead(wanted) {
             let p = self.clone();
-            tokio::spawn(async move { p.dial_warm(permit).await });
+            tokio::spawn(async move { p.dial_warm(permit, false).await });
         }
     }
 
     /// Dial one connection ahead in `permit`'s slot (counted now, as the server counts it),
     /// run the prelude, and hand it to a waiting probe or park it for [`warm::idle_time`].
-    async fn dial_warm(self, permit: slots::Permit) {
+    async fn dial_warm(self, permit: slots::Permit, stock: bool) {
         let hold = self.hold(permit);
         self.warm.dialled.fetch_add(1, Ordering::Relaxed);
         let ready = self.warm_up().await;
         let stream = match ready {
             Some(stream) if !self.warm.off.load(Ordering::Relaxed) => stream,
             other => {
+                if stock {
+                    self.warm.stock_gone();
+                }
                 // Whatever went wrong, the probes' own connections will meet it and report
                 // it. A probe waiting for this one gets its slot instead.
                 if other.is_none() {
@@ -276,9 +317,16 @@ impl Prober {
                 return;
             }
         };
-        if let Offered::Parked(id) = self.slots.offer(WarmStream { stream, hold }) {
+        let warm = WarmStream {
+            stream,
+            hold,
+            stock,
+        };
+        if let Offered::Parked(id) = self.slots.offer(warm) {
             tokio::time::sleep(warm::idle_time(self.with_cap(|c| c.shortest()))).await;
-            drop(self.slots.expire(id));
+            if self.slots.expire(id).is_some_and(|w| w.stock) {
+                self.warm.stock_gone();
+            }
         }
     }
 
@@ -312,6 +360,10 @@ impl Prober {
     /// A probe takes the warm connection `w`: its deadlines start now.
     fn take_warm(&self, w: WarmStream) -> Connection {
         self.warm.used.fetch_add(1, Ordering::Relaxed);
+        if w.stock {
+            self.warm.stock_gone();
+        }
+        w.hold.start_now();
         let now = tokio::time::Instant::now();
         let own = now + self.cfg.probe_timeout;
         let run_cut = self.cfg.run.as_ref().filter(|r| r.at() < own).cloned();

@@ -191,6 +191,21 @@ impl Slots {
         Some(self.permit())
     }
 
+    /// How many waiters a warm connection would serve (those waiting to carry TLS).
+    pub(crate) fn waiting_for_tls(&self) -> usize {
+        self.lock().waiting.iter().filter(|w| w.warm_ok).count()
+    }
+
+    /// `n` slots for connections dialled ahead beyond the limit (the opening stock of
+    /// [`super::warm::OPENING_STOCK`]), each then [`Slots::offer`]ed or [`Slots::abandon`]ed
+    /// like [`Slots::reserve_ahead`]'s; while they are held, a lowered limit lets nobody new in.
+    pub(crate) fn reserve_beyond(self: &Arc<Self>, n: usize) -> Vec<Permit> {
+        let mut st = self.lock();
+        st.held += n;
+        st.dialling += n;
+        (0..n).map(|_| self.permit()).collect()
+    }
+
     /// A connection reserved ahead will not come (its dial failed, or the work is over);
     /// its slot is given back when its permit is dropped.
     pub(crate) fn abandon(&self) {
@@ -289,6 +304,28 @@ mod tests {
             t.await.unwrap();
         }
         assert_eq!(*order.lock().unwrap(), vec![0, 1, 2]);
+        assert_eq!(slots.held(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slots_beyond_the_limit_are_held_and_given_back() {
+        let slots = Slots::new(2);
+        let a = slots.acquire(false, Priority::Leaf).await;
+        let stock = slots.reserve_beyond(3);
+        assert_eq!((stock.len(), slots.held()), (3, 4));
+        // Nobody new while over the limit; a dial that failed gives its slot back.
+        let waiter = {
+            let s = slots.clone();
+            tokio::spawn(async move { s.acquire(false, Priority::Leaf).await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        for p in stock {
+            slots.abandon();
+            drop(p);
+        }
+        assert!(matches!(waiter.await.unwrap(), Grant::Slot(_)));
+        drop(a);
         assert_eq!(slots.held(), 0);
     }
 

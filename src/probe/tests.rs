@@ -499,6 +499,55 @@ async fn warm_connections_serve_the_next_probes_and_are_all_counted() {
 }
 
 #[tokio::test]
+async fn an_opening_stock_serves_the_second_round_of_a_far_server_only() {
+    // A far server (40 ms answers): the stock is dialled while the first round waits, beyond
+    // the opening cap, and the second round's probes take it.
+    let (addr, peak) = slow_server(Duration::from_millis(40), usize::MAX).await;
+    let prober = Prober::new(addr, auto_config(2, 16));
+    let opening = prober.with_cap(|c| c.limit());
+    let hello = crate::scan::versions::probe_hello(ProtocolVersion::Tls12, None);
+    prober.stock_up(5);
+    futures::future::join_all((0..6).map(|_| prober.send_hello(&hello))).await;
+    assert!(prober.with_cap(|c| c.is_far()));
+    assert!(
+        peak.load(Ordering::SeqCst) > opening.min(6),
+        "the stock is beyond the cap"
+    );
+    let second = futures::future::join_all((0..5).map(|_| prober.send_hello(&hello))).await;
+    assert!(
+        second
+            .iter()
+            .all(|r| matches!(r.outcome, ProbeOutcome::Alert(_)))
+    );
+    prober.close_warm();
+    let warm = prober.warm_report();
+    assert_eq!(warm.opening_stock, 5, "{warm:?}");
+    assert!(warm.used >= 5, "{warm:?}");
+    assert_eq!(prober.connections_opened(), 11 + warm.dialled - warm.used);
+    // Once per prober.
+    prober.stock_up(5);
+    tokio::time::sleep(warm::STOCK_AFTER * 3).await;
+    assert_eq!(prober.warm_report().opening_stock, 5);
+
+    // A server found close by, or a fixed cap: no stock.
+    let near = crate::scan::versions::probe_hello(ProtocolVersion::Tls12, None);
+    let (addr, _) = slow_server(Duration::ZERO, usize::MAX).await;
+    let prober = Prober::new(addr, auto_config(2, 16));
+    futures::future::join_all((0..6).map(|_| prober.send_hello(&near))).await;
+    assert_eq!(prober.cap_report().state, Some(CapState::Near));
+    let (addr2, _) = slow_server(Duration::from_millis(40), usize::MAX).await;
+    let mut fixed = ProbeConfig::with_timeout(Duration::from_secs(5));
+    fixed.max_connections = 4;
+    let fixed = Prober::new(addr2, fixed);
+    prober.stock_up(5);
+    fixed.stock_up(5);
+    tokio::time::sleep(warm::STOCK_AFTER * 3).await;
+    assert_eq!(prober.warm_report().dialled, 0);
+    assert_eq!(fixed.warm_report().dialled, 0);
+    assert_eq!(fixed.connections_opened(), 0);
+}
+
+#[tokio::test]
 async fn a_warm_connection_carries_the_prelude() {
     // The STARTTLS stand-in, far away behind a delaying relay: warm connections arrive
     // upgraded, and a full handshake on one completes.

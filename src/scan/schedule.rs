@@ -26,8 +26,9 @@
 //!   [`HeadStart::accepted_suites`]).
 //!
 //! [`rounds`] is what the scan reports as `rounds`: the longest chain of its connections,
-//! each opened only after the one before it closed. Times two round trips, that is roughly
-//! the scan's wall time on a distant server.
+//! each put to use (opened, or taken ready from those dialled ahead: `probe/warm.rs`) only
+//! after the one before it closed. Times one to two round trips (two for a connection dialled
+//! then, one for one dialled ahead), that is roughly the scan's wall time on a distant server.
 
 use super::groups::{self, Group};
 use super::{ScanContext, ciphers, resumption, schedule_order};

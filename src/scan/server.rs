@@ -73,10 +73,12 @@ pub struct ServerScan {
     pub connections: usize,
     /// [`ServerScan::connections`] by the check that opened them, in registry order (probes
     /// started ahead for a check count as its own; `plaintext` is the sniff of a port that
-    /// answered no hello with TLS).
+    /// answered no hello with TLS; `opening_stock` the connections dialled at the start
+    /// for a server that may be far).
     pub connections_by_check: Vec<(String, usize)>,
-    /// The longest chain of this scan's connections each opened after the one before it
-    /// closed (see [`super::schedule::rounds`]).
+    /// The longest chain of this scan's connections each put to use (opened, or taken ready
+    /// from those dialled ahead) after the one before it closed (see
+    /// [`super::schedule::rounds`]).
     pub rounds: usize,
     pub elapsed_ms: u64,
 }
@@ -210,6 +212,9 @@ pub async fn scan_server(
     // theirs start too (see schedule.rs): under the cap, the versions go first.
     let first = futures::poll!(&mut versions);
     let head = HeadStart::start(&ctx_of);
+    // The second round's connections, dialled while the first round's answers are awaited
+    // (for a server that turns out far away; see warm.rs).
+    ctx.prober.stock_up(crate::probe::warm::OPENING_STOCK);
     let stored: Vec<Stored> = match first {
         std::task::Poll::Ready(stored) => stored,
         std::task::Poll::Pending => versions.await,
@@ -273,6 +278,10 @@ fn own_count(ctx: &ScanContext) -> ScanContext {
 
 /// Each check's connections (every check that ran, none left out), then the sniff's if it
 /// opened any.
+/// The key of `connections_by_check` for the opening stock ([`crate::probe::warm::OPENING_STOCK`]):
+/// connections of no check, dialled before any check asked.
+pub const OPENING_STOCK_KEY: &str = "opening_stock";
+
 fn tally(counted: &[(&'static str, ScanContext)], sniff: &ScanContext) -> Vec<(String, usize)> {
     let mut by_check: Vec<(String, usize)> = counted
         .iter()
@@ -281,6 +290,10 @@ fn tally(counted: &[(&'static str, ScanContext)], sniff: &ScanContext) -> Vec<(S
     let sniffed = sniff.prober.connections_opened();
     if sniffed > 0 {
         by_check.push((super::plaintext::NAME.to_string(), sniffed));
+    }
+    let stock = sniff.prober.warm_report().opening_stock;
+    if stock > 0 {
+        by_check.push((OPENING_STOCK_KEY.to_string(), stock));
     }
     by_check
 }

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::cli::tlsdoctor_env;
-use crate::common::servers::{ServerProcess, nginx_default, openssl_s_server};
+use crate::common::servers::{ServerProcess, nginx, openssl_s_server};
 use serde_json::Value;
 
 /// The cap `--max-connections auto` raises to for a far server.
@@ -195,6 +195,10 @@ fn findings_of(doc: &Value) -> Value {
         "key_exchange": s["key_exchange"],
         "audit": ids(&s["audit"]["findings"]),
         "chain": ids(&s["certificate_chain"]["findings"]),
+        "resumption": [
+            s["properties"]["resumption_session_id"]["supported"],
+            s["properties"]["resumption_ticket"]["supported"],
+        ],
     })
 }
 
@@ -225,7 +229,11 @@ fn a_far_server_scans_the_same_with_and_without_each_engine_feature() {
     // `openssl s_server`: s_server serves one connection at a time, so a connection dialled
     // ahead holds it until used, the probes behind it time out under load and the cap falls
     // back (CI saw it). A distant server that the raised cap is for serves connections at once.
-    let server = nginx_default();
+    // A session cache, so that both kinds of resumption are there to find.
+    let server = nginx(
+        "server {\n listen 127.0.0.1:{port} ssl;\n ssl_certificate {cert};\n ssl_certificate_key {key};\n\
+         ssl_session_cache shared:SSL:1m;\n}",
+    );
     let proxy = CountProxy::start_delayed(&server, 25);
     let target = proxy.target();
     let scan = |extra: &[&str]| {
@@ -256,6 +264,18 @@ fn a_far_server_scans_the_same_with_and_without_each_engine_feature() {
         "no warm connection used: {warm}"
     );
     let expected = findings_with_suites(&all);
+    assert_eq!(
+        expected["resumption"],
+        serde_json::json!([true, true]),
+        "{expected}"
+    );
+    // The second round found connections dialled while the first was answered.
+    let stock = warm["opening_stock"].as_u64().unwrap_or(0);
+    assert!(stock >= 24, "{warm}");
+    assert_eq!(
+        all["servers"][0]["connections_by_check"]["opening_stock"].as_u64(),
+        Some(stock)
+    );
 
     let fixed = scan(&["--max-connections", "10"]);
     let cap = &fixed["servers"][0]["connection_cap"];
@@ -280,7 +300,7 @@ fn a_far_tls13_only_server_shows_the_alpn_a_near_plan_shows() {
         ("ssl http2", &["h2", "http/1.1", "http/1.0"][..]),
         ("ssl", &["http/1.1", "http/1.0"][..]),
     ] {
-        let server = crate::common::servers::nginx(&format!(
+        let server = nginx(&format!(
             "ssl_protocols TLSv1.3;\n\
              server {{ listen 127.0.0.1:{{port}} {listen}; server_name localhost;\n\
                ssl_certificate {{cert}}; ssl_certificate_key {{key}}; location / {{ return 200 'ok'; }} }}"
