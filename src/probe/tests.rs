@@ -539,12 +539,22 @@ async fn an_opening_stock_serves_the_second_round_of_a_far_server_only() {
     let mut fixed = ProbeConfig::with_timeout(Duration::from_secs(5));
     fixed.max_connections = 4;
     let fixed = Prober::new(addr2, fixed);
+    // Nor through a STARTTLS prelude.
+    let (addr3, _) = slow_server(Duration::from_millis(40), usize::MAX).await;
+    let mut upgraded = auto_config(2, 16);
+    upgraded.prelude = Some(Arc::new(LineStartTls));
+    let upgraded = Prober::new(addr3, upgraded);
     prober.stock_up(5);
     fixed.stock_up(5);
+    upgraded.stock_up(5);
     tokio::time::sleep(warm::STOCK_AFTER * 3).await;
-    assert_eq!(prober.warm_report().dialled, 0);
-    assert_eq!(fixed.warm_report().dialled, 0);
-    assert_eq!(fixed.connections_opened(), 0);
+    for p in [&prober, &fixed, &upgraded] {
+        assert_eq!(p.warm_report().dialled, 0);
+    }
+    assert_eq!(
+        fixed.connections_opened() + upgraded.connections_opened(),
+        0
+    );
 }
 
 #[tokio::test]
