@@ -248,6 +248,72 @@ async fn full_handshake_errors_are_typed() {
 }
 
 #[tokio::test]
+async fn a_handshake_kind_question_ends_at_the_server_hello_or_a_typed_failure() {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(crate::cert::fetch::evidence_only_verifier())
+            .with_no_client_auth(),
+    );
+    let ask = |answer: Option<&'static [u8]>| {
+        let config = config.clone();
+        async move {
+            let addr = answering_server(answer).await;
+            let mut cfg = ProbeConfig::with_timeout(Duration::from_secs(5));
+            cfg.read_timeout = Duration::from_millis(300);
+            let prober = Prober::new(addr, cfg);
+            let conn = prober.open().await.unwrap();
+            let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
+            prober.handshake_kind_on(conn, config, name).await
+        }
+    };
+    // A TLS 1.2 ServerHello with a session ID of its own (the client offered none to resume):
+    // a full handshake, known without the rest of the flight.
+    let mut body = vec![0x03, 0x03];
+    body.extend([7u8; 32]);
+    body.push(32);
+    body.extend([9u8; 32]);
+    body.extend([0xc0, 0x2f, 0x00]);
+    let mut record = vec![
+        0x16,
+        0x03,
+        0x03,
+        0x00,
+        body.len() as u8 + 4,
+        0x02,
+        0x00,
+        0x00,
+    ];
+    record.push(body.len() as u8);
+    record.extend(body);
+    let server_hello: &'static [u8] = Box::leak(record.into_boxed_slice());
+    assert_eq!(
+        ask(Some(server_hello)).await.ok(),
+        Some(rustls::HandshakeKind::Full)
+    );
+    match ask(Some(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])).await {
+        Err(HandshakeError::Failed(HandshakeFailure::Alert { alert })) => {
+            assert_eq!(alert, AlertDescription::HandshakeFailure)
+        }
+        other => panic!("{other:?}"),
+    }
+    match ask(Some(b"HTTP/1.1 400 Bad Request\r\n\r\n")).await {
+        Err(HandshakeError::Failed(HandshakeFailure::Tls { .. })) => {}
+        other => panic!("{other:?}"),
+    }
+    // Silence: the read deadline ends it.
+    match ask(None).await {
+        Err(HandshakeError::Failed(
+            HandshakeFailure::Timeout { .. } | HandshakeFailure::Io { .. },
+        )) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_full_handshake_has_the_read_deadline() {
     // The server reads the ClientHello and says nothing: the read deadline (0.3 s) ends the
     // handshake long before the whole-probe deadline (20 s).

@@ -238,7 +238,13 @@ impl Prober {
                 }
                 let mut rest = &buf[..n];
                 while !rest.is_empty() {
-                    tls.read_tls(&mut rest)?;
+                    // Nothing taken: rustls reads no more after the peer's close_notify.
+                    if tls.read_tls(&mut rest)? == 0 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the server ended the TLS session during the handshake",
+                        ));
+                    }
                     if let Err(e) = tls.process_new_packets() {
                         // The alert rustls queued tells the server why.
                         let mut out = Vec::new();
