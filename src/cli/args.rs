@@ -364,7 +364,8 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_timeout)]
     pub timeout: f64,
     /// Maximum simultaneous connections to one server: N (1 to 256, a hard cap) or `auto`:
-    /// 24 until the first six answers, then 10, or 64 for a server whose first answers took
+    /// 24 until the first six answers (and 24 more dialled ahead for the next round when
+    /// nothing answered within 10 ms), then 10, or 64 for a server whose first answers took
     /// 20 ms or more, and back to 10
     /// for good after a refused, reset or timed-out connection, or when answers then come as
     /// from a server serving one connection at a time.
