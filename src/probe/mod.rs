@@ -229,13 +229,18 @@ impl Prober {
         drop(self.slots.drain_idle());
     }
 
-    fn warm_allowed(&self) -> bool {
+    /// Whether connections may be dialled ahead at all: on, unpaced, not backing off, not
+    /// switched off, and before the run's deadline.
+    fn may_dial_ahead(&self) -> bool {
         self.cfg.warm_connections
             && self.cfg.rate.is_none()
             && self.cfg.backoff.is_none()
             && !self.warm.off.load(Ordering::Relaxed)
             && !self.cfg.run.as_ref().is_some_and(RunDeadline::has_passed)
-            && self.with_cap(|c| c.is_far())
+    }
+
+    fn warm_allowed(&self) -> bool {
+        self.may_dial_ahead() && self.with_cap(|c| c.is_far())
     }
 
     /// How many connections one chain of probes to this server needs under way
@@ -260,6 +265,9 @@ impl Prober {
     /// scan at RTT 50 ms slower (1.03 s -> 1.42 s), while its chains are fed ahead by the
     /// upgrade's depth anyway.
     pub fn stock_up(&self, n: usize) {
+        if self.cfg.prelude.is_some() || self.warm.stock_asked.swap(true, Ordering::Relaxed) {
+            return;
+        }
         let p = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(warm::STOCK_AFTER).await;
@@ -268,13 +276,7 @@ impl Prober {
                     && c.state() == CapState::Measuring
                     && c.shortest().is_none_or(|s| s >= cap::FAR_RTT)
             });
-            let allowed = p.cfg.warm_connections
-                && p.cfg.prelude.is_none()
-                && p.cfg.rate.is_none()
-                && p.cfg.backoff.is_none()
-                && !p.warm.off.load(Ordering::Relaxed)
-                && !p.cfg.run.as_ref().is_some_and(RunDeadline::has_passed);
-            if !measuring || !allowed || p.warm.stock_dialled.load(Ordering::Relaxed) > 0 {
+            if !measuring || !p.may_dial_ahead() {
                 return;
             }
             // The first round's probes still waiting for a slot take the first ones.

@@ -166,21 +166,12 @@ impl Prober {
         let config = self.with_required_alpn(config);
         let timed = TimedStream::new(stream, self.cfg.read_timeout);
         let connector = tokio_rustls::TlsConnector::from(config);
-        match tokio::time::timeout_at(deadline, connector.connect(name, timed)).await {
-            Err(_) if run_cut.is_some() => {
-                run_cut.as_ref().map(super::RunDeadline::mark_reached);
-                Err(HandshakeError::Connect(ConnectError::Deadline))
-            }
-            Err(_) => Err(HandshakeError::Failed(HandshakeFailure::Timeout {
-                after_ms: whole.as_millis() as u64,
-            })),
-            Ok(Err(e)) => Err(HandshakeError::Failed(HandshakeFailure::from_io(&e, whole))),
-            Ok(Ok(stream)) => Ok(TlsSession {
-                stream,
-                deadline,
-                _slot,
-            }),
-        }
+        let stream = by_deadline(deadline, run_cut, whole, connector.connect(name, timed)).await?;
+        Ok(TlsSession {
+            stream,
+            deadline,
+            _slot,
+        })
     }
 
     /// As for raw hellos (prelude.rs): the protocol the prelude requires joins whatever ALPN
@@ -255,16 +246,28 @@ impl Prober {
                 }
             }
         };
-        match tokio::time::timeout_at(deadline, exchange).await {
-            Err(_) if run_cut.is_some() => {
-                run_cut.as_ref().map(super::RunDeadline::mark_reached);
-                Err(HandshakeError::Connect(ConnectError::Deadline))
-            }
-            Err(_) => Err(HandshakeError::Failed(HandshakeFailure::Timeout {
-                after_ms: whole.as_millis() as u64,
-            })),
-            Ok(Err(e)) => Err(HandshakeError::Failed(HandshakeFailure::from_io(&e, whole))),
-            Ok(Ok(kind)) => Ok(kind),
+        by_deadline(deadline, run_cut, whole, exchange).await
+    }
+}
+
+/// A handshake's exchange under its connection's `deadline`: past it, the run's deadline when
+/// that was the connection's (`run_cut`), else a timeout of the whole probe (`whole`); an
+/// I/O or TLS error typed.
+async fn by_deadline<T>(
+    deadline: Instant,
+    run_cut: Option<super::RunDeadline>,
+    whole: Duration,
+    exchange: impl std::future::Future<Output = io::Result<T>>,
+) -> Result<T, HandshakeError> {
+    match tokio::time::timeout_at(deadline, exchange).await {
+        Err(_) if run_cut.is_some() => {
+            run_cut.as_ref().map(super::RunDeadline::mark_reached);
+            Err(HandshakeError::Connect(ConnectError::Deadline))
         }
+        Err(_) => Err(HandshakeError::Failed(HandshakeFailure::Timeout {
+            after_ms: whole.as_millis() as u64,
+        })),
+        Ok(Err(e)) => Err(HandshakeError::Failed(HandshakeFailure::from_io(&e, whole))),
+        Ok(Ok(done)) => Ok(done),
     }
 }

@@ -139,6 +139,8 @@ pub(crate) struct WarmTally {
     pub(crate) used: AtomicUsize,
     /// Of `dialled`, the opening stock ([`OPENING_STOCK`]).
     pub(crate) stock_dialled: AtomicUsize,
+    /// Whether the stock was asked for (it is dialled once per server at most).
+    pub(crate) stock_asked: AtomicBool,
     /// Opening-stock connections being dialled or waiting: while any is, nothing more is
     /// dialled ahead (the stock is what the next probes take).
     pub(crate) stock_left: AtomicUsize,

@@ -986,8 +986,8 @@ where
 /// the server answers each with the certificate of that kind, if it has one. A handshake
 /// offering every scheme (`first_chain`, the first ALPN handshake's, when it completed)
 /// already showed the certificate of the kind the server chose: that kind is not asked again,
-/// unless the server is far away, where waiting for that handshake would put the other kind's
-/// a round trip later than asking both kinds at once (one connection more).
+/// unless the server is far away: waiting for that handshake would ask for the other kind a
+/// round trip later, so both kinds are asked at once there (one connection more).
 async fn tls13_certificates(
     ctx: &ScanContext,
     first_chain: tokio::sync::oneshot::Receiver<Vec<Vec<u8>>>,
