@@ -356,13 +356,19 @@ fn relay(
     let mut first = true;
     let mut key_exchange_seen = false;
     let mut early_ccs = false;
+    // Whether the client's ChangeCipherSpec went on: its handshake records are encrypted
+    // after it, and an encrypted Finished whose first byte happens to be 16 (1 in 256) is no
+    // ClientKeyExchange (taken for one, it made the ROBOT oracle answer a well-padded
+    // exchange with handshake_failure now and then).
+    let mut encrypted = false;
     let mut next = Some(hello);
     while let Some((typ, v, body)) = next.take().or_else(|| read_record(&mut client)) {
         if first && typ == 22 && bug == Bug::Heartbleed && offers_heartbeat(&body) {
             heartbeat.store(true, Ordering::SeqCst);
         }
         first = false;
-        if typ == 22 && body.first() == Some(&16) {
+        let key_exchange = typ == 22 && !encrypted && body.first() == Some(&16);
+        if key_exchange {
             key_exchange_seen = true;
         }
         match bug {
@@ -381,8 +387,7 @@ fn relay(
                 continue;
             }
             Bug::RobotOracle
-                if typ == 22
-                    && body.first() == Some(&16)
+                if key_exchange
                     && tlsdoctor::wire::suites::by_id(suite.load(Ordering::SeqCst))
                         .is_some_and(|s| s.kx == "RSA") =>
             {
@@ -409,6 +414,9 @@ fn relay(
                 continue;
             }
             _ => {}
+        }
+        if typ == 20 {
+            encrypted = true;
         }
         if server.write_all(&record(typ, v, &body)).is_err() {
             break;
